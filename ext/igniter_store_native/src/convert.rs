@@ -1,0 +1,225 @@
+//! Ruby values <-> the core's `Json` model.
+//!
+//! One walk serves two jobs: normalizing a caller's value at `Fact.build`
+//! (a new deep-frozen Ruby structure with Symbol keys, plus its Json model for
+//! hashing) and reading a stored fact's frozen value for encoding (the model
+//! only). Sharing the walk keeps both paths' type rules in one place.
+
+use ledger_core::encode::MAX_NESTING;
+use ledger_core::Json;
+use magnus::rb_sys::AsRawValue;
+use magnus::{
+    prelude::*, value::ReprValue, Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol,
+    Value,
+};
+
+use crate::errors;
+
+/// UTF-8 text of a Ruby String. UTF-8/US-ASCII must be valid, binary must be
+/// 7-bit, any other encoding is transcoded; anything else is the same
+/// `InvalidEncodingError` the pure path raises.
+pub fn utf8_text(ruby: &Ruby, s: RString) -> Result<String, Error> {
+    // SAFETY: the slice is copied before any other Ruby call can touch `s`.
+    if let Some(text) = unsafe { s.test_as_str() } {
+        return Ok(text.to_owned());
+    }
+    if s.is_utf8_compatible_encoding() || s.enc_get() == ruby.ascii8bit_encindex() {
+        return Err(errors::invalid_encoding(ruby));
+    }
+    let converted = s
+        .conv_enc(ruby.utf8_encoding())
+        .map_err(|_| errors::invalid_encoding(ruby))?;
+    // SAFETY: as above, copied immediately.
+    unsafe { converted.test_as_str() }
+        .map(str::to_owned)
+        .ok_or_else(|| errors::invalid_encoding(ruby))
+}
+
+/// The error both paths raise for NaN and ±Infinity.
+pub fn non_finite(ruby: &Ruby, f: f64) -> Error {
+    let shown = if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    };
+    errors::raise(
+        ruby,
+        "Igniter::Store::NonFiniteNumberError",
+        format!("{shown} not allowed in JSON"),
+    )
+}
+
+fn nesting(ruby: &Ruby, depth: usize) -> Error {
+    errors::raise(ruby, "JSON::NestingError", format!("nesting of {depth} is too deep"))
+}
+
+/// A frozen copy of `v`, or `v` itself when it is already frozen.
+fn frozen(v: Value) -> Result<Value, Error> {
+    if v.is_frozen() {
+        return Ok(v);
+    }
+    let copy: Value = v.funcall("dup", ())?;
+    copy.freeze();
+    Ok(copy)
+}
+
+/// Walks `v`. With `build`, also returns the normalized deep-frozen Ruby copy
+/// (String Hash keys become Symbols, containers are new objects, unfrozen
+/// scalars become frozen dups). `depth` counts containers from 1.
+pub fn walk(ruby: &Ruby, v: Value, depth: usize, build: bool) -> Result<(Option<Value>, Json), Error> {
+    let keep = |json: Json| Ok((build.then_some(v), json));
+    if v.is_nil() {
+        return keep(Json::Null);
+    }
+    if v.as_raw() == ruby.qtrue().as_raw() {
+        return keep(Json::Bool(true));
+    }
+    if v.as_raw() == ruby.qfalse().as_raw() {
+        return keep(Json::Bool(false));
+    }
+    if let Some(f) = Float::from_value(v) {
+        let f = f.to_f64();
+        if !f.is_finite() {
+            return Err(non_finite(ruby, f));
+        }
+        return keep(Json::Float(f));
+    }
+    if let Some(i) = Integer::from_value(v) {
+        return match i.to_i64() {
+            Ok(n) => keep(Json::Int(n)),
+            Err(_) => keep(Json::BigInt(i.funcall::<_, _, RString>("to_s", ())?.to_string()?)),
+        };
+    }
+    if let Some(sym) = Symbol::from_value(v) {
+        return keep(Json::Sym(sym.name()?.into_owned()));
+    }
+    if let Some(s) = RString::from_value(v) {
+        let text = utf8_text(ruby, s)?;
+        let out = if build { Some(frozen(v)?) } else { None };
+        return Ok((out, Json::Str(text)));
+    }
+    if let Some(hash) = RHash::from_value(v) {
+        return walk_hash(ruby, hash, depth, build);
+    }
+    if let Some(array) = RArray::from_value(v) {
+        return walk_array(ruby, array, depth, build);
+    }
+    // Anything else is stored as its to_s text; in memory the object stays.
+    let text: RString = v.funcall("to_s", ())?;
+    let json = Json::Str(utf8_text(ruby, text)?);
+    let out = if build { Some(frozen(v)?) } else { None };
+    Ok((out, json))
+}
+
+fn walk_hash(ruby: &Ruby, hash: RHash, depth: usize, build: bool) -> Result<(Option<Value>, Json), Error> {
+    if depth > MAX_NESTING {
+        return Err(nesting(ruby, depth));
+    }
+    let out = build.then(|| ruby.hash_new());
+    let mut pairs: Vec<(String, Json)> = Vec::with_capacity(hash.len());
+    hash.foreach(|k: Value, item: Value| {
+        let (sym, name) = key_symbol(ruby, k)?;
+        let (child, json) = walk(ruby, item, depth + 1, build)?;
+        if let (Some(out), Some(child)) = (out, child) {
+            out.aset(sym, child)?;
+        }
+        // Keys that collide after conversion (:a and "a"): the later one wins,
+        // in the model as in the Ruby Hash, at the first one's position.
+        match pairs.iter_mut().find(|(existing, _)| *existing == name) {
+            Some(slot) => slot.1 = json,
+            None => pairs.push((name, json)),
+        }
+        Ok(magnus::r_hash::ForEach::Continue)
+    })?;
+    if let Some(out) = out {
+        out.freeze();
+    }
+    Ok((out.map(|h| h.as_value()), Json::Object(pairs)))
+}
+
+fn walk_array(ruby: &Ruby, array: RArray, depth: usize, build: bool) -> Result<(Option<Value>, Json), Error> {
+    if depth > MAX_NESTING {
+        return Err(nesting(ruby, depth));
+    }
+    let items = (0..array.len())
+        .map(|i| array.entry::<Value>(i as isize))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = build.then(|| ruby.ary_new_capa(items.len()));
+    let mut elements = Vec::with_capacity(items.len());
+    for item in items {
+        let (child, json) = walk(ruby, item, depth + 1, build)?;
+        if let (Some(out), Some(child)) = (out, child) {
+            out.push(child)?;
+        }
+        elements.push(json);
+    }
+    if let Some(out) = out {
+        out.freeze();
+    }
+    Ok((out.map(|a| a.as_value()), Json::Array(elements)))
+}
+
+/// A Hash key as a Symbol plus its name: Symbols stay, Strings are interned,
+/// anything else goes through `to_s`.
+fn key_symbol(ruby: &Ruby, k: Value) -> Result<(Symbol, String), Error> {
+    if let Some(sym) = Symbol::from_value(k) {
+        let name = sym.name()?.into_owned();
+        return Ok((sym, name));
+    }
+    let text = match RString::from_value(k) {
+        Some(s) => s,
+        None => k.funcall("to_s", ())?,
+    };
+    let name = utf8_text(ruby, text)?;
+    Ok((ruby.to_symbol(&name), name))
+}
+
+/// Normalizes a caller's value: (frozen Ruby copy, model).
+pub fn normalize(ruby: &Ruby, v: Value) -> Result<(Value, Json), Error> {
+    let (out, json) = walk(ruby, v, 1, true)?;
+    Ok((out.unwrap_or(v), json))
+}
+
+/// The model of an already-normalized value, for encoding.
+pub fn model(ruby: &Ruby, v: Value) -> Result<Json, Error> {
+    Ok(walk(ruby, v, 1, false)?.1)
+}
+
+/// Builds the deep-frozen Ruby value of a decoded model (Symbol Hash keys).
+pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
+    Ok(match json {
+        Json::Null => ruby.qnil().as_value(),
+        Json::Bool(true) => ruby.qtrue().as_value(),
+        Json::Bool(false) => ruby.qfalse().as_value(),
+        Json::Int(n) => ruby.integer_from_i64(*n).as_value(),
+        Json::BigInt(digits) => ruby.module_kernel().funcall("Integer", (digits.as_str(),))?,
+        Json::Float(f) => ruby.float_from_f64(*f).as_value(),
+        Json::Str(s) => frozen_str(ruby, s),
+        Json::Sym(s) => ruby.to_symbol(s).as_value(),
+        Json::Array(items) => {
+            let out = ruby.ary_new_capa(items.len());
+            for item in items {
+                out.push(to_ruby(ruby, item)?)?;
+            }
+            out.freeze();
+            out.as_value()
+        }
+        Json::Object(pairs) => {
+            let out = ruby.hash_new();
+            for (k, item) in pairs {
+                out.aset(ruby.to_symbol(k), to_ruby(ruby, item)?)?;
+            }
+            out.freeze();
+            out.as_value()
+        }
+    })
+}
+
+/// A new frozen UTF-8 Ruby String.
+pub fn frozen_str(ruby: &Ruby, s: &str) -> Value {
+    let out = ruby.str_new(s);
+    out.freeze();
+    out.as_value()
+}

@@ -1,0 +1,352 @@
+//! `Igniter::Store::FactLog`: the in-memory append-only log. Facts live in one
+//! Ruby Array (the only thing the GC has to mark); every lookup structure is
+//! Rust-side: per-(store, key) buckets with their transaction times, a
+//! per-store key order and fact list, and an id index.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use magnus::{
+    gc::Marker,
+    prelude::*,
+    scan_args::{get_kwargs, scan_args},
+    typed_data::Obj,
+    value::{Opaque, ReprValue},
+    DataTypeFunctions, Error, Float, RArray, RHash, RString, Ruby, Symbol, TypedData, Value,
+};
+
+use crate::{convert, errors, fact::Fact};
+
+/// Positions (into the facts Array) in append order, with their times.
+/// `sorted` stays true while times never decrease, which lets `as_of` and
+/// `since` binary-search; a clock step back falls back to a scan.
+#[derive(Default)]
+struct Timeline {
+    positions: Vec<u32>,
+    times: Vec<f64>,
+    sorted: bool,
+}
+
+impl Timeline {
+    fn push(&mut self, pos: u32, tt: f64) {
+        if self.positions.is_empty() {
+            self.sorted = true;
+        } else if self.times.last().is_some_and(|last| tt < *last) {
+            self.sorted = false;
+        }
+        self.positions.push(pos);
+        self.times.push(tt);
+    }
+
+    /// Index range of entries with `since <= tt <= as_of`, when sorted.
+    fn window(&self, since: Option<f64>, as_of: Option<f64>) -> Option<std::ops::Range<usize>> {
+        if !self.sorted {
+            return None;
+        }
+        let lo = since.map_or(0, |s| self.times.partition_point(|t| *t < s));
+        let hi = as_of.map_or(self.times.len(), |a| self.times.partition_point(|t| *t <= a));
+        Some(lo..hi.max(lo))
+    }
+
+    fn select(&self, since: Option<f64>, as_of: Option<f64>) -> Vec<u32> {
+        match self.window(since, as_of) {
+            Some(range) => self.positions[range].to_vec(),
+            None => self
+                .positions
+                .iter()
+                .zip(&self.times)
+                .filter(|(_, t)| since.is_none_or(|s| **t >= s) && as_of.is_none_or(|a| **t <= a))
+                .map(|(p, _)| *p)
+                .collect(),
+        }
+    }
+
+    /// The last appended entry with `tt <= as_of` (or the last one).
+    fn latest(&self, as_of: Option<f64>) -> Option<u32> {
+        let Some(as_of) = as_of else {
+            return self.positions.last().copied();
+        };
+        match self.window(None, Some(as_of)) {
+            Some(range) => range.end.checked_sub(1).map(|i| self.positions[i]),
+            None => self
+                .positions
+                .iter()
+                .zip(&self.times)
+                .rev()
+                .find(|(_, t)| **t <= as_of)
+                .map(|(p, _)| *p),
+        }
+    }
+}
+
+#[derive(Default)]
+struct StoreIndex {
+    keys: HashMap<Box<str>, usize>,
+    /// Buckets in first-appearance order of their key.
+    buckets: Vec<Timeline>,
+    all: Timeline,
+}
+
+#[derive(Default)]
+struct Index {
+    stores: HashMap<Box<str>, StoreIndex>,
+    /// UUID ids as 128-bit numbers (the common case), anything else as text.
+    uuids: HashMap<u128, u32>,
+    other_ids: HashMap<Box<str>, u32>,
+    len: u32,
+}
+
+fn uuid_bits(id: &str) -> Option<u128> {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    if id.len() != 36 || hex.len() != 32 || id.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    u128::from_str_radix(&hex, 16).ok()
+}
+
+impl Index {
+    fn insert(&mut self, store: &str, key: &str, id: &str, tt: f64) -> u32 {
+        let pos = self.len;
+        self.len += 1;
+        let entry = match self.stores.get_mut(store) {
+            Some(entry) => entry,
+            None => self.stores.entry(store.into()).or_default(),
+        };
+        let bucket = match entry.keys.get(key) {
+            Some(b) => *b,
+            None => {
+                entry.buckets.push(Timeline::default());
+                entry.keys.insert(key.into(), entry.buckets.len() - 1);
+                entry.buckets.len() - 1
+            }
+        };
+        entry.buckets[bucket].push(pos, tt);
+        entry.all.push(pos, tt);
+        match uuid_bits(id) {
+            Some(bits) => self.uuids.insert(bits, pos),
+            None => self.other_ids.insert(id.into(), pos),
+        };
+        pos
+    }
+
+    fn bucket(&self, store: &str, key: &str) -> Option<&Timeline> {
+        let entry = self.stores.get(store)?;
+        entry.keys.get(key).map(|b| &entry.buckets[*b])
+    }
+
+    fn by_id(&self, id: &str) -> Option<u32> {
+        match uuid_bits(id) {
+            Some(bits) => self.uuids.get(&bits).copied(),
+            None => self.other_ids.get(id).copied(),
+        }
+    }
+}
+
+#[derive(TypedData)]
+#[magnus(class = "Igniter::Store::FactLog", free_immediately, size, mark)]
+pub struct FactLog {
+    facts: Opaque<RArray>,
+    index: Mutex<Index>,
+}
+
+impl DataTypeFunctions for FactLog {
+    // Only the Array is marked, never the Mutex: GC may run while it is held.
+    fn mark(&self, marker: &Marker) {
+        marker.mark(self.facts);
+    }
+}
+
+/// Lookup arguments in the form facts carry them: store Symbol name, key text.
+fn store_arg(ruby: &Ruby, v: Value) -> Result<String, Error> {
+    if let Some(sym) = Symbol::from_value(v) {
+        return Ok(sym.name()?.into_owned());
+    }
+    let s = match RString::from_value(v) {
+        Some(s) => s,
+        None => v.funcall("to_s", ())?,
+    };
+    convert::utf8_text(ruby, s)
+}
+
+fn key_arg(ruby: &Ruby, v: Value) -> Result<String, Error> {
+    let s = match RString::from_value(v) {
+        Some(s) => s,
+        None => v.funcall("to_s", ())?,
+    };
+    convert::utf8_text(ruby, s)
+}
+
+fn time_arg(v: Option<Value>) -> Result<Option<f64>, Error> {
+    match v.filter(|v| !v.is_nil()) {
+        None => Ok(None),
+        Some(v) => match Float::from_value(v) {
+            Some(f) => Ok(Some(f.to_f64())),
+            None => Ok(Some(v.funcall::<_, _, f64>("to_f", ())?)),
+        },
+    }
+}
+
+fn keywords(args: &[Value]) -> Result<RHash, Error> {
+    Ok(scan_args::<(), (), (), (), RHash, ()>(args)?.keywords)
+}
+
+impl FactLog {
+    fn new(ruby: &Ruby) -> Obj<FactLog> {
+        ruby.obj_wrap(FactLog {
+            facts: ruby.ary_new().into(),
+            index: Mutex::new(Index::default()),
+        })
+    }
+
+    fn lock(&self, ruby: &Ruby) -> Result<std::sync::MutexGuard<'_, Index>, Error> {
+        self.index.lock().map_err(|_| errors::poisoned(ruby))
+    }
+
+    fn at(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
+        ruby.get_inner(self.facts).entry(pos as isize)
+    }
+
+    fn array_of(&self, ruby: &Ruby, positions: &[u32]) -> Result<RArray, Error> {
+        let out = ruby.ary_new_capa(positions.len());
+        for pos in positions {
+            out.push(self.at(ruby, *pos)?)?;
+        }
+        Ok(out)
+    }
+
+    fn append(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<Obj<Fact>, Error> {
+        let store = fact.store_name(ruby)?;
+        let key = fact.key_text(ruby)?;
+        let id = fact.id_text(ruby)?;
+        let mut index = rb_self.lock(ruby)?;
+        ruby.get_inner(rb_self.facts).push(fact)?;
+        index.insert(&store, &key, &id, fact.tt());
+        Ok(fact)
+    }
+
+    fn replay(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
+        Self::append(ruby, rb_self, fact).map(|_| ())
+    }
+
+    fn latest_for(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Value, Error> {
+        let kw = get_kwargs::<_, (Value, Value), (Option<Value>,), ()>(
+            keywords(args)?,
+            &["store", "key"],
+            &["as_of"],
+        )?;
+        let (store, key) = kw.required;
+        let (store, key, as_of) = (store_arg(ruby, store)?, key_arg(ruby, key)?, time_arg(kw.optional.0)?);
+        let found = rb_self.lock(ruby)?.bucket(&store, &key).and_then(|b| b.latest(as_of));
+        match found {
+            Some(pos) => rb_self.at(ruby, pos),
+            None => Ok(ruby.qnil().as_value()),
+        }
+    }
+
+    fn facts_for(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<RArray, Error> {
+        let kw = get_kwargs::<_, (Value,), (Option<Value>, Option<Value>, Option<Value>), ()>(
+            keywords(args)?,
+            &["store"],
+            &["key", "since", "as_of"],
+        )?;
+        let store = store_arg(ruby, kw.required.0)?;
+        let (key, since, as_of) = kw.optional;
+        let key = key.filter(|k| !k.is_nil()).map(|k| key_arg(ruby, k)).transpose()?;
+        let (since, as_of) = (time_arg(since)?, time_arg(as_of)?);
+        let positions = {
+            let index = rb_self.lock(ruby)?;
+            let timeline = match &key {
+                Some(key) => index.bucket(&store, key),
+                None => index.stores.get(store.as_str()).map(|s| &s.all),
+            };
+            timeline.map(|t| t.select(since, as_of)).unwrap_or_default()
+        };
+        rb_self.array_of(ruby, &positions)
+    }
+
+    fn query_scope(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<RArray, Error> {
+        let kw = get_kwargs::<_, (Value, RHash), (Option<Value>,), ()>(
+            keywords(args)?,
+            &["store", "filters"],
+            &["as_of"],
+        )?;
+        let (store, filters) = kw.required;
+        let (store, as_of) = (store_arg(ruby, store)?, time_arg(kw.optional.0)?);
+        // Candidates are collected under the lock; the filter comparisons call
+        // Ruby's ==, which may switch threads, so they run after it is released.
+        let candidates: Vec<u32> = {
+            let index = rb_self.lock(ruby)?;
+            match index.stores.get(store.as_str()) {
+                Some(entry) => entry.buckets.iter().filter_map(|b| b.latest(as_of)).collect(),
+                None => Vec::new(),
+            }
+        };
+        let pairs: Vec<(Value, Value)> = {
+            let mut pairs = Vec::with_capacity(filters.len());
+            filters.foreach(|k: Value, v: Value| {
+                pairs.push((k, v));
+                Ok(magnus::r_hash::ForEach::Continue)
+            })?;
+            pairs
+        };
+        let out = ruby.ary_new();
+        for pos in candidates {
+            let fact_value = rb_self.at(ruby, pos)?;
+            let fact = Obj::<Fact>::try_convert(fact_value)?;
+            if matches(ruby, fact.value_of(ruby), &pairs)? {
+                out.push(fact_value)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn all_facts(ruby: &Ruby, rb_self: &Self) -> RArray {
+        ruby.get_inner(rb_self.facts).dup()
+    }
+
+    fn size(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {
+        Ok(rb_self.lock(ruby)?.len)
+    }
+
+    fn fact_by_id(ruby: &Ruby, rb_self: &Self, id: Value) -> Result<Value, Error> {
+        let Some(id) = RString::from_value(id) else {
+            return Ok(ruby.qnil().as_value());
+        };
+        let id = convert::utf8_text(ruby, id)?;
+        match rb_self.lock(ruby)?.by_id(&id) {
+            Some(pos) => rb_self.at(ruby, pos),
+            None => Ok(ruby.qnil().as_value()),
+        }
+    }
+}
+
+/// `value.is_a?(Hash) && filters.all? { |k, v| value[k] == v }` — the same
+/// predicate the engine's scope index uses.
+fn matches(ruby: &Ruby, value: Value, filters: &[(Value, Value)]) -> Result<bool, Error> {
+    let Some(hash) = RHash::from_value(value) else {
+        return Ok(false);
+    };
+    for (k, expected) in filters {
+        let actual = hash.get(*k).unwrap_or_else(|| ruby.qnil().as_value());
+        if !actual.equal(*expected)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+pub fn define(ruby: &Ruby) -> Result<(), Error> {
+    let store = ruby.define_module("Igniter")?.define_module("Store")?;
+    let class = store.define_class("FactLog", ruby.class_object())?;
+    class.undef_default_alloc_func();
+    class.define_singleton_method("new", magnus::function!(FactLog::new, 0))?;
+    class.define_method("append", magnus::method!(FactLog::append, 1))?;
+    class.define_method("replay", magnus::method!(FactLog::replay, 1))?;
+    class.define_method("latest_for", magnus::method!(FactLog::latest_for, -1))?;
+    class.define_method("facts_for", magnus::method!(FactLog::facts_for, -1))?;
+    class.define_method("query_scope", magnus::method!(FactLog::query_scope, -1))?;
+    class.define_method("all_facts", magnus::method!(FactLog::all_facts, 0))?;
+    class.define_method("size", magnus::method!(FactLog::size, 0))?;
+    class.define_method("fact_by_id", magnus::method!(FactLog::fact_by_id, 1))?;
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! Pure-Rust core of igniter-ledger, the append-only fact ledger.
+//!
+//! Everything here is plain data and files: the JSON model ([`Json`]), the byte-exact
+//! encoders that match Ruby's `JSON.generate` and `Float#to_s`, the strict parser, the
+//! `value_hash`, CRC frames, fact bodies, the WAL writer, snapshots and replay.
+//! The on-disk format is `doc/format.md`; this crate writes exactly those bytes.
+//! No Ruby types appear here; the binding crate maps Ruby values onto [`Json`].
+
+pub mod durability;
+pub mod encode;
+pub mod error;
+pub mod fact_record;
+pub mod float_fmt;
+pub mod frame;
+mod fs_util;
+pub mod hash;
+pub mod json;
+pub mod parse;
+pub mod replay;
+pub mod snapshot;
+pub mod wal;
+
+pub use durability::Durability;
+pub use encode::{write_canonical, write_json, write_json_string, MAX_NESTING};
+pub use error::{Error, Result};
+pub use fact_record::{decode_fact_body, encode_fact_body, new_uuid, FactRecord};
+pub use float_fmt::write_ruby_float;
+pub use frame::{
+    crc32, decode_frame_at, encode_frame, scan_frames, Scan, Tail, FRAME_CRC_SIZE,
+    FRAME_HEADER_SIZE, MAX_FRAME_LEN,
+};
+pub use hash::{sha256_hex, value_hash};
+pub use json::Json;
+pub use parse::{parse, MAX_PARSE_NESTING};
+pub use replay::{decode_bodies_parallel, replay};
+pub use snapshot::{read_snapshot, snapshot_path_for, snapshot_tmp_path_for};
+pub use wal::{Recovery, Wal};

@@ -1,0 +1,62 @@
+//! Replay = snapshot ∪ WAL delta (format.md "Replay"). Read-only: it may run while a
+//! writer is appending, so it never truncates or repairs anything.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::ops::Range;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::fact_record::{decode_fact_body, FactRecord};
+use crate::frame::scan_frames;
+use crate::snapshot::{read_snapshot, snapshot_path_for};
+
+/// Below this many bodies decoding stays on the calling thread: the pool's overhead is
+/// not worth it, and small replays then never start pool threads (friendlier to fork).
+const PARALLEL_THRESHOLD: usize = 64;
+
+/// The only place that touches the rayon pool. Today the global pool; it can become a
+/// per-process pool (rebuilt after fork) without touching callers.
+fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    op()
+}
+
+/// Decodes the bodies at `ranges` of `buf`, in order, skipping undecodable ones (and
+/// ranges outside `buf`).
+pub fn decode_bodies_parallel(buf: &[u8], ranges: &[Range<usize>]) -> Vec<FactRecord> {
+    let decode = |r: &Range<usize>| buf.get(r.clone()).and_then(|b| decode_fact_body(b).ok());
+    if ranges.len() < PARALLEL_THRESHOLD {
+        return ranges.iter().filter_map(decode).collect();
+    }
+    // collect() on a rayon iterator keeps the input order.
+    pool(|| ranges.par_iter().filter_map(decode).collect())
+}
+
+/// Facts of the WAL at `path` and its snapshot: snapshot facts, then WAL facts whose id is
+/// not among the snapshot's, stably sorted by transaction_time. The WAL is read up to its
+/// first damaged frame; a missing WAL contributes nothing.
+pub fn replay(path: &Path) -> Result<Vec<FactRecord>> {
+    let mut facts = read_snapshot(&snapshot_path_for(path));
+
+    let wal = match fs::read(path) {
+        Ok(buf) => buf,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let scan = scan_frames(&wal);
+    let delta = decode_bodies_parallel(&wal, &scan.bodies);
+
+    if facts.is_empty() {
+        facts = delta;
+    } else {
+        let snapshot_ids: HashSet<String> = facts.iter().map(|f| f.id.clone()).collect();
+        facts.extend(delta.into_iter().filter(|f| !snapshot_ids.contains(&f.id)));
+    }
+    // Stable: equal times keep snapshot-first, then WAL order. Times are finite (the
+    // parser refuses non-finite numbers), and total_cmp orders -0.0 before 0.0.
+    facts.sort_by(|a, b| a.transaction_time.total_cmp(&b.transaction_time));
+    Ok(facts)
+}

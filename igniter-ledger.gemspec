@@ -1,0 +1,31 @@
+# frozen_string_literal: true
+
+require_relative "lib/igniter/ledger/version"
+
+Gem::Specification.new do |spec|
+  spec.name = "igniter-ledger"
+  spec.version = Igniter::Store::VERSION
+  spec.authors = ["igniter-ledger developers"]
+  spec.summary = "Append-only bitemporal fact ledger with a Rust core and a pure-Ruby fallback"
+  spec.description = "A drop-in replacement for igniter-ledger 0.5.2: immutable facts, " \
+                     "time travel, histories, scopes, derivations, compaction, WAL and " \
+                     "segmented storage. Fact, FactLog and FileBackend are written in Rust; " \
+                     "identical pure-Ruby classes take over when the extension is absent."
+  spec.license = "MIT"
+  spec.required_ruby_version = ">= 3.1.0"
+
+  # Sources only: never target/ or a built library.
+  spec.files = Dir[
+    "lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "Cargo.toml", "Cargo.lock",
+    "examples/**/*.rb", "exe/*", "doc/*.md", "README.md"
+  ].reject { |f| f.include?("/target/") || f.start_with?("ext/fuzz") }
+  spec.bindir = "exe"
+  spec.executables = Dir["exe/*"].map { |f| File.basename(f) }
+  spec.require_paths = ["lib"]
+  spec.extensions = ["ext/igniter_store_native/extconf.rb"]
+
+  # Ranges that Debian's packages satisfy, so `bundle install --local` works offline.
+  spec.add_development_dependency "rake", ">= 13.0"
+  spec.add_development_dependency "rake-compiler", ">= 1.1"
+  spec.add_development_dependency "rspec", "~> 3.10"
+end

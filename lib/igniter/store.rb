@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+require "json"
+require "digest"
+require "securerandom"
+require "set"
+require "zlib"
+require "monitor"
+require "socket"
+require "fileutils"
+require "time"
+require "rbconfig"
+
+require_relative "ledger/version"
+require_relative "store/native"
+require_relative "store/errors"
+require_relative "store/json_canon"
+require_relative "store/access_path"
+require_relative "store/fact"
+require_relative "store/fact_log"
+require_relative "store/wire_protocol"
+require_relative "store/file_backend"
+require_relative "store/coerced_fact"
+require_relative "store/read_cache"
+require_relative "store/schema_graph"
+require_relative "store/igniter_store"
+
+module Igniter
+  # Append-only bitemporal fact ledger. Also reachable as Igniter::Ledger.
+  module Store
+    LedgerStore = IgniterStore unless const_defined?(:LedgerStore, false)
+
+    # @return [IgniterStore] an in-memory store
+    def self.memory
+      IgniterStore.new
+    end
+
+    # @param path [String] WAL file; created when absent
+    # @return [IgniterStore] a file-backed store with the WAL replayed
+    def self.open(path, **options)
+      IgniterStore.open(path, **options)
+    end
+
+    # @return [AccessPath]
+    def self.access_path(...)
+      AccessPath.new(...)
+    end
+  end
+end

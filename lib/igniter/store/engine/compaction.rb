@@ -1,0 +1,179 @@
+# frozen_string_literal: true
+
+require "securerandom"
+require "set"
+
+module Igniter
+  module Store
+    module Engine
+      # Retention policies and their execution. A compaction drops facts of
+      # one store from the live log, leaves a receipt fact in
+      # `:__compaction_receipts` and, where the backend can, makes the drop
+      # durable.
+      module Compaction
+        RECEIPT_STORE = :__compaction_receipts
+        STRATEGIES = %i[permanent ephemeral rolling_window].freeze
+
+        # Declares the retention policy of +store+ (replacing an earlier one).
+        # @param strategy [Symbol, String] +:permanent+ (never compacted), +:ephemeral+
+        #   (keep the latest fact per key) or +:rolling_window+ (also keep facts
+        #   younger than +duration+ seconds)
+        # @param duration [Numeric, nil] required for +:rolling_window+
+        # @raise [ArgumentError] for an unknown strategy or a rolling window
+        #   without a non-negative duration (0.5.2 accepted both and then
+        #   silently never dropped, or used a zero window)
+        # @return [self]
+        def set_retention(store, strategy:, duration: nil)
+          strategy = strategy.to_sym if strategy.is_a?(String) # e.g. from a JSON client
+          unless STRATEGIES.include?(strategy)
+            raise ArgumentError, "unknown retention strategy: #{strategy.inspect}. Valid: #{STRATEGIES.map(&:inspect).join(", ")}"
+          end
+          if strategy == :rolling_window && !(duration.is_a?(Numeric) && duration >= 0)
+            raise ArgumentError, "rolling_window retention requires a non-negative duration, got #{duration.inspect}"
+          end
+
+          @schema_graph.register_retention(store, RetentionPolicy.new(strategy: strategy, duration: duration))
+          self
+        end
+
+        # Applies the retention policy of +store+, or of every store with a
+        # policy. Stores without a policy or with +:permanent+ give no report.
+        # @return [Array<Hash>] per store: +store, strategy, dropped_count,
+        #   kept_count, receipt_id, durable+
+        def compact(store = nil)
+          targets = store ? [normalize_store(store)] : @schema_graph.retention_stores
+          targets.filter_map do |target|
+            policy = @schema_graph.retention_for(store: target)
+            next unless policy && policy.strategy != :permanent
+
+            compact_store(target, policy)
+          end
+        end
+
+        # @param store [Symbol, String, nil] only receipts of this compacted
+        #   store; compared by name, so it also matches receipts whose Symbol
+        #   became a String through a WAL round trip
+        # @return [Array<Fact>] receipt facts in log order
+        def compaction_receipts(store: nil)
+          receipts = @log.facts_for(store: RECEIPT_STORE)
+          return receipts if store.nil?
+
+          name = store.to_s
+          receipts.select { |f| receipt_field(f, :compacted_store).to_s == name }
+        end
+
+        # Every compaction-like event, oldest first: retention compactions,
+        # exact prunes (with +store:+ only those that removed a fact of that
+        # store) and, when the backend reports them, segment purges.
+        # @return [Array<Hash>] a new mutable Array of +kind, executor, store,
+        #   status, reason, fact_count, receipt_id, occurred_at+
+        def compaction_activity(store: nil)
+          entries = compaction_receipts(store: store).map { |f| retention_activity(f) }
+          entries.concat(prune_activity(store))
+          entries.concat(segment_activity(store)) if @backend.respond_to?(:purge_receipts)
+          entries.sort_by { |e| e[:occurred_at] }
+        end
+
+        private
+
+        # Under the write lock from the read of the store's facts to the new
+        # log, so no concurrent write can vanish in the swap.
+        def compact_store(store, policy)
+          @write_lock.synchronize do
+            now = Process.clock_gettime(Process::CLOCK_REALTIME)
+            keep, drop = partition_compaction(@log.facts_for(store: store), policy, now)
+            if drop.empty?
+              next { store: store, strategy: policy.strategy, dropped_count: 0, kept_count: keep.size,
+                     receipt_id: nil, durable: false }
+            end
+
+            receipt = write_compaction_receipt(store, drop, policy, now)
+            dropped = drop.to_set(&:id)
+            # Log order is kept (no re-sort by time): "latest" is the last
+            # appended fact, and a sort could reorder a key whose clock stepped back.
+            rebuild_log!(@log.all_facts.reject { |f| f.store == store && dropped.include?(f.id) })
+            { store: store, strategy: policy.strategy, dropped_count: drop.size, kept_count: keep.size,
+              receipt_id: receipt.id, durable: persist_rebuild }
+          end
+        end
+
+        # The current fact of a key is its last appended one, as for `read`
+        # (0.5.2 kept the max transaction_time, which a clock step could make
+        # differ from what reads considered current).
+        def partition_compaction(facts, policy, now)
+          current = facts.each_with_object({}) { |f, latest| latest[f.key] = f }.values.to_set(&:id)
+          keep = case policy.strategy
+                 when :ephemeral then facts.select { |f| current.include?(f.id) }
+                 when :rolling_window
+                   cutoff = now - policy.duration.to_f
+                   facts.select { |f| current.include?(f.id) || f.transaction_time >= cutoff }
+                 else facts
+                 end
+          kept = keep.to_set(&:id)
+          [keep, facts.reject { |f| kept.include?(f.id) }]
+        end
+
+        def write_compaction_receipt(store, dropped, policy, now)
+          oldest = dropped.min_by(&:transaction_time)
+          newest = dropped.max_by(&:transaction_time)
+          write(
+            store: RECEIPT_STORE,
+            key: "#{store}_#{SecureRandom.hex(4)}",
+            value: {
+              type: :compaction_receipt, compacted_store: store, strategy: policy.strategy,
+              compacted_count: dropped.size, oldest_dropped: oldest.id, newest_dropped: newest.id,
+              oldest_ts: oldest.transaction_time, newest_ts: newest.transaction_time, compacted_at: now
+            }
+          )
+        end
+
+        # @return [Boolean] true when dropped facts cannot come back on reopen
+        def persist_rebuild
+          if @backend.respond_to?(:replace_with_snapshot!)
+            @backend.replace_with_snapshot!(@log.all_facts)
+            true
+          elsif @backend.respond_to?(:write_snapshot)
+            @backend.write_snapshot(@log.all_facts)
+            false
+          else
+            false
+          end
+        end
+
+        def receipt_field(fact, name)
+          value = fact.value
+          value.is_a?(Hash) ? value[name] : nil
+        end
+
+        def retention_activity(fact)
+          v = fact.value
+          { kind: :retention_compaction, executor: :store_compact, store: v[:compacted_store], status: :ok,
+            reason: v[:strategy], fact_count: v[:compacted_count].to_i, receipt_id: fact.id,
+            occurred_at: v[:compacted_at].to_f }
+        end
+
+        def prune_activity(store)
+          name = store&.to_s
+          @prune_receipt_stores.flat_map { |receipt_store| @log.facts_for(store: receipt_store) }.filter_map do |fact|
+            v = fact.value
+            next unless v.is_a?(Hash)
+            # A custom receipt store may hold other facts; the default one is ours alone.
+            next unless fact.store == Prune::DEFAULT_RECEIPT_STORE || v[:type].to_s == "fact_prune_receipt"
+            next if name && v[:pruned_fact_refs].to_a.none? { |ref| ref[:store].to_s == name }
+
+            { kind: :exact_prune, executor: :fact_prune, store: nil, status: :ok, reason: v[:reason],
+              fact_count: v[:pruned_count].to_i, receipt_id: fact.id, occurred_at: v[:pruned_at].to_f }
+          end
+        end
+
+        def segment_activity(store)
+          @backend.purge_receipts(store: store).map do |r|
+            { kind: :segment_purge, executor: :segmented_backend, store: r["store"]&.to_sym, status: :ok,
+              reason: r["purge_strategy"], fact_count: r["fact_count"].to_i, receipt_id: r["segment_path"],
+              occurred_at: r["purged_at"].to_f }
+          end
+        end
+      end
+    end
+  end
+end

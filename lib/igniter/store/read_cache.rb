@@ -1,0 +1,257 @@
+# frozen_string_literal: true
+
+require "monitor"
+
+module Igniter
+  module Store
+    # Memo of point reads and scope queries in front of the fact log, plus the
+    # registry of the consumers notified when a store changes.
+    #
+    # Entries hold whatever object they are given and are never sent a
+    # message (the 0.5.2 specs store bare doubles); only the entry's own
+    # +cached_at+ is consulted for ttl.
+    #
+    # Two kinds of entries:
+    # - current state (+as_of+ nil): live until the next invalidation of their
+    #   store; point entries are additionally bounded by +current_cap+ (oldest
+    #   inserted evicted first) so a store with millions of distinct keys read
+    #   once cannot grow the cache without limit;
+    # - time travel (+as_of+ given): an LRU bounded by +lru_cap+ (point and
+    #   scope entries share the cap); {#lru_size} counts them.
+    #
+    # Point and scope entries live in separate tables, so a store literally
+    # named +:scope+ cannot be mistaken for a scope entry (a 0.5.2 weakness).
+    class ReadCache
+      DEFAULT_LRU_CAP = 1_000
+      # Bound of current-state point entries; far above the LRU cap because
+      # such entries are the hot path of `read`.
+      DEFAULT_CURRENT_CAP = 100_000
+
+      Entry = Struct.new(:value, :cached_at)
+      private_constant :Entry
+
+      # @return [Integer] bound of tracked time-travel entries
+      attr_reader :lru_cap
+      # @return [Integer] bound of current-state point entries
+      attr_reader :current_cap
+
+      # @param lru_cap [Integer] max tracked time-travel entries
+      # @param current_cap [Integer] max current-state point entries
+      def initialize(lru_cap: DEFAULT_LRU_CAP, current_cap: DEFAULT_CURRENT_CAP)
+        @lru_cap = lru_cap
+        @current_cap = current_cap
+        @monitor = Monitor.new
+        @point_consumers = Hash.new { |h, k| h[k] = [] }
+        @scope_consumers = Hash.new { |h, k| h[k] = [] }
+        reset_entries
+      end
+
+      # Registers a point consumer, called `(store, key)` on every
+      # invalidation of +store+.
+      # @return [void]
+      def register_consumer(store, callable)
+        @monitor.synchronize { @point_consumers[store] << callable }
+      end
+
+      # Registers a scope consumer, called `(store, scope)` when a cached
+      # entry of that scope is invalidated by a membership-changing write.
+      # @return [void]
+      def register_scope_consumer(store, scope, callable)
+        @monitor.synchronize { @scope_consumers[[store, scope]] << callable }
+      end
+
+      # @return [Object, nil] the cached fact, nil on miss or when older than +ttl+ seconds
+      def get(store:, key:, as_of: nil, ttl: nil)
+        fetch(@points, store, key, as_of, ttl, :point)
+      end
+
+      # Stores (or overwrites) a point entry.
+      # @param generation [Integer, nil] when given, the put is skipped if any
+      #   invalidation happened since {#generation} returned this number, so a
+      #   reader that raced a write cannot cache the value it read before the write
+      # @return [void]
+      def put(store:, key:, fact:, as_of: nil, generation: nil)
+        store_entry(@points, store, key, as_of, fact, :point, generation)
+      end
+
+      # @return [Object, nil] the cached fact list of a scope
+      def get_scope(store:, scope:, as_of: nil, ttl: nil)
+        fetch(@scopes, store, scope, as_of, ttl, :scope)
+      end
+
+      # Stores (or overwrites) a scope entry; see {#put} for +generation+.
+      # @return [void]
+      def put_scope(store:, scope:, facts:, as_of: nil, generation: nil)
+        store_entry(@scopes, store, scope, as_of, facts, :scope, generation)
+      end
+
+      # Drops every scope entry of +store+ and the point entries of +key+ (of
+      # every key when nil), any +as_of+, then notifies consumers: every point
+      # consumer of +store+, and the scope consumers of each dropped scope
+      # whose +scope_changes+ entry is not +:unchanged+. Consumers run outside
+      # the lock; their StandardErrors are swallowed.
+      # @param scope_changes [Hash{Object => Symbol}] +:changed+, +:unchanged+ or +:unknown+
+      # @return [void]
+      def invalidate(store:, key: nil, scope_changes: {})
+        notify(evict(store: store, key: key, scope_changes: scope_changes))
+      end
+
+      # First half of {#invalidate}: drops the entries and returns the
+      # pending notifications without calling anyone, so the store can drop
+      # stale entries inside its commit section and call consumers after it.
+      # @return [Array<Array(#call, Array)>] callables with their arguments
+      def evict(store:, key: nil, scope_changes: {})
+        @monitor.synchronize do
+          @generation += 1
+          dropped_scopes = drop_scopes(store)
+          drop_points(store, key)
+          calls = @point_consumers.fetch(store, []).map { |c| [c, [store, key]] }
+          dropped_scopes.each do |scope|
+            next if scope_changes[scope] == :unchanged
+
+            @scope_consumers.fetch([store, scope], []).each { |c| calls << [c, [store, scope]] }
+          end
+          calls
+        end
+      end
+
+      # Calls what {#evict} returned; a failing consumer never stops the others.
+      # @return [void]
+      def notify(calls)
+        calls.each do |callable, args|
+          callable.call(*args)
+        rescue StandardError
+          nil
+        end
+      end
+
+      # Drops every entry but keeps the registered consumers (0.5.2 replaced
+      # the whole cache on compaction and so silently lost them).
+      # @return [void]
+      def clear!
+        @monitor.synchronize do
+          @generation += 1
+          reset_entries
+        end
+      end
+
+      # @return [Integer] number of tracked time-travel entries
+      def lru_size
+        @monitor.synchronize { @lru.size }
+      end
+
+      # A counter bumped by every invalidation and {#clear!}; pass it to
+      # {#put}/{#put_scope} to skip caching a value read before a write.
+      # @return [Integer]
+      def generation
+        @monitor.synchronize { @generation }
+      end
+
+      private
+
+      def reset_entries
+        # table => {store => {key_or_scope => {as_of => Entry}}}
+        @points = {}
+        @scopes = {}
+        # Insertion-ordered Hashes used as ordered sets (oldest first).
+        @lru = {}
+        @current = {}
+        @generation ||= 0
+      end
+
+      def fetch(table, store, name, as_of, ttl, kind)
+        @monitor.synchronize do
+          entry = table.dig(store, name, as_of)
+          return nil unless entry
+
+          touch([kind, store, name, as_of]) unless as_of.nil?
+          if ttl && now - entry.cached_at > ttl
+            # Expired for this caller; dropping it keeps dead entries from piling up
+            # (0.5.2 never removed them). A later reader simply misses.
+            remove(table, kind, store, name, as_of)
+            return nil
+          end
+          entry.value
+        end
+      end
+
+      def store_entry(table, store, name, as_of, value, kind, generation)
+        @monitor.synchronize do
+          return if generation && generation != @generation
+
+          ((table[store] ||= {})[name] ||= {})[as_of] = Entry.new(value, now)
+          if as_of.nil?
+            track_current(store, name) if kind == :point
+          else
+            track_lru([kind, store, name, as_of])
+          end
+        end
+      end
+
+      def touch(lru_key)
+        return unless @lru.key?(lru_key)
+
+        @lru.delete(lru_key)
+        @lru[lru_key] = true
+      end
+
+      # Re-putting a tracked key keeps its position, as in 0.5.2.
+      def track_lru(lru_key)
+        @lru[lru_key] = true
+        while @lru.size > @lru_cap
+          kind, store, name, as_of = @lru.shift.first
+          remove_entry(kind == :point ? @points : @scopes, store, name, as_of)
+        end
+      end
+
+      def track_current(store, key)
+        @current[[store, key]] = true
+        while @current.size > @current_cap
+          store_, key_ = @current.shift.first
+          remove_entry(@points, store_, key_, nil)
+        end
+      end
+
+      def remove(table, kind, store, name, as_of)
+        remove_entry(table, store, name, as_of)
+        if as_of.nil?
+          @current.delete([store, name]) if kind == :point
+        else
+          @lru.delete([kind, store, name, as_of])
+        end
+      end
+
+      def remove_entry(table, store, name, as_of)
+        by_name = table[store] or return
+        versions = by_name[name] or return
+        versions.delete(as_of)
+        by_name.delete(name) if versions.empty?
+        table.delete(store) if by_name.empty?
+      end
+
+      def drop_scopes(store)
+        by_scope = @scopes.delete(store) or return []
+        by_scope.each do |scope, versions|
+          versions.each_key { |as_of| @lru.delete([:scope, store, scope, as_of]) unless as_of.nil? }
+        end
+        by_scope.keys
+      end
+
+      def drop_points(store, key)
+        by_key = @points[store] or return
+        doomed = key.nil? ? by_key.keys : [key]
+        doomed.each do |k|
+          versions = by_key.delete(k) or next
+          versions.each_key do |as_of|
+            as_of.nil? ? @current.delete([store, k]) : @lru.delete([:point, store, k, as_of])
+          end
+        end
+        @points.delete(store) if by_key.empty?
+      end
+
+      def now
+        Process.clock_gettime(Process::CLOCK_REALTIME)
+      end
+    end
+  end
+end

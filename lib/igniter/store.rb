@@ -2,6 +2,7 @@
 
 require "json"
 require "digest"
+require "digest/sha2"
 require "securerandom"
 require "set"
 require "zlib"

@@ -22,11 +22,12 @@ pub fn raise(ruby: &Ruby, path: &str, message: String) -> Error {
 /// Errors from the core crate, as the pure path raises them.
 pub fn core(ruby: &Ruby, error: CoreError) -> Error {
     match error {
-        e @ CoreError::NonFinite { .. } => raise(ruby, "Igniter::Store::NonFiniteNumberError", e.to_string()),
-        e @ CoreError::Nesting { .. } => raise(ruby, "JSON::NestingError", e.to_string()),
+        e @ CoreError::NonFinite(_) => raise(ruby, "Igniter::Store::NonFiniteNumberError", e.to_string()),
+        e @ CoreError::Nesting(_) => raise(ruby, "JSON::NestingError", e.to_string()),
         e @ CoreError::Parse { .. } => raise(ruby, "JSON::ParserError", e.to_string()),
-        e @ CoreError::InvalidRecord { .. } => raise(ruby, "Igniter::Store::Error", e.to_string()),
-        CoreError::Closed { .. } => Error::new(ruby.exception_io_error(), "closed stream"),
+        e @ CoreError::InvalidRecord(_) => raise(ruby, "Igniter::Store::Error", e.to_string()),
+        e @ CoreError::FrameTooLarge(_) => Error::new(ruby.exception_arg_error(), e.to_string()),
+        CoreError::Closed => Error::new(ruby.exception_io_error(), "closed stream"),
         CoreError::Io(io) => os(ruby, &io, None),
     }
 }

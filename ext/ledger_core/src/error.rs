@@ -17,6 +17,8 @@ pub enum Error {
     /// A body that parses but breaks a decode rule of format.md, or a value the encoder
     /// cannot represent faithfully.
     InvalidRecord(String),
+    /// A frame body above `MAX_FRAME_LEN`: readers would take it for a damaged tail.
+    FrameTooLarge(usize),
     /// Write to a closed WAL.
     Closed,
     Io(std::io::Error),
@@ -43,6 +45,11 @@ impl fmt::Display for Error {
                 write!(f, "JSON parse error at byte {offset}: {message}")
             }
             Error::InvalidRecord(msg) => write!(f, "invalid fact record: {msg}"),
+            Error::FrameTooLarge(n) => write!(
+                f,
+                "frame body of {n} bytes exceeds {}",
+                crate::frame::MAX_FRAME_LEN
+            ),
             Error::Closed => f.write_str("closed stream"),
             Error::Io(e) => fmt::Display::fmt(e, f),
         }

@@ -75,10 +75,7 @@ pub fn read_snapshot(snap_path: &Path) -> Vec<FactRecord> {
 /// file is removed and the old snapshot is untouched.
 pub fn write_snapshot_file(wal_path: &Path, bodies: &[Vec<u8>]) -> Result<()> {
     if let Some(big) = bodies.iter().find(|b| b.len() > MAX_FRAME_LEN) {
-        return Err(Error::InvalidRecord(format!(
-            "fact body of {} bytes exceeds the frame limit of {MAX_FRAME_LEN}",
-            big.len()
-        )));
+        return Err(Error::FrameTooLarge(big.len()));
     }
     let tmp = snapshot_tmp_path_for(wal_path);
     let result = write_tmp_and_rename(wal_path, &tmp, bodies);

@@ -107,10 +107,7 @@ impl Wal {
         if let Some(big) = bodies.iter().find(|b| b.len() > MAX_FRAME_LEN) {
             // A reader would take such a frame for a damaged tail, and the next open would
             // cut it off together with everything after it.
-            return Err(Error::InvalidRecord(format!(
-                "fact body of {} bytes exceeds the frame limit of {MAX_FRAME_LEN}",
-                big.len()
-            )));
+            return Err(Error::FrameTooLarge(big.len()));
         }
         self.buf.clear();
         for body in bodies {

@@ -181,11 +181,11 @@ fn a_body_above_the_frame_limit_is_refused_and_nothing_is_written() {
     let huge = vec![b' '; MAX_FRAME_LEN + 1];
     assert!(matches!(
         wal.append_body(&huge),
-        Err(Error::InvalidRecord(_))
+        Err(Error::FrameTooLarge(_))
     ));
     assert!(matches!(
         wal.write_snapshot(&[huge]),
-        Err(Error::InvalidRecord(_))
+        Err(Error::FrameTooLarge(_))
     ));
     assert_eq!(fs::metadata(&path).unwrap().len(), 0);
     assert!(!wal.snapshot_path().exists());

@@ -18,7 +18,10 @@ use magnus::{
 use crate::{convert, errors};
 
 #[derive(TypedData)]
-#[magnus(class = "Igniter::Store::Fact", free_immediately, size, mark)]
+// Write-barrier protected: every reference is stored before the object
+// exists and never changes, so the GC need not re-mark old facts at every
+// minor collection.
+#[magnus(class = "Igniter::Store::Fact", free_immediately, size, mark, wb_protected)]
 pub struct Fact {
     id: Opaque<RString>,
     store: Opaque<Symbol>,

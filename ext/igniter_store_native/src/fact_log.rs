@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use magnus::{
     gc::Marker,
     prelude::*,
-    scan_args::{get_kwargs, scan_args},
     typed_data::Obj,
     value::{Opaque, ReprValue},
     DataTypeFunctions, Error, Float, RArray, RHash, RString, Ruby, Symbol, TypedData, Value,
@@ -143,7 +142,7 @@ impl Index {
 }
 
 #[derive(TypedData)]
-#[magnus(class = "Igniter::Store::FactLog", free_immediately, size, mark)]
+#[magnus(class = "Igniter::Store::FactLog", free_immediately, size, mark, wb_protected)]
 pub struct FactLog {
     facts: Opaque<RArray>,
     index: Mutex<Index>,
@@ -156,24 +155,41 @@ impl DataTypeFunctions for FactLog {
     }
 }
 
-/// Lookup arguments in the form facts carry them: store Symbol name, key text.
-fn store_arg(ruby: &Ruby, v: Value) -> Result<String, Error> {
-    if let Some(sym) = Symbol::from_value(v) {
-        return Ok(sym.name()?.into_owned());
-    }
-    let s = match RString::from_value(v) {
-        Some(s) => s,
-        None => v.funcall("to_s", ())?,
-    };
-    convert::utf8_text(ruby, s)
+/// A lookup argument in the form facts carry it (store: Symbol name, key:
+/// `to_s`), resolved before any text is borrowed, because `to_s`/`to_sym`
+/// run arbitrary Ruby code.
+enum Text {
+    Sym(Symbol),
+    Str(RString),
 }
 
-fn key_arg(ruby: &Ruby, v: Value) -> Result<String, Error> {
-    let s = match RString::from_value(v) {
-        Some(s) => s,
-        None => v.funcall("to_s", ())?,
-    };
-    convert::utf8_text(ruby, s)
+fn text_arg(v: Value, is_store: bool) -> Result<Text, Error> {
+    if let Some(sym) = Symbol::from_value(v) {
+        return Ok(Text::Sym(sym));
+    }
+    if let Some(s) = RString::from_value(v) {
+        return Ok(Text::Str(s));
+    }
+    if is_store {
+        return Ok(Text::Sym(v.funcall("to_sym", ())?));
+    }
+    Ok(Text::Str(v.funcall("to_s", ())?))
+}
+
+/// Runs `f` on the argument's text, borrowing the Ruby string's bytes when
+/// they are valid UTF-8 so warm lookups allocate nothing.
+fn with_text<T>(ruby: &Ruby, text: &Text, f: impl FnOnce(&str) -> Result<T, Error>) -> Result<T, Error> {
+    match text {
+        Text::Sym(sym) => f(&sym.name()?),
+        Text::Str(s) => {
+            // SAFETY: `s` is alive on this stack frame and `f` only reads the
+            // index (no Ruby call), so the bytes cannot change meanwhile.
+            if let Some(borrowed) = unsafe { s.test_as_str() } {
+                return f(borrowed);
+            }
+            f(&convert::utf8_text(ruby, *s)?)
+        }
+    }
 }
 
 fn time_arg(v: Option<Value>) -> Result<Option<f64>, Error> {
@@ -184,10 +200,6 @@ fn time_arg(v: Option<Value>) -> Result<Option<f64>, Error> {
             None => Ok(Some(v.funcall::<_, _, f64>("to_f", ())?)),
         },
     }
-}
-
-fn keywords(args: &[Value]) -> Result<RHash, Error> {
-    Ok(scan_args::<(), (), (), (), RHash, ()>(args)?.keywords)
 }
 
 impl FactLog {
@@ -207,11 +219,14 @@ impl FactLog {
     }
 
     fn array_of(&self, ruby: &Ruby, positions: &[u32]) -> Result<RArray, Error> {
-        let out = ruby.ary_new_capa(positions.len());
-        for pos in positions {
-            out.push(self.at(ruby, *pos)?)?;
-        }
-        Ok(out)
+        let facts = ruby.get_inner(self.facts);
+        // SAFETY: the slice is read before anything can mutate the Array
+        // (no Ruby call in between), and every position came from the index.
+        let values: Vec<Value> = unsafe {
+            let all = facts.as_slice();
+            positions.iter().filter_map(|p| all.get(*p as usize).copied()).collect()
+        };
+        Ok(ruby.ary_new_from_values(&values))
     }
 
     fn append(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<Obj<Fact>, Error> {
@@ -228,59 +243,56 @@ impl FactLog {
         Self::append(ruby, rb_self, fact).map(|_| ())
     }
 
-    fn latest_for(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Value, Error> {
-        let kw = get_kwargs::<_, (Value, Value), (Option<Value>,), ()>(
-            keywords(args)?,
-            &["store", "key"],
-            &["as_of"],
-        )?;
-        let (store, key) = kw.required;
-        let (store, key, as_of) = (store_arg(ruby, store)?, key_arg(ruby, key)?, time_arg(kw.optional.0)?);
-        let found = rb_self.lock(ruby)?.bucket(&store, &key).and_then(|b| b.latest(as_of));
+    fn latest_for(ruby: &Ruby, rb_self: &Self, store: Value, key: Value, as_of: Option<Value>) -> Result<Value, Error> {
+        let as_of = time_arg(as_of)?;
+        let (store, key) = (text_arg(store, true)?, text_arg(key, false)?);
+        let found = with_text(ruby, &store, |store| {
+            with_text(ruby, &key, |key| {
+                Ok(rb_self.lock(ruby)?.bucket(store, key).and_then(|b| b.latest(as_of)))
+            })
+        })?;
         match found {
             Some(pos) => rb_self.at(ruby, pos),
             None => Ok(ruby.qnil().as_value()),
         }
     }
 
-    fn facts_for(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<RArray, Error> {
-        let kw = get_kwargs::<_, (Value,), (Option<Value>, Option<Value>, Option<Value>), ()>(
-            keywords(args)?,
-            &["store"],
-            &["key", "since", "as_of"],
-        )?;
-        let store = store_arg(ruby, kw.required.0)?;
-        let (key, since, as_of) = kw.optional;
-        let key = key.filter(|k| !k.is_nil()).map(|k| key_arg(ruby, k)).transpose()?;
+    fn facts_for(
+        ruby: &Ruby,
+        rb_self: &Self,
+        store: Value,
+        key: Option<Value>,
+        since: Option<Value>,
+        as_of: Option<Value>,
+    ) -> Result<RArray, Error> {
         let (since, as_of) = (time_arg(since)?, time_arg(as_of)?);
-        let positions = {
-            let index = rb_self.lock(ruby)?;
-            let timeline = match &key {
-                Some(key) => index.bucket(&store, key),
-                None => index.stores.get(store.as_str()).map(|s| &s.all),
-            };
-            timeline.map(|t| t.select(since, as_of)).unwrap_or_default()
-        };
+        let store = text_arg(store, true)?;
+        let key = key.filter(|k| !k.is_nil()).map(|k| text_arg(k, false)).transpose()?;
+        let positions = with_text(ruby, &store, |store| match &key {
+            Some(key) => with_text(ruby, key, |key| {
+                let index = rb_self.lock(ruby)?;
+                Ok(index.bucket(store, key).map(|t| t.select(since, as_of)).unwrap_or_default())
+            }),
+            None => {
+                let index = rb_self.lock(ruby)?;
+                Ok(index.stores.get(store).map(|s| s.all.select(since, as_of)).unwrap_or_default())
+            }
+        })?;
         rb_self.array_of(ruby, &positions)
     }
 
-    fn query_scope(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<RArray, Error> {
-        let kw = get_kwargs::<_, (Value, RHash), (Option<Value>,), ()>(
-            keywords(args)?,
-            &["store", "filters"],
-            &["as_of"],
-        )?;
-        let (store, filters) = kw.required;
-        let (store, as_of) = (store_arg(ruby, store)?, time_arg(kw.optional.0)?);
+    fn query_scope(ruby: &Ruby, rb_self: &Self, store: Value, filters: RHash, as_of: Option<Value>) -> Result<RArray, Error> {
+        let as_of = time_arg(as_of)?;
         // Candidates are collected under the lock; the filter comparisons call
         // Ruby's ==, which may switch threads, so they run after it is released.
-        let candidates: Vec<u32> = {
+        let store = text_arg(store, true)?;
+        let candidates: Vec<u32> = with_text(ruby, &store, |store| {
             let index = rb_self.lock(ruby)?;
-            match index.stores.get(store.as_str()) {
+            Ok(match index.stores.get(store) {
                 Some(entry) => entry.buckets.iter().filter_map(|b| b.latest(as_of)).collect(),
                 None => Vec::new(),
-            }
-        };
+            })
+        })?;
         let pairs: Vec<(Value, Value)> = {
             let mut pairs = Vec::with_capacity(filters.len());
             filters.foreach(|k: Value, v: Value| {
@@ -342,9 +354,9 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_singleton_method("new", magnus::function!(FactLog::new, 0))?;
     class.define_method("append", magnus::method!(FactLog::append, 1))?;
     class.define_method("replay", magnus::method!(FactLog::replay, 1))?;
-    class.define_method("latest_for", magnus::method!(FactLog::latest_for, -1))?;
-    class.define_method("facts_for", magnus::method!(FactLog::facts_for, -1))?;
-    class.define_method("query_scope", magnus::method!(FactLog::query_scope, -1))?;
+    class.define_method("_latest_for", magnus::method!(FactLog::latest_for, 3))?;
+    class.define_method("_facts_for", magnus::method!(FactLog::facts_for, 4))?;
+    class.define_method("_query_scope", magnus::method!(FactLog::query_scope, 3))?;
     class.define_method("all_facts", magnus::method!(FactLog::all_facts, 0))?;
     class.define_method("size", magnus::method!(FactLog::size, 0))?;
     class.define_method("fact_by_id", magnus::method!(FactLog::fact_by_id, 1))?;

@@ -19,7 +19,7 @@ use magnus::{
 use crate::{errors, fact::Fact, nogvl};
 
 #[derive(TypedData)]
-#[magnus(class = "Igniter::Store::FileBackend", free_immediately, size, mark)]
+#[magnus(class = "Igniter::Store::FileBackend", free_immediately, size, mark, wb_protected)]
 pub struct FileBackend {
     path: String,
     /// The policy object as given, returned by `#durability` like the pure path.

@@ -163,3 +163,5 @@ module Igniter
     end
   end
 end
+
+require_relative "native_fact_log" if Igniter::Store::NATIVE

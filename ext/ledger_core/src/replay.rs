@@ -1,6 +1,7 @@
 //! Replay = snapshot ∪ WAL delta (format.md "Replay"). Read-only: it may run while a
 //! writer is appending, so it never truncates or repairs anything.
 
+use std::sync::{Arc, Mutex};
 use std::collections::HashSet;
 use std::fs;
 use std::io;
@@ -18,10 +19,35 @@ use crate::snapshot::{read_snapshot, snapshot_path_for};
 /// not worth it, and small replays then never start pool threads (friendlier to fork).
 const PARALLEL_THRESHOLD: usize = 64;
 
-/// The only place that touches the rayon pool. Today the global pool; it can become a
-/// per-process pool (rebuilt after fork) without touching callers.
+/// The rayon pool of this process. A forked child (Puma or Unicorn workers) inherits
+/// the parent's pool bookkeeping but none of its threads, so rayon's global pool would
+/// hang there; the pool is therefore keyed by process id and rebuilt after a fork.
+static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+
 fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-    op()
+    let pid = std::process::id();
+    let current = {
+        let Ok(mut slot) = POOL.lock() else {
+            return op();
+        };
+        match slot.as_ref() {
+            Some((owner, pool)) if *owner == pid => Some(Arc::clone(pool)),
+            _ => {
+                // The parent's pool object must not be dropped here: dropping would
+                // wait for threads that do not exist in this process.
+                if let Some(stale) = slot.take() {
+                    std::mem::forget(stale);
+                }
+                let built = rayon::ThreadPoolBuilder::new().build().ok().map(Arc::new);
+                *slot = built.clone().map(|p| (pid, p));
+                built
+            }
+        }
+    };
+    match current {
+        Some(pool) => pool.install(op),
+        None => op(),
+    }
 }
 
 /// Decodes the bodies at `ranges` of `buf`, in order, skipping undecodable ones (and

@@ -1,0 +1,28 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Protocol
+      module Handlers
+        # +kind: :access_path+ — registers a scope path named after the
+        # descriptor. +fields+ is required but, as in 0.5.2, not enforced.
+        class AccessPathHandler < Base
+          KIND = :access_path
+          REQUIRED = %i[name store fields].freeze
+          NON_UNIQUE_WARNING = "unique: false — non-unique access paths are recorded but not enforced by the engine"
+
+          private
+
+          def accept(descriptor)
+            @store.register_path(
+              AccessPath.new(store: descriptor[:store].to_sym, lookup: :primary_key, scope: descriptor[:name].to_sym,
+                             filters: {}, cache_ttl: descriptor[:cache_ttl], consumers: [])
+            )
+            unique = descriptor.key?(:unique) ? descriptor[:unique] : true
+            accepted(descriptor, warnings: unique ? [] : [NON_UNIQUE_WARNING])
+          end
+        end
+      end
+    end
+  end
+end

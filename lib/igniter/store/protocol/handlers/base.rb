@@ -1,0 +1,55 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Protocol
+      module Handlers
+        # Shared checks of the descriptor handlers. A handler gets the
+        # descriptor with Symbol top-level keys and returns a {Receipt}.
+        class Base
+          REQUIRED = [].freeze
+
+          # @param store [IgniterStore]
+          def initialize(store)
+            @store = store
+          end
+
+          # @param descriptor [Hash]
+          # @return [Receipt]
+          def call(descriptor)
+            missing = self.class::REQUIRED.select { |field| descriptor[field].nil? }
+            return Receipt.rejection("Missing required fields: #{missing.join(", ")}", kind: kind) unless missing.empty?
+
+            accept(descriptor)
+          end
+
+          private
+
+          def kind
+            self.class::KIND
+          end
+
+          def accepted(descriptor, warnings: [])
+            Receipt.accepted(kind: kind, name: descriptor[:name].to_sym, warnings: warnings)
+          end
+
+          # The descriptor as stored: caller's hash with a Symbol name.
+          def named(descriptor)
+            descriptor.merge(name: descriptor[:name].to_sym)
+          end
+
+          # nil and Symbols kept, anything else converted (Strings from JSON).
+          def token(value)
+            value.nil? || value.is_a?(Symbol) ? value : value.to_sym
+          end
+
+          # Reads a nested field whether the client sent Symbol or String keys
+          # (0.5.2 saw `{"store" => ..}` as missing the field).
+          def dig(hash, field)
+            hash.key?(field) ? hash[field] : hash[field.to_s]
+          end
+        end
+      end
+    end
+  end
+end

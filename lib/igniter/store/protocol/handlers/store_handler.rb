@@ -1,0 +1,22 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Protocol
+      module Handlers
+        # +kind: :store+ — records the descriptor in the schema graph (metadata).
+        class StoreHandler < Base
+          KIND = :store
+          REQUIRED = %i[name key].freeze
+
+          private
+
+          def accept(descriptor)
+            @store.schema_graph.register_store_descriptor(named(descriptor))
+            accepted(descriptor)
+          end
+        end
+      end
+    end
+  end
+end

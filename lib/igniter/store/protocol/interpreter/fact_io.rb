@@ -1,0 +1,136 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Protocol
+      class Interpreter
+        # Protocol-level fact reads and writes (spec 04 §7).
+        module FactIO
+          # Packet fields the engine assigns itself; a client sending them is told.
+          ENGINE_ASSIGNED = %i[id value_hash transaction_time at].freeze
+
+          # @return [Receipt] kind +:receipt+, echoing +key+ as given
+          def write(store:, key:, value:, causation: nil, valid_time: nil, term: nil, producer: nil, derivation: nil)
+            store = store.to_sym
+            fact = @store.write(store: store, key: key, value: value, causation: causation, valid_time: valid_time,
+                                term: term, producer: producer, derivation: derivation)
+            Receipt.write_accepted(store: store, key: key, fact: fact)
+          end
+
+          # Appends an event under a generated key; +key+ is metadata only.
+          # @return [Receipt] kind +:append_receipt+
+          def append(history:, event:, key: nil, partition_key: nil, schema_version: 1, valid_time: nil, term: nil,
+                     producer: nil, derivation: nil)
+            history = history.to_sym
+            fact = @store.append(history: history, event: event, schema_version: schema_version,
+                                 valid_time: valid_time, term: term, partition_key: partition_key&.to_sym,
+                                 producer: producer, derivation: derivation)
+            Receipt.append_accepted(history: history, fact: fact, requested_key: key)
+          end
+
+          # Writes a +kind: :fact+ packet (spec 04 §7.1). Fields the engine
+          # assigns (id, value_hash, transaction_time, at) and a fact
+          # schema_version other than 1 are ignored, with a warning.
+          # @param packet [Hash]
+          # @return [Receipt] write receipt or rejection (kind +:fact+)
+          def write_fact(packet)
+            return Receipt.rejection("write_fact: packet must be a Hash, got #{packet.class}", kind: :fact) unless packet.is_a?(Hash)
+
+            packet = Protocol.symbolize_top(packet)
+            kind = packet[:kind].respond_to?(:to_sym) ? packet[:kind].to_sym : packet[:kind]
+            return Receipt.rejection("write_fact: expected kind: :fact, got #{kind.inspect}", kind: :fact) unless kind == :fact
+
+            %i[store key value].each do |field|
+              return Receipt.rejection("write_fact: missing #{field}:", kind: :fact) unless packet[field]
+            end
+
+            store = packet[:store].to_sym
+            fact = @store.write(store: store, key: packet[:key].to_s, value: packet[:value],
+                                causation: packet[:causation], valid_time: packet[:valid_time], term: packet[:term],
+                                producer: packet[:producer], derivation: packet[:derivation])
+            Receipt.write_accepted(store: store, key: packet[:key], fact: fact, warnings: ignored_fields(packet))
+          end
+
+          # @return [Object, nil] the (coerced) latest value with tt <= as_of
+          def read(store:, key:, as_of: nil)
+            @store.read(store: store.to_sym, key: key, as_of: as_of)
+          end
+
+          # The latest (last appended) value of every key of +store+, filtered,
+          # ordered and limited (spec 04 §7.2). Keys whose value is not a Hash
+          # never match a +where+; +order+ puts missing values last.
+          # @return [Array<Hash>] +{key:, value:}+
+          # @raise [ArgumentError] for a non-Hash +where+, a negative +limit+ or
+          #   +order+ values that cannot be compared with each other
+          def query(store:, where: {}, order: nil, limit: nil, as_of: nil)
+            raise ArgumentError, "query: where must be a Hash, got #{where.inspect}" unless where.is_a?(Hash)
+            raise ArgumentError, "query: limit must be >= 0, got #{limit.inspect}" if limit && limit.to_i.negative?
+
+            latest = @store.history(store: store.to_sym, as_of: as_of).each_with_object({}) { |f, h| h[f.key] = f }
+            rows = latest.values
+            where.each do |field, expected|
+              field = field.to_sym
+              rows = rows.select { |f| f.value.is_a?(Hash) && f.value[field] == expected }
+            end
+            rows = order_rows(rows, order.to_sym) if order
+            rows = rows.first(limit.to_i) if limit
+            rows.map { |f| { key: f.key, value: f.value } }
+          end
+
+          # @return [Array] values of the source records related to +from+
+          # @raise [ArgumentError] "No relation registered: <name>"
+          def resolve(relation_name, from:, as_of: nil)
+            @store.resolve(relation_name, from: from, as_of: as_of)
+          end
+
+          # Like {#resolve}, keeping the source keys.
+          # @return [Array<Hash>] +{key:, value:}+; [] when nothing is indexed
+          def resolve_items(relation_name, from:, as_of: nil)
+            rule = @store.schema_graph.relation_for(name: relation_name)
+            raise ArgumentError, "No relation registered: #{relation_name.inspect}" unless rule
+
+            entry = @store.read(store: :"__rel_#{relation_name}", key: from.to_s, as_of: as_of)
+            return [] unless entry
+
+            entry[:keys].filter_map do |key|
+              value = @store.read(store: rule.source, key: key, as_of: as_of)
+              { key: key, value: value } unless value.nil?
+            end
+          end
+
+          # @return [Array<Hash>] see {IgniterStore#causation_chain}
+          def causation_chain(store:, key:)
+            @store.causation_chain(store: store.to_sym, key: key)
+          end
+
+          # @return [Hash] see {IgniterStore#lineage}
+          def lineage(store:, key:)
+            @store.lineage(store: store.to_sym, key: key)
+          end
+
+          # @return [Hash, nil] reference of a live fact, without its value
+          def fact_ref(fact_id)
+            @store.fact_ref(fact_id)
+          end
+
+          private
+
+          def ignored_fields(packet)
+            ignored = ENGINE_ASSIGNED.select { |f| packet.key?(f) }
+            ignored << :schema_version if packet.key?(:schema_version) && packet[:schema_version] != 1
+            return [] if ignored.empty?
+
+            ["write_fact: ignored #{ignored.join(", ")} (assigned by the engine; fact schema_version is 1)"]
+          end
+
+          def order_rows(rows, field)
+            present, missing = rows.partition { |f| f.value.is_a?(Hash) && !f.value[field].nil? }
+            present.sort_by { |f| f.value[field] } + missing
+          rescue ArgumentError, NoMethodError
+            raise ArgumentError, "query: cannot order by #{field.inspect}: its values are not comparable with each other"
+          end
+        end
+      end
+    end
+  end
+end

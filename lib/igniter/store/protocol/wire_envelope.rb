@@ -1,0 +1,132 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Protocol
+      # OP3 router: one request envelope in, one response envelope out, no
+      # I/O (spec 04 §11). Transports parse JSON with symbolized names, call
+      # {#dispatch} and generate JSON from the response.
+      class WireEnvelope
+        PROTOCOL = :igniter_store
+        SCHEMA_VERSION = 1
+        OPERATIONS = %i[
+          register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
+          metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
+          segment_manifest compaction_activity
+        ].freeze
+
+        # @param interpreter [Interpreter]
+        def initialize(interpreter)
+          @interpreter = interpreter
+        end
+
+        # Routes +envelope+ to the interpreter. Never raises: every failure
+        # becomes an error envelope. Protocol rejections (bad descriptor or
+        # fact packet) are ok envelopes carrying a rejected {Receipt}.
+        #
+        # An absent +schema_version+ counts as 1; an explicit other value is
+        # refused (0.5.2 did not check).
+        #
+        # @param envelope [Hash] +protocol, schema_version, request_id, op, packet+
+        # @return [Hash] +protocol, schema_version, request_id, status+ and +result+ or +error+
+        def dispatch(envelope)
+          request_id = nil
+          env = Protocol.symbolize_top(envelope)
+          request_id = env[:request_id]
+          protocol = token(env[:protocol])
+          return error(request_id, "Unknown protocol: #{protocol.inspect}") unless protocol == PROTOCOL
+
+          version = env.fetch(:schema_version, SCHEMA_VERSION)
+          unless version.nil? || version == SCHEMA_VERSION
+            return error(request_id, "Unsupported schema_version: #{version.inspect} (expected #{SCHEMA_VERSION})")
+          end
+
+          op = token(env[:op])
+          return error(request_id, "Unknown or missing op: #{op.inspect}") unless OPERATIONS.include?(op)
+
+          packet = env[:packet] || {}
+          packet = Protocol.symbolize_top(packet) if packet.is_a?(Hash)
+          ok(request_id, route(op, packet))
+        rescue StandardError => e
+          error(request_id, "Internal error: #{plain_message(e)}")
+        end
+
+        private
+
+        def route(op, packet)
+          i = @interpreter
+          case op
+          when :register_descriptor then i.register(packet)
+          when :write
+            i.write(store: packet.fetch(:store), key: packet.fetch(:key), value: packet.fetch(:value),
+                    **packet.slice(:causation, :valid_time, :term, :producer, :derivation))
+          when :append
+            i.append(history: packet.fetch(:history), event: packet.fetch(:event),
+                     **packet.slice(:key, :partition_key, :valid_time, :term, :producer, :derivation),
+                     schema_version: packet.fetch(:schema_version, 1))
+          when :write_fact then i.write_fact(packet)
+          when :read
+            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
+            { value: value, found: !value.nil? }
+          when :query
+            items = i.query(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
+                            limit: packet[:limit], as_of: packet[:as_of])
+            listing(items)
+          when :resolve
+            listing(i.resolve_items(packet.fetch(:relation).to_sym, from: packet.fetch(:from), as_of: packet[:as_of]))
+          when :causation_chain
+            chain = i.causation_chain(store: packet.fetch(:store), key: packet.fetch(:key))
+            { chain: chain, count: chain.size }
+          when :lineage then i.lineage(store: packet.fetch(:store), key: packet.fetch(:key))
+          when :fact_ref
+            ref = i.fact_ref(packet.fetch(:fact_id))
+            { found: !ref.nil?, ref: ref }
+          when :metadata_snapshot then i.metadata_snapshot
+          when :descriptor_snapshot then i.descriptor_snapshot
+          when :observability_snapshot then i.observability_snapshot
+          when :sync_hub_profile then i.sync_hub_profile(**packet.slice(:as_of, :cursor, :stores, :limit))
+          when :replay then replay(packet)
+          when :storage_stats then i.storage_stats(store: packet[:store])
+          when :segment_manifest then i.segment_manifest(store: packet[:store])
+          when :compaction_activity then i.compaction_activity(**packet.slice(:store, :kind, :since, :limit))
+          end
+        end
+
+        # Paging keys (+after+, +limit+) add +next_cursor+ and +truncated+ to
+        # the result, so a client can resume exactly where the page ended.
+        def replay(packet)
+          facts = @interpreter.replay(**packet.slice(:from, :to, :filter, :after, :limit))
+          result = { facts: facts, count: facts.size }
+          return result unless packet.key?(:after) || packet.key?(:limit)
+
+          cursor = facts.empty? ? packet[:after] : ReplayCursor.after(facts.last)
+          truncated = !packet[:limit].nil? && facts.size == packet[:limit] &&
+                      !@interpreter.replay(**packet.slice(:from, :to, :filter), after: cursor, limit: 1).empty?
+          result.merge(next_cursor: cursor, truncated: truncated)
+        end
+
+        def listing(items)
+          { items: items, results: items.map { |item| item[:value] }, count: items.size }
+        end
+
+        def token(value)
+          value.respond_to?(:to_sym) ? value.to_sym : value
+        end
+
+        # Without did_you_mean's multi-line suggestions.
+        def plain_message(exception)
+          message = exception.respond_to?(:original_message) ? exception.original_message : exception.message
+          message.to_s
+        end
+
+        def ok(request_id, result)
+          { protocol: PROTOCOL, schema_version: SCHEMA_VERSION, request_id: request_id, status: :ok, result: result }
+        end
+
+        def error(request_id, message)
+          { protocol: PROTOCOL, schema_version: SCHEMA_VERSION, request_id: request_id, status: :error, error: message }
+        end
+      end
+    end
+  end
+end

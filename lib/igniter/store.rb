@@ -21,10 +21,18 @@ require_relative "store/fact"
 require_relative "store/fact_log"
 require_relative "store/wire_protocol"
 require_relative "store/file_backend"
+require_relative "store/subscription_registry"
+require_relative "store/change_event"
+require_relative "store/changefeed_buffer"
 require_relative "store/coerced_fact"
 require_relative "store/read_cache"
 require_relative "store/schema_graph"
 require_relative "store/igniter_store"
+require_relative "store/protocol"
+require_relative "store/codecs"
+require_relative "store/segmented_file_backend"
+require_relative "store/contractable_receipt_sink"
+require_relative "store/tbackend_adapter_descriptor"
 
 module Igniter
   # Append-only bitemporal fact ledger. Also reachable as Igniter::Ledger.
@@ -40,6 +48,16 @@ module Igniter
     # @return [IgniterStore] a file-backed store with the WAL replayed
     def self.open(path, **options)
       IgniterStore.open(path, **options)
+    end
+
+    # @param root_dir [String] directory of the segmented WAL; created when absent
+    # @param options [Hash] {SegmentedFileBackend#initialize} options
+    # @return [IgniterStore] a store over a {SegmentedFileBackend}, replayed
+    def self.segmented(root_dir, **options)
+      backend = SegmentedFileBackend.new(root_dir, **options)
+      store = IgniterStore.new(backend: backend)
+      backend.replay.each { |fact| store.__send__(:replay, fact) }
+      store
     end
 
     # @return [AccessPath]

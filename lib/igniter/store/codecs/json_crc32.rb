@@ -1,0 +1,70 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Codecs
+      # One frame per fact, body = the fact's JSON record (the same bytes as a
+      # {FileBackend} WAL frame). Nothing is buffered: every frame reaches the
+      # IO inside {#encode_fact}.
+      class JsonCrc32
+        NAME = "json_crc32"
+
+        # @return [String] canonical codec name
+        def name
+          NAME
+        end
+
+        # No segment header. @return [Integer] 0
+        def start_segment(_io, store:)
+          @store = store
+          0
+        end
+
+        # @return [Integer] bytes written
+        def encode_fact(io, fact)
+          io.write(WireProtocol.encode_frame(JsonCanon.fact_body(fact)))
+        end
+
+        # Nothing buffered. @return [Integer] 0
+        def flush(_io)
+          0
+        end
+
+        # @return [Integer] 0
+        def buffered_count
+          0
+        end
+
+        # @return [Array<Fact>] nothing is ever buffered
+        def buffered_facts
+          []
+        end
+
+        # @param io [IO] positioned at the segment start
+        # @return [Array<Fact>] facts up to the first damaged frame
+        def decode(io)
+          decode_with_status(io).first
+        end
+
+        # @return [Array(Array<Fact>, Integer, Symbol)] facts, bytes of good
+        #   frames, and the tail kind of {WireProtocol.each_frame}
+        def decode_with_status(io)
+          facts = []
+          consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
+            attributes = JsonCanon.decode_fact_body(body)
+            facts << Codecs.fact(attributes) if attributes
+          end
+          [facts, consumed, tail]
+        end
+
+        # Counts good frames without building facts (orphan recovery).
+        # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
+        def self.count(io)
+          count = 0
+          consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) { count += 1 }
+          [count, consumed, tail]
+        end
+      end
+    end
+  end
+end

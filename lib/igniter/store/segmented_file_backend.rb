@@ -1,0 +1,407 @@
+# frozen_string_literal: true
+
+require "json"
+require "fileutils"
+require_relative "wire_protocol"
+require_relative "json_canon"
+require_relative "codecs"
+require_relative "segmented/layout"
+require_relative "segmented/atomic_file"
+require_relative "segmented/manifest_index"
+require_relative "segmented/recovery"
+require_relative "segmented/retention"
+require_relative "segmented/reporting"
+
+module Igniter
+  module Store
+    # Facts in per-store, per-time-bucket segment files with manifest
+    # sidecars (spec 03). Layout:
+    # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal` plus
+    # `.manifest.json` (sealed), `.purged.json` and `.quarantine.json` receipts.
+    #
+    # One live segment per store, appended through a plain Ruby IO held in
+    # `@segments[store][:file]`; a segment is sealed (manifest written
+    # atomically) on rotation, {#checkpoint!} and {#close}, and at the next
+    # open if the process died first.
+    class SegmentedFileBackend
+      include WireProtocol
+      include Segmented::Recovery
+      include Segmented::Retention
+      include Segmented::Reporting
+
+      MANIFEST_SUFFIX = Segmented::ManifestIndex::MANIFEST_SUFFIX
+      PURGED_SUFFIX = Segmented::ManifestIndex::PURGED_SUFFIX
+      QUARANTINE_SUFFIX = Segmented::ManifestIndex::QUARANTINE_SUFFIX
+      DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+      DEFAULT_CODEC = :json_crc32
+      SCHEMA_VERSION = 1
+      DURABILITY_POLICIES = %i[flush fsync].freeze
+
+      # A sealed segment whose frames end before its manifest says they do.
+      class CorruptSegmentError < StandardError; end
+
+      # @return [String] as given (only `to_s`)
+      attr_reader :root_dir
+      # @return [Symbol] `:flush` or `:fsync`
+      attr_reader :durability
+      # @return [Array<Hash>] what startup recovery sealed or deleted (String keys)
+      attr_reader :recovery
+
+      # @param root_dir [#to_s]
+      # @param max_bytes [Integer] a segment at or past this size is rotated before the next write
+      # @param time_bucket [Symbol] `:day` (default), `:hour` or `:none`
+      # @param codec [Symbol, String, Hash] one codec, or `{store => codec}`
+      # @param retention [Hash] `{store => {strategy:, duration:}}`
+      # @param flush [Symbol, Hash] `:batch`, `:on_write` or `{every_n: N}`: when
+      #   buffered compact facts are written out
+      # @param durability [Symbol] `:flush` (default: frames handed to the OS
+      #   as 0.5.2 did, no fsync) or `:fsync` (fdatasync after every write that
+      #   reaches a segment; manifests, receipts and directories fsynced)
+      # @raise [ArgumentError] unknown durability policy
+      def initialize(root_dir, max_bytes: DEFAULT_MAX_BYTES, time_bucket: :day, codec: DEFAULT_CODEC,
+                     retention: {}, flush: :batch, durability: :flush)
+        unless DURABILITY_POLICIES.include?(durability)
+          raise ArgumentError, "unknown durability policy: #{durability.inspect} (expected :flush or :fsync)"
+        end
+
+        @root_dir = root_dir.to_s
+        @wal_dir = File.join(@root_dir, "wal")
+        @max_bytes = max_bytes
+        @time_bucket = time_bucket
+        @codec_config = codec
+        @flush = flush
+        @durability = durability
+        @mutex = Mutex.new
+        @segments = {}
+        @retention = {}
+        FileUtils.mkdir_p(@wal_dir)
+        retention.each { |store, policy| set_retention(store, **policy) }
+        @recovery = recover_orphans.freeze
+        @index = Segmented::ManifestIndex.new(@wal_dir)
+      end
+
+      # Appends a fact to its store's live segment (opening or rotating it first).
+      #
+      # @param fact [Fact]
+      # @return [nil]
+      # @raise [InvalidStoreNameError] a store name that is not one directory name
+      # @raise [ArgumentError] "Unknown codec: ..." (before any file is created)
+      def write_fact(fact)
+        store = Segmented::Layout.store_name!(fact.store)
+        @mutex.synchronize do
+          seg = @segments[store]
+          if seg && rotate?(seg)
+            seal(seg)
+            @segments.delete(store)
+            seg = nil
+          end
+          seg ||= (@segments[store] = open_segment(store))
+          written = seg[:codec].encode_fact(seg[:file], fact)
+          seg[:bytes] += written
+          seg[:count] += 1
+          ts = fact.transaction_time.to_f
+          seg[:min_ts] = ts if seg[:min_ts].nil? || ts < seg[:min_ts]
+          seg[:max_ts] = ts if seg[:max_ts].nil? || ts > seg[:max_ts]
+          apply_flush_policy(seg, written)
+        end
+        nil
+      end
+
+      # Facts of every segment (sealed, live, and the buffered facts of a live
+      # compact segment), stably sorted by transaction_time. `since:`/`as_of:`
+      # skip whole sealed segments by their manifest times; facts are not
+      # filtered one by one. A sealed segment that cannot be decoded in full
+      # gets a quarantine receipt.
+      #
+      # @param store [Symbol, String, nil]
+      # @param since [Float, nil]
+      # @param as_of [Float, nil]
+      # @return [Array<Fact>]
+      def replay(store: nil, since: nil, as_of: nil)
+        name = store && Segmented::Layout.store_name!(store)
+        pattern = File.join(@wal_dir, "store=#{name || "*"}", "date=*", Segmented::Layout::SEGMENT_GLOB)
+        # Listing and the live segments are taken together under the lock, so
+        # a concurrent flush or rotation can neither hide nor double a fact.
+        paths, live_facts = @mutex.synchronize do
+          live = @segments.values.select { |seg| name.nil? || seg[:store] == name }
+          [Dir.glob(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
+        end
+        paths.sort_by! { |p| [Segmented::Layout.store_and_bucket(p)[0], Segmented::Layout.order_key(p)] }
+        facts = []
+        paths.each do |path|
+          manifest = manifest_for(path)
+          facts.concat(read_sealed(path, manifest)) unless skipped?(manifest, since, as_of)
+        end
+        facts.concat(live_facts)
+        tt_sorted(facts)
+      end
+
+      # Seals every live segment and opens a fresh (empty) one per store.
+      # @return [nil]
+      def checkpoint!
+        @mutex.synchronize do
+          @segments.keys.each do |store|
+            seal(@segments[store])
+            @segments[store] = open_segment(store)
+          end
+        end
+        nil
+      end
+
+      # Seals every live segment. Not terminal: a later write opens a new one.
+      # @return [nil]
+      def close
+        @mutex.synchronize do
+          @segments.each_value { |seg| seal(seg) }
+          @segments.clear
+        end
+        nil
+      end
+
+      # @return [Integer] segment files on disk (sealed, live and orphaned)
+      def segment_count
+        Dir.glob(File.join(@wal_dir, "store=*", "date=*", Segmented::Layout::SEGMENT_GLOB)).size
+      end
+
+      # @return [Array<String>] store directories under `wal/`, sorted
+      def stored_store_names
+        Dir.glob(File.join(@wal_dir, "store=*")).sort.map { |dir| File.basename(dir).delete_prefix("store=") }
+      end
+
+      # @param store [Symbol, String]
+      # @param strategy [Symbol, String] `:permanent`, `:ephemeral`, `:rolling_window`
+      # @param duration [Numeric, nil] window in seconds for `:rolling_window`
+      # @return [Hash] `{strategy:, duration:}`
+      def set_retention(store, strategy:, duration: nil)
+        name = Segmented::Layout.store_name!(store)
+        @mutex.synchronize { @retention[name] = { strategy: strategy.to_sym, duration: duration } }
+      end
+
+      # Deletes sealed segments that their store's retention policy selects.
+      #
+      # @param store [Symbol, String, nil] one store, else every store with a policy
+      # @return [Array<Hash>] purge receipts (String keys)
+      def purge!(store: nil)
+        @mutex.synchronize do
+          targets = store ? [Segmented::Layout.store_name!(store)] : @retention.keys
+          targets.flat_map do |name|
+            policy = @retention[name]
+            policy ? purge_store(name, policy) : []
+          end
+        end
+      end
+
+      # @param store [Symbol, String, nil]
+      # @param since [Float, nil] keep receipts purged at or after
+      # @param until_ [Float, nil] keep receipts purged at or before
+      # @param limit [Integer, nil]
+      # @return [Array<Hash>] by `purged_at`, ascending
+      def purge_receipts(store: nil, since: nil, until_: nil, limit: nil)
+        receipts = read_receipts(store, PURGED_SUFFIX)
+        receipts = receipts.each_with_index.sort_by { |r, i| [r["purged_at"].to_f, i] }.map!(&:first)
+        receipts.select! { |r| r["purged_at"].to_f >= since } if since
+        receipts.select! { |r| r["purged_at"].to_f <= until_ } if until_
+        limit ? receipts.first(limit) : receipts
+      end
+
+      # @param store [Symbol, String, nil]
+      # @return [Array<Hash>] in path order
+      def quarantine_receipts(store: nil)
+        read_receipts(store, QUARANTINE_SUFFIX)
+      end
+
+      # @param store [Symbol, String, nil]
+      # @return [Hash] {#storage_stats} plus a `"segments"` Array per store
+      def segment_manifest(store: nil)
+        @mutex.synchronize { storage_view(store, true) }
+      end
+
+      # @param store [Symbol, String, nil] exactly this store (zeros when unknown)
+      # @return [Hash] `schema_version`, `generated_at`, `stores` (String keys)
+      def storage_stats(store: nil)
+        @mutex.synchronize { storage_view(store, false) }
+      end
+
+      # What a crash would lose now, per store with a live segment.
+      # @return [Hash] `policy`, `sync`, `stores`
+      def durability_snapshot
+        @mutex.synchronize do
+          stores = @segments.to_h do |store, seg|
+            buffered = seg[:codec].buffered_count
+            [store, { "codec" => seg[:codec].name, "buffered_count" => buffered,
+                      "facts_on_disk" => seg[:count] - buffered,
+                      "durability" => buffered.positive? ? "buffered" : "flushed" }]
+          end
+          { "policy" => flush_policy_name, "sync" => @durability.to_s, "stores" => stores }
+        end
+      end
+
+      private
+
+      def sync?
+        @durability == :fsync
+      end
+
+      def realtime
+        Process.clock_gettime(Process::CLOCK_REALTIME)
+      end
+
+      def codec_name_for(store)
+        case @codec_config
+        when Symbol, String then @codec_config
+        when Hash then @codec_config.fetch(store.to_sym) { @codec_config.fetch(store, DEFAULT_CODEC) }
+        else DEFAULT_CODEC
+        end
+      end
+
+      def rotate?(seg)
+        seg[:bucket] != Segmented::Layout.bucket(@time_bucket) || seg[:bytes] >= @max_bytes
+      end
+
+      # A new segment numbered past every file of its directory, receipts
+      # included, so a segment id is never given out twice.
+      def open_segment(store)
+        codec = Codecs.build(codec_name_for(store)) # raises before any file exists
+        bucket = Segmented::Layout.bucket(@time_bucket)
+        dir = File.join(@wal_dir, "store=#{store}", "date=#{bucket}")
+        FileUtils.mkdir_p(dir)
+        @index.add_store(store)
+        recover_orphans(File.join(dir, Segmented::Layout::SEGMENT_GLOB))
+        number = (Dir.children(dir).map { |f| Segmented::Layout.segment_number(f) }.max || 0) + 1
+        path = File.join(dir, Segmented::Layout.segment_file(number))
+        file = File.open(path, "ab")
+        file.sync = true
+        Segmented::AtomicFile.fsync_dir(dir) if sync?
+        codec.start_segment(file, store: store)
+        seg = { path: path, file: file, store: store, bucket: bucket, number: number,
+                codec_name: codec_name_for(store), codec: codec, count: 0, min_ts: nil, max_ts: nil, bytes: 0 }
+        seg[:facts_since_flush] = 0 if @flush.is_a?(Hash)
+        seg
+      end
+
+      # Writes the pending compact batch when the flush policy says so, then
+      # fdatasyncs under `durability: :fsync` if anything reached the file.
+      def apply_flush_policy(seg, written)
+        extra = 0
+        case @flush
+        when :on_write
+          extra = seg[:codec].flush(seg[:file])
+        when Hash
+          seg[:facts_since_flush] += 1
+          if @flush[:every_n] && seg[:facts_since_flush] >= @flush[:every_n]
+            extra = seg[:codec].flush(seg[:file])
+            seg[:facts_since_flush] = 0
+          end
+        end
+        seg[:bytes] += extra
+        seg[:file].fdatasync if sync? && (written + extra).positive?
+      end
+
+      def flush_policy_name
+        case @flush
+        when Hash then "every_n:#{@flush[:every_n]}"
+        else @flush.to_s
+        end
+      end
+
+      # Writes the pending batch, closes the file, then deletes it (empty) or
+      # writes its manifest. A file closed under us (crash simulation)
+      # raises here before anything is written.
+      def seal(seg)
+        file = seg[:file]
+        seg[:bytes] += seg[:codec].flush(file)
+        file.flush
+        file.fsync if sync?
+        file.close
+        if seg[:count].zero?
+          File.delete(seg[:path]) if File.exist?(seg[:path])
+          return
+        end
+        manifest = manifest_doc(seg[:store], seg[:bucket], seg[:number], seg[:codec].name, seg[:count],
+                                File.size(seg[:path]), seg[:min_ts], seg[:max_ts])
+        write_manifest(seg[:path], manifest)
+      end
+
+      def manifest_doc(store, bucket, number, codec, count, bytes, min_ts, max_ts)
+        { "segment_id" => Segmented::Layout.segment_id(store, bucket, number), "store" => store,
+          "codec" => codec, "fact_count" => count, "byte_size" => bytes,
+          "min_timestamp" => min_ts, "max_timestamp" => max_ts,
+          "sealed" => true, "sealed_at" => realtime }
+      end
+
+      def write_manifest(path, manifest)
+        Segmented::AtomicFile.write_json(path + MANIFEST_SUFFIX, manifest, sync: sync?)
+        @index&.put(path, manifest)
+      end
+
+      def manifest_for(path)
+        cached = @mutex.synchronize { @index.manifest(path) }
+        return cached if cached
+        return nil unless File.exist?(path + MANIFEST_SUFFIX)
+
+        Segmented::AtomicFile.read_json(path + MANIFEST_SUFFIX) || {}
+      end
+
+      # Stable sort by transaction_time; segments are nearly always in order
+      # already, so check first.
+      def tt_sorted(facts)
+        return facts if facts.each_cons(2).all? { |a, b| a.transaction_time <= b.transaction_time }
+
+        facts.each_with_index.sort_by { |fact, i| [fact.transaction_time, i] }.map!(&:first)
+      end
+
+      # A manifest without usable times (orphan, unreadable) never skips.
+      def skipped?(manifest, since, as_of)
+        return false unless manifest
+
+        max = manifest["max_timestamp"]
+        min = manifest["min_timestamp"]
+        (since && max.is_a?(Numeric) && max < since) || (as_of && min.is_a?(Numeric) && min > as_of) || false
+      end
+
+      # The live segment of this process: its good frames on disk plus the
+      # facts its codec still buffers. A torn tail here is a write in flight
+      # (or a crash simulated under us), not damage.
+      def live_facts(seg)
+        on_disk = Codecs.open_segment(seg[:path]) { |io| Codecs.build(seg[:codec].name).decode_with_status(io).first }
+        on_disk + seg[:codec].buffered_facts
+      rescue StandardError
+        []
+      end
+
+      def read_sealed(path, manifest)
+        codec = manifest ? manifest["codec"] : nil
+        codec = Codecs.detect(path) unless codec.is_a?(String) && Codecs::ALIASES.key?(codec.to_sym)
+        facts, _, tail = Codecs.open_segment(path) { |io| Codecs.build(codec).decode_with_status(io) }
+        return facts unless manifest
+
+        expected = manifest["fact_count"].to_i
+        if facts.empty? && expected.positive?
+          quarantine(path, manifest, "RuntimeError", "segment not empty but decoded 0 facts")
+        elsif tail != :clean || facts.size < expected
+          quarantine(path, manifest, CorruptSegmentError.name,
+                     "decoded #{facts.size} of #{expected} facts; frames end #{tail}")
+        end
+        facts
+      rescue Errno::ENOENT => e
+        # Purged meanwhile (segment and manifest both gone): nothing was lost.
+        quarantine(path, manifest, e.class.name, e.message) if File.exist?(path + MANIFEST_SUFFIX)
+        []
+      rescue StandardError => e
+        quarantine(path, manifest, e.class.name, e.message)
+        []
+      end
+
+      def quarantine(path, manifest, error_class, message)
+        receipt = (manifest || {}).merge(
+          "quarantined_at" => realtime, "error_class" => error_class,
+          "error_message" => message.to_s[0, 500], "segment_path" => path
+        )
+        Segmented::AtomicFile.write_json(path + QUARANTINE_SUFFIX, receipt, sync: sync?)
+        @mutex.synchronize { @index.quarantined(path) }
+      rescue StandardError
+        nil # a receipt that cannot be written must not fail the replay
+      end
+    end
+  end
+end

@@ -82,13 +82,11 @@ fn key_string(ruby: &Ruby, key: Value) -> Result<RString, Error> {
         Some(s) => s,
         None => key.funcall("to_s", ())?,
     };
-    let text = convert::utf8_text(ruby, s)?;
+    // SAFETY: only checks the bytes; nothing is kept.
     if s.is_frozen() && unsafe { s.test_as_str() }.is_some() {
         return Ok(s);
     }
-    let out = ruby.str_new(&text);
-    out.freeze();
-    Ok(out)
+    Ok(convert::frozen_str(ruby, &convert::utf8_text(ruby, s)?))
 }
 
 fn optional_string(ruby: &Ruby, v: Option<Value>) -> Result<Value, Error> {
@@ -166,11 +164,11 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: convert_str(ruby, &ledger_core::new_uuid()).into(),
+                id: convert::frozen_str(ruby, &ledger_core::new_uuid()).into(),
                 store: store.into(),
                 key: key.into(),
                 value: value.into(),
-                value_hash: convert::frozen_str(ruby, &hash).into(),
+                value_hash: convert::frozen_str(ruby, &hash).as_value().into(),
                 causation: optional_string(ruby, causation)?.into(),
                 transaction_time: realtime(),
                 valid_time,
@@ -215,9 +213,8 @@ impl Fact {
         };
         let id = match get("id") {
             Some(v) => key_string(ruby, v)?,
-            None => ruby.str_new(&ledger_core::new_uuid()),
+            None => convert::frozen_str(ruby, &ledger_core::new_uuid()),
         };
-        id.freeze();
         Ok(Self::wrap(
             ruby,
             Fact {
@@ -239,7 +236,7 @@ impl Fact {
     /// A fact decoded by the core (WAL or snapshot replay).
     pub fn from_record(ruby: &Ruby, rec: &FactRecord) -> Result<Obj<Fact>, Error> {
         let opt = |s: &Option<String>| match s {
-            Some(s) => convert::frozen_str(ruby, s),
+            Some(s) => convert::frozen_str(ruby, s).as_value(),
             None => ruby.qnil().as_value(),
         };
         let nil_or = |j: &Json| -> Result<Value, Error> {
@@ -251,9 +248,9 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: convert_str(ruby, &rec.id).into(),
+                id: convert::frozen_str(ruby, &rec.id).into(),
                 store: ruby.to_symbol(&rec.store).into(),
-                key: convert_str(ruby, &rec.key).into(),
+                key: convert::frozen_str(ruby, &rec.key).into(),
                 value: convert::to_ruby(ruby, &rec.value)?.into(),
                 value_hash: opt(&rec.value_hash).into(),
                 causation: opt(&rec.causation).into(),
@@ -293,7 +290,7 @@ impl Fact {
         Ok(ruby.get_inner(self.store).name()?.into_owned())
     }
 
-    /// The key's text without copying; valid while the fact is alive.
+    /// The key's text, for the log's Rust-side index.
     pub fn key_text(&self, ruby: &Ruby) -> Result<String, Error> {
         convert::utf8_text(ruby, ruby.get_inner(self.key))
     }
@@ -399,12 +396,6 @@ impl Fact {
             .collect();
         Ok(format!("#<Igniter::Store::Fact {}>", parts?.join(", ")))
     }
-}
-
-fn convert_str(ruby: &Ruby, s: &str) -> RString {
-    let out = ruby.str_new(s);
-    out.freeze();
-    out
 }
 
 pub fn define(ruby: &Ruby) -> Result<(), Error> {

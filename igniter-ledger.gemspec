@@ -25,7 +25,12 @@ Gem::Specification.new do |spec|
   spec.extensions = ["ext/igniter_store_native/extconf.rb"]
 
   # Ranges that Debian's packages satisfy, so `bundle install --local` works offline.
+  # rack: the HTTP adapter is a Rack app (0.5.2 declared ~> 3.0 but ran on 2.2).
+  spec.add_dependency "rack", ">= 2.2", "< 4"
   spec.add_development_dependency "rake", ">= 13.0"
   spec.add_development_dependency "rake-compiler", ">= 1.1"
   spec.add_development_dependency "rspec", "~> 3.10"
+  # Servers: puma serves the HTTP adapter when present; WEBrick is the fallback.
+  spec.add_development_dependency "puma", ">= 5.0"
+  spec.add_development_dependency "webrick", ">= 1.7"
 end

@@ -33,6 +33,8 @@ require_relative "store/codecs"
 require_relative "store/segmented_file_backend"
 require_relative "store/contractable_receipt_sink"
 require_relative "store/tbackend_adapter_descriptor"
+require_relative "store/servers"
+require_relative "store/adapters"
 
 module Igniter
   # Append-only bitemporal fact ledger. Also reachable as Igniter::Ledger.

@@ -32,6 +32,10 @@ module Igniter
         @observations_store = observations_store.to_sym
         @events_store = events_store.to_sym
         @producer = producer
+        # Event ids this sink appended, so a retry through a client that can
+        # only replay (no cheap history lookup) is still not appended twice.
+        @appended_events = {}
+        @appended_lock = Mutex.new
         register_descriptors
       end
 
@@ -45,17 +49,29 @@ module Igniter
       end
 
       # Appends an event receipt to the events history. A retry of an event
-      # already recorded (same +event_id+) returns the recorded fact instead of
-      # appending a duplicate, when the target can be queried.
+      # already recorded for the same observation (same +event_id+) returns
+      # the recorded fact instead of appending a duplicate, when the target is
+      # an in-process store (+history_partition+/+history+). A replay-only
+      # client is not asked first (a full replay round trip per event, and
+      # transports that only answer +append+ must keep working); instead the
+      # sink remembers the last 10,000 events it appended, so a retry through
+      # the same sink is still answered without a second append.
       # @param receipt [Hash] Symbol-keyed, +receipt_kind: :contractable_event+
       # @raise [ArgumentError] missing fields or wrong receipt kind
       # @return [Object] the target's append result (a Fact for IgniterStore)
       def record_event(receipt)
         validate!(receipt, REQUIRED_EVENT_FIELDS, :contractable_event)
-        existing = recorded_event(receipt)
-        return existing if existing
+        @appended_lock.synchronize do
+          memo_key = [receipt[:observation_id].to_s, receipt[:event_id]]
+          return @appended_events[memo_key] if @appended_events.key?(memo_key)
 
-        target.append(history: events_store, event: receipt, partition_key: :observation_id, producer: producer)
+          existing = recorded_event(receipt)
+          return existing if existing
+
+          result = target.append(history: events_store, event: receipt, partition_key: :observation_id,
+                                 producer: producer)
+          remember_event(memo_key, result)
+        end
       end
 
       # @param observation_id [String, Symbol]
@@ -128,15 +144,21 @@ module Igniter
       end
 
       # The fact already holding this event id, when the target can tell.
+      APPENDED_EVENTS_CAP = 10_000
+
+      def remember_event(memo_key, result)
+        @appended_events.shift if @appended_events.size >= APPENDED_EVENTS_CAP
+        @appended_events[memo_key] = result
+      end
+
       def recorded_event(receipt)
-        return nil unless target.respond_to?(:history_partition) || target.respond_to?(:history) ||
-                          target.respond_to?(:replay)
+        return nil unless target.respond_to?(:history_partition) || target.respond_to?(:history)
 
         candidates = if target.respond_to?(:history_partition)
                        target.history_partition(store: events_store, partition_key: :observation_id,
                                                 partition_value: receipt[:observation_id].to_s)
                      else
-                       history_facts(events_store)
+                       target.history(store: events_store)
                      end
         candidates.find { |f| fact_value(f)[:event_id] == receipt[:event_id] }
       end

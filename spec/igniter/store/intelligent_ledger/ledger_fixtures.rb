@@ -42,4 +42,32 @@ module LedgerFixtures
     ledger.compact_boundary(key_for(tid))
     result
   end
+
+  def settled_day(ledger, tid: "t1")
+    result = closed_day(ledger, tid: tid)
+    ledger.settle_boundary(key_for(tid))
+    result
+  end
+
+  # Id of the latest template fact of a technician.
+  def template_fact_id(store, tid = "t1")
+    store.history(store: :availability_templates, key: tid).last.id
+  end
+
+  def link_edge(ledger, to_fact_id, from_fact_id: "nf1", relation: :notification_availability)
+    ledger.link_fact(from_store: :notifications, from_key: "n1", from_fact_id: from_fact_id, to_fact_id: to_fact_id,
+                     relation: relation)
+  end
+
+  def guarded_plan(ledger, flag: true)
+    ledger.cleanup_plan(store: :order_events, before: CUTOFF, require_reference_redirects: flag)
+  end
+
+  # Executes the ready plan of the fixture cutoff; returns the plan hash.
+  def execute_plan(ledger, flag: false)
+    result = ledger.execute_cleanup_plan(guarded_plan(ledger, flag: flag))
+    raise "plan not executed: #{result.inspect}" unless result[:status] == :executed_noop
+
+    result[:plan_hash]
+  end
 end

@@ -2,3 +2,96 @@
 
 # Envelope-protocol transports (spec 05 §9-12): TCPAdapter, HTTPAdapter
 # (Rack app, SSE) and MCPAdapter. Required from lib/igniter/store.rb.
+
+require "socket"
+require "json"
+require "securerandom"
+require "io/wait"
+
+module Igniter
+  module Store
+    # Rules shared by the envelope transports: which ops need the shared
+    # secret, how tokens are compared and what an error may tell a remote peer.
+    module TransportSupport
+      # Envelope ops that change the store; only these need `auth_token`.
+      MUTATING_OPS = %w[register_descriptor write append write_fact].freeze
+      # Longest error text sent to a remote peer.
+      MAX_ERROR_LENGTH = 500
+
+      module_function
+
+      # @param op [String, Symbol, nil]
+      # @return [Boolean]
+      def mutating_op?(op)
+        MUTATING_OPS.include?(op.to_s)
+      end
+
+      # Constant-time comparison, so response timing does not leak the token.
+      # @param expected [String]
+      # @param given [Object]
+      # @return [Boolean]
+      def token_matches?(expected, given)
+        return false unless given.is_a?(String) && given.bytesize == expected.bytesize
+
+        diff = 0
+        expected.bytes.zip(given.bytes) { |a, b| diff |= a ^ b }
+        diff.zero?
+      end
+
+      # The first line of the exception's own message: no did_you_mean or
+      # error_highlight snippets (they quote server source), bounded length.
+      # @param error [Exception]
+      # @return [String]
+      def safe_message(error)
+        text = error.respond_to?(:original_message) ? error.original_message : error.message
+        text.to_s.lines.first.to_s.chomp[0, MAX_ERROR_LENGTH]
+      rescue StandardError
+        error.class.name.to_s
+      end
+
+      # Parses a request body with symbolized names.
+      # @param body [String] any encoding; read as UTF-8
+      # @return [Array(Object, nil), Array(nil, String)] the value, or
+      #   "Invalid JSON: <reason>" (without the json gem's source line prefix)
+      def parse_json(body)
+        text = body.dup.force_encoding(Encoding::UTF_8)
+        return [nil, "Invalid JSON: body is not valid UTF-8"] unless text.valid_encoding?
+
+        [JSON.parse(text, symbolize_names: true), nil]
+      rescue JSON::ParserError, EncodingError, ArgumentError => e
+        [nil, "Invalid JSON: #{safe_message(e).sub(/\A\d+: /, "")}"]
+      end
+
+      # Writes all of +data+ or raises: a peer that stops reading cannot
+      # block the writing thread for longer than +timeout+ seconds.
+      # @raise [IOError] on timeout; SystemCallError when the peer is gone
+      def write_fully(io, data, timeout)
+        data = data.b
+        deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+        until data.empty?
+          written = io.write_nonblock(data, exception: false)
+          if written == :wait_writable
+            left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+            raise IOError, "write timed out" if left <= 0 || !io.wait_writable(left)
+          else
+            data = data.byteslice(written..)
+          end
+        end
+        nil
+      end
+
+      # Calls `logger.<level>(message)` when a logger was given; never raises.
+      # @param logger [#warn, #info, nil] e.g. a ServerLogger
+      def log(logger, level, message)
+        logger&.public_send(level, message)
+      rescue StandardError
+        nil
+      end
+    end
+  end
+end
+
+require_relative "http/timed_reader"
+require_relative "tcp_adapter"
+require_relative "http_adapter"
+require_relative "mcp_adapter"

@@ -1,0 +1,152 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    class HTTPAdapter
+      # `GET /v1/health`: the provider's snapshot, or a static ready payload.
+      # Always 200, also while draining (liveness, not readiness).
+      class HealthHandler
+        include ResponseHelper
+
+        DEFAULT = { protocol: "igniter_store", schema_version: 1, status: "ready" }.freeze
+
+        # @param provider [#call, nil]
+        def initialize(provider)
+          @provider = provider
+        end
+
+        # @return [Array] Rack response
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          json_response(200, @provider ? @provider.call : DEFAULT)
+        end
+      end
+
+      # `GET /v1/ready`: 200 while the provider is truthy (default), else 503.
+      class ReadyHandler
+        include ResponseHelper
+
+        # @param provider [#call, nil]
+        def initialize(provider)
+          @provider = provider
+        end
+
+        # @return [Array] Rack response
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          ready = @provider.nil? || @provider.call
+          ready ? json_response(200, { status: "ready" }) : json_response(503, { status: "unavailable" })
+        end
+      end
+
+      # `GET /v1/status`: the provider's observability snapshot, else the
+      # interpreter's.
+      class StatusHandler
+        include ResponseHelper
+
+        # @param interpreter [Protocol::Interpreter]
+        # @param provider [#call, nil]
+        def initialize(interpreter, provider)
+          @interpreter = interpreter
+          @provider = provider
+        end
+
+        # @return [Array] Rack response
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          json_response(200, @provider ? @provider.call : @interpreter.observability_snapshot)
+        end
+      end
+
+      # `GET /v1/metrics`: the provider's metrics, else `{}`.
+      class MetricsHandler
+        include ResponseHelper
+
+        # @param provider [#call, nil]
+        def initialize(provider)
+          @provider = provider
+        end
+
+        # @return [Array] Rack response
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          json_response(200, @provider ? @provider.call : {})
+        end
+      end
+
+      # `GET /v1/events/recent`: `{events:, count:}` from the provider (default none).
+      class EventsRecentHandler
+        include ResponseHelper
+
+        # @param provider [#call, nil]
+        def initialize(provider)
+          @provider = provider
+        end
+
+        # @return [Array] Rack response
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          events = Array(@provider&.call)
+          json_response(200, { events: events, count: events.size })
+        end
+      end
+
+      # `GET /v1/metadata`: the interpreter's metadata snapshot.
+      class MetadataHandler
+        include ResponseHelper
+
+        # @param interpreter [Protocol::Interpreter]
+        def initialize(interpreter)
+          @interpreter = interpreter
+        end
+
+        # @return [Array] Rack response
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          json_response(200, @interpreter.metadata_snapshot)
+        end
+      end
+
+      # `GET /v1/compaction/activity?store=&kind=&since=&limit=`.
+      class CompactionActivityHandler
+        include ResponseHelper
+
+        # @param interpreter [Protocol::Interpreter]
+        def initialize(interpreter)
+          @interpreter = interpreter
+        end
+
+        # @return [Array] Rack response; 400 for a malformed `since`/`limit`
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          params = query_params(env)
+          since = last_param(params, "since")
+          limit = last_param(params, "limit")
+          begin
+            since = Float(since) unless since.nil?
+          rescue ArgumentError, TypeError
+            return bad_request("Invalid numeric value for 'since': #{since.inspect}")
+          end
+          begin
+            limit = Integer(limit, 10) unless limit.nil?
+          rescue ArgumentError, TypeError
+            return bad_request("Invalid integer value for 'limit': #{limit.inspect}")
+          end
+          activity = @interpreter.compaction_activity(
+            store: last_param(params, "store"), kind: last_param(params, "kind"), since: since, limit: limit
+          )
+          json_response(200, activity)
+        rescue ArgumentError => e
+          bad_request(TransportSupport.safe_message(e))
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,75 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    class HTTPAdapter
+      # `GET /v1/events`: cursor-resumable SSE stream of the changefeed.
+      # Cursor from `Last-Event-ID` (wins) or `?cursor=`; store filter from
+      # `?stores=a,b` or `?store=` (repeatable).
+      class SseEventsHandler
+        include ResponseHelper
+
+        SSE_HEADERS = {
+          "Content-Type" => "text/event-stream; charset=utf-8",
+          "Cache-Control" => "no-cache",
+          "X-Accel-Buffering" => "no"
+        }.freeze
+        INTEGER = /\A-?\d+\z/.freeze
+
+        # @param provider [#call, nil] returns the ChangefeedBuffer (or nil)
+        # @param heartbeat_interval [Numeric]
+        # @param on_open [#call, nil] called with each body that streams
+        # @param on_close [#call, nil] called with each body when it closes
+        def initialize(provider, heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, on_open: nil, on_close: nil)
+          @provider = provider
+          @heartbeat_interval = heartbeat_interval
+          @on_open = on_open
+          @on_close = on_close
+        end
+
+        # @return [Array] Rack response: 200 stream, 400 bad cursor, 409 cursor too old, 503 not configured or closed
+        def call(env)
+          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+
+          buffer = @provider&.call
+          return json_response(503, { error: "SSE events endpoint not configured" }) if buffer.nil?
+
+          params = query_params(env)
+          sequence = cursor_sequence(env, params)
+          return bad_request("Invalid cursor: #{sequence} (must be >= 0)") if sequence&.negative?
+
+          body = SseBody.new(buffer, stores: stores(params), heartbeat_interval: @heartbeat_interval,
+                                     on_close: @on_close)
+          result = body.open(sequence.nil? ? nil : { sequence: sequence })
+          return too_old(result) if result[:status] == :cursor_too_old
+
+          @on_open&.call(body)
+          [200, SSE_HEADERS.dup, body]
+        rescue ChangefeedBuffer::ClosedError
+          json_response(503, { error: "SSE events endpoint unavailable: changefeed is closed" })
+        end
+
+        private
+
+        def cursor_sequence(env, params)
+          [env["HTTP_LAST_EVENT_ID"], last_param(params, "cursor")].each do |raw|
+            text = raw.to_s.strip
+            return Integer(text, 10) if text.match?(INTEGER)
+          end
+          nil
+        end
+
+        def stores(params)
+          raw = params.key?("stores") ? params["stores"] : params["store"]
+          list = Array(raw).flat_map { |item| item.to_s.split(",") }.map(&:strip).reject(&:empty?).uniq
+          list.empty? ? nil : list
+        end
+
+        def too_old(result)
+          json_response(409, { status: "cursor_too_old", oldest_cursor: result[:oldest_cursor],
+                               newest_cursor: result[:newest_cursor], dropped_total: result[:dropped_total] })
+        end
+      end
+    end
+  end
+end

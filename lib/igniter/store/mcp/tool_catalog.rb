@@ -1,0 +1,65 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    class MCPAdapter
+      # Descriptions and JSON-schema input shapes of the read tools
+      # (exact 0.5.2 strings; MCP hosts show them to models).
+      module ToolCatalog
+        DESCRIPTIONS = {
+          metadata_snapshot: "Return the full protocol registry metadata snapshot.",
+          descriptor_snapshot: "Return registered descriptors grouped by kind.",
+          observability_snapshot: "Return the canonical observability snapshot: status, alerts, storage.",
+          read: "Read the current (or as_of) value for one key.",
+          query: "Query a bounded store view with optional where/order/limit/as_of.",
+          resolve: "Resolve a registered relation from a source key.",
+          causation_chain: "Return the compact causation chain for a store/key.",
+          lineage: "Return read-only lineage proof metadata for a store/key.",
+          fact_ref: "Return compact metadata for a fact id without exposing fact value.",
+          replay: "Replay bounded facts by store, time range, or limit.",
+          sync_profile: "Return a sync hub profile (facts + descriptors + cursor).",
+          storage_stats: "Return aggregate storage statistics for one or all stores.",
+          segment_manifest: "Return per-segment storage manifest for one or all stores.",
+          compaction_activity: "Return normalized compaction lifecycle activity (retention compact, exact prune, segment purge)."
+        }.freeze
+
+        STRING = { type: "string" }.freeze
+        NUMBER = { type: "number" }.freeze
+        INTEGER = { type: "integer" }.freeze
+        STORE_KEY = { store: STRING, key: STRING }.freeze
+
+        SCHEMAS = {
+          metadata_snapshot: { type: "object", properties: {} },
+          descriptor_snapshot: { type: "object", properties: {} },
+          observability_snapshot: { type: "object", properties: {} },
+          read: { type: "object", properties: { store: STRING, key: STRING, as_of: NUMBER }, required: %w[store key] },
+          query: {
+            type: "object",
+            properties: { store: STRING, where: { type: "object" }, order: STRING, limit: INTEGER, as_of: NUMBER },
+            required: %w[store limit]
+          },
+          resolve: { type: "object", properties: { relation: STRING, from: STRING, as_of: NUMBER },
+                     required: %w[relation from] },
+          causation_chain: { type: "object", properties: STORE_KEY, required: %w[store key] },
+          lineage: { type: "object", properties: STORE_KEY, required: %w[store key] },
+          fact_ref: { type: "object", properties: { fact_id: STRING }, required: %w[fact_id] },
+          replay: { type: "object", properties: { store: STRING, from: NUMBER, to: NUMBER, limit: INTEGER } },
+          sync_profile: { type: "object",
+                          properties: { stores: { type: "array" }, cursor: { type: "object" }, as_of: NUMBER } },
+          storage_stats: { type: "object", properties: { store: STRING } },
+          segment_manifest: { type: "object", properties: { store: STRING } },
+          compaction_activity: { type: "object",
+                                 properties: { store: STRING, kind: STRING, since: NUMBER, limit: INTEGER } }
+        }.freeze
+
+        module_function
+
+        # @param name [Symbol]
+        # @return [Hash] `{name:, description:, input_schema:}` (fresh copies)
+        def entry(name)
+          { name: name.to_s, description: DESCRIPTIONS.fetch(name), input_schema: Protocol.deep_copy(SCHEMAS.fetch(name)) }
+        end
+      end
+    end
+  end
+end

@@ -75,6 +75,8 @@ module Igniter
         # into another store do not suppress that store's rules.
         @deriving_flag = :"__igniter_store_deriving_#{object_id}"
         @scattering_flag = :"__igniter_store_scattering_#{object_id}"
+        # Re-applies protocol descriptors registered before a reopen (sidecar file, not facts).
+        @descriptor_journal = Protocol::DescriptorJournal.attach(self, backend)
       end
 
       # --- registration ---------------------------------------------------

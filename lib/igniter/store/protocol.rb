@@ -38,6 +38,18 @@ module Igniter
         end
       end
 
+      # A store, history, field or relation name as a Symbol.
+      # @param field [String] named in the error
+      # @return [Symbol]
+      # @raise [ArgumentError] for a value that is neither Symbol nor String
+      #   (instead of a multi-line NoMethodError)
+      def self.name!(value, field)
+        return value if value.is_a?(Symbol)
+        return value.to_sym if value.is_a?(String)
+
+        raise ArgumentError, "#{field}: must be a Symbol or String, got #{value.inspect}"
+      end
+
       # @return [String] local time, ISO-8601 with milliseconds and offset
       def self.iso_now
         Time.now.iso8601(3)
@@ -51,6 +63,7 @@ require_relative "protocol/fact_packet"
 require_relative "protocol/replay_cursor"
 require_relative "protocol/fingerprint"
 require_relative "protocol/registry"
+require_relative "protocol/descriptor_journal"
 require_relative "protocol/sync_profile"
 require_relative "protocol/handlers/base"
 require_relative "protocol/handlers/store_handler"

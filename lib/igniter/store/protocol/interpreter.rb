@@ -41,7 +41,9 @@ module Igniter
 
         # Validates and applies a descriptor (spec 04 §5.1). Identical content
         # registered before (by this interpreter) is answered +:deduplicated+
-        # without running the handler again.
+        # without running the handler again. On a file-backed store an
+        # accepted descriptor is also journaled, so it is in force again after
+        # a reopen (see {DescriptorJournal}).
         #
         # @param descriptor [Hash] Symbol or String top-level keys; must carry +kind+
         # @return [Receipt] accepted, deduplicated or rejected — never raises
@@ -63,7 +65,7 @@ module Igniter
           return Receipt.rejection("Unknown descriptor kind: #{kind.inspect}", kind: kind) unless handler
 
           receipt = @registry.register(Fingerprint.of(descriptor), kind, descriptor) do
-            handler.new(@store).call(descriptor)
+            persisted(kind, descriptor, handler.new(@store).call(descriptor))
           end
           receipt || Receipt.deduplicated(kind: kind, name: descriptor[:name]&.to_sym)
         end
@@ -80,6 +82,17 @@ module Igniter
         # @return [Hash] response envelope
         def dispatch(envelope)
           @wire.dispatch(envelope)
+        end
+
+        private
+
+        # Journals an accepted descriptor of a persistent store (see
+        # {DescriptorJournal}); a failure to persist becomes a receipt warning.
+        def persisted(kind, descriptor, receipt)
+          journal = receipt.accepted? && DescriptorJournal.for(@store)
+          warning = journal && journal.record(kind, descriptor)
+          receipt.warnings += [warning] if warning
+          receipt
         end
       end
     end

@@ -73,7 +73,7 @@ module Igniter
                             limit: packet[:limit], as_of: packet[:as_of])
             listing(items)
           when :resolve
-            listing(i.resolve_items(packet.fetch(:relation).to_sym, from: packet.fetch(:from), as_of: packet[:as_of]))
+            listing(i.resolve_items(Protocol.name!(packet.fetch(:relation), "relation"), from: packet.fetch(:from), as_of: packet[:as_of]))
           when :causation_chain
             chain = i.causation_chain(store: packet.fetch(:store), key: packet.fetch(:key))
             { chain: chain, count: chain.size }

@@ -9,15 +9,17 @@ module Igniter
         class AccessPathHandler < Base
           KIND = :access_path
           REQUIRED = %i[name store fields].freeze
+          SYMBOL_FIELDS = %i[name store].freeze
           NON_UNIQUE_WARNING = "unique: false — non-unique access paths are recorded but not enforced by the engine"
 
           private
 
+          # An identical path already registered (by another interpreter, or
+          # restored after a reopen) is not added twice.
           def accept(descriptor)
-            @store.register_path(
-              AccessPath.new(store: descriptor[:store].to_sym, lookup: :primary_key, scope: descriptor[:name].to_sym,
-                             filters: {}, cache_ttl: descriptor[:cache_ttl], consumers: [])
-            )
+            path = AccessPath.new(store: descriptor[:store].to_sym, lookup: :primary_key, scope: descriptor[:name].to_sym,
+                                  filters: {}, cache_ttl: descriptor[:cache_ttl], consumers: [])
+            @store.register_path(path) unless @store.schema_graph.paths_for(path.store).include?(path)
             unique = descriptor.key?(:unique) ? descriptor[:unique] : true
             accepted(descriptor, warnings: unique ? [] : [NON_UNIQUE_WARNING])
           end

@@ -8,6 +8,9 @@ module Igniter
         # descriptor with Symbol top-level keys and returns a {Receipt}.
         class Base
           REQUIRED = [].freeze
+          # Fields the handler turns into Symbols. A present value that cannot
+          # be one (Integer, Array, …) is rejected instead of raising.
+          SYMBOL_FIELDS = %i[name].freeze
 
           # @param store [IgniterStore]
           def initialize(store)
@@ -20,10 +23,23 @@ module Igniter
             missing = self.class::REQUIRED.select { |field| descriptor[field].nil? }
             return Receipt.rejection("Missing required fields: #{missing.join(", ")}", kind: kind) unless missing.empty?
 
-            accept(descriptor)
+            invalid_symbol_field(descriptor) || accept(descriptor)
           end
 
           private
+
+          # @return [Receipt, nil] a rejection naming the first field that cannot be a Symbol
+          def invalid_symbol_field(descriptor)
+            field = self.class::SYMBOL_FIELDS.find { |f| !symbolizable?(descriptor[f]) }
+            return nil unless field
+
+            name = descriptor[:name].respond_to?(:to_sym) ? descriptor[:name].to_sym : nil
+            Receipt.rejection("#{field}: must be a Symbol or String, got #{descriptor[field].inspect}", kind: kind, name: name)
+          end
+
+          def symbolizable?(value)
+            value.nil? || value.respond_to?(:to_sym)
+          end
 
           def kind
             self.class::KIND

@@ -9,6 +9,7 @@ module Igniter
         class CommandHandler < Base
           KIND = :command
           REQUIRED = %i[name owner operation].freeze
+          SYMBOL_FIELDS = %i[name owner operation target_shape boundary mutation_intent].freeze
           OPERATIONS = %i[record_append record_update history_append none].freeze
           TARGET_SHAPES = { record_append: :store, record_update: :store, history_append: :history, none: :none }.freeze
 

@@ -9,6 +9,7 @@ module Igniter
         class EffectHandler < Base
           KIND = :effect
           REQUIRED = %i[name owner store_op write_kind].freeze
+          SYMBOL_FIELDS = %i[name owner store_op write_kind lowers_to boundary source_operation].freeze
           STORE_OPS = %i[store_write store_append none].freeze
           WRITE_KINDS = %i[insert update append none].freeze
           LOWERS_TO = { store_write: :store_t, store_append: :history_t, none: :none }.freeze

@@ -7,6 +7,7 @@ module Igniter
         # +kind: :projection+ — registers projection metadata (replacing by name).
         class ProjectionHandler < Base
           KIND = :projection
+          SYMBOL_FIELDS = %i[name consumer_hint].freeze
 
           def call(descriptor)
             return Receipt.rejection("Missing required fields: name", kind: KIND) if descriptor[:name].nil?
@@ -14,10 +15,22 @@ module Igniter
               return Receipt.rejection("Missing required fields: reads or source", kind: KIND)
             end
 
-            accept(descriptor)
+            invalid_symbol_field(descriptor) || invalid_names(descriptor) || accept(descriptor)
           end
 
           private
+
+          # reads (or source) and relations are lists of store / relation names.
+          def invalid_names(descriptor)
+            field = descriptor[:reads].nil? ? :source : :reads
+            [field, :relations].each do |f|
+              next if Array(descriptor[f]).all? { |v| v.respond_to?(:to_sym) }
+
+              return Receipt.rejection("#{f}: must be Symbols or Strings, got #{descriptor[f].inspect}", kind: KIND,
+                                                                                                    name: descriptor[:name].to_sym)
+            end
+            nil
+          end
 
           def accept(descriptor)
             @store.register_projection(

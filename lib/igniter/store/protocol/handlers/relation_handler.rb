@@ -17,10 +17,11 @@ module Igniter
             name = descriptor[:name].to_sym
             from = descriptor[:from]
             to = descriptor[:to]
-            unless from.is_a?(Hash) && dig(from, :store) && dig(from, :key)
+            unless from.is_a?(Hash) && dig(from, :store) && dig(from, :key) && symbolizable?(dig(from, :store))
               return Receipt.rejection("from: must be { store:, key: }", kind: KIND, name: name)
             end
-            unless to.is_a?(Hash) && dig(to, :store) && dig(to, :field)
+            unless to.is_a?(Hash) && dig(to, :store) && dig(to, :field) && symbolizable?(dig(to, :store)) &&
+                   symbolizable?(dig(to, :field))
               return Receipt.rejection("to: must be { store:, field: }", kind: KIND, name: name)
             end
 

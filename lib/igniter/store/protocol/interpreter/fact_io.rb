@@ -11,7 +11,7 @@ module Igniter
 
           # @return [Receipt] kind +:receipt+, echoing +key+ as given
           def write(store:, key:, value:, causation: nil, valid_time: nil, term: nil, producer: nil, derivation: nil)
-            store = store.to_sym
+            store = Protocol.name!(store, "store")
             fact = @store.write(store: store, key: key, value: value, causation: causation, valid_time: valid_time,
                                 term: term, producer: producer, derivation: derivation)
             Receipt.write_accepted(store: store, key: key, fact: fact)
@@ -21,9 +21,9 @@ module Igniter
           # @return [Receipt] kind +:append_receipt+
           def append(history:, event:, key: nil, partition_key: nil, schema_version: 1, valid_time: nil, term: nil,
                      producer: nil, derivation: nil)
-            history = history.to_sym
+            history = Protocol.name!(history, "history")
             fact = @store.append(history: history, event: event, schema_version: schema_version,
-                                 valid_time: valid_time, term: term, partition_key: partition_key&.to_sym,
+                                 valid_time: valid_time, term: term, partition_key: partition_key && Protocol.name!(partition_key, "partition_key"),
                                  producer: producer, derivation: derivation)
             Receipt.append_accepted(history: history, fact: fact, requested_key: key)
           end
@@ -44,6 +44,10 @@ module Igniter
               return Receipt.rejection("write_fact: missing #{field}:", kind: :fact) unless packet[field]
             end
 
+            unless packet[:store].is_a?(Symbol) || packet[:store].is_a?(String)
+              return Receipt.rejection("write_fact: store must be a Symbol or String, got #{packet[:store].inspect}", kind: :fact)
+            end
+
             store = packet[:store].to_sym
             fact = @store.write(store: store, key: packet[:key].to_s, value: packet[:value],
                                 causation: packet[:causation], valid_time: packet[:valid_time], term: packet[:term],
@@ -53,7 +57,7 @@ module Igniter
 
           # @return [Object, nil] the (coerced) latest value with tt <= as_of
           def read(store:, key:, as_of: nil)
-            @store.read(store: store.to_sym, key: key, as_of: as_of)
+            @store.read(store: Protocol.name!(store, "store"), key: key, as_of: as_of)
           end
 
           # The latest (last appended) value of every key of +store+, filtered,
@@ -66,13 +70,13 @@ module Igniter
             raise ArgumentError, "query: where must be a Hash, got #{where.inspect}" unless where.is_a?(Hash)
             raise ArgumentError, "query: limit must be >= 0, got #{limit.inspect}" if limit && limit.to_i.negative?
 
-            latest = @store.history(store: store.to_sym, as_of: as_of).each_with_object({}) { |f, h| h[f.key] = f }
+            latest = @store.history(store: Protocol.name!(store, "store"), as_of: as_of).each_with_object({}) { |f, h| h[f.key] = f }
             rows = latest.values
             where.each do |field, expected|
-              field = field.to_sym
+              field = Protocol.name!(field, "where field")
               rows = rows.select { |f| f.value.is_a?(Hash) && f.value[field] == expected }
             end
-            rows = order_rows(rows, order.to_sym) if order
+            rows = order_rows(rows, Protocol.name!(order, "order")) if order
             rows = rows.first(limit.to_i) if limit
             rows.map { |f| { key: f.key, value: f.value } }
           end
@@ -100,12 +104,12 @@ module Igniter
 
           # @return [Array<Hash>] see {IgniterStore#causation_chain}
           def causation_chain(store:, key:)
-            @store.causation_chain(store: store.to_sym, key: key)
+            @store.causation_chain(store: Protocol.name!(store, "store"), key: key)
           end
 
           # @return [Hash] see {IgniterStore#lineage}
           def lineage(store:, key:)
-            @store.lineage(store: store.to_sym, key: key)
+            @store.lineage(store: Protocol.name!(store, "store"), key: key)
           end
 
           # @return [Hash, nil] reference of a live fact, without its value

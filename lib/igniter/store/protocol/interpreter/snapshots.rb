@@ -58,7 +58,7 @@ module Igniter
           def compaction_activity(store: nil, kind: nil, since: nil, limit: nil)
             raise ArgumentError, "compaction_activity: limit must be >= 0, got #{limit.inspect}" if limit && limit.to_i.negative?
 
-            entries = @store.compaction_activity(store: store&.to_sym)
+            entries = @store.compaction_activity(store: store && Protocol.name!(store, "store"))
             entries = entries.select { |e| e[:kind].to_s == kind.to_s } if kind
             entries = entries.select { |e| e[:occurred_at] >= since.to_f } if since
             entries = entries.first(limit.to_i) if limit

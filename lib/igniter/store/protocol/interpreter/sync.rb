@@ -38,7 +38,7 @@ module Igniter
           # @param limit [Integer, nil] at most this many facts
           # @return [SyncProfile]
           def sync_hub_profile(as_of: nil, cursor: nil, stores: nil, limit: nil)
-            wanted = stores.nil? ? nil : Array(stores).to_set(&:to_sym)
+            wanted = stores.nil? ? nil : Array(stores).to_set { |s| Protocol.name!(s, "stores") }
             facts = fact_window(cursor, as_of)
             facts = facts.select { |f| wanted.include?(f.store) } if wanted
             parsed = tie_break_cursor(cursor)
@@ -59,15 +59,15 @@ module Igniter
             raise ArgumentError, "replay: filter must be a Hash, got #{filter.inspect}" unless filter.is_a?(Hash)
 
             filter = Protocol.symbolize_top(filter)
-            store = filter[:store]
+            store = filter[:store] && Protocol.name!(filter[:store], "filter store")
             if store && filter.key?(:key)
-              @store.history(store: store.to_sym, key: filter[:key], since: from, as_of: to)
+              @store.history(store: store, key: filter[:key], since: from, as_of: to)
             elsif store && filter[:partition_key] && filter.key?(:partition_value)
-              @store.history_partition(store: store.to_sym, partition_key: filter[:partition_key].to_sym,
+              @store.history_partition(store: store, partition_key: Protocol.name!(filter[:partition_key], "partition_key"),
                                        partition_value: filter[:partition_value], since: from, as_of: to)
             else
               facts = @store.fact_log_all(since: from, as_of: to)
-              store ? facts.select { |f| f.store == store.to_sym } : facts
+              store ? facts.select { |f| f.store == store } : facts
             end
           end
 

@@ -98,6 +98,34 @@ RSpec.describe "igniter-ledger loading and compatibility" do
     end
   end
 
+  describe "the server executables" do
+    def run_exe(name, *args)
+      without_bundler do
+        rubyopt = ENV["RUBYOPT"].to_s.split.reject { |opt| opt.include?("bundler") }.join(" ")
+        env = this_path_env.merge("BUNDLE_GEMFILE" => nil, "BUNDLE_BIN_PATH" => nil,
+                                  "RUBYOPT" => (rubyopt.empty? ? nil : rubyopt))
+        Open3.capture3(env, RbConfig.ruby, File.join(LedgerSpec::ROOT, "exe", name), *args, chdir: LedgerSpec::ROOT)
+      end
+    end
+
+    it "prints `igniter-ledger <version>` for igniter-ledger-server --version with an empty stderr" do
+      out, err, status = run_exe("igniter-ledger-server", "--version")
+
+      expect(status.exitstatus).to eq(0)
+      expect(out).to eq("igniter-ledger #{Igniter::Ledger::VERSION}\n")
+      expect(out).to match(/\Aigniter-ledger \S+/)
+      expect(err).to eq("")
+    end
+
+    it "runs the deprecated igniter-store-server with the same output and a deprecation line on stderr" do
+      out, err, status = run_exe("igniter-store-server", "-v")
+
+      expect(status.exitstatus).to eq(0)
+      expect(out).to eq("igniter-ledger #{Igniter::Ledger::VERSION}\n")
+      expect(err).to eq("igniter-store-server is deprecated; use igniter-ledger-server instead\n")
+    end
+  end
+
   describe "in this process" do
     it "makes Igniter::Ledger the very same module as Igniter::Store" do
       expect(Igniter::Ledger).to equal(Igniter::Store)
@@ -140,6 +168,13 @@ RSpec.describe "igniter-ledger loading and compatibility" do
         expect(second.read(store: :docs, key: "a")).to eq(v: 1)
         second.close
       end
+    end
+
+    it "aliases LedgerServer to StoreServer and LedgerNetworkBackend to NetworkBackend in both namespaces" do
+      expect(Igniter::Store::LedgerServer).to equal(Igniter::Store::StoreServer)
+      expect(Igniter::Ledger::LedgerServer).to equal(Igniter::Store::StoreServer)
+      expect(Igniter::Store::LedgerNetworkBackend).to equal(Igniter::Store::NetworkBackend)
+      expect(Igniter::Ledger::LedgerNetworkBackend).to equal(Igniter::Store::NetworkBackend)
     end
 
     it "builds access paths through Igniter::Ledger.access_path" do

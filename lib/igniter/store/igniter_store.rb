@@ -400,3 +400,5 @@ module Igniter
     end
   end
 end
+
+require_relative "engine/fact_ingest"

@@ -1,0 +1,191 @@
+# frozen_string_literal: true
+
+require "json"
+require "socket"
+require "io/wait"
+
+module Igniter
+  module Store
+    # Client of the op protocol (spec 05 §8) and a storage backend duck type
+    # for `IgniterStore.new(backend: nb)`: `write_fact`, `replay`,
+    # `write_snapshot`, `close`. One persistent connection, one request in
+    # flight at a time (a mutex serializes callers).
+    class NetworkBackend
+      # The server answered `ok: false`, or closed the connection instead of answering.
+      class NetworkError < StandardError; end
+
+      # Handle of a push subscription ({NetworkBackend#subscribe}).
+      class Subscription
+        # @api private
+        def initialize(socket, thread)
+          @socket = socket
+          @thread = thread
+        end
+
+        # Asks the server to end the subscription, closes the socket and
+        # stops the reader thread. Idempotent.
+        # @return [nil]
+        def close
+          begin
+            @socket.write(WireProtocol.encode_frame(JSON.generate({ op: "close" })))
+          rescue IOError, SystemCallError
+            nil
+          end
+          begin
+            @socket.close unless @socket.closed?
+          rescue IOError, SystemCallError
+            nil
+          end
+          @thread.kill unless @thread.equal?(Thread.current)
+          nil
+        end
+      end
+
+      # Connects at once.
+      # @param address [String] "host:port" (tcp; missing port = 7400) or a socket path (unix)
+      # @param transport [Symbol] :tcp or :unix
+      # @param token [String, nil] shared secret sent with every request (see StoreServer auth_token)
+      # @param timeout [Numeric, nil] seconds to wait for a TCP connect and for each reply;
+      #   nil waits forever (0.5.2 behavior)
+      # @raise [ArgumentError] unknown transport
+      # @raise [SystemCallError] connection refused etc., unwrapped
+      def initialize(address:, transport: :tcp, token: nil, timeout: nil)
+        @address = address
+        @transport = transport
+        @token = token
+        @timeout = timeout
+        unless %i[tcp unix].include?(transport)
+          raise ArgumentError, "Unknown transport: #{transport.inspect}. Use :tcp or :unix"
+        end
+
+        @socket = connect
+        @lock = Mutex.new
+      end
+
+      # @param fact [Fact]
+      # @return [nil]
+      # @raise [NetworkError] rejected by the server (e.g. invalid_fact, unauthorized)
+      def write_fact(fact)
+        rpc("write_fact", fact: fact.to_h)
+        nil
+      end
+
+      # @return [Array<Fact>] every fact the server holds, in commit order
+      def replay
+        Array(rpc("replay")[:facts]).map { |h| Fact.from_h(h) }
+      end
+
+      # @param facts [Enumerable<Fact>]
+      # @return [nil]
+      def write_snapshot(facts)
+        rpc("write_snapshot", facts: facts.map(&:to_h))
+        nil
+      end
+
+      # Opens a second connection that receives every fact written to +stores+
+      # (all stores for []) after the server's ack.
+      # @param stores [Array<Symbol, String>]
+      # @yieldparam fact [Fact]
+      # @return [Subscription]
+      # @raise [ArgumentError] without a block
+      # @raise [NetworkError] refused by the server
+      def subscribe(stores:, &block)
+        raise ArgumentError, "subscribe requires a block" unless block
+
+        socket = connect
+        request = { stores: Array(stores).map(&:to_s) }
+        request[:token] = @token if @token
+        socket.write(WireProtocol.encode_frame(JSON.generate(request.merge(op: "subscribe"))))
+        ack = read_response(socket)
+        unless ack
+          socket.close
+          raise NetworkError, "Subscribe: server closed connection"
+        end
+        unless ack[:ok]
+          socket.close
+          raise NetworkError, ack[:error].to_s
+        end
+        Subscription.new(socket, Thread.new { read_pushes(socket, block) })
+      end
+
+      # Says goodbye (so the socket ends with FIN, not RST) and closes. Idempotent.
+      # @return [nil]
+      def close
+        @lock.synchronize do
+          return nil if @socket.closed?
+
+          begin
+            @socket.write(WireProtocol.encode_frame(JSON.generate({ op: "close" })))
+            WireProtocol.read_frame(@socket)
+          rescue IOError, SystemCallError
+            nil
+          ensure
+            @socket.close unless @socket.closed?
+          end
+        end
+        nil
+      end
+
+      private
+
+      # @return [Hash] Symbol-keyed response
+      # @raise [NetworkError]
+      def rpc(op, **params)
+        params[:token] = @token if @token
+        frame = WireProtocol.encode_frame(JSON.generate(params.merge(op: op)))
+        response = @lock.synchronize do
+          @socket.write(frame)
+          await_reply
+          read_response(@socket)
+        end
+        raise NetworkError, "Connection closed by server" unless response
+        raise NetworkError, response[:error].to_s unless response[:ok]
+
+        response
+      end
+
+      # A late reply would be taken for the next request's, so a timeout
+      # closes the connection.
+      def await_reply
+        return if @timeout.nil? || @socket.wait_readable(@timeout)
+
+        @socket.close
+        raise NetworkError, "no reply from #{@address} within #{@timeout}s"
+      end
+
+      def read_response(socket)
+        body = WireProtocol.read_frame(socket)
+        body && JSON.parse(body.force_encoding(Encoding::UTF_8), symbolize_names: true)
+      end
+
+      def read_pushes(socket, block)
+        Thread.current.report_on_exception = false
+        while (message = read_response(socket))
+          next unless message[:event] == "fact_written"
+
+          begin
+            block.call(Fact.from_h(message[:fact]))
+          rescue StandardError
+            nil # a failing handler must not end the subscription
+          end
+        end
+      rescue IOError, SystemCallError, JSON::ParserError
+        nil
+      ensure
+        socket.close unless socket.closed?
+      end
+
+      def connect
+        return UNIXSocket.new(@address.to_s) if @transport == :unix
+
+        host, port = Server::Address.parse(@address)
+        socket = Socket.tcp(host, port, connect_timeout: @timeout)
+        socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
+        socket
+      end
+    end
+
+    # Name used by igniter-ledger 0.5.2 and its docs.
+    LedgerNetworkBackend = NetworkBackend unless const_defined?(:LedgerNetworkBackend, false)
+  end
+end

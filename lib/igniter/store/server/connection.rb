@@ -1,0 +1,239 @@
+# frozen_string_literal: true
+
+require "json"
+require "io/wait"
+
+module Igniter
+  module Store
+    module Server
+      # One accepted op-protocol connection, served on its own thread:
+      # frames in, one response frame per request, in order; or, after
+      # `subscribe`, pushed `fact_written` frames. All bookkeeping (metrics,
+      # events) happens before the response is written, so a client that
+      # got its reply can already observe it.
+      class Connection
+        # Nesting bound for request bodies (a fact's value included).
+        MAX_JSON_NESTING = 100
+
+        # The peer stopped reading replies (an IOError, so it ends the
+        # connection like any broken socket).
+        class WriteTimeout < IOError; end
+
+        # @return [BasicSocket]
+        attr_reader :socket
+        # @return [String, nil] metrics id, once {#run} started
+        attr_reader :id
+
+        # @param server [StoreServer]
+        # @param socket [BasicSocket]
+        # @param reader [FrameReader]
+        def initialize(server, socket, reader)
+          @server = server
+          @socket = socket
+          @reader = reader
+          @write_lock = Mutex.new
+          @state_lock = Mutex.new
+          @busy = false
+          @closing = false
+        end
+
+        # Serves the connection until the peer leaves, asks to close, sends
+        # a damaged frame, times out, or the server closes the socket.
+        # @return [nil]
+        def run
+          @id = @server.metrics.record_connection_accepted(remote_addr: Listener.remote_addr(@socket))
+          @server.emit_event(:connection_open, connection_id: @id, remote_addr: Listener.remote_addr(@socket))
+          reason = serve
+        rescue IOError, Errno::ECONNRESET, Errno::EPIPE, Errno::EBADF, Errno::ENOTCONN
+          reason = :io_error
+        rescue StandardError => e
+          reason = :error
+          @server.connection_failed(@id, e)
+        ensure
+          close_socket
+          @server.connection_closed(self, reason || :error)
+        end
+
+        # Closes the socket from another thread (server stop); {#run} then ends.
+        # @return [nil]
+        def force_close
+          @state_lock.synchronize { @closing = true }
+          close_socket
+        end
+
+        # Closes the connection unless a request is being handled (server
+        # drain): an idle keep-alive client must not hold up a shutdown.
+        # @return [Boolean] whether it was closed
+        def close_if_idle
+          return false unless @state_lock.synchronize { !@busy && (@closing = true) }
+
+          close_socket
+          true
+        end
+
+        private
+
+        def serve
+          loop do
+            result = @reader.read(@socket)
+            case result.kind
+            when :frame then return :normal if handle_busy(result.body) == :done
+            when :eof, :torn then return :normal
+            when :idle_timeout then return :idle_timeout
+            else return refuse_stream(result)
+            end
+          end
+        end
+
+        # A request that was read before a drain closed the connection is
+        # answered; one that arrives after is not started.
+        def handle_busy(body)
+          return :done unless @state_lock.synchronize { !@closing && (@busy = true) }
+
+          begin
+            handle_frame(body)
+          ensure
+            @state_lock.synchronize { @busy = false }
+          end
+        end
+
+        # The stream cannot be trusted after these; say why, then close.
+        def refuse_stream(result)
+          message = case result.kind
+                    when :too_large
+                      "frame of #{result.length} bytes exceeds max_frame_bytes #{@server.max_frame_bytes}"
+                    when :bad_crc then "frame CRC mismatch"
+                    else "frame not received within read_timeout #{@server.read_timeout}s"
+                    end
+          code = { too_large: :frame_too_large, bad_crc: :bad_frame, read_timeout: :read_timeout }.fetch(result.kind)
+          reply = @server.error_reply(code, message)
+          @server.metrics.record_error(op: "connection", error_class: code.to_s)
+          @server.emit_event(:request_error, level: :warn, connection_id: @id, op: "", error: message)
+          write_frame(JSON.generate(reply))
+          result.kind
+        end
+
+        # @return [:done, nil]
+        def handle_frame(body)
+          request, invalid = parse(body)
+          op = request ? request[:op] : ""
+          return subscription(request) if op == "subscribe"
+
+          respond(body, request, op) { invalid || @server.dispatch_op(request) }
+          op == "close" ? :done : nil
+        end
+
+        # @return [Array(Hash, nil)] the request, or nil and an error reply
+        def parse(body)
+          parsed = JSON.parse(body.dup.force_encoding(Encoding::UTF_8), symbolize_names: true,
+                                                                         max_nesting: MAX_JSON_NESTING)
+          return [parsed, nil] if parsed.is_a?(Hash)
+
+          [nil, @server.error_reply(:invalid_request, "request must be a JSON object, got #{json_kind(parsed)}")]
+        rescue JSON::ParserError, JSON::NestingError, EncodingError => e
+          [nil, @server.error_reply(:invalid_request, "invalid JSON: #{Server.plain_message(e)}")]
+        end
+
+        def json_kind(value)
+          case value
+          when Array then "an array"
+          when String then "a string"
+          when nil then "null"
+          when true, false then "a boolean"
+          else "a number"
+          end
+        end
+
+        def respond(body, request, op)
+          started = monotonic
+          response = yield
+          elapsed_ms = ((monotonic - started) * 1000).ceil
+          @server.check_slow_op(@id, op, elapsed_ms)
+          request_id = request && request[:request_id]
+          response = response.merge(request_id: request_id) if request_id
+          frame = WireProtocol.encode_frame(JSON.generate(response))
+          @server.record_request(@id, op.to_s, body.bytesize, frame.bytesize, response)
+          write_raw(frame)
+          nil
+        end
+
+        # Register with the changefeed first, then ack: a write racing the ack
+        # is queued for this subscriber and pushed after the ack (the worker
+        # waits for the write lock the ack holds).
+        def subscription(request)
+          stores = Array(request[:stores]).map(&:to_s)
+          handle = nil
+          @write_lock.synchronize do
+            handle = @server.changefeed.subscribe(stores: stores) { |event| push(event) }
+            @server.subscription_opened(@id, stores)
+            write_unlocked(WireProtocol.encode_frame(JSON.generate({ ok: true })))
+          end
+          # A subscriber only waits from here on: a drain may close it.
+          @state_lock.synchronize { @busy = false }
+          wait_for_close
+          :done
+        ensure
+          if handle
+            handle.close(timeout: 0.5)
+            @server.subscription_closed(@id, stores)
+          end
+        end
+
+        # Frames other than `close` are read and ignored; no idle timeout here.
+        def wait_for_close
+          loop do
+            result = @reader.read(@socket, idle: false)
+            return unless result.kind == :frame
+
+            request, = parse(result.body)
+            return if request && request[:op] == "close"
+          end
+        end
+
+        def push(event)
+          body = JSON.generate({ event: "fact_written", fact: event.fact.to_h })
+          write_frame(body)
+        rescue IOError, SystemCallError
+          # Dead or stalled subscriber: closing the socket ends its reading
+          # loop, which releases the subscription.
+          force_close
+        end
+
+        def write_frame(body)
+          write_raw(WireProtocol.encode_frame(body))
+        end
+
+        def write_raw(frame)
+          @write_lock.synchronize { write_unlocked(frame) }
+        end
+
+        # A peer that stops reading must not hold this thread forever: the
+        # write gives up after read_timeout seconds without progress.
+        def write_unlocked(frame)
+          timeout = @server.read_timeout
+          return @socket.write(frame) if timeout.nil?
+
+          rest = frame
+          until rest.empty?
+            written = @socket.write_nonblock(rest, exception: false)
+            if written == :wait_writable
+              raise WriteTimeout, "peer did not read for #{timeout}s" unless @socket.wait_writable(timeout)
+            else
+              rest = rest.byteslice(written, rest.bytesize - written)
+            end
+          end
+        end
+
+        def close_socket
+          @socket.close unless @socket.closed?
+        rescue IOError, SystemCallError
+          nil
+        end
+
+        def monotonic
+          Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,103 @@
+# frozen_string_literal: true
+
+require "digest"
+
+module Igniter
+  module Store
+    module Server
+      # The legacy ops of the op protocol (spec 05 §2.1), answered against
+      # the server's one {IgniterStore}. Mixed into {StoreServer}.
+      module OpDispatch
+        # Ops that change stored data; they need the token when one is set.
+        WRITE_OPS = %w[write_fact write_snapshot].freeze
+
+        # A write op without the configured shared secret.
+        class Unauthorized < StandardError; end
+
+        # @param request [Hash] Symbol-keyed request object
+        # @return [Hash] response without request_id (`ok` first)
+        def dispatch_op(request)
+          op = request[:op]
+          authorize!(request) if WRITE_OPS.include?(op)
+          case op
+          when "write_fact" then op_write_fact(request)
+          when "replay" then op_replay
+          when "write_snapshot" then op_write_snapshot(request)
+          when "stats" then op_stats
+          when "server_status" then { ok: true }.merge(observability_snapshot)
+          when "ping" then { ok: true, pong: true }
+          when "close" then { ok: true }
+          else error_reply(:unknown_op, "Unknown op: #{op.inspect}")
+          end
+        rescue Unauthorized => e
+          error_reply(:unauthorized, e.message)
+        rescue InvalidFactError => e
+          error_reply(:invalid_fact, e.message)
+        rescue StandardError => e
+          error_reply(:internal_error, Server.plain_message(e))
+        end
+
+        # @return [Hash] `{ok: false, error_code:, error:}`
+        def error_reply(code, message)
+          { ok: false, error_code: code.to_s, error: message }
+        end
+
+        private
+
+        def authorize!(request)
+          return if @auth_token.nil?
+
+          given = request[:token]
+          # Digests compare in constant time whatever the lengths.
+          return if given.is_a?(String) && Digest::SHA256.digest(given) == Digest::SHA256.digest(@auth_token)
+
+          raise Unauthorized, "#{request[:op]} requires a valid token"
+        end
+
+        def op_write_fact(request)
+          @store.ingest_fact(decode_fact(request[:fact]))
+          @metrics.record_facts_written
+          { ok: true }
+        end
+
+        # Every live fact in commit (= WAL) order, including those replayed
+        # from the backend at startup.
+        def op_replay
+          facts = @store.fact_log_all
+          @metrics.record_facts_replayed(count: facts.size)
+          { ok: true, facts: facts.map(&:to_h) }
+        end
+
+        # A checkpoint of the client's facts (file backend); a no-op in memory.
+        def op_write_snapshot(request)
+          return { ok: true } unless @backend
+
+          raw = request[:facts]
+          raise InvalidFactError, "write_snapshot requires a \"facts\" array" unless raw.is_a?(Array)
+
+          @store.write_backend_snapshot(raw.map { |h| decode_fact(h) })
+          { ok: true }
+        end
+
+        # facts_written is the store's live fact count (durable facts replayed
+        # at startup included), not 0.5.2's count of writes since construction.
+        def op_stats
+          { ok: true, facts_written: @store.fact_count, connections_active: active_connections, uptime_ms: uptime_ms }
+        end
+
+        def decode_fact(raw)
+          WireFact.decode(raw)
+        end
+      end
+
+      # First line of an exception message: Ruby's error_highlight appends
+      # source snippets on later lines, which must not reach remote clients.
+      # @param error [Exception]
+      # @return [String]
+      def self.plain_message(error)
+        text = error.respond_to?(:original_message) ? error.original_message : error.message
+        text.to_s.lines.first.to_s.chomp
+      end
+    end
+  end
+end

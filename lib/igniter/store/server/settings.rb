@@ -1,0 +1,82 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Server
+      # Validation of server settings, run before any file or socket is opened.
+      module Settings
+        module_function
+
+        # @return [Symbol] :tcp or :unix
+        def transport(value)
+          sym = value.respond_to?(:to_sym) ? value.to_sym : value
+          return sym if StoreServer::TRANSPORTS.include?(sym)
+
+          raise ArgumentError, "Unknown transport: #{value.inspect}. Use :tcp or :unix"
+        end
+
+        # @return [Symbol] :memory or :file
+        def backend(value)
+          sym = value.respond_to?(:to_sym) ? value.to_sym : value
+          return sym if StoreServer::BACKENDS.include?(sym)
+
+          raise ArgumentError, "StoreServer backend must be :memory or :file, got #{value.inspect}"
+        end
+
+        def require_path!(backend, path)
+          return unless backend == :file && (path.nil? || path.to_s.empty?)
+
+          raise ArgumentError, "StoreServer backend :file requires path: (the WAL file)"
+        end
+
+        # @return [Integer] a TCP port (0 = any free port); unix sockets ignore it
+        def port(transport, value)
+          return value if transport == :unix
+          return value if value.is_a?(Integer) && value.between?(0, 65_535)
+          return Integer(value, 10) if value.is_a?(String) && value.match?(/\A\d+\z/) && Integer(value, 10) <= 65_535
+
+          raise ArgumentError, "port must be an Integer in 0..65535, got #{value.inspect}"
+        end
+
+        # @return [Integer] largest request frame body, at most the WAL frame limit
+        def frame_limit(value)
+          return value if value.is_a?(Integer) && value.positive? && value <= WireProtocol::MAX_FRAME_LEN
+
+          raise ArgumentError,
+                "max_frame_bytes must be an Integer in 1..#{WireProtocol::MAX_FRAME_LEN}, got #{value.inspect}"
+        end
+
+        # @return [Numeric, nil] any finite number (negative: every op is slow), or nil (off)
+        def slow_op_threshold(value)
+          return value if value.nil? || (value.is_a?(Numeric) && value.to_f.finite?)
+
+          raise ArgumentError, "slow_op_threshold_ms must be a number or nil, got #{value.inspect}"
+        end
+
+        # @return [Integer, nil] a positive Integer, or nil (unlimited)
+        def limit(name, value)
+          return nil if value.nil?
+          return value if value.is_a?(Integer) && value.positive?
+
+          raise ArgumentError, "#{name} must be a positive Integer or nil, got #{value.inspect}"
+        end
+
+        # @return [Numeric, nil] non-negative seconds, or nil (no limit)
+        def seconds(name, value)
+          return nil if value.nil?
+          return value if value.is_a?(Numeric) && value >= 0 && value.to_f.finite?
+
+          raise ArgumentError, "#{name} must be a non-negative number of seconds, got #{value.inspect}"
+        end
+
+        # @return [String, nil] a non-empty token, or nil (no auth)
+        def token(value)
+          return nil if value.nil?
+          return value.to_s if value.is_a?(String) && !value.empty?
+
+          raise ArgumentError, "auth_token must be a non-empty String, got #{value.inspect}"
+        end
+      end
+    end
+  end
+end

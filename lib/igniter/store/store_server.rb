@@ -1,0 +1,430 @@
+# frozen_string_literal: true
+
+require "socket"
+require "time"
+
+module Igniter
+  module Store
+    # The op-protocol server (spec 05 §2-3): legacy ledger ops and push
+    # subscriptions over CRC frames, one thread per connection, plus the
+    # process surface (PID file, drain, signals, HTTP/TCP envelope adapters).
+    #
+    # It owns ONE {IgniterStore} over its backend (`:memory`, or `:file`: a
+    # {FileBackend} WAL at `path`, replayed on start), built with the
+    # server's {ChangefeedBuffer}. Legacy `write_fact`, envelope writes from
+    # the adapters (`protocol` is that store's interpreter) and push/SSE
+    # subscribers therefore all see the same durable log, and changefeed
+    # order is commit (WAL) order.
+    #
+    # Everything is validated before a file is opened or a socket bound; the
+    # socket listens when `new` returns (clients may connect before {#start}).
+    class StoreServer
+      include Server::OpDispatch
+      include Server::Events
+
+      TRANSPORTS = %i[tcp unix].freeze
+      BACKENDS = %i[memory file].freeze
+
+      # @return [String] bound address ("ip:port" with the real port, or the unix path)
+      attr_reader :bind_address
+      # @return [ChangefeedBuffer] the feed of every committed fact (push subscribers, SSE)
+      attr_reader :changefeed
+      # @return [IgniterStore] the server's store
+      attr_reader :store
+      # @return [ServerMetrics]
+      attr_reader :metrics
+      # @return [ServerLogger]
+      attr_reader :logger
+      # @return [Integer] largest accepted frame body
+      attr_reader :max_frame_bytes
+      # @return [Numeric, nil] seconds for a started frame to arrive
+      attr_reader :read_timeout
+      # @return [Numeric, nil] seconds a connection may idle between requests
+      attr_reader :idle_timeout
+      # @return [String, nil] message of the last connection-level exception
+      attr_reader :last_error
+      # @return [String, nil] shared secret required by write ops
+      attr_reader :auth_token
+      # @return [Object, nil] the envelope adapters started by {#start_adapters}
+      attr_reader :http_adapter, :tcp_adapter
+
+      # Keyword arguments win over `config` (and over `address`) when non-nil.
+      #
+      # @param config [ServerConfig, nil]
+      # @param address [String, nil] "host:port"
+      # @param changefeed [Hash, nil] ChangefeedBuffer settings merged over `config.changefeed`
+      # @param metrics_thresholds [Hash] merged over ServerMetrics::DEFAULT_THRESHOLDS
+      # @param slow_op_threshold_ms [Numeric, nil] nil disables slow-op tracking
+      # @param max_recent_events [Integer] capacity of {#recent_events}
+      # @raise [ArgumentError] for an invalid transport, backend, limit or changefeed setting
+      # @raise [SystemCallError] when the socket cannot be bound (the backend is closed again)
+      def initialize(host: nil, port: nil, transport: nil, backend: nil, path: nil, logger: nil, pid_file: nil,
+                     drain_timeout: nil, max_connections: nil, config: nil, address: nil, metrics_thresholds: {},
+                     slow_op_threshold_ms: nil, max_recent_events: 100, changefeed: nil, max_frame_bytes: nil,
+                     read_timeout: nil, idle_timeout: nil, auth_token: nil)
+        cfg = config || ServerConfig.new
+        addr_host, addr_port = address ? Server::Address.parse(address) : [nil, nil]
+        @host = pick(host, addr_host, cfg.host).to_s
+        @transport = Server::Settings.transport(pick(transport, cfg.transport))
+        @port = Server::Settings.port(@transport, pick(port, addr_port, cfg.port))
+        @backend_kind = Server::Settings.backend(pick(backend, cfg.backend))
+        @path = pick(path, cfg.path)
+        Server::Settings.require_path!(@backend_kind, @path)
+        @pid_file = pick(pid_file, cfg.pid_file)
+        @drain_timeout = Server::Settings.seconds(:drain_timeout, pick(drain_timeout, cfg.drain_timeout))
+        # nil is a value here (unlimited), so only an absent kwarg falls back to the config.
+        @max_connections = Server::Settings.limit(:max_connections,
+                                                  max_connections.nil? ? cfg.max_connections : max_connections)
+        @max_frame_bytes = Server::Settings.frame_limit(pick(max_frame_bytes, cfg.max_frame_bytes))
+        @read_timeout = Server::Settings.seconds(:read_timeout, pick(read_timeout, cfg.read_timeout))
+        @idle_timeout = Server::Settings.seconds(:idle_timeout, pick(idle_timeout, cfg.idle_timeout))
+        @auth_token = Server::Settings.token(pick(auth_token, cfg.auth_token))
+        @slow_op_threshold_ms = Server::Settings.slow_op_threshold(slow_op_threshold_ms)
+        # An explicit `log_io: nil` in a config silences the server (0.5.2 fell back to $stdout).
+        @logger = logger || ServerLogger.new(config ? config.log_io : $stdout, cfg.log_level)
+        @changefeed = ChangefeedBuffer.from_config(cfg.changefeed, changefeed)
+        @events = EventRing.new(max_recent_events)
+        @metrics = ServerMetrics.new(thresholds: metrics_thresholds)
+        @reader = Server::FrameReader.new(max_bytes: @max_frame_bytes, read_timeout: @read_timeout,
+                                          idle_timeout: @idle_timeout)
+        @lock = Mutex.new
+        @stop_lock = Mutex.new
+        @connections = {}
+        @active = 0
+        @stopped = @draining = @started = false
+        @last_error = nil
+        @started_at = monotonic
+        open_store_and_bind
+        write_pid_file
+      end
+
+      # Accept loop; blocks until {#stop}. Returns at once after a stop.
+      # @return [nil]
+      def start
+        claimed = @lock.synchronize { !@stopped && !@started && (@started = true) }
+        return nil unless claimed
+
+        @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind})")
+        emit_event(:server_start, bind_address: @bind_address, transport: @transport, backend: @backend_kind)
+        accept_loop
+        nil
+      ensure
+        # Returns only once the shutdown (possibly run by another thread) is complete.
+        stop if claimed
+      end
+
+      # @return [Thread] running {#start}
+      def start_async
+        Thread.new do
+          Thread.current.report_on_exception = false
+          start
+        end
+      end
+
+      # The socket listens from construction on, so this never waits.
+      # @return [self]
+      def wait_until_ready(timeout: 2)
+        raise "StoreServer did not become ready within #{timeout}s" if @listener.nil?
+
+        self
+      end
+
+      # {#start} with SIGTERM/SIGINT running {#stop} (drain, close the
+      # backend) on a normal thread; returns after the shutdown.
+      # @return [nil]
+      def start_foreground
+        watcher = Server::SignalWatcher.new(%w[TERM INT]) { stop }
+        start
+      ensure
+        watcher&.restore
+      end
+
+      # Starts the envelope adapters (bound synchronously, on this server's
+      # host unless given), then {#start_foreground}; stops them at the end.
+      # @param http_port [Integer, nil] HTTPAdapter port (0 = ephemeral); nil = none
+      # @param tcp_port [Integer, nil] TCPAdapter port; nil = none
+      # @return [nil]
+      def start_with_adapters(http_port: nil, tcp_port: nil, http_host: nil, tcp_host: nil)
+        begin
+          start_adapters(http_port: http_port, tcp_port: tcp_port, http_host: http_host, tcp_host: tcp_host)
+        rescue StandardError
+          stop # release the op port and the backend: the process is about to fail
+          raise
+        end
+        start_foreground
+      ensure
+        stop_adapters
+      end
+
+      # Binds and starts the envelope adapters over {#protocol}.
+      # @return [self]
+      # @raise [StandardError] bind failure of an adapter (those already started are stopped)
+      def start_adapters(http_port: nil, tcp_port: nil, http_host: nil, tcp_host: nil)
+        Server::Adapters.start(self, http_port: http_port, tcp_port: tcp_port,
+                                     http_host: http_host || adapter_host, tcp_host: tcp_host || adapter_host)
+        self
+      rescue StandardError
+        stop_adapters
+        raise
+      end
+
+      # @api private
+      def adapters_started(http, tcp)
+        @http_adapter = http if http
+        @tcp_adapter = tcp if tcp
+      end
+
+      # Stops accepting work: new connections are refused (counted as
+      # rejected) while the open ones finish, up to +timeout+ seconds.
+      # @param timeout [Numeric, nil] default: drain_timeout
+      # @param close_idle [Boolean] also close connections as soon as they sit
+      #   between requests (what {#stop} does), instead of waiting for the peers
+      # @return [self]
+      def drain(timeout: nil, close_idle: false)
+        return self if stopped?
+
+        timeout ||= @drain_timeout
+        @lock.synchronize { @draining = true }
+        emit_event(:server_draining, bind_address: @bind_address)
+        @logger.info("Draining (timeout=#{timeout}s)...")
+        deadline = monotonic + timeout
+        while active_connections.positive? && monotonic < deadline
+          @lock.synchronize { @connections.keys }.each(&:close_if_idle) if close_idle
+          sleep(0.02)
+        end
+        left = active_connections
+        @logger.warn("Drain timeout: #{left} connection(s) still active.") if left.positive?
+        self
+      end
+
+      # Drains (when started; idle connections are closed at once, requests
+      # in progress may finish), then closes whatever connection is left, the
+      # adapters, the listening socket, the changefeed and the backend, and
+      # removes the PID file. Idempotent; safe before {#start}; a concurrent
+      # caller returns once the first one is done.
+      # @return [self]
+      def stop
+        @stop_lock.synchronize do
+          return self if @lock.synchronize { @stopped }
+
+          drain(close_idle: true) if @lock.synchronize { @started }
+          @lock.synchronize do
+            @stopped = true
+            @draining = true
+          end
+          stop_adapters
+          close_listener
+          close_connections
+          @changefeed.close(timeout: 1)
+          @store.close
+          remove_pid_file
+          @logger.info("Stopped.")
+          emit_event(:server_stop, bind_address: @bind_address)
+        end
+        self
+      end
+
+      # --- state and snapshots ------------------------------------------
+
+      # @return [Boolean] accepting requests (not draining, not stopped)
+      def ready?
+        @lock.synchronize { !@stopped && !@draining }
+      end
+
+      # @return [Boolean] drain started (stays true after stop)
+      def draining?
+        @lock.synchronize { @draining }
+      end
+
+      # @return [Symbol] :ready, :draining or :stopped
+      def status
+        @lock.synchronize { @stopped ? :stopped : (@draining ? :draining : :ready) }
+      end
+
+      # @return [Integer] connections being served (accept-loop count)
+      def active_connections
+        @lock.synchronize { @active }
+      end
+
+      # @param store [Symbol, String]
+      # @return [Integer] push/SSE subscribers receiving +store+
+      def subscription_count(store)
+        @changefeed.subscriber_count(store)
+      end
+
+      # @return [Array<Hash>] recent structured events, oldest first
+      def recent_events
+        @events.to_a
+      end
+
+      # @return [Protocol::Interpreter] the envelope protocol over the server's store
+      def protocol
+        @store.protocol
+      end
+
+      # @return [Integer] ms since construction, at least 1
+      def uptime_ms
+        [((monotonic - @started_at) * 1000).ceil, 1].max
+      end
+
+      # @return [Hash] compact health view (no alert evaluation)
+      def health_snapshot
+        { schema_version: 1, status: status, backend: @backend_kind.to_s, transport: @transport.to_s,
+          bind_address: @bind_address, uptime_ms: uptime_ms, active_connections: active_connections,
+          subscriptions: @metrics.subscription_count, last_error: @last_error }
+      end
+
+      # @return [Hash] {ServerMetrics#snapshot}
+      def metrics_snapshot
+        @metrics.snapshot(backend: @backend)
+      end
+
+      # @return [Hash] the observatory view (evaluates alerts first)
+      def observability_snapshot
+        alerts = @metrics.check_alerts(backend: @backend)
+        snap = @metrics.snapshot(backend: @backend)
+        feed = @changefeed.snapshot
+        {
+          schema_version: 1, generated_at: snap[:generated_at], status: status, uptime_ms: uptime_ms,
+          metrics: snap.slice(*Server::Events::OBSERVED_METRICS),
+          alerts: alerts.map(&:to_h) + feed[:alerts], storage: snap[:storage_stats],
+          server: { backend: @backend_kind.to_s, transport: @transport.to_s, bind_address: @bind_address,
+                    last_error: @last_error },
+          changefeed: feed
+        }
+      end
+
+      private
+
+      def pick(*candidates)
+        candidates.find { |value| !value.nil? && value != false }
+      end
+
+      def adapter_host
+        @transport == :unix ? "127.0.0.1" : @host
+      end
+
+      def stop_adapters
+        [@http_adapter, @tcp_adapter].compact.each do |adapter|
+          adapter.stop
+        rescue StandardError => e
+          @logger.warn("Stopping #{adapter.class.name}: #{Server.plain_message(e)}")
+        end
+      end
+
+      def stopped?
+        @lock.synchronize { @stopped }
+      end
+
+      # Backend and store first (a bad path fails before the port is taken),
+      # then the socket; a failed bind closes the backend again.
+      def open_store_and_bind
+        @backend = @backend_kind == :file ? FileBackend.new(@path.to_s) : nil
+        @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
+        @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
+        @listener = Server::Listener.bind(@transport, @host, @port)
+        @bind_address = Server::Listener.address_of(@listener, @transport, @host)
+      rescue StandardError
+        @backend&.close
+        raise
+      end
+
+      def accept_loop
+        loop do
+          socket = begin
+            @listener.accept
+          rescue IOError, Errno::EBADF, Errno::EINVAL
+            break
+          rescue Errno::EMFILE, Errno::ENFILE, Errno::ECONNABORTED => e
+            @logger.warn("accept: #{e.class}: #{e.message}")
+            sleep(0.05)
+            next
+          end
+          admit(socket)
+        end
+      end
+
+      def admit(socket)
+        if draining?
+          @metrics.record_connection_rejected
+          return close_quietly(socket)
+        end
+
+        active, over = @lock.synchronize do
+          @active += 1
+          over = @max_connections && @active > @max_connections
+          @active -= 1 if over
+          [@active, over]
+        end
+        return reject_over_limit(socket, active) if over
+
+        @logger.debug("Connection accepted (active=#{active})")
+        Server::Listener.tune(socket)
+        connection = Server::Connection.new(self, socket, @reader)
+        @lock.synchronize do
+          @connections[connection] = Thread.new do
+            Thread.current.report_on_exception = false
+            connection.run
+          end
+        end
+      end
+
+      # The peer gets one error frame (its first request's reply) and EOF.
+      def reject_over_limit(socket, active)
+        @metrics.record_connection_rejected
+        emit_event(:alert, alert_type: :max_connections, active: active + 1, max: @max_connections)
+        reply = error_reply(:too_many_connections, "server at max_connections #{@max_connections}")
+        socket.write_nonblock(WireProtocol.encode_frame(JSON.generate(reply)), exception: false)
+        close_quietly(socket)
+      rescue IOError, SystemCallError
+        close_quietly(socket)
+      end
+
+      def close_listener
+        @listener.close unless @listener.closed?
+        File.unlink(@host) if @transport == :unix && File.socket?(@host)
+      rescue IOError, SystemCallError
+        nil
+      end
+
+      # Connections still open after the drain are closed; their threads end
+      # on the closed socket (in-flight store writes finish first).
+      def close_connections
+        pending = @lock.synchronize { @connections.dup }
+        pending.each_key(&:force_close)
+        deadline = monotonic + 1
+        pending.each_value { |thread| thread.join([deadline - monotonic, 0].max) }
+      end
+
+      def close_quietly(socket)
+        socket.close
+      rescue IOError, SystemCallError
+        nil
+      end
+
+      def write_pid_file
+        return unless @pid_file
+
+        File.open(@pid_file.to_s, File::WRONLY | File::CREAT | File::TRUNC | File::NOFOLLOW, 0o644) do |io|
+          io.write("#{Process.pid}\n")
+        end
+        @logger.info("PID #{Process.pid} written to #{@pid_file}")
+      rescue SystemCallError => e
+        @logger.warn("Could not write PID file #{@pid_file}: #{e.message}")
+      end
+
+      def remove_pid_file
+        File.delete(@pid_file.to_s) if @pid_file && File.exist?(@pid_file.to_s)
+      rescue SystemCallError
+        nil
+      end
+
+      def monotonic
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+    end
+
+    # Name used by igniter-ledger 0.5.2 and its docs.
+    LedgerServer = StoreServer unless const_defined?(:LedgerServer, false)
+  end
+end

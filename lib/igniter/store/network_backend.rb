@@ -70,9 +70,22 @@ module Igniter
         nil
       end
 
+      # Facts per replay request; keeps every reply frame far below the
+      # server's frame limit however big the log grows.
+      REPLAY_PAGE_SIZE = 5_000
+
       # @return [Array<Fact>] every fact the server holds, in commit order
       def replay
-        Array(rpc("replay")[:facts]).map { |h| Fact.from_h(h) }
+        facts = []
+        loop do
+          params = { limit: REPLAY_PAGE_SIZE }
+          params.update(after: facts.last.id, offset: facts.size) unless facts.empty?
+          reply = rpc("replay", **params)
+          facts.concat(Array(reply[:facts]).map { |h| Fact.from_h(h) })
+          # A 0.5.2 server ignores limit and sends everything without "more".
+          break unless reply[:more]
+        end
+        facts
       end
 
       # @param facts [Enumerable<Fact>]

@@ -15,13 +15,14 @@ module Igniter
           http = tcp = nil
           unless http_port.nil?
             http = HTTPAdapter.new(interpreter: server.protocol, port: http_port, host: http_host,
-                                   auth_token: server.auth_token, **providers(server)).start_async
+                                   auth_token: server.auth_token, logger: server.logger,
+                                   **providers(server)).start_async
             server.adapters_started(http, nil)
             server.logger.info("HTTP listening on #{http.bind_address}")
           end
           unless tcp_port.nil?
             tcp = TCPAdapter.new(interpreter: server.protocol, port: tcp_port, host: tcp_host,
-                                 auth_token: server.auth_token).start_async
+                                 auth_token: server.auth_token, logger: server.logger).start_async
             server.adapters_started(nil, tcp)
             server.logger.info("TCP envelope listening on #{tcp.bind_address}")
           end

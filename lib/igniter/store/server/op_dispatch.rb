@@ -14,6 +14,9 @@ module Igniter
         # A write op without the configured shared secret.
         class Unauthorized < StandardError; end
 
+        # A well-formed request with arguments the op cannot take.
+        class InvalidRequestError < StandardError; end
+
         # @param request [Hash] Symbol-keyed request object
         # @return [Hash] response without request_id (`ok` first)
         def dispatch_op(request)
@@ -21,7 +24,7 @@ module Igniter
           authorize!(request) if WRITE_OPS.include?(op)
           case op
           when "write_fact" then op_write_fact(request)
-          when "replay" then op_replay
+          when "replay" then op_replay(request)
           when "write_snapshot" then op_write_snapshot(request)
           when "stats" then op_stats
           when "server_status" then { ok: true }.merge(observability_snapshot)
@@ -33,6 +36,8 @@ module Igniter
           error_reply(:unauthorized, e.message)
         rescue InvalidFactError => e
           error_reply(:invalid_fact, e.message)
+        rescue InvalidRequestError => e
+          error_reply(:invalid_request, e.message)
         rescue StandardError => e
           error_reply(:internal_error, Server.plain_message(e))
         end
@@ -61,11 +66,39 @@ module Igniter
         end
 
         # Every live fact in commit (= WAL) order, including those replayed
-        # from the backend at startup.
-        def op_replay
+        # from the backend at startup. Without "limit" the whole log goes in
+        # one frame, as 0.5.2 clients expect; with "limit" (and the cursor
+        # "after": last fact id received, "offset": facts received so far) it
+        # is one page plus "more", so a log bigger than a frame can cross.
+        def op_replay(request)
           facts = @store.fact_log_all
+          limit = request[:limit]
+          return replay_reply(facts, nil) if limit.nil?
+          raise InvalidRequestError, "replay limit must be a positive Integer" unless limit.is_a?(Integer) && limit.positive?
+
+          start = replay_start(facts, request[:after], request[:offset])
+          replay_reply(facts[start, limit] || [], start + limit < facts.size)
+        end
+
+        def replay_reply(facts, more)
           @metrics.record_facts_replayed(count: facts.size)
-          { ok: true, facts: facts.map(&:to_h) }
+          reply = { ok: true, facts: facts.map(&:to_h) }
+          reply[:more] = more unless more.nil?
+          reply
+        end
+
+        # Index just past the cursor fact; the offset is only a hint, since
+        # compaction may have shifted positions between pages.
+        def replay_start(facts, after, offset)
+          return 0 if after.nil?
+
+          hint = offset.is_a?(Integer) && offset.positive? ? offset : nil
+          return hint if hint && facts[hint - 1]&.id == after
+
+          index = facts.index { |f| f.id == after }
+          raise InvalidRequestError, "replay cursor #{after.inspect} is not in the log" if index.nil?
+
+          index + 1
         end
 
         # A checkpoint of the client's facts (file backend); a no-op in memory.

@@ -26,27 +26,17 @@ module Igniter
         MUTATING_OPS.include?(op.to_s)
       end
 
-      # Constant-time comparison, so response timing does not leak the token.
-      # @param expected [String]
-      # @param given [Object]
-      # @return [Boolean]
+      # (see Transport::Auth.token_matches?)
       def token_matches?(expected, given)
-        return false unless given.is_a?(String) && given.bytesize == expected.bytesize
-
-        diff = 0
-        expected.bytes.zip(given.bytes) { |a, b| diff |= a ^ b }
-        diff.zero?
+        Transport::Auth.token_matches?(expected, given)
       end
 
-      # The first line of the exception's own message: no did_you_mean or
-      # error_highlight snippets (they quote server source), bounded length.
+      # The first line of the exception's own message (see
+      # Transport::ErrorText), at most {MAX_ERROR_LENGTH} characters.
       # @param error [Exception]
       # @return [String]
       def safe_message(error)
-        text = error.respond_to?(:original_message) ? error.original_message : error.message
-        text.to_s.lines.first.to_s.chomp[0, MAX_ERROR_LENGTH]
-      rescue StandardError
-        error.class.name.to_s
+        Transport::ErrorText.bounded(error, MAX_ERROR_LENGTH)
       end
 
       # Parses a request body with symbolized names.
@@ -66,18 +56,7 @@ module Igniter
       # block the writing thread for longer than +timeout+ seconds.
       # @raise [IOError] on timeout; SystemCallError when the peer is gone
       def write_fully(io, data, timeout)
-        data = data.b
-        deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
-        until data.empty?
-          written = io.write_nonblock(data, exception: false)
-          if written == :wait_writable
-            left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
-            raise IOError, "write timed out" if left <= 0 || !io.wait_writable(left)
-          else
-            data = data.byteslice(written..)
-          end
-        end
-        nil
+        Transport::SocketIO.write_all(io, data, timeout)
       end
 
       # Calls `logger.<level>(message)` when a logger was given; never raises.
@@ -91,7 +70,8 @@ module Igniter
   end
 end
 
-require_relative "http/timed_reader"
+require_relative "transport/option_checks"
+require_relative "transport/connection_threads"
 require_relative "tcp_adapter"
 require_relative "http_adapter"
 require_relative "mcp_adapter"

@@ -88,8 +88,7 @@ module Igniter
         return "#{@host}:#{@port}" if listener.nil?
 
         address = listener.local_address
-        ip = address.ip_address
-        "#{ip.include?(":") ? "[#{ip}]" : ip}:#{address.ip_port}"
+        Server::Address.format(address.ip_address, address.ip_port)
       rescue IOError, SystemCallError
         "#{@host}:#{@port}"
       end
@@ -143,11 +142,7 @@ module Igniter
         streams.each(&:close)
         runner, listener = @lock.synchronize { [@runner, @listener] }
         runner&.stop(timeout: 2)
-        begin
-          listener&.close
-        rescue IOError, SystemCallError
-          nil
-        end
+        Transport::SocketIO.close_quietly(listener)
         self
       end
 
@@ -159,16 +154,10 @@ module Igniter
       private
 
       def validate!(auth_token, max_body_bytes, server, max_connections, heartbeat)
-        unless auth_token.nil? || (auth_token.is_a?(String) && !auth_token.empty?)
-          raise ArgumentError, "auth_token must be a non-empty String or nil"
-        end
-        unless max_body_bytes.is_a?(Integer) && max_body_bytes.positive?
-          raise ArgumentError, "max_body_bytes must be a positive Integer, got #{max_body_bytes.inspect}"
-        end
+        Transport::OptionChecks.token!(auth_token)
+        Transport::OptionChecks.positive_integer!(:max_body_bytes, max_body_bytes)
         raise ArgumentError, "server must be one of #{SERVERS.inspect}, got #{server.inspect}" unless SERVERS.include?(server)
-        unless max_connections.is_a?(Integer) && max_connections.positive?
-          raise ArgumentError, "max_connections must be a positive Integer, got #{max_connections.inspect}"
-        end
+        Transport::OptionChecks.positive_integer!(:max_connections, max_connections)
         return if heartbeat.is_a?(Numeric) && heartbeat.positive?
 
         raise ArgumentError, "sse_heartbeat_interval must be a positive number, got #{heartbeat.inspect}"

@@ -14,6 +14,9 @@ module Igniter
       # The server answered `ok: false`, or closed the connection instead of answering.
       class NetworkError < StandardError; end
 
+      # Goodbye request: the server answers and ends the connection with FIN.
+      CLOSE_FRAME = Transport::JsonFrame.encode({ op: "close" }).freeze
+
       # Handle of a push subscription ({NetworkBackend#subscribe}).
       class Subscription
         # @api private
@@ -27,15 +30,11 @@ module Igniter
         # @return [nil]
         def close
           begin
-            @socket.write(WireProtocol.encode_frame(JSON.generate({ op: "close" })))
+            @socket.write(CLOSE_FRAME)
           rescue IOError, SystemCallError
             nil
           end
-          begin
-            @socket.close unless @socket.closed?
-          rescue IOError, SystemCallError
-            nil
-          end
+          Transport::SocketIO.close_quietly(@socket)
           @thread.kill unless @thread.equal?(Thread.current)
           nil
         end
@@ -108,8 +107,8 @@ module Igniter
         socket = connect
         request = { stores: Array(stores).map(&:to_s) }
         request[:token] = @token if @token
-        socket.write(WireProtocol.encode_frame(JSON.generate(request.merge(op: "subscribe"))))
-        ack = read_response(socket)
+        socket.write(Transport::JsonFrame.encode(request.merge(op: "subscribe")))
+        ack = Transport::JsonFrame.read(socket)
         unless ack
           socket.close
           raise NetworkError, "Subscribe: server closed connection"
@@ -128,12 +127,12 @@ module Igniter
           return nil if @socket.closed?
 
           begin
-            @socket.write(WireProtocol.encode_frame(JSON.generate({ op: "close" })))
+            @socket.write(CLOSE_FRAME)
             WireProtocol.read_frame(@socket)
           rescue IOError, SystemCallError
             nil
           ensure
-            @socket.close unless @socket.closed?
+            Transport::SocketIO.close_quietly(@socket)
           end
         end
         nil
@@ -145,11 +144,11 @@ module Igniter
       # @raise [NetworkError]
       def rpc(op, **params)
         params[:token] = @token if @token
-        frame = WireProtocol.encode_frame(JSON.generate(params.merge(op: op)))
+        frame = Transport::JsonFrame.encode(params.merge(op: op))
         response = @lock.synchronize do
           @socket.write(frame)
           await_reply
-          read_response(@socket)
+          Transport::JsonFrame.read(@socket)
         end
         raise NetworkError, "Connection closed by server" unless response
         raise NetworkError, response[:error].to_s unless response[:ok]
@@ -166,14 +165,9 @@ module Igniter
         raise NetworkError, "no reply from #{@address} within #{@timeout}s"
       end
 
-      def read_response(socket)
-        body = WireProtocol.read_frame(socket)
-        body && JSON.parse(body.force_encoding(Encoding::UTF_8), symbolize_names: true)
-      end
-
       def read_pushes(socket, block)
         Thread.current.report_on_exception = false
-        while (message = read_response(socket))
+        while (message = Transport::JsonFrame.read(socket))
           next unless message[:event] == "fact_written"
 
           begin
@@ -185,7 +179,7 @@ module Igniter
       rescue IOError, SystemCallError, JSON::ParserError
         nil
       ensure
-        socket.close unless socket.closed?
+        Transport::SocketIO.close_quietly(socket)
       end
 
       def connect
@@ -193,7 +187,7 @@ module Igniter
 
         host, port = Server::Address.parse(@address)
         socket = Socket.tcp(host, port, connect_timeout: @timeout)
-        socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
+        Transport::SocketIO.nodelay(socket)
         socket
       end
     end

@@ -85,15 +85,13 @@ module Igniter
         @changefeed = ChangefeedBuffer.from_config(cfg.changefeed, changefeed)
         @events = EventRing.new(max_recent_events)
         @metrics = ServerMetrics.new(thresholds: metrics_thresholds)
-        @reader = Server::FrameReader.new(max_bytes: @max_frame_bytes, read_timeout: @read_timeout,
-                                          idle_timeout: @idle_timeout)
         @lock = Mutex.new
         @stop_lock = Mutex.new
         @connections = {}
         @active = 0
         @stopped = @draining = @started = false
         @last_error = nil
-        @started_at = monotonic
+        @started_at = Transport::Clock.monotonic
         open_store_and_bind
         write_pid_file
       end
@@ -187,8 +185,8 @@ module Igniter
         @lock.synchronize { @draining = true }
         emit_event(:server_draining, bind_address: @bind_address)
         @logger.info("Draining (timeout=#{timeout}s)...")
-        deadline = monotonic + timeout
-        while active_connections.positive? && monotonic < deadline
+        deadline = Transport::Clock.monotonic + timeout
+        while active_connections.positive? && Transport::Clock.monotonic < deadline
           @lock.synchronize { @connections.keys }.each(&:close_if_idle) if close_idle
           sleep(0.02)
         end
@@ -264,7 +262,7 @@ module Igniter
 
       # @return [Integer] ms since construction, at least 1
       def uptime_ms
-        [((monotonic - @started_at) * 1000).ceil, 1].max
+        [((Transport::Clock.monotonic - @started_at) * 1000).ceil, 1].max
       end
 
       # @return [Hash] compact health view (no alert evaluation)
@@ -308,7 +306,7 @@ module Igniter
         [@http_adapter, @tcp_adapter].compact.each do |adapter|
           adapter.stop
         rescue StandardError => e
-          @logger.warn("Stopping #{adapter.class.name}: #{Server.plain_message(e)}")
+          @logger.warn("Stopping #{adapter.class.name}: #{Transport::ErrorText.first_line(e)}")
         end
       end
 
@@ -347,7 +345,7 @@ module Igniter
       def admit(socket)
         if draining?
           @metrics.record_connection_rejected
-          return close_quietly(socket)
+          return Transport::SocketIO.close_quietly(socket)
         end
 
         active, over = @lock.synchronize do
@@ -359,8 +357,8 @@ module Igniter
         return reject_over_limit(socket, active) if over
 
         @logger.debug("Connection accepted (active=#{active})")
-        Server::Listener.tune(socket)
-        connection = Server::Connection.new(self, socket, @reader)
+        Transport::SocketIO.nodelay(socket)
+        connection = Server::Connection.new(self, socket)
         @lock.synchronize do
           @connections[connection] = Thread.new do
             Thread.current.report_on_exception = false
@@ -374,10 +372,10 @@ module Igniter
         @metrics.record_connection_rejected
         emit_event(:alert, alert_type: :max_connections, active: active + 1, max: @max_connections)
         reply = error_reply(:too_many_connections, "server at max_connections #{@max_connections}")
-        socket.write_nonblock(WireProtocol.encode_frame(JSON.generate(reply)), exception: false)
-        close_quietly(socket)
+        socket.write_nonblock(Transport::JsonFrame.encode(reply), exception: false)
+        Transport::SocketIO.close_quietly(socket)
       rescue IOError, SystemCallError
-        close_quietly(socket)
+        Transport::SocketIO.close_quietly(socket)
       end
 
       def close_listener
@@ -392,14 +390,7 @@ module Igniter
       def close_connections
         pending = @lock.synchronize { @connections.dup }
         pending.each_key(&:force_close)
-        deadline = monotonic + 1
-        pending.each_value { |thread| thread.join([deadline - monotonic, 0].max) }
-      end
-
-      def close_quietly(socket)
-        socket.close
-      rescue IOError, SystemCallError
-        nil
+        Transport::Clock.join_all(pending.values, 1)
       end
 
       def write_pid_file
@@ -417,10 +408,6 @@ module Igniter
         File.delete(@pid_file.to_s) if @pid_file && File.exist?(@pid_file.to_s)
       rescue SystemCallError
         nil
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
 

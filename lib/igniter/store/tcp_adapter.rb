@@ -46,9 +46,8 @@ module Igniter
         @max_frame_bytes = max_frame_bytes
         @read_timeout = read_timeout
         @idle_timeout = idle_timeout
-        @max_connections = max_connections
-        @logger = logger
-        @clients = {}
+        @clients = Transport::ConnectionThreads.new(max: max_connections, logger: logger,
+                                                    label: "TCPAdapter: client error")
         @lock = Mutex.new
         @stopped = false
         @server = transport == :tcp ? TCPServer.new(host, port) : UNIXServer.new(host)
@@ -61,12 +60,7 @@ module Igniter
       # Accept loop; blocks until {#stop}. Returns at once after {#stop}.
       def start
         @accept_thread ||= Thread.current
-        loop do
-          socket = @server.accept
-          admit(socket)
-        end
-      rescue IOError, SystemCallError
-        nil # listener closed
+        @clients.accept_loop(@server, method(:refuse)) { |socket| serve(socket) }
       end
 
       # Runs {#start} in a thread. The socket is bound (in the constructor),
@@ -95,23 +89,15 @@ module Igniter
       # threads (bounded). Idempotent; fine on an adapter never started.
       # @return [self]
       def stop
-        sockets = @lock.synchronize do
-          @stopped = true
-          @clients.keys
-        end
-        close_quietly(@server)
-        sockets.each { |socket| close_quietly(socket) }
-        deadline = monotonic + 2
-        accept = @accept_thread
-        accept.join([deadline - monotonic, 0].max) if accept && !accept.equal?(Thread.current)
-        @lock.synchronize { @clients.values }.each { |thread| thread.join([deadline - monotonic, 0].max) }
+        @lock.synchronize { @stopped = true }
+        @clients.shutdown(@server, @accept_thread, 2)
         remove_socket_file
         self
       end
 
       # @return [Integer] connections being served
       def active_connections
-        @lock.synchronize { @clients.size }
+        @clients.size
       end
 
       private
@@ -120,82 +106,43 @@ module Igniter
         unless TRANSPORTS.include?(transport)
           raise ArgumentError, "Unknown transport: #{transport.inspect}. Use :tcp or :unix"
         end
-        unless auth_token.nil? || (auth_token.is_a?(String) && !auth_token.empty?)
-          raise ArgumentError, "auth_token must be a non-empty String or nil"
-        end
-        unless max_frame_bytes.is_a?(Integer) && max_frame_bytes.positive? && max_frame_bytes <= WireProtocol::MAX_FRAME_LEN
-          raise ArgumentError, "max_frame_bytes must be an Integer in 1..#{WireProtocol::MAX_FRAME_LEN}, " \
-                               "got #{max_frame_bytes.inspect}"
-        end
-        return if max_connections.is_a?(Integer) && max_connections.positive?
-
-        raise ArgumentError, "max_connections must be a positive Integer, got #{max_connections.inspect}"
+        Transport::OptionChecks.token!(auth_token)
+        Server::Settings.frame_limit(max_frame_bytes)
+        Transport::OptionChecks.positive_integer!(:max_connections, max_connections)
       end
 
       def compute_bind_address
         return @host if @transport == :unix
 
         address = @server.local_address
-        ip = address.ip_address
-        "#{ip.include?(":") ? "[#{ip}]" : ip}:#{address.ip_port}"
+        Server::Address.format(address.ip_address, address.ip_port)
       end
 
-      def admit(socket)
-        admitted = @lock.synchronize do
-          next :stopped if @stopped
-          next :full if @clients.size >= @max_connections
-
-          @clients[socket] = Thread.new { serve(socket) }.tap { |t| t.report_on_exception = false }
-          :ok
-        end
-        return if admitted == :ok
-
-        reply(socket, error_envelope(nil, "Too many connections")) if admitted == :full
-        close_quietly(socket)
-      rescue IOError, SystemCallError
-        close_quietly(socket)
+      def refuse(socket)
+        reply(socket, error_envelope(nil, "Too many connections"))
       end
 
       def serve(socket)
-        socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1) if @transport == :tcp
-        reader = TimedReader.new(socket)
+        Transport::SocketIO.nodelay(socket) if @transport == :tcp
+        reader = Transport::FrameReader.new(socket, max_bytes: @max_frame_bytes, timeout: @read_timeout,
+                                                    per_part: true)
         loop do
-          break unless reader.wait_for_data(@idle_timeout)
+          result = reader.read(idle: @idle_timeout)
+          break refuse_stream(socket, result) unless result.kind == :frame
 
-          body, failure = read_frame(reader)
-          if failure
-            reply(socket, error_envelope(nil, failure))
-            break
-          end
-          break if body.nil?
-
-          reply(socket, respond(body))
+          reply(socket, respond(result.body))
         end
-      rescue TimedReader::Timeout, IOError, SystemCallError
-        nil # idle, slow or vanished peer
-      rescue StandardError => e
-        TransportSupport.log(@logger, :warn, "TCPAdapter: client error: #{e.class}: #{TransportSupport.safe_message(e)}")
-      ensure
-        close_quietly(socket)
-        @lock.synchronize { @clients.delete(socket) }
       end
 
-      # @return [Array(String, nil), Array(nil, String)] the body, or why the
-      #   stream cannot continue; [nil, nil] on EOF
-      def read_frame(reader)
-        header = reader.read_exact(WireProtocol::FRAME_HEADER_SIZE, @read_timeout)
-        return [nil, nil] if header.nil?
-
-        length = header.unpack1("N")
-        # Refused before reading or allocating anything of that size.
-        return [nil, "Frame of #{length} bytes exceeds max_frame_bytes #{@max_frame_bytes}"] if length > @max_frame_bytes
-
-        body = reader.read_exact(length, @read_timeout)
-        crc = body && reader.read_exact(WireProtocol::FRAME_CRC_SIZE, @read_timeout)
-        return [nil, nil] if crc.nil?
-        return [nil, "Corrupt frame: CRC mismatch"] unless crc.unpack1("N") == Zlib.crc32(body)
-
-        [body, nil]
+      # A frame too large or damaged gets an error envelope (the stream is
+      # out of sync, so the connection then closes); EOF, a torn frame and
+      # timeouts close it quietly.
+      def refuse_stream(socket, result)
+        message = case result.kind
+                  when :too_large then "Frame of #{result.length} bytes exceeds max_frame_bytes #{@max_frame_bytes}"
+                  when :bad_crc then "Corrupt frame: CRC mismatch"
+                  end
+        reply(socket, error_envelope(nil, message)) if message
       end
 
       # A well-framed body always gets an envelope back, even when it is not
@@ -212,17 +159,16 @@ module Igniter
       end
 
       def authorized?(envelope, token)
-        @auth_token.nil? || !TransportSupport.mutating_op?(envelope[:op]) ||
-          TransportSupport.token_matches?(@auth_token, token)
+        Transport::Auth.allows?(@auth_token, token, guarded: TransportSupport.mutating_op?(envelope[:op]))
       end
 
       def reply(socket, envelope)
         frame = begin
-          WireProtocol.encode_frame(JSON.generate(envelope))
+          Transport::JsonFrame.encode(envelope)
         rescue ArgumentError, JSON::GeneratorError => e
           request_id = envelope.is_a?(Hash) ? envelope[:request_id] : nil
-          WireProtocol.encode_frame(JSON.generate(error_envelope(request_id, "Response not encodable: " \
-                                                                              "#{TransportSupport.safe_message(e)}")))
+          Transport::JsonFrame.encode(error_envelope(request_id, "Response not encodable: " \
+                                                                 "#{TransportSupport.safe_message(e)}"))
         end
         TransportSupport.write_fully(socket, frame, @read_timeout)
       end
@@ -236,16 +182,6 @@ module Igniter
         File.delete(@host) if @transport == :unix && File.socket?(@host)
       rescue SystemCallError
         nil
-      end
-
-      def close_quietly(io)
-        io&.close
-      rescue IOError, SystemCallError
-        nil
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

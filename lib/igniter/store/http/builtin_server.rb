@@ -45,14 +45,11 @@ module Igniter
         def initialize(app, listener:, max_connections:, read_timeout:, idle_timeout:, max_body_bytes:, logger: nil)
           @app = app
           @listener = listener
-          @max_connections = max_connections
           @read_timeout = read_timeout
           @idle_timeout = idle_timeout
           @max_body_bytes = max_body_bytes
-          @logger = logger
-          @clients = {}
-          @lock = Mutex.new
-          @stopped = false
+          @clients = Transport::ConnectionThreads.new(max: max_connections, logger: logger,
+                                                      label: "HTTPAdapter: connection error")
           address = listener.local_address
           @server_name = address.ip_address
           @server_port = address.ip_port.to_s
@@ -61,7 +58,7 @@ module Igniter
         # Starts the accept loop in a thread; the listener already accepts.
         # @return [Thread]
         def start
-          @thread = Thread.new { accept_loop }
+          @thread = Thread.new { @clients.accept_loop(@listener, method(:refuse)) { |socket| serve(socket) } }
           @thread.report_on_exception = false
           @thread
         end
@@ -69,61 +66,24 @@ module Igniter
         # Closes the listener and every client socket, then joins the threads.
         # @param timeout [Numeric]
         def stop(timeout: 2)
-          sockets = @lock.synchronize do
-            @stopped = true
-            @clients.keys
-          end
-          close_quietly(@listener)
-          sockets.each { |socket| close_quietly(socket) }
-          deadline = monotonic + timeout
-          @thread&.join([deadline - monotonic, 0].max)
-          threads = @lock.synchronize { @clients.values }
-          threads.each { |thread| thread.join([deadline - monotonic, 0].max) }
-          nil
+          @clients.shutdown(@listener, @thread, timeout)
         end
 
         private
 
-        def accept_loop
-          loop do
-            socket = @listener.accept
-            admitted = @lock.synchronize do
-              next :stopped if @stopped
-              next false if @clients.size >= @max_connections
-
-              @clients[socket] = Thread.new { serve(socket) }.tap { |t| t.report_on_exception = false }
-              true
-            end
-            reject(socket, admitted)
-          end
-        rescue IOError, SystemCallError
-          nil # listener closed by stop
+        def refuse(socket)
+          write_response(socket, json_response(503, { error: "Too many connections" }), keep_alive: false)
         end
 
-        def reject(socket, admitted)
-          return if admitted == true
-
-          if admitted == false
-            write_response(socket, json_response(503, { error: "Too many connections" }), keep_alive: false)
-          end
-          close_quietly(socket)
-        end
-
+        # Idle, slow or vanished peers just end the loop (see ConnectionThreads).
         def serve(socket)
-          socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
+          Transport::SocketIO.nodelay(socket)
           reader = TimedReader.new(socket)
-          peer = peer_address(socket)
+          peer = Transport::SocketIO.peer_ip(socket)
           loop do
             break unless reader.wait_for_data(@idle_timeout)
             break unless handle_request(socket, reader, peer)
           end
-        rescue TimedReader::Timeout, IOError, SystemCallError
-          nil # idle, slow or vanished peer: just close
-        rescue StandardError => e
-          TransportSupport.log(@logger, :warn, "HTTPAdapter: connection error: #{e.class}: #{TransportSupport.safe_message(e)}")
-        ensure
-          close_quietly(socket)
-          @lock.synchronize { @clients.delete(socket) }
         end
 
         # @return [Boolean] keep the connection open
@@ -247,22 +207,6 @@ module Igniter
         # after read_timeout instead of blocking this thread forever.
         def send_data(socket, data)
           TransportSupport.write_fully(socket, data, @read_timeout)
-        end
-
-        def peer_address(socket)
-          socket.remote_address.ip_address
-        rescue StandardError
-          "unknown"
-        end
-
-        def close_quietly(io)
-          io&.close
-        rescue IOError, SystemCallError
-          nil
-        end
-
-        def monotonic
-          Process.clock_gettime(Process::CLOCK_MONOTONIC)
         end
       end
     end

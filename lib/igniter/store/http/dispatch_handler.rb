@@ -53,12 +53,10 @@ module Igniter
         end
 
         def authorized?(env, envelope)
-          return true if @auth_token.nil?
-          return true unless envelope.is_a?(Hash) && TransportSupport.mutating_op?(envelope[:op])
-
           header = env["HTTP_AUTHORIZATION"].to_s
           given = header.start_with?("Bearer ") ? header.delete_prefix("Bearer ").strip : nil
-          TransportSupport.token_matches?(@auth_token, given)
+          Transport::Auth.allows?(@auth_token, given,
+                                  guarded: envelope.is_a?(Hash) && TransportSupport.mutating_op?(envelope[:op]))
         end
 
         def too_large

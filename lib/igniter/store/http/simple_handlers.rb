@@ -1,41 +1,27 @@
 # frozen_string_literal: true
 
+require_relative "get_handler"
+
 module Igniter
   module Store
     class HTTPAdapter
       # `GET /v1/health`: the provider's snapshot, or a static ready payload.
       # Always 200, also while draining (liveness, not readiness).
-      class HealthHandler
-        include ResponseHelper
-
+      class HealthHandler < GetHandler
         DEFAULT = { protocol: "igniter_store", schema_version: 1, status: "ready" }.freeze
 
-        # @param provider [#call, nil]
-        def initialize(provider)
-          @provider = provider
-        end
+        private
 
-        # @return [Array] Rack response
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
-
-          json_response(200, @provider ? @provider.call : DEFAULT)
+        def get(_env)
+          provided_json { DEFAULT }
         end
       end
 
       # `GET /v1/ready`: 200 while the provider is truthy (default), else 503.
-      class ReadyHandler
-        include ResponseHelper
+      class ReadyHandler < GetHandler
+        private
 
-        # @param provider [#call, nil]
-        def initialize(provider)
-          @provider = provider
-        end
-
-        # @return [Array] Rack response
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
-
+        def get(_env)
           ready = @provider.nil? || @provider.call
           ready ? json_response(200, { status: "ready" }) : json_response(503, { status: "unavailable" })
         end
@@ -43,89 +29,64 @@ module Igniter
 
       # `GET /v1/status`: the provider's observability snapshot, else the
       # interpreter's.
-      class StatusHandler
-        include ResponseHelper
-
+      class StatusHandler < GetHandler
         # @param interpreter [Protocol::Interpreter]
         # @param provider [#call, nil]
         def initialize(interpreter, provider)
-          @interpreter = interpreter
-          @provider = provider
+          super(provider, interpreter: interpreter)
         end
 
-        # @return [Array] Rack response
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+        private
 
-          json_response(200, @provider ? @provider.call : @interpreter.observability_snapshot)
+        def get(_env)
+          provided_json { @interpreter.observability_snapshot }
         end
       end
 
       # `GET /v1/metrics`: the provider's metrics, else `{}`.
-      class MetricsHandler
-        include ResponseHelper
+      class MetricsHandler < GetHandler
+        private
 
-        # @param provider [#call, nil]
-        def initialize(provider)
-          @provider = provider
-        end
-
-        # @return [Array] Rack response
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
-
-          json_response(200, @provider ? @provider.call : {})
+        def get(_env)
+          provided_json { {} }
         end
       end
 
       # `GET /v1/events/recent`: `{events:, count:}` from the provider (default none).
-      class EventsRecentHandler
-        include ResponseHelper
+      class EventsRecentHandler < GetHandler
+        private
 
-        # @param provider [#call, nil]
-        def initialize(provider)
-          @provider = provider
-        end
-
-        # @return [Array] Rack response
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
-
+        def get(_env)
           events = Array(@provider&.call)
           json_response(200, { events: events, count: events.size })
         end
       end
 
       # `GET /v1/metadata`: the interpreter's metadata snapshot.
-      class MetadataHandler
-        include ResponseHelper
-
+      class MetadataHandler < GetHandler
         # @param interpreter [Protocol::Interpreter]
         def initialize(interpreter)
-          @interpreter = interpreter
+          super(nil, interpreter: interpreter)
         end
 
-        # @return [Array] Rack response
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+        private
 
+        def get(_env)
           json_response(200, @interpreter.metadata_snapshot)
         end
       end
 
-      # `GET /v1/compaction/activity?store=&kind=&since=&limit=`.
-      class CompactionActivityHandler
-        include ResponseHelper
-
+      # `GET /v1/compaction/activity?store=&kind=&since=&limit=`; 400 for a
+      # malformed `since`/`limit`.
+      class CompactionActivityHandler < GetHandler
         # @param interpreter [Protocol::Interpreter]
         def initialize(interpreter)
-          @interpreter = interpreter
+          super(nil, interpreter: interpreter)
         end
 
-        # @return [Array] Rack response; 400 for a malformed `since`/`limit`
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+        private
 
+        def get(env)
           params = query_params(env)
           since = last_param(params, "since")
           limit = last_param(params, "limit")

@@ -110,10 +110,10 @@ module Igniter
 
         # @return [Boolean] true when woken (event or close), false after a quiet interval
         def wait_for_signal
-          deadline = monotonic + @heartbeat_interval
+          deadline = Transport::Clock.monotonic + @heartbeat_interval
           @lock.synchronize do
             while @signal.nil? && !@closed
-              left = deadline - monotonic
+              left = deadline - Transport::Clock.monotonic
               break if left <= 0
 
               @wakeup.wait(@lock, left)
@@ -139,10 +139,6 @@ module Igniter
 
         def frame(event)
           "id: #{event.sequence}\nevent: #{EVENT_NAME}\ndata: #{JSON.generate(event.to_h)}\n\n"
-        end
-
-        def monotonic
-          Process.clock_gettime(Process::CLOCK_MONOTONIC)
         end
       end
     end

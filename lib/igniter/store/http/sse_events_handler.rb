@@ -6,9 +6,7 @@ module Igniter
       # `GET /v1/events`: cursor-resumable SSE stream of the changefeed.
       # Cursor from `Last-Event-ID` (wins) or `?cursor=`; store filter from
       # `?stores=a,b` or `?store=` (repeatable).
-      class SseEventsHandler
-        include ResponseHelper
-
+      class SseEventsHandler < GetHandler
         SSE_HEADERS = {
           "Content-Type" => "text/event-stream; charset=utf-8",
           "Cache-Control" => "no-cache",
@@ -21,16 +19,16 @@ module Igniter
         # @param on_open [#call, nil] called with each body that streams
         # @param on_close [#call, nil] called with each body when it closes
         def initialize(provider, heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, on_open: nil, on_close: nil)
-          @provider = provider
+          super(provider)
           @heartbeat_interval = heartbeat_interval
           @on_open = on_open
           @on_close = on_close
         end
 
-        # @return [Array] Rack response: 200 stream, 400 bad cursor, 409 cursor too old, 503 not configured or closed
-        def call(env)
-          return method_not_allowed unless env["REQUEST_METHOD"] == "GET"
+        private
 
+        # @return [Array] Rack response: 200 stream, 400 bad cursor, 409 cursor too old, 503 not configured or closed
+        def get(env)
           buffer = @provider&.call
           return json_response(503, { error: "SSE events endpoint not configured" }) if buffer.nil?
 
@@ -48,8 +46,6 @@ module Igniter
         rescue ChangefeedBuffer::ClosedError
           json_response(503, { error: "SSE events endpoint unavailable: changefeed is closed" })
         end
-
-        private
 
         def cursor_sequence(env, params)
           [env["HTTP_LAST_EVENT_ID"], last_param(params, "cursor")].each do |raw|

@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "json"
-require "io/wait"
 
 module Igniter
   module Store
@@ -17,7 +16,7 @@ module Igniter
 
         # The peer stopped reading replies (an IOError, so it ends the
         # connection like any broken socket).
-        class WriteTimeout < IOError; end
+        WriteTimeout = Transport::SocketIO::WriteTimeout
 
         # @return [BasicSocket]
         attr_reader :socket
@@ -26,11 +25,10 @@ module Igniter
 
         # @param server [StoreServer]
         # @param socket [BasicSocket]
-        # @param reader [FrameReader]
-        def initialize(server, socket, reader)
+        def initialize(server, socket)
           @server = server
           @socket = socket
-          @reader = reader
+          @reader = Transport::FrameReader.new(socket, max_bytes: server.max_frame_bytes, timeout: server.read_timeout)
           @write_lock = Mutex.new
           @state_lock = Mutex.new
           @busy = false
@@ -41,8 +39,9 @@ module Igniter
         # a damaged frame, times out, or the server closes the socket.
         # @return [nil]
         def run
-          @id = @server.metrics.record_connection_accepted(remote_addr: Listener.remote_addr(@socket))
-          @server.emit_event(:connection_open, connection_id: @id, remote_addr: Listener.remote_addr(@socket))
+          peer = Transport::SocketIO.peer_ip(@socket)
+          @id = @server.metrics.record_connection_accepted(remote_addr: peer)
+          @server.emit_event(:connection_open, connection_id: @id, remote_addr: peer)
           reason = serve
         rescue IOError, Errno::ECONNRESET, Errno::EPIPE, Errno::EBADF, Errno::ENOTCONN
           reason = :io_error
@@ -75,7 +74,7 @@ module Igniter
 
         def serve
           loop do
-            result = @reader.read(@socket)
+            result = @reader.read(idle: @server.idle_timeout)
             case result.kind
             when :frame then return :normal if handle_busy(result.body) == :done
             when :eof, :torn then return :normal
@@ -109,7 +108,7 @@ module Igniter
           reply = @server.error_reply(code, message)
           @server.metrics.record_error(op: "connection", error_class: code.to_s)
           @server.emit_event(:request_error, level: :warn, connection_id: @id, op: "", error: message)
-          write_frame(JSON.generate(reply))
+          write_raw(Transport::JsonFrame.encode(reply))
           result.kind
         end
 
@@ -131,7 +130,7 @@ module Igniter
 
           [nil, @server.error_reply(:invalid_request, "request must be a JSON object, got #{json_kind(parsed)}")]
         rescue JSON::ParserError, JSON::NestingError, EncodingError => e
-          [nil, @server.error_reply(:invalid_request, "invalid JSON: #{Server.plain_message(e)}")]
+          [nil, @server.error_reply(:invalid_request, "invalid JSON: #{Transport::ErrorText.first_line(e)}")]
         end
 
         def json_kind(value)
@@ -145,13 +144,13 @@ module Igniter
         end
 
         def respond(body, request, op)
-          started = monotonic
+          started = Transport::Clock.monotonic
           response = yield
-          elapsed_ms = ((monotonic - started) * 1000).ceil
+          elapsed_ms = ((Transport::Clock.monotonic - started) * 1000).ceil
           @server.check_slow_op(@id, op, elapsed_ms)
           request_id = request && request[:request_id]
           response = response.merge(request_id: request_id) if request_id
-          frame = WireProtocol.encode_frame(JSON.generate(response))
+          frame = Transport::JsonFrame.encode(response)
           @server.record_request(@id, op.to_s, body.bytesize, frame.bytesize, response)
           write_raw(frame)
           nil
@@ -166,7 +165,7 @@ module Igniter
           @write_lock.synchronize do
             handle = @server.changefeed.subscribe(stores: stores) { |event| push(event) }
             @server.subscription_opened(@id, stores)
-            write_unlocked(WireProtocol.encode_frame(JSON.generate({ ok: true })))
+            write_unlocked(Transport::JsonFrame.encode({ ok: true }))
           end
           # A subscriber only waits from here on: a drain may close it.
           @state_lock.synchronize { @busy = false }
@@ -182,7 +181,7 @@ module Igniter
         # Frames other than `close` are read and ignored; no idle timeout here.
         def wait_for_close
           loop do
-            result = @reader.read(@socket, idle: false)
+            result = @reader.read(idle: nil)
             return unless result.kind == :frame
 
             request, = parse(result.body)
@@ -191,16 +190,11 @@ module Igniter
         end
 
         def push(event)
-          body = JSON.generate({ event: "fact_written", fact: event.fact.to_h })
-          write_frame(body)
+          write_raw(Transport::JsonFrame.encode({ event: "fact_written", fact: event.fact.to_h }))
         rescue IOError, SystemCallError
           # Dead or stalled subscriber: closing the socket ends its reading
           # loop, which releases the subscription.
           force_close
-        end
-
-        def write_frame(body)
-          write_raw(WireProtocol.encode_frame(body))
         end
 
         def write_raw(frame)
@@ -210,28 +204,11 @@ module Igniter
         # A peer that stops reading must not hold this thread forever: the
         # write gives up after read_timeout seconds without progress.
         def write_unlocked(frame)
-          timeout = @server.read_timeout
-          return @socket.write(frame) if timeout.nil?
-
-          rest = frame
-          until rest.empty?
-            written = @socket.write_nonblock(rest, exception: false)
-            if written == :wait_writable
-              raise WriteTimeout, "peer did not read for #{timeout}s" unless @socket.wait_writable(timeout)
-            else
-              rest = rest.byteslice(written, rest.bytesize - written)
-            end
-          end
+          Transport::SocketIO.write_all(@socket, frame, @server.read_timeout, per_wait: true)
         end
 
         def close_socket
-          @socket.close unless @socket.closed?
-        rescue IOError, SystemCallError
-          nil
-        end
-
-        def monotonic
-          Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          Transport::SocketIO.close_quietly(@socket)
         end
       end
     end

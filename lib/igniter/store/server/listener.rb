@@ -46,21 +46,6 @@ module Igniter
         rescue SystemCallError
           nil
         end
-
-        # Sets TCP_NODELAY where it applies.
-        def tune(socket)
-          socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
-        rescue SystemCallError, IOError, NoMethodError
-          nil
-        end
-
-        # @return [String] peer IP, or "unknown" (unix peers)
-        def remote_addr(socket)
-          addr = socket.remote_address
-          addr.ip? ? addr.ip_address : "unknown"
-        rescue SystemCallError, IOError, SocketError
-          "unknown"
-        end
       end
     end
   end

@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require "digest"
-
 module Igniter
   module Store
     module Server
@@ -39,7 +37,7 @@ module Igniter
         rescue InvalidRequestError => e
           error_reply(:invalid_request, e.message)
         rescue StandardError => e
-          error_reply(:internal_error, Server.plain_message(e))
+          error_reply(:internal_error, Transport::ErrorText.first_line(e))
         end
 
         # @return [Hash] `{ok: false, error_code:, error:}`
@@ -50,11 +48,7 @@ module Igniter
         private
 
         def authorize!(request)
-          return if @auth_token.nil?
-
-          given = request[:token]
-          # Digests compare in constant time whatever the lengths.
-          return if given.is_a?(String) && Digest::SHA256.digest(given) == Digest::SHA256.digest(@auth_token)
+          return if Transport::Auth.allows?(@auth_token, request[:token])
 
           raise Unauthorized, "#{request[:op]} requires a valid token"
         end
@@ -123,13 +117,9 @@ module Igniter
         end
       end
 
-      # First line of an exception message: Ruby's error_highlight appends
-      # source snippets on later lines, which must not reach remote clients.
-      # @param error [Exception]
-      # @return [String]
+      # (see Transport::ErrorText.first_line)
       def self.plain_message(error)
-        text = error.respond_to?(:original_message) ? error.original_message : error.message
-        text.to_s.lines.first.to_s.chomp
+        Transport::ErrorText.first_line(error)
       end
     end
   end

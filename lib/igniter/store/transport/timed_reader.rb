@@ -6,7 +6,8 @@ module Igniter
   module Store
     # Buffered reads from a socket with deadlines, so a silent or trickling
     # peer (slowloris) cannot hold a server thread forever. Used by the
-    # TCPAdapter frame reader and the built-in HTTP server.
+    # frame reader of the op server and the TCPAdapter, and by the built-in
+    # HTTP server.
     class TimedReader
       # No byte within the allowed time.
       class Timeout < IOError; end
@@ -27,22 +28,31 @@ module Igniter
       end
 
       # Waits up to +timeout+ seconds for the first byte.
+      # @param timeout [Numeric, nil] nil = no limit
       # @return [Boolean] false on EOF
       # @raise [Timeout]
       def wait_for_data(timeout)
         return true if buffered?
 
-        fill(deadline(timeout))
+        fill(Transport::Clock.deadline(timeout))
       end
 
       # @param count [Integer]
-      # @param timeout [Numeric] for the whole read
+      # @param timeout [Numeric, nil] for the whole read; nil = no limit
       # @return [String, nil] exactly +count+ bytes; nil when EOF comes first
       # @raise [Timeout]
       def read_exact(count, timeout)
-        limit = deadline(timeout)
+        read_exact_by(count, Transport::Clock.deadline(timeout))
+      end
+
+      # {#read_exact} against an instant, so several reads can share one budget.
+      # @param count [Integer]
+      # @param deadline [Float, nil] from {Transport::Clock.deadline}; nil = no limit
+      # @return [String, nil] exactly +count+ bytes; nil when EOF comes first
+      # @raise [Timeout]
+      def read_exact_by(count, deadline)
         while @buffer.bytesize < count
-          return nil unless fill(limit)
+          return nil unless fill(deadline)
         end
         @buffer.slice!(0, count)
       end
@@ -52,7 +62,7 @@ module Igniter
       # @return [String, nil] the line without CRLF/LF; nil on EOF
       # @raise [Timeout, LineTooLong]
       def read_line(max, timeout)
-        limit = deadline(timeout)
+        limit = Transport::Clock.deadline(timeout)
         loop do
           index = @buffer.index("\n")
           if index
@@ -67,24 +77,25 @@ module Igniter
 
       private
 
-      def deadline(timeout)
-        Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
-      end
-
       # @return [Boolean] false on EOF
       def fill(limit)
         loop do
           chunk = @io.read_nonblock(CHUNK, exception: false)
           case chunk
           when nil then return false
-          when :wait_readable
-            left = limit - Process.clock_gettime(Process::CLOCK_MONOTONIC)
-            raise Timeout, "read timed out" if left <= 0 || !@io.wait_readable(left)
+          when :wait_readable then wait_readable(limit)
           else
             @buffer << chunk
             return true
           end
         end
+      end
+
+      def wait_readable(limit)
+        return @io.wait_readable if limit.nil?
+
+        left = limit - Transport::Clock.monotonic
+        raise Timeout, "read timed out" if left <= 0 || !@io.wait_readable(left)
       end
     end
   end

@@ -11,6 +11,10 @@ module Igniter
     # Segment codecs of {SegmentedFileBackend} (spec 03 §6). A codec instance
     # is stateful and serves one segment.
     module Codecs
+      # True when the Rust halves of the codecs (Codecs::Native,
+      # Codecs::NativeCompactEncoder) are loaded, i.e. on the native path.
+      NATIVE_CODECS = (Store::NATIVE && const_defined?(:Native, false)) ? true : false
+
       ALIASES = {
         json_crc32: JsonCrc32,
         compact_delta: CompactDelta,

@@ -20,6 +20,14 @@ module Igniter
             write(+"".b, obj)
           end
 
+          # The header of an array of `size` elements, for callers that append
+          # already-packed elements after it.
+          # @param size [Integer]
+          # @return [String] binary
+          def array_header(size)
+            write_len(+"".b, size, 0x90, 16, 0xDC, 0xDD)
+          end
+
           # @param bytes [String]
           # @return [Object] Strings come back UTF-8, Hash keys as decoded
           # @raise [MalformedFormatError] truncated, unknown type or trailing bytes
@@ -90,6 +98,7 @@ module Igniter
             elsif size < 0x10000 then out << [head16, size].pack("Cn")
             else out << [head32, size].pack("CN")
             end
+            out
           end
 
           # @return [Array(Object, Integer)] the value and the position after it

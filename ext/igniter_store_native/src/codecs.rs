@@ -82,6 +82,30 @@ fn decode_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> 
     }
 }
 
+/// `[count, good_bytes, tail]` of a counting pass.
+fn counted(ruby: &Ruby, (count, valid_len, tail): (u64, usize, Tail)) -> RArray {
+    ruby.ary_new_from_values(&[
+        ruby.integer_from_u64(count).as_value(),
+        ruby.integer_from_u64(valid_len as u64).as_value(),
+        ruby.to_symbol(tail_name(tail)).as_value(),
+    ])
+}
+
+/// `Native.count_json(bytes)` → `[facts, good_bytes, tail]` without decoding.
+fn count_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+    let buf = bytes_of(bytes);
+    let result = nogvl::without_gvl(ruby, move || json_codec::count_facts(&buf))?;
+    Ok(counted(ruby, result))
+}
+
+/// `Native.count_compact(bytes)` → `[facts, good_bytes, tail]` from the batch count
+/// prefixes.
+fn count_compact(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+    let buf = bytes_of(bytes);
+    let result = nogvl::without_gvl(ruby, move || compact::count_facts(&buf))?;
+    Ok(counted(ruby, result))
+}
+
 /// The write side of one compact segment. The Ruby codec writes the header frame and
 /// compresses the batch payloads (see the core module for why).
 #[derive(TypedData)]
@@ -185,6 +209,8 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("json_frame", magnus::function!(json_frame, 1))?;
     native.define_singleton_method("decode_json", magnus::function!(decode_json, 1))?;
     native.define_singleton_method("decode_compact", magnus::function!(decode_compact, 1))?;
+    native.define_singleton_method("count_json", magnus::function!(count_json, 1))?;
+    native.define_singleton_method("count_compact", magnus::function!(count_compact, 1))?;
     let encoder = codecs.define_class("NativeCompactEncoder", ruby.class_object())?;
     encoder.undef_default_alloc_func();
     encoder.define_singleton_method("new", magnus::function!(NativeCompactEncoder::new, 1))?;

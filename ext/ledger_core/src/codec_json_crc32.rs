@@ -41,6 +41,12 @@ pub fn decode_segment(buf: &[u8]) -> Decoded {
     }
 }
 
+/// Facts stored in a segment without decoding them (orphan recovery): its good frames.
+pub fn count_facts(buf: &[u8]) -> (u64, usize, Tail) {
+    let scan = scan_frames(buf);
+    (scan.bodies.len() as u64, scan.valid_len, scan.tail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +69,7 @@ mod tests {
         assert_eq!(decoded.tail, Tail::Clean);
         assert_eq!(decoded.valid_len, bytes.len());
         assert_eq!(decoded.facts[0].store, "gps");
+        assert_eq!(count_facts(&bytes), (12, bytes.len(), Tail::Clean));
         assert!(matches!(decoded.facts[0].value, Json::Object(_)));
         let mut again = Vec::new();
         for fact in &decoded.facts {

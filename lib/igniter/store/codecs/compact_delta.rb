@@ -129,6 +129,8 @@ module Igniter
         # the count prefixes of the frames after the header.
         # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
         def self.count(io)
+          return Native.count_compact(io.read || "") if NATIVE_CODECS
+
           count = 0
           seen_header = false
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|

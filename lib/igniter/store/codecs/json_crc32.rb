@@ -70,6 +70,8 @@ module Igniter
         # Counts good frames without building facts (orphan recovery).
         # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
         def self.count(io)
+          return Native.count_json(io.read || "") if NATIVE_CODECS
+
           count = 0
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) { count += 1 }
           [count, consumed, tail]

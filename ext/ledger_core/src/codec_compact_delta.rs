@@ -284,8 +284,8 @@ fn resolve(batches: Vec<Mp>) -> Result<Vec<Entry>, Unsupported> {
         let mut e = None;
         for (k, v) in members {
             match &k {
-                Mp::Str(s) if s == b"km" => km = Some(v),
-                Mp::Str(s) if s == b"e" => e = Some(v),
+                Mp::Str(s) | Mp::Bin(s) if s == b"km" => km = Some(v),
+                Mp::Str(s) | Mp::Bin(s) if s == b"e" => e = Some(v),
                 _ => {}
             }
         }

@@ -269,13 +269,14 @@ impl Reader<'_> {
 }
 
 impl Mp {
-    /// The value of string key `key` of a map (last one wins, as in a Ruby Hash).
+    /// The value of string key `key` of a map (last one wins, as in a Ruby Hash; a `bin`
+    /// key with the same ASCII bytes is the same Hash key in Ruby).
     pub fn get(&self, key: &str) -> Option<&Mp> {
         match self {
             Mp::Map(pairs) => pairs
                 .iter()
                 .rev()
-                .find(|(k, _)| matches!(k, Mp::Str(s) if s == key.as_bytes()))
+                .find(|(k, _)| matches!(k, Mp::Str(s) | Mp::Bin(s) if s == key.as_bytes()))
                 .map(|(_, v)| v),
             _ => None,
         }

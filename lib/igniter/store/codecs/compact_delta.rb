@@ -16,6 +16,10 @@ module Igniter
       # in the header are not stored, tt keeps millisecond precision.
       # Facts wait in memory until 64 are pending or {#flush} is called; a
       # crash loses them (the loss windows of spec 03 §7.2 are contractual).
+      #
+      # On the native path entries are encoded (dictionary, deltas,
+      # MessagePack) and segments decoded in Rust; compression is Ruby's Zlib
+      # on both paths, so files are identical.
       class CompactDelta
         NAME = "compact_delta_zlib"
         BATCH_SIZE = 64

@@ -61,6 +61,16 @@ module Igniter
           NATIVE ? Fact.from_h(attributes) : Fact.new(**attributes).freeze
         end
 
+        # The bytes of `io` from its position on, for the native decoders; a
+        # StringIO at its start hands over its String without a copy.
+        # @param io [IO, StringIO]
+        # @return [String]
+        def rest(io)
+          return io.string if io.is_a?(StringIO) && io.pos.zero?
+
+          io.read || +""
+        end
+
         # Opens a segment for decoding: the whole file in one read, so frame
         # scanning costs no system call per frame.
         # @yieldparam io [StringIO]

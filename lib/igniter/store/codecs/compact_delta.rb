@@ -103,7 +103,7 @@ module Igniter
           if NATIVE_CODECS
             start = io.pos
             # nil: something only this Ruby decoder reproduces exactly.
-            decoded = Native.decode_compact(io.read || "")
+            decoded = Native.decode_compact(Codecs.rest(io))
             return decoded if decoded
 
             io.pos = start
@@ -133,7 +133,7 @@ module Igniter
         # the count prefixes of the frames after the header.
         # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
         def self.count(io)
-          return Native.count_compact(io.read || "") if NATIVE_CODECS
+          return Native.count_compact(Codecs.rest(io)) if NATIVE_CODECS
 
           count = 0
           seen_header = false

@@ -57,7 +57,7 @@ module Igniter
         # @return [Array(Array<Fact>, Integer, Symbol)] facts, bytes of good
         #   frames, and the tail kind of {WireProtocol.each_frame}
         def decode_with_status(io)
-          return Native.decode_json(io.read || "") if NATIVE_CODECS
+          return Native.decode_json(Codecs.rest(io)) if NATIVE_CODECS
 
           facts = []
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
@@ -70,7 +70,7 @@ module Igniter
         # Counts good frames without building facts (orphan recovery).
         # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
         def self.count(io)
-          return Native.count_json(io.read || "") if NATIVE_CODECS
+          return Native.count_json(Codecs.rest(io)) if NATIVE_CODECS
 
           count = 0
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) { count += 1 }

@@ -108,6 +108,13 @@ module Igniter
 
             io.pos = start
           end
+          ruby_decode_with_status(io)
+        end
+
+        # The Ruby decoder: the pure path's, and the native path's for a
+        # segment the Rust decoder hands back.
+        # @return (see #decode_with_status)
+        def ruby_decode_with_status(io)
           facts = []
           header = nil
           key_names = {}

@@ -59,6 +59,12 @@ module Igniter
         def decode_with_status(io)
           return Native.decode_json(Codecs.rest(io)) if NATIVE_CODECS
 
+          ruby_decode_with_status(io)
+        end
+
+        # The Ruby decoder (the pure path's).
+        # @return (see #decode_with_status)
+        def ruby_decode_with_status(io)
           facts = []
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
             attributes = JsonCanon.decode_fact_body(body)

@@ -57,8 +57,8 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
     path == :pure ? LedgerSpec::PURE_ENV : LedgerSpec::NATIVE_ENV
   end
 
-  def run_on(path, script, root)
-    out, err, status = run_ruby(script, env: env_for(path), args: [root])
+  def run_on(path, script, *args)
+    out, err, status = run_ruby(script, env: env_for(path), args: args)
     expect(status).to be_success, err
     out
   end
@@ -138,6 +138,78 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
         expect(facts.map { |f| f.value[:x] }).to eq((0...facts.size).to_a)
       end
     end
+  end
+
+  # Runs on the native path: damages a segment at random (a changed byte with
+  # the CRC fixed up, a changed byte inside the inflated batch recompressed,
+  # a cut body, a cut file) and decodes it with the Rust decoder and with the
+  # Ruby one; prints how many outcomes (facts without ids, good bytes, tail,
+  # or the exception class) differ.
+  let(:differential) do
+    <<~'RUBY'
+      require "igniter-ledger"
+      require "stringio"
+      codecs = Igniter::Store::Codecs
+      wire = Igniter::Store::WireProtocol
+      rng = Random.new(Integer(ARGV.fetch(0)))
+      rounds = Integer(ARGV.fetch(1))
+      outcome = lambda do |codec, bytes, ruby|
+        c = codecs.build(codec)
+        io = StringIO.new(bytes)
+        facts, good, tail = ruby ? c.ruby_decode_with_status(io) : c.decode_with_status(io)
+        [facts.map { |f| f.to_h.tap { |h| h.delete(:id) }.inspect }, good, tail]
+      rescue StandardError => e
+        [:error, e.class.name]
+      end
+      facts = Array.new(140) do |i|
+        Igniter::Store::Fact.build(store: :s, key: "k#{i % 9}",
+                                   value: { x: i, s: "v#{i}", f: i * 0.5, l: [i, nil, true], h: { "a" => i } })
+      end
+      differ = 0
+      %i[json_crc32 compact_delta].each do |codec|
+        c = codecs.build(codec)
+        io = StringIO.new(+"".b)
+        facts.each { |f| c.encode_fact(io, f) }
+        c.flush(io)
+        base = wire.scan(io.string).first
+        rounds.times do
+          bodies = base.dup
+          i = rng.rand(bodies.size)
+          body = bodies[i].dup
+          case rng.rand(3)
+          when 0 then body.setbyte(rng.rand(body.bytesize), rng.rand(256))
+          when 1
+            if codec == :compact_delta && i.positive?
+              payload = Zlib::Inflate.inflate(body.byteslice(4..))
+              payload.setbyte(rng.rand(payload.bytesize), rng.rand(256))
+              body = body.byteslice(0, 4) + Zlib::Deflate.deflate(payload, 9)
+            else
+              body = body.byteslice(0, rng.rand(body.bytesize + 1))
+            end
+          else body = body.byteslice(0, rng.rand(body.bytesize + 1))
+          end
+          bodies[i] = body
+          bytes = bodies.map { |b| wire.encode_frame(b) }.join
+          bytes = bytes.byteslice(0, bytes.bytesize - rng.rand(6)) if rng.rand(4).zero?
+          differ += 1 unless outcome.call(codec, bytes, false) == outcome.call(codec, bytes, true)
+        end
+      end
+      puts "#{differ} of #{2 * rounds} differ"
+    RUBY
+  end
+
+  it "decodes randomly damaged segments of both codecs exactly as the Ruby decoder does" do
+    require_native_library!
+    out = run_on(:native, differential, RSpec.configuration.seed.to_s, "120")
+    expect(out.lines.last.strip).to eq("0 of 240 differ")
+  end
+
+  it "refuses forged MessagePack counts and deep nesting with MalformedFormatError" do
+    mp = described_class::MessagePack
+    expect { mp.unpack("\xDD\xFF\xFF\xFF\xF0".b) }.to raise_error(mp::MalformedFormatError, /truncated/)
+    expect { mp.unpack("\xDF\x00\x01\x00\x00\x01".b) }.to raise_error(mp::MalformedFormatError, /truncated/)
+    expect { mp.unpack(("\x91" * 600 + "\x01").b) }.to raise_error(mp::MalformedFormatError, /nested/)
+    expect(mp.unpack(("\x91" * 511 + "\x01").b).flatten).to eq([1])
   end
 
   it "reads a compact batch with a value only the Ruby decoder handles (a bin string) on both paths" do

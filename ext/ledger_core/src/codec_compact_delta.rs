@@ -691,6 +691,54 @@ mod tests {
         );
     }
 
+    /// Random damage with the CRC fixed up (so it reaches inflate and MessagePack) never
+    /// panics: the decoder returns facts or hands the segment back.
+    #[test]
+    fn damaged_segments_never_panic() {
+        let bytes = fixture();
+        let bodies: Vec<Vec<u8>> = scan_frames(&bytes)
+            .bodies
+            .iter()
+            .map(|r| bytes[r.clone()].to_vec())
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut damaged = bodies.clone();
+            let i = next(damaged.len());
+            let body = &mut damaged[i];
+            match next(3) {
+                0 if !body.is_empty() => {
+                    let at = next(body.len());
+                    body[at] = next(256) as u8;
+                }
+                1 if i > 0 => {
+                    let mut payload = inflate(body).expect("fixture inflates");
+                    let at = next(payload.len());
+                    payload[at] = next(256) as u8;
+                    let mut z = ZlibEncoder::new(body[..4].to_vec(), Compression::best());
+                    z.write_all(&payload).expect("in memory");
+                    *body = z.finish().expect("in memory");
+                }
+                _ => body.truncate(next(body.len() + 1)),
+            }
+            let mut buf = Vec::new();
+            for b in &damaged {
+                encode_frame(b, &mut buf);
+            }
+            buf.truncate(buf.len() - next(6));
+            if let Ok(decoded) = decode_segment(&buf) {
+                assert!(decoded.valid_len <= buf.len());
+                assert!(decoded.facts.len() <= 12);
+            }
+        }
+    }
+
     #[test]
     fn a_header_only_or_empty_segment_has_no_facts() {
         assert!(decode_segment(&[]).expect("supported").facts.is_empty());

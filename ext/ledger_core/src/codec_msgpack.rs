@@ -237,17 +237,15 @@ impl Reader<'_> {
         })
     }
 
-    /// Capacity is bounded by the bytes left (every element takes at least one), so a
-    /// forged length cannot make us allocate more than the input's size.
-    fn capacity(&self, n: usize) -> usize {
-        n.min(self.buf.len().saturating_sub(self.pos))
-    }
-
     fn array(&mut self, n: usize, depth: usize) -> Result<Mp, MpError> {
         if depth >= MAX_DEPTH {
             return Err(MpError::TooDeep);
         }
-        let mut items = Vec::with_capacity(self.capacity(n));
+        // Every element takes at least one byte (the Ruby reader's rule too).
+        if n > self.buf.len().saturating_sub(self.pos) {
+            return Err(MpError::Truncated);
+        }
+        let mut items = Vec::with_capacity(n);
         for _ in 0..n {
             items.push(self.read(depth + 1)?);
         }
@@ -258,7 +256,10 @@ impl Reader<'_> {
         if depth >= MAX_DEPTH {
             return Err(MpError::TooDeep);
         }
-        let mut pairs = Vec::with_capacity(self.capacity(n) / 2);
+        if n.saturating_mul(2) > self.buf.len().saturating_sub(self.pos) {
+            return Err(MpError::Truncated);
+        }
+        let mut pairs = Vec::with_capacity(n);
         for _ in 0..n {
             let k = self.read(depth + 1)?;
             let v = self.read(depth + 1)?;

@@ -91,8 +91,10 @@ module Bench
       native, pure = results.values_at("native", "pure")
       puts format("%-28s %14s %14s %8s %10s", File.basename(script, ".rb"), "native ops/s", "pure ops/s", "n/p", "n/floor")
       native.each_key do |name|
-        floor = name.start_with?("floor") || @metrics.any? { |m, _| m == name } ? nil : floor_for(name, native)
-        puts format("%-28s %14.0f %14.0f %8.2f %10s", name, native[name], pure[name], native[name] / pure[name],
+        metric = @metrics.any? { |m, _| m == name }
+        floor = name.start_with?("floor") || metric ? nil : floor_for(name, native)
+        cell = metric ? "%14.1f" : "%14.0f"
+        puts format("%-28s #{cell} #{cell} %8.2f %10s", name, native[name], pure[name], native[name] / pure[name],
                     floor ? format("%.3f", native[name] / floor) : "")
       end
       puts

@@ -18,9 +18,10 @@ module Bench
   PATHS = { "native" => { "IGNITER_LEDGER_REQUIRE_NATIVE" => "1" }, "pure" => { "IGNITER_LEDGER_PURE" => "1" } }.freeze
 
   @workloads = []
+  @metrics = []
 
   class << self
-    attr_reader :workloads
+    attr_reader :workloads, :metrics
 
     # A realistic nested value: a task with tags, numbers and an owner.
     def value(i)
@@ -39,6 +40,12 @@ module Bench
     # @param setup [Proc, nil] runs untimed before each repetition; its result is passed to the block
     def workload(name, ops, setup: nil, &block)
       @workloads << [name, ops, setup, block]
+    end
+
+    # A measured quantity that is not a rate (e.g. bytes/fact); reported as
+    # the block returns it, with no floor.
+    def metric(name, &block)
+      @metrics << [name, block]
     end
 
     def monotonic
@@ -68,6 +75,7 @@ module Bench
       require "igniter-ledger"
       results = floors
       @workloads.each { |name, ops, setup, block| results[name] = measure(ops, setup, block) }
+      @metrics.each { |name, block| results[name] = block.call.to_f }
       puts JSON.generate(results)
     end
 
@@ -83,8 +91,10 @@ module Bench
       native, pure = results.values_at("native", "pure")
       puts format("%-28s %14s %14s %8s %10s", File.basename(script, ".rb"), "native ops/s", "pure ops/s", "n/p", "n/floor")
       native.each_key do |name|
-        floor = name.start_with?("floor") ? nil : floor_for(name, native)
-        puts format("%-28s %14.0f %14.0f %8.2f %10s", name, native[name], pure[name], native[name] / pure[name],
+        metric = @metrics.any? { |m, _| m == name }
+        floor = name.start_with?("floor") || metric ? nil : floor_for(name, native)
+        cell = metric ? "%14.1f" : "%14.0f"
+        puts format("%-28s #{cell} #{cell} %8.2f %10s", name, native[name], pure[name], native[name] / pure[name],
                     floor ? format("%.3f", native[name] / floor) : "")
       end
       puts

@@ -1,49 +1,52 @@
 # frozen_string_literal: true
 
-# Segmented backend throughput on the current path (native unless
-# IGNITER_LEDGER_PURE=1): bytes/fact on disk, write facts/s and
-# reopen+replay facts/s per codec and flush policy, for a GPS-like stream
-# (200 keys, 5 numeric fields). Usage: ruby -Ilib bench/segmented.rb [facts]
-
-require "igniter-ledger"
+# Segmented backend, per codec: write facts/s (write + close, which seals),
+# open + replay facts/s, and bytes/fact on disk, on both paths. Facts are
+# built before timing, so only the backend's work is measured.
+require_relative "harness"
 require "tmpdir"
+require "fileutils"
 
-FACTS = Integer(ARGV.fetch(0, 20_000))
-CONFIGS = [
-  ["json_crc32", { codec: :json_crc32 }],
-  ["compact_delta batch", { codec: :compact_delta }],
-  ["compact_delta every_n:10", { codec: :compact_delta, flush: { every_n: 10 } }],
-  ["compact_delta on_write", { codec: :compact_delta, flush: :on_write }],
-  ["json_crc32 fsync", { codec: :json_crc32, durability: :fsync }]
-].freeze
+N = Bench::FACTS
+DIR = Dir.mktmpdir("igniter-ledger-bench-seg")
+at_exit { FileUtils.rm_rf(DIR) }
+CODECS = %i[json_crc32 compact_delta_zlib].freeze
+short = { json_crc32: "json", compact_delta_zlib: "compact" }.freeze
 
-def monotonic
-  Process.clock_gettime(Process::CLOCK_MONOTONIC)
+def facts
+  @facts ||= Array.new(N) { |i| Igniter::Store::Fact.build(store: :tasks, key: Bench.keys[i], value: Bench.values[i]) }
 end
 
-facts = Array.new(FACTS) do |i|
-  Igniter::Store::Fact.build(
-    store: :gps, key: "tech_#{i % 200}",
-    value: { lat: 34.05 + (i % 97) / 1000.0, lng: -118.24, accuracy_m: 10.0, battery_pct: 85 - (i % 50), seq: i }
-  )
+def fresh_dir(codec)
+  File.join(DIR, "#{codec}-#{Process.clock_gettime(Process::CLOCK_MONOTONIC_RAW, :nanosecond)}")
 end
 
-puts "path: #{Igniter::Store::NATIVE ? "native" : "pure"}, facts: #{FACTS}"
-puts format("%-26s %12s %14s %16s", "config", "bytes/fact", "write facts/s", "replay facts/s")
-CONFIGS.each do |name, opts|
-  Dir.mktmpdir do |dir|
-    count = opts[:durability] == :fsync ? [FACTS, 2_000].min : FACTS
-    backend = Igniter::Store::SegmentedFileBackend.new(dir, **opts)
-    t0 = monotonic
-    facts.first(count).each { |f| backend.write_fact(f) }
-    backend.close
-    write_s = monotonic - t0
-    bytes = Dir.glob(File.join(dir, "wal", "**", "segment-*.wal")).sum { |p| File.size(p) }
-    t1 = monotonic
-    replayed = Igniter::Store::SegmentedFileBackend.new(dir).replay.size
-    replay_s = monotonic - t1
-    raise "replayed #{replayed} of #{count}" unless replayed == count
+def write_all(root, codec)
+  backend = Igniter::Store::SegmentedFileBackend.new(root, codec: codec, time_bucket: :none)
+  facts.each { |f| backend.write_fact(f) }
+  backend.close
+  root
+end
 
-    puts format("%-26s %12.1f %14.0f %16.0f", name, bytes.fdiv(count), count / write_s, count / replay_s)
+# One written directory per codec, shared by the replay and bytes/fact rows.
+def replay_dir(codec)
+  (@replay_dirs ||= {})[codec] ||= write_all(fresh_dir(codec), codec)
+end
+
+CODECS.each do |codec|
+  Bench.workload("seg #{short[codec]} write", N, setup: lambda {
+    facts
+    fresh_dir(codec)
+  }) { |root| write_all(root, codec) }
+
+  Bench.workload("seg #{short[codec]} open+replay", N, setup: -> { replay_dir(codec) }) do |root|
+    replayed = Igniter::Store::SegmentedFileBackend.new(root).replay.size
+    raise "replayed #{replayed} of #{N}" unless replayed == N
+  end
+
+  Bench.metric("seg #{short[codec]} bytes/fact") do
+    Dir.glob(File.join(replay_dir(codec), "wal", "**", "segment-*.wal")).sum { |p| File.size(p) }.fdiv(N)
   end
 end
+
+Bench.run!(__FILE__)

@@ -2,6 +2,7 @@
 //! class; every byte-level rule (hashing, framing, recovery) lives in the
 //! `ledger_core` crate, which this crate only translates to and from Ruby.
 
+mod codecs;
 mod convert;
 mod errors;
 mod fact;
@@ -16,5 +17,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     fact::define(ruby)?;
     fact_log::define(ruby)?;
     file_backend::define(ruby)?;
+    codecs::define(ruby)?;
     Ok(())
 }

@@ -6,6 +6,9 @@
 //! The on-disk format is `doc/format.md`; this crate writes exactly those bytes.
 //! No Ruby types appear here; the binding crate maps Ruby values onto [`Json`].
 
+pub mod codec_compact_delta;
+pub mod codec_json_crc32;
+pub mod codec_msgpack;
 pub mod durability;
 pub mod encode;
 pub mod error;

@@ -24,7 +24,7 @@ const PARALLEL_THRESHOLD: usize = 64;
 /// hang there; the pool is therefore keyed by process id and rebuilt after a fork.
 static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
 
-fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+pub(crate) fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     let pid = std::process::id();
     let current = {
         let Ok(mut slot) = POOL.lock() else {

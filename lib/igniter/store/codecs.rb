@@ -11,6 +11,10 @@ module Igniter
     # Segment codecs of {SegmentedFileBackend} (spec 03 §6). A codec instance
     # is stateful and serves one segment.
     module Codecs
+      # True when the Rust halves of the codecs (Codecs::Native,
+      # Codecs::NativeCompactEncoder) are loaded, i.e. on the native path.
+      NATIVE_CODECS = (Store::NATIVE && const_defined?(:Native, false)) ? true : false
+
       ALIASES = {
         json_crc32: JsonCrc32,
         compact_delta: CompactDelta,
@@ -55,6 +59,16 @@ module Igniter
         # @return [Fact]
         def fact(attributes)
           NATIVE ? Fact.from_h(attributes) : Fact.new(**attributes).freeze
+        end
+
+        # The bytes of `io` from its position on, for the native decoders; a
+        # StringIO at its start hands over its String without a copy.
+        # @param io [IO, StringIO]
+        # @return [String]
+        def rest(io)
+          return io.string if io.is_a?(StringIO) && io.pos.zero?
+
+          io.read || +""
         end
 
         # Opens a segment for decoding: the whole file in one read, so frame

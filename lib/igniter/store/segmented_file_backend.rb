@@ -73,6 +73,9 @@ module Igniter
         @durability = durability
         @mutex = Mutex.new
         @segments = {}
+        @store_names = {}
+        @bucket = nil
+        @bucket_span = nil
         @retention = {}
         FileUtils.mkdir_p(@wal_dir)
         retention.each { |store, policy| set_retention(store, **policy) }
@@ -87,7 +90,7 @@ module Igniter
       # @raise [InvalidStoreNameError] a store name that is not one directory name
       # @raise [ArgumentError] "Unknown codec: ..." (before any file is created)
       def write_fact(fact)
-        store = Segmented::Layout.store_name!(fact.store)
+        store = store_dir_name(fact.store)
         @mutex.synchronize do
           seg = @segments[store]
           if seg && rotate?(seg)
@@ -255,14 +258,34 @@ module Igniter
       end
 
       def rotate?(seg)
-        seg[:bucket] != Segmented::Layout.bucket(@time_bucket) || seg[:bytes] >= @max_bytes
+        seg[:bucket] != current_bucket || seg[:bytes] >= @max_bytes
+      end
+
+      # The validated directory name of a store, remembered per store object:
+      # the checks cost more than a write's frame encoding.
+      def store_dir_name(store)
+        @store_names[store] || (@store_names[store] = Segmented::Layout.store_name!(store))
+      end
+
+      # The bucket of now, recomputed only when the clock leaves the UTC day
+      # (or hour) it was computed in; strftime on every write costs more than
+      # encoding the fact. Unix time has no leap seconds, so UTC days and hours
+      # are whole multiples of 86_400 and 3_600 seconds; slot and name both
+      # come from the same whole second.
+      def current_bucket
+        now = Time.now.to_i
+        return @bucket if @bucket && (@bucket_span.nil? || now / @bucket_span == @bucket_slot)
+
+        @bucket_span = { hour: 3_600, none: nil }.fetch(@time_bucket, 86_400)
+        @bucket_slot = @bucket_span && now / @bucket_span
+        @bucket = Segmented::Layout.bucket(@time_bucket, Time.at(now).utc)
       end
 
       # A new segment numbered past every file of its directory, receipts
       # included, so a segment id is never given out twice.
       def open_segment(store)
         codec = Codecs.build(codec_name_for(store)) # raises before any file exists
-        bucket = Segmented::Layout.bucket(@time_bucket)
+        bucket = current_bucket
         dir = File.join(@wal_dir, "store=#{store}", "date=#{bucket}")
         FileUtils.mkdir_p(dir)
         @index.add_store(store)

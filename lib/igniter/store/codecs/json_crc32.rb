@@ -5,7 +5,8 @@ module Igniter
     module Codecs
       # One frame per fact, body = the fact's JSON record (the same bytes as a
       # {FileBackend} WAL frame). Nothing is buffered: every frame reaches the
-      # IO inside {#encode_fact}.
+      # IO inside {#encode_fact}. On the native path frames are encoded and
+      # segments decoded by the Rust core (same bytes, same facts).
       class JsonCrc32
         NAME = "json_crc32"
 
@@ -22,7 +23,14 @@ module Igniter
 
         # @return [Integer] bytes written
         def encode_fact(io, fact)
-          io.write(WireProtocol.encode_frame(JsonCanon.fact_body(fact)))
+          io.write(frame(fact))
+        end
+
+        # @return [String] the binary frame of one fact
+        def frame(fact)
+          return Native.json_frame(fact) if NATIVE_CODECS && fact.is_a?(Fact)
+
+          WireProtocol.encode_frame(JsonCanon.fact_body(fact))
         end
 
         # Nothing buffered. @return [Integer] 0
@@ -49,6 +57,14 @@ module Igniter
         # @return [Array(Array<Fact>, Integer, Symbol)] facts, bytes of good
         #   frames, and the tail kind of {WireProtocol.each_frame}
         def decode_with_status(io)
+          return Native.decode_json(Codecs.rest(io)) if NATIVE_CODECS
+
+          ruby_decode_with_status(io)
+        end
+
+        # The Ruby decoder (the pure path's).
+        # @return (see #decode_with_status)
+        def ruby_decode_with_status(io)
           facts = []
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
             attributes = JsonCanon.decode_fact_body(body)
@@ -60,6 +76,8 @@ module Igniter
         # Counts good frames without building facts (orphan recovery).
         # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
         def self.count(io)
+          return Native.count_json(Codecs.rest(io)) if NATIVE_CODECS
+
           count = 0
           consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) { count += 1 }
           [count, consumed, tail]

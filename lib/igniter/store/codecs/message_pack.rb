@@ -12,12 +12,24 @@ module Igniter
         # Bytes that are not a MessagePack value of the supported subset.
         class MalformedFormatError < StandardError; end
 
+        # Deepest container nesting the reader follows (the Rust reader's
+        # limit too): deeper input is damage, not a reason to exhaust the stack.
+        MAX_DEPTH = 512
+
         class << self
           # @param obj [nil, true, false, Integer, Float, String, Symbol, Array, Hash]
           # @return [String] binary MessagePack bytes
           # @raise [ArgumentError] an object outside the subset
           def pack(obj)
             write(+"".b, obj)
+          end
+
+          # The header of an array of `size` elements, for callers that append
+          # already-packed elements after it.
+          # @param size [Integer]
+          # @return [String] binary
+          def array_header(size)
+            write_len(+"".b, size, 0x90, 16, 0xDC, 0xDD)
           end
 
           # @param bytes [String]
@@ -90,16 +102,17 @@ module Igniter
             elsif size < 0x10000 then out << [head16, size].pack("Cn")
             else out << [head32, size].pack("CN")
             end
+            out
           end
 
           # @return [Array(Object, Integer)] the value and the position after it
-          def read(data, pos)
+          def read(data, pos, depth = 0)
             type = data.getbyte(pos) or truncated!
             pos += 1
             case type
             when 0x00..0x7F then [type, pos]
-            when 0x80..0x8F then read_map(data, pos, type & 0x0F)
-            when 0x90..0x9F then read_array(data, pos, type & 0x0F)
+            when 0x80..0x8F then read_map(data, pos, type & 0x0F, depth)
+            when 0x90..0x9F then read_array(data, pos, type & 0x0F, depth)
             when 0xA0..0xBF then read_str(data, pos, type & 0x1F)
             when 0xE0..0xFF then [type - 0x100, pos]
             when 0xC0 then [nil, pos]
@@ -118,10 +131,10 @@ module Igniter
             when 0xD1 then [fixed(data, pos, 2, "s>"), pos + 2]
             when 0xD2 then [fixed(data, pos, 4, "l>"), pos + 4]
             when 0xD3 then [fixed(data, pos, 8, "q>"), pos + 8]
-            when 0xDC then read_array(data, pos + 2, fixed(data, pos, 2, "n"))
-            when 0xDD then read_array(data, pos + 4, fixed(data, pos, 4, "N"))
-            when 0xDE then read_map(data, pos + 2, fixed(data, pos, 2, "n"))
-            when 0xDF then read_map(data, pos + 4, fixed(data, pos, 4, "N"))
+            when 0xDC then read_array(data, pos + 2, fixed(data, pos, 2, "n"), depth)
+            when 0xDD then read_array(data, pos + 4, fixed(data, pos, 4, "N"), depth)
+            when 0xDE then read_map(data, pos + 2, fixed(data, pos, 2, "n"), depth)
+            when 0xDF then read_map(data, pos + 4, fixed(data, pos, 4, "N"), depth)
             else raise MalformedFormatError, format("unsupported MessagePack type byte 0x%02X", type)
             end
           end
@@ -146,25 +159,35 @@ module Igniter
             data.byteslice(pos, size)
           end
 
-          def read_array(data, pos, size)
+          # Every element takes at least one byte: a count beyond the bytes
+          # left is damage, refused before it can size an allocation.
+          def read_array(data, pos, size, depth)
+            too_deep! if depth >= MAX_DEPTH
+            truncated! if size > data.bytesize - pos
             out = Array.new(size)
             size.times do |i|
-              out[i], pos = read(data, pos)
+              out[i], pos = read(data, pos, depth + 1)
             end
             [out, pos]
           end
 
-          def read_map(data, pos, size)
+          def read_map(data, pos, size, depth)
+            too_deep! if depth >= MAX_DEPTH
+            truncated! if size * 2 > data.bytesize - pos
             out = {}
             size.times do
-              key, pos = read(data, pos)
-              out[key], pos = read(data, pos)
+              key, pos = read(data, pos, depth + 1)
+              out[key], pos = read(data, pos, depth + 1)
             end
             [out, pos]
           end
 
           def truncated!
             raise MalformedFormatError, "truncated MessagePack data"
+          end
+
+          def too_deep!
+            raise MalformedFormatError, "MessagePack containers nested deeper than #{MAX_DEPTH}"
           end
         end
       end

@@ -33,6 +33,24 @@ RSpec.describe Igniter::Store::SegmentedFileBackend, "lifecycle" do
     expect(Dir.exist?(File.join(dir, "wal", "store=other", "date=flat"))).to be(true)
   end
 
+  { day: ["2030-01-01", "2030-01-02"], hour: ["2030-01-01T23", "2030-01-02T00"] }.each do |bucket, (before, after)|
+    it "rotates into the next #{bucket} bucket on the first write after the UTC #{bucket} turns" do
+      clock = Time.utc(2030, 1, 1, 23, 59, 59)
+      allow(Time).to receive(:now) { clock }
+      b = open_backend(dir, time_bucket: bucket)
+      2.times { |i| b.write_fact(reading("a#{i}")) }
+      clock = Time.utc(2030, 1, 2, 0, 0, 0)
+      b.write_fact(reading("b"))
+      b.close
+      counts = [before, after].map do |name|
+        Dir.glob(File.join(dir, "wal", "store=readings", "date=#{name}", "*.manifest.json"))
+           .map { |m| JSON.parse(File.read(m))["fact_count"] }
+      end
+      expect(counts).to eq([[2], [1]])
+      expect(open_backend(dir).replay.map(&:key)).to eq(%w[a0 a1 b])
+    end
+  end
+
   it "keeps stores apart and returns store names as Symbols" do
     b = open_backend(dir)
     b.write_fact(reading("a", store: :alpha))

@@ -1,0 +1,222 @@
+//! `Igniter::Store::Codecs::Native` and `Igniter::Store::Codecs::NativeCompactEncoder`:
+//! the byte-level halves of the segment codecs (framing, CRC, JSON, MessagePack,
+//! inflate, delta and dictionary coding) run in the core crate; the Ruby codec classes
+//! keep their state machine and IO and call in here on the native path.
+//!
+//! Segment decoding runs without the GVL on bytes copied out of the Ruby String; the
+//! Ruby facts are built afterwards on the Ruby thread.
+
+use std::sync::Mutex;
+
+use ledger_core::codec_compact_delta::{self as compact, CompactEncoder};
+use ledger_core::codec_json_crc32 as json_codec;
+use ledger_core::frame::Tail;
+use ledger_core::{FactRecord, Json};
+use magnus::{
+    prelude::*, typed_data::Obj, value::ReprValue, DataTypeFunctions, Error, RArray, RHash,
+    RString, Ruby, TypedData,
+};
+
+use crate::{convert, errors, fact::Fact, nogvl};
+
+fn tail_name(tail: Tail) -> &'static str {
+    match tail {
+        Tail::Clean => "clean",
+        Tail::Torn => "torn",
+        Tail::BadCrc => "bad_crc",
+        Tail::Oversized => "oversized",
+    }
+}
+
+/// A copy of a String's bytes, so they can be used without the GVL.
+fn bytes_of(s: RString) -> Vec<u8> {
+    // SAFETY: copied before any other Ruby call can run.
+    unsafe { s.as_slice() }.to_vec()
+}
+
+/// `[facts, good_bytes, tail]`, the shape of the Ruby codecs' `decode_with_status`.
+fn status(
+    ruby: &Ruby,
+    facts: &[FactRecord],
+    valid_len: usize,
+    tail: Tail,
+) -> Result<RArray, Error> {
+    let out = ruby.ary_new_capa(facts.len());
+    for rec in facts {
+        out.push(Fact::from_record(ruby, rec)?)?;
+    }
+    Ok(ruby.ary_new_from_values(&[
+        out.as_value(),
+        ruby.integer_from_u64(valid_len as u64).as_value(),
+        ruby.to_symbol(tail_name(tail)).as_value(),
+    ]))
+}
+
+/// `Native.json_frame(fact)`: the `json_crc32` frame of a fact (binary String).
+fn json_frame(ruby: &Ruby, fact: Obj<Fact>) -> Result<RString, Error> {
+    let record = fact.to_record(ruby)?;
+    let mut out = Vec::with_capacity(384);
+    json_codec::encode_fact_frame(&record, &mut out).map_err(|e| errors::core(ruby, e))?;
+    Ok(ruby.str_from_slice(&out))
+}
+
+/// `Native.decode_json(bytes)` → `[facts, good_bytes, tail]`.
+fn decode_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+    let buf = bytes_of(bytes);
+    let decoded = nogvl::without_gvl(ruby, move || json_codec::decode_segment(&buf))?;
+    status(ruby, &decoded.facts, decoded.valid_len, decoded.tail)
+}
+
+/// `Native.decode_compact(bytes)` → `[facts, good_bytes, tail]`, or nil when the segment
+/// holds something only the Ruby decoder reproduces exactly (it then decodes it).
+fn decode_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
+    let buf = bytes_of(bytes);
+    match nogvl::without_gvl(ruby, move || compact::decode_segment(&buf))? {
+        Ok(decoded) => Ok(Some(status(
+            ruby,
+            &decoded.facts,
+            decoded.valid_len,
+            decoded.tail,
+        )?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// `[count, good_bytes, tail]` of a counting pass.
+fn counted(ruby: &Ruby, (count, valid_len, tail): (u64, usize, Tail)) -> RArray {
+    ruby.ary_new_from_values(&[
+        ruby.integer_from_u64(count).as_value(),
+        ruby.integer_from_u64(valid_len as u64).as_value(),
+        ruby.to_symbol(tail_name(tail)).as_value(),
+    ])
+}
+
+/// `Native.count_json(bytes)` → `[facts, good_bytes, tail]` without decoding.
+fn count_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+    let buf = bytes_of(bytes);
+    let result = nogvl::without_gvl(ruby, move || json_codec::count_facts(&buf))?;
+    Ok(counted(ruby, result))
+}
+
+/// `Native.count_compact(bytes)` → `[facts, good_bytes, tail]` from the batch count
+/// prefixes.
+fn count_compact(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+    let buf = bytes_of(bytes);
+    let result = nogvl::without_gvl(ruby, move || compact::count_facts(&buf))?;
+    Ok(counted(ruby, result))
+}
+
+/// The write side of one compact segment. The Ruby codec writes the header frame and
+/// compresses the batch payloads (see the core module for why).
+#[derive(TypedData)]
+#[magnus(
+    class = "Igniter::Store::Codecs::NativeCompactEncoder",
+    free_immediately,
+    size
+)]
+pub struct NativeCompactEncoder {
+    fields: Vec<String>,
+    encoder: Mutex<CompactEncoder>,
+}
+
+impl DataTypeFunctions for NativeCompactEncoder {}
+
+impl NativeCompactEncoder {
+    /// `new(fields)`: the header's field names, in header order.
+    fn new(ruby: &Ruby, fields: RArray) -> Result<Self, Error> {
+        let fields = fields
+            .into_iter()
+            .map(|f| match RString::from_value(f) {
+                Some(s) => convert::utf8_text(ruby, s),
+                None => Err(Error::new(
+                    ruby.exception_type_error(),
+                    "field names must be Strings",
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            fields,
+            encoder: Mutex::new(CompactEncoder::new()),
+        })
+    }
+
+    fn encoder(&self, ruby: &Ruby) -> Result<std::sync::MutexGuard<'_, CompactEncoder>, Error> {
+        self.encoder.lock().map_err(|_| errors::poisoned(ruby))
+    }
+
+    /// `push(fact)`: buffers one fact's entry. For each header field the value under the
+    /// Symbol key, else the String key, else nil; other keys are dropped.
+    fn push(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
+        let value = fact.value_of(ruby);
+        let Some(hash) = RHash::from_value(value) else {
+            return Err(Error::new(
+                ruby.exception_no_method_error(),
+                format!("undefined method `key?' for {}", value.inspect()),
+            ));
+        };
+        let mut vals = Vec::with_capacity(rb_self.fields.len());
+        for field in &rb_self.fields {
+            let v = hash
+                .get(ruby.to_symbol(field))
+                .or_else(|| hash.get(ruby.str_new(field)))
+                .unwrap_or_else(|| ruby.qnil().as_value());
+            vals.push(if v.is_nil() {
+                Json::Null
+            } else {
+                convert::model(ruby, v)?
+            });
+        }
+        let key = fact.key_text(ruby)?;
+        let result = rb_self.encoder(ruby)?.push(&key, fact.tt(), &vals);
+        result.map_err(|e| {
+            Error::new(
+                ruby.exception_arg_error(),
+                format!("cannot MessagePack-encode: {e}"),
+            )
+        })
+    }
+
+    /// `batch` → `[count, uncompressed payload]`, or nil when nothing is pending.
+    /// Changes nothing: the caller writes the frame, then calls `commit`.
+    fn batch(ruby: &Ruby, rb_self: &Self) -> Result<Option<RArray>, Error> {
+        let batch = rb_self.encoder(ruby)?.batch();
+        Ok(batch.map(|(count, payload)| {
+            ruby.ary_new_from_values(&[
+                ruby.integer_from_u64(u64::from(count)).as_value(),
+                ruby.str_from_slice(&payload).as_value(),
+            ])
+        }))
+    }
+
+    /// `commit`: the batch from `batch` reached the file.
+    fn commit(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
+        rb_self.encoder(ruby)?.commit();
+        Ok(())
+    }
+
+    /// Facts buffered since the last batch.
+    fn pending(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+        Ok(rb_self.encoder(ruby)?.pending())
+    }
+}
+
+pub fn define(ruby: &Ruby) -> Result<(), Error> {
+    let codecs = ruby
+        .define_module("Igniter")?
+        .define_module("Store")?
+        .define_module("Codecs")?;
+    let native = codecs.define_module("Native")?;
+    native.define_singleton_method("json_frame", magnus::function!(json_frame, 1))?;
+    native.define_singleton_method("decode_json", magnus::function!(decode_json, 1))?;
+    native.define_singleton_method("decode_compact", magnus::function!(decode_compact, 1))?;
+    native.define_singleton_method("count_json", magnus::function!(count_json, 1))?;
+    native.define_singleton_method("count_compact", magnus::function!(count_compact, 1))?;
+    let encoder = codecs.define_class("NativeCompactEncoder", ruby.class_object())?;
+    encoder.undef_default_alloc_func();
+    encoder.define_singleton_method("new", magnus::function!(NativeCompactEncoder::new, 1))?;
+    encoder.define_method("push", magnus::method!(NativeCompactEncoder::push, 1))?;
+    encoder.define_method("batch", magnus::method!(NativeCompactEncoder::batch, 0))?;
+    encoder.define_method("commit", magnus::method!(NativeCompactEncoder::commit, 0))?;
+    encoder.define_method("pending", magnus::method!(NativeCompactEncoder::pending, 0))?;
+    Ok(())
+}

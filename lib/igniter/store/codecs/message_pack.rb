@@ -12,6 +12,11 @@ module Igniter
         # Bytes that are not a MessagePack value of the supported subset.
         class MalformedFormatError < StandardError; end
 
+        # Deepest container nesting the reader accepts. Deeper input would
+        # overflow the Ruby stack with SystemStackError, which is not a
+        # StandardError, so segment replay could not quarantine it.
+        MAX_NESTING = 256
+
         class << self
           # @param obj [nil, true, false, Integer, Float, String, Symbol, Array, Hash]
           # @return [String] binary MessagePack bytes
@@ -93,13 +98,13 @@ module Igniter
           end
 
           # @return [Array(Object, Integer)] the value and the position after it
-          def read(data, pos)
+          def read(data, pos, depth = 0)
             type = data.getbyte(pos) or truncated!
             pos += 1
             case type
             when 0x00..0x7F then [type, pos]
-            when 0x80..0x8F then read_map(data, pos, type & 0x0F)
-            when 0x90..0x9F then read_array(data, pos, type & 0x0F)
+            when 0x80..0x8F then read_map(data, pos, type & 0x0F, depth)
+            when 0x90..0x9F then read_array(data, pos, type & 0x0F, depth)
             when 0xA0..0xBF then read_str(data, pos, type & 0x1F)
             when 0xE0..0xFF then [type - 0x100, pos]
             when 0xC0 then [nil, pos]
@@ -118,10 +123,10 @@ module Igniter
             when 0xD1 then [fixed(data, pos, 2, "s>"), pos + 2]
             when 0xD2 then [fixed(data, pos, 4, "l>"), pos + 4]
             when 0xD3 then [fixed(data, pos, 8, "q>"), pos + 8]
-            when 0xDC then read_array(data, pos + 2, fixed(data, pos, 2, "n"))
-            when 0xDD then read_array(data, pos + 4, fixed(data, pos, 4, "N"))
-            when 0xDE then read_map(data, pos + 2, fixed(data, pos, 2, "n"))
-            when 0xDF then read_map(data, pos + 4, fixed(data, pos, 4, "N"))
+            when 0xDC then read_array(data, pos + 2, fixed(data, pos, 2, "n"), depth)
+            when 0xDD then read_array(data, pos + 4, fixed(data, pos, 4, "N"), depth)
+            when 0xDE then read_map(data, pos + 2, fixed(data, pos, 2, "n"), depth)
+            when 0xDF then read_map(data, pos + 4, fixed(data, pos, 4, "N"), depth)
             else raise MalformedFormatError, format("unsupported MessagePack type byte 0x%02X", type)
             end
           end
@@ -146,21 +151,32 @@ module Igniter
             data.byteslice(pos, size)
           end
 
-          def read_array(data, pos, size)
+          def read_array(data, pos, size, depth)
+            container!(data, pos, size, depth)
             out = Array.new(size)
             size.times do |i|
-              out[i], pos = read(data, pos)
+              out[i], pos = read(data, pos, depth + 1)
             end
             [out, pos]
           end
 
-          def read_map(data, pos, size)
+          def read_map(data, pos, size, depth)
+            container!(data, pos, size * 2, depth)
             out = {}
             size.times do
-              key, pos = read(data, pos)
-              out[key], pos = read(data, pos)
+              key, pos = read(data, pos, depth + 1)
+              out[key], pos = read(data, pos, depth + 1)
             end
             [out, pos]
+          end
+
+          # Every element takes at least one byte, so a count beyond the bytes
+          # left is truncated input; refused before allocating (a damaged
+          # 32-bit count made Array.new take a minute and gigabytes).
+          def container!(data, pos, min_bytes, depth)
+            raise MalformedFormatError, "MessagePack nesting deeper than #{MAX_NESTING}" if depth >= MAX_NESTING
+
+            truncated! if min_bytes > data.bytesize - pos
           end
 
           def truncated!

@@ -38,7 +38,9 @@ RSpec.describe "Forking while other threads write to the store" do
           end
         end
       end
-      sleep 0.02 until store.fact_count > 50
+      deadline = monotonic + 10
+      sleep 0.02 until store.fact_count > 50 || monotonic > deadline || writers.none?(&:alive?)
+      expect(store.fact_count).to be > 50
 
       statuses = Array.new(3) do |round|
         pid = fork do

@@ -65,6 +65,16 @@ module LedgerSpec
     def monotonic
       Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
+
+    # Like {Helpers#with_tmpdir}, but on tmpfs (/dev/shm) when there is one:
+    # these specs open, truncate and fsync thousands of small files, which on a
+    # busy disk costs seconds of fsync and metadata I/O. They pin recovery
+    # logic, not the device, so tmpfs changes nothing they check.
+    def with_scratch_dir(&block)
+      shm = "/dev/shm"
+      base = File.directory?(shm) && File.writable?(shm) ? shm : nil
+      Dir.mktmpdir("igniter-ledger-reliability", base, &block)
+    end
   end
 end
 

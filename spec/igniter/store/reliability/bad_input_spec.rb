@@ -11,7 +11,7 @@ module LedgerSpec
     RSpec.describe "Bad input: stored faithfully or rejected cleanly" do
       include LedgerSpec::Reliability
 
-      around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
+      around { |ex| with_scratch_dir { |dir| @dir = dir; ex.run } }
 
       BACKENDS = {
         "file" => ->(dir) { Igniter::Store.open(File.join(dir, "ledger.wal")) },

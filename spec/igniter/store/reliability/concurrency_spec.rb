@@ -16,7 +16,7 @@ module LedgerSpec
       SHARED_KEYS = 4
       raise "OPS_PER_THREAD must be a multiple of APPEND_EVERY" unless (OPS_PER_THREAD % APPEND_EVERY).zero?
 
-      around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
+      around { |ex| with_scratch_dir { |dir| @dir = dir; ex.run } }
 
       def register_scope(store)
         store.register_path(Igniter::Store::AccessPath.new(store: :accounts, scope: :all, filters: {}))

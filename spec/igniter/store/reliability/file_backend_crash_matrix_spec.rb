@@ -12,7 +12,7 @@ module LedgerSpec
 
       DAMAGED_FRAMES = 3
 
-      around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
+      around { |ex| with_scratch_dir { |dir| @dir = dir; ex.run } }
 
       let(:path) { File.join(@dir, "ledger.wal") }
 

@@ -7,7 +7,7 @@
 RSpec.describe "Forking while other threads write to the store" do
   include LedgerSpec::Reliability
 
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
+  around { |ex| with_scratch_dir { |dir| @dir = dir; ex.run } }
 
   def wait_for(pid, seconds)
     deadline = monotonic + seconds

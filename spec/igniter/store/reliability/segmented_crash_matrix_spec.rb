@@ -16,7 +16,7 @@ module LedgerSpec
       SAMPLED_FRAMES = 3
       FACTS = 6
 
-      around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
+      around { |ex| with_scratch_dir { |dir| @dir = dir; ex.run } }
 
       let(:pristine_root) { File.join(@dir, "pristine") }
       let(:options) { { time_bucket: :none } }
@@ -139,7 +139,7 @@ module LedgerSpec
         [cases.size, failures]
       end
 
-      { 1 => "last", 2 => "second-to-last" }.each do |from_end, which|
+      { 1 => "last", 2 => "second-to-last", 3 => "third-to-last" }.each do |from_end, which|
         it "recovers a crashed (unsealed) json segment cut at every byte offset of its #{which} frame" do
           count, failures = matrix(:orphan, :cut, from_end: from_end)
           expect(count).to be > 100

@@ -110,6 +110,37 @@ module LedgerSpec
         reopened.close
       end
 
+      it "keeps every frame whole when 8 threads call FileBackend#write_fact directly while another replays" do
+        path = File.join(@dir, "direct.wal")
+        backend = Igniter::Store::FileBackend.new(path)
+        per_thread = 500
+        facts = Array.new(THREADS) do |t|
+          Array.new(per_thread) { |i| Igniter::Store::Fact.build(store: :direct, key: "t#{t}", value: { i: i, pad: "x" * (i % 64) }) }
+        end
+        replays = []
+        replayer = Thread.new do
+          5.times do
+            replays << backend.replay.size
+            Thread.pass
+          end
+        end
+        THREADS.times.map { |t| Thread.new { facts[t].each { |fact| backend.write_fact(fact) } } }.each(&:join)
+        replayer.join
+        backend.close
+
+        expect(replays).to all(be_between(0, THREADS * per_thread))
+        reopened = Igniter::Store::FileBackend.new(path)
+        expect(reopened.recovery[:truncated_bytes]).to eq(0)
+        replayed = reopened.replay
+        expect(replayed.size).to eq(THREADS * per_thread)
+        expect(replayed.map(&:id)).to match_array(facts.flatten.map(&:id))
+        # Each thread's facts keep their order in the file.
+        THREADS.times do |t|
+          expect(replayed.select { |f| f.key == "t#{t}" }.map { |f| f.value[:i] }).to eq((0...per_thread).to_a)
+        end
+        reopened.close
+      end
+
       it "keeps counts exact and chains intact on a segmented store through checkpoints, and reopens to the same facts" do
         root = File.join(@dir, "segments")
         store = open_segmented_store(root, time_bucket: :none)

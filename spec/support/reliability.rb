@@ -75,11 +75,7 @@ module LedgerSpec
       base = File.directory?(shm) && File.writable?(shm) ? shm : nil
       Dir.mktmpdir("igniter-ledger-reliability", base, &block)
     end
-  end
-end
 
-module LedgerSpec
-  module Reliability
     # Starts `ruby -I lib -e script -- args` on the same path (native or pure)
     # as this process, outside Bundler; stdout is a pipe. Returns [pid, io].
     def spawn_ruby(script, args: [])

@@ -53,11 +53,11 @@ module LedgerSpec
           ensure
             kill_and_reap(pid)
           end
-          # Ids printed before the kill but not yet read count as reported too.
+          # Ids printed before the kill but not yet read count as reported too;
+          # a torn last line (no newline) does not.
           rest, partial = read_lines(io, Float::INFINITY, monotonic + 1, partial)
           io.close
           reported.concat(lines + rest)
-          expect(partial.size).to be < 36 + 1 # a torn id line is not a report
           expect(lines).not_to be_empty, "the child wrote nothing within #{ROUND_SECONDS} s"
 
           store = reopen(kind, path)

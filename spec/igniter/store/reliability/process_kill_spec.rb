@@ -55,7 +55,7 @@ module LedgerSpec
           end
           # Ids printed before the kill but not yet read count as reported too;
           # a torn last line (no newline) does not.
-          rest, partial = read_lines(io, Float::INFINITY, monotonic + 1, partial)
+          rest, = read_lines(io, Float::INFINITY, monotonic + 1, partial)
           io.close
           reported.concat(lines + rest)
           expect(lines).not_to be_empty, "the child wrote nothing within #{ROUND_SECONDS} s"

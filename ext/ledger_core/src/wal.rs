@@ -9,6 +9,7 @@ use std::time::Instant;
 use crate::durability::Durability;
 use crate::error::{Error, Result};
 use crate::frame::{crc32, encode_frame, Tail, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
+use crate::fs_util::sync_parent_dir;
 use crate::snapshot::{snapshot_path_for, snapshot_tmp_path_for, write_snapshot_file};
 
 /// What `Wal::open` found and repaired.
@@ -49,9 +50,15 @@ impl Wal {
     /// Opens (creating if absent) the WAL at `path` for appending. Its frames are scanned
     /// and the file is cut back to the end of the last good frame (fsynced), so new
     /// frames never land behind a torn or corrupt tail. A stale `<path>.snap.tmp` is
-    /// deleted unread. A missing parent directory is `Error::Io(NotFound)`.
+    /// deleted unread. A missing parent directory is `Error::Io(NotFound)`. Under a
+    /// policy that fsyncs, creating the file also fsyncs its directory: fdatasync of the
+    /// frames alone would not make the new directory entry durable.
     pub fn open(path: &Path, durability: Durability) -> Result<Wal> {
+        let created = !path.exists();
         let file = open_append(path)?;
+        if created && durability != Durability::Flush {
+            sync_parent_dir(path)?;
+        }
         let recovery = recover(&file)?;
         // Best effort: the tmp file is never read, so a failure to delete it is harmless.
         let _ = fs::remove_file(snapshot_tmp_path_for(path));

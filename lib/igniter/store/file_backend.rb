@@ -47,10 +47,13 @@ module Igniter
           @path = path.to_s
           @durability = check_durability(durability)
           @lock = Monitor.new
+          created = !File.exist?(@path)
           @recovery = recover.freeze
           # Never read, so a leftover from a crashed checkpoint is just garbage.
           delete_if_present(tmp_path)
           open_wal
+          # fdatasync of frames does not make a new directory entry durable.
+          fsync_directory if created && @durability != :flush
         end
 
         # @return [String] `path + SNAPSHOT_SUFFIX`

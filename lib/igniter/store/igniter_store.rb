@@ -11,6 +11,7 @@ require_relative "engine/derivations"
 require_relative "engine/compaction"
 require_relative "engine/prune"
 require_relative "engine/lineage"
+require_relative "engine/time_bounds"
 
 module Igniter
   module Store
@@ -36,6 +37,7 @@ module Igniter
       include Engine::Compaction
       include Engine::Prune
       include Engine::Lineage
+      include Engine::TimeBounds
 
       # @return [SchemaGraph] registered paths, rules and policies
       attr_reader :schema_graph
@@ -117,9 +119,13 @@ module Igniter
       # the source fact stays committed).
       #
       # @return [Fact] the stored fact
+      # @raise [ArgumentError] "store is required", "key is required"
       def write(store:, key:, value:, schema_version: 1, causation: nil, valid_time: nil, term: nil,
                 producer: nil, derivation: nil)
         store = normalize_store(store)
+        # nil would be stored as "" (Fact keys are Strings), silently merging with the empty key.
+        raise ArgumentError, "key is required" if key.nil?
+
         key = normalize_key(key)
         fact, calls = @write_lock.synchronize do
           previous = @log.latest_for(store: store, key: key)
@@ -162,9 +168,12 @@ module Igniter
       # @param as_of [Float, nil] transaction time (inclusive); nil = now
       # @param ttl [Numeric, nil] max age in seconds of a cached answer
       # @return [Object, nil] the (coerced) value of the key's latest fact
+      # @raise [ArgumentError] as_of not a Numeric/Time, ttl not a non-negative Numeric
       def read(store:, key:, as_of: nil, ttl: nil)
         store = normalize_store(store)
         key = normalize_key(key)
+        time_bound!(:as_of, as_of)
+        ttl!(ttl)
         cached = @cache.get(store: store, key: key, as_of: as_of, ttl: ttl)
         return coerce_value(store, cached) if cached
 
@@ -192,6 +201,8 @@ module Igniter
       # @return [Array<Fact, CoercedFact>] frozen; order unspecified
       def query(store:, scope:, as_of: nil, ttl: nil)
         store = normalize_store(store)
+        time_bound!(:as_of, as_of)
+        ttl!(ttl)
         path = @schema_graph.path_for(store: store, scope: scope)
         raise ArgumentError, "No registered path for store=#{store.inspect} scope=#{scope.inspect}" unless path
 
@@ -210,6 +221,8 @@ module Igniter
       # @return [Array<Fact, CoercedFact>] in append order
       def history(store:, key: nil, since: nil, as_of: nil)
         store = normalize_store(store)
+        time_bound!(:since, since)
+        time_bound!(:as_of, as_of)
         apply_coercions(store, @log.facts_for(store: store, key: normalize_key(key), since: since, as_of: as_of))
       end
 
@@ -219,6 +232,8 @@ module Igniter
       # @return [Array<Fact, CoercedFact>] in append order
       def history_partition(store:, partition_key:, partition_value:, since: nil, as_of: nil)
         store = normalize_store(store)
+        time_bound!(:since, since)
+        time_bound!(:as_of, as_of)
         field = normalize_field(partition_key)
         unless @partition_index.built?(store, field)
           # Under the write lock so an append cannot land both in the scan and in the index.
@@ -263,6 +278,8 @@ module Igniter
       # @return [Array<Fact>] every live fact in append order, within the
       #   inclusive +since+/+as_of+ bounds
       def fact_log_all(since: nil, as_of: nil)
+        time_bound!(:since, since)
+        time_bound!(:as_of, as_of)
         return [] unless @log.respond_to?(:all_facts)
 
         facts = @log.all_facts

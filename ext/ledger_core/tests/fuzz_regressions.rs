@@ -1,0 +1,72 @@
+//! Replays the checked-in fuzz corpus (ext/fuzz/corpus/<target>/*) through the same
+//! property checks the cargo-fuzz targets run, on stable, as part of `cargo test`.
+//! Inputs that once failed are kept in the corpus under a `regression_` name.
+
+#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod props;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut inputs: Vec<(PathBuf, Vec<u8>)> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.expect("corpus entry").path();
+            let bytes = fs::read(&path).expect("read corpus input");
+            (path, bytes)
+        })
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "empty corpus {}", dir.display());
+    inputs
+}
+
+/// Runs `check` on every input, naming the input that failed.
+fn replay(target: &str, check: impl Fn(&[u8])) {
+    for (path, bytes) in corpus(target) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&bytes)));
+        assert!(
+            result.is_ok(),
+            "{target}: corpus input {} fails",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn frame_decoder_corpus() {
+    replay("frame_decoder", props::check_frame_decoder);
+}
+
+#[test]
+fn wal_recovery_corpus() {
+    let scratch = std::env::temp_dir().join(format!("ledger-fuzz-regress-{}", std::process::id()));
+    fs::create_dir_all(&scratch).expect("scratch dir");
+    replay("wal_recovery", |data| {
+        props::check_wal_recovery(data, &scratch)
+    });
+    let _ = fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn json_parse_corpus() {
+    replay("json_parse", props::check_json_parse);
+}
+
+#[test]
+fn json_encode_corpus() {
+    replay("json_encode", props::check_json_encode);
+}
+
+#[test]
+fn fact_body_corpus() {
+    replay("fact_body", |data| {
+        props::check_fact_body(data);
+        props::check_fact_record(data);
+    });
+}

@@ -119,12 +119,14 @@ module Igniter
                 producer: nil, derivation: nil)
         store = normalize_store(store)
         key = normalize_key(key)
-        fact, calls = @write_lock.synchronize do
-          previous = @log.latest_for(store: store, key: key)
-          fact = Fact.build(store: store, key: key, value: value, causation: causation || previous&.id,
-                            schema_version: schema_version, valid_time: valid_time, term: term,
-                            producer: producer, derivation: derivation)
-          [fact, commit(fact)]
+        calls = nil
+        fact = @write_lock.synchronize do
+          # One log call builds the fact (causation defaulting to the key's
+          # previous fact), persists it through the backend, then appends it.
+          fact = @log.write_new(store, key, value, causation, schema_version, valid_time, term,
+                                producer, derivation, @backend)
+          calls = settle(fact, store, key)
+          fact
         end
         @cache.notify(calls)
         run_derivations(store, fact)
@@ -146,9 +148,9 @@ module Igniter
         field = normalize_field(partition_key)
         calls = nil
         fact = @write_lock.synchronize do
-          fact = Fact.build(store: store, key: SecureRandom.uuid, value: event, schema_version: schema_version,
-                            valid_time: valid_time, term: term, producer: producer, derivation: derivation)
-          calls = commit(fact) { @partition_index.add(store, field, fact) if field }
+          fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)
+          @partition_index.add(store, field, fact) if field
+          calls = settle(fact, store, fact.key)
           fact
         end
         @cache.notify(calls)
@@ -163,6 +165,14 @@ module Igniter
       def read(store:, key:, as_of: nil, ttl: nil)
         store = normalize_store(store)
         key = normalize_key(key)
+        if as_of.nil?
+          # The log's latest fact is an indexed lookup and always current, so
+          # a current-state read skips the cache: a cached answer could only
+          # be the same fact, reached at a higher cost.
+          fact = @log.latest(store, key, nil)
+          return fact && coerce_value(store, fact)
+        end
+
         cached = @cache.get(store: store, key: key, as_of: as_of, ttl: ttl)
         return coerce_value(store, cached) if cached
 
@@ -333,8 +343,20 @@ module Igniter
         @backend&.write_fact(fact)
         @log.append(fact)
         yield if block_given?
-        changes = @scope_index.update(fact.store, fact.key, fact.value, @schema_graph.paths_for(fact.store))
-        calls = @cache.evict(store: fact.store, key: fact.key, scope_changes: changes)
+        settle(fact, fact.store, fact.key)
+      end
+
+      NO_SCOPE_CHANGES = {}.freeze
+      private_constant :NO_SCOPE_CHANGES
+
+      # After a fact entered the log (write lock held): scope indexes, cache
+      # eviction, changefeed. A store without registered paths skips the
+      # scope work entirely.
+      # @return [Array] pending consumer notifications
+      def settle(fact, store, key)
+        paths = @schema_graph.paths_for(store)
+        changes = paths.empty? ? NO_SCOPE_CHANGES : @scope_index.update(store, key, fact.value, paths)
+        calls = @cache.evict(store: store, key: key, scope_changes: changes)
         @changefeed&.emit(fact)
         calls
       end

@@ -13,6 +13,28 @@ module Igniter
         _latest_for(store, key, as_of)
       end
 
+      alias latest _latest_for
+
+      # Builds a fact (a falsy causation defaults to the key's latest fact's
+      # id), persists it through +backend+, then appends it.
+      # @return [Fact]
+      def write_new(store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend)
+        causation ||= _latest_for(store, key, nil)&.id
+        fact = Fact.build(store: store, key: key, value: value, causation: causation, schema_version: schema_version,
+                          valid_time: valid_time, term: term, producer: producer, derivation: derivation)
+        backend&.write_fact(fact)
+        append(fact)
+      end
+
+      # Like {#write_new} for a history event: a fresh UUID key, no causation.
+      # @return [Fact]
+      def append_new(store, value, schema_version, valid_time, term, producer, derivation, backend)
+        fact = Fact.build(store: store, key: SecureRandom.uuid, value: value, schema_version: schema_version,
+                          valid_time: valid_time, term: term, producer: producer, derivation: derivation)
+        backend&.write_fact(fact)
+        append(fact)
+      end
+
       # @return [Array<Fact>] facts of the store (or one key) in append order,
       #   within the inclusive since/as_of bounds
       def facts_for(store:, key: nil, since: nil, as_of: nil)

@@ -78,16 +78,34 @@ module Bench
       JSON.parse(out.lines.last)
     end
 
+    # Issue 9's targets for the native path: minimum ratio of a workload's
+    # ops/s to the floor measured in the same child.
+    TARGETS = {
+      "write (memory)" => 0.30, "append (memory)" => 0.30,
+      "read latest" => 0.15, "history(key)" => 0.15, "read as_of" => 0.10,
+      "write (file, flush)" => 0.20, "open + replay" => 0.70
+    }.freeze
+
     def report(script)
       results = PATHS.transform_values { |env| spawn(script, env) }
       native, pure = results.values_at("native", "pure")
-      puts format("%-28s %14s %14s %8s %10s", File.basename(script, ".rb"), "native ops/s", "pure ops/s", "n/p", "n/floor")
+      puts format("%-24s %12s %12s %7s %8s %8s %7s %s", File.basename(script, ".rb"), "native ops/s", "pure ops/s",
+                  "n/p", "n/floor", "p/floor", "target", "")
       native.each_key do |name|
-        floor = name.start_with?("floor") ? nil : floor_for(name, native)
-        puts format("%-28s %14.0f %14.0f %8.2f %10s", name, native[name], pure[name], native[name] / pure[name],
-                    floor ? format("%.3f", native[name] / floor) : "")
+        puts row(name, native, pure)
       end
       puts
+    end
+
+    def row(name, native, pure)
+      n, p = native[name], pure[name]
+      return format("%-24s %12.0f %12.0f %7.2f", name, n, p, n / p) if name.start_with?("floor")
+
+      n_ratio = n / floor_for(name, native)
+      target = TARGETS[name]
+      mark = target && (n_ratio >= target ? "met" : "NOT met")
+      format("%-24s %12.0f %12.0f %7.2f %8.3f %8.3f %7s %s", name, n, p, n / p, n_ratio, p / floor_for(name, pure),
+             target ? format("%.2f", target) : "", mark)
     end
 
     # Writes compare with inserting into a Hash, reads with looking one up.

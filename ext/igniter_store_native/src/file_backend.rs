@@ -9,6 +9,7 @@ use std::time::Duration;
 use ledger_core::{frame::Tail, wal::Wal, Durability};
 use magnus::{
     gc::Marker,
+    rb_sys::AsRawValue,
     prelude::*,
     scan_args::{get_kwargs, scan_args},
     typed_data::Obj,
@@ -139,6 +140,31 @@ impl FileBackend {
         }
     }
 
+    /// Appends the frame of a fact just built from `record` (the models its
+    /// build produced), so the write path never walks the Ruby value twice.
+    pub fn write_record(&self, ruby: &Ruby, record: &ledger_core::FactRecord) -> Result<(), Error> {
+        let mut body = Vec::with_capacity(256);
+        ledger_core::encode_fact_body(record, &mut body).map_err(|e| errors::core(ruby, e))?;
+        let result = self.wal(ruby)?.append_body(&body);
+        result.map_err(|e| self.core_error(ruby, e))
+    }
+
+    /// Replay's records (snapshot ∪ WAL delta, by transaction time), read and
+    /// decoded without the GVL.
+    pub fn replay_records(&self, ruby: &Ruby) -> Result<Vec<ledger_core::FactRecord>, Error> {
+        let path = PathBuf::from(&self.path);
+        nogvl::without_gvl(ruby, move || ledger_core::replay::replay(&path))?.map_err(|e| self.core_error(ruby, e))
+    }
+
+    /// True for an instance of this very class: a Ruby subclass may override
+    /// `write_fact`/`replay`, so only exact instances take the direct routes.
+    pub fn exact(ruby: &Ruby, v: Value) -> Option<Obj<FileBackend>> {
+        if v.class().as_raw() != <FileBackend as TypedData>::class(ruby).as_raw() {
+            return None;
+        }
+        Obj::<FileBackend>::try_convert(v).ok()
+    }
+
     fn write_fact(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
         let body = body(ruby, fact)?;
         let result = rb_self.wal(ruby)?.append_body(&body);
@@ -148,9 +174,7 @@ impl FileBackend {
     /// Snapshot ∪ WAL delta, sorted by transaction time. Reading and decoding
     /// run without the GVL; the Ruby facts are built afterwards.
     fn replay(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
-        let path = PathBuf::from(&rb_self.path);
-        let records = nogvl::without_gvl(ruby, move || ledger_core::replay::replay(&path))?
-            .map_err(|e| rb_self.core_error(ruby, e))?;
+        let records = rb_self.replay_records(ruby)?;
         let out = ruby.ary_new_capa(records.len());
         for record in &records {
             out.push(Fact::from_record(ruby, record)?)?;

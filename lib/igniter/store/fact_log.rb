@@ -84,6 +84,14 @@ module Igniter
           fact
         end
 
+        # Appends every fact +backend+ replays, in its order.
+        # @param backend [#replay]
+        # @return [void]
+        def replay_from(backend)
+          backend.replay.each { |fact| append(fact) }
+          nil
+        end
+
         # Same as {#append}; the name documents use during restore.
         #
         # @param fact [Fact]

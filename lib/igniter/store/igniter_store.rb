@@ -48,7 +48,7 @@ module Igniter
       def self.open(path, lru_cap: ReadCache::DEFAULT_LRU_CAP)
         backend = FileBackend.new(path)
         store = new(backend: backend, lru_cap: lru_cap)
-        backend.replay.each { |fact| store.__send__(:replay, fact) }
+        store.__send__(:replay_from, backend)
         store
       end
 
@@ -331,6 +331,12 @@ module Igniter
       def replay(fact)
         @log.replay(fact)
         fact
+      end
+
+      # Adds every fact +backend+ replays, as {#replay} does one.
+      # @return [void]
+      def replay_from(backend)
+        @log.replay_from(backend)
       end
 
       private

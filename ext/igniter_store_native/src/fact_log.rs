@@ -288,6 +288,8 @@ impl FactLog {
         let facts = ruby.get_inner(self.facts);
         // SAFETY: the slice is read before anything can mutate the Array
         // (no Ruby call in between), and every position came from the index.
+        // One bulk copy into the new Array: it is young, so unlike a push per
+        // fact this takes no write barrier per element.
         let values: Vec<Value> = unsafe {
             let all = facts.as_slice();
             positions.iter().filter_map(|p| all.get(*p as usize).copied()).collect()
@@ -436,17 +438,29 @@ impl FactLog {
         let (since, as_of) = (time_arg(since)?, time_arg(as_of)?);
         let store = text_arg(store, true)?;
         let key = key.filter(|k| !k.is_nil()).map(|k| text_arg(k, false)).transpose()?;
-        let positions = with_text(ruby, &store, |store| match &key {
+        with_text(ruby, &store, |store| match &key {
             Some(key) => with_text(ruby, key, |key| {
                 let index = rb_self.lock(ruby)?;
-                Ok(index.bucket(store, key).map(|t| t.select(since, as_of)).unwrap_or_default())
+                rb_self.facts_of(ruby, index.bucket(store, key), since, as_of)
             }),
             None => {
                 let index = rb_self.lock(ruby)?;
-                Ok(index.stores.get(store).map(|s| s.all.select(since, as_of)).unwrap_or_default())
+                rb_self.facts_of(ruby, index.stores.get(store).map(|s| &s.all), since, as_of)
             }
-        })?;
-        rb_self.array_of(ruby, &positions)
+        })
+    }
+
+    /// The facts of a timeline within the bounds, as a new Array. A sorted
+    /// timeline's window is copied straight from the index (the caller holds
+    /// the lock; allocating the Array may run GC, which never takes it).
+    fn facts_of(&self, ruby: &Ruby, timeline: Option<&Timeline>, since: Option<f64>, as_of: Option<f64>) -> Result<RArray, Error> {
+        let Some(timeline) = timeline else {
+            return Ok(ruby.ary_new());
+        };
+        match timeline.window(since, as_of) {
+            Some(range) => self.array_of(ruby, &timeline.positions[range]),
+            None => self.array_of(ruby, &timeline.select(since, as_of)),
+        }
     }
 
     fn query_scope(ruby: &Ruby, rb_self: &Self, store: Value, filters: RHash, as_of: Option<Value>) -> Result<RArray, Error> {
@@ -542,6 +556,7 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("append_new", magnus::method!(FactLog::append_new, -1))?;
     class.define_method("replay_from", magnus::method!(FactLog::replay_from, 1))?;
     class.define_method("_facts_for", magnus::method!(FactLog::facts_for, 4))?;
+    class.define_method("facts", magnus::method!(FactLog::facts_for, 4))?;
     class.define_method("_query_scope", magnus::method!(FactLog::query_scope, 3))?;
     class.define_method("all_facts", magnus::method!(FactLog::all_facts, 0))?;
     class.define_method("size", magnus::method!(FactLog::size, 0))?;

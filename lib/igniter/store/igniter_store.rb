@@ -218,7 +218,7 @@ module Igniter
       # @return [Array<Fact, CoercedFact>] in append order
       def history(store:, key: nil, since: nil, as_of: nil)
         store = normalize_store(store)
-        apply_coercions(store, @log.facts_for(store: store, key: normalize_key(key), since: since, as_of: as_of))
+        apply_coercions(store, @log.facts(store, normalize_key(key), since, as_of))
       end
 
       # Facts of +store+ whose value has +partition_key+ equal to
@@ -333,10 +333,17 @@ module Igniter
         fact
       end
 
-      # Adds every fact +backend+ replays, as {#replay} does one.
+      # Adds every fact +backend+ replays, in order, as {#replay} does one.
+      # Unless a subclass redefined {#replay}, the log takes them in bulk
+      # (the native log straight from the decoded WAL records).
       # @return [void]
       def replay_from(backend)
-        @log.replay_from(backend)
+        if method(:replay).owner == IgniterStore
+          @log.replay_from(backend)
+        else
+          backend.replay.each { |fact| replay(fact) }
+        end
+        nil
       end
 
       private

@@ -398,11 +398,10 @@ impl FactLog {
     /// and decoded in parallel without the GVL), indexed from their text.
     fn replay_from(ruby: &Ruby, rb_self: &Self, backend: Value) -> Result<(), Error> {
         if let Some(file) = FileBackend::exact(ruby, backend) {
-            let records = file.replay_records(ruby)?;
-            for rec in records {
+            file.replay_each(ruby, |rec| {
                 let fact = Fact::from_record(ruby, &rec)?;
-                rb_self.push_record(ruby, fact, &rec)?;
-            }
+                rb_self.push_record(ruby, fact, &rec)
+            })?;
             release_free_memory();
             return Ok(());
         }

@@ -156,6 +156,29 @@ impl FileBackend {
         nogvl::without_gvl(ruby, move || ledger_core::replay::replay(&path))?.map_err(|e| self.core_error(ruby, e))
     }
 
+    /// Feeds replay's records, in replay order, to `each` batch by batch:
+    /// reading and decoding run without the GVL, and only one batch of
+    /// decoded records exists at a time.
+    pub fn replay_each(
+        &self,
+        ruby: &Ruby,
+        mut each: impl FnMut(ledger_core::FactRecord) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let path = PathBuf::from(&self.path);
+        let mut plan = nogvl::without_gvl(ruby, move || ledger_core::replay::ReplayPlan::load(&path))?
+            .map_err(|e| self.core_error(ruby, e))?;
+        for rec in plan.take_decoded() {
+            each(rec)?;
+        }
+        for n in 0..plan.batches() {
+            let plan = &plan;
+            for rec in nogvl::without_gvl(ruby, move || plan.batch(n))? {
+                each(rec)?;
+            }
+        }
+        Ok(())
+    }
+
     /// True for an instance of this very class: a Ruby subclass may override
     /// `write_fact`/`replay`, so only exact instances take the direct routes.
     pub fn exact(ruby: &Ruby, v: Value) -> Option<Obj<FileBackend>> {

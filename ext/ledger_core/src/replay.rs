@@ -61,6 +61,69 @@ pub fn decode_bodies_parallel(buf: &[u8], ranges: &[Range<usize>]) -> Vec<FactRe
     pool(|| ranges.par_iter().filter_map(decode).collect())
 }
 
+/// Records decoded per batch by [`ReplayPlan::batch`].
+pub const REPLAY_BATCH: usize = 4096;
+
+/// [`replay`] in bounded batches, for a caller that turns records into other objects as
+/// it goes: it never holds every decoded record at once, so a large replay's peak
+/// memory is the WAL bytes plus one batch instead of the WAL bytes plus every record.
+///
+/// Without a snapshot the WAL is decoded twice (in parallel): once for the transaction
+/// times that fix the order, then batch by batch. With a snapshot (whose records
+/// must all be decoded for the id merge anyway) it holds the records of [`replay`].
+pub struct ReplayPlan {
+    /// Records already decoded (the snapshot case), handed out first.
+    decoded: Vec<FactRecord>,
+    wal: Vec<u8>,
+    /// Decodable WAL bodies in replay order.
+    order: Vec<Range<usize>>,
+}
+
+impl ReplayPlan {
+    /// Reads the snapshot and the WAL at `path` and fixes the replay order.
+    pub fn load(path: &Path) -> Result<ReplayPlan> {
+        let snapshot_path = snapshot_path_for(path);
+        if snapshot_path.exists() {
+            return Ok(ReplayPlan { decoded: replay(path)?, wal: Vec::new(), order: Vec::new() });
+        }
+        let wal = match fs::read(path) {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let bodies = scan_frames(&wal).bodies;
+        let time = |r: &Range<usize>| -> Option<(f64, Range<usize>)> {
+            let rec = decode_fact_body(wal.get(r.clone())?).ok()?;
+            Some((rec.transaction_time, r.clone()))
+        };
+        let mut timed: Vec<(f64, Range<usize>)> = if bodies.len() < PARALLEL_THRESHOLD {
+            bodies.iter().filter_map(time).collect()
+        } else {
+            pool(|| bodies.par_iter().filter_map(time).collect())
+        };
+        // Stable, like `replay`: equal times keep WAL order.
+        timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(ReplayPlan { decoded: Vec::new(), order: timed.into_iter().map(|(_, r)| r).collect(), wal })
+    }
+
+    /// Records decoded up front (the snapshot case); empty afterwards.
+    pub fn take_decoded(&mut self) -> Vec<FactRecord> {
+        std::mem::take(&mut self.decoded)
+    }
+
+    /// Number of WAL batches.
+    pub fn batches(&self) -> usize {
+        self.order.len().div_ceil(REPLAY_BATCH)
+    }
+
+    /// The records of WAL batch `n`, in replay order.
+    pub fn batch(&self, n: usize) -> Vec<FactRecord> {
+        let start = n.saturating_mul(REPLAY_BATCH).min(self.order.len());
+        let end = start.saturating_add(REPLAY_BATCH).min(self.order.len());
+        decode_bodies_parallel(&self.wal, &self.order[start..end])
+    }
+}
+
 /// Facts of the WAL at `path` and its snapshot: snapshot facts, then WAL facts whose id is
 /// not among the snapshot's, stably sorted by transaction_time. The WAL is read up to its
 /// first damaged frame; a missing WAL contributes nothing.

@@ -173,15 +173,8 @@ module Igniter
           return fact && coerce_value(store, fact)
         end
 
-        cached = @cache.get(store: store, key: key, as_of: as_of, ttl: ttl)
-        return coerce_value(store, cached) if cached
-
-        generation = @cache.generation
-        fact = @log.latest_for(store: store, key: key, as_of: as_of)
-        return nil unless fact
-
-        @cache.put(store: store, key: key, fact: fact, as_of: as_of, generation: generation)
-        coerce_value(store, fact)
+        fact = @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
+        fact && coerce_value(store, fact)
       end
 
       # @return [Object, nil] the value of +key+ as it was at time +at+

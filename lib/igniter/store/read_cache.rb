@@ -79,6 +79,29 @@ module Igniter
         store_entry(@points, store, key, as_of, fact, :point, generation)
       end
 
+      # A point read through the cache in one locked section: the cached
+      # answer when there is a fresh one, else the block's answer, cached
+      # unless nil. The block runs under the cache's lock, so an eviction
+      # (which a write does after its fact is visible) cannot slip between
+      # the read and the caching of its answer. It must not call the cache.
+      #
+      # @yieldreturn [Object, nil] the uncached answer
+      # @return [Object, nil]
+      def fetch_point(store, key, as_of, ttl)
+        @monitor.synchronize do
+          entry = @points[store]&.[](key)&.[](as_of)
+          if entry
+            touch(entry) unless as_of.nil?
+            return entry.value unless ttl && now - entry.cached_at > ttl
+
+            remove(@points, entry)
+          end
+          value = yield
+          store_entry(@points, store, key, as_of, value, :point, nil) unless value.nil?
+          value
+        end
+      end
+
       # @return [Object, nil] the cached fact list of a scope
       def get_scope(store:, scope:, as_of: nil, ttl: nil)
         fetch(@scopes, store, scope, as_of, ttl, :scope)

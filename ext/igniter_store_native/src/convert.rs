@@ -221,7 +221,7 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
         Json::Int(n) => ruby.integer_from_i64(*n).as_value(),
         Json::BigInt(digits) => ruby.module_kernel().funcall("Integer", (digits.as_str(),))?,
         Json::Float(f) => ruby.float_from_f64(*f).as_value(),
-        Json::Str(s) => interned_str(ruby, s).as_value(),
+        Json::Str(s) => frozen_str(ruby, s).as_value(),
         Json::Sym(s) => ruby.to_symbol(s).as_value(),
         Json::Array(items) => {
             let out = ruby.ary_new_capa(items.len());

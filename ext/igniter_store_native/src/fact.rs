@@ -277,11 +277,21 @@ impl Fact {
 
     /// A fact decoded by the core (WAL or snapshot replay).
     pub fn from_record(ruby: &Ruby, rec: &FactRecord) -> Result<Obj<Fact>, Error> {
-        // Interned like the pure path's `JSON.parse(freeze: true)`: a causation
-        // shares the previous fact's id String, keys share one String per key.
+        Self::from_record_after(ruby, rec, None)
+    }
+
+    /// [`Fact::from_record`] given the fact replayed before it under the same
+    /// key: a causation naming that fact shares its id String instead of a
+    /// copy (the pure path gets the same sharing from interning). Keys and
+    /// value Strings are interned; ids and hashes, unique, are not.
+    pub fn from_record_after(ruby: &Ruby, rec: &FactRecord, previous: Option<Obj<Fact>>) -> Result<Obj<Fact>, Error> {
         let opt = |s: &Option<String>| match s {
-            Some(s) => convert::interned_str(ruby, s).as_value(),
+            Some(s) => convert::frozen_str(ruby, s).as_value(),
             None => ruby.qnil().as_value(),
+        };
+        let causation = match (&rec.causation, previous) {
+            (Some(c), Some(prev)) if prev.id_is(ruby, c) => prev.id_value(ruby),
+            _ => opt(&rec.causation),
         };
         let nil_or = |j: &Json| -> Result<Value, Error> {
             match j {
@@ -292,12 +302,12 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: convert::interned_str(ruby, &rec.id).into(),
+                id: convert::frozen_str(ruby, &rec.id).into(),
                 store: ruby.to_symbol(&rec.store).into(),
                 key: convert::interned_str(ruby, &rec.key).into(),
                 value: convert::to_ruby(ruby, &rec.value)?.into(),
                 value_hash: opt(&rec.value_hash).into(),
-                causation: opt(&rec.causation).into(),
+                causation: causation.into(),
                 transaction_time: rec.transaction_time,
                 valid_time: rec.valid_time,
                 schema_version: rec.schema_version,
@@ -341,6 +351,14 @@ impl Fact {
 
     pub fn id_text(&self, ruby: &Ruby) -> Result<String, Error> {
         convert::utf8_text(ruby, ruby.get_inner(self.id))
+    }
+
+    /// True when the id's text is `text`.
+    pub fn id_is(&self, ruby: &Ruby, text: &str) -> bool {
+        let id = ruby.get_inner(self.id);
+        // SAFETY: only compares the bytes; nothing is kept.
+        let bytes = unsafe { id.as_slice() };
+        bytes == text.as_bytes()
     }
 
     /// The id String itself (no copy).

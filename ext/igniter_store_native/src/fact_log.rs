@@ -393,15 +393,59 @@ impl FactLog {
         Ok(fact)
     }
 
+    /// The last appended fact of (store, key), looked up by text.
+    fn latest_of(&self, ruby: &Ruby, store: &str, key: &str) -> Result<Option<Obj<Fact>>, Error> {
+        let pos = self.lock(ruby)?.bucket(store, key).and_then(|b| b.latest(None));
+        match pos {
+            Some(pos) => Ok(Some(Obj::<Fact>::try_convert(self.at(ruby, pos)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stably sorts every fact by transaction time and rebuilds the index:
+    /// what a replay whose WAL times stepped back needs (the common, ordered
+    /// replay never comes here).
+    fn sort_by_time(&self, ruby: &Ruby) -> Result<(), Error> {
+        let facts = ruby.get_inner(self.facts);
+        let mut timed: Vec<(f64, Value)> = Vec::with_capacity(facts.len());
+        for v in facts.into_iter() {
+            timed.push((Obj::<Fact>::try_convert(v)?.tt(), v));
+        }
+        timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // The sorted Array is complete before the old one is replaced, so every
+        // fact stays reachable (GC-marked) throughout.
+        let sorted = ruby.ary_new_capa(timed.len());
+        for (_, v) in &timed {
+            sorted.push(*v)?;
+        }
+        facts.replace(sorted)?;
+        let mut index = Index::default();
+        for v in sorted.into_iter() {
+            let fact = Obj::<Fact>::try_convert(v)?;
+            index.insert(&fact.store_name(ruby)?, &fact.key_text(ruby)?, &fact.id_text(ruby)?, fact.tt());
+        }
+        *self.lock(ruby)? = index;
+        Ok(())
+    }
+
     /// `replay_from(backend)`: appends every fact `backend.replay` returns. An
     /// exact native FileBackend hands over its decoded records directly (read
     /// and decoded in parallel without the GVL), indexed from their text.
     fn replay_from(ruby: &Ruby, rb_self: &Self, backend: Value) -> Result<(), Error> {
-        if let Some(file) = FileBackend::exact(ruby, backend) {
+        let empty = rb_self.lock(ruby)?.len == 0;
+        if let (true, Some(file)) = (empty, FileBackend::exact(ruby, backend)) {
+            let mut last = f64::NEG_INFINITY;
+            let mut in_order = true;
             file.replay_each(ruby, |rec| {
-                let fact = Fact::from_record(ruby, &rec)?;
+                in_order &= rec.transaction_time >= last;
+                last = rec.transaction_time;
+                let previous = rb_self.latest_of(ruby, &rec.store, &rec.key)?;
+                let fact = Fact::from_record_after(ruby, &rec, previous)?;
                 rb_self.push_record(ruby, fact, &rec)
             })?;
+            if !in_order {
+                rb_self.sort_by_time(ruby)?;
+            }
             release_free_memory();
             return Ok(());
         }

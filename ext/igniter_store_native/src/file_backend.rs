@@ -156,9 +156,11 @@ impl FileBackend {
         nogvl::without_gvl(ruby, move || ledger_core::replay::replay(&path))?.map_err(|e| self.core_error(ruby, e))
     }
 
-    /// Feeds replay's records, in replay order, to `each` batch by batch:
-    /// reading and decoding run without the GVL, and only one batch of
-    /// decoded records exists at a time.
+    /// Feeds replay's records to `each` batch by batch: reading and decoding
+    /// run without the GVL, and only one batch of decoded records exists at a
+    /// time. The order is replay order up to a stable sort by transaction
+    /// time (see `ReplayPlan`): the caller sorts if the times it saw ever
+    /// decreased.
     pub fn replay_each(
         &self,
         ruby: &Ruby,

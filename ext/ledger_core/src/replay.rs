@@ -68,23 +68,25 @@ pub const REPLAY_BATCH: usize = 4096;
 /// it goes: it never holds every decoded record at once, so a large replay's peak
 /// memory is the WAL bytes plus one batch instead of the WAL bytes plus every record.
 ///
-/// Without a snapshot the WAL is decoded twice (in parallel): once for the transaction
-/// times that fix the order, then batch by batch. With a snapshot (whose records
-/// must all be decoded for the id merge anyway) it holds the records of [`replay`].
+/// Order contract: the records of [`ReplayPlan::take_decoded`] come first and are in
+/// replay order; the WAL batches follow in WAL order, and replay order is their
+/// *stable sort by transaction_time* — a no-op unless a clock stepped back, so the
+/// caller checks and sorts only then. With a snapshot (whose records must all be
+/// decoded for the id merge anyway) everything is decoded up front, sorted, as by
+/// [`replay`].
 pub struct ReplayPlan {
     /// Records already decoded (the snapshot case), handed out first.
     decoded: Vec<FactRecord>,
     wal: Vec<u8>,
-    /// Decodable WAL bodies in replay order.
-    order: Vec<Range<usize>>,
+    /// WAL body ranges, in WAL order.
+    bodies: Vec<Range<usize>>,
 }
 
 impl ReplayPlan {
-    /// Reads the snapshot and the WAL at `path` and fixes the replay order.
+    /// Reads the snapshot (decoding it, when there is one) and the WAL at `path`.
     pub fn load(path: &Path) -> Result<ReplayPlan> {
-        let snapshot_path = snapshot_path_for(path);
-        if snapshot_path.exists() {
-            return Ok(ReplayPlan { decoded: replay(path)?, wal: Vec::new(), order: Vec::new() });
+        if snapshot_path_for(path).exists() {
+            return Ok(ReplayPlan { decoded: replay(path)?, wal: Vec::new(), bodies: Vec::new() });
         }
         let wal = match fs::read(path) {
             Ok(buf) => buf,
@@ -92,18 +94,7 @@ impl ReplayPlan {
             Err(e) => return Err(e.into()),
         };
         let bodies = scan_frames(&wal).bodies;
-        let time = |r: &Range<usize>| -> Option<(f64, Range<usize>)> {
-            let rec = decode_fact_body(wal.get(r.clone())?).ok()?;
-            Some((rec.transaction_time, r.clone()))
-        };
-        let mut timed: Vec<(f64, Range<usize>)> = if bodies.len() < PARALLEL_THRESHOLD {
-            bodies.iter().filter_map(time).collect()
-        } else {
-            pool(|| bodies.par_iter().filter_map(time).collect())
-        };
-        // Stable, like `replay`: equal times keep WAL order.
-        timed.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Ok(ReplayPlan { decoded: Vec::new(), order: timed.into_iter().map(|(_, r)| r).collect(), wal })
+        Ok(ReplayPlan { decoded: Vec::new(), wal, bodies })
     }
 
     /// Records decoded up front (the snapshot case); empty afterwards.
@@ -113,14 +104,14 @@ impl ReplayPlan {
 
     /// Number of WAL batches.
     pub fn batches(&self) -> usize {
-        self.order.len().div_ceil(REPLAY_BATCH)
+        self.bodies.len().div_ceil(REPLAY_BATCH)
     }
 
-    /// The records of WAL batch `n`, in replay order.
+    /// The decodable records of WAL batch `n`, in WAL order (decoded in parallel).
     pub fn batch(&self, n: usize) -> Vec<FactRecord> {
-        let start = n.saturating_mul(REPLAY_BATCH).min(self.order.len());
-        let end = start.saturating_add(REPLAY_BATCH).min(self.order.len());
-        decode_bodies_parallel(&self.wal, &self.order[start..end])
+        let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
+        let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
+        decode_bodies_parallel(&self.wal, &self.bodies[start..end])
     }
 }
 

@@ -244,13 +244,17 @@ fn parallel_decoding_keeps_frame_order_and_skips_bad_ranges() {
     );
 }
 
-/// Every record a plan hands out, snapshot-decoded ones first, then batch by batch.
+/// Every record a plan hands out, snapshot-decoded ones first, then batch by batch,
+/// with the WAL records stably sorted by time as the plan's contract asks.
 fn planned(path: &std::path::Path) -> Vec<ledger_core::FactRecord> {
     let mut plan = ledger_core::replay::ReplayPlan::load(path).unwrap();
     let mut out = plan.take_decoded();
+    let mut wal = Vec::new();
     for n in 0..plan.batches() {
-        out.extend(plan.batch(n));
+        wal.extend(plan.batch(n));
     }
+    wal.sort_by(|a, b| a.transaction_time.total_cmp(&b.transaction_time));
+    out.extend(wal);
     out
 }
 

@@ -125,7 +125,9 @@ module Igniter
           # previous fact), persists it through the backend, then appends it.
           fact = @log.write_new(store, key, value, causation, schema_version, valid_time, term,
                                 producer, derivation, @backend)
-          calls = settle(fact, store, key)
+          # The fact's key (UTF-8), not the caller's: index members and cache
+          # entries are keyed by what the log stores.
+          calls = settle(fact, store, fact.key)
           fact
         end
         @cache.notify(calls)

@@ -12,6 +12,7 @@ use ledger_core::FactRecord;
 use magnus::{
     gc::Marker,
     prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
     typed_data::Obj,
     value::{Opaque, ReprValue},
     DataTypeFunctions, Error, Float, RArray, RHash, RString, Ruby, Symbol, TypedData, Value,
@@ -281,7 +282,10 @@ impl FactLog {
     }
 
     fn at(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
-        ruby.get_inner(self.facts).entry(pos as isize)
+        let facts = ruby.get_inner(self.facts);
+        // SAFETY: rb_ary_entry is bounds-checked (nil past the end), never
+        // raises and allocates nothing, so it needs no protect frame.
+        Ok(unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) })
     }
 
     fn array_of(&self, ruby: &Ruby, positions: &[u32]) -> Result<RArray, Error> {

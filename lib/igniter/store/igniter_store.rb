@@ -165,14 +165,15 @@ module Igniter
       # @param ttl [Numeric, nil] max age in seconds of a cached answer
       # @return [Object, nil] the (coerced) value of the key's latest fact
       def read(store:, key:, as_of: nil, ttl: nil)
-        store = normalize_store(store)
-        key = normalize_key(key)
+        # Inline checks: the already-normalized common case calls nothing.
+        store = normalize_store(store) unless store.is_a?(Symbol)
+        key = normalize_key(key) unless key.is_a?(String)
         if as_of.nil?
           # The log's latest fact is an indexed lookup and always current, so
           # a current-state read skips the cache: a cached answer could only
           # be the same fact, reached at a higher cost.
-          fact = @log.latest(store, key, nil)
-          return fact && coerce_value(store, fact)
+          fact = @log.latest(store, key, nil) or return nil
+          return @coercions.empty? ? fact.value : coerce_value(store, fact)
         end
 
         fact = @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
@@ -212,8 +213,10 @@ module Igniter
       # @param as_of [Float, nil] inclusive upper transaction-time bound
       # @return [Array<Fact, CoercedFact>] in append order
       def history(store:, key: nil, since: nil, as_of: nil)
-        store = normalize_store(store)
-        apply_coercions(store, @log.facts(store, normalize_key(key), since, as_of))
+        store = normalize_store(store) unless store.is_a?(Symbol)
+        key = normalize_key(key) unless key.is_a?(String)
+        facts = @log.facts(store, key, since, as_of)
+        @coercions.empty? ? facts : apply_coercions(store, facts)
       end
 
       # Facts of +store+ whose value has +partition_key+ equal to

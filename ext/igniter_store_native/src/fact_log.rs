@@ -294,10 +294,11 @@ impl FactLog {
         // (no Ruby call in between), and every position came from the index.
         // One bulk copy into the new Array: it is young, so unlike a push per
         // fact this takes no write barrier per element.
-        let values: Vec<Value> = unsafe {
+        let mut values: Vec<Value> = Vec::with_capacity(positions.len());
+        unsafe {
             let all = facts.as_slice();
-            positions.iter().filter_map(|p| all.get(*p as usize).copied()).collect()
-        };
+            values.extend(positions.iter().filter_map(|p| all.get(*p as usize).copied()));
+        }
         Ok(ruby.ary_new_from_values(&values))
     }
 

@@ -562,19 +562,24 @@ impl FactLog {
     }
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 extern "C" {
     fn malloc_trim(pad: usize) -> i32;
 }
 
 /// Hands the decode scratch (the WAL buffer, the records, rayon's per-thread
-/// malloc arenas) back to the OS: glibc keeps freed memory mapped otherwise,
-/// and after a large replay that was most of the process's resident memory.
+/// malloc arenas) back to the OS: glibc keeps freed memory mapped otherwise.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_free_memory() {
     // SAFETY: glibc's malloc_trim only releases free pages; it is thread-safe.
     unsafe {
         malloc_trim(0);
     }
 }
+
+/// Other allocators have no such call; nothing to do.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
 
 /// `value.is_a?(Hash) && filters.all? { |k, v| value[k] == v }` — the same
 /// predicate the engine's scope index uses.

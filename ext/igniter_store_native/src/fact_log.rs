@@ -445,8 +445,8 @@ impl FactLog {
                 in_order &= rec.transaction_time >= last;
                 last = rec.transaction_time;
                 let previous = rb_self.latest_of(ruby, &rec.store, &rec.key)?;
-                let fact = Fact::from_record_after(ruby, &rec, previous)?;
-                rb_self.push_record(ruby, fact, &rec)
+                let fact = Fact::from_record_after(ruby, rec, previous)?;
+                rb_self.push_record(ruby, fact, rec)
             })?;
             if !in_order {
                 rb_self.sort_by_time(ruby)?;

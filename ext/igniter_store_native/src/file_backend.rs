@@ -164,17 +164,21 @@ impl FileBackend {
     pub fn replay_each(
         &self,
         ruby: &Ruby,
-        mut each: impl FnMut(ledger_core::FactRecord) -> Result<(), Error>,
+        mut each: impl FnMut(&ledger_core::FactRecord) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let path = PathBuf::from(&self.path);
         let mut plan = nogvl::without_gvl(ruby, move || ledger_core::replay::ReplayPlan::load(&path))?
             .map_err(|e| self.core_error(ruby, e))?;
-        for rec in plan.take_decoded() {
+        for rec in &plan.take_decoded() {
             each(rec)?;
         }
         for n in 0..plan.batches() {
             let plan = &plan;
-            for rec in nogvl::without_gvl(ruby, move || plan.batch(n))? {
+            // A batch is freed whole after its facts are built: freeing record by
+            // record between the Ruby allocations fragmented the heap, and the next
+            // batch's decode then paid for it in malloc.
+            let batch = nogvl::without_gvl(ruby, move || plan.batch(n))?;
+            for rec in &batch {
                 each(rec)?;
             }
         }

@@ -7,7 +7,7 @@
 
 use ledger_core::encode::MAX_NESTING;
 use ledger_core::Json;
-use magnus::rb_sys::AsRawValue;
+use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{
     prelude::*, value::ReprValue, Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol,
     Value,
@@ -60,9 +60,32 @@ fn frozen(v: Value) -> Result<Value, Error> {
     if v.is_frozen() {
         return Ok(v);
     }
+    if let Some(s) = RString::from_value(v) {
+        // A frozen String sharing the caller's buffer (copy-on-write), as `dup.freeze`
+        // would give, without a method call. Only the String class itself: a subclass
+        // instance keeps going through its own `dup`.
+        // SAFETY: rb_cString is a constant global set at VM boot.
+        if s.class().as_raw() == unsafe { rb_sys::rb_cString } {
+            // SAFETY: `s` is a live String; rb_str_new_frozen only reads it.
+            return Ok(unsafe { Value::from_raw(rb_sys::rb_str_new_frozen(s.as_raw())) });
+        }
+    }
     let copy: Value = v.funcall("dup", ())?;
     copy.freeze();
     Ok(copy)
+}
+
+/// The interned (deduplicated, frozen) UTF-8 String of `s`, as `-"..."` and
+/// `JSON.parse(freeze: true)` give on the pure path: equal texts share one object.
+pub fn interned_str(_ruby: &Ruby, s: &str) -> RString {
+    // An empty &str may point at 0x1, which Ruby would still read from.
+    static EMPTY: [u8; 1] = [0];
+    let ptr = if s.is_empty() { EMPTY.as_ptr() } else { s.as_ptr() };
+    // SAFETY: the bytes are valid UTF-8 and copied by Ruby when not yet interned.
+    unsafe {
+        let v = rb_sys::rb_enc_interned_str(ptr.cast(), s.len() as _, rb_sys::rb_utf8_encoding());
+        RString::from_value(Value::from_raw(v)).expect("rb_enc_interned_str returns a String")
+    }
 }
 
 /// Walks `v`. With `build`, also returns the normalized deep-frozen Ruby copy
@@ -123,7 +146,9 @@ fn walk_hash(ruby: &Ruby, hash: RHash, depth: usize, build: bool) -> Result<(Opt
         let (sym, name) = key_symbol(ruby, k)?;
         let (child, json) = walk(ruby, item, depth + 1, build)?;
         if let (Some(out), Some(child)) = (out, child) {
-            out.aset(sym, child)?;
+            // SAFETY: `out` is a fresh, unfrozen, plain Hash and the key a Symbol,
+            // so the insert runs no Ruby code and cannot raise.
+            unsafe { rb_sys::rb_hash_aset(out.as_raw(), sym.as_raw(), child.as_raw()) };
         }
         // Keys that collide after conversion (:a and "a"): the later one wins,
         // in the model as in the Ruby Hash, at the first one's position.
@@ -209,7 +234,9 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
         Json::Object(pairs) => {
             let out = ruby.hash_new();
             for (k, item) in pairs {
-                out.aset(ruby.to_symbol(k), to_ruby(ruby, item)?)?;
+                let item = to_ruby(ruby, item)?;
+                // SAFETY: fresh plain Hash, Symbol key: no Ruby code runs, nothing raises.
+                unsafe { rb_sys::rb_hash_aset(out.as_raw(), ruby.to_symbol(k).as_raw(), item.as_raw()) };
             }
             out.freeze();
             out.as_value()

@@ -115,11 +115,25 @@ fn to_i(v: Value) -> Result<i64, Error> {
     }
 }
 
-fn normalized_or_nil(ruby: &Ruby, v: Option<Value>) -> Result<Value, Error> {
+/// A normalized producer/derivation and its model (`Json::Null` for nil).
+fn normalized_or_nil(ruby: &Ruby, v: Option<Value>) -> Result<(Value, Json), Error> {
     match truthy(v) {
-        None => Ok(ruby.qnil().as_value()),
-        Some(v) => Ok(convert::normalize(ruby, v)?.0),
+        None => Ok((ruby.qnil().as_value(), Json::Null)),
+        Some(v) => convert::normalize(ruby, v),
     }
+}
+
+/// The arguments of `Fact.build`, positional (absent = None).
+pub struct NewFact {
+    pub store: Value,
+    pub key: Value,
+    pub value: Value,
+    pub causation: Option<Value>,
+    pub valid_time: Option<Value>,
+    pub term: Option<Value>,
+    pub schema_version: Option<Value>,
+    pub producer: Option<Value>,
+    pub derivation: Option<Value>,
 }
 
 impl Fact {
@@ -148,35 +162,63 @@ impl Fact {
         )?;
         let (store, key, value) = kw.required;
         let (causation, valid_time, term, schema_version, producer, derivation) = kw.optional;
+        let input = NewFact { store, key, value, causation, valid_time, term, schema_version, producer, derivation };
+        Ok(Self::create(ruby, input)?.0)
+    }
 
-        let store = store_symbol(ruby, store)?;
-        let key = key_string(ruby, key)?;
-        let (value, model) = convert::normalize(ruby, value)?;
+    /// The whole of `Fact.build` on positional inputs. Also returns the
+    /// fact's record (the models the walk produced, no second walk), for a
+    /// caller that persists or indexes the new fact.
+    pub fn create(ruby: &Ruby, input: NewFact) -> Result<(Obj<Fact>, FactRecord), Error> {
+        let store = store_symbol(ruby, input.store)?;
+        let key = key_string(ruby, input.key)?.to_interned_str();
+        let (value, model) = convert::normalize(ruby, input.value)?;
         let hash = ledger_core::value_hash(&model).map_err(|e| errors::core(ruby, e))?;
-        let valid_time = match (present(valid_time), truthy(term)) {
+        let valid_time = match (present(input.valid_time), truthy(input.term)) {
             (Some(v), _) | (None, Some(v)) => Some(to_f(ruby, v)?),
             (None, None) => None,
         };
-        let schema_version = match present(schema_version) {
+        let schema_version = match present(input.schema_version) {
             Some(v) => to_i(v)?,
             None => 1,
         };
-        Ok(Self::wrap(
+        let causation = optional_string(ruby, input.causation)?;
+        let (producer, producer_model) = normalized_or_nil(ruby, input.producer)?;
+        let (derivation, derivation_model) = normalized_or_nil(ruby, input.derivation)?;
+        let id = ledger_core::new_uuid();
+        let record = FactRecord {
+            store: store.name()?.into_owned(),
+            key: convert::utf8_text(ruby, key)?,
+            value: model,
+            causation: match RString::from_value(causation) {
+                Some(s) => Some(convert::utf8_text(ruby, s)?),
+                None => None,
+            },
+            transaction_time: realtime(),
+            valid_time,
+            schema_version,
+            producer: producer_model,
+            derivation: derivation_model,
+            value_hash: None,
+            id: String::new(),
+        };
+        let fact = Self::wrap(
             ruby,
             Fact {
-                id: convert::frozen_str(ruby, &ledger_core::new_uuid()).into(),
+                id: convert::frozen_str(ruby, &id).into(),
                 store: store.into(),
                 key: key.into(),
                 value: value.into(),
                 value_hash: convert::frozen_str(ruby, &hash).as_value().into(),
-                causation: optional_string(ruby, causation)?.into(),
-                transaction_time: realtime(),
+                causation: causation.into(),
+                transaction_time: record.transaction_time,
                 valid_time,
                 schema_version,
-                producer: normalized_or_nil(ruby, producer)?.into(),
-                derivation: normalized_or_nil(ruby, derivation)?.into(),
+                producer: producer.into(),
+                derivation: derivation.into(),
             },
-        ))
+        );
+        Ok((fact, FactRecord { id, value_hash: Some(hash), ..record }))
     }
 
     /// `Fact.from_h(hash)`: restores a fact from wire, WAL or snapshot form,
@@ -235,9 +277,21 @@ impl Fact {
 
     /// A fact decoded by the core (WAL or snapshot replay).
     pub fn from_record(ruby: &Ruby, rec: &FactRecord) -> Result<Obj<Fact>, Error> {
+        Self::from_record_after(ruby, rec, None)
+    }
+
+    /// [`Fact::from_record`] given the fact replayed before it under the same
+    /// key: a causation naming that fact shares its id String instead of a
+    /// copy (the pure path gets the same sharing from interning). Keys and
+    /// value Strings are interned; ids and hashes, unique, are not.
+    pub fn from_record_after(ruby: &Ruby, rec: &FactRecord, previous: Option<Obj<Fact>>) -> Result<Obj<Fact>, Error> {
         let opt = |s: &Option<String>| match s {
             Some(s) => convert::frozen_str(ruby, s).as_value(),
             None => ruby.qnil().as_value(),
+        };
+        let causation = match (&rec.causation, previous) {
+            (Some(c), Some(prev)) if prev.id_is(ruby, c) => prev.id_value(ruby),
+            _ => opt(&rec.causation),
         };
         let nil_or = |j: &Json| -> Result<Value, Error> {
             match j {
@@ -250,10 +304,10 @@ impl Fact {
             Fact {
                 id: convert::frozen_str(ruby, &rec.id).into(),
                 store: ruby.to_symbol(&rec.store).into(),
-                key: convert::frozen_str(ruby, &rec.key).into(),
+                key: convert::interned_str(ruby, &rec.key).into(),
                 value: convert::to_ruby(ruby, &rec.value)?.into(),
                 value_hash: opt(&rec.value_hash).into(),
-                causation: opt(&rec.causation).into(),
+                causation: causation.into(),
                 transaction_time: rec.transaction_time,
                 valid_time: rec.valid_time,
                 schema_version: rec.schema_version,
@@ -297,6 +351,19 @@ impl Fact {
 
     pub fn id_text(&self, ruby: &Ruby) -> Result<String, Error> {
         convert::utf8_text(ruby, ruby.get_inner(self.id))
+    }
+
+    /// True when the id's text is `text`.
+    pub fn id_is(&self, ruby: &Ruby, text: &str) -> bool {
+        let id = ruby.get_inner(self.id);
+        // SAFETY: only compares the bytes; nothing is kept.
+        let bytes = unsafe { id.as_slice() };
+        bytes == text.as_bytes()
+    }
+
+    /// The id String itself (no copy).
+    pub fn id_value(&self, ruby: &Ruby) -> Value {
+        ruby.get_inner(self.id).as_value()
     }
 
     pub fn tt(&self) -> f64 {

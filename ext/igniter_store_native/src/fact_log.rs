@@ -4,17 +4,68 @@
 //! per-store key order and fact list, and an id index.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
+
+use ledger_core::FactRecord;
 
 use magnus::{
     gc::Marker,
     prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
     typed_data::Obj,
     value::{Opaque, ReprValue},
     DataTypeFunctions, Error, Float, RArray, RHash, RString, Ruby, Symbol, TypedData, Value,
 };
 
-use crate::{convert, errors, fact::Fact};
+use crate::{
+    convert, errors,
+    fact::{Fact, NewFact},
+    file_backend::FileBackend,
+};
+
+/// FxHash (rustc's hasher): the index's keys are store names, fact keys and
+/// ids that callers do not choose adversarially per lookup, and SipHash cost
+/// more than the rest of a point lookup.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Positions (into the facts Array) in append order, with their times.
 /// `sorted` stays true while times never decrease, which lets `as_of` and
@@ -80,7 +131,7 @@ impl Timeline {
 
 #[derive(Default)]
 struct StoreIndex {
-    keys: HashMap<Box<str>, usize>,
+    keys: FxMap<Box<str>, usize>,
     /// Buckets in first-appearance order of their key.
     buckets: Vec<Timeline>,
     all: Timeline,
@@ -88,19 +139,35 @@ struct StoreIndex {
 
 #[derive(Default)]
 struct Index {
-    stores: HashMap<Box<str>, StoreIndex>,
+    stores: FxMap<Box<str>, StoreIndex>,
     /// UUID ids as 128-bit numbers (the common case), anything else as text.
-    uuids: HashMap<u128, u32>,
-    other_ids: HashMap<Box<str>, u32>,
+    uuids: FxMap<u128, u32>,
+    other_ids: FxMap<Box<str>, u32>,
     len: u32,
 }
 
+/// The 128 bits of a lowercase hyphenated UUID (8-4-4-4-12 hex digits).
 fn uuid_bits(id: &str) -> Option<u128> {
-    let hex: String = id.chars().filter(|c| *c != '-').collect();
-    if id.len() != 36 || hex.len() != 32 || id.bytes().any(|b| b.is_ascii_uppercase()) {
+    let bytes = id.as_bytes();
+    if bytes.len() != 36 {
         return None;
     }
-    u128::from_str_radix(&hex, 16).ok()
+    let mut bits: u128 = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if *b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        bits = (bits << 4) | u128::from(digit);
+    }
+    Some(bits)
 }
 
 impl Index {
@@ -215,17 +282,23 @@ impl FactLog {
     }
 
     fn at(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
-        ruby.get_inner(self.facts).entry(pos as isize)
+        let facts = ruby.get_inner(self.facts);
+        // SAFETY: rb_ary_entry is bounds-checked (nil past the end), never
+        // raises and allocates nothing, so it needs no protect frame.
+        Ok(unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) })
     }
 
     fn array_of(&self, ruby: &Ruby, positions: &[u32]) -> Result<RArray, Error> {
         let facts = ruby.get_inner(self.facts);
         // SAFETY: the slice is read before anything can mutate the Array
         // (no Ruby call in between), and every position came from the index.
-        let values: Vec<Value> = unsafe {
+        // One bulk copy into the new Array: it is young, so unlike a push per
+        // fact this takes no write barrier per element.
+        let mut values: Vec<Value> = Vec::with_capacity(positions.len());
+        unsafe {
             let all = facts.as_slice();
-            positions.iter().filter_map(|p| all.get(*p as usize).copied()).collect()
-        };
+            values.extend(positions.iter().filter_map(|p| all.get(*p as usize).copied()));
+        }
         Ok(ruby.ary_new_from_values(&values))
     }
 
@@ -241,6 +314,151 @@ impl FactLog {
 
     fn replay(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
         Self::append(ruby, rb_self, fact).map(|_| ())
+    }
+
+    /// Appends a fact whose record is at hand, indexing from the record's
+    /// text instead of reading it back from Ruby.
+    fn push_record(&self, ruby: &Ruby, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
+        let mut index = self.lock(ruby)?;
+        ruby.get_inner(self.facts).push(fact)?;
+        index.insert(&rec.store, &rec.key, &rec.id, rec.transaction_time);
+        Ok(())
+    }
+
+    /// Persists a fact through `backend` (nil: none): an exact native
+    /// FileBackend gets the frame encoded from the build's models, anything
+    /// else is sent `write_fact`.
+    fn persist(ruby: &Ruby, backend: Value, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
+        if backend.is_nil() {
+            return Ok(());
+        }
+        match FileBackend::exact(ruby, backend) {
+            Some(file) => file.write_record(ruby, rec),
+            None => backend.funcall::<_, _, Value>("write_fact", (fact,)).map(|_| ()),
+        }
+    }
+
+    /// `write_new(store, key, value, causation, schema_version, valid_time,
+    /// term, producer, derivation, backend)`: builds the fact (a falsy
+    /// causation defaults to the id of the key's latest fact), persists it,
+    /// then appends it — one native call for the engine's write.
+    fn write_new(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Obj<Fact>, Error> {
+        let [store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend] = args
+        else {
+            return Err(Error::new(ruby.exception_arg_error(), "write_new takes 10 arguments"));
+        };
+        let causation = if causation.to_bool() {
+            *causation
+        } else {
+            let previous = Self::latest_for(ruby, rb_self, *store, *key, None)?;
+            if previous.is_nil() {
+                previous
+            } else {
+                Obj::<Fact>::try_convert(previous)?.id_value(ruby)
+            }
+        };
+        let input = NewFact {
+            store: *store,
+            key: *key,
+            value: *value,
+            causation: Some(causation),
+            valid_time: Some(*valid_time),
+            term: Some(*term),
+            schema_version: Some(*schema_version),
+            producer: Some(*producer),
+            derivation: Some(*derivation),
+        };
+        let (fact, rec) = Fact::create(ruby, input)?;
+        Self::persist(ruby, *backend, fact, &rec)?;
+        rb_self.push_record(ruby, fact, &rec)?;
+        Ok(fact)
+    }
+
+    /// `append_new(store, value, schema_version, valid_time, term, producer,
+    /// derivation, backend)`: like `write_new` for a history event (fresh
+    /// UUID key, no causation).
+    fn append_new(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Obj<Fact>, Error> {
+        let [store, value, schema_version, valid_time, term, producer, derivation, backend] = args else {
+            return Err(Error::new(ruby.exception_arg_error(), "append_new takes 8 arguments"));
+        };
+        let input = NewFact {
+            store: *store,
+            key: convert::frozen_str(ruby, &ledger_core::new_uuid()).as_value(),
+            value: *value,
+            causation: None,
+            valid_time: Some(*valid_time),
+            term: Some(*term),
+            schema_version: Some(*schema_version),
+            producer: Some(*producer),
+            derivation: Some(*derivation),
+        };
+        let (fact, rec) = Fact::create(ruby, input)?;
+        Self::persist(ruby, *backend, fact, &rec)?;
+        rb_self.push_record(ruby, fact, &rec)?;
+        Ok(fact)
+    }
+
+    /// The last appended fact of (store, key), looked up by text.
+    fn latest_of(&self, ruby: &Ruby, store: &str, key: &str) -> Result<Option<Obj<Fact>>, Error> {
+        let pos = self.lock(ruby)?.bucket(store, key).and_then(|b| b.latest(None));
+        match pos {
+            Some(pos) => Ok(Some(Obj::<Fact>::try_convert(self.at(ruby, pos)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stably sorts every fact by transaction time and rebuilds the index:
+    /// what a replay whose WAL times stepped back needs (the common, ordered
+    /// replay never comes here).
+    fn sort_by_time(&self, ruby: &Ruby) -> Result<(), Error> {
+        let facts = ruby.get_inner(self.facts);
+        let mut timed: Vec<(f64, Value)> = Vec::with_capacity(facts.len());
+        for v in facts.into_iter() {
+            timed.push((Obj::<Fact>::try_convert(v)?.tt(), v));
+        }
+        timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // The sorted Array is complete before the old one is replaced, so every
+        // fact stays reachable (GC-marked) throughout.
+        let sorted = ruby.ary_new_capa(timed.len());
+        for (_, v) in &timed {
+            sorted.push(*v)?;
+        }
+        facts.replace(sorted)?;
+        let mut index = Index::default();
+        for v in sorted.into_iter() {
+            let fact = Obj::<Fact>::try_convert(v)?;
+            index.insert(&fact.store_name(ruby)?, &fact.key_text(ruby)?, &fact.id_text(ruby)?, fact.tt());
+        }
+        *self.lock(ruby)? = index;
+        Ok(())
+    }
+
+    /// `replay_from(backend)`: appends every fact `backend.replay` returns. An
+    /// exact native FileBackend hands over its decoded records directly (read
+    /// and decoded in parallel without the GVL), indexed from their text.
+    fn replay_from(ruby: &Ruby, rb_self: &Self, backend: Value) -> Result<(), Error> {
+        let empty = rb_self.lock(ruby)?.len == 0;
+        if let (true, Some(file)) = (empty, FileBackend::exact(ruby, backend)) {
+            let mut last = f64::NEG_INFINITY;
+            let mut in_order = true;
+            file.replay_each(ruby, |rec| {
+                in_order &= rec.transaction_time >= last;
+                last = rec.transaction_time;
+                let previous = rb_self.latest_of(ruby, &rec.store, &rec.key)?;
+                let fact = Fact::from_record_after(ruby, rec, previous)?;
+                rb_self.push_record(ruby, fact, rec)
+            })?;
+            if !in_order {
+                rb_self.sort_by_time(ruby)?;
+            }
+            release_free_memory();
+            return Ok(());
+        }
+        let facts: RArray = backend.funcall("replay", ())?;
+        for fact in facts.into_iter() {
+            Self::append(ruby, rb_self, Obj::<Fact>::try_convert(fact)?)?;
+        }
+        Ok(())
     }
 
     fn latest_for(ruby: &Ruby, rb_self: &Self, store: Value, key: Value, as_of: Option<Value>) -> Result<Value, Error> {
@@ -268,17 +486,29 @@ impl FactLog {
         let (since, as_of) = (time_arg(since)?, time_arg(as_of)?);
         let store = text_arg(store, true)?;
         let key = key.filter(|k| !k.is_nil()).map(|k| text_arg(k, false)).transpose()?;
-        let positions = with_text(ruby, &store, |store| match &key {
+        with_text(ruby, &store, |store| match &key {
             Some(key) => with_text(ruby, key, |key| {
                 let index = rb_self.lock(ruby)?;
-                Ok(index.bucket(store, key).map(|t| t.select(since, as_of)).unwrap_or_default())
+                rb_self.facts_of(ruby, index.bucket(store, key), since, as_of)
             }),
             None => {
                 let index = rb_self.lock(ruby)?;
-                Ok(index.stores.get(store).map(|s| s.all.select(since, as_of)).unwrap_or_default())
+                rb_self.facts_of(ruby, index.stores.get(store).map(|s| &s.all), since, as_of)
             }
-        })?;
-        rb_self.array_of(ruby, &positions)
+        })
+    }
+
+    /// The facts of a timeline within the bounds, as a new Array. A sorted
+    /// timeline's window is copied straight from the index (the caller holds
+    /// the lock; allocating the Array may run GC, which never takes it).
+    fn facts_of(&self, ruby: &Ruby, timeline: Option<&Timeline>, since: Option<f64>, as_of: Option<f64>) -> Result<RArray, Error> {
+        let Some(timeline) = timeline else {
+            return Ok(ruby.ary_new());
+        };
+        match timeline.window(since, as_of) {
+            Some(range) => self.array_of(ruby, &timeline.positions[range]),
+            None => self.array_of(ruby, &timeline.select(since, as_of)),
+        }
     }
 
     fn query_scope(ruby: &Ruby, rb_self: &Self, store: Value, filters: RHash, as_of: Option<Value>) -> Result<RArray, Error> {
@@ -332,6 +562,25 @@ impl FactLog {
     }
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" {
+    fn malloc_trim(pad: usize) -> i32;
+}
+
+/// Hands the decode scratch (the WAL buffer, the records, rayon's per-thread
+/// malloc arenas) back to the OS: glibc keeps freed memory mapped otherwise.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    // SAFETY: glibc's malloc_trim only releases free pages; it is thread-safe.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+/// Other allocators have no such call; nothing to do.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
 /// `value.is_a?(Hash) && filters.all? { |k, v| value[k] == v }` — the same
 /// predicate the engine's scope index uses.
 fn matches(ruby: &Ruby, value: Value, filters: &[(Value, Value)]) -> Result<bool, Error> {
@@ -355,7 +604,12 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("append", magnus::method!(FactLog::append, 1))?;
     class.define_method("replay", magnus::method!(FactLog::replay, 1))?;
     class.define_method("_latest_for", magnus::method!(FactLog::latest_for, 3))?;
+    class.define_method("latest", magnus::method!(FactLog::latest_for, 3))?;
+    class.define_method("write_new", magnus::method!(FactLog::write_new, -1))?;
+    class.define_method("append_new", magnus::method!(FactLog::append_new, -1))?;
+    class.define_method("replay_from", magnus::method!(FactLog::replay_from, 1))?;
     class.define_method("_facts_for", magnus::method!(FactLog::facts_for, 4))?;
+    class.define_method("facts", magnus::method!(FactLog::facts_for, 4))?;
     class.define_method("_query_scope", magnus::method!(FactLog::query_scope, 3))?;
     class.define_method("all_facts", magnus::method!(FactLog::all_facts, 0))?;
     class.define_method("size", magnus::method!(FactLog::size, 0))?;

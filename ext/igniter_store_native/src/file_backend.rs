@@ -9,6 +9,7 @@ use std::time::Duration;
 use ledger_core::{frame::Tail, wal::Wal, Durability};
 use magnus::{
     gc::Marker,
+    rb_sys::AsRawValue,
     prelude::*,
     scan_args::{get_kwargs, scan_args},
     typed_data::Obj,
@@ -139,6 +140,60 @@ impl FileBackend {
         }
     }
 
+    /// Appends the frame of a fact just built from `record` (the models its
+    /// build produced), so the write path never walks the Ruby value twice.
+    pub fn write_record(&self, ruby: &Ruby, record: &ledger_core::FactRecord) -> Result<(), Error> {
+        let mut body = Vec::with_capacity(256);
+        ledger_core::encode_fact_body(record, &mut body).map_err(|e| errors::core(ruby, e))?;
+        let result = self.wal(ruby)?.append_body(&body);
+        result.map_err(|e| self.core_error(ruby, e))
+    }
+
+    /// Replay's records (snapshot ∪ WAL delta, by transaction time), read and
+    /// decoded without the GVL.
+    pub fn replay_records(&self, ruby: &Ruby) -> Result<Vec<ledger_core::FactRecord>, Error> {
+        let path = PathBuf::from(&self.path);
+        nogvl::without_gvl(ruby, move || ledger_core::replay::replay(&path))?.map_err(|e| self.core_error(ruby, e))
+    }
+
+    /// Feeds replay's records to `each` batch by batch: reading and decoding
+    /// run without the GVL, and only one batch of decoded records exists at a
+    /// time. The order is replay order up to a stable sort by transaction
+    /// time (see `ReplayPlan`): the caller sorts if the times it saw ever
+    /// decreased.
+    pub fn replay_each(
+        &self,
+        ruby: &Ruby,
+        mut each: impl FnMut(&ledger_core::FactRecord) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let path = PathBuf::from(&self.path);
+        let mut plan = nogvl::without_gvl(ruby, move || ledger_core::replay::ReplayPlan::load(&path))?
+            .map_err(|e| self.core_error(ruby, e))?;
+        for rec in &plan.take_decoded() {
+            each(rec)?;
+        }
+        for n in 0..plan.batches() {
+            let plan = &plan;
+            // A batch is freed whole after its facts are built: freeing record by
+            // record between the Ruby allocations fragmented the heap, and the next
+            // batch's decode then paid for it in malloc.
+            let batch = nogvl::without_gvl(ruby, move || plan.batch(n))?;
+            for rec in &batch {
+                each(rec)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True for an instance of this very class: a Ruby subclass may override
+    /// `write_fact`/`replay`, so only exact instances take the direct routes.
+    pub fn exact(ruby: &Ruby, v: Value) -> Option<Obj<FileBackend>> {
+        if v.class().as_raw() != <FileBackend as TypedData>::class(ruby).as_raw() {
+            return None;
+        }
+        Obj::<FileBackend>::try_convert(v).ok()
+    }
+
     fn write_fact(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
         let body = body(ruby, fact)?;
         let result = rb_self.wal(ruby)?.append_body(&body);
@@ -148,9 +203,7 @@ impl FileBackend {
     /// Snapshot ∪ WAL delta, sorted by transaction time. Reading and decoding
     /// run without the GVL; the Ruby facts are built afterwards.
     fn replay(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
-        let path = PathBuf::from(&rb_self.path);
-        let records = nogvl::without_gvl(ruby, move || ledger_core::replay::replay(&path))?
-            .map_err(|e| rb_self.core_error(ruby, e))?;
+        let records = rb_self.replay_records(ruby)?;
         let out = ruby.ary_new_capa(records.len());
         for record in &records {
             out.push(Fact::from_record(ruby, record)?)?;

@@ -61,6 +61,60 @@ pub fn decode_bodies_parallel(buf: &[u8], ranges: &[Range<usize>]) -> Vec<FactRe
     pool(|| ranges.par_iter().filter_map(decode).collect())
 }
 
+/// Records decoded per batch by [`ReplayPlan::batch`].
+pub const REPLAY_BATCH: usize = 4096;
+
+/// [`replay`] in bounded batches, for a caller that turns records into other objects as
+/// it goes: it never holds every decoded record at once, so a large replay's peak
+/// memory is the WAL bytes plus one batch instead of the WAL bytes plus every record.
+///
+/// Order contract: the records of [`ReplayPlan::take_decoded`] come first and are in
+/// replay order; the WAL batches follow in WAL order, and replay order is their
+/// *stable sort by transaction_time* — a no-op unless a clock stepped back, so the
+/// caller checks and sorts only then. With a snapshot (whose records must all be
+/// decoded for the id merge anyway) everything is decoded up front, sorted, as by
+/// [`replay`].
+pub struct ReplayPlan {
+    /// Records already decoded (the snapshot case), handed out first.
+    decoded: Vec<FactRecord>,
+    wal: Vec<u8>,
+    /// WAL body ranges, in WAL order.
+    bodies: Vec<Range<usize>>,
+}
+
+impl ReplayPlan {
+    /// Reads the snapshot (decoding it, when there is one) and the WAL at `path`.
+    pub fn load(path: &Path) -> Result<ReplayPlan> {
+        if snapshot_path_for(path).exists() {
+            return Ok(ReplayPlan { decoded: replay(path)?, wal: Vec::new(), bodies: Vec::new() });
+        }
+        let wal = match fs::read(path) {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let bodies = scan_frames(&wal).bodies;
+        Ok(ReplayPlan { decoded: Vec::new(), wal, bodies })
+    }
+
+    /// Records decoded up front (the snapshot case); empty afterwards.
+    pub fn take_decoded(&mut self) -> Vec<FactRecord> {
+        std::mem::take(&mut self.decoded)
+    }
+
+    /// Number of WAL batches.
+    pub fn batches(&self) -> usize {
+        self.bodies.len().div_ceil(REPLAY_BATCH)
+    }
+
+    /// The decodable records of WAL batch `n`, in WAL order (decoded in parallel).
+    pub fn batch(&self, n: usize) -> Vec<FactRecord> {
+        let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
+        let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
+        decode_bodies_parallel(&self.wal, &self.bodies[start..end])
+    }
+}
+
 /// Facts of the WAL at `path` and its snapshot: snapshot facts, then WAL facts whose id is
 /// not among the snapshot's, stably sorted by transaction_time. The WAL is read up to its
 /// first damaged frame; a missing WAL contributes nothing.

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "monitor"
+require "securerandom"
 require_relative "json_canon"
 
 module Igniter
@@ -83,6 +84,14 @@ module Igniter
           fact
         end
 
+        # Appends every fact +backend+ replays, in its order.
+        # @param backend [#replay]
+        # @return [void]
+        def replay_from(backend)
+          backend.replay.each { |fact| append(fact) }
+          nil
+        end
+
         # Same as {#append}; the name documents use during restore.
         #
         # @param fact [Fact]
@@ -91,11 +100,42 @@ module Igniter
           append(fact)
         end
 
+        # Builds a new fact of (store, key), persists it through +backend+
+        # (when given) and only then appends it, so a backend error leaves the
+        # log unchanged. A falsy +causation+ defaults to the id of the key's
+        # latest fact. The caller serializes writers.
+        #
+        # @param backend [#write_fact, nil]
+        # @return [Fact] the appended fact
+        # @raise see {Fact.build}; whatever +backend+ raises
+        def write_new(store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend)
+          causation ||= latest(store, key, nil)&.id
+          fact = Fact.build(store: store, key: key, value: value, causation: causation, schema_version: schema_version,
+                            valid_time: valid_time, term: term, producer: producer, derivation: derivation)
+          backend&.write_fact(fact)
+          append(fact)
+        end
+
+        # Like {#write_new} for a history event: a fresh UUID key, no causation.
+        # @return [Fact]
+        def append_new(store, value, schema_version, valid_time, term, producer, derivation, backend)
+          fact = Fact.build(store: store, key: SecureRandom.uuid, value: value, schema_version: schema_version,
+                            valid_time: valid_time, term: term, producer: producer, derivation: derivation)
+          backend&.write_fact(fact)
+          append(fact)
+        end
+
         # @param store [Symbol, String]
         # @param key [#to_s]
         # @param as_of [#to_f, nil] inclusive transaction-time bound
         # @return [Fact, nil] the last appended fact of (store, key) with tt <= as_of
         def latest_for(store:, key:, as_of: nil)
+          latest(store, key, as_of)
+        end
+
+        # Positional form of {#latest_for}, for the engine's hot paths.
+        # @return [Fact, nil]
+        def latest(store, key, as_of)
           as_of = as_of&.to_f
           @lock.synchronize { series(store, key)&.latest(as_of) }
         end
@@ -106,6 +146,12 @@ module Igniter
         # @param as_of [#to_f, nil] inclusive upper tt bound
         # @return [Array<Fact>] new Array, append order
         def facts_for(store:, key: nil, since: nil, as_of: nil)
+          facts(store, key, since, as_of)
+        end
+
+        # Positional form of {#facts_for}, for the engine's hot paths.
+        # @return [Array<Fact>]
+        def facts(store, key, since, as_of)
           since = since&.to_f
           as_of = as_of&.to_f
           @lock.synchronize do

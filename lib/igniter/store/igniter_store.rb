@@ -50,7 +50,7 @@ module Igniter
       def self.open(path, lru_cap: ReadCache::DEFAULT_LRU_CAP)
         backend = FileBackend.new(path)
         store = new(backend: backend, lru_cap: lru_cap)
-        backend.replay.each { |fact| store.__send__(:replay, fact) }
+        store.__send__(:replay_from, backend)
         store
       end
 
@@ -127,12 +127,16 @@ module Igniter
         raise ArgumentError, "key is required" if key.nil?
 
         key = normalize_key(key)
-        fact, calls = @write_lock.synchronize do
-          previous = @log.latest_for(store: store, key: key)
-          fact = Fact.build(store: store, key: key, value: value, causation: causation || previous&.id,
-                            schema_version: schema_version, valid_time: valid_time, term: term,
-                            producer: producer, derivation: derivation)
-          [fact, commit(fact)]
+        calls = nil
+        fact = @write_lock.synchronize do
+          # One log call builds the fact (causation defaulting to the key's
+          # previous fact), persists it through the backend, then appends it.
+          fact = @log.write_new(store, key, value, causation, schema_version, valid_time, term,
+                                producer, derivation, @backend)
+          # The fact's key (UTF-8), not the caller's: index members and cache
+          # entries are keyed by what the log stores.
+          calls = settle(fact, store, fact.key)
+          fact
         end
         @cache.notify(calls)
         run_derivations(store, fact)
@@ -154,9 +158,9 @@ module Igniter
         field = normalize_field(partition_key)
         calls = nil
         fact = @write_lock.synchronize do
-          fact = Fact.build(store: store, key: SecureRandom.uuid, value: event, schema_version: schema_version,
-                            valid_time: valid_time, term: term, producer: producer, derivation: derivation)
-          calls = commit(fact) { @partition_index.add(store, field, fact) if field }
+          fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)
+          @partition_index.add(store, field, fact) if field
+          calls = settle(fact, store, fact.key)
           fact
         end
         @cache.notify(calls)
@@ -170,19 +174,22 @@ module Igniter
       # @return [Object, nil] the (coerced) value of the key's latest fact
       # @raise [ArgumentError] as_of not a Numeric/Time, ttl not a non-negative Numeric
       def read(store:, key:, as_of: nil, ttl: nil)
-        store = normalize_store(store)
-        key = normalize_key(key)
+        # Inline checks: the already-normalized common case calls nothing.
+        store = normalize_store(store) unless store.is_a?(Symbol)
+        key = normalize_key(key) unless key.is_a?(String)
+        ttl!(ttl) unless ttl.nil?
+        if as_of.nil?
+          # The log's latest fact is an indexed lookup and always current, so
+          # a current-state read skips the cache: a cached answer could only
+          # be the same fact, reached at a higher cost.
+          fact = @log.latest(store, key, nil) or return nil
+          return @coercions.empty? ? fact.value : coerce_value(store, fact)
+        end
+
         time_bound!(:as_of, as_of)
-        ttl!(ttl)
-        cached = @cache.get(store: store, key: key, as_of: as_of, ttl: ttl)
-        return coerce_value(store, cached) if cached
 
-        generation = @cache.generation
-        fact = @log.latest_for(store: store, key: key, as_of: as_of)
-        return nil unless fact
-
-        @cache.put(store: store, key: key, fact: fact, as_of: as_of, generation: generation)
-        coerce_value(store, fact)
+        fact = @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
+        fact && coerce_value(store, fact)
       end
 
       # @return [Object, nil] the value of +key+ as it was at time +at+
@@ -220,10 +227,12 @@ module Igniter
       # @param as_of [Float, nil] inclusive upper transaction-time bound
       # @return [Array<Fact, CoercedFact>] in append order
       def history(store:, key: nil, since: nil, as_of: nil)
-        store = normalize_store(store)
-        time_bound!(:since, since)
-        time_bound!(:as_of, as_of)
-        apply_coercions(store, @log.facts_for(store: store, key: normalize_key(key), since: since, as_of: as_of))
+        store = normalize_store(store) unless store.is_a?(Symbol)
+        key = normalize_key(key) unless key.is_a?(String)
+        time_bound!(:since, since) unless since.nil?
+        time_bound!(:as_of, as_of) unless as_of.nil?
+        facts = @log.facts(store, key, since, as_of)
+        @coercions.empty? ? facts : apply_coercions(store, facts)
       end
 
       # Facts of +store+ whose value has +partition_key+ equal to
@@ -342,6 +351,19 @@ module Igniter
         fact
       end
 
+      # Adds every fact +backend+ replays, in order, as {#replay} does one.
+      # Unless a subclass redefined {#replay}, the log takes them in bulk
+      # (the native log straight from the decoded WAL records).
+      # @return [void]
+      def replay_from(backend)
+        if method(:replay).owner == IgniterStore
+          @log.replay_from(backend)
+        else
+          backend.replay.each { |fact| replay(fact) }
+        end
+        nil
+      end
+
       private
 
       # Commit section of write/append; the caller holds the write lock.
@@ -352,8 +374,20 @@ module Igniter
         @backend&.write_fact(fact)
         @log.append(fact)
         yield if block_given?
-        changes = @scope_index.update(fact.store, fact.key, fact.value, @schema_graph.paths_for(fact.store))
-        calls = @cache.evict(store: fact.store, key: fact.key, scope_changes: changes)
+        settle(fact, fact.store, fact.key)
+      end
+
+      NO_SCOPE_CHANGES = {}.freeze
+      private_constant :NO_SCOPE_CHANGES
+
+      # After a fact entered the log (write lock held): scope indexes, cache
+      # eviction, changefeed. A store without registered paths skips the
+      # scope work entirely.
+      # @return [Array] pending consumer notifications
+      def settle(fact, store, key)
+        paths = @schema_graph.paths_for(store)
+        changes = paths.empty? ? NO_SCOPE_CHANGES : @scope_index.update(store, key, fact.value, paths)
+        calls = @cache.evict(store: store, key: key, scope_changes: changes)
         @changefeed&.emit(fact)
         calls
       end

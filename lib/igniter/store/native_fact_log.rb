@@ -2,7 +2,8 @@
 
 module Igniter
   module Store
-    # Keyword front of the Rust FactLog. Ruby passes keywords to a Ruby method
+    # Keyword front of the Rust FactLog (which also defines the positional
+    # hot-path methods `latest`, `write_new`, `append_new` and `replay_from`). Ruby passes keywords to a Ruby method
     # without allocating, but hands a C method a fresh Hash to parse, which
     # cost more than the Rust lookup itself; so the keywords end here and the
     # native methods take positional arguments.

@@ -27,8 +27,13 @@ module Igniter
       # such entries are the hot path of `read`.
       DEFAULT_CURRENT_CAP = 100_000
 
-      Entry = Struct.new(:value, :cached_at)
+      # An entry knows where it is filed, so the bound trackers can hold the
+      # entry itself (identity-hashed) instead of building an Array key per
+      # access.
+      Entry = Struct.new(:value, :cached_at, :kind, :store, :name, :as_of)
       private_constant :Entry
+      NO_CALLS = [].freeze
+      private_constant :NO_CALLS
 
       # @return [Integer] bound of tracked time-travel entries
       attr_reader :lru_cap
@@ -74,6 +79,29 @@ module Igniter
         store_entry(@points, store, key, as_of, fact, :point, generation)
       end
 
+      # A point read through the cache in one locked section: the cached
+      # answer when there is a fresh one, else the block's answer, cached
+      # unless nil. The block runs under the cache's lock, so an eviction
+      # (which a write does after its fact is visible) cannot slip between
+      # the read and the caching of its answer. It must not call the cache.
+      #
+      # @yieldreturn [Object, nil] the uncached answer
+      # @return [Object, nil]
+      def fetch_point(store, key, as_of, ttl)
+        @monitor.synchronize do
+          entry = @points[store]&.[](key)&.[](as_of)
+          if entry
+            touch(entry) unless as_of.nil?
+            return entry.value unless ttl && now - entry.cached_at > ttl
+
+            remove(@points, entry)
+          end
+          value = yield
+          store_entry(@points, store, key, as_of, value, :point, nil) unless value.nil?
+          value
+        end
+      end
+
       # @return [Object, nil] the cached fact list of a scope
       def get_scope(store:, scope:, as_of: nil, ttl: nil)
         fetch(@scopes, store, scope, as_of, ttl, :scope)
@@ -103,9 +131,13 @@ module Igniter
       def evict(store:, key: nil, scope_changes: {})
         @monitor.synchronize do
           @generation += 1
-          dropped_scopes = drop_scopes(store)
-          drop_points(store, key)
-          calls = @point_consumers.fetch(store, []).map { |c| [c, [store, key]] }
+          dropped_scopes = @scopes.key?(store) ? drop_scopes(store) : NO_CALLS
+          drop_points(store, key) if @points.key?(store)
+          consumers = @point_consumers.fetch(store, nil)
+          # Nothing cached and nobody listening: the common write allocates nothing here.
+          next NO_CALLS if consumers.nil? && dropped_scopes.empty?
+
+          calls = consumers ? consumers.map { |c| [c, [store, key]] } : []
           dropped_scopes.each do |scope|
             next if scope_changes[scope] == :unchanged
 
@@ -118,6 +150,8 @@ module Igniter
       # Calls what {#evict} returned; a failing consumer never stops the others.
       # @return [void]
       def notify(calls)
+        return if calls.empty?
+
         calls.each do |callable, args|
           callable.call(*args)
         rescue StandardError
@@ -153,9 +187,9 @@ module Igniter
         # table => {store => {key_or_scope => {as_of => Entry}}}
         @points = {}
         @scopes = {}
-        # Insertion-ordered Hashes used as ordered sets (oldest first).
-        @lru = {}
-        @current = {}
+        # Insertion-ordered identity sets of entries (oldest first).
+        @lru = {}.compare_by_identity
+        @current = {}.compare_by_identity
         @generation ||= 0
       end
 
@@ -164,11 +198,11 @@ module Igniter
           entry = table.dig(store, name, as_of)
           return nil unless entry
 
-          touch([kind, store, name, as_of]) unless as_of.nil?
+          touch(entry) unless as_of.nil?
           if ttl && now - entry.cached_at > ttl
             # Expired for this caller; dropping it keeps dead entries from piling up
             # (0.5.2 never removed them). A later reader simply misses.
-            remove(table, kind, store, name, as_of)
+            remove(table, entry)
             return nil
           end
           entry.value
@@ -179,60 +213,63 @@ module Igniter
         @monitor.synchronize do
           return if generation && generation != @generation
 
-          ((table[store] ||= {})[name] ||= {})[as_of] = Entry.new(value, now)
+          versions = ((table[store] ||= {})[name] ||= {})
+          entry = versions[as_of]
+          if entry
+            # Re-putting a tracked key keeps its position, as in 0.5.2.
+            entry.value = value
+            entry.cached_at = now
+            return
+          end
+
+          entry = versions[as_of] = Entry.new(value, now, kind, store, name, as_of)
           if as_of.nil?
-            track_current(store, name) if kind == :point
+            track_current(entry) if kind == :point
           else
-            track_lru([kind, store, name, as_of])
+            track_lru(entry)
           end
         end
       end
 
-      def touch(lru_key)
-        return unless @lru.key?(lru_key)
+      def touch(entry)
+        return unless @lru.key?(entry)
 
-        @lru.delete(lru_key)
-        @lru[lru_key] = true
+        @lru.delete(entry)
+        @lru[entry] = true
       end
 
-      # Re-putting a tracked key keeps its position, as in 0.5.2.
-      def track_lru(lru_key)
-        @lru[lru_key] = true
+      def track_lru(entry)
+        @lru[entry] = true
         while @lru.size > @lru_cap
-          kind, store, name, as_of = @lru.shift.first
-          remove_entry(kind == :point ? @points : @scopes, store, name, as_of)
+          oldest = @lru.shift.first
+          remove_entry(oldest.kind == :point ? @points : @scopes, oldest)
         end
       end
 
-      def track_current(store, key)
-        @current[[store, key]] = true
+      def track_current(entry)
+        @current[entry] = true
         while @current.size > @current_cap
-          store_, key_ = @current.shift.first
-          remove_entry(@points, store_, key_, nil)
+          remove_entry(@points, @current.shift.first)
         end
       end
 
-      def remove(table, kind, store, name, as_of)
-        remove_entry(table, store, name, as_of)
-        if as_of.nil?
-          @current.delete([store, name]) if kind == :point
-        else
-          @lru.delete([kind, store, name, as_of])
-        end
+      def remove(table, entry)
+        remove_entry(table, entry)
+        (entry.as_of.nil? ? @current : @lru).delete(entry)
       end
 
-      def remove_entry(table, store, name, as_of)
-        by_name = table[store] or return
-        versions = by_name[name] or return
-        versions.delete(as_of)
-        by_name.delete(name) if versions.empty?
-        table.delete(store) if by_name.empty?
+      def remove_entry(table, entry)
+        by_name = table[entry.store] or return
+        versions = by_name[entry.name] or return
+        versions.delete(entry.as_of) if versions[entry.as_of].equal?(entry)
+        by_name.delete(entry.name) if versions.empty?
+        table.delete(entry.store) if by_name.empty?
       end
 
       def drop_scopes(store)
-        by_scope = @scopes.delete(store) or return []
-        by_scope.each do |scope, versions|
-          versions.each_key { |as_of| @lru.delete([:scope, store, scope, as_of]) unless as_of.nil? }
+        by_scope = @scopes.delete(store) or return NO_CALLS
+        by_scope.each_value do |versions|
+          versions.each_value { |entry| @lru.delete(entry) unless entry.as_of.nil? }
         end
         by_scope.keys
       end
@@ -242,9 +279,7 @@ module Igniter
         doomed = key.nil? ? by_key.keys : [key]
         doomed.each do |k|
           versions = by_key.delete(k) or next
-          versions.each_key do |as_of|
-            as_of.nil? ? @current.delete([store, k]) : @lru.delete([:point, store, k, as_of])
-          end
+          versions.each_value { |entry| (entry.as_of.nil? ? @current : @lru).delete(entry) }
         end
         @points.delete(store) if by_key.empty?
       end

@@ -35,6 +35,28 @@ pub fn utf8_text(ruby: &Ruby, s: RString) -> Result<String, Error> {
         .ok_or_else(|| errors::invalid_encoding(ruby))
 }
 
+/// `to_s` of an object outside the JSON model, refused when the text
+/// carries a memory address (`#<Proc:0x000055d…>`): it differs in every
+/// process, so it could be neither stored faithfully nor hashed reproducibly.
+fn stable_text(ruby: &Ruby, v: Value) -> Result<String, Error> {
+    let text: RString = v.funcall("to_s", ())?;
+    let text = utf8_text(ruby, text)?;
+    if carries_address(&text) {
+        return Err(errors::raise(
+            ruby,
+            "Igniter::Store::UnrepresentableValueError",
+            format!("{} value has no JSON form: its text carries a memory address", v.class().inspect()),
+        ));
+    }
+    Ok(text)
+}
+
+/// `0x` and 16 hex digits: how Ruby prints an object's address.
+fn carries_address(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.windows(18).any(|w| w.starts_with(b"0x") && w[2..].iter().all(u8::is_ascii_hexdigit))
+}
+
 /// The error both paths raise for NaN and ±Infinity.
 pub fn non_finite(ruby: &Ruby, f: f64) -> Error {
     let shown = if f.is_nan() {
@@ -130,8 +152,7 @@ pub fn walk(ruby: &Ruby, v: Value, depth: usize, build: bool) -> Result<(Option<
         return walk_array(ruby, array, depth, build);
     }
     // Anything else is stored as its to_s text; in memory the object stays.
-    let text: RString = v.funcall("to_s", ())?;
-    let json = Json::Str(utf8_text(ruby, text)?);
+    let json = Json::Str(stable_text(ruby, v)?);
     let out = if build { Some(frozen(v)?) } else { None };
     Ok((out, json))
 }
@@ -193,11 +214,10 @@ fn key_symbol(ruby: &Ruby, k: Value) -> Result<(Symbol, String), Error> {
         let name = sym.name()?.into_owned();
         return Ok((sym, name));
     }
-    let text = match RString::from_value(k) {
-        Some(s) => s,
-        None => k.funcall("to_s", ())?,
+    let name = match RString::from_value(k) {
+        Some(s) => utf8_text(ruby, s)?,
+        None => stable_text(ruby, k)?,
     };
-    let name = utf8_text(ruby, text)?;
     Ok((ruby.to_symbol(&name), name))
 }
 

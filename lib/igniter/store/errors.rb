@@ -17,5 +17,13 @@ module Igniter
     # A String that is not valid UTF-8 and cannot be transcoded to it.
     # Message: "source sequence is illegal/malformed utf-8" (as 0.5.2's JSON).
     class InvalidEncodingError < JSON::GeneratorError; end
+
+    # A value (or Hash key) outside the JSON model whose text form carries a
+    # memory address — a Proc, an IO, a Thread, a plain Object. That text
+    # differs in every process, so it can be neither stored faithfully nor
+    # hashed reproducibly. Objects with a stable text (Time, Rational, …)
+    # are still stored as their to_s, as 0.5.2 did.
+    # Message: "<Class> value has no JSON form: its text carries a memory address".
+    class UnrepresentableValueError < TypeError; end
   end
 end

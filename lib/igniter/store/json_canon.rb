@@ -258,8 +258,8 @@ module Igniter
             obj
           else
             # Kept as the object itself (its JSON form is `to_s`), so that
-            # to_s must be encodable too.
-            check_string(obj.to_s) if depth
+            # to_s must be encodable and stable too.
+            stable_text(obj) if depth
             obj.frozen? ? obj : obj.dup.freeze
           end
         end
@@ -269,10 +269,22 @@ module Igniter
           when Symbol then key
           when String then validate ? check_string(key).to_sym : key.to_sym
           else
-            str = key.to_s
-            validate ? check_string(str).to_sym : str.to_sym
+            validate ? stable_text(key).to_sym : key.to_s.to_sym
           end
         end
+
+        # Text of an object outside the JSON model, refused when it carries a
+        # memory address (`#<Proc:0x000055d…>`): see UnrepresentableValueError.
+        def stable_text(obj)
+          text = check_string(obj.to_s)
+          if text.match?(ADDRESS_TEXT)
+            raise UnrepresentableValueError, "#{obj.class} value has no JSON form: its text carries a memory address"
+          end
+
+          text
+        end
+
+        ADDRESS_TEXT = /0x\h{16}/
 
         def check_depth(depth)
           raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING

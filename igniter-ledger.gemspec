@@ -18,7 +18,7 @@ Gem::Specification.new do |spec|
   spec.files = Dir[
     "lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "Cargo.toml", "Cargo.lock",
     "examples/**/*.rb", "exe/*", "doc/*.md", "README.md"
-  ].reject { |f| f.include?("/target/") || f.start_with?("ext/fuzz") }
+  ].reject { |f| f.include?("/target/") || f.include?("/tests/") || f.start_with?("ext/fuzz") }
   spec.bindir = "exe"
   spec.executables = Dir["exe/*"].map { |f| File.basename(f) }
   spec.require_paths = ["lib"]

@@ -7,6 +7,10 @@
 
 #![allow(clippy::missing_panics_doc)]
 
+use ledger_core::codec_compact_delta::{self as compact, CompactEncoder, BATCH_SIZE};
+use ledger_core::codec_json_crc32 as json_crc32;
+use ledger_core::codec_msgpack::{self as msgpack, Mp, MpError};
+use ledger_core::value_hash;
 use ledger_core::{
     decode_fact_body, decode_frame_at, encode_fact_body, encode_frame, parse, scan_frames,
     write_canonical, write_json, Durability, Error, FactRecord, Json, Tail, Wal, FRAME_CRC_SIZE,
@@ -188,24 +192,7 @@ pub fn check_fact_body(data: &[u8]) {
 /// Fact records built from arbitrary bytes (Symbols, big integers, odd floats and
 /// strings included) survive encode → decode exactly, Symbols restored.
 pub fn check_fact_record(data: &[u8]) {
-    let mut src = Source::new(data);
-    let record = FactRecord {
-        id: src.string(),
-        store: src.string(),
-        key: src.string(),
-        value: src.json_unique_keys(0),
-        value_hash: src.opt_string(),
-        causation: src.opt_string(),
-        transaction_time: src.finite_float(),
-        valid_time: if src.byte().is_multiple_of(2) {
-            None
-        } else {
-            Some(src.finite_float())
-        },
-        schema_version: src.int(),
-        producer: src.json_unique_keys(0),
-        derivation: src.json_unique_keys(0),
-    };
+    let record = Source::new(data).record();
     let mut body = Vec::new();
     encode_fact_body(&record, &mut body).expect("finite, shallow record must encode");
     let back = decode_fact_body(&body).expect("encoded body must decode");
@@ -213,6 +200,511 @@ pub fn check_fact_record(data: &[u8]) {
         same_record(&back, &record),
         "fact record round trip changed it"
     );
+}
+
+// --- segment codecs --------------------------------------------------------------------
+
+/// `json_crc32` segment decoder on arbitrary bytes: never panics; it stops where the frame
+/// scanner stops; its facts are exactly the decodable bodies of the good frames, in order;
+/// `count_facts` agrees; the good prefix alone decodes to the same facts with a clean
+/// tail; and the facts written again as a segment decode to themselves.
+pub fn check_codec_json_crc32(data: &[u8]) {
+    check_json_crc32_segment(data);
+    check_json_crc32_segment(&reframed(data, false));
+}
+
+fn check_json_crc32_segment(data: &[u8]) {
+    let scan = scan_frames(data);
+    let decoded = json_crc32::decode_segment(data);
+    assert_eq!(
+        (decoded.valid_len, decoded.tail),
+        (scan.valid_len, scan.tail)
+    );
+    assert_eq!(
+        json_crc32::count_facts(data),
+        (scan.bodies.len() as u64, scan.valid_len, scan.tail)
+    );
+    let decode_all = || -> Vec<FactRecord> {
+        scan.bodies
+            .iter()
+            .filter_map(|r| decode_fact_body(&data[r.clone()]).ok())
+            .collect()
+    };
+    let expected = decode_all();
+    // A body without an id gets a fresh one on every decode (as in 0.5.2); the ids
+    // that two decodes agree on were in the bytes and must come through.
+    let given: Vec<bool> = expected
+        .iter()
+        .zip(decode_all())
+        .map(|(a, b)| a.id == b.id)
+        .collect();
+    let same_as_bodies = |facts: &[FactRecord]| {
+        same_facts_but_id(facts, &expected)
+            && facts
+                .iter()
+                .zip(&expected)
+                .zip(&given)
+                .all(|((f, e), &given)| !given || f.id == e.id)
+    };
+    assert!(
+        same_as_bodies(&decoded.facts),
+        "facts differ from the bodies"
+    );
+
+    let prefix = json_crc32::decode_segment(&data[..scan.valid_len]);
+    assert_eq!(
+        (prefix.valid_len, prefix.tail),
+        (scan.valid_len, Tail::Clean)
+    );
+    assert!(
+        same_as_bodies(&prefix.facts),
+        "good prefix decodes differently"
+    );
+
+    let mut segment = Vec::new();
+    let mut kept = Vec::new();
+    for fact in &decoded.facts {
+        let before = segment.len();
+        match json_crc32::encode_fact_frame(fact, &mut segment) {
+            Ok(()) => kept.push(fact.clone()),
+            // A value nested past the encoder's limit is refused, the segment untouched.
+            Err(Error::Nesting(_) | Error::FrameTooLarge(_)) => assert_eq!(segment.len(), before),
+            Err(e) => panic!("decoded fact failed to encode: {e}"),
+        }
+    }
+    let again = json_crc32::decode_segment(&segment);
+    assert_eq!((again.valid_len, again.tail), (segment.len(), Tail::Clean));
+    assert!(
+        same_records(&again.facts, &kept),
+        "re-encoded segment changed its facts"
+    );
+}
+
+/// `json_crc32` segments written from fact records built from the bytes decode to those
+/// records; cut anywhere, they decode to the facts of the whole frames before the cut.
+pub fn check_codec_json_crc32_records(data: &[u8]) {
+    let mut src = Source::new(data);
+    let count = usize::from(src.byte() % 8);
+    let mut records = Vec::new();
+    let mut segment = Vec::new();
+    let mut ends = Vec::new();
+    for _ in 0..count {
+        let record = src.record();
+        json_crc32::encode_fact_frame(&record, &mut segment)
+            .expect("finite, shallow record must encode");
+        records.push(record);
+        ends.push(segment.len());
+    }
+    let decoded = json_crc32::decode_segment(&segment);
+    assert_eq!(
+        (decoded.valid_len, decoded.tail),
+        (segment.len(), Tail::Clean)
+    );
+    assert!(
+        same_records(&decoded.facts, &records),
+        "segment round trip changed facts"
+    );
+
+    let cut = (usize::from(src.byte()) << 8 | usize::from(src.byte())) % (segment.len() + 1);
+    let whole = ends.iter().take_while(|&&end| end <= cut).count();
+    let torn = json_crc32::decode_segment(&segment[..cut]);
+    assert_eq!(torn.valid_len, if whole == 0 { 0 } else { ends[whole - 1] });
+    assert_eq!(torn.tail == Tail::Clean, torn.valid_len == cut);
+    assert!(
+        same_records(&torn.facts, &records[..whole]),
+        "cut segment lost a whole frame"
+    );
+}
+
+/// MessagePack reader on arbitrary bytes: never panics. An accepted value is
+/// prefix-free (any shorter input is `Truncated`, one more byte is `ExtraBytes(1)`), and
+/// when it fits the value model the writer's bytes read back to the same value (float32
+/// widened, integers at any width) and writing that again is a fixpoint.
+pub fn check_msgpack_unpack(data: &[u8]) {
+    let value = match msgpack::unpack(data) {
+        Ok(v) => v,
+        Err(MpError::ExtraBytes(n)) => {
+            assert!(n > 0 && n < data.len());
+            assert!(msgpack::unpack(&data[..data.len() - n]).is_ok());
+            return;
+        }
+        Err(MpError::Unencodable(why)) => panic!("reader reported a writer error: {why}"),
+        Err(_) => return,
+    };
+    for cut in [0, data.len() / 2, data.len() - 1] {
+        assert_eq!(msgpack::unpack(&data[..cut]), Err(MpError::Truncated));
+    }
+    let mut longer = data.to_vec();
+    longer.push(0xC0);
+    assert_eq!(msgpack::unpack(&longer), Err(MpError::ExtraBytes(1)));
+
+    let Some(model) = mp_to_json(&value) else {
+        return;
+    };
+    let mut bytes = Vec::new();
+    msgpack::write(&model, &mut bytes).expect("a read value must write");
+    let back = msgpack::unpack(&bytes).expect("writer output must read");
+    assert!(same_mp(&back, &value), "write/read changed the value");
+    let mut bytes2 = Vec::new();
+    msgpack::write(&mp_to_json(&back).expect("same model"), &mut bytes2).expect("rewrite");
+    assert_eq!(bytes, bytes2);
+}
+
+/// MessagePack writer on values built from the bytes: refuses exactly the integers
+/// beyond 64 bits; everything else reads back as the same value (Symbols as strings,
+/// unsigned 64-bit integers kept).
+pub fn check_msgpack_write(data: &[u8]) {
+    let mut src = Source::new(data);
+    let wrap = usize::from(src.byte() % 128);
+    let mut value = src.json(0);
+    for _ in 0..wrap {
+        value = Json::Array(vec![value]);
+    }
+    let mut bytes = Vec::new();
+    match msgpack::write(&value, &mut bytes) {
+        Err(MpError::Unencodable(_)) => assert!(has_wide_int(&value)),
+        Err(e) => panic!("unexpected writer error: {e}"),
+        Ok(()) => {
+            assert!(!has_wide_int(&value));
+            let back = msgpack::unpack(&bytes).expect("writer output must read");
+            assert!(
+                same_mp(&back, &json_to_mp(&value)),
+                "write/read changed the value"
+            );
+        }
+    }
+}
+
+/// `compact_delta_zlib` decoder on arbitrary bytes: never panics and either hands the
+/// segment back (`Unsupported`) or returns facts that stop where the frame scanner
+/// stops, carry the value hash of their value, and are storable (their bodies encode and
+/// decode to themselves); the good prefix alone decodes to the same facts.
+pub fn check_codec_compact_delta(data: &[u8]) {
+    check_compact_segment(data);
+    // Random bytes almost never carry valid CRCs and zlib streams; re-framed, the
+    // fuzzer's bytes reach the header and batch MessagePack directly.
+    check_compact_segment(&reframed(data, true));
+}
+
+fn check_compact_segment(data: &[u8]) {
+    let scan = scan_frames(data);
+    let (_, valid_len, tail) = compact::count_facts(data);
+    assert_eq!((valid_len, tail), (scan.valid_len, scan.tail));
+    let Ok(decoded) = compact::decode_segment(data) else {
+        return;
+    };
+    assert_eq!(
+        (decoded.valid_len, decoded.tail),
+        (scan.valid_len, scan.tail)
+    );
+    for fact in &decoded.facts {
+        assert!(matches!(fact.value, Json::Object(_)));
+        assert_eq!(
+            fact.value_hash.as_deref(),
+            Some(value_hash(&fact.value).expect("hashable").as_str())
+        );
+        let mut body = Vec::new();
+        encode_fact_body(fact, &mut body).expect("a decoded fact must be storable");
+        let back = decode_fact_body(&body).expect("its body must decode");
+        assert!(same_record(&back, fact), "stored fact changed");
+    }
+    let prefix = compact::decode_segment(&data[..scan.valid_len])
+        .expect("the good prefix decodes like the whole");
+    assert_eq!(prefix.tail, Tail::Clean);
+    assert!(
+        same_facts_but_id(&prefix.facts, &decoded.facts),
+        "good prefix decodes differently"
+    );
+}
+
+/// Compact segments written with `CompactEncoder` from facts built from the bytes (keys
+/// repeating across batches, odd times, Symbols, 64-bit unsigned and refused wide
+/// integers, NaN, duplicate nested keys, missing and extra values) decode to the facts
+/// 0.5.2's reader builds; cut anywhere, they decode to the facts of the whole batch
+/// frames before the cut.
+pub fn check_codec_compact_roundtrip(data: &[u8]) {
+    let mut src = Source::new(data);
+    let fields: Vec<String> = (0..src.byte() % 4).map(|i| format!("f{i}")).collect();
+    let store = src.string();
+    let valid_time = if src.byte().is_multiple_of(2) {
+        None
+    } else {
+        Some(src.finite_float())
+    };
+    let schema_version = src.int();
+    let header = Json::Object(vec![
+        ("store".into(), Json::Str(store.clone())),
+        (
+            "fields".into(),
+            Json::Array(fields.iter().map(|f| Json::Str(f.clone())).collect()),
+        ),
+        (
+            "valid_time".into(),
+            valid_time.map_or(Json::Null, Json::Float),
+        ),
+        ("schema_version".into(), Json::Int(schema_version)),
+    ]);
+    let mut header_body = Vec::new();
+    msgpack::write(&header, &mut header_body).expect("header encodes");
+    let mut segment = Vec::new();
+    encode_frame(&header_body, &mut segment);
+
+    let mut enc = CompactEncoder::new();
+    let mut expected: Vec<FactRecord> = Vec::new();
+    let mut pending: Vec<FactRecord> = Vec::new();
+    // (segment length, facts) after each whole frame
+    let mut ends = vec![(segment.len(), 0)];
+    let mut flush = |enc: &mut CompactEncoder,
+                     pending: &mut Vec<FactRecord>,
+                     expected: &mut Vec<FactRecord>,
+                     segment: &mut Vec<u8>| {
+        if let Some((count, payload)) = enc.batch() {
+            let mut body = count.to_be_bytes().to_vec();
+            body.extend_from_slice(&zlib_stored(&payload));
+            encode_frame(&body, segment);
+            enc.commit();
+            expected.append(pending);
+            ends.push((segment.len(), expected.len()));
+        }
+    };
+    let mut base: f64 = 1_795_675_821.0;
+    for _ in 0..src.byte() % 80 {
+        let key = if src.byte().is_multiple_of(4) {
+            src.string()
+        } else {
+            format!("k{}", src.byte() % 4)
+        };
+        let tt = match src.byte() % 8 {
+            0 => src.finite_float(),
+            1 => base - f64::from(src.byte()) / 7.0,
+            _ => base + f64::from(src.byte()) / 1000.0,
+        };
+        let vals: Vec<Json> = (0..usize::from(src.byte()) % (fields.len() + 2))
+            .map(|_| src.json(2))
+            .collect();
+        let before = enc.pending();
+        if enc.push(&key, tt, &vals).is_err() {
+            assert_eq!(enc.pending(), before, "a refused fact must change nothing");
+            continue;
+        }
+        base = tt;
+        let mut members: Vec<(String, Json)> = Vec::new();
+        for (i, field) in fields.iter().enumerate() {
+            insert_last_wins(
+                &mut members,
+                field,
+                vals.get(i).map_or(Json::Null, ruby_model),
+            );
+        }
+        let value = Json::Object(members);
+        if !has_non_finite(&value) {
+            pending.push(FactRecord {
+                id: String::new(),
+                store: store.clone(),
+                key,
+                value_hash: Some(value_hash(&value).expect("finite value hashes")),
+                value,
+                causation: None,
+                transaction_time: ((tt * 1000.0).round() as i64) as f64 / 1000.0,
+                valid_time,
+                schema_version,
+                producer: Json::Null,
+                derivation: Json::Null,
+            });
+        }
+        if enc.pending() == BATCH_SIZE || src.byte().is_multiple_of(16) {
+            flush(&mut enc, &mut pending, &mut expected, &mut segment);
+        }
+    }
+    flush(&mut enc, &mut pending, &mut expected, &mut segment);
+
+    let decoded = compact::decode_segment(&segment).expect("encoder output must decode here");
+    assert_eq!(
+        (decoded.valid_len, decoded.tail),
+        (segment.len(), Tail::Clean)
+    );
+    assert!(
+        same_facts_but_id(&decoded.facts, &expected),
+        "compact round trip changed facts"
+    );
+
+    let cut = (usize::from(src.byte()) << 8 | usize::from(src.byte())) % (segment.len() + 1);
+    let (valid, facts) = ends
+        .iter()
+        .take_while(|(end, _)| *end <= cut)
+        .last()
+        .copied()
+        .unwrap_or((0, 0));
+    let torn = compact::decode_segment(&segment[..cut]).expect("a torn tail is not unsupported");
+    assert_eq!(torn.valid_len, valid);
+    assert_eq!(torn.tail == Tail::Clean, valid == cut);
+    assert!(
+        same_facts_but_id(&torn.facts, &expected[..facts]),
+        "cut segment lost a whole batch"
+    );
+}
+
+/// The input as a segment of well-formed frames: each body is a `u16 BE` length and that
+/// many bytes (fewer at the end). With `batches`, every body after the first is read as
+/// a compact batch frame — a 4-byte count, then the rest wrapped in a zlib stream.
+fn reframed(data: &[u8], batches: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    let mut first = true;
+    while rest.len() >= 2 {
+        let n = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+        let chunk = &rest[2..2 + n];
+        rest = &rest[2 + n..];
+        if batches && !first && chunk.len() >= 4 {
+            let mut body = chunk[..4].to_vec();
+            body.extend_from_slice(&zlib_stored(&chunk[4..]));
+            encode_frame(&body, &mut out);
+        } else {
+            encode_frame(chunk, &mut out);
+        }
+        first = false;
+    }
+    out
+}
+
+/// A zlib stream of stored (uncompressed) blocks: what `Zlib::Inflate` reads like any
+/// other, built with std only.
+fn zlib_stored(payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = payload.chunks(0xFFFF).collect();
+    if chunks.is_empty() {
+        out.extend_from_slice(&[1, 0, 0, 0xFF, 0xFF]);
+    }
+    for (i, chunk) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        let n = chunk.len() as u16;
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&(!n).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in payload {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend_from_slice(&(b << 16 | a).to_be_bytes());
+    out
+}
+
+/// What the compact decoder rebuilds from a written value: Symbols as Strings, unsigned
+/// 64-bit integers as big integers, objects as Ruby Hashes (a repeated key keeps its
+/// first position and the last value).
+fn ruby_model(v: &Json) -> Json {
+    match v {
+        Json::Sym(s) => Json::Str(s.clone()),
+        Json::BigInt(t) => match t.parse::<u64>() {
+            Ok(u) => i64::try_from(u).map_or_else(|_| Json::BigInt(u.to_string()), Json::Int),
+            Err(_) => v.clone(),
+        },
+        Json::Array(items) => Json::Array(items.iter().map(ruby_model).collect()),
+        Json::Object(members) => {
+            let mut kept = Vec::new();
+            for (k, item) in members {
+                insert_last_wins(&mut kept, k, ruby_model(item));
+            }
+            Json::Object(kept)
+        }
+        _ => v.clone(),
+    }
+}
+
+fn insert_last_wins(members: &mut Vec<(String, Json)>, name: &str, value: Json) {
+    match members.iter_mut().find(|(k, _)| k == name) {
+        Some(slot) => slot.1 = value,
+        None => members.push((name.to_owned(), value)),
+    }
+}
+
+/// Integers the MessagePack writer must refuse: beyond u64, or below i64.
+fn has_wide_int(v: &Json) -> bool {
+    match v {
+        Json::BigInt(t) => t.parse::<u64>().is_err(),
+        Json::Array(items) => items.iter().any(has_wide_int),
+        Json::Object(members) => members.iter().any(|(_, v)| has_wide_int(v)),
+        _ => false,
+    }
+}
+
+/// The MessagePack value a JSON-model value is written as.
+fn json_to_mp(v: &Json) -> Mp {
+    match v {
+        Json::Null => Mp::Nil,
+        Json::Bool(b) => Mp::Bool(*b),
+        Json::Int(i) => Mp::Int(*i),
+        Json::BigInt(t) => {
+            let u: u64 = t.parse().expect("only u64 big integers are written");
+            i64::try_from(u).map_or(Mp::UInt(u), Mp::Int)
+        }
+        Json::Float(f) => Mp::Float(*f),
+        Json::Str(s) | Json::Sym(s) => Mp::Str(s.as_bytes().to_vec()),
+        Json::Array(items) => Mp::Array(items.iter().map(json_to_mp).collect()),
+        Json::Object(members) => Mp::Map(
+            members
+                .iter()
+                .map(|(k, v)| (Mp::Str(k.as_bytes().to_vec()), json_to_mp(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The JSON-model value a MessagePack value is, when it has one (UTF-8 strings, string
+/// map keys, no `bin`).
+fn mp_to_json(v: &Mp) -> Option<Json> {
+    Some(match v {
+        Mp::Nil => Json::Null,
+        Mp::Bool(b) => Json::Bool(*b),
+        Mp::Int(i) => Json::Int(*i),
+        Mp::UInt(u) => Json::BigInt(u.to_string()),
+        Mp::Float(f) => Json::Float(*f),
+        Mp::Str(s) => Json::Str(String::from_utf8(s.clone()).ok()?),
+        Mp::Bin(_) => return None,
+        Mp::Array(items) => Json::Array(items.iter().map(mp_to_json).collect::<Option<_>>()?),
+        Mp::Map(pairs) => Json::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| match k {
+                    Mp::Str(s) => Some((String::from_utf8(s.clone()).ok()?, mp_to_json(v)?)),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+/// Structural equality with Floats compared bit for bit.
+fn same_mp(a: &Mp, b: &Mp) -> bool {
+    match (a, b) {
+        (Mp::Float(x), Mp::Float(y)) => x.to_bits() == y.to_bits(),
+        (Mp::Array(x), Mp::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_mp(p, q))
+        }
+        (Mp::Map(x), Mp::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| same_mp(k1, k2) && same_mp(v1, v2))
+        }
+        _ => a == b,
+    }
+}
+
+fn same_records(a: &[FactRecord], b: &[FactRecord]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_record(x, y))
+}
+
+/// Compact segments carry no fact ids; the decoder makes fresh ones.
+fn same_facts_but_id(a: &[FactRecord], b: &[FactRecord]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            let mut y = y.clone();
+            y.id.clone_from(&x.id);
+            same_record(x, &y)
+        })
 }
 
 // --- comparison helpers -------------------------------------------------------------
@@ -356,6 +848,28 @@ impl<'a> Source<'a> {
                 _ => char::from(b'a' + self.byte() % 26),
             })
             .collect()
+    }
+
+    /// A fact record whose values are finite and whose objects have unique keys, so it
+    /// must survive encode → decode exactly.
+    fn record(&mut self) -> FactRecord {
+        FactRecord {
+            id: self.string(),
+            store: self.string(),
+            key: self.string(),
+            value: self.json_unique_keys(0),
+            value_hash: self.opt_string(),
+            causation: self.opt_string(),
+            transaction_time: self.finite_float(),
+            valid_time: if self.byte().is_multiple_of(2) {
+                None
+            } else {
+                Some(self.finite_float())
+            },
+            schema_version: self.int(),
+            producer: self.json_unique_keys(0),
+            derivation: self.json_unique_keys(0),
+        }
     }
 
     fn opt_string(&mut self) -> Option<String> {

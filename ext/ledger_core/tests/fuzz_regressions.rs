@@ -70,3 +70,27 @@ fn fact_body_corpus() {
         props::check_fact_record(data);
     });
 }
+
+#[test]
+fn codec_json_crc32_corpus() {
+    replay("codec_json_crc32", |data| {
+        props::check_codec_json_crc32(data);
+        props::check_codec_json_crc32_records(data);
+    });
+}
+
+#[test]
+fn codec_compact_delta_corpus() {
+    replay("codec_compact_delta", |data| {
+        props::check_codec_compact_delta(data);
+        props::check_codec_compact_roundtrip(data);
+    });
+}
+
+#[test]
+fn codec_msgpack_corpus() {
+    replay("codec_msgpack", |data| {
+        props::check_msgpack_unpack(data);
+        props::check_msgpack_write(data);
+    });
+}

@@ -265,9 +265,16 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
 }
 
 /// The Symbol named `s`, as `ruby.to_symbol` gives it. A decoded fact names the same few
-/// Hash keys over and over, so an existing Symbol is looked up straight from the bytes;
-/// only a new name pays for the temporary String and the protected call.
+/// Hash keys over and over: static Symbols (immediates, never collected or moved) are
+/// remembered per thread by name, other existing Symbols are looked up straight from the
+/// bytes, and only a new name pays for the temporary String and the protected call.
 pub fn symbol(ruby: &Ruby, s: &str) -> Symbol {
+    if let Some(raw) = STATIC_SYMBOLS.with(|m| m.borrow().get(s).copied()) {
+        // SAFETY: `raw` was a static Symbol when cached, and static Symbols live forever.
+        if let Some(sym) = Symbol::from_value(unsafe { Value::from_raw(raw) }) {
+            return sym;
+        }
+    }
     // An empty &str may point at 0x1, which Ruby would still read from.
     static EMPTY: [u8; 1] = [0];
     let ptr = if s.is_empty() { EMPTY.as_ptr() } else { s.as_ptr() };
@@ -276,7 +283,28 @@ pub fn symbol(ruby: &Ruby, s: &str) -> Symbol {
     let found = unsafe {
         Value::from_raw(rb_sys::rb_check_symbol_cstr(ptr.cast(), s.len() as _, rb_sys::rb_utf8_encoding()))
     };
-    Symbol::from_value(found).unwrap_or_else(|| ruby.to_symbol(s))
+    let sym = Symbol::from_value(found).unwrap_or_else(|| ruby.to_symbol(s));
+    let raw = sym.as_raw();
+    // Ruby's STATIC_SYM_P: the low byte of an immediate Symbol is RUBY_SYMBOL_FLAG.
+    if raw & 0xff == rb_sys::ruby_special_consts::RUBY_SYMBOL_FLAG as rb_sys::VALUE {
+        STATIC_SYMBOLS.with(|m| {
+            let mut m = m.borrow_mut();
+            // Bounded: data with endless distinct key names must not grow the memo.
+            if m.len() >= STATIC_SYMBOLS_CAP {
+                m.clear();
+            }
+            m.insert(s.into(), raw);
+        });
+    }
+    sym
+}
+
+const STATIC_SYMBOLS_CAP: usize = 4096;
+
+thread_local! {
+    /// Name → static Symbol (as its raw VALUE) of recently converted keys.
+    static STATIC_SYMBOLS: std::cell::RefCell<std::collections::HashMap<Box<str>, rb_sys::VALUE>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// A new frozen UTF-8 Ruby String.

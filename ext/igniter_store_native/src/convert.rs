@@ -218,7 +218,7 @@ fn key_symbol(ruby: &Ruby, k: Value) -> Result<(Symbol, String), Error> {
         Some(s) => utf8_text(ruby, s)?,
         None => stable_text(ruby, k)?,
     };
-    Ok((ruby.to_symbol(&name), name))
+    Ok((symbol(ruby, &name), name))
 }
 
 /// Normalizes a caller's value: (frozen Ruby copy, model).
@@ -242,7 +242,7 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
         Json::BigInt(digits) => ruby.module_kernel().funcall("Integer", (digits.as_str(),))?,
         Json::Float(f) => ruby.float_from_f64(*f).as_value(),
         Json::Str(s) => frozen_str(ruby, s).as_value(),
-        Json::Sym(s) => ruby.to_symbol(s).as_value(),
+        Json::Sym(s) => symbol(ruby, s).as_value(),
         Json::Array(items) => {
             let out = ruby.ary_new_capa(items.len());
             for item in items {
@@ -256,12 +256,55 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
             for (k, item) in pairs {
                 let item = to_ruby(ruby, item)?;
                 // SAFETY: fresh plain Hash, Symbol key: no Ruby code runs, nothing raises.
-                unsafe { rb_sys::rb_hash_aset(out.as_raw(), ruby.to_symbol(k).as_raw(), item.as_raw()) };
+                unsafe { rb_sys::rb_hash_aset(out.as_raw(), symbol(ruby, k).as_raw(), item.as_raw()) };
             }
             out.freeze();
             out.as_value()
         }
     })
+}
+
+/// The Symbol named `s`, as `ruby.to_symbol` gives it. A decoded fact names the same few
+/// Hash keys over and over: static Symbols (immediates, never collected or moved) are
+/// remembered per thread by name, other existing Symbols are looked up straight from the
+/// bytes, and only a new name pays for the temporary String and the protected call.
+pub fn symbol(ruby: &Ruby, s: &str) -> Symbol {
+    if let Some(raw) = STATIC_SYMBOLS.with(|m| m.borrow().get(s).copied()) {
+        // SAFETY: `raw` was a static Symbol when cached, and static Symbols live forever.
+        if let Some(sym) = Symbol::from_value(unsafe { Value::from_raw(raw) }) {
+            return sym;
+        }
+    }
+    // An empty &str may point at 0x1, which Ruby would still read from.
+    static EMPTY: [u8; 1] = [0];
+    let ptr = if s.is_empty() { EMPTY.as_ptr() } else { s.as_ptr() };
+    // SAFETY: valid UTF-8 bytes, only read; rb_check_symbol_cstr raises only on broken
+    // encodings and returns the existing (static or dynamic) Symbol or nil, creating nothing.
+    let found = unsafe {
+        Value::from_raw(rb_sys::rb_check_symbol_cstr(ptr.cast(), s.len() as _, rb_sys::rb_utf8_encoding()))
+    };
+    let sym = Symbol::from_value(found).unwrap_or_else(|| ruby.to_symbol(s));
+    let raw = sym.as_raw();
+    // Ruby's STATIC_SYM_P: the low byte of an immediate Symbol is RUBY_SYMBOL_FLAG.
+    if raw & 0xff == rb_sys::ruby_special_consts::RUBY_SYMBOL_FLAG as rb_sys::VALUE {
+        STATIC_SYMBOLS.with(|m| {
+            let mut m = m.borrow_mut();
+            // Bounded: data with endless distinct key names must not grow the memo.
+            if m.len() >= STATIC_SYMBOLS_CAP {
+                m.clear();
+            }
+            m.insert(s.into(), raw);
+        });
+    }
+    sym
+}
+
+const STATIC_SYMBOLS_CAP: usize = 4096;
+
+thread_local! {
+    /// Name → static Symbol (as its raw VALUE) of recently converted keys.
+    static STATIC_SYMBOLS: std::cell::RefCell<std::collections::HashMap<Box<str>, rb_sys::VALUE>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// A new frozen UTF-8 Ruby String.

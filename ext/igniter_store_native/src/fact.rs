@@ -71,7 +71,7 @@ fn store_symbol(ruby: &Ruby, store: Value) -> Result<Symbol, Error> {
         return Ok(sym);
     }
     if let Some(s) = RString::from_value(store) {
-        return Ok(ruby.to_symbol(convert::utf8_text(ruby, s)?));
+        return Ok(convert::symbol(ruby, &convert::utf8_text(ruby, s)?));
     }
     store.funcall("to_sym", ())
 }
@@ -225,7 +225,7 @@ impl Fact {
     /// keeping id, times, hash and causation verbatim (Symbol or String keys).
     fn from_h(ruby: &Ruby, hash: RHash) -> Result<Obj<Fact>, Error> {
         let get = |name: &str| -> Option<Value> {
-            present(hash.get(ruby.to_symbol(name)).or_else(|| hash.get(name)))
+            present(hash.get(convert::symbol(ruby, name)).or_else(|| hash.get(name)))
         };
         let store = get("store").ok_or_else(|| {
             Error::new(ruby.exception_key_error(), "key not found: :store")
@@ -303,7 +303,7 @@ impl Fact {
             ruby,
             Fact {
                 id: convert::frozen_str(ruby, &rec.id).into(),
-                store: ruby.to_symbol(&rec.store).into(),
+                store: convert::symbol(ruby, &rec.store).into(),
                 key: convert::interned_str(ruby, &rec.key).into(),
                 value: convert::to_ruby(ruby, &rec.value)?.into(),
                 value_hash: opt(&rec.value_hash).into(),
@@ -429,7 +429,7 @@ impl Fact {
     fn to_h(ruby: &Ruby, rb_self: &Self) -> Result<RHash, Error> {
         let out = ruby.hash_new();
         for (name, v) in rb_self.members(ruby) {
-            out.aset(ruby.to_symbol(name), v)?;
+            out.aset(convert::symbol(ruby, name), v)?;
         }
         Ok(out)
     }

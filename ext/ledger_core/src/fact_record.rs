@@ -24,7 +24,10 @@ pub struct FactRecord {
 
 /// A fresh random id: UUID v4, lowercase, hyphenated (Ruby `SecureRandom.uuid` shape).
 pub fn new_uuid() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
+    // encode_lower writes the 36 bytes directly; `to_string` would go through the
+    // formatting machinery on every write.
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    String::from(&*uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf))
 }
 
 /// Appends the body JSON of `rec`: the eleven members in format.md order, no whitespace,
@@ -305,5 +308,24 @@ fn restore_symbol_at(mut node: &mut Json, rest: &[Json]) {
     if let Json::Str(s) = node {
         let name = std::mem::take(s);
         *node = Json::Sym(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Ids keep Ruby's `SecureRandom.uuid` shape: 36 lowercase hex digits and hyphens, v4.
+    #[test]
+    fn new_uuid_is_lowercase_hyphenated_v4() {
+        let id = super::new_uuid();
+        assert_eq!(id.len(), 36);
+        for (i, c) in id.char_indices() {
+            if [8, 13, 18, 23].contains(&i) {
+                assert_eq!(c, '-');
+            } else {
+                assert!(c.is_ascii_digit() || ('a'..='f').contains(&c), "{id}");
+            }
+        }
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(super::new_uuid(), id);
     }
 }

@@ -17,7 +17,11 @@ pub const MAX_PARSE_NESTING: usize = MAX_NESTING + 2;
 /// Integers that fit i64 → `Int`, larger ones → `BigInt`; literals with '.', 'e' or 'E' →
 /// `Float` (non-finite results such as `1e400` are refused). Never produces `Sym`.
 pub fn parse(bytes: &[u8]) -> Result<Json> {
-    let mut p = Parser { b: bytes, i: 0 };
+    // One validation pass over the whole text (fast on long ASCII runs) lets every
+    // escape-free string be sliced out as `str` without validating it again; invalid
+    // input falls back to per-string validation, which reports the exact offset.
+    let text = std::str::from_utf8(bytes).ok();
+    let mut p = Parser { b: bytes, text, i: 0 };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -29,6 +33,8 @@ pub fn parse(bytes: &[u8]) -> Result<Json> {
 
 struct Parser<'a> {
     b: &'a [u8],
+    /// `b` as text when the whole input is valid UTF-8.
+    text: Option<&'a str>,
     i: usize,
 }
 
@@ -207,16 +213,30 @@ impl Parser<'_> {
     fn string(&mut self) -> Result<String> {
         let start = self.i;
         self.i += 1; // opening quote
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let run_start = self.i;
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.i += 1;
+        // Most strings (keys, ids, plain text) hold no escape: their bytes are copied once
+        // into an exactly sized String instead of growing a buffer byte run by byte run.
+        let run_end = self.run_end(self.i);
+        if self.b.get(run_end) == Some(&b'"') {
+            let from = self.i;
+            self.i = run_end + 1;
+            // Both ends sit next to ASCII quotes, so they are char boundaries.
+            if let Some(text) = self.text.and_then(|t| t.get(from..run_end)) {
+                return Ok(text.to_owned());
             }
-            out.extend_from_slice(self.b.get(run_start..self.i).unwrap_or(&[]));
+            let raw = self.b.get(from..run_end).unwrap_or(&[]);
+            return match std::str::from_utf8(raw) {
+                Ok(text) => Ok(text.to_owned()),
+                Err(e) => Err(Error::Parse {
+                    offset: start + 1 + e.valid_up_to(),
+                    message: "invalid UTF-8 in string".to_string(),
+                }),
+            };
+        }
+        let mut out: Vec<u8> = Vec::with_capacity(run_end - self.i + 16);
+        loop {
+            let run_end = self.run_end(self.i);
+            out.extend_from_slice(self.b.get(self.i..run_end).unwrap_or(&[]));
+            self.i = run_end;
             match self.peek() {
                 Some(b'"') => {
                     self.i += 1;
@@ -235,6 +255,38 @@ impl Parser<'_> {
                 None => return Err(self.err("unterminated string")),
             }
         }
+    }
+
+    /// Index of the first byte at or after `from` that ends a raw string run (quote,
+    /// backslash or control character), or the input length.
+    fn run_end(&self, from: usize) -> usize {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let rest = self.b.get(from..).unwrap_or(&[]);
+        let mut at = 0;
+        // Eight bytes at a time: a word is skipped whole when it holds no quote, no
+        // backslash and no byte below 0x20 (the classic "has zero byte" tests, exact as
+        // a yes/no answer); the byte loop below finds the position inside a hit.
+        while let Some(chunk) = rest.get(at..at + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let quote = w ^ (ONES * u64::from(b'"'));
+            let backslash = w ^ (ONES * u64::from(b'\\'));
+            let hit = (quote.wrapping_sub(ONES) & !quote)
+                | (backslash.wrapping_sub(ONES) & !backslash)
+                | (w.wrapping_sub(ONES * 0x20) & !w);
+            if hit & HIGHS != 0 {
+                break;
+            }
+            at += 8;
+        }
+        let tail = rest.get(at..).unwrap_or(&[]);
+        from + at
+            + tail
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(tail.len())
     }
 
     /// Decodes one escape (the backslash already consumed) into `out`.
@@ -293,5 +345,40 @@ impl Parser<'_> {
             self.i += 1;
         }
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time scan must stop at a quote, backslash or control byte wherever
+    /// it falls in or across an eight-byte word, and pass every other byte (UTF-8 too).
+    #[test]
+    fn strings_end_and_escape_at_every_offset() {
+        for len in 0..24 {
+            let prefix = "aé€".repeat(len / 3) + &"x".repeat(len % 3);
+            let plain = format!("\"{prefix}\"");
+            assert_eq!(parse(plain.as_bytes()).unwrap(), Json::Str(prefix.clone()));
+            let escaped = format!("\"{prefix}\\n{prefix}\\\"\"");
+            assert_eq!(parse(escaped.as_bytes()).unwrap(), Json::Str(format!("{prefix}\n{prefix}\"")));
+            let control = format!("\"{prefix}\u{1f}\"");
+            assert!(parse(control.as_bytes()).is_err());
+            let unterminated = format!("\"{prefix}");
+            assert!(parse(unterminated.as_bytes()).is_err());
+        }
+    }
+
+    /// Invalid UTF-8 is still reported at its offset when the whole-text check fails.
+    #[test]
+    fn invalid_utf8_reports_its_offset() {
+        let bytes = b"[\"ok\",\"abcdefghij\xff\"]";
+        match parse(bytes) {
+            Err(Error::Parse { offset, message }) => {
+                assert_eq!(offset, 17);
+                assert!(message.contains("UTF-8"));
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
     }
 }

@@ -27,10 +27,11 @@ module Igniter
       # such entries are the hot path of `read`.
       DEFAULT_CURRENT_CAP = 100_000
 
-      # An entry knows where it is filed, so the bound trackers can hold the
-      # entry itself (identity-hashed) instead of building an Array key per
-      # access.
-      Entry = Struct.new(:value, :cached_at, :kind, :store, :name, :as_of)
+      # An entry knows where it is filed (and holds its +versions+ Hash, so an
+      # eviction drops it without walking the tables), so the bound trackers can
+      # hold the entry itself (identity-hashed) instead of building an Array key
+      # per access.
+      Entry = Struct.new(:value, :cached_at, :kind, :store, :name, :as_of, :versions)
       private_constant :Entry
       NO_CALLS = [].freeze
       private_constant :NO_CALLS
@@ -89,15 +90,32 @@ module Igniter
       # @return [Object, nil]
       def fetch_point(store, key, as_of, ttl)
         @monitor.synchronize do
-          entry = @points[store]&.[](key)&.[](as_of)
+          # Hand-inlined lookups: a time-travel read that misses (the common case
+          # when the working set exceeds the cap) pays for the lookup, the insert
+          # and one eviction, so every avoided call and allocation shows.
+          by_key = @points[store]
+          versions = by_key && by_key[key]
+          entry = versions && versions[as_of]
           if entry
-            touch(entry) unless as_of.nil?
+            unless as_of.nil?
+              @lru.delete(entry)
+              @lru[entry] = true
+            end
             return entry.value unless ttl && now - entry.cached_at > ttl
 
             remove(@points, entry)
+            by_key = @points[store]
+            versions = by_key && by_key[key]
           end
           value = yield
-          store_entry(@points, store, key, as_of, value, :point, nil) unless value.nil?
+          return value if value.nil?
+
+          unless versions
+            by_key ||= (@points[store] = {})
+            versions = by_key[key] = {}
+          end
+          entry = versions[as_of] = Entry.new(value, now, :point, store, key, as_of, versions)
+          as_of.nil? ? track_current(entry) : track_lru(entry)
           value
         end
       end
@@ -222,7 +240,7 @@ module Igniter
             return
           end
 
-          entry = versions[as_of] = Entry.new(value, now, kind, store, name, as_of)
+          entry = versions[as_of] = Entry.new(value, now, kind, store, name, as_of, versions)
           if as_of.nil?
             track_current(entry) if kind == :point
           else
@@ -232,16 +250,13 @@ module Igniter
       end
 
       def touch(entry)
-        return unless @lru.key?(entry)
-
-        @lru.delete(entry)
-        @lru[entry] = true
+        @lru[entry] = true unless @lru.delete(entry).nil?
       end
 
       def track_lru(entry)
         @lru[entry] = true
         while @lru.size > @lru_cap
-          oldest = @lru.shift.first
+          oldest = @lru.shift[0]
           remove_entry(oldest.kind == :point ? @points : @scopes, oldest)
         end
       end
@@ -259,10 +274,17 @@ module Igniter
       end
 
       def remove_entry(table, entry)
+        versions = entry.versions
+        return unless versions[entry.as_of].equal?(entry)
+
+        versions.delete(entry.as_of)
+        return unless versions.empty?
+
+        # The versions Hash may already be unlinked (its key was invalidated).
         by_name = table[entry.store] or return
-        versions = by_name[entry.name] or return
-        versions.delete(entry.as_of) if versions[entry.as_of].equal?(entry)
-        by_name.delete(entry.name) if versions.empty?
+        return unless by_name[entry.name].equal?(versions)
+
+        by_name.delete(entry.name)
         table.delete(entry.store) if by_name.empty?
       end
 

@@ -30,7 +30,7 @@ Gem::Specification.new do |spec|
   spec.add_development_dependency "rake", ">= 13.0"
   spec.add_development_dependency "rake-compiler", ">= 1.1"
   spec.add_development_dependency "rspec", "~> 3.10"
-  # Servers: puma serves the HTTP adapter when present; WEBrick is the fallback.
+  # Servers: puma serves the HTTP adapter when present; without it the adapter
+  # runs its own small HTTP/1.1 server (WEBrick's Rack handler cannot stream SSE).
   spec.add_development_dependency "puma", ">= 5.0"
-  spec.add_development_dependency "webrick", ">= 1.7"
 end

@@ -26,11 +26,6 @@ module Igniter
         MUTATING_OPS.include?(op.to_s)
       end
 
-      # (see Transport::Auth.token_matches?)
-      def token_matches?(expected, given)
-        Transport::Auth.token_matches?(expected, given)
-      end
-
       # The first line of the exception's own message (see
       # Transport::ErrorText), at most {MAX_ERROR_LENGTH} characters.
       # @param error [Exception]
@@ -50,13 +45,6 @@ module Igniter
         [JSON.parse(text, symbolize_names: true), nil]
       rescue JSON::ParserError, EncodingError, ArgumentError => e
         [nil, "Invalid JSON: #{safe_message(e).sub(/\A\d+: /, "")}"]
-      end
-
-      # Writes all of +data+ or raises: a peer that stops reading cannot
-      # block the writing thread for longer than +timeout+ seconds.
-      # @raise [IOError] on timeout; SystemCallError when the peer is gone
-      def write_fully(io, data, timeout)
-        Transport::SocketIO.write_all(io, data, timeout)
       end
 
       # Calls `logger.<level>(message)` when a logger was given; never raises.

@@ -28,7 +28,7 @@ module Igniter
       def initialize(thresholds: {})
         @thresholds = DEFAULT_THRESHOLDS.merge(thresholds || {})
         @lock = Mutex.new
-        @started = monotonic
+        @started = Transport::Clock.monotonic
         @connections = {}
         @accepted = @closed = @rejected = 0
         @requests = Hash.new(0)
@@ -200,11 +200,7 @@ module Igniter
       end
 
       def uptime_ms
-        [((monotonic - @started) * 1000).ceil, 1].max
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        [((Transport::Clock.monotonic - @started) * 1000).ceil, 1].max
       end
     end
   end

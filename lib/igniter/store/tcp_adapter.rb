@@ -170,7 +170,7 @@ module Igniter
           Transport::JsonFrame.encode(error_envelope(request_id, "Response not encodable: " \
                                                                  "#{TransportSupport.safe_message(e)}"))
         end
-        TransportSupport.write_fully(socket, frame, @read_timeout)
+        Transport::SocketIO.write_all(socket, frame, @read_timeout)
       end
 
       def error_envelope(request_id, message)

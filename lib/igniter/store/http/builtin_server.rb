@@ -206,7 +206,7 @@ module Igniter
         # A client that stops reading (e.g. a stalled SSE consumer) is dropped
         # after read_timeout instead of blocking this thread forever.
         def send_data(socket, data)
-          TransportSupport.write_fully(socket, data, @read_timeout)
+          Transport::SocketIO.write_all(socket, data, @read_timeout)
         end
       end
     end

@@ -44,7 +44,7 @@ module Igniter
           @err.puts(parser({}))
           1
         rescue StandardError => e
-          @err.puts("Error: #{Server.plain_message(e)}")
+          @err.puts("Error: #{Transport::ErrorText.first_line(e)}")
           1
         end
 

@@ -65,7 +65,7 @@ module Igniter
 
         # @api private
         def connection_failed(connection_id, error)
-          message = Server.plain_message(error)
+          message = Transport::ErrorText.first_line(error)
           @last_error = message
           @logger.warn("handle_client: #{error.class}: #{message}")
           emit_event(:backend_error, connection_id: connection_id, error_class: error.class.name, message: message)

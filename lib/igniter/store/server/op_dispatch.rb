@@ -116,11 +116,6 @@ module Igniter
           WireFact.decode(raw)
         end
       end
-
-      # (see Transport::ErrorText.first_line)
-      def self.plain_message(error)
-        Transport::ErrorText.first_line(error)
-      end
     end
   end
 end

@@ -29,7 +29,7 @@ module Igniter
           check(raw, :schema_version, "an integer") { |v| v.nil? || v.is_a?(Integer) }
           Fact.from_h(raw)
         rescue KeyError, ArgumentError, TypeError, NoMethodError, JSON::GeneratorError, EncodingError => e
-          raise InvalidFactError, "invalid fact: #{Server.plain_message(e)}"
+          raise InvalidFactError, "invalid fact: #{Transport::ErrorText.first_line(e)}"
         end
 
         def check(raw, name, expected)

@@ -366,14 +366,14 @@ module Igniter
 
       private
 
-      # Commit section of write/append; the caller holds the write lock.
-      # Persist first so a backend failure leaves memory untouched, then
-      # make the fact visible, then bring indexes and cache in line and emit.
+      # Commits a fact built elsewhere ({#ingest_fact}); the caller holds the
+      # write lock. Persist first so a backend failure leaves memory
+      # untouched, then make the fact visible, then bring indexes and cache
+      # in line and emit. (write/append do the same in one log call.)
       # @return [Array] pending consumer notifications
       def commit(fact)
         @backend&.write_fact(fact)
         @log.append(fact)
-        yield if block_given?
         settle(fact, fact.store, fact.key)
       end
 

@@ -338,6 +338,16 @@ impl FactLog {
         }
     }
 
+    /// Builds the fact, persists it, then appends it: the shared tail of
+    /// `write_new` and `append_new`, in the order that leaves memory
+    /// untouched when the backend fails.
+    fn create_persist_push(&self, ruby: &Ruby, input: NewFact, backend: Value) -> Result<Obj<Fact>, Error> {
+        let (fact, rec) = Fact::create(ruby, input)?;
+        Self::persist(ruby, backend, fact, &rec)?;
+        self.push_record(ruby, fact, &rec)?;
+        Ok(fact)
+    }
+
     /// `write_new(store, key, value, causation, schema_version, valid_time,
     /// term, producer, derivation, backend)`: builds the fact (a falsy
     /// causation defaults to the id of the key's latest fact), persists it,
@@ -368,10 +378,7 @@ impl FactLog {
             producer: Some(*producer),
             derivation: Some(*derivation),
         };
-        let (fact, rec) = Fact::create(ruby, input)?;
-        Self::persist(ruby, *backend, fact, &rec)?;
-        rb_self.push_record(ruby, fact, &rec)?;
-        Ok(fact)
+        rb_self.create_persist_push(ruby, input, *backend)
     }
 
     /// `append_new(store, value, schema_version, valid_time, term, producer,
@@ -392,10 +399,7 @@ impl FactLog {
             producer: Some(*producer),
             derivation: Some(*derivation),
         };
-        let (fact, rec) = Fact::create(ruby, input)?;
-        Self::persist(ruby, *backend, fact, &rec)?;
-        rb_self.push_record(ruby, fact, &rec)?;
-        Ok(fact)
+        rb_self.create_persist_push(ruby, input, *backend)
     }
 
     /// The last appended fact of (store, key), looked up by text.

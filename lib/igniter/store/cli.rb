@@ -1,0 +1,6 @@
+# frozen_string_literal: true
+
+# The `igniter-ledger` command and its subcommands (see cli/main.rb). Each
+# subcommand file registers itself; the order here is the order of `--help`.
+require_relative "cli/main"
+require_relative "cli/serve"

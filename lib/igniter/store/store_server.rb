@@ -87,12 +87,13 @@ module Igniter
         @metrics = ServerMetrics.new(thresholds: metrics_thresholds)
         @lock = Mutex.new
         @stop_lock = Mutex.new
-        @connections = {}
-        @active = 0
         @stopped = @draining = @started = false
         @last_error = nil
         @started_at = Transport::Clock.monotonic
         open_store_and_bind
+        @accept = Transport::AcceptLoop.new(@listener, name: "StoreServer", max_connections: @max_connections,
+                                                       refuse: method(:refuse_connection),
+                                                       on_accept_error: method(:accept_failed), logger: @logger)
         write_pid_file
       end
 
@@ -104,7 +105,7 @@ module Igniter
 
         @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind})")
         emit_event(:server_start, bind_address: @bind_address, transport: @transport, backend: @backend_kind)
-        accept_loop
+        @accept.run { |slot| serve(slot) }
         nil
       ensure
         # Returns only once the shutdown (possibly run by another thread) is complete.
@@ -183,36 +184,31 @@ module Igniter
 
         timeout ||= @drain_timeout
         @lock.synchronize { @draining = true }
-        emit_event(:server_draining, bind_address: @bind_address)
-        @logger.info("Draining (timeout=#{timeout}s)...")
-        deadline = Transport::Clock.monotonic + timeout
-        while active_connections.positive? && Transport::Clock.monotonic < deadline
-          @lock.synchronize { @connections.keys }.each(&:close_if_idle) if close_idle
-          sleep(0.02)
-        end
-        left = active_connections
-        @logger.warn("Drain timeout: #{left} connection(s) still active.") if left.positive?
+        announce_drain(timeout)
+        drain_timed_out(@accept.drain(timeout: timeout, close_idle: close_idle))
         self
       end
 
-      # Drains (when started; idle connections are closed at once, requests
-      # in progress may finish), then closes whatever connection is left, the
-      # adapters, the listening socket, the changefeed and the backend, and
-      # removes the PID file. Idempotent; safe before {#start}; a concurrent
-      # caller returns once the first one is done.
+      # Stops accepting (the listening socket is closed), closes idle
+      # connections, lets requests in progress finish for up to
+      # drain_timeout seconds, then closes whatever connection is left, the
+      # adapters, the changefeed and the backend, and removes the PID file.
+      # Idempotent; safe before {#start}; a concurrent caller returns once
+      # the first one is done.
       # @return [self]
       def stop
         @stop_lock.synchronize do
           return self if @lock.synchronize { @stopped }
 
-          drain(close_idle: true) if @lock.synchronize { @started }
+          started = @lock.synchronize { @started }
+          announce_drain(@drain_timeout) if started
           @lock.synchronize do
             @stopped = true
             @draining = true
           end
+          drain_timed_out(@accept.stop(timeout: started ? @drain_timeout : 0))
+          remove_socket_file
           stop_adapters
-          close_listener
-          close_connections
           @changefeed.close(timeout: 1)
           @store.close
           remove_pid_file
@@ -241,7 +237,7 @@ module Igniter
 
       # @return [Integer] connections being served (accept-loop count)
       def active_connections
-        @lock.synchronize { @active }
+        @accept.size
       end
 
       # @param store [Symbol, String]
@@ -327,70 +323,42 @@ module Igniter
         raise
       end
 
-      def accept_loop
-        loop do
-          socket = begin
-            @listener.accept
-          rescue IOError, Errno::EBADF, Errno::EINVAL
-            break
-          rescue Errno::EMFILE, Errno::ENFILE, Errno::ECONNABORTED => e
-            @logger.warn("accept: #{e.class}: #{e.message}")
-            sleep(0.05)
-            next
-          end
-          admit(socket)
-        end
+      def serve(slot)
+        @logger.debug("Connection accepted (active=#{active_connections})")
+        Transport::SocketIO.nodelay(slot.socket)
+        Server::Connection.new(self, slot).run
       end
 
-      def admit(socket)
-        if draining?
-          @metrics.record_connection_rejected
-          return Transport::SocketIO.close_quietly(socket)
-        end
-
-        active, over = @lock.synchronize do
-          @active += 1
-          over = @max_connections && @active > @max_connections
-          @active -= 1 if over
-          [@active, over]
-        end
-        return reject_over_limit(socket, active) if over
-
-        @logger.debug("Connection accepted (active=#{active})")
-        Transport::SocketIO.nodelay(socket)
-        connection = Server::Connection.new(self, socket)
-        @lock.synchronize do
-          @connections[connection] = Thread.new do
-            Thread.current.report_on_exception = false
-            connection.run
-          end
-        end
+      def announce_drain(timeout)
+        emit_event(:server_draining, bind_address: @bind_address)
+        @logger.info("Draining (timeout=#{timeout}s)...")
       end
 
-      # The peer gets one error frame (its first request's reply) and EOF.
-      def reject_over_limit(socket, active)
+      def drain_timed_out(left)
+        @logger.warn("Drain timeout: #{left} connection(s) still active.") if left.positive?
+      end
+
+      # Over max_connections the peer gets one error frame (its first
+      # request's reply) and EOF; while draining just EOF.
+      def refuse_connection(socket, reason)
         @metrics.record_connection_rejected
-        emit_event(:alert, alert_type: :max_connections, active: active + 1, max: @max_connections)
+        return unless reason == :full
+
+        emit_event(:alert, alert_type: :max_connections, active: active_connections + 1, max: @max_connections)
         reply = error_reply(:too_many_connections, "server at max_connections #{@max_connections}")
         socket.write_nonblock(Transport::JsonFrame.encode(reply), exception: false)
-        Transport::SocketIO.close_quietly(socket)
-      rescue IOError, SystemCallError
-        Transport::SocketIO.close_quietly(socket)
       end
 
-      def close_listener
-        @listener.close unless @listener.closed?
+      # Once per burst of failed accepts (the loop logs it and backs off).
+      def accept_failed(error)
+        @last_error = "accept: #{error.class}: #{Transport::ErrorText.first_line(error)}"
+        @metrics.record_error(op: "accept", error_class: error.class.name)
+      end
+
+      def remove_socket_file
         File.unlink(@host) if @transport == :unix && File.socket?(@host)
-      rescue IOError, SystemCallError
+      rescue SystemCallError
         nil
-      end
-
-      # Connections still open after the drain are closed; their threads end
-      # on the closed socket (in-flight store writes finish first).
-      def close_connections
-        pending = @lock.synchronize { @connections.dup }
-        pending.each_key(&:force_close)
-        Transport::Clock.join_all(pending.values, 1)
       end
 
       def write_pid_file

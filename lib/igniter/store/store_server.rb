@@ -9,8 +9,9 @@ module Igniter
     # subscriptions over CRC frames, one thread per connection, plus the
     # process surface (PID file, drain, signals, HTTP/TCP envelope adapters).
     #
-    # It owns ONE {IgniterStore} over its backend (`:memory`, or `:file`: a
-    # {FileBackend} WAL at `path`, replayed on start), built with the
+    # It owns ONE {IgniterStore} over its backend (`:memory`; `:file`: a
+    # {FileBackend} WAL at `path`; `:segmented`: a {SegmentedFileBackend}
+    # under the directory `path`; replayed on start), built with the
     # server's {ChangefeedBuffer}. Legacy `write_fact`, envelope writes from
     # the adapters (`protocol` is that store's interpreter) and push/SSE
     # subscribers therefore all see the same durable log, and changefeed
@@ -23,7 +24,7 @@ module Igniter
       include Server::Events
 
       TRANSPORTS = %i[tcp unix].freeze
-      BACKENDS = %i[memory file].freeze
+      BACKENDS = %i[memory file segmented].freeze
 
       # @return [String] bound address ("ip:port" with the real port, or the unix path)
       attr_reader :bind_address
@@ -103,6 +104,7 @@ module Igniter
         claimed = @lock.synchronize { !@stopped && !@started && (@started = true) }
         return nil unless claimed
 
+        log_recovery
         @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind})")
         emit_event(:server_start, bind_address: @bind_address, transport: @transport, backend: @backend_kind)
         @accept.run { |slot| serve(slot) }
@@ -281,12 +283,18 @@ module Igniter
         {
           schema_version: 1, generated_at: snap[:generated_at], status: status, uptime_ms: uptime_ms,
           metrics: snap.slice(*Server::Events::OBSERVED_METRICS),
-          alerts: alerts.map(&:to_h) + feed[:alerts], storage: snap[:storage_stats],
+          alerts: alerts.map(&:to_h) + feed[:alerts], storage: storage_view(snap),
           server: { backend: @backend_kind.to_s, transport: @transport.to_s, bind_address: @bind_address,
                     last_error: @last_error },
-          changefeed: feed
+          changefeed: feed, recovery: @recovery
         }
       end
+
+      # What opening the ledger recovered and quarantined, per file (nil for
+      # `:memory`); see {Server::RecoveryReport}. Also in
+      # {#observability_snapshot} (`/v1/status`, op `server_status`) and op `stats`.
+      # @return [Hash, nil] JSON-ready, String keys
+      attr_reader :recovery
 
       private
 
@@ -313,7 +321,8 @@ module Igniter
       # Backend and store first (a bad path fails before the port is taken),
       # then the socket; a failed bind closes the backend again.
       def open_store_and_bind
-        @backend = @backend_kind == :file ? FileBackend.new(@path.to_s) : nil
+        @backend = open_backend
+        @recovery = Server::RecoveryReport.of(@backend)
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
         @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
         @listener = Server::Listener.bind(@transport, @host, @port)
@@ -321,6 +330,28 @@ module Igniter
       rescue StandardError
         @backend&.close
         raise
+      end
+
+      def open_backend
+        case @backend_kind
+        when :file then FileBackend.new(@path.to_s)
+        when :segmented then SegmentedFileBackend.new(@path.to_s)
+        end
+      end
+
+      # One warn line per damaged file, or one info line when all is clean.
+      def log_recovery
+        return unless @recovery
+
+        Server::RecoveryReport.log_lines(@recovery, File.expand_path(@path.to_s)).each do |level, line|
+          @logger.public_send(level, line)
+        end
+      end
+
+      # A file ledger's facts (FileBackend has no storage_stats); the
+      # segmented backend's own statistics otherwise.
+      def storage_view(metrics_snapshot)
+        @backend_kind == :file ? Server::FileStorage.facts(@backend) : metrics_snapshot[:storage_stats]
       end
 
       def serve(slot)

@@ -45,9 +45,9 @@ module Igniter
         # @param default_file [String, nil] name of a single-file report
         # @return [Hash] see {.of}
         def build(raw, default_file: nil)
-          files = entries(json_ready(raw), default_file).map { |entry, file| file_report(entry, file) }
+          files = entries(as_json(raw), default_file).map { |entry, file| file_report(entry, file) }
           damaged = files.count { |file| damaged?(file) }
-          deep_freeze({ "clean" => damaged.zero?, "damaged_files" => damaged, "files" => files })
+          as_json({ "clean" => damaged.zero?, "damaged_files" => damaged, "files" => files }, freeze: true)
         end
 
         # @param file [Hash] one entry of `files`
@@ -96,21 +96,9 @@ module Igniter
           known.merge(entry.reject { |key, _| FILE_KEYS.include?(key) || NAME_KEYS.include?(key) })
         end
 
-        def json_ready(value)
-          case value
-          when Hash then value.to_h { |key, inner| [key.to_s, json_ready(inner)] }
-          when Array then value.map { |inner| json_ready(inner) }
-          when Symbol then value.to_s
-          else value
-          end
-        end
-
-        def deep_freeze(value)
-          case value
-          when Hash then value.each_value { |inner| deep_freeze(inner) }
-          when Array then value.each { |inner| deep_freeze(inner) }
-          end
-          value.freeze
+        # What the value is on the wire: String keys, Symbols as Strings.
+        def as_json(value, freeze: false)
+          JSON.parse(JSON.generate(value), freeze: freeze)
         end
 
         def clean_line(files, target)

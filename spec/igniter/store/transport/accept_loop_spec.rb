@@ -41,6 +41,8 @@ module AcceptLoopSpec
 end
 
 RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
+  include LedgerSpec::AdapterHelpers
+
   let(:server) { TCPServer.new("127.0.0.1", 0) }
   let!(:port) { server.local_address.ip_port }
   let(:loops) { [] }
@@ -74,14 +76,6 @@ RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
     :eof
   end
 
-  def eof?(socket, timeout: 3)
-    return false unless socket.wait_readable(timeout)
-
-    socket.read_nonblock(1, exception: false).nil?
-  rescue Errno::ECONNRESET, IOError
-    true
-  end
-
   describe "serving" do
     it "serves every connection on its own thread and counts the open ones" do
       accept_loop = build
@@ -106,7 +100,7 @@ RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
 
       second = connect
       expect(second.gets&.chomp).to eq("busy")
-      expect(eof?(second)).to be(true)
+      expect(closed_by_peer?(second)).to be(true)
       expect(pop_within(refused)).to eq(:full)
       expect(answer(first)).to eq("pong")
     end
@@ -118,7 +112,7 @@ RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
       expect(accept_loop.drain(timeout: 0)).to eq(0)
 
       late = connect
-      expect(eof?(late)).to be(true)
+      expect(closed_by_peer?(late)).to be(true)
       expect(pop_within(refused)).to eq(:draining)
       expect(accept_loop).to be_draining
     end
@@ -230,7 +224,7 @@ RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
       poll_until { accept_loop.size == 2 }
 
       stopper = Thread.new { accept_loop.stop(timeout: 5) }
-      expect(eof?(idle)).to be(true)
+      expect(closed_by_peer?(idle)).to be(true)
       expect(stopper).to be_alive
       release << :go
       expect(busy.gets).to eq("done work\n")
@@ -248,7 +242,7 @@ RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
       poll_until { accept_loop.size == 1 }
 
       expect(accept_loop.stop(timeout: 0.1)).to eq(1)
-      expect(eof?(stuck)).to be(true)
+      expect(closed_by_peer?(stuck)).to be(true)
       expect(accept_loop.size).to eq(0)
     end
 

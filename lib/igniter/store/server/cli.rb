@@ -89,7 +89,9 @@ module Igniter
             opts[:path] ||= File.join(data_dir || DEFAULT_DATA_DIR, SEGMENTS_NAME)
             announce_data_dir(File.expand_path(opts[:path]), "segmented")
           else
-            raise UsageError, "--data-dir and --path apply to --backend file or segmented only" if data_dir || opts[:path]
+            if data_dir || opts[:path]
+              raise UsageError, "--data-dir and --path apply to --backend file or segmented only"
+            end
 
             @out.puts("igniter-ledger #{VERSION}: in-memory ledger (nothing is kept after exit)")
           end

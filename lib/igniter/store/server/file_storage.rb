@@ -30,6 +30,8 @@ module Igniter
         def durability_name(policy)
           policy.is_a?(Hash) ? policy.to_h { |key, value| [key.to_s, value] } : policy.to_s
         end
+
+        private_class_method :size_of, :durability_name
       end
     end
   end

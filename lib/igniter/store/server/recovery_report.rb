@@ -115,8 +115,11 @@ module Igniter
 
         def damaged_line(file, target)
           facts = [("tail=#{file["tail"]}" if file["tail"]), ("mode=#{file["mode"]}" if file["mode"])].compact
-          kept = ""
-          kept = "kept #{file["valid_bytes"]} of #{file["original_bytes"]} bytes, " if file["valid_bytes"] && file["original_bytes"]
+          kept = if file["valid_bytes"] && file["original_bytes"]
+                   "kept #{file["valid_bytes"]} of #{file["original_bytes"]} bytes, "
+                 else
+                   ""
+                 end
           line = +"Recovery: #{file["file"] || target} damaged"
           line << " (#{facts.join(", ")})" unless facts.empty?
           line << ": #{kept}cut #{file["truncated_bytes"]} bytes"
@@ -133,6 +136,9 @@ module Igniter
           end
           "quarantined #{spans.size} span(s): #{listed.join(", ")}"
         end
+
+        private_class_method :location, :entries, :file_report, :as_json, :clean_line, :damaged_line,
+                             :quarantine_text
       end
     end
   end

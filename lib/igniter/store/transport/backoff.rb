@@ -21,7 +21,9 @@ module Igniter
           unless initial.is_a?(Numeric) && initial.positive? && max.is_a?(Numeric) && max >= initial
             raise ArgumentError, "backoff needs 0 < initial <= max, got initial=#{initial.inspect} max=#{max.inspect}"
           end
-          raise ArgumentError, "backoff factor must be >= 1, got #{factor.inspect}" unless factor.is_a?(Numeric) && factor >= 1
+          unless factor.is_a?(Numeric) && factor >= 1
+            raise ArgumentError, "backoff factor must be >= 1, got #{factor.inspect}"
+          end
 
           @initial = initial
           @max = max

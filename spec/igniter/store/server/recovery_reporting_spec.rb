@@ -224,7 +224,8 @@ RSpec.describe "Servers reporting recovery", :servers do
       from_hash = described_class.build({ "/s/a.wal" => one.except(:file), "/s/b.wal" => clean })
 
       expect(from_array).to eq(from_hash)
-      expect(from_array["files"].map { |f| [f["file"], f["tail"]] }).to eq([["/s/a.wal", "torn"], ["/s/b.wal", "clean"]])
+      expect(from_array["files"].map { |f| [f["file"], f["tail"]] })
+        .to eq([["/s/a.wal", "torn"], ["/s/b.wal", "clean"]])
       expect(from_array["damaged_files"]).to eq(1)
     end
 

@@ -332,10 +332,11 @@ module Igniter
         raise
       end
 
+      # Absolute paths, so logs and status name the files unambiguously.
       def open_backend
         case @backend_kind
-        when :file then FileBackend.new(@path.to_s)
-        when :segmented then SegmentedFileBackend.new(@path.to_s)
+        when :file then FileBackend.new(File.expand_path(@path.to_s))
+        when :segmented then SegmentedFileBackend.new(File.expand_path(@path.to_s))
         end
       end
 

@@ -92,17 +92,33 @@ module LedgerSpec
 
     # --- the executable -------------------------------------------------
 
-    LedgerProcess = Struct.new(:pid, :out, :lines, keyword_init: true)
+    # +input+ is the write end of the child's stdin (nil when not asked for).
+    LedgerProcess = Struct.new(:pid, :out, :lines, :input, keyword_init: true)
 
     # Spawns exe/<name> with +args+ in +chdir+ (stderr merged into the
     # captured output); killed in teardown if still running.
     def spawn_ledger(args, chdir:, env: {}, name: "igniter-ledger-server")
+      spawn_tracked([File.join(LedgerSpec::ROOT, "exe", name), *args], chdir: chdir, env: env)
+    end
+
+    # Runs `ruby -I lib -e script -- args` on this example's path (native
+    # or pure), stderr merged into the captured output, stdin a pipe the
+    # example holds (closing it is the child's cue to finish).
+    def spawn_ruby_script(script, args: [], env: {})
+      spawn_tracked(["-I", LedgerSpec::LIB_DIR, "-e", script, "--", *args], chdir: LedgerSpec::ROOT, env: env,
+                                                                            input: true)
+    end
+
+    def spawn_tracked(argv, chdir:, env:, input: false)
       reader, writer = IO.pipe
-      exe = File.join(LedgerSpec::ROOT, "exe", name)
+      child_in, input_writer = input ? IO.pipe : [nil, nil]
       path_env = Igniter::Store::NATIVE ? LedgerSpec::NATIVE_ENV : LedgerSpec::PURE_ENV
-      pid = Process.spawn(path_env.merge(env), RbConfig.ruby, exe, *args, chdir: chdir, out: writer, err: writer)
+      options = { chdir: chdir, out: writer, err: writer }
+      options[:in] = child_in if child_in
+      pid = Process.spawn(path_env.merge(env), RbConfig.ruby, *argv, **options)
       writer.close
-      process = LedgerProcess.new(pid: pid, out: reader, lines: [])
+      child_in&.close
+      process = LedgerProcess.new(pid: pid, out: reader, lines: [], input: input_writer)
       tracked_processes << process
       process
     end
@@ -164,6 +180,7 @@ module LedgerSpec
         nil
       ensure
         process.out.close unless process.out.closed?
+        process.input.close if process.input && !process.input.closed?
       end
     end
   end

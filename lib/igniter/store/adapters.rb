@@ -59,7 +59,6 @@ module Igniter
 end
 
 require_relative "transport/option_checks"
-require_relative "transport/connection_threads"
 require_relative "tcp_adapter"
 require_relative "http_adapter"
 require_relative "mcp_adapter"

@@ -9,8 +9,9 @@ module Igniter
     # subscriptions over CRC frames, one thread per connection, plus the
     # process surface (PID file, drain, signals, HTTP/TCP envelope adapters).
     #
-    # It owns ONE {IgniterStore} over its backend (`:memory`, or `:file`: a
-    # {FileBackend} WAL at `path`, replayed on start), built with the
+    # It owns ONE {IgniterStore} over its backend (`:memory`; `:file`: a
+    # {FileBackend} WAL at `path`; `:segmented`: a {SegmentedFileBackend}
+    # under the directory `path`; replayed on start), built with the
     # server's {ChangefeedBuffer}. Legacy `write_fact`, envelope writes from
     # the adapters (`protocol` is that store's interpreter) and push/SSE
     # subscribers therefore all see the same durable log, and changefeed
@@ -23,7 +24,7 @@ module Igniter
       include Server::Events
 
       TRANSPORTS = %i[tcp unix].freeze
-      BACKENDS = %i[memory file].freeze
+      BACKENDS = %i[memory file segmented].freeze
 
       # @return [String] bound address ("ip:port" with the real port, or the unix path)
       attr_reader :bind_address
@@ -87,12 +88,13 @@ module Igniter
         @metrics = ServerMetrics.new(thresholds: metrics_thresholds)
         @lock = Mutex.new
         @stop_lock = Mutex.new
-        @connections = {}
-        @active = 0
         @stopped = @draining = @started = false
         @last_error = nil
         @started_at = Transport::Clock.monotonic
         open_store_and_bind
+        @accept = Transport::AcceptLoop.new(@listener, name: "StoreServer", max_connections: @max_connections,
+                                                       refuse: method(:refuse_connection),
+                                                       on_accept_error: method(:accept_failed), logger: @logger)
         write_pid_file
       end
 
@@ -102,9 +104,10 @@ module Igniter
         claimed = @lock.synchronize { !@stopped && !@started && (@started = true) }
         return nil unless claimed
 
+        log_recovery
         @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind})")
         emit_event(:server_start, bind_address: @bind_address, transport: @transport, backend: @backend_kind)
-        accept_loop
+        @accept.run { |slot| serve(slot) }
         nil
       ensure
         # Returns only once the shutdown (possibly run by another thread) is complete.
@@ -183,36 +186,31 @@ module Igniter
 
         timeout ||= @drain_timeout
         @lock.synchronize { @draining = true }
-        emit_event(:server_draining, bind_address: @bind_address)
-        @logger.info("Draining (timeout=#{timeout}s)...")
-        deadline = Transport::Clock.monotonic + timeout
-        while active_connections.positive? && Transport::Clock.monotonic < deadline
-          @lock.synchronize { @connections.keys }.each(&:close_if_idle) if close_idle
-          sleep(0.02)
-        end
-        left = active_connections
-        @logger.warn("Drain timeout: #{left} connection(s) still active.") if left.positive?
+        announce_drain(timeout)
+        drain_timed_out(@accept.drain(timeout: timeout, close_idle: close_idle))
         self
       end
 
-      # Drains (when started; idle connections are closed at once, requests
-      # in progress may finish), then closes whatever connection is left, the
-      # adapters, the listening socket, the changefeed and the backend, and
-      # removes the PID file. Idempotent; safe before {#start}; a concurrent
-      # caller returns once the first one is done.
+      # Stops accepting (the listening socket is closed), closes idle
+      # connections, lets requests in progress finish for up to
+      # drain_timeout seconds, then closes whatever connection is left, the
+      # adapters, the changefeed and the backend, and removes the PID file.
+      # Idempotent; safe before {#start}; a concurrent caller returns once
+      # the first one is done.
       # @return [self]
       def stop
         @stop_lock.synchronize do
           return self if @lock.synchronize { @stopped }
 
-          drain(close_idle: true) if @lock.synchronize { @started }
+          started = @lock.synchronize { @started }
+          announce_drain(@drain_timeout) if started
           @lock.synchronize do
             @stopped = true
             @draining = true
           end
+          drain_timed_out(@accept.stop(timeout: started ? @drain_timeout : 0))
+          remove_socket_file
           stop_adapters
-          close_listener
-          close_connections
           @changefeed.close(timeout: 1)
           @store.close
           remove_pid_file
@@ -241,7 +239,7 @@ module Igniter
 
       # @return [Integer] connections being served (accept-loop count)
       def active_connections
-        @lock.synchronize { @active }
+        @accept.size
       end
 
       # @param store [Symbol, String]
@@ -285,12 +283,18 @@ module Igniter
         {
           schema_version: 1, generated_at: snap[:generated_at], status: status, uptime_ms: uptime_ms,
           metrics: snap.slice(*Server::Events::OBSERVED_METRICS),
-          alerts: alerts.map(&:to_h) + feed[:alerts], storage: snap[:storage_stats],
+          alerts: alerts.map(&:to_h) + feed[:alerts], storage: storage_view(snap),
           server: { backend: @backend_kind.to_s, transport: @transport.to_s, bind_address: @bind_address,
                     last_error: @last_error },
-          changefeed: feed
+          changefeed: feed, recovery: @recovery
         }
       end
+
+      # What opening the ledger recovered and quarantined, per file (nil for
+      # `:memory`); see {Server::RecoveryReport}. Also in
+      # {#observability_snapshot} (`/v1/status`, op `server_status`) and op `stats`.
+      # @return [Hash, nil] JSON-ready, String keys
+      attr_reader :recovery
 
       private
 
@@ -317,7 +321,8 @@ module Igniter
       # Backend and store first (a bad path fails before the port is taken),
       # then the socket; a failed bind closes the backend again.
       def open_store_and_bind
-        @backend = @backend_kind == :file ? FileBackend.new(@path.to_s) : nil
+        @backend = open_backend
+        @recovery = Server::RecoveryReport.of(@backend)
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
         @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
         @listener = Server::Listener.bind(@transport, @host, @port)
@@ -327,70 +332,65 @@ module Igniter
         raise
       end
 
-      def accept_loop
-        loop do
-          socket = begin
-            @listener.accept
-          rescue IOError, Errno::EBADF, Errno::EINVAL
-            break
-          rescue Errno::EMFILE, Errno::ENFILE, Errno::ECONNABORTED => e
-            @logger.warn("accept: #{e.class}: #{e.message}")
-            sleep(0.05)
-            next
-          end
-          admit(socket)
+      # Absolute paths, so logs and status name the files unambiguously.
+      def open_backend
+        case @backend_kind
+        when :file then FileBackend.new(File.expand_path(@path.to_s))
+        when :segmented then SegmentedFileBackend.new(File.expand_path(@path.to_s))
         end
       end
 
-      def admit(socket)
-        if draining?
-          @metrics.record_connection_rejected
-          return Transport::SocketIO.close_quietly(socket)
-        end
+      # One warn line per damaged file, or one info line when all is clean.
+      def log_recovery
+        return unless @recovery
 
-        active, over = @lock.synchronize do
-          @active += 1
-          over = @max_connections && @active > @max_connections
-          @active -= 1 if over
-          [@active, over]
-        end
-        return reject_over_limit(socket, active) if over
-
-        @logger.debug("Connection accepted (active=#{active})")
-        Transport::SocketIO.nodelay(socket)
-        connection = Server::Connection.new(self, socket)
-        @lock.synchronize do
-          @connections[connection] = Thread.new do
-            Thread.current.report_on_exception = false
-            connection.run
-          end
+        Server::RecoveryReport.log_lines(@recovery, File.expand_path(@path.to_s)).each do |level, line|
+          @logger.public_send(level, line)
         end
       end
 
-      # The peer gets one error frame (its first request's reply) and EOF.
-      def reject_over_limit(socket, active)
+      # A file ledger's facts (FileBackend has no storage_stats); the
+      # segmented backend's own statistics otherwise.
+      def storage_view(metrics_snapshot)
+        @backend_kind == :file ? Server::FileStorage.facts(@backend) : metrics_snapshot[:storage_stats]
+      end
+
+      def serve(slot)
+        @logger.debug("Connection accepted (active=#{active_connections})")
+        Transport::SocketIO.nodelay(slot.socket)
+        Server::Connection.new(self, slot).run
+      end
+
+      def announce_drain(timeout)
+        emit_event(:server_draining, bind_address: @bind_address)
+        @logger.info("Draining (timeout=#{timeout}s)...")
+      end
+
+      def drain_timed_out(left)
+        @logger.warn("Drain timeout: #{left} connection(s) still active.") if left.positive?
+      end
+
+      # Over max_connections the peer gets one error frame (its first
+      # request's reply) and EOF; while draining just EOF.
+      def refuse_connection(socket, reason)
         @metrics.record_connection_rejected
-        emit_event(:alert, alert_type: :max_connections, active: active + 1, max: @max_connections)
+        return unless reason == :full
+
+        emit_event(:alert, alert_type: :max_connections, active: active_connections + 1, max: @max_connections)
         reply = error_reply(:too_many_connections, "server at max_connections #{@max_connections}")
         socket.write_nonblock(Transport::JsonFrame.encode(reply), exception: false)
-        Transport::SocketIO.close_quietly(socket)
-      rescue IOError, SystemCallError
-        Transport::SocketIO.close_quietly(socket)
       end
 
-      def close_listener
-        @listener.close unless @listener.closed?
+      # Once per burst of failed accepts (the loop logs it and backs off).
+      def accept_failed(error)
+        @last_error = "accept: #{error.class}: #{Transport::ErrorText.first_line(error)}"
+        @metrics.record_error(op: "accept", error_class: error.class.name)
+      end
+
+      def remove_socket_file
         File.unlink(@host) if @transport == :unix && File.socket?(@host)
-      rescue IOError, SystemCallError
+      rescue SystemCallError
         nil
-      end
-
-      # Connections still open after the drain are closed; their threads end
-      # on the closed socket (in-flight store writes finish first).
-      def close_connections
-        pending = @lock.synchronize { @connections.dup }
-        pending.each_key(&:force_close)
-        Transport::Clock.join_all(pending.values, 1)
       end
 
       def write_pid_file

@@ -20,6 +20,7 @@ module Igniter
       DEFAULT_READ_TIMEOUT = 10
       DEFAULT_IDLE_TIMEOUT = 300
       DEFAULT_MAX_CONNECTIONS = 64
+      DEFAULT_DRAIN_TIMEOUT = 2
       TRANSPORTS = %i[tcp unix].freeze
 
       # @param interpreter [Protocol::Interpreter]
@@ -46,33 +47,28 @@ module Igniter
         @max_frame_bytes = max_frame_bytes
         @read_timeout = read_timeout
         @idle_timeout = idle_timeout
-        @clients = Transport::ConnectionThreads.new(max: max_connections, logger: logger,
-                                                    label: "TCPAdapter: client error")
-        @lock = Mutex.new
-        @stopped = false
         @server = transport == :tcp ? TCPServer.new(host, port) : UNIXServer.new(host)
         @bind_address = compute_bind_address
+        @accept = Transport::AcceptLoop.new(@server, name: "TCPAdapter", max_connections: max_connections,
+                                                     refuse: method(:refuse), logger: logger,
+                                                     error_label: "TCPAdapter: client error")
       end
 
       # @return [String] tcp: `"ip:port"` with the bound port; unix: the path
       attr_reader :bind_address
 
-      # Accept loop; blocks until {#stop}. Returns at once after {#stop}.
+      # Accept loop; blocks until {#stop}. Returns at once after {#stop}
+      # or while another thread runs it.
+      # @return [nil]
       def start
-        @accept_thread ||= Thread.current
-        @clients.accept_loop(@server, method(:refuse)) { |socket| serve(socket) }
+        @accept.run { |slot| serve(slot) }
       end
 
       # Runs {#start} in a thread. The socket is bound (in the constructor),
       # so connections are accepted when this returns.
       # @return [self]
       def start_async
-        @lock.synchronize do
-          unless @accept_thread || @stopped
-            @accept_thread = Thread.new { start }
-            @accept_thread.report_on_exception = false
-          end
-        end
+        @accept.start { |slot| serve(slot) }
         wait_until_ready
       end
 
@@ -85,19 +81,21 @@ module Igniter
         self
       end
 
-      # Closes the listener and every client connection, then joins the
-      # threads (bounded). Idempotent; fine on an adapter never started.
+      # Stops accepting, closes idle connections, lets requests in
+      # progress finish for up to +drain_timeout+ seconds, then closes the
+      # rest and joins the threads (bounded). Idempotent; fine on an
+      # adapter never started.
+      # @param drain_timeout [Numeric]
       # @return [self]
-      def stop
-        @lock.synchronize { @stopped = true }
-        @clients.shutdown(@server, @accept_thread, 2)
+      def stop(drain_timeout: DEFAULT_DRAIN_TIMEOUT)
+        @accept.stop(timeout: drain_timeout)
         remove_socket_file
         self
       end
 
       # @return [Integer] connections being served
       def active_connections
-        @clients.size
+        @accept.size
       end
 
       private
@@ -118,19 +116,21 @@ module Igniter
         Server::Address.format(address.ip_address, address.ip_port)
       end
 
-      def refuse(socket)
-        reply(socket, error_envelope(nil, "Too many connections"))
+      def refuse(socket, reason)
+        reply(socket, error_envelope(nil, "Too many connections")) if reason == :full
       end
 
-      def serve(socket)
+      # A frame read before a stop closed the connection is answered; the
+      # connection ends when the stop has closed it meanwhile.
+      def serve(slot)
+        socket = slot.socket
         Transport::SocketIO.nodelay(socket) if @transport == :tcp
         reader = Transport::FrameReader.new(socket, max_bytes: @max_frame_bytes, timeout: @read_timeout,
                                                     per_part: true)
         loop do
           result = reader.read(idle: @idle_timeout)
           break refuse_stream(socket, result) unless result.kind == :frame
-
-          reply(socket, respond(result.body))
+          break unless slot.busy { reply(socket, respond(result.body)) }
         end
       end
 

@@ -48,8 +48,9 @@ module Igniter
           @read_timeout = read_timeout
           @idle_timeout = idle_timeout
           @max_body_bytes = max_body_bytes
-          @clients = Transport::ConnectionThreads.new(max: max_connections, logger: logger,
-                                                      label: "HTTPAdapter: connection error")
+          @accept = Transport::AcceptLoop.new(listener, name: "HTTPAdapter", max_connections: max_connections,
+                                                        refuse: method(:refuse), logger: logger,
+                                                        error_label: "HTTPAdapter: connection error")
           address = listener.local_address
           @server_name = address.ip_address
           @server_port = address.ip_port.to_s
@@ -58,31 +59,40 @@ module Igniter
         # Starts the accept loop in a thread; the listener already accepts.
         # @return [Thread]
         def start
-          @thread = Thread.new { @clients.accept_loop(@listener, method(:refuse)) { |socket| serve(socket) } }
-          @thread.report_on_exception = false
-          @thread
+          @accept.start { |slot| serve(slot) }
         end
 
-        # Closes the listener and every client socket, then joins the threads.
+        # Stops accepting, closes idle keep-alive connections, lets requests
+        # in progress finish for up to +timeout+ seconds, then closes the
+        # rest and joins the threads.
         # @param timeout [Numeric]
+        # @return [nil]
         def stop(timeout: 2)
-          @clients.shutdown(@listener, @thread, timeout)
+          @accept.stop(timeout: timeout)
+          nil
         end
 
         private
 
-        def refuse(socket)
+        def refuse(socket, reason)
+          return unless reason == :full
+
           write_response(socket, json_response(503, { error: "Too many connections" }), keep_alive: false)
         end
 
-        # Idle, slow or vanished peers just end the loop (see ConnectionThreads).
-        def serve(socket)
+        # Idle, slow or vanished peers just end the loop (the accept loop
+        # closes the socket). A request whose first bytes arrived before a
+        # stop is served; the next one is not started.
+        def serve(slot)
+          socket = slot.socket
           Transport::SocketIO.nodelay(socket)
           reader = TimedReader.new(socket)
           peer = Transport::SocketIO.peer_ip(socket)
           loop do
             break unless reader.wait_for_data(@idle_timeout)
-            break unless handle_request(socket, reader, peer)
+
+            keep_alive = false
+            break unless slot.busy { keep_alive = handle_request(socket, reader, peer) } && keep_alive
           end
         end
 

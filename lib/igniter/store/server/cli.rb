@@ -13,6 +13,7 @@ module Igniter
       class CLI
         DEFAULT_DATA_DIR = "igniter-ledger-data"
         WAL_NAME = "ledger.wal"
+        SEGMENTS_NAME = "segments"
         DEFAULT_HTTP_PORT = 7300
         TOKEN_ENV = "IGNITER_LEDGER_TOKEN"
 
@@ -77,20 +78,29 @@ module Igniter
           token.nil? || token.empty? ? nil : token
         end
 
-        # The file backend defaults to DATA_DIR/ledger.wal, creating the directory.
+        # The file backend defaults to DATA_DIR/ledger.wal, the segmented one
+        # to DATA_DIR/segments/, creating the directory.
         def prepare_storage(opts, data_dir)
-          if opts[:backend] == :file
+          case opts[:backend]
+          when :file
             opts[:path] ||= File.join(data_dir || DEFAULT_DATA_DIR, WAL_NAME)
-            dir = File.dirname(File.expand_path(opts[:path]))
-            created = !Dir.exist?(dir)
-            FileUtils.mkdir_p(dir)
-            @out.puts("igniter-ledger #{VERSION}: data in #{dir}#{" (created)" if created}, " \
-                      "WAL #{File.expand_path(opts[:path])}")
+            announce_data_dir(File.dirname(File.expand_path(opts[:path])), "WAL #{File.expand_path(opts[:path])}")
+          when :segmented
+            opts[:path] ||= File.join(data_dir || DEFAULT_DATA_DIR, SEGMENTS_NAME)
+            announce_data_dir(File.expand_path(opts[:path]), "segmented")
           else
-            raise UsageError, "--data-dir and --path apply to --backend file only" if data_dir || opts[:path]
+            if data_dir || opts[:path]
+              raise UsageError, "--data-dir and --path apply to --backend file or segmented only"
+            end
 
             @out.puts("igniter-ledger #{VERSION}: in-memory ledger (nothing is kept after exit)")
           end
+        end
+
+        def announce_data_dir(dir, what)
+          created = !Dir.exist?(dir)
+          FileUtils.mkdir_p(dir)
+          @out.puts("igniter-ledger #{VERSION}: data in #{dir}#{" (created)" if created}, #{what}")
         end
 
         # rubocop:disable Metrics/MethodLength, Metrics/AbcSize -- one flag per line reads best
@@ -123,11 +133,12 @@ module Igniter
             end
             o.separator ""
             o.separator "Storage:"
-            o.on("--backend BACKEND", "file (default) or memory") { |v| opts[:backend] = v.to_sym }
+            o.on("--backend BACKEND", "file (default), segmented or memory") { |v| opts[:backend] = v.to_sym }
             o.on("--data-dir DIR", String, "Data directory, created if absent (default: ./#{DEFAULT_DATA_DIR})") do |v|
               opts[:data_dir] = v
             end
-            o.on("--path PATH", String, "WAL file (default: DIR/#{WAL_NAME})") { |v| opts[:path] = v }
+            o.on("--path PATH", String, "WAL file (default: DIR/#{WAL_NAME}); segmented: its directory " \
+                                        "(default: DIR/#{SEGMENTS_NAME})") { |v| opts[:path] = v }
             o.separator ""
             o.separator "Operations:"
             o.on("--log-level LEVEL", "debug, info (default), warn, error") { |v| opts[:log_level] = v.to_sym }

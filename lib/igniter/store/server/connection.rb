@@ -5,11 +5,12 @@ require "json"
 module Igniter
   module Store
     module Server
-      # One accepted op-protocol connection, served on its own thread:
-      # frames in, one response frame per request, in order; or, after
-      # `subscribe`, pushed `fact_written` frames. All bookkeeping (metrics,
-      # events) happens before the response is written, so a client that
-      # got its reply can already observe it.
+      # One accepted op-protocol connection, served on its own thread by
+      # the server's {Transport::AcceptLoop}: frames in, one response frame
+      # per request, in order; or, after `subscribe`, pushed `fact_written`
+      # frames. All bookkeeping (metrics, events) happens before the
+      # response is written, so a client that got its reply can already
+      # observe it.
       class Connection
         # Nesting bound for request bodies (a fact's value included).
         MAX_JSON_NESTING = 100
@@ -24,15 +25,13 @@ module Igniter
         attr_reader :id
 
         # @param server [StoreServer]
-        # @param socket [BasicSocket]
-        def initialize(server, socket)
+        # @param slot [Transport::ConnectionSlot] the accepted socket, as the accept loop tracks it
+        def initialize(server, slot)
           @server = server
-          @socket = socket
-          @reader = Transport::FrameReader.new(socket, max_bytes: server.max_frame_bytes, timeout: server.read_timeout)
+          @slot = slot
+          @socket = slot.socket
+          @reader = Transport::FrameReader.new(@socket, max_bytes: server.max_frame_bytes, timeout: server.read_timeout)
           @write_lock = Mutex.new
-          @state_lock = Mutex.new
-          @busy = false
-          @closing = false
         end
 
         # Serves the connection until the peer leaves, asks to close, sends
@@ -53,23 +52,6 @@ module Igniter
           @server.connection_closed(self, reason || :error)
         end
 
-        # Closes the socket from another thread (server stop); {#run} then ends.
-        # @return [nil]
-        def force_close
-          @state_lock.synchronize { @closing = true }
-          close_socket
-        end
-
-        # Closes the connection unless a request is being handled (server
-        # drain): an idle keep-alive client must not hold up a shutdown.
-        # @return [Boolean] whether it was closed
-        def close_if_idle
-          return false unless @state_lock.synchronize { !@busy && (@closing = true) }
-
-          close_socket
-          true
-        end
-
         private
 
         def serve
@@ -87,13 +69,9 @@ module Igniter
         # A request that was read before a drain closed the connection is
         # answered; one that arrives after is not started.
         def handle_busy(body)
-          return :done unless @state_lock.synchronize { !@closing && (@busy = true) }
-
-          begin
-            handle_frame(body)
-          ensure
-            @state_lock.synchronize { @busy = false }
-          end
+          outcome = nil
+          started = @slot.busy { outcome = handle_frame(body) }
+          started ? outcome : :done
         end
 
         # The stream cannot be trusted after these; say why, then close.
@@ -168,7 +146,7 @@ module Igniter
             write_unlocked(Transport::JsonFrame.encode({ ok: true }))
           end
           # A subscriber only waits from here on: a drain may close it.
-          @state_lock.synchronize { @busy = false }
+          @slot.idle!
           wait_for_close
           :done
         ensure
@@ -194,7 +172,7 @@ module Igniter
         rescue IOError, SystemCallError
           # Dead or stalled subscriber: closing the socket ends its reading
           # loop, which releases the subscription.
-          force_close
+          @slot.force_close
         end
 
         def write_raw(frame)

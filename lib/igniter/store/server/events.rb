@@ -74,13 +74,9 @@ module Igniter
 
         # @api private
         def connection_closed(connection, reason)
-          active = @lock.synchronize do
-            @connections.delete(connection)
-            @active -= 1
-          end
           @metrics.record_connection_closed(id: connection.id, reason: reason)
           emit_event(:connection_close, connection_id: connection.id, reason: reason)
-          @logger.debug("Connection closed (active=#{active})")
+          @logger.debug("Connection closed (reason=#{reason})")
         end
       end
     end

@@ -108,8 +108,12 @@ module Igniter
 
         # facts_written is the store's live fact count (durable facts replayed
         # at startup included), not 0.5.2's count of writes since construction.
+        # A file or segmented ledger adds what opening it recovered.
         def op_stats
-          { ok: true, facts_written: @store.fact_count, connections_active: active_connections, uptime_ms: uptime_ms }
+          reply = { ok: true, facts_written: @store.fact_count, connections_active: active_connections,
+                    uptime_ms: uptime_ms }
+          reply[:recovery] = recovery if recovery
+          reply
         end
 
         def decode_fact(raw)

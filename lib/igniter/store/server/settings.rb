@@ -15,18 +15,20 @@ module Igniter
           raise ArgumentError, "Unknown transport: #{value.inspect}. Use :tcp or :unix"
         end
 
-        # @return [Symbol] :memory or :file
+        # @return [Symbol] :memory, :file or :segmented
         def backend(value)
           sym = value.respond_to?(:to_sym) ? value.to_sym : value
           return sym if StoreServer::BACKENDS.include?(sym)
 
-          raise ArgumentError, "StoreServer backend must be :memory or :file, got #{value.inspect}"
+          raise ArgumentError, "StoreServer backend must be :memory, :file or :segmented, got #{value.inspect}"
         end
 
-        def require_path!(backend, path)
-          return unless backend == :file && (path.nil? || path.to_s.empty?)
+        PATH_MEANING = { file: "the WAL file", segmented: "the segment root directory" }.freeze
 
-          raise ArgumentError, "StoreServer backend :file requires path: (the WAL file)"
+        def require_path!(backend, path)
+          return unless PATH_MEANING.key?(backend) && (path.nil? || path.to_s.empty?)
+
+          raise ArgumentError, "StoreServer backend #{backend.inspect} requires path: (#{PATH_MEANING[backend]})"
         end
 
         # @return [Integer] a TCP port (0 = any free port); unix sockets ignore it

@@ -52,6 +52,24 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
     end
   end
 
+  it "serves a segmented ledger under DATA_DIR/segments with --backend segmented, reporting its recovery" do
+    with_tmpdir do |dir|
+      process, _op, http_port = start_ledger(dir, "--backend", "segmented")
+      segments = File.realpath(File.join(dir, "igniter-ledger-data", "segments"))
+
+      expect(process.lines.first).to include("data in #{segments} (created), segmented")
+      expect(process.lines.join).to include("INFO  Recovery: #{segments} opened clean")
+      expect(dispatch(http_port, "write", { store: "tasks", key: "t1", value: { n: 1 } })).to include(status: "ok")
+      status = JSON.parse(Net::HTTP.get(URI("http://127.0.0.1:#{http_port}/v1/status")))
+      expect(status["server"]).to include("backend" => "segmented")
+      expect(status["recovery"]).to include("clean" => true)
+      expect(status["storage"]["stores"]["tasks"]).to include("fact_count" => 1)
+
+      Process.kill("TERM", process.pid)
+      expect(await_exit(process).exitstatus).to eq(0)
+    end
+  end
+
   it "runs an in-memory ledger with --backend memory and --no-http, creating no data directory" do
     with_tmpdir do |dir|
       process = spawn_ledger(%w[--port 0 --backend memory --no-http --drain-timeout 0.2], chdir: dir)

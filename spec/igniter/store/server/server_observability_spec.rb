@@ -101,7 +101,8 @@ RSpec.describe "StoreServer observability", :servers do
       write(client_for(server), "a")
       obs = server.observability_snapshot
 
-      expect(obs.keys).to eq(%i[schema_version generated_at status uptime_ms metrics alerts storage server changefeed])
+      expect(obs.keys).to eq(%i[schema_version generated_at status uptime_ms metrics alerts storage server changefeed
+                                recovery])
       expect(obs[:status]).to eq(:ready)
       expect(obs[:metrics].keys).to eq(%i[requests_total errors_total slow_ops_total facts_written facts_replayed
                                           bytes_in bytes_out active_connections accepted_connections_total
@@ -110,6 +111,7 @@ RSpec.describe "StoreServer observability", :servers do
       expect(obs[:server]).to eq(backend: "memory", transport: "tcp", bind_address: server.bind_address,
                                  last_error: nil)
       expect(obs[:storage]).to be_nil
+      expect(obs[:recovery]).to be_nil
       expect(obs[:alerts]).to eq([])
       expect(obs[:changefeed]).to include(emitted_total: 1, max_size: 1000)
     end
@@ -122,7 +124,7 @@ RSpec.describe "StoreServer observability", :servers do
 
       expect(status.keys.first).to eq(:ok)
       expect(status.keys.drop(1)).to eq(%i[schema_version generated_at status uptime_ms metrics alerts storage server
-                                           changefeed])
+                                           changefeed recovery])
       expect(status[:metrics][:facts_written]).to eq(1)
       expect(status[:status]).to eq("ready")
     end

@@ -184,6 +184,7 @@ RSpec.describe "Installing the gem" do
       stdout, stderr, ran = round_trip(gem_home)
       expect(ran).to be_success, stderr
       expect([stdout.lines.first, stderr]).to eq(["native=true\n", ""])
+      expect(stdout.lines.last).to start_with("library=#{gem_home}/")
     end
 
     it "builds a platform gem with `rake native gem` that installs without cargo and loads the Rust core, " \

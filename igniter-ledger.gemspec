@@ -14,10 +14,23 @@ Gem::Specification.new do |spec|
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1.0"
 
-  # Sources only: never target/ or a built library.
+  # Placeholder project URL until the repository is published.
+  spec.homepage = "https://github.com/igniter-rb/igniter-ledger"
+  spec.metadata = {
+    "homepage_uri" => spec.homepage,
+    "source_code_uri" => spec.homepage,
+    "changelog_uri" => "#{spec.homepage}/blob/main/CHANGELOG.md",
+    "bug_tracker_uri" => "#{spec.homepage}/issues",
+    "documentation_uri" => "https://rubydoc.info/gems/igniter-ledger",
+    "rubygems_mfa_required" => "true"
+  }
+
+  # Sources only: never target/, the fuzz crate and corpus, cargo tests (they
+  # read that corpus) or a built library. The extension builds at install time;
+  # without cargo the gem installs on pure Ruby (doc/releasing.md).
   spec.files = Dir[
     "lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "Cargo.toml", "Cargo.lock",
-    "examples/**/*.rb", "exe/*", "doc/*.md", "README.md"
+    "examples/**/*.rb", "exe/*", "doc/*.md", "README.md", "CHANGELOG.md", "LICENSE", ".yardopts"
   ].reject { |f| f.include?("/target/") || f.include?("/tests/") || f.start_with?("ext/fuzz") }
   spec.bindir = "exe"
   spec.executables = Dir["exe/*"].map { |f| File.basename(f) }
@@ -27,10 +40,10 @@ Gem::Specification.new do |spec|
   # Ranges that Debian's packages satisfy, so `bundle install --local` works offline.
   # rack: the HTTP adapter is a Rack app (0.5.2 declared ~> 3.0 but ran on 2.2).
   spec.add_dependency "rack", ">= 2.2", "< 4"
-  spec.add_development_dependency "rake", ">= 13.0"
-  spec.add_development_dependency "rake-compiler", ">= 1.1"
+  spec.add_development_dependency "rake", "~> 13.0"
+  spec.add_development_dependency "rake-compiler", "~> 1.1"
   spec.add_development_dependency "rspec", "~> 3.10"
   # Servers: puma serves the HTTP adapter when present; without it the adapter
   # runs its own small HTTP/1.1 server (WEBrick's Rack handler cannot stream SSE).
-  spec.add_development_dependency "puma", ">= 5.0"
+  spec.add_development_dependency "puma", ">= 5.0", "< 7"
 end

@@ -17,12 +17,23 @@ module Igniter
         end
         return false if pure
 
-        local = File.expand_path("#{LIBRARY}.#{RbConfig::CONFIG["DLEXT"]}", __dir__)
-        if File.exist?(local)
+        local = local_library
+        if local
           load_present(local, required)
         else
           load_installed(required)
         end
+      end
+
+      # The library inside lib/igniter/store. A platform gem built for several
+      # Rubies keeps one per Ruby minor version in a directory named after it
+      # (rake-compiler's layout, doc/releasing.md); `rake compile` and an
+      # install from source put it next to this file.
+      # @return [String, nil] the first library file present
+      def self.local_library
+        file = "#{LIBRARY}.#{RbConfig::CONFIG["DLEXT"]}"
+        [File.join(RUBY_VERSION[/\A\d+\.\d+/], file), file].map { |name| File.expand_path(name, __dir__) }
+                                                           .find { |path| File.exist?(path) }
       end
 
       # A library file that exists but cannot load is a broken build: say so once.
@@ -37,14 +48,27 @@ module Igniter
       end
 
       # `gem install` may leave the library in the gem's extension directory,
-      # which RubyGems puts on the load path; absence there is silent.
+      # which RubyGems puts on the load path; absence there is silent (an
+      # install without cargo is a pure install, see doc/releasing.md).
       def self.load_installed(required)
         require "igniter/store/#{LIBRARY}"
         true
       rescue LoadError
-        raise LoadError, "igniter-ledger: IGNITER_LEDGER_REQUIRE_NATIVE=1 but #{LIBRARY} is not built (run `rake compile`)" if required
+        raise LoadError, "igniter-ledger: IGNITER_LEDGER_REQUIRE_NATIVE=1 but #{LIBRARY} is not built (#{build_hint})" if required
 
         false
+      end
+
+      # Where to look when the library is absent: an installed gem keeps the
+      # output of its extension build (the skip warning, or cargo's errors) in
+      # gem_make.out; a checkout builds with rake.
+      # @return [String]
+      def self.build_hint
+        spec = Gem.loaded_specs["igniter-ledger"] if defined?(Gem)
+        log = spec && File.join(spec.extension_dir, "gem_make.out")
+        return "run `rake compile`" unless log && File.exist?(log)
+
+        "the install's build log is #{log}; with cargo on PATH, `gem pristine igniter-ledger` builds it"
       end
     end
 

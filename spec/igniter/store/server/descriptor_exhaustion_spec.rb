@@ -80,8 +80,10 @@ RSpec.describe "Servers out of file descriptors", :servers do
       held << socket
     end
     expect(waiting_op).not_to be_nil, "the child never ran out of descriptors"
-    # (+1: the listing of /proc/self/fd counted its own descriptor as open.)
-    expect(held.size).to be_between(1, spare + 1)
+    # A few more than SPARE: the listing of /proc/self/fd counted its own
+    # descriptor as open, and descriptors the child had open then (the
+    # interpreter's own, closed by GC meanwhile) may be free again.
+    expect(held.size).to be_between(1, spare + 8)
 
     # The other transports cannot accept either, but keep trying.
     waiting_tcp = connect(tcp_port)

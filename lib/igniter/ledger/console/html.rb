@@ -34,6 +34,13 @@ module Igniter
           h(value.inspect)
         end
 
+        # @return [String] escaped JSON of +value+, Strings quoted (so "1" and 1 differ)
+        def json_literal(value)
+          h(JSON.generate(value))
+        rescue JSON::GeneratorError
+          h(value.inspect)
+        end
+
         # @return [String] escaped, indented JSON for a `<pre>` block
         def json_pretty(value)
           h(JSON.pretty_generate(value))
@@ -78,8 +85,9 @@ module Igniter
           h(query.empty? ? "#{base}#{path}" : "#{base}#{path}?#{query}")
         end
 
+        # @param attrs [Hash{Symbol=>Object}] more attributes ("_" in a name becomes "-")
         # @return [String] `<a>` with escaped text and URL
-        def link(text, base, path, params = {}, **attrs)
+        def link(text, base, path, params = {}, attrs = {})
           extra = attrs.map { |name, value| %( #{name.to_s.tr("_", "-")}="#{h(value)}") }.join
           %(<a href="#{url(base, path, params)}"#{extra}>#{h(text)}</a>)
         end

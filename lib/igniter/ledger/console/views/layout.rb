@@ -75,7 +75,7 @@ module Igniter
 
           def navigation(base, active)
             NAV.map do |text, path, name|
-              link(text, base, path, {}, **(name == active ? { aria_current: "page", class: "active" } : {}))
+              link(text, base, path, {}, name == active ? { aria_current: "page", class: "active" } : {})
             end.join(" ")
           end
 

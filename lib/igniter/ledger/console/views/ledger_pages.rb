@@ -137,8 +137,8 @@ module Igniter
           def pager(base, data, params)
             return %(<p class="pager">#{h(data[:total])} keys</p>) if data[:pages] <= 1
 
-            prev_link = data[:page] > 1 ? link("‹ previous", base, "/store", params.merge("page" => data[:page] - 1, "per_page" => data[:per_page]), rel: "prev") : ""
-            next_link = data[:page] < data[:pages] ? link("next ›", base, "/store", params.merge("page" => data[:page] + 1, "per_page" => data[:per_page]), rel: "next") : ""
+            prev_link = data[:page] > 1 ? link("‹ previous", base, "/store", params.merge("page" => data[:page] - 1, "per_page" => data[:per_page]), { rel: "prev" }) : ""
+            next_link = data[:page] < data[:pages] ? link("next ›", base, "/store", params.merge("page" => data[:page] + 1, "per_page" => data[:per_page]), { rel: "next" }) : ""
             %(<p class="pager">#{prev_link} page #{h(data[:page])} of #{h(data[:pages])} (#{h(data[:total])} keys) #{next_link}</p>)
           end
 
@@ -162,8 +162,8 @@ module Igniter
 
             rows = version[:diff].map do |change|
               %(<tr class="#{h(change[:change])}" data-path="#{h(change[:path])}"><td class="path">#{h(change[:path])}</td><td class="change">#{h(change[:change])}</td>) +
-                %(<td class="from">#{change[:change] == "added" ? "" : "<code>#{json_text(change[:from])}</code>"}</td>) +
-                %(<td class="to">#{change[:change] == "removed" ? "" : "<code>#{json_text(change[:to])}</code>"}</td></tr>)
+                %(<td class="from">#{change[:change] == "added" ? "" : "<code>#{json_literal(change[:from])}</code>"}</td>) +
+                %(<td class="to">#{change[:change] == "removed" ? "" : "<code>#{json_literal(change[:to])}</code>"}</td></tr>)
             end.join
             %(<table class="diff"><thead><tr><th>field</th><th>change</th><th>before</th><th>after</th></tr></thead><tbody>#{rows}</tbody></table>)
           end
@@ -180,7 +180,7 @@ module Igniter
           def fact_link(base, id, full: false)
             return "—" if id.nil?
 
-            link(full ? id : id.to_s[0, SHORT_ID], base, "/fact", { "id" => id }, title: id, class: "fact-id")
+            link(full ? id : id.to_s[0, SHORT_ID], base, "/fact", { "id" => id }, { title: id, class: "fact-id" })
           end
         end
       end

@@ -34,7 +34,7 @@ module Igniter
           census = @read_model.census
           provided = server_snapshot
           own = provided || @read_model.store.protocol.observability_snapshot
-          feed = provided ? provided[:changefeed] : @changefeed&.snapshot
+          feed = (provided && provided[:changefeed]) || @changefeed&.snapshot
           metrics = own[:metrics].is_a?(Hash) ? own[:metrics] : {}
           { generated_at: Time.now.utc.iso8601(3), source: provided ? "server" : "store",
             status: own[:status], uptime_ms: own[:uptime_ms],

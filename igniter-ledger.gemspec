@@ -16,7 +16,7 @@ Gem::Specification.new do |spec|
 
   # Sources only: never target/ or a built library.
   spec.files = Dir[
-    "lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "Cargo.toml", "Cargo.lock",
+    "lib/**/*.rb", "lib/igniter/ledger/console/assets/*.{css,js}", "ext/**/*.{rb,rs,toml}", "Cargo.toml", "Cargo.lock",
     "examples/**/*.rb", "exe/*", "doc/*.md", "README.md"
   ].reject { |f| f.include?("/target/") || f.include?("/tests/") || f.start_with?("ext/fuzz") }
   spec.bindir = "exe"

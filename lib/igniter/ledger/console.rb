@@ -9,7 +9,7 @@ require_relative "console/diff"
 require_relative "console/read_model"
 require_relative "console/status_model"
 require_relative "console/auth"
-require_relative "console/log_feed_body"
+require_relative "console/log_source"
 require_relative "console/feed"
 require_relative "console/assets"
 require_relative "console/pages"
@@ -36,7 +36,7 @@ module Igniter
       # @param token [String, nil] shared secret; nil = open (bind to loopback)
       # @param changefeed [ChangefeedBuffer, nil] feed for the live page; default
       #   the store's own changefeed when it is a ChangefeedBuffer, otherwise
-      #   the console polls the log (see {LogFeedBody})
+      #   the console polls the log (see {LogSource})
       # @param status [#call, nil] returns the server's observability snapshot
       #   (a Hash like `GET /v1/status`); nil = what the store itself knows
       # @param title [String] shown in the header and the page titles
@@ -45,7 +45,7 @@ module Igniter
       # @raise [ArgumentError] for a store that is not an {IgniterStore} or a bad option
       def initialize(store, token: nil, changefeed: nil, status: nil, title: "igniter-ledger",
                      heartbeat_interval: Store::HTTPAdapter::SseBody::DEFAULT_HEARTBEAT_INTERVAL,
-                     poll_interval: LogFeedBody::DEFAULT_POLL_INTERVAL)
+                     poll_interval: LogSource::DEFAULT_POLL_INTERVAL)
         unless store.is_a?(Store::IgniterStore)
           raise ArgumentError, "Console expects an Igniter::Store::IgniterStore, got #{store.class}"
         end

@@ -11,7 +11,7 @@ module Igniter
       # it is the HTTP adapter's own SSE machinery ({Store::HTTPAdapter::SseEventsHandler}):
       # the same frames, cursor (`Last-Event-ID` or `?cursor=`), store filter
       # and 409 for a cursor the ring no longer holds. A store without a
-      # changefeed buffer is followed by polling its log ({LogFeedBody}).
+      # changefeed buffer is streamed the same way, from its log ({LogSource}).
       #
       # Positions: the frame ids are whatever the source uses (the buffer's
       # sequence, or "transaction_time:fact_id" for the log poll). The
@@ -37,9 +37,9 @@ module Igniter
           @store = store
           @buffer = changefeed || (store.changefeed if store.changefeed.is_a?(Store::ChangefeedBuffer))
           @heartbeat_interval = heartbeat_interval
-          @poll_interval = poll_interval
           @streams = Set.new.compare_by_identity
           @lock = Mutex.new
+          @log_source = LogSource.new(store, poll_interval: poll_interval) unless @buffer
           return unless @buffer
 
           buffer = @buffer
@@ -54,11 +54,11 @@ module Igniter
           return @handler.call(env) if @handler
 
           request = Rack::Request.new(env)
-          after = LogFeedBody.parse_id(env["HTTP_LAST_EVENT_ID"] || request.params["cursor"])
-          body = LogFeedBody.new(@store, after: after, stores: stores(request.params),
-                                         heartbeat_interval: @heartbeat_interval, poll_interval: @poll_interval,
-                                         on_close: method(:closed))
-          body.open
+          cursor = LogSource.cursor_from(env["HTTP_LAST_EVENT_ID"] || request.params["cursor"])
+          body = Store::HTTPAdapter::SseBody.new(@log_source, stores: stores(request.params),
+                                                              heartbeat_interval: @heartbeat_interval,
+                                                              on_close: method(:closed))
+          body.open(cursor)
           opened(body)
           [200, Store::HTTPAdapter::SseEventsHandler::SSE_HEADERS.dup, body]
         end

@@ -58,7 +58,7 @@ RSpec.describe Igniter::Ledger::Console::Feed, :console do
       expect(frames.first[:data]).to include(store: "tasks", fact_id: first.id, type: "fact_committed")
     end
 
-    it "catches up on a fresh stream with at most the last #{Igniter::Ledger::Console::LogFeedBody::CATCH_UP} facts" do
+    it "catches up on a fresh stream with at most the last #{Igniter::Ledger::Console::LogSource::CATCH_UP} facts" do
       60.times { |i| store.write(store: :tasks, key: "k#{i}", value: i) }
       frames = read_frames(events_body(app), 50)
       expect(frames.first[:data][:key]).to eq("k10")
@@ -83,9 +83,25 @@ RSpec.describe Igniter::Ledger::Console::Feed, :console do
     end
 
     it "treats a malformed Last-Event-ID as none" do
-      expect(Igniter::Ledger::Console::LogFeedBody.parse_id("nonsense")).to be_nil
-      expect(Igniter::Ledger::Console::LogFeedBody.parse_id("x:abc")).to be_nil
-      expect(Igniter::Ledger::Console::LogFeedBody.parse_id("12.5:abc").fact_id).to eq("abc")
+      source = Igniter::Ledger::Console::LogSource
+      expect(source.cursor_from("nonsense")).to be_nil
+      expect(source.cursor_from("x:abc")).to be_nil
+      expect(source.cursor_from(" 12.5:abc ")).to eq(sequence: "12.5:abc")
+    end
+
+    it "streams everything from the start after a stream that began empty" do
+      body = events_body(app)
+      Thread.new { sleep 0.1; 3.times { |i| store.write(store: :tasks, key: "k#{i}", value: i) } }
+      expect(read_frames(body, 3).map { |f| f[:data][:key] }).to eq(%w[k0 k1 k2])
+    end
+
+    it "stops polling when the stream closes" do
+      body = events_body(app)
+      reader = Thread.new { body.each { |_chunk| nil } }
+      sleep 0.05
+      expect { app.close }.to change(app, :open_streams).from(1).to(0)
+      expect(reader.join(2)).to be_truthy
+      expect(Thread.list.count { |t| t.alive? && t.backtrace.to_a.any? { |line| line.include?("log_source.rb") } }).to eq(0)
     end
   end
 end

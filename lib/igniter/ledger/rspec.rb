@@ -3,6 +3,7 @@
 require "rspec/expectations"
 require_relative "../../igniter-ledger"
 require_relative "rspec/fact_description"
+require_relative "rspec/key_matcher"
 require_relative "rspec/write_fact"
 require_relative "rspec/have_fact"
 require_relative "rspec/have_history"

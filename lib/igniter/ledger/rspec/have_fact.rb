@@ -6,24 +6,14 @@ module Igniter
       # `expect(ledger).to have_fact(store: :tasks, key: "t1")`, optionally
       # `.with_value(...)` (equal, or an RSpec matcher) and `.as_of(time)`
       # (what the ledger knew then).
-      class HaveFact
-        include ::RSpec::Matchers::Composable
+      class HaveFact < KeyMatcher
+        include ValueExpectation
 
         # @param store [Symbol, String]
         # @param key [String, Symbol]
         def initialize(store:, key:)
-          @store = store.to_sym
-          @key = key.to_s
-          @value_given = false
+          super
           @as_of = nil
-        end
-
-        # @param expected [Object] the value, or a matcher for it
-        # @return [self]
-        def with_value(expected)
-          @expected = expected
-          @value_given = true
-          self
         end
 
         # @param time [Numeric, Time] transaction time
@@ -39,25 +29,25 @@ module Igniter
           @ledger = FactDescription.ledger!(ledger, "have_fact")
           @facts = @ledger.history(store: @store, key: @key, as_of: @as_of)
           @actual = @facts.empty? ? nil : @ledger.read(store: @store, key: @key, as_of: @as_of)
-          @facts.any? && (!@value_given || values_match?(@expected, @actual))
+          @facts.any? && (!value_given? || values_match?(@expected, @actual))
         end
 
-        # @return [Object]
-        attr_reader :expected, :actual
+        # @return [Object] the key's latest value
+        attr_reader :actual
 
         # @return [Boolean]
         def diffable?
-          @value_given && @facts.to_a.any?
+          value_given? && @facts.to_a.any?
         end
 
         # @return [String]
         def description
-          "have a fact at #{FactDescription.address(@store, @key)}#{value_text}#{time_text}"
+          "have a fact at #{address}#{value_text}#{time_text}"
         end
 
         # @return [String]
         def failure_message
-          target = "expected the ledger to have a fact at #{FactDescription.address(@store, @key)}#{value_text}#{time_text}"
+          target = "expected the ledger to have a fact at #{address}#{value_text}#{time_text}"
           if @facts.empty?
             "#{target}, but the key has no facts#{@as_of ? " by then" : ""} (#{FactDescription.other_keys(@ledger, @store)})"
           else
@@ -68,15 +58,11 @@ module Igniter
 
         # @return [String]
         def failure_message_when_negated
-          "expected the ledger not to have a fact at #{FactDescription.address(@store, @key)}#{value_text}#{time_text}, " \
+          "expected the ledger not to have a fact at #{address}#{value_text}#{time_text}, " \
             "but it has, with latest value #{@actual.inspect}"
         end
 
         private
-
-        def value_text
-          @value_given ? " with value #{FactDescription.show(@expected)}" : ""
-        end
 
         def time_text
           @as_of ? " as of #{@as_of.inspect}" : ""

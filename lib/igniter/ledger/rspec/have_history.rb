@@ -6,14 +6,11 @@ module Igniter
       # `expect(ledger).to have_history(store: :tasks, key: "t1")` (at least
       # one fact), `.with_values([v1, v2])` (every version's value, oldest
       # first; each may be an RSpec matcher) or `.with_count(n)`.
-      class HaveHistory
-        include ::RSpec::Matchers::Composable
-
+      class HaveHistory < KeyMatcher
         # @param store [Symbol, String]
         # @param key [String, Symbol]
         def initialize(store:, key:)
-          @store = store.to_sym
-          @key = key.to_s
+          super
           @values = nil
           @count = nil
         end
@@ -62,12 +59,12 @@ module Igniter
 
         # @return [String]
         def description
-          "have a history at #{FactDescription.address(@store, @key)}#{expectation_text}"
+          "have a history at #{address}#{expectation_text}"
         end
 
         # @return [String]
         def failure_message
-          target = "expected #{FactDescription.address(@store, @key)} to have #{expected_text}"
+          target = "expected #{address} to have #{expected_text}"
           return "#{target}, but the key has no facts (#{FactDescription.other_keys(@ledger, @store)})" if @actual.empty?
 
           "#{target}, but it has #{versions_text}: #{@actual.inspect}"
@@ -75,7 +72,7 @@ module Igniter
 
         # @return [String]
         def failure_message_when_negated
-          "expected #{FactDescription.address(@store, @key)} not to have #{expected_text}, but it has #{versions_text}: #{@actual.inspect}"
+          "expected #{address} not to have #{expected_text}, but it has #{versions_text}: #{@actual.inspect}"
         end
 
         private

@@ -6,25 +6,15 @@ module Igniter
       # `expect { ... }.to write_fact(store: :tasks, key: "t1").with_value(...)`:
       # the block wrote at least one fact to that key (with a value matching
       # the expected one: equal, or an RSpec matcher such as `hash_including`).
-      class WriteFact
-        include ::RSpec::Matchers::Composable
+      class WriteFact < KeyMatcher
+        include ValueExpectation
 
         # @param ledger [Store::IgniterStore, nil] the ledger watched (nil until {#matches?}: an error)
         # @param store [Symbol, String]
         # @param key [String, Symbol]
         def initialize(ledger, store:, key:)
+          super(store: store, key: key)
           @ledger = ledger
-          @store = store.to_sym
-          @key = key.to_s
-          @value_given = false
-        end
-
-        # @param expected [Object] the value, or a matcher for it
-        # @return [self]
-        def with_value(expected)
-          @expected = expected
-          @value_given = true
-          self
         end
 
         # @param ledger [Store::IgniterStore] watch this ledger instead
@@ -60,7 +50,7 @@ module Igniter
           @written = after.reject { |fact| before.include?(fact.id) }
           written_ids = @written.to_set(&:id)
           @elsewhere = ledger.fact_log_all.last([ledger.fact_count - count, 0].max).reject { |f| written_ids.include?(f.id) }
-          @written.any? && (!@value_given || @written.any? { |fact| values_match?(@expected, fact.value) })
+          @written.any? && (!value_given? || @written.any? { |fact| values_match?(@expected, fact.value) })
         end
 
         # @param block [Proc]
@@ -71,11 +61,8 @@ module Igniter
 
         # @return [Boolean] with a value, RSpec shows a diff of expected and written
         def diffable?
-          @value_given && @written.to_a.any?
+          value_given? && @written.to_a.any?
         end
-
-        # @return [Object]
-        attr_reader :expected
 
         # @return [Object] the last value written to the key by the block
         def actual
@@ -84,12 +71,12 @@ module Igniter
 
         # @return [String]
         def description
-          "write a fact to #{FactDescription.address(@store, @key)}#{value_text}"
+          "write a fact to #{address}#{value_text}"
         end
 
         # @return [String]
         def failure_message
-          target = "expected the block to write a fact to #{FactDescription.address(@store, @key)}#{value_text}"
+          target = "expected the block to write a fact to #{address}#{value_text}"
           return "#{target}, but it wrote #{@written.size == 1 ? "one" : @written.size} with " \
                  "#{@written.size == 1 ? "value" : "values"} #{@written.map { |f| f.value.inspect }.join(", ")}" if @written.any?
 
@@ -98,15 +85,11 @@ module Igniter
 
         # @return [String]
         def failure_message_when_negated
-          "expected the block not to write a fact to #{FactDescription.address(@store, @key)}#{value_text}, " \
+          "expected the block not to write a fact to #{address}#{value_text}, " \
             "but it wrote #{@written.map { |f| f.value.inspect }.join(", ")}"
         end
 
         private
-
-        def value_text
-          @value_given ? " with value #{FactDescription.show(@expected)}" : ""
-        end
 
         def elsewhere_text
           return "" if @elsewhere.empty?

@@ -29,8 +29,9 @@ Gem::Specification.new do |spec|
   # read that corpus) or a built library. The extension builds at install time;
   # without cargo the gem installs on pure Ruby (doc/releasing.md).
   spec.files = Dir[
-    "lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "Cargo.toml", "Cargo.lock",
-    "examples/**/*.rb", "exe/*", "doc/*.md", "README.md", "CHANGELOG.md", "LICENSE", ".yardopts"
+    "lib/**/*.rb", "lib/igniter/ledger/console/assets/*.{css,js}", "ext/**/*.{rb,rs,toml}",
+    "Cargo.toml", "Cargo.lock", "examples/**/*.rb", "exe/*", "doc/*.md", "README.md", "CHANGELOG.md",
+    "LICENSE", ".yardopts"
   ].reject { |f| f.include?("/target/") || f.include?("/tests/") || f.start_with?("ext/fuzz") }
   spec.bindir = "exe"
   spec.executables = Dir["exe/*"].map { |f| File.basename(f) }

@@ -47,13 +47,15 @@ module Igniter
       # @param idle_timeout [Numeric] seconds a keep-alive connection may idle
       # @param sse_heartbeat_interval [Numeric] seconds of silence before `: keepalive`
       # @param logger [#warn, #info, nil] e.g. a ServerLogger; nil = silent
+      # @param console [#call, nil] web console Rack app served at `/ui` (see
+      #   Igniter::Ledger::Console); its streams are closed by {#stop}
       # @raise [ArgumentError] for an invalid option
       def initialize(interpreter:, port: 7300, host: "127.0.0.1", health_provider: nil, status_provider: nil,
                      ready_provider: nil, metrics_provider: nil, events_provider: nil, changefeed_provider: nil,
                      auth_token: nil, max_body_bytes: DEFAULT_MAX_BODY_BYTES, server: :auto,
                      max_connections: DEFAULT_MAX_CONNECTIONS, read_timeout: DEFAULT_READ_TIMEOUT,
                      idle_timeout: DEFAULT_IDLE_TIMEOUT,
-                     sse_heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, logger: nil)
+                     sse_heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, logger: nil, console: nil)
         validate!(auth_token, max_body_bytes, server, max_connections, sse_heartbeat_interval)
         @interpreter = interpreter
         @host = host
@@ -68,6 +70,7 @@ module Igniter
         @idle_timeout = idle_timeout
         @sse_heartbeat_interval = sse_heartbeat_interval
         @logger = logger
+        @console = console
         @streams = Set.new.compare_by_identity
         @lock = Mutex.new
         @listener = nil
@@ -140,6 +143,7 @@ module Igniter
           @streams.to_a
         end
         streams.each(&:close)
+        @console&.close
         runner, listener = @lock.synchronize { [@runner, @listener] }
         runner&.stop(timeout: 2)
         Transport::SocketIO.close_quietly(listener)
@@ -167,6 +171,7 @@ module Igniter
         p = @providers
         Router.new(
           {
+            **console_mount,
             "/v1/dispatch" => DispatchHandler.new(@interpreter, auth_token: @auth_token,
                                                                 max_body_bytes: @max_body_bytes),
             "/v1/health" => HealthHandler.new(p[:health]),
@@ -182,6 +187,12 @@ module Igniter
           },
           logger: @logger
         )
+      end
+
+      # The web console at "/ui"; Rack::URLMap moves the prefix into
+      # SCRIPT_NAME, as a Rails mount does.
+      def console_mount
+        @console ? { "/ui" => Rack::URLMap.new("/ui" => @console) } : {}
       end
 
       def stream_opened(body)

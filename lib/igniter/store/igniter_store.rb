@@ -43,6 +43,9 @@ module Igniter
       attr_reader :schema_graph
       # @return [#emit, nil] the changefeed given to the constructor
       attr_reader :changefeed
+      # @return [#write_fact, nil] the persistence backend given to the constructor
+      #   (read by the web console for its recovery report); nil = memory only
+      attr_reader :backend
 
       # Opens (or creates) a store persisted in a {FileBackend} WAL at +path+
       # and replays it.

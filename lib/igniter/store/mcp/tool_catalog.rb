@@ -20,7 +20,11 @@ module Igniter
           sync_profile: "Return a sync hub profile (facts + descriptors + cursor).",
           storage_stats: "Return aggregate storage statistics for one or all stores.",
           segment_manifest: "Return per-segment storage manifest for one or all stores.",
-          compaction_activity: "Return normalized compaction lifecycle activity (retention compact, exact prune, segment purge)."
+          compaction_activity: "Return normalized compaction lifecycle activity (retention compact, exact prune, segment purge).",
+          # Tools of the stdio MCP server (`igniter-ledger mcp`), beyond 0.5.2's catalog.
+          history: "Return every fact (version) of one store/key, oldest first, optionally within since/as_of transaction times.",
+          stats: "Return how many facts and keys each store holds, and the ledger's totals.",
+          write: "Write a new value for one store/key (a new fact; earlier facts stay). Only when the server allows writes."
         }.freeze
 
         STRING = { type: "string" }.freeze
@@ -49,7 +53,13 @@ module Igniter
           storage_stats: { type: "object", properties: { store: STRING } },
           segment_manifest: { type: "object", properties: { store: STRING } },
           compaction_activity: { type: "object",
-                                 properties: { store: STRING, kind: STRING, since: NUMBER, limit: INTEGER } }
+                                 properties: { store: STRING, kind: STRING, since: NUMBER, limit: INTEGER } },
+          history: { type: "object", properties: { store: STRING, key: STRING, since: NUMBER, as_of: NUMBER },
+                     required: %w[store key] },
+          stats: { type: "object", properties: {} },
+          write: { type: "object",
+                   properties: { store: STRING, key: STRING, value: {}, causation: STRING, valid_time: NUMBER },
+                   required: %w[store key value] }
         }.freeze
 
         module_function

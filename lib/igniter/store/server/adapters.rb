@@ -15,7 +15,7 @@ module Igniter
           http = tcp = nil
           unless http_port.nil?
             http = HTTPAdapter.new(interpreter: server.protocol, port: http_port, host: http_host,
-                                   auth_token: server.auth_token, logger: server.logger,
+                                   auth_token: server.auth_token, logger: server.logger, console: console(server),
                                    **providers(server)).start_async
             server.adapters_started(http, nil)
             server.logger.info("HTTP listening on #{http.bind_address}")
@@ -27,6 +27,14 @@ module Igniter
             server.logger.info("TCP envelope listening on #{tcp.bind_address}")
           end
           nil
+        end
+
+        # The read-only web console at /ui over the server's store, feed and
+        # status, behind the server's token (loaded here, not at require time).
+        def console(server)
+          require_relative "../../ledger/console"
+          Ledger::Console.new(server.store, token: server.auth_token, changefeed: server.changefeed,
+                                            status: -> { server.observability_snapshot })
         end
 
         def providers(server)

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "igniter/ledger/rspec"
+
 RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
   subject(:store) { described_class.new }
 
@@ -90,9 +92,10 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
 
   describe "argument normalization at the boundary" do
     it "addresses one fact whether store/key are given as Symbol or String" do
-      store.write(store: "tasks", key: :t1, value: { v: 1 })
-      expect(store.read(store: :tasks, key: "t1")).to eq(v: 1)
-      expect(store.history(store: "tasks", key: :t1).size).to eq(1)
+      expect { store.write(store: "tasks", key: :t1, value: { v: 1 }) }
+        .to write_fact(store: :tasks, key: "t1", ledger: store).with_value(v: 1)
+      expect(store).to have_fact(store: :tasks, key: "t1").with_value(v: 1)
+      expect(store).to have_history(store: "tasks", key: :t1).with_count(1)
       expect(store.causation_chain(store: "tasks", key: :t1).size).to eq(1)
     end
 
@@ -100,7 +103,7 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
       store.write(store: :tasks, key: "k", value: { v: 1 })
       expect(store.read(store: :tasks, key: "k")).to eq(v: 1)
       store.write(store: :tasks, key: :k, value: { v: 2 })
-      expect(store.read(store: :tasks, key: "k")).to eq(v: 2)
+      expect(store).to have_fact(store: :tasks, key: "k").with_value(v: 2)
     end
 
     it "chains causation across Symbol and String spellings of a key" do
@@ -130,8 +133,8 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
 
     it "returns nil for an unknown key and does not cache the miss" do
       expect(store.read(store: :s, key: "nope")).to be_nil
-      store.write(store: :s, key: "nope", value: { a: 1 })
-      expect(store.read(store: :s, key: "nope")).to eq(a: 1)
+      expect { store.write(store: :s, key: "nope", value: { a: 1 }) }.to write_fact(store: :s, key: "nope", ledger: store)
+      expect(store).to have_fact(store: :s, key: "nope").with_value(a: 1)
     end
 
     it "returns the new value after a write even when the old one was cached" do
@@ -146,8 +149,9 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
       t = clock_boundary
       store.write(store: :s, key: "k", value: { v: 2 })
       expect(store.time_travel(store: :s, key: "k", at: t)).to eq(v: 1)
-      expect(store.read(store: :s, key: "k", as_of: t)).to eq(v: 1)
-      expect(store.read(store: :s, key: "k")).to eq(v: 2)
+      expect(store).to have_fact(store: :s, key: "k").with_value(v: 1).as_of(t)
+      expect(store).to have_fact(store: :s, key: "k").with_value(v: 2)
+      expect(store).to have_history(store: :s, key: "k").with_values([{ v: 1 }, { v: 2 }])
     end
 
     it "returns nil before the first write and the current value 10 s in the future" do

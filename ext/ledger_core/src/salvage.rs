@@ -136,6 +136,9 @@ impl Scan {
 /// least `want` (the caller keeps both within `len`).
 pub trait Source {
     fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     fn window(&mut self, pos: u64, n: usize) -> io::Result<&[u8]>;
     fn chunk(&mut self, pos: u64, want: usize) -> io::Result<&[u8]>;
     fn byte_at(&mut self, pos: u64) -> io::Result<u8>;

@@ -21,17 +21,7 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    match File::open(dir).and_then(|d| d.sync_all()) {
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
-            ) =>
-        {
-            Ok(())
-        }
-        r => r,
-    }
+    sync_dir(dir)
 }
 
 /// fsync the directory `dir` itself (same tolerance as [`sync_parent_dir`]).

@@ -43,52 +43,44 @@ pub fn quarantine(file: &Path, offset: u64, bytes: &[u8], reason: Reason) -> io:
         };
         let bin = dir.join(format!("{stem}.bin"));
         let receipt = dir.join(format!("{stem}.json"));
-        match OpenOptions::new().write(true).create_new(true).open(&bin) {
-            Ok(mut f) => {
-                f.write_all(bytes)?;
-                f.sync_all()?;
-                write_receipt(&receipt, file, offset, bytes.len(), reason, &sha, &stem)?;
-                sync_dir(&dir)?;
-                return Ok(bin);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if sha256_hex(&fs::read(&bin)?) == sha {
-                    if !receipt.exists() {
-                        write_receipt(&receipt, file, offset, bytes.len(), reason, &sha, &stem)?;
-                        sync_dir(&dir)?;
-                    }
-                    return Ok(bin);
-                }
-                n += 1;
-            }
-            Err(e) => return Err(e),
+        let receipt_line = || {
+            receipt_json(
+                file,
+                offset,
+                bytes.len(),
+                reason,
+                &sha,
+                &stem,
+                SystemTime::now(),
+            )
+        };
+        if write_new(&bin, bytes)? {
+            write_new(&receipt, &receipt_line())?;
+            sync_dir(&dir)?;
+            return Ok(bin);
         }
+        if sha256_hex(&fs::read(&bin)?) == sha {
+            if write_new(&receipt, &receipt_line())? {
+                sync_dir(&dir)?;
+            }
+            return Ok(bin);
+        }
+        n += 1;
     }
 }
 
-fn write_receipt(
-    receipt: &Path,
-    file: &Path,
-    offset: u64,
-    length: usize,
-    reason: Reason,
-    sha: &str,
-    stem: &str,
-) -> io::Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(receipt)?;
-    f.write_all(&receipt_json(
-        file,
-        offset,
-        length,
-        reason,
-        sha,
-        stem,
-        SystemTime::now(),
-    ))?;
-    f.sync_all()
+/// Creates `path` with `bytes`, fsynced; `false` when it exists already (never
+/// overwritten).
+fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    match OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(mut f) => {
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The receipt line: `JSON.generate` of the Hash in the shared key order, plus "\n".

@@ -146,39 +146,39 @@ fn wal_bodies(path: &Path, wal: &[u8], opts: &ReadOptions) -> Result<Vec<Range<u
     Ok(bodies)
 }
 
-/// The undecodable WAL bodies among `failed` (indexes into `bodies`), as findings;
-/// `Strict` refuses the first.
-fn undecodable(
+/// The bodies among `failed` (indexes into `bodies`, ranges of `buf`) as undecodable
+/// findings: each holds its whole frame.
+pub(crate) fn undecodable(
     path: &Path,
-    wal: &[u8],
+    buf: &[u8],
     bodies: &[Range<usize>],
     failed: Vec<usize>,
-    mode: RecoveryMode,
-) -> Result<Vec<Finding>> {
-    let findings: Vec<Finding> = failed
+) -> Vec<Finding> {
+    failed
         .into_iter()
         .map(|i| {
             let r = &bodies[i];
             let offset = (r.start - FRAME_HEADER_SIZE) as u64;
-            Finding::new(
-                path,
-                wal,
-                offset,
-                (r.len() + FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64,
-                Reason::Undecodable,
-            )
+            let length = (r.len() + FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64;
+            Finding::new(path, buf, offset, length, Reason::Undecodable)
         })
-        .collect();
-    if mode == RecoveryMode::Strict {
-        if let Some(f) = findings.first() {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-                offset: f.offset,
-                reason: f.reason,
-            });
-        }
+        .collect()
+}
+
+/// Under `Strict`, the first finding as [`Error::Corrupt`].
+pub(crate) fn refuse_in_strict(
+    path: &Path,
+    findings: &[Finding],
+    mode: RecoveryMode,
+) -> Result<()> {
+    match findings.first() {
+        Some(f) if mode == RecoveryMode::Strict => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            offset: f.offset,
+            reason: f.reason,
+        }),
+        _ => Ok(()),
     }
-    Ok(findings)
 }
 
 fn read_wal(path: &Path) -> Result<Vec<u8>> {
@@ -258,7 +258,8 @@ impl ReplayPlan {
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
         let ranges = &self.bodies[start..end];
         let (records, failed) = decode_checked(&self.wal, ranges);
-        let findings = undecodable(&self.path, &self.wal, ranges, failed, self.opts.mode)?;
+        let findings = undecodable(&self.path, &self.wal, ranges, failed);
+        refuse_in_strict(&self.path, &findings, self.opts.mode)?;
         Ok((records, findings))
     }
 }
@@ -285,7 +286,9 @@ pub fn replay_with(path: &Path, opts: &ReadOptions) -> Result<Replayed> {
     let wal = read_wal(path)?;
     let bodies = wal_bodies(path, &wal, opts)?;
     let (delta, failed) = decode_checked(&wal, &bodies);
-    findings.extend(undecodable(path, &wal, &bodies, failed, opts.mode)?);
+    let wal_findings = undecodable(path, &wal, &bodies, failed);
+    refuse_in_strict(path, &wal_findings, opts.mode)?;
+    findings.extend(wal_findings);
 
     if facts.is_empty() {
         facts = delta;

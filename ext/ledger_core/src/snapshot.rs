@@ -11,13 +11,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::encode::write_float;
 use crate::error::{Error, Result};
 use crate::fact_record::FactRecord;
-use crate::frame::{encode_frame, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
+use crate::frame::{encode_frame, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
 use crate::fs_util::{sync_parent_dir, with_suffix};
 use crate::json::Json;
 use crate::parse::parse;
 use crate::recover::RecoveryMode;
-use crate::replay::{decode_checked, Finding};
-use crate::salvage::{scan, Reason, SliceSource, Verdict};
+use crate::replay::{decode_checked, refuse_in_strict, undecodable, Finding};
+use crate::salvage::{scan, SliceSource, Verdict};
 
 /// `<wal path>.snap`.
 pub fn snapshot_path_for(wal_path: &Path) -> PathBuf {
@@ -90,27 +90,9 @@ pub fn read_snapshot_with(
         .map(|(offset, length, reason)| Finding::new(snap_path, &buf, offset, length, reason))
         .collect();
     let (facts, failed) = decode_checked(&buf, &bodies);
-    findings.extend(failed.into_iter().map(|i| {
-        let r = &bodies[i];
-        let offset = (r.start - FRAME_HEADER_SIZE) as u64;
-        Finding::new(
-            snap_path,
-            &buf,
-            offset,
-            (r.len() + FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64,
-            Reason::Undecodable,
-        )
-    }));
+    findings.extend(undecodable(snap_path, &buf, &bodies, failed));
     findings.sort_by_key(|f| f.offset);
-    if mode == RecoveryMode::Strict {
-        if let Some(f) = findings.first() {
-            return Err(Error::Corrupt {
-                path: snap_path.to_path_buf(),
-                offset: f.offset,
-                reason: f.reason,
-            });
-        }
-    }
+    refuse_in_strict(snap_path, &findings, mode)?;
     Ok((facts, findings))
 }
 

@@ -45,17 +45,15 @@ module Igniter
             stem = n.zero? ? base : "#{base}-#{n}"
             bin = File.join(dir, "#{stem}.bin")
             receipt = File.join(dir, "#{stem}.json")
-            if create_data(bin, bytes)
-              write_receipt(receipt, file, offset, bytes.bytesize, reason, sha, stem)
+            line = -> { receipt_json(file, offset, bytes.bytesize, reason, sha, stem) }
+            if create_new(bin, bytes)
+              create_new(receipt, line.call)
               fsync_dir(dir)
               return File.absolute_path(bin)
             end
             next unless Digest::SHA256.file(bin).hexdigest == sha
 
-            unless File.exist?(receipt)
-              write_receipt(receipt, file, offset, bytes.bytesize, reason, sha, stem)
-              fsync_dir(dir)
-            end
+            fsync_dir(dir) if create_new(receipt, line.call)
             return File.absolute_path(bin)
           end
         end
@@ -75,9 +73,10 @@ module Igniter
           false
         end
 
-        # false when the file exists already (never overwritten)
-        def create_data(bin, bytes)
-          File.open(bin, File::WRONLY | File::CREAT | File::EXCL | File::BINARY) do |io|
+        # Creates +path+ with +bytes+, fsynced; false when it exists already
+        # (never overwritten).
+        def create_new(path, bytes)
+          File.open(path, File::WRONLY | File::CREAT | File::EXCL | File::BINARY) do |io|
             io.write(bytes)
             io.flush
             io.fsync
@@ -85,14 +84,6 @@ module Igniter
           true
         rescue Errno::EEXIST
           false
-        end
-
-        def write_receipt(receipt, file, offset, length, reason, sha, stem)
-          File.open(receipt, File::WRONLY | File::CREAT | File::EXCL | File::BINARY) do |io|
-            io.write(receipt_json(file, offset, length, reason, sha, stem))
-            io.flush
-            io.fsync
-          end
         end
 
         def fsync_dir(dir)

@@ -21,6 +21,15 @@ RSpec.describe "Write faults" do
     system("umount", "-l", dir, err: File::NULL) if dir && File.directory?(dir)
   end
 
+  # Remounts the tmpfs at +dir+ read-only for the block, then read-write again.
+  def read_only_mount(dir)
+    _out, err, status = Open3.capture3("mount", "-o", "remount,ro", dir)
+    skip "remount,ro failed (#{err.strip})" unless status.success?
+    yield
+  ensure
+    system("mount", "-o", "remount,rw", dir) if status&.success?
+  end
+
   # Fills the file system of +dir+ with a filler file; returns its path.
   def fill(dir)
     filler = File.join(dir, "filler")
@@ -61,12 +70,10 @@ RSpec.describe "Write faults" do
     mount_tmpfs(File.join(@dir, "ro"), "1m") do |dir|
       path = File.join(dir, "ledger.wal")
       facts = write_facts(path, 4)
-      _out, err, status = Open3.capture3("mount", "-o", "remount,ro", dir)
-      skip "remount,ro failed (#{err.strip})" unless status.success?
-
-      expect { Igniter::Store.open(path) }.to raise_error(Errno::EROFS, "Read-only file system - #{path}")
-      expect(stored_ids(path, read_only: true)).to eq(facts.map(&:id))
-      system("mount", "-o", "remount,rw", dir)
+      read_only_mount(dir) do
+        expect { Igniter::Store.open(path) }.to raise_error(Errno::EROFS, "Read-only file system - #{path}")
+        expect(stored_ids(path, read_only: true)).to eq(facts.map(&:id))
+      end
     end
   end
 
@@ -75,11 +82,7 @@ RSpec.describe "Write faults" do
       path = File.join(dir, "ledger.wal")
       facts = write_facts(path, 2)
       File.delete(path + ".lock")
-      _out, err, status = Open3.capture3("mount", "-o", "remount,ro", dir)
-      skip "remount,ro failed (#{err.strip})" unless status.success?
-
-      expect(stored_ids(path, read_only: true)).to eq(facts.map(&:id))
-      system("mount", "-o", "remount,rw", dir)
+      read_only_mount(dir) { expect(stored_ids(path, read_only: true)).to eq(facts.map(&:id)) }
     end
   end
 

@@ -40,3 +40,16 @@ module LedgerSpec
     end
   end
 end
+
+# A fresh directory holding ledger.wal with 20 facts: `path`, `facts`, the
+# `pristine` bytes and their `frames`.
+RSpec.shared_context "a 20-fact WAL" do
+  include LedgerSpec::WalDamage
+
+  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
+
+  let(:path) { File.join(@dir, "ledger.wal") }
+  let!(:facts) { write_facts(path) }
+  let(:pristine) { File.binread(path) }
+  let(:frames) { parse_frame_bytes(pristine) }
+end

@@ -3,14 +3,7 @@
 # recovery: :strict refuses damage and changes nothing; recovery: :truncate keeps
 # the frames before the first damage and quarantines everything after it.
 RSpec.describe "Recovery modes" do
-  include LedgerSpec::WalDamage
-
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
-  let(:path) { File.join(@dir, "ledger.wal") }
-  let!(:facts) { write_facts(path) }
-  let(:pristine) { File.binread(path) }
-  let(:frames) { parse_frame_bytes(pristine) }
+  include_context "a 20-fact WAL"
 
   describe ":strict" do
     {

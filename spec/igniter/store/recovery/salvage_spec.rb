@@ -4,14 +4,7 @@
 # damaged bytes. They are copied to <wal>.quarantine/ before the WAL is
 # rewritten without them; every valid frame before and after survives.
 RSpec.describe "Salvaging a WAL damaged anywhere" do
-  include LedgerSpec::WalDamage
-
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
-  let(:path) { File.join(@dir, "ledger.wal") }
-  let!(:facts) { write_facts(path) }
-  let(:pristine) { File.binread(path) }
-  let(:frames) { parse_frame_bytes(pristine) }
+  include_context "a 20-fact WAL"
 
   # Opens the damaged bytes and checks that exactly frame(s) +lost+ went to
   # quarantine as one span per entry of +spans+ (ranges of the damaged bytes).

@@ -66,6 +66,7 @@ module Igniter
           "#{JSON.generate(doc)}\n"
         end
 
+        # @return [Boolean] true when +dir+ was created, false when it existed
         def make_dir(dir)
           Dir.mkdir(dir)
           true
@@ -86,8 +87,11 @@ module Igniter
           false
         end
 
+        # Makes the entries of +dir+ durable.
+        # @return [nil]
         def fsync_dir(dir)
           File.open(dir, "r", &:fsync)
+          nil
         rescue Errno::EINVAL, Errno::ENOTSUP
           nil # filesystems that cannot fsync a directory
         end

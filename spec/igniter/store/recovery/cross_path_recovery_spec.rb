@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "pathname"
+
 # The resync decides which bytes are facts, so both paths must salvage a damaged
 # ledger identically: the same WAL bytes afterwards, the same quarantine files
 # and receipts (but for the time), the same report and facts. The other path
@@ -89,5 +91,27 @@ RSpec.describe "Salvage is the same on both paths" do
     expect(reopened.replay.map(&:id).sort).to eq(ids.sort)
     expect(reopened.recovery[:truncated_bytes]).to eq(0)
     reopened.close
+  end
+
+  it "names the damaged file by the same absolute path on both paths when it is opened by a relative one" do
+    path = File.join(@dir, "ledger.wal")
+    write_facts(path, 3)
+    frames = parse_frames(path)
+    damaged = xor_byte(File.binread(path), frames[1][:offset] + 9)
+    copy = File.join(@dir, "copy.wal")
+    File.binwrite(path, damaged)
+    File.binwrite(copy, damaged)
+    # Relative to the repository root (both processes run there), through "./" and "..".
+    relative = ->(p) { File.join(".", "spec", "..", Pathname.new(p).relative_path_from(Pathname.new(Dir.pwd)).to_s) }
+    expect(Dir.pwd).to eq(LedgerSpec::ROOT)
+
+    Igniter::Store::FileBackend.new(relative.call(path)).close
+    other_path_open(relative.call(copy))
+    mine = quarantine_receipts(path).first
+    theirs = quarantine_receipts(copy).first
+
+    expect(mine["file"]).to eq(path)
+    expect(theirs["file"]).to eq(copy)
+    expect(theirs.except("file", "quarantined_at")).to eq(mine.except("file", "quarantined_at"))
   end
 end

@@ -47,6 +47,7 @@ module Igniter
     end
 
     # @param path [String] WAL file; created when absent
+    # @param options [Hash] {IgniterStore.open} options (`lru_cap:`, `recovery:`, `read_only:`)
     # @return [IgniterStore] a file-backed store with the WAL replayed
     def self.open(path, **options)
       IgniterStore.open(path, **options)

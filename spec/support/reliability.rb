@@ -4,10 +4,10 @@ module LedgerSpec
   # Helpers for spec/igniter/store/reliability: open stores on an explicit
   # backend, damage files, and check facts and causation chains.
   module Reliability
-    # A store over a FileBackend with +durability+, replayed as
-    # IgniterStore.open does (which takes no durability option).
-    def open_file_store(path, durability: :flush)
-      backend = Igniter::Store::FileBackend.new(path, durability: durability)
+    # A store over a FileBackend with +durability+ (and +recovery+), replayed
+    # as IgniterStore.open does (which takes no durability option).
+    def open_file_store(path, durability: :flush, recovery: :salvage)
+      backend = Igniter::Store::FileBackend.new(path, durability: durability, recovery: recovery)
       replayed_store(backend)
     end
 

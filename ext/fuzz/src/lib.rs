@@ -10,6 +10,7 @@
 use ledger_core::codec_compact_delta::{self as compact, CompactEncoder, BATCH_SIZE};
 use ledger_core::codec_json_crc32 as json_crc32;
 use ledger_core::codec_msgpack::{self as msgpack, Mp, MpError};
+use ledger_core::salvage;
 use ledger_core::value_hash;
 use ledger_core::{
     decode_fact_body, decode_frame_at, encode_fact_body, encode_frame, parse, scan_frames,
@@ -50,31 +51,85 @@ pub fn check_frame_decoder(data: &[u8]) {
     assert_eq!(&repaired[last.clone()], b"after-recovery");
 }
 
-/// WAL recovery on a real file: `Wal::open` cuts exactly where the in-memory scanner
-/// stops, reports the cut, and a frame appended afterwards survives the next open.
+/// WAL recovery on a real file, under the "nothing lost" rule: `Wal::open` either refuses
+/// a file that is not a ledger and leaves it (and its directory) untouched, or keeps
+/// exactly the frames the in-memory salvage scanner keeps — every frame of the good
+/// prefix and every valid frame found after damage — copies every other byte into the
+/// quarantine directory, and reports it; an append afterwards survives the next open,
+/// which finds nothing more to do.
 pub fn check_wal_recovery(data: &[u8], scratch: &std::path::Path) {
     let path = scratch.join("fuzz.wal");
+    let quarantine_dir = scratch.join("fuzz.wal.quarantine");
+    let lock = scratch.join("fuzz.wal.lock");
+    let _ = std::fs::remove_dir_all(&quarantine_dir);
+    let _ = std::fs::remove_file(&lock);
     std::fs::write(&path, data).expect("write scratch WAL");
-    let scan = scan_frames(data);
+    let scan = salvage::scan(&mut salvage::SliceSource(data), |_, _| {
+        salvage::Verdict::Keep
+    })
+    .expect("in-memory scan");
+    let prefix = scan_frames(data);
 
-    let mut wal = Wal::open(&path, Durability::Flush).expect("open must recover any bytes");
-    let rec = *wal.recovery();
+    let mut wal = match Wal::open(&path, Durability::Flush) {
+        Ok(wal) => wal,
+        Err(Error::NotALedger { .. }) => {
+            assert!(!data.is_empty());
+            assert!(!scan.frame_at_zero && !scan.has_frames());
+            assert_eq!(std::fs::read(&path).expect("read back"), data);
+            assert!(!quarantine_dir.exists() && !lock.exists());
+            return;
+        }
+        Err(e) => panic!("open must recover any ledger: {e}"),
+    };
+    let rec = wal.recovery().clone();
+    let mut kept = Vec::new();
+    let mut quarantined = Vec::new();
+    for seg in &scan.segments {
+        let (at, len) = (seg.offset() as usize, seg.length() as usize);
+        match seg {
+            salvage::Segment::Frames { .. } => kept.extend_from_slice(&data[at..at + len]),
+            salvage::Segment::Damage { .. } => quarantined.push((at, len)),
+        }
+    }
     assert_eq!(rec.original_len, data.len() as u64);
-    assert_eq!(rec.valid_len, scan.valid_len as u64);
-    assert_eq!(rec.truncated_bytes, (data.len() - scan.valid_len) as u64);
-    assert_eq!(rec.tail, scan.tail);
+    assert_eq!(rec.valid_len, kept.len() as u64);
+    assert_eq!(rec.truncated_bytes, (data.len() - kept.len()) as u64);
+    assert_eq!(rec.damaged_spans, quarantined.len() as u64);
+    assert_eq!(rec.tail, scan.first_damage().map(|(_, _, r)| r));
+    let on_disk = std::fs::read(&path).expect("read back");
+    assert_eq!(on_disk, kept);
+    // The good prefix survives byte for byte, and nothing valid was cut.
+    assert_eq!(&on_disk[..prefix.valid_len], &data[..prefix.valid_len]);
+    for (span, &(at, len)) in rec.quarantined.iter().zip(&quarantined) {
+        assert_eq!((span.offset, span.length), (at as u64, len as u64));
+        let copy =
+            std::fs::read(span.quarantine_path.as_ref().expect("copied")).expect("read copy");
+        assert_eq!(copy, &data[at..at + len]);
+        assert!(
+            salvage::resync(&mut salvage::SliceSource(data), at as u64 + 1).expect("resync")
+                >= (at + len) as u64
+        );
+    }
     wal.append_body(b"after-recovery")
         .expect("append after recovery");
     wal.close().expect("close");
 
     let reopened = Wal::open(&path, Durability::Flush).expect("reopen");
     assert_eq!(reopened.recovery().truncated_bytes, 0);
+    assert_eq!(reopened.recovery().damaged_spans, 0);
     drop(reopened);
     let bytes = std::fs::read(&path).expect("read back");
     let rescan = scan_frames(&bytes);
     assert_eq!(rescan.tail, Tail::Clean);
-    assert_eq!(rescan.bodies.len(), scan.bodies.len() + 1);
-    assert_eq!(&bytes[..scan.valid_len], &data[..scan.valid_len]);
+    let frames: u64 = scan
+        .segments
+        .iter()
+        .map(|s| match s {
+            salvage::Segment::Frames { count, .. } => *count,
+            salvage::Segment::Damage { .. } => 0,
+        })
+        .sum();
+    assert_eq!(rescan.bodies.len() as u64, frames + 1);
 }
 
 /// Strict parser: never panics; what it accepts re-encodes (both orders) to text that

@@ -22,14 +22,72 @@ pub fn raise(ruby: &Ruby, path: &str, message: String) -> Error {
 /// Errors from the core crate, as the pure path raises them.
 pub fn core(ruby: &Ruby, error: CoreError) -> Error {
     match error {
-        e @ CoreError::NonFinite(_) => raise(ruby, "Igniter::Store::NonFiniteNumberError", e.to_string()),
+        e @ CoreError::NonFinite(_) => {
+            raise(ruby, "Igniter::Store::NonFiniteNumberError", e.to_string())
+        }
         e @ CoreError::Nesting(_) => raise(ruby, "JSON::NestingError", e.to_string()),
         e @ CoreError::Parse { .. } => raise(ruby, "JSON::ParserError", e.to_string()),
         e @ CoreError::InvalidRecord(_) => raise(ruby, "Igniter::Store::Error", e.to_string()),
         e @ CoreError::FrameTooLarge(_) => Error::new(ruby.exception_arg_error(), e.to_string()),
         CoreError::Closed => Error::new(ruby.exception_io_error(), "closed stream"),
+        e @ CoreError::Corrupt { .. } => ledger(ruby, e),
+        e @ CoreError::NotALedger { .. } => ledger(ruby, e),
+        e @ CoreError::Locked { .. } => ledger(ruby, e),
+        e @ CoreError::ReadOnly { .. } => ledger(ruby, e),
+        e @ CoreError::ForkedChild { .. } => ledger(ruby, e),
         CoreError::Io(io) => os(ruby, &io, None),
     }
+}
+
+/// The ledger errors of errors.rb, built with their keyword attributes (`path`,
+/// `offset`, `reason`, `pid`) so both paths raise equal exceptions.
+fn ledger(ruby: &Ruby, error: CoreError) -> Error {
+    let message = error.to_string();
+    let kw = ruby.hash_new();
+    let text = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let (class, filled) = match &error {
+        CoreError::Corrupt {
+            path,
+            offset,
+            reason,
+        } => (
+            "Igniter::Store::CorruptLedgerError",
+            kw.aset(ruby.to_symbol("path"), text(path))
+                .and_then(|()| kw.aset(ruby.to_symbol("offset"), *offset))
+                .and_then(|()| kw.aset(ruby.to_symbol("reason"), ruby.to_symbol(reason.name()))),
+        ),
+        CoreError::NotALedger { path, .. } => (
+            "Igniter::Store::NotALedgerError",
+            kw.aset(ruby.to_symbol("path"), text(path)),
+        ),
+        CoreError::Locked { path, pid, .. } => (
+            "Igniter::Store::LedgerLockedError",
+            kw.aset(ruby.to_symbol("path"), text(path))
+                .and_then(|()| kw.aset(ruby.to_symbol("pid"), *pid)),
+        ),
+        CoreError::ForkedChild { path, owner, .. } => (
+            "Igniter::Store::LedgerLockedError",
+            kw.aset(ruby.to_symbol("path"), text(path))
+                .and_then(|()| kw.aset(ruby.to_symbol("pid"), *owner)),
+        ),
+        CoreError::ReadOnly { path } => (
+            "Igniter::Store::ReadOnlyLedgerError",
+            kw.aset(ruby.to_symbol("path"), text(path)),
+        ),
+        _ => return raise(ruby, "Igniter::Store::Error", message),
+    };
+    let built = filled.and_then(|()| {
+        class_value(ruby, class)
+            .funcall::<_, _, Value>("new", (message.as_str(), magnus::KwArgs(kw)))
+    });
+    match built.ok().and_then(Exception::from_value) {
+        Some(exception) => Error::from(exception),
+        None => raise(ruby, class, message),
+    }
+}
+
+fn class_value(ruby: &Ruby, path: &str) -> Value {
+    class(ruby, path).as_value()
 }
 
 /// An OS error as the matching `Errno::*` class (what Ruby's own IO raises),
@@ -60,5 +118,8 @@ pub fn invalid_encoding(ruby: &Ruby) -> Error {
 
 /// A lock poisoned by a panic elsewhere: report it instead of panicking again.
 pub fn poisoned(ruby: &Ruby) -> Error {
-    Error::new(ruby.exception_runtime_error(), "igniter-ledger: internal lock poisoned")
+    Error::new(
+        ruby.exception_runtime_error(),
+        "igniter-ledger: internal lock poisoned",
+    )
 }

@@ -2,6 +2,10 @@
 //! binding can pass them through unchanged.
 
 use std::fmt;
+use std::path::PathBuf;
+
+use crate::lock::Holder;
+use crate::salvage::Reason;
 
 #[derive(Debug)]
 pub enum Error {
@@ -21,6 +25,34 @@ pub enum Error {
     FrameTooLarge(usize),
     /// Write to a closed WAL.
     Closed,
+    /// `recovery: :strict` met damage; nothing on disk was changed.
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: Reason,
+    },
+    /// A non-empty file that does not start like a ledger; left untouched.
+    NotALedger {
+        path: PathBuf,
+        why: &'static str,
+    },
+    /// The ledger lock is held elsewhere. `reader`: the refused open was read-only.
+    Locked {
+        path: PathBuf,
+        pid: Option<u32>,
+        holder: Holder,
+        reader: bool,
+    },
+    /// A write through a read-only open.
+    ReadOnly {
+        path: PathBuf,
+    },
+    /// A write from a forked child through the handle its parent (`owner`) opened.
+    ForkedChild {
+        path: PathBuf,
+        owner: u32,
+        pid: u32,
+    },
     Io(std::io::Error),
 }
 
@@ -51,6 +83,30 @@ impl fmt::Display for Error {
                 crate::frame::MAX_FRAME_LEN
             ),
             Error::Closed => f.write_str("closed stream"),
+            Error::Corrupt { path, offset, reason } => {
+                write!(f, "{}: {} at byte {offset}", path.display(), reason.name())
+            }
+            Error::NotALedger { path, why } => {
+                write!(f, "{} is not an igniter-ledger WAL: {why}", path.display())
+            }
+            Error::Locked { path, pid, holder, reader } => {
+                let path = path.display();
+                match (holder, reader, pid) {
+                    (Holder::Readers, _, _) => write!(f, "{path} is locked by a read-only open"),
+                    (Holder::Writer, true, Some(pid)) => write!(f, "{path} is locked by a writer (pid {pid})"),
+                    (Holder::Writer, true, None) => write!(f, "{path} is locked by a writer"),
+                    (Holder::Writer, false, Some(pid)) => {
+                        write!(f, "{path} is locked by another writer (pid {pid})")
+                    }
+                    (Holder::Writer, false, None) => write!(f, "{path} is locked by another writer"),
+                }
+            }
+            Error::ReadOnly { path } => write!(f, "{} is open read-only; writes are refused", path.display()),
+            Error::ForkedChild { path, owner, pid } => write!(
+                f,
+                "{} is locked by another writer (pid {owner}): this process (pid {pid}) is a fork of it and may read the ledger but not write to it",
+                path.display()
+            ),
             Error::Io(e) => fmt::Display::fmt(e, f),
         }
     }

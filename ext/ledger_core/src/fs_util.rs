@@ -21,6 +21,11 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    sync_dir(dir)
+}
+
+/// fsync the directory `dir` itself (same tolerance as [`sync_parent_dir`]).
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     match File::open(dir).and_then(|d| d.sync_all()) {
         Err(e)
             if matches!(
@@ -32,4 +37,29 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
         }
         r => r,
     }
+}
+
+/// Ruby's `File.absolute_path`: relative paths are taken from the current directory,
+/// then `.` and `..` are resolved lexically (symlinks are not followed), so both paths
+/// write the same `file` into quarantine receipts.
+pub fn lexical_absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::from("/");
+    for part in joined.components() {
+        match part {
+            Component::Normal(p) => out.push(p),
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
 }

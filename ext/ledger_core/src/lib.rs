@@ -15,11 +15,15 @@ pub mod error;
 pub mod fact_record;
 pub mod float_fmt;
 pub mod frame;
-mod fs_util;
+pub mod fs_util;
 pub mod hash;
 pub mod json;
+pub mod lock;
 pub mod parse;
+pub mod quarantine;
+pub mod recover;
 pub mod replay;
+pub mod salvage;
 pub mod snapshot;
 pub mod wal;
 
@@ -35,6 +39,8 @@ pub use frame::{
 pub use hash::{sha256_hex, value_hash};
 pub use json::Json;
 pub use parse::{parse, MAX_PARSE_NESTING};
-pub use replay::{decode_bodies_parallel, replay};
+pub use recover::{QuarantinedSpan, Recovery, RecoveryMode};
+pub use replay::{decode_bodies_parallel, replay, replay_with, ReadOptions};
+pub use salvage::Reason;
 pub use snapshot::{read_snapshot, snapshot_path_for, snapshot_tmp_path_for};
-pub use wal::{Recovery, Wal};
+pub use wal::{Wal, WalOptions};

@@ -1,19 +1,23 @@
 //! Replay = snapshot ∪ WAL delta (format.md "Replay"). Read-only: it may run while a
-//! writer is appending, so it never truncates or repairs anything.
+//! writer is appending, so it never truncates or repairs anything; the damage it meets
+//! is handed back to the caller (the open WAL quarantines it, see `Wal::note_findings`).
 
-use std::sync::{Arc, Mutex};
 use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use crate::error::Error;
 use crate::error::Result;
 use crate::fact_record::{decode_fact_body, FactRecord};
-use crate::frame::scan_frames;
-use crate::snapshot::{read_snapshot, snapshot_path_for};
+use crate::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
+use crate::recover::RecoveryMode;
+use crate::salvage::{scan, Reason, SliceSource, Verdict};
+use crate::snapshot::{read_snapshot_with, snapshot_path_for};
 
 /// Below this many bodies decoding stays on the calling thread: the pool's overhead is
 /// not worth it, and small replays then never start pool threads (friendlier to fork).
@@ -53,12 +57,136 @@ pub(crate) fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
 /// Decodes the bodies at `ranges` of `buf`, in order, skipping undecodable ones (and
 /// ranges outside `buf`).
 pub fn decode_bodies_parallel(buf: &[u8], ranges: &[Range<usize>]) -> Vec<FactRecord> {
+    decode_checked(buf, ranges).0
+}
+
+/// Decodes the bodies at `ranges` of `buf`, in order: the records, and the indexes (into
+/// `ranges`) of the bodies that are not facts.
+pub fn decode_checked(buf: &[u8], ranges: &[Range<usize>]) -> (Vec<FactRecord>, Vec<usize>) {
     let decode = |r: &Range<usize>| buf.get(r.clone()).and_then(|b| decode_fact_body(b).ok());
-    if ranges.len() < PARALLEL_THRESHOLD {
-        return ranges.iter().filter_map(decode).collect();
+    let decoded: Vec<Option<FactRecord>> = if ranges.len() < PARALLEL_THRESHOLD {
+        ranges.iter().map(decode).collect()
+    } else {
+        // collect() on a rayon iterator keeps the input order.
+        pool(|| ranges.par_iter().map(decode).collect())
+    };
+    let mut records = Vec::with_capacity(decoded.len());
+    let mut failed = Vec::new();
+    for (i, rec) in decoded.into_iter().enumerate() {
+        match rec {
+            Some(rec) => records.push(rec),
+            None => failed.push(i),
+        }
     }
-    // collect() on a rayon iterator keeps the input order.
-    pool(|| ranges.par_iter().filter_map(decode).collect())
+    (records, failed)
+}
+
+/// Damage a replay found: the bytes themselves (so a later quarantine copies what was
+/// read, whatever happened to the file since), where they were, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub file: PathBuf,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+    pub reason: Reason,
+}
+
+impl Finding {
+    pub(crate) fn new(
+        file: &Path,
+        buf: &[u8],
+        offset: u64,
+        length: u64,
+        reason: Reason,
+    ) -> Finding {
+        let at = offset as usize;
+        Finding {
+            file: file.to_path_buf(),
+            offset,
+            bytes: buf[at..at + length as usize].to_vec(),
+            reason,
+        }
+    }
+}
+
+/// How a replay reads: the open's recovery mode, and for a read-only `:truncate` open
+/// (which cut nothing on disk) the offset of the first damage, where reading stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    pub mode: RecoveryMode,
+    pub limit: Option<u64>,
+}
+
+/// Body ranges of the WAL bytes `wal` read with the salvage scanner. Structural damage
+/// was the open's business (it is reported there); a replay only skips it. Under
+/// `Strict`, damage other than a torn tail (a write still in progress) is refused.
+fn wal_bodies(path: &Path, wal: &[u8], opts: &ReadOptions) -> Result<Vec<Range<usize>>> {
+    let mut bodies = Vec::new();
+    let limit = opts.limit.unwrap_or(u64::MAX);
+    let scan = scan(&mut SliceSource(wal), |offset, body| {
+        if offset < limit {
+            let start = offset as usize + FRAME_HEADER_SIZE;
+            bodies.push(start..start + body.len());
+        }
+        Verdict::Keep
+    })?;
+    if opts.mode == RecoveryMode::Strict {
+        let len = wal.len() as u64;
+        if let Some((offset, _, reason)) = scan
+            .damage()
+            .find(|&(o, l, r)| !(r == Reason::Torn && o + l == len))
+        {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                offset,
+                reason,
+            });
+        }
+    }
+    Ok(bodies)
+}
+
+/// The bodies among `failed` (indexes into `bodies`, ranges of `buf`) as undecodable
+/// findings: each holds its whole frame.
+pub(crate) fn undecodable(
+    path: &Path,
+    buf: &[u8],
+    bodies: &[Range<usize>],
+    failed: Vec<usize>,
+) -> Vec<Finding> {
+    failed
+        .into_iter()
+        .map(|i| {
+            let r = &bodies[i];
+            let offset = (r.start - FRAME_HEADER_SIZE) as u64;
+            let length = (r.len() + FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64;
+            Finding::new(path, buf, offset, length, Reason::Undecodable)
+        })
+        .collect()
+}
+
+/// Under `Strict`, the first finding as [`Error::Corrupt`].
+pub(crate) fn refuse_in_strict(
+    path: &Path,
+    findings: &[Finding],
+    mode: RecoveryMode,
+) -> Result<()> {
+    match findings.first() {
+        Some(f) if mode == RecoveryMode::Strict => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            offset: f.offset,
+            reason: f.reason,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn read_wal(path: &Path) -> Result<Vec<u8>> {
+    match fs::read(path) {
+        Ok(buf) => Ok(buf),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Records decoded per batch by [`ReplayPlan::batch`].
@@ -75,8 +203,12 @@ pub const REPLAY_BATCH: usize = 4096;
 /// decoded for the id merge anyway) everything is decoded up front, sorted, as by
 /// [`replay`].
 pub struct ReplayPlan {
+    path: PathBuf,
+    opts: ReadOptions,
     /// Records already decoded (the snapshot case), handed out first.
     decoded: Vec<FactRecord>,
+    /// Damage found so far (snapshot damage, undecodable bodies of the snapshot case).
+    findings: Vec<Finding>,
     wal: Vec<u8>,
     /// WAL body ranges, in WAL order.
     bodies: Vec<Range<usize>>,
@@ -84,17 +216,24 @@ pub struct ReplayPlan {
 
 impl ReplayPlan {
     /// Reads the snapshot (decoding it, when there is one) and the WAL at `path`.
-    pub fn load(path: &Path) -> Result<ReplayPlan> {
-        if snapshot_path_for(path).exists() {
-            return Ok(ReplayPlan { decoded: replay(path)?, wal: Vec::new(), bodies: Vec::new() });
-        }
-        let wal = match fs::read(path) {
-            Ok(buf) => buf,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e.into()),
+    pub fn load(path: &Path, opts: ReadOptions) -> Result<ReplayPlan> {
+        let mut plan = ReplayPlan {
+            path: path.to_path_buf(),
+            opts,
+            decoded: Vec::new(),
+            findings: Vec::new(),
+            wal: Vec::new(),
+            bodies: Vec::new(),
         };
-        let bodies = scan_frames(&wal).bodies;
-        Ok(ReplayPlan { decoded: Vec::new(), wal, bodies })
+        if snapshot_path_for(path).exists() {
+            let replayed = replay_with(path, &opts)?;
+            plan.decoded = replayed.records;
+            plan.findings = replayed.findings;
+            return Ok(plan);
+        }
+        plan.wal = read_wal(path)?;
+        plan.bodies = wal_bodies(path, &plan.wal, &opts)?;
+        Ok(plan)
     }
 
     /// Records decoded up front (the snapshot case); empty afterwards.
@@ -102,32 +241,54 @@ impl ReplayPlan {
         std::mem::take(&mut self.decoded)
     }
 
+    /// Damage found while loading (the snapshot case); empty afterwards.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.findings)
+    }
+
     /// Number of WAL batches.
     pub fn batches(&self) -> usize {
         self.bodies.len().div_ceil(REPLAY_BATCH)
     }
 
-    /// The decodable records of WAL batch `n`, in WAL order (decoded in parallel).
-    pub fn batch(&self, n: usize) -> Vec<FactRecord> {
+    /// The records of WAL batch `n`, in WAL order (decoded in parallel), and the
+    /// undecodable bodies among them.
+    pub fn batch(&self, n: usize) -> Result<(Vec<FactRecord>, Vec<Finding>)> {
         let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
-        decode_bodies_parallel(&self.wal, &self.bodies[start..end])
+        let ranges = &self.bodies[start..end];
+        let (records, failed) = decode_checked(&self.wal, ranges);
+        let findings = undecodable(&self.path, &self.wal, ranges, failed);
+        refuse_in_strict(&self.path, &findings, self.opts.mode)?;
+        Ok((records, findings))
     }
 }
 
-/// Facts of the WAL at `path` and its snapshot: snapshot facts, then WAL facts whose id is
-/// not among the snapshot's, stably sorted by transaction_time. The WAL is read up to its
-/// first damaged frame; a missing WAL contributes nothing.
-pub fn replay(path: &Path) -> Result<Vec<FactRecord>> {
-    let mut facts = read_snapshot(&snapshot_path_for(path));
+/// What [`replay_with`] read: the facts in replay order, and the damage it met.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    pub records: Vec<FactRecord>,
+    pub findings: Vec<Finding>,
+}
 
-    let wal = match fs::read(path) {
-        Ok(buf) => buf,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    let scan = scan_frames(&wal);
-    let delta = decode_bodies_parallel(&wal, &scan.bodies);
+/// Facts of the WAL at `path` and its snapshot: snapshot facts, then WAL facts whose id is
+/// not among the snapshot's, stably sorted by transaction_time. Both files are read with
+/// the salvage scanner; a missing WAL contributes nothing.
+pub fn replay(path: &Path) -> Result<Vec<FactRecord>> {
+    Ok(replay_with(path, &ReadOptions::default())?.records)
+}
+
+/// [`replay`] under `opts`, also returning the damage met: every damaged span of the
+/// snapshot and every undecodable body (snapshot and WAL).
+pub fn replay_with(path: &Path, opts: &ReadOptions) -> Result<Replayed> {
+    let (mut facts, mut findings) = read_snapshot_with(&snapshot_path_for(path), opts.mode)?;
+
+    let wal = read_wal(path)?;
+    let bodies = wal_bodies(path, &wal, opts)?;
+    let (delta, failed) = decode_checked(&wal, &bodies);
+    let wal_findings = undecodable(path, &wal, &bodies, failed);
+    refuse_in_strict(path, &wal_findings, opts.mode)?;
+    findings.extend(wal_findings);
 
     if facts.is_empty() {
         facts = delta;
@@ -138,5 +299,8 @@ pub fn replay(path: &Path) -> Result<Vec<FactRecord>> {
     // Stable: equal times keep snapshot-first, then WAL order. Times are finite (the
     // parser refuses non-finite numbers), and total_cmp orders -0.0 before 0.0.
     facts.sort_by(|a, b| a.transaction_time.total_cmp(&b.transaction_time));
-    Ok(facts)
+    Ok(Replayed {
+        records: facts,
+        findings,
+    })
 }

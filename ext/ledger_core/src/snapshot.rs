@@ -1,20 +1,23 @@
 //! The snapshot file `<wal>.snap` (format.md "Snapshot"): a header frame, then one fact
 //! frame per fact. Written via `<wal>.snap.tmp` + fsync + rename + directory fsync, so a
-//! reader sees either the old snapshot or the complete new one.
+//! reader sees either the old snapshot or the complete new one; read with the salvage
+//! scanner, so a damaged frame costs only itself.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::encode::write_float;
 use crate::error::{Error, Result};
 use crate::fact_record::FactRecord;
-use crate::frame::{decode_frame_at, encode_frame, scan_frames, MAX_FRAME_LEN};
+use crate::frame::{encode_frame, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
 use crate::fs_util::{sync_parent_dir, with_suffix};
 use crate::json::Json;
 use crate::parse::parse;
-use crate::replay::decode_bodies_parallel;
+use crate::recover::RecoveryMode;
+use crate::replay::{decode_checked, refuse_in_strict, undecodable, Finding};
+use crate::salvage::{scan, SliceSource, Verdict};
 
 /// `<wal path>.snap`.
 pub fn snapshot_path_for(wal_path: &Path) -> PathBuf {
@@ -50,24 +53,47 @@ pub(crate) fn now_epoch_secs() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Reads the facts of the snapshot file at `snap_path` (the `.snap` file itself).
-///
-/// A missing or unreadable file, or a first frame that is missing, damaged, not JSON or not
-/// a `snapshot_header`, yields no facts. Fact frames are read up to the first damaged
-/// frame; undecodable bodies are skipped one by one.
+/// Reads the facts of the snapshot file at `snap_path` (the `.snap` file itself) under
+/// the salvage rule; damage is read around and dropped from the result.
 pub fn read_snapshot(snap_path: &Path) -> Vec<FactRecord> {
-    let Ok(buf) = fs::read(snap_path) else {
-        return Vec::new();
+    read_snapshot_with(snap_path, RecoveryMode::Salvage)
+        .map(|(facts, _)| facts)
+        .unwrap_or_default()
+}
+
+/// Reads the snapshot like a WAL (format.md "Snapshot"): a snapshot header frame at
+/// offset 0 is skipped, a damaged frame costs only its own bytes (the scan resynchronizes
+/// after it), and an undecodable body is left out. Returns the facts and the damage
+/// found (with its bytes, for the quarantine); `Strict` refuses damage instead. The
+/// snapshot itself is never rewritten: the next checkpoint replaces it whole. A missing
+/// file has no facts.
+pub fn read_snapshot_with(
+    snap_path: &Path,
+    mode: RecoveryMode,
+) -> Result<(Vec<FactRecord>, Vec<Finding>)> {
+    let buf = match fs::read(snap_path) {
+        Ok(buf) => buf,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(e.into()),
     };
-    let Some((header, facts_start)) = decode_frame_at(&buf, 0) else {
-        return Vec::new();
-    };
-    if !buf.get(header).is_some_and(is_snapshot_header) {
-        return Vec::new();
-    }
-    let rest = buf.get(facts_start..).unwrap_or(&[]);
-    let scan = scan_frames(rest);
-    decode_bodies_parallel(rest, &scan.bodies)
+    let mut bodies = Vec::new();
+    let scan = scan(&mut SliceSource(&buf), |offset, body| {
+        if offset == 0 && is_snapshot_header(body) {
+            return Verdict::Header;
+        }
+        let start = offset as usize + FRAME_HEADER_SIZE;
+        bodies.push(start..start + body.len());
+        Verdict::Keep
+    })?;
+    let mut findings: Vec<Finding> = scan
+        .damage()
+        .map(|(offset, length, reason)| Finding::new(snap_path, &buf, offset, length, reason))
+        .collect();
+    let (facts, failed) = decode_checked(&buf, &bodies);
+    findings.extend(undecodable(snap_path, &buf, &bodies, failed));
+    findings.sort_by_key(|f| f.offset);
+    refuse_in_strict(snap_path, &findings, mode)?;
+    Ok((facts, findings))
 }
 
 /// Writes `bodies` (fact bodies, in order) as the snapshot of `wal_path`: tmp file, header

@@ -1,38 +1,48 @@
-//! The WAL writer (format.md "WAL", "Open"). One handle per WAL file: there is no lock,
-//! and recovery on open assumes nobody else is appending.
+//! The WAL writer (format.md "WAL", "Recovery", "Lock file"). One writer per WAL file:
+//! opening for writing takes the ledger lock, so recovery on open may assume nobody
+//! else is appending; a read-only open shares the lock and never writes.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::durability::Durability;
 use crate::error::{Error, Result};
-use crate::frame::{crc32, encode_frame, Tail, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
+use crate::fact_record::decode_fact_body;
+use crate::frame::{encode_frame, MAX_FRAME_LEN};
 use crate::fs_util::sync_parent_dir;
-use crate::snapshot::{snapshot_path_for, snapshot_tmp_path_for, write_snapshot_file};
+use crate::lock::{current_pid, LedgerLock};
+use crate::quarantine::quarantine;
+use crate::recover::{self, recovery_tmp_path_for, QuarantinedSpan, Recovery, RecoveryMode};
+use crate::replay::{Finding, ReadOptions};
+use crate::salvage::{self, FileSource, Scan, Verdict};
+use crate::snapshot::{
+    read_snapshot_with, snapshot_path_for, snapshot_tmp_path_for, write_snapshot_file,
+};
 
-/// What `Wal::open` found and repaired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recovery {
-    /// File size before recovery.
-    pub original_len: u64,
-    /// End of the last good frame; the file now has this size.
-    pub valid_len: u64,
-    /// Bytes cut off (`original_len - valid_len`).
-    pub truncated_bytes: u64,
-    /// How the frame sequence ended before the cut.
-    pub tail: Tail,
+/// How to open a WAL.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct WalOptions {
+    pub durability: Durability,
+    pub recovery: RecoveryMode,
+    /// Shared lock, no writes to any ledger file, recovery in memory only.
+    pub read_only: bool,
 }
 
 /// An open WAL: appends frames, writes snapshots. All fields are Send + Sync.
 #[derive(Debug)]
 pub struct Wal {
     path: PathBuf,
-    /// `None` once closed.
+    /// `None` once closed (and always for a read-only open).
     file: Option<File>,
-    durability: Durability,
+    /// `None` once closed, and for a read-only open on a file system where the lock file
+    /// can be neither opened nor created.
+    lock: Option<LedgerLock>,
+    options: WalOptions,
     recovery: Recovery,
+    /// Where a read-only `:truncate` replay stops (the disk still holds the rest).
+    replay_limit: Option<u64>,
     /// Our idea of the file size: a failed write is rolled back to it so a torn frame
     /// never sits in front of later appends.
     len: u64,
@@ -41,37 +51,163 @@ pub struct Wal {
     last_sync: Instant,
     /// Reused frame buffer.
     buf: Vec<u8>,
+    closed: bool,
 }
 
 /// Frames larger than this are not kept in the reusable buffer after the write.
 const KEEP_BUF_CAPACITY: usize = 1 << 20;
 
 impl Wal {
-    /// Opens (creating if absent) the WAL at `path` for appending. Its frames are scanned
-    /// and the file is cut back to the end of the last good frame (fsynced), so new
-    /// frames never land behind a torn or corrupt tail. A stale `<path>.snap.tmp` is
-    /// deleted unread. A missing parent directory is `Error::Io(NotFound)`. Under a
-    /// policy that fsyncs, creating the file also fsyncs its directory: fdatasync of the
-    /// frames alone would not make the new directory entry durable.
+    /// [`Wal::open_with`] for writing, `recovery: :salvage`.
     pub fn open(path: &Path, durability: Durability) -> Result<Wal> {
-        let created = !path.exists();
+        Wal::open_with(
+            path,
+            WalOptions {
+                durability,
+                ..WalOptions::default()
+            },
+        )
+    }
+
+    /// Opens the WAL at `path` (creating it when absent, unless read-only).
+    ///
+    /// A non-empty file that does not start like a ledger is refused untouched
+    /// ([`Error::NotALedger`]) before anything is created. Then the ledger lock is taken
+    /// (exclusive, or shared when read-only; [`Error::Locked`]) and the file scanned with
+    /// the salvage scanner. Damage is handled by `options.recovery` (see
+    /// [`recover::plan`]): for a writer, every span to cut is copied to quarantine and
+    /// made durable, then the file is cut or rewritten atomically; a read-only open
+    /// only reports what it would do. Stale `<path>.snap.tmp` / `<path>.recovery.tmp`
+    /// files are deleted unread (writers only). A missing parent directory is
+    /// `Error::Io(NotFound)`. Under a policy that fsyncs, creating the file also fsyncs
+    /// its directory: fdatasync of the frames alone would not make the new directory
+    /// entry durable.
+    pub fn open_with(path: &Path, options: WalOptions) -> Result<Wal> {
+        let existing = match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::NotALedger {
+                    path: path.to_path_buf(),
+                    why: "it is a directory",
+                })
+            }
+            Ok(meta) => Some(meta.len()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !options.read_only => None,
+            Err(e) => return Err(e.into()),
+        };
+        if existing.is_some_and(|len| len > 0) {
+            refuse_unless_ledger(path)?;
+        }
+        let lock = if options.read_only {
+            LedgerLock::shared(path)?
+        } else {
+            Some(LedgerLock::exclusive(path)?)
+        };
+        let mut wal = if options.read_only {
+            Wal::recover_read_only(path, options, lock)?
+        } else {
+            Wal::recover_for_writing(path, options, lock, existing.is_none())?
+        };
+        if options.recovery == RecoveryMode::Strict {
+            // Strict verifies the snapshot too, before anything is served.
+            read_snapshot_with(&snapshot_path_for(path), RecoveryMode::Strict)?;
+        }
+        wal.last_sync = Instant::now();
+        Ok(wal)
+    }
+
+    fn recover_read_only(
+        path: &Path,
+        options: WalOptions,
+        lock: Option<LedgerLock>,
+    ) -> Result<Wal> {
+        let file = File::open(path)?;
+        let original_len = file.metadata()?.len();
+        let scan = scan_file(&file, original_len, options.recovery)?;
+        let plan = recover::plan(&scan, options.recovery, path)?;
+        let none = vec![None; plan.quarantine.len()];
+        let recovery = recover::report(&plan, options.recovery, true, path, original_len, none);
+        let replay_limit = match options.recovery {
+            RecoveryMode::Truncate => scan.first_damage().map(|(offset, _, _)| offset),
+            _ => None,
+        };
+        Ok(Wal::new(
+            path,
+            options,
+            None,
+            lock,
+            recovery,
+            replay_limit,
+            original_len,
+        ))
+    }
+
+    fn recover_for_writing(
+        path: &Path,
+        options: WalOptions,
+        lock: Option<LedgerLock>,
+        created: bool,
+    ) -> Result<Wal> {
+        let _ = fs::remove_file(recovery_tmp_path_for(path));
+        let scanned = match File::open(path) {
+            Ok(file) => {
+                let original_len = file.metadata()?.len();
+                let scan = scan_file(&file, original_len, options.recovery)?;
+                let plan = recover::plan(&scan, options.recovery, path)?;
+                let paths = recover::apply(&plan, &file, path)?;
+                Some(recover::report(
+                    &plan,
+                    options.recovery,
+                    false,
+                    path,
+                    original_len,
+                    paths,
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        // Opened after any rewrite: a rename replaces the file we scanned.
         let file = open_append(path)?;
-        if created && durability != Durability::Flush {
+        if created && options.durability != Durability::Flush {
             sync_parent_dir(path)?;
         }
-        let recovery = recover(&file)?;
+        let recovery = scanned.unwrap_or_else(|| Recovery::clean(options.recovery, false, 0));
+        let len = file.metadata()?.len();
         // Best effort: the tmp file is never read, so a failure to delete it is harmless.
         let _ = fs::remove_file(snapshot_tmp_path_for(path));
-        Ok(Wal {
-            path: path.to_path_buf(),
-            file: Some(file),
-            durability,
-            len: recovery.valid_len,
+        Ok(Wal::new(
+            path,
+            options,
+            Some(file),
+            lock,
             recovery,
+            None,
+            len,
+        ))
+    }
+
+    fn new(
+        path: &Path,
+        options: WalOptions,
+        file: Option<File>,
+        lock: Option<LedgerLock>,
+        recovery: Recovery,
+        replay_limit: Option<u64>,
+        len: u64,
+    ) -> Wal {
+        Wal {
+            path: path.to_path_buf(),
+            file,
+            lock,
+            options,
+            recovery,
+            replay_limit,
+            len,
             pending: 0,
             last_sync: Instant::now(),
             buf: Vec::new(),
-        })
+            closed: false,
+        }
     }
 
     pub fn recovery(&self) -> &Recovery {
@@ -83,7 +219,23 @@ impl Wal {
     }
 
     pub fn durability(&self) -> Durability {
-        self.durability
+        self.options.durability
+    }
+
+    pub fn options(&self) -> WalOptions {
+        self.options
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.options.read_only
+    }
+
+    /// How a replay of this WAL reads (see [`crate::replay::replay_with`]).
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            mode: self.options.recovery,
+            limit: self.replay_limit,
+        }
     }
 
     /// `<path>.snap`.
@@ -92,7 +244,34 @@ impl Wal {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.file.is_none()
+        self.closed
+    }
+
+    /// Records damage a replay met (undecodable bodies, a damaged snapshot): a writer
+    /// copies each span to quarantine (durably; nothing is cut), a read-only open only
+    /// reports it. Spans already reported are skipped.
+    pub fn note_findings(&mut self, findings: Vec<Finding>) -> Result<()> {
+        for f in findings {
+            let known = self.recovery.quarantined.iter().any(|s| {
+                s.file == f.file && s.offset == f.offset && s.length == f.bytes.len() as u64
+            });
+            if known {
+                continue;
+            }
+            let quarantine_path = if self.options.read_only || self.closed {
+                None
+            } else {
+                Some(quarantine(&f.file, f.offset, &f.bytes, f.reason)?)
+            };
+            self.recovery.note(QuarantinedSpan {
+                file: f.file,
+                offset: f.offset,
+                length: f.bytes.len() as u64,
+                reason: f.reason,
+                quarantine_path,
+            });
+        }
+        Ok(())
     }
 
     /// Appends one frame with a single `write_all`, then applies the durability policy.
@@ -106,24 +285,47 @@ impl Wal {
         self.append_frames(&refs)
     }
 
+    /// Refuses a write that must not happen: read-only, closed, or from a forked child
+    /// through its parent's handle (it would interleave with the parent's frames).
+    fn check_writable(&self) -> Result<()> {
+        if self.options.read_only {
+            return Err(Error::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        if self.file.is_none() {
+            return Err(Error::Closed);
+        }
+        if let Some(lock) = &self.lock {
+            if !lock.owned_here() {
+                return Err(Error::ForkedChild {
+                    path: self.path.clone(),
+                    owner: lock.owner(),
+                    pid: current_pid(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn append_frames(&mut self, bodies: &[&[u8]]) -> Result<()> {
-        let file = self.file.as_ref().ok_or(Error::Closed)?;
+        self.check_writable()?;
         if bodies.is_empty() {
             return Ok(());
         }
         if let Some(big) = bodies.iter().find(|b| b.len() > MAX_FRAME_LEN) {
-            // A reader would take such a frame for a damaged tail, and the next open would
-            // cut it off together with everything after it.
+            // A reader would take such a frame for damage.
             return Err(Error::FrameTooLarge(big.len()));
         }
         self.buf.clear();
         for body in bodies {
             encode_frame(body, &mut self.buf);
         }
+        let file = self.file.as_ref().ok_or(Error::Closed)?;
         let mut w: &File = file;
         if let Err(e) = w.write_all(&self.buf) {
-            // A partial write would leave a torn frame that hides every later append from
-            // replay; cut it off again (best effort: the write error is what matters).
+            // A partial write would leave a torn frame in front of every later append;
+            // cut it off again (best effort: the write error is what matters).
             let _ = file.set_len(self.len);
             return Err(e.into());
         }
@@ -136,7 +338,7 @@ impl Wal {
     }
 
     fn apply_durability(&mut self) -> Result<()> {
-        match self.durability {
+        match self.options.durability {
             Durability::Flush => Ok(()),
             Durability::Fsync => self.sync(),
             Durability::Group { every, interval } => {
@@ -158,30 +360,56 @@ impl Wal {
         Ok(())
     }
 
-    /// Closes the WAL; idempotent. Under Group commit, pending frames are fsynced first.
+    /// Closes the WAL and releases the lock; idempotent. Under Group commit, pending
+    /// frames are fsynced first. In a forked child the parent's lock stays held.
     pub fn close(&mut self) -> Result<()> {
-        if self.file.is_none() {
+        if self.closed {
             return Ok(());
         }
-        let result = if self.pending > 0 && matches!(self.durability, Durability::Group { .. }) {
-            self.sync()
-        } else {
-            Ok(())
-        };
+        let result =
+            if self.pending > 0 && matches!(self.options.durability, Durability::Group { .. }) {
+                self.sync()
+            } else {
+                Ok(())
+            };
         self.file = None;
+        self.lock = None;
+        self.closed = true;
         result
     }
 
     /// Atomic, durable checkpoint of `bodies` (fact bodies, in order) to `<path>.snap`.
-    /// The WAL itself is untouched; works on a closed Wal too.
+    /// The WAL itself is untouched. On a closed Wal the lock is taken for the duration.
     pub fn write_snapshot(&self, bodies: &[Vec<u8>]) -> Result<()> {
+        if self.options.read_only {
+            return Err(Error::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        if self.closed {
+            let _lock = LedgerLock::exclusive(&self.path)?;
+            return write_snapshot_file(&self.path, bodies);
+        }
+        self.check_writable()?;
         write_snapshot_file(&self.path, bodies)
     }
 
     /// Pruning barrier: snapshot `bodies`, then empty the WAL (fsynced) and reopen it for
-    /// appending. The snapshot is durable before the WAL is cut. Reopens a closed Wal.
+    /// appending. The snapshot is durable before the WAL is cut. Reopens a closed Wal
+    /// (taking the lock again).
     pub fn replace_with_snapshot(&mut self, bodies: &[Vec<u8>]) -> Result<()> {
-        self.write_snapshot(bodies)?;
+        if self.options.read_only {
+            return Err(Error::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        if self.closed {
+            self.lock = Some(LedgerLock::exclusive(&self.path)?);
+            self.closed = false;
+        } else {
+            self.check_writable()?;
+        }
+        write_snapshot_file(&self.path, bodies)?;
         self.file = None;
         let file = open_append(&self.path)?;
         file.set_len(0)?;
@@ -202,66 +430,39 @@ fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Scans `file` and truncates it to the end of its last good frame.
-fn recover(file: &File) -> Result<Recovery> {
-    let original_len = file.metadata()?.len();
-    let (valid_len, tail) = scan_file(file, original_len)?;
-    if valid_len < original_len {
-        file.set_len(valid_len)?;
-        file.sync_all()?;
+/// The salvage scan of a WAL. `:salvage` checks frames (length, CRC) only: the
+/// undecodable bodies it leaves in place are found by the replay that decodes them
+/// anyway. `:strict` and `:truncate` decode every body here: for them an undecodable
+/// body is damage that decides what the open does.
+fn scan_file(file: &File, len: u64, mode: RecoveryMode) -> Result<Scan> {
+    let mut src = FileSource::new(file, len);
+    let scan = match mode {
+        RecoveryMode::Salvage => salvage::scan(&mut src, |_, _| Verdict::Keep)?,
+        RecoveryMode::Strict | RecoveryMode::Truncate => salvage::scan(&mut src, |_, body| {
+            if decode_fact_body(body).is_ok() {
+                Verdict::Keep
+            } else {
+                Verdict::Undecodable
+            }
+        })?,
+    };
+    Ok(scan)
+}
+
+/// [`Error::NotALedger`] unless the non-empty file at `path` starts like a ledger
+/// (see [`salvage::looks_like_ledger`]). Runs before the lock is taken, so a refused
+/// file gets no lock file, quarantine or anything else next to it. Cheap for a ledger
+/// with a sound first frame; only damage at offset 0 needs a scan.
+fn refuse_unless_ledger(path: &Path) -> Result<()> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if salvage::is_ledger(&mut FileSource::new(&file, len))? {
+        return Ok(());
     }
-    Ok(Recovery {
-        original_len,
-        valid_len,
-        truncated_bytes: original_len - valid_len,
-        tail,
+    Err(Error::NotALedger {
+        path: path.to_path_buf(),
+        why: "no valid frame at offset 0 or anywhere after it",
     })
-}
-
-/// Streaming version of `frame::scan_frames` over a file of `len` bytes: it holds one body
-/// at a time instead of the whole WAL. Returns the good length and how it ended.
-fn scan_file(file: &File, len: u64) -> Result<(u64, Tail)> {
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    reader.seek(SeekFrom::Start(0))?;
-    let frame_overhead = (FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64;
-    let mut pos = 0u64;
-    let mut body = Vec::new();
-    loop {
-        let left = len - pos;
-        if left == 0 {
-            return Ok((pos, Tail::Clean));
-        }
-        let mut header = [0u8; FRAME_HEADER_SIZE];
-        if left < FRAME_HEADER_SIZE as u64 || !read_full(&mut reader, &mut header)? {
-            return Ok((pos, Tail::Torn));
-        }
-        let body_len = u64::from(u32::from_be_bytes(header));
-        if body_len > MAX_FRAME_LEN as u64 {
-            return Ok((pos, Tail::Oversized));
-        }
-        if body_len + frame_overhead > left {
-            return Ok((pos, Tail::Torn));
-        }
-        // body_len <= MAX_FRAME_LEN, so it fits usize.
-        body.resize(body_len as usize, 0);
-        let mut crc = [0u8; FRAME_CRC_SIZE];
-        if !read_full(&mut reader, &mut body)? || !read_full(&mut reader, &mut crc)? {
-            return Ok((pos, Tail::Torn));
-        }
-        if u32::from_be_bytes(crc) != crc32(&body) {
-            return Ok((pos, Tail::BadCrc));
-        }
-        pos += body_len + frame_overhead;
-    }
-}
-
-/// `read_exact` that reports a short file (it may shrink under us) as `false`.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<bool> {
-    match r.read_exact(buf) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(e) => Err(e.into()),
-    }
 }
 
 impl Drop for Wal {

@@ -116,7 +116,7 @@ fn a_garbage_snapshot_is_ignored_as_a_whole() {
 }
 
 #[test]
-fn a_snapshot_whose_first_frame_is_not_a_header_is_ignored() {
+fn a_snapshot_whose_first_frame_is_not_a_header_keeps_its_facts_and_reports_the_frame() {
     let dir = TempDir::new("noheader");
     let snap = dir.join("ledger.wal.snap");
     for first in [
@@ -128,13 +128,21 @@ fn a_snapshot_whose_first_frame_is_not_a_header_is_ignored() {
         encode_frame(first, &mut buf);
         encode_frame(&body(&fact("a", "k", 1.0)), &mut buf);
         fs::write(&snap, &buf).unwrap();
-        assert!(read_snapshot(&snap).is_empty());
+        assert_eq!(ids(&read_snapshot(&snap)), vec!["a"]);
+        let (_, findings) =
+            ledger_core::snapshot::read_snapshot_with(&snap, Default::default()).unwrap();
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            (findings[0].offset, findings[0].reason),
+            (0, ledger_core::Reason::Undecodable)
+        );
+        assert_eq!(findings[0].bytes.len(), first.len() + 8);
     }
     assert!(read_snapshot(&dir.join("missing.snap")).is_empty());
 }
 
 #[test]
-fn snapshot_facts_are_read_to_the_first_damaged_frame_and_bad_bodies_skipped() {
+fn snapshot_facts_are_read_around_damage_and_bad_bodies_skipped() {
     let dir = TempDir::new("snapdamage");
     let snap = dir.join("ledger.wal.snap");
     let mut buf = Vec::new();
@@ -184,7 +192,7 @@ fn equal_times_keep_snapshot_first_then_wal_order() {
 }
 
 #[test]
-fn undecodable_wal_bodies_are_skipped_and_a_damaged_frame_stops_reading() {
+fn undecodable_wal_bodies_are_skipped_and_a_damaged_frame_costs_only_itself() {
     let dir = TempDir::new("skip");
     let path = dir.join("ledger.wal");
     let mut buf = Vec::new();
@@ -200,8 +208,15 @@ fn undecodable_wal_bodies_are_skipped_and_a_damaged_frame_stops_reading() {
     encode_frame(&body(&fact("d", "k", 4.0)), &mut buf);
     fs::write(&path, &buf).unwrap();
 
-    assert_eq!(ids(&replay(&path).unwrap()), vec!["a", "b"]);
+    assert_eq!(ids(&replay(&path).unwrap()), vec!["a", "b", "d"]);
     assert_eq!(fs::read(&path).unwrap(), buf, "replay never writes");
+    let replayed = ledger_core::replay_with(&path, &Default::default()).unwrap();
+    let reasons: Vec<_> = replayed.findings.iter().map(|f| f.reason).collect();
+    assert_eq!(
+        reasons,
+        vec![ledger_core::Reason::Undecodable; 3],
+        "the bad CRC is the open's business"
+    );
 }
 
 #[test]
@@ -247,11 +262,11 @@ fn parallel_decoding_keeps_frame_order_and_skips_bad_ranges() {
 /// Every record a plan hands out, snapshot-decoded ones first, then batch by batch,
 /// with the WAL records stably sorted by time as the plan's contract asks.
 fn planned(path: &std::path::Path) -> Vec<ledger_core::FactRecord> {
-    let mut plan = ledger_core::replay::ReplayPlan::load(path).unwrap();
+    let mut plan = ledger_core::replay::ReplayPlan::load(path, Default::default()).unwrap();
     let mut out = plan.take_decoded();
     let mut wal = Vec::new();
     for n in 0..plan.batches() {
-        wal.extend(plan.batch(n));
+        wal.extend(plan.batch(n).unwrap().0);
     }
     wal.sort_by(|a, b| a.transaction_time.total_cmp(&b.transaction_time));
     out.extend(wal);

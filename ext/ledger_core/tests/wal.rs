@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{body, fact, ids, TempDir};
 use ledger_core::{
-    decode_frame_at, parse, replay, scan_frames, Durability, Error, Json, Tail, Wal, MAX_FRAME_LEN,
+    decode_frame_at, parse, replay, scan_frames, Durability, Error, Json, Reason, Tail, Wal,
+    MAX_FRAME_LEN,
 };
 
 fn append(wal: &mut Wal, id: &str, tt: f64) {
@@ -27,7 +28,7 @@ fn appends_are_visible_to_replay_before_close() {
     let path = dir.join("ledger.wal");
     let mut wal = Wal::open(&path, Durability::default()).unwrap();
     assert_eq!(wal.recovery().original_len, 0);
-    assert_eq!(wal.recovery().tail, Tail::Clean);
+    assert_eq!(wal.recovery().tail, None);
     append(&mut wal, "a", 1.0);
     append(&mut wal, "b", 2.0);
     assert_eq!(ids(&replay(&path).unwrap()), vec!["a", "b"]);
@@ -54,8 +55,8 @@ fn open_truncates_a_torn_tail_and_later_appends_survive_a_reopen() {
     drop(f);
 
     let mut wal = Wal::open(&path, Durability::Flush).unwrap();
-    let rec = *wal.recovery();
-    assert_eq!(rec.tail, Tail::Torn);
+    let rec = wal.recovery().clone();
+    assert_eq!(rec.tail, Some(Reason::Torn));
     assert_eq!(rec.original_len, full_len - 6);
     assert_eq!(rec.valid_len, good_len);
     assert_eq!(rec.truncated_bytes, full_len - 6 - good_len);
@@ -85,7 +86,7 @@ fn open_cuts_a_bad_crc_tail_and_an_oversized_length() {
     bytes.extend_from_slice(&bad);
     fs::write(&path, &bytes).unwrap();
     let wal = Wal::open(&path, Durability::Flush).unwrap();
-    assert_eq!(wal.recovery().tail, Tail::BadCrc);
+    assert_eq!(wal.recovery().tail, Some(Reason::BadCrc));
     assert_eq!(wal.recovery().valid_len, good_len);
     drop(wal);
 
@@ -93,7 +94,7 @@ fn open_cuts_a_bad_crc_tail_and_an_oversized_length() {
     bytes.extend_from_slice(b"GARBAGE-GARBAGE");
     fs::write(&path, &bytes).unwrap();
     let wal = Wal::open(&path, Durability::Flush).unwrap();
-    assert_eq!(wal.recovery().tail, Tail::Oversized);
+    assert_eq!(wal.recovery().tail, Some(Reason::Oversized));
     assert_eq!(fs::metadata(&path).unwrap().len(), good_len);
 }
 

@@ -85,5 +85,20 @@ module Igniter
     # A bug inside the native extension (a Rust panic) caught at the boundary:
     # the operation failed, the process and every fact already written live on.
     class InternalError < Error; end
+
+    # A write (`write_fact`, `write_snapshot`, `replace_with_snapshot!`, or a store
+    # write through them) to a ledger opened with `read_only: true`. Nothing was
+    # written. Message: "<path> is open read-only; writes are refused".
+    class ReadOnlyLedgerError < Error
+      # @return [String, nil] the ledger path
+      attr_reader :path
+
+      # @param message [String, nil]
+      # @param path [String, nil]
+      def initialize(message = nil, path: nil)
+        @path = path
+        super(message || "#{path} is open read-only; writes are refused")
+      end
+    end
   end
 end

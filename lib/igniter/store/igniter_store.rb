@@ -48,13 +48,23 @@ module Igniter
       attr_reader :backend
 
       # Opens (or creates) a store persisted in a {FileBackend} WAL at +path+
-      # and replays it.
+      # and replays it. If opening fails after the backend took the ledger lock,
+      # the backend is closed again, so the lock is not left behind.
+      #
+      # @param recovery [Symbol] `:salvage` (default), `:strict` or `:truncate` (see {FileBackend#initialize})
+      # @param read_only [Boolean] a read-only store: shares the lock with other
+      #   readers, writes nothing; its writes raise {ReadOnlyLedgerError}
       # @return [IgniterStore]
-      def self.open(path, lru_cap: ReadCache::DEFAULT_LRU_CAP)
-        backend = FileBackend.new(path)
-        store = new(backend: backend, lru_cap: lru_cap)
-        store.__send__(:replay_from, backend)
-        store
+      def self.open(path, lru_cap: ReadCache::DEFAULT_LRU_CAP, recovery: :salvage, read_only: false)
+        backend = FileBackend.new(path, recovery: recovery, read_only: read_only)
+        begin
+          store = new(backend: backend, lru_cap: lru_cap)
+          store.__send__(:replay_from, backend)
+          store
+        rescue Exception # rubocop:disable Lint/RescueException -- release the lock on any failure, then re-raise
+          backend.close
+          raise
+        end
       end
 
       # An empty store. Nothing is read from +backend+; it only receives

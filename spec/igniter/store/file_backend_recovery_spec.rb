@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 RSpec.describe "FileBackend recovery of a damaged WAL tail" do
+  include LedgerSpec::WalDamage
+
   let(:igniter_store) { Igniter::Store::IgniterStore }
   let(:backend_class) { Igniter::Store::FileBackend }
 
@@ -42,13 +44,17 @@ RSpec.describe "FileBackend recovery of a damaged WAL tail" do
   end
 
   [1, 3, 4, 6, 10].each do |cut|
-    it "cuts off a tail torn by #{cut} bytes on open and keeps later writes across the next reopen" do
+    it "quarantines, then cuts off a tail torn by #{cut} bytes on open and keeps later writes across the next reopen" do
       with_tmpdir do |dir|
         first, frame1, frame2 = write_two_facts(dir)
+        torn = File.binread(wal(dir)).byteslice(frame1, frame2 - cut)
         File.truncate(wal(dir), frame1 + frame2 - cut)
 
         backend = backend_class.new(wal(dir))
         expect(backend.recovery[:truncated_bytes]).to eq(frame2 - cut)
+        expect(backend.recovery[:quarantined].map { |s| s.slice(:offset, :length, :reason) })
+          .to eq([{ offset: frame1, length: frame2 - cut, reason: :torn }])
+        expect(quarantined_bins(wal(dir))).to eq([[frame1, torn]])
         expect(File.size(wal(dir))).to eq(frame1)
         backend.close
 
@@ -80,7 +86,7 @@ RSpec.describe "FileBackend recovery of a damaged WAL tail" do
     end
   end
 
-  it "cuts off a last frame whose CRC is corrupt and keeps later writes" do
+  it "quarantines and cuts off a last frame whose CRC is corrupt and keeps later writes" do
     with_tmpdir do |dir|
       first, frame1, frame2 = write_two_facts(dir)
       bytes = File.binread(wal(dir))
@@ -89,6 +95,7 @@ RSpec.describe "FileBackend recovery of a damaged WAL tail" do
 
       store = igniter_store.open(wal(dir))
       expect(File.size(wal(dir))).to eq(frame1)
+      expect(quarantined_bins(wal(dir))).to eq([[frame1, bytes.byteslice(frame1..)]])
       expect(store.fact_count).to eq(1)
       later = store.write(store: :tasks, key: "t3", value: { v: 3 })
       store.close
@@ -115,15 +122,18 @@ RSpec.describe "FileBackend recovery of a damaged WAL tail" do
     end
   end
 
-  it "cuts off a length prefix above 64 MiB or beyond the end of the file" do
+  it "quarantines and cuts off a length prefix above 64 MiB or beyond the end of the file" do
     with_tmpdir do |dir|
       _first, frame1, frame2 = write_two_facts(dir)
       good = frame1 + frame2
-      [[0xFFFF_FFFF].pack("N") + "xyz", [64 * 1024 * 1024 + 1].pack("N"), [1000].pack("N") + "short"].each do |tail|
+      { [0xFFFF_FFFF].pack("N") + "xyz" => :oversized, [64 * 1024 * 1024 + 1].pack("N") => :oversized,
+        [1000].pack("N") + "short" => :torn }.each do |tail, reason|
         File.open(wal(dir), "ab") { |f| f.write(tail.b) }
 
         backend = backend_class.new(wal(dir))
         expect(backend.recovery[:truncated_bytes]).to eq(tail.bytesize)
+        expect(backend.recovery[:quarantined].map { |s| s[:reason] }).to eq([reason])
+        expect(File.binread(backend.recovery[:quarantined].first[:quarantine_path])).to eq(tail.b)
         expect(File.size(wal(dir))).to eq(good)
         expect(backend.replay.size).to eq(2)
         backend.close

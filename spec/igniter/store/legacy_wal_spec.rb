@@ -82,9 +82,11 @@ RSpec.describe "Opening a WAL written by igniter-ledger 0.5.2" do
     end
   end
 
-  it "does not modify the fixture WAL on open" do
-    with_fixture_store do |_store, wal|
+  it "does not modify the fixture WAL on open, and finds nothing to quarantine" do
+    with_fixture_store do |store, wal|
       expect(File.binread(wal)).to eq(File.binread(fixture_path("file_backend", "ledger.wal")))
+      expect(store.instance_variable_get(:@backend).recovery).to include(tail: :clean, damaged_spans: 0, quarantined: [])
+      expect(Dir.children(File.dirname(wal)).grep(/quarantine/)).to be_empty
     end
   end
 

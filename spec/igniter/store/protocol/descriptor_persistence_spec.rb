@@ -88,7 +88,7 @@ RSpec.describe "Open protocol descriptor persistence" do
 
     it "sits next to the WAL, written atomically" do
       with_store { |store| store.register_descriptor(relation) }
-      expect(Dir.children(@dir).sort).to eq(["ledger.wal", "ledger.wal.descriptors.json"])
+      expect(Dir.children(@dir).sort).to eq(["ledger.wal", "ledger.wal.descriptors.json", "ledger.wal.lock"])
       expect(JSON.parse(File.read("#{path}.descriptors.json"))).to include("kind" => "igniter_ledger_protocol_descriptors")
     end
 

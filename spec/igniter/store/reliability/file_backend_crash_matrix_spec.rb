@@ -1,9 +1,10 @@
 # frozen_string_literal: true
 
 # Crash matrix for the single-file WAL: the last frames are cut at every byte
-# offset and hit by single bit flips. Each damaged copy must reopen, keep
-# exactly the frames before the damage, report the cut, and take a new write
-# that survives the next reopen with its causation chain intact.
+# offset and hit by single bit flips. Each damaged copy must reopen, lose no
+# valid frame (a flipped frame costs only itself, a cut only the torn bytes),
+# hold every cut byte in quarantine, and take a new write that survives the
+# next reopen with its causation pointing at the key's last surviving fact.
 module LedgerSpec
   # Namespace for this file's constants (a describe block would put them on Object).
   module FileBackendCrashMatrixSpec
@@ -28,28 +29,50 @@ module LedgerSpec
       let(:frames) { parse_frames(path) }
 
       # Reopens the damaged WAL and returns a list of what went wrong (empty = as
-      # specified). +kept+ frames must survive; +tails+ are the acceptable kinds.
-      def reopen_problems(damaged, kept:, tails:)
+      # specified). +kept+: indexes of the frames that must survive; +span+: the
+      # byte range that must be cut and quarantined (nil: none); +reasons+: the
+      # acceptable receipt reasons.
+      def reopen_problems(damaged, kept:, span:, reasons:)
         File.binwrite(path, damaged)
+        FileUtils.rm_rf(path + ".quarantine")
         problems = []
         store = open_file_store(path)
         recovery = backend_of(store).recovery
-        kept_bytes = kept.zero? ? 0 : frames[kept - 1][:offset] + frames[kept - 1][:size]
-        problems << "truncated #{recovery[:truncated_bytes]}" if recovery[:truncated_bytes] != damaged.bytesize - kept_bytes
-        problems << "tail #{recovery[:tail].inspect}" unless tails.include?(recovery[:tail])
-        problems << "file size #{File.size(path)}" if File.size(path) != kept_bytes
-        expected = originals.first(kept)
+        problems.concat(quarantine_problems(recovery, damaged, span, reasons))
+        kept_bytes = kept.map { |i| pristine.byteslice(frames[i][:offset], frames[i][:size]) }.join
+        problems << "file is not the kept frames" if File.binread(path) != kept_bytes
+        problems << "valid_bytes #{recovery[:valid_bytes]}" if recovery[:valid_bytes] != kept_bytes.bytesize
+        expected = kept.map { |i| originals[i] }
         problems << "replayed #{fact_ids(store).size} facts" if fact_ids(store) != expected.map(&:id)
         later = store.write(store: :orders, key: "o0", value: { n: "later" })
+        problems << "later causation" if later.causation != expected.select { |f| f.key == "o0" }.last&.id
         store.close
 
         reopened = open_file_store(path)
         facts = reopened.fact_log_all
         problems << "after new write: #{facts.size} facts" if facts.map(&:id) != expected.map(&:id) + [later.id]
-        problems << "broken causation" unless broken_causation(facts).empty?
-        problems << "values differ" if facts.first(kept).map(&:value) != expected.map(&:value)
-        problems << "recovery on second open" unless backend_of(reopened).recovery[:truncated_bytes].zero?
+        problems << "values differ" if facts.first(kept.size).map(&:value) != expected.map(&:value)
+        again = backend_of(reopened).recovery
+        problems << "recovery on second open" unless again[:truncated_bytes].zero? && again[:damaged_spans].zero?
         reopened.close
+        problems
+      end
+
+      def quarantine_problems(recovery, damaged, span, reasons)
+        if span.nil? || span.size.zero?
+          return recovery[:quarantined].empty? && recovery[:tail] == :clean ? [] : ["quarantined #{recovery[:quarantined]}"]
+        end
+
+        spans = recovery[:quarantined]
+        return ["#{spans.size} spans"] unless spans.size == 1
+
+        got = spans.first
+        problems = []
+        problems << "span #{got[:offset]}+#{got[:length]}" if got[:offset] != span.begin || got[:length] != span.size
+        problems << "reason #{got[:reason].inspect}" unless reasons.include?(got[:reason])
+        problems << "tail #{recovery[:tail].inspect}" unless recovery[:tail] == got[:reason]
+        problems << "truncated #{recovery[:truncated_bytes]}" if recovery[:truncated_bytes] != span.size
+        problems << "quarantine copy differs" if File.binread(got[:quarantine_path]) != damaged.byteslice(span.begin, span.size)
         problems
       end
 
@@ -60,13 +83,13 @@ module LedgerSpec
       end
 
       (1..DAMAGED_FRAMES).each do |from_end|
-        it "recovers exactly the complete frames before a cut at every byte offset of frame #{from_end} from the end" do
+        it "keeps every whole frame and quarantines the torn bytes of a cut at every byte offset of frame #{from_end} from the end" do
           range = frame_range(from_end)
-          boundaries = frames.map { |f| f[:offset] }
           failures = range.filter_map do |offset|
-            kept = frame_index_at(frames, offset)
-            tails = boundaries.include?(offset) ? [:clean] : [:torn]
-            problems = reopen_problems(pristine.byteslice(0, offset), kept: kept, tails: tails)
+            whole = frame_index_at(frames, offset)
+            start = whole.zero? ? 0 : frames[whole - 1][:offset] + frames[whole - 1][:size]
+            problems = reopen_problems(pristine.byteslice(0, offset), kept: (0...whole).to_a,
+                                                                      span: start...offset, reasons: [:torn])
             "cut at #{offset}: #{problems.join(", ")}" unless problems.empty?
           end
 
@@ -74,15 +97,22 @@ module LedgerSpec
           expect(failures).to be_empty
         end
 
-        it "recovers exactly the frames before a single flipped bit at every byte of frame #{from_end} from the end" do
+        it "loses only the damaged frame to a single flipped bit at every byte of frame #{from_end} from the end" do
           range = frame_range(from_end)
+          index = frames.size - from_end
+          last = from_end == 1
           failures = range.filter_map do |offset|
-            kept = frame_index_at(frames, offset)
-            in_length = offset - frames[kept][:offset] < 4
-            # A damaged length may point past the end, above the limit, or at a wrong CRC.
-            tails = in_length ? %i[torn oversized bad_crc] : [:bad_crc]
+            in_length = offset - frames[index][:offset] < 4
+            # A damaged length makes the frame a run of garbage before the next one; at
+            # the end it may point past the end, above the limit, or at a wrong CRC.
+            reasons = if in_length
+                        last ? %i[torn oversized bad_crc garbage] : %i[garbage bad_crc]
+                      else
+                        [:bad_crc]
+                      end
             bit = offset % 8
-            problems = reopen_problems(flip_bit(pristine, offset, bit), kept: kept, tails: tails)
+            problems = reopen_problems(flip_bit(pristine, offset, bit), kept: (0...frames.size).to_a - [index],
+                                                                        span: range, reasons: reasons)
             "bit #{bit} of byte #{offset}: #{problems.join(", ")}" unless problems.empty?
           end
 
@@ -90,12 +120,12 @@ module LedgerSpec
         end
       end
 
-      it "recovers from every bit of the last frame's length header flipped" do
-        last = frames.last
+      it "loses only the last frame to every bit of its length header flipped" do
         failures = (0...4).flat_map do |i|
           (0...8).filter_map do |bit|
-            problems = reopen_problems(flip_bit(pristine, last[:offset] + i, bit),
-                                       kept: frames.size - 1, tails: %i[torn oversized bad_crc])
+            problems = reopen_problems(flip_bit(pristine, frames.last[:offset] + i, bit),
+                                       kept: (0...(frames.size - 1)).to_a, span: frame_range(1),
+                                       reasons: %i[torn oversized bad_crc garbage])
             "bit #{bit} of length byte #{i}: #{problems.join(", ")}" unless problems.empty?
           end
         end

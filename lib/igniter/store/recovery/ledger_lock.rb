@@ -1,0 +1,108 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Recovery
+      # One writer per ledger (doc/format.md "Lock file"): a writer holds an
+      # exclusive, non-blocking flock on `<wal>.lock` with its pid in it; read-only
+      # opens share the lock. flock belongs to the open file description, so a second
+      # open in this process is refused like another process, and a forked child
+      # shares its parent's lock: it may not write, and its close must not release
+      # the parent's lock. The Rust twin is `ext/ledger_core/src/lock.rs`.
+      class LedgerLock
+        SUFFIX = ".lock"
+
+        # @return [Integer] pid of the process that took the lock
+        attr_reader :owner
+
+        # Takes the writer lock of +wal+ and records this pid in it.
+        #
+        # @param wal [String]
+        # @return [LedgerLock]
+        # @raise [LedgerLockedError] another writer or a read-only open holds it
+        def self.exclusive(wal)
+          io = File.open(wal + SUFFIX, File::RDWR | File::CREAT | File::BINARY, 0o644)
+          unless io.flock(File::LOCK_EX | File::LOCK_NB)
+            readers = io.flock(File::LOCK_SH | File::LOCK_NB)
+            io.flock(File::LOCK_UN) if readers
+            pid = readers ? nil : recorded_pid(io)
+            io.close
+            raise locked(wal, pid, readers: readers, reader: false)
+          end
+          io.truncate(0)
+          io.pwrite("#{Process.pid}\n", 0)
+          new(io)
+        end
+
+        # Takes a reader's share of the lock of +wal+, creating the (empty) lock file
+        # when it is missing. nil when it can be neither opened nor created (a
+        # read-only file system, where no writer can appear either).
+        #
+        # @return [LedgerLock, nil]
+        # @raise [LedgerLockedError] a writer holds it
+        def self.shared(wal)
+          io = open_for_reading(wal + SUFFIX)
+          return nil unless io
+
+          unless io.flock(File::LOCK_SH | File::LOCK_NB)
+            pid = recorded_pid(io)
+            io.close
+            raise locked(wal, pid, readers: false, reader: true)
+          end
+          new(io)
+        end
+
+        def self.open_for_reading(path)
+          File.open(path, File::RDONLY | File::BINARY)
+        rescue Errno::ENOENT
+          begin
+            File.open(path, File::RDWR | File::CREAT | File::BINARY, 0o644)
+          rescue Errno::EROFS, Errno::EACCES, Errno::EPERM
+            nil
+          end
+        end
+
+        # The messages of the Rust `Error::Locked`.
+        def self.locked(wal, pid, readers:, reader:)
+          by = if readers
+                 "a read-only open"
+               else
+                 "#{reader ? "a" : "another"} writer#{" (pid #{pid})" if pid}"
+               end
+          LedgerLockedError.new("#{wal} is locked by #{by}", path: wal, pid: pid)
+        end
+
+        def self.recorded_pid(io)
+          text = io.pread(32, 0)
+          text =~ /\A\s*(\d+)\s*\z/ ? Integer(Regexp.last_match(1), 10) : nil
+        rescue EOFError, SystemCallError
+          nil
+        end
+
+        private_class_method :new, :open_for_reading, :locked, :recorded_pid
+
+        def initialize(io)
+          @io = io
+          @owner = Process.pid
+        end
+
+        # @return [Boolean] whether this process took the lock (false in a forked child)
+        def owned_here?
+          Process.pid == @owner
+        end
+
+        # Releases the lock — only in the process that took it: a forked child just
+        # closes its copy of the descriptor. Idempotent.
+        #
+        # @return [nil]
+        def release
+          return if @io.closed?
+
+          @io.flock(File::LOCK_UN) if owned_here?
+          @io.close
+          nil
+        end
+      end
+    end
+  end
+end

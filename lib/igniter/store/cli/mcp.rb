@@ -38,7 +38,7 @@ module Igniter
 
           store = nil
           target = if options[:path]
-                     store = Store.open(options[:path])
+                     store = Store.open(options[:path], read_only: !options[:allow_writes])
                    else
                      MCPAdapter::RemoteDispatch.new(http_url(options[:url]), token: options[:token] || @env["IGNITER_LEDGER_TOKEN"])
                    end

@@ -7,7 +7,8 @@ require_relative "mcp_child"
 # its stdin/stdout: the protocol's edges and errors.
 RSpec.describe "igniter-ledger mcp over stdio (scripted client)", :servers do
   let(:dir) { Dir.mktmpdir("igniter-mcp") }
-  let(:wal) { File.join(dir, "ledger.wal") }
+  # An existing (empty) ledger: without --allow-writes the command opens it read-only.
+  let(:wal) { File.join(dir, "ledger.wal").tap { |path| FileUtils.touch(path) } }
 
   after { FileUtils.rm_rf(dir) }
 
@@ -140,6 +141,27 @@ RSpec.describe "igniter-ledger mcp over stdio (scripted client)", :servers do
       status, out, err = run_cli("--path", dir)
       expect([status, out]).to eq([1, ""])
       expect(err).to start_with("igniter-ledger mcp: cannot open the ledger: ")
+    end
+
+    it "opens the ledger read-only without --allow-writes: a missing one is an error, a torn tail stays on disk" do
+      missing = File.join(dir, "missing.wal")
+      status, _out, err = run_cli("--path", missing)
+      expect(status).to eq(1)
+      expect(err).to include("cannot open the ledger: Errno::ENOENT", missing)
+      expect(File.exist?(missing)).to be(false)
+
+      writer = Igniter::Store.open(wal)
+      writer.write(store: :s, key: "k", value: { n: 1 })
+      writer.close
+      File.open(wal, "ab") { |io| io.write("\x00\x00\x01") }
+      before = File.binread(wal)
+      with_child do |child|
+        child.initialize_session
+        expect(child.call(1, "read", { store: "s", key: "k" })[:result]).to include(isError: false)
+        expect(child.finish.first.exitstatus).to eq(0)
+      end
+      expect(File.binread(wal)).to eq(before)
+      expect(Dir.children(dir).sort).to eq(%w[ledger.wal ledger.wal.lock])
     end
 
     it "is listed by igniter-ledger --help" do

@@ -1,0 +1,136 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Postgres
+      # A session that LISTENs on the ledger's commit channel. NOTIFY only
+      # wakes a poller early: payloads are never replayed to a session that
+      # was away, so every reader still polls by position, and waits at most
+      # +interval+ seconds when no notification comes.
+      class Wakeup
+        # @param config [Config]
+        # @param interval [Numeric] longest wait without a notification
+        def initialize(config, interval)
+          @config = config
+          @interval = interval
+          @conn = Connection.new(config, "listen")
+        end
+
+        # Blocks (without the GVL) until a commit is notified or the interval passes.
+        # @return [void]
+        def wait
+          @conn.synchronize do |pg|
+            listen(pg)
+            # Drain every queued notification: one poll covers them all.
+            pg.wait_for_notify(@interval) { nil }
+            nil while pg.notifies
+          end
+        rescue ConnectionError, *Connection::LOST, PG::Error => e
+          @conn.discard if e.is_a?(PG::Error) || Connection::LOST.any? { |k| e.is_a?(k) }
+          @listening = false
+          sleep @interval
+        end
+
+        # @return [void]
+        def close
+          @conn.close
+        end
+
+        private
+
+        def listen(pg)
+          return if @listening && @pid == pg.backend_pid
+
+          pg.exec("LISTEN #{pg.quote_ident(@config.channel)}")
+          @pid = pg.backend_pid
+          @listening = true
+        end
+      end
+
+      # Delivers every fact committed after a starting position, by any
+      # process, to one callback in commit order, exactly once each: the
+      # writes of this process synchronously ({#deliver_through}, before the
+      # write returns), the others from a background thread that polls by
+      # position after each NOTIFY wake-up (or every +interval+ seconds).
+      # It feeds the engine's changefeed, subscriptions and consumers.
+      class CommitTail
+        PAGE = 500
+
+        # @param reader [Reader]
+        # @param config [Config]
+        # @param from [Integer] last position already seen
+        # @param callback [#call] `call(fact)` → Array of consumer calls
+        # @param on_calls [#call] receives the consumer calls of background deliveries
+        def initialize(reader, config, from, callback, interval: 0.5, on_calls: ->(calls) {})
+          @reader = reader
+          @last = from
+          @callback = callback
+          @on_calls = on_calls
+          @monitor = Monitor.new
+          @wakeup = Wakeup.new(config, interval)
+          @running = true
+          @thread = Thread.new { run }
+          @thread.name = "igniter-ledger pg tail"
+          @thread.report_on_exception = false
+        end
+
+        # @return [Integer] position of the last delivered fact
+        def position
+          @monitor.synchronize { @last }
+        end
+
+        # Delivers everything up to +position+ (inclusive) not delivered yet.
+        # @return [Array] consumer calls of those deliveries
+        def deliver_through(position)
+          @monitor.synchronize { catch_up(position) }
+        end
+
+        # Stops the background thread. Idempotent.
+        # @return [void]
+        def stop
+          @running = false
+          @thread.join(2) unless Thread.current == @thread
+          @wakeup.close
+        end
+
+        private
+
+        def run
+          while @running
+            @wakeup.wait
+            next unless @running
+
+            calls = @monitor.synchronize { catch_up(nil) }
+            @on_calls.call(calls) unless calls.empty?
+          end
+        rescue StandardError => e
+          warn "igniter-ledger: PostgreSQL commit tail stopped: #{e.class}: #{e.message}" if @running
+          retry if @running && sleep(0.5)
+        end
+
+        # Pages through positions after @last, up to +limit+ (inclusive) when given.
+        def catch_up(limit)
+          calls = []
+          loop do
+            page = @reader.page(@last, PAGE)
+            page.each do |position, fact|
+              return finish(calls, limit) if limit && position > limit
+
+              calls.concat(@callback.call(fact))
+              @last = position
+            end
+            break if page.size < PAGE || (limit && @last >= limit)
+          end
+          finish(calls, limit)
+        end
+
+        # Positions up to a committed one are all visible, so a hole there
+        # (a pruned fact) is passed over.
+        def finish(calls, limit)
+          @last = limit if limit && limit > @last
+          calls
+        end
+      end
+    end
+  end
+end

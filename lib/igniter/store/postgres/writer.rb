@@ -1,0 +1,270 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Postgres
+      # The write transaction (doc/postgres.md, "The write transaction"):
+      #
+      # 1. lock the heads of the keys written, in sorted order (an upsert, so
+      #    a key's first write waits for a concurrent first write of the same
+      #    key instead of failing); the head gives causation and key_version;
+      # 2. last, bump the one-row clock: its row lock is held to COMMIT, so
+      #    positions are handed out in commit order, without gaps (a rollback
+      #    or a killed client rolls the counter back too), and the
+      #    transaction times taken from it rise strictly with position;
+      # 3. insert the facts, move the heads, NOTIFY the new position;
+      # 4. COMMIT.
+      #
+      # A lost connection is settled before anything is retried: the old
+      # server session is terminated, then the fact ids are looked up. Found,
+      # the write had committed and its facts are returned; absent, it is run
+      # once more. Either way no fact is written twice.
+      class Writer
+        # One fact to commit: +fact+ is built (id, value, hash) but its
+        # causation and transaction time are settled in the transaction unless
+        # +verbatim+ (a fact ingested from elsewhere keeps both).
+        Item = Struct.new(:fact, :store, :key, :causation, :verbatim)
+
+        # The members fact_body reads, with causation and time filled in.
+        Stamped = Struct.new(*JsonCanon::FIELDS)
+        private_constant :Stamped
+
+        # A committed fact and its position in the ledger.
+        Committed = Struct.new(:fact, :position)
+
+        # Epsilon between consecutive transaction times (the spacing of
+        # Floats near today's epoch seconds is about 2.4e-7).
+        TICK = 0.000001
+        RETRIES = 5
+        # Seconds to wait for the server session of a lost connection to end.
+        SETTLE_TIMEOUT = 5
+
+        # @param conn [Connection] the write session
+        # @param config [Config]
+        def initialize(conn, config)
+          @conn = conn
+          @config = config
+          @sql = statements
+        end
+
+        # Commits +items+ in one transaction.
+        # @param items [Array<Item>]
+        # @return [Array<Committed>] in position order
+        # @raise [InvalidFactError] a fact id that is already in the ledger
+        # @raise [ConnectionError, WriteOutcomeUnknownError]
+        def commit(items)
+          attempts = 0
+          settled = false
+          begin
+            pid = @conn.backend_pid
+            @conn.transaction { run(items) }
+          rescue PG::TRDeadlockDetected, PG::TRSerializationFailure
+            raise if (attempts += 1) > RETRIES
+
+            retry
+          rescue PG::UniqueViolation => e
+            raise unless constraint(e) == "facts_id_key"
+
+            raise InvalidFactError, "duplicate fact id #{items.map { |i| i.fact.id }.join(", ")} in #{@config.display_url}"
+          rescue StandardError => e
+            raise unless @conn.lost?(e) && !settled
+
+            @conn.discard
+            committed = settle(pid, items)
+            return committed if committed
+
+            settled = true
+            retry
+          end
+        end
+
+        # Deletes the facts with these ids in one transaction (exact prune,
+        # compaction). The heads of the keys they belonged to are locked
+        # first (sorted); a head whose fact went moves back to the key's last
+        # remaining fact, or is deleted with the key's last fact.
+        # @param ids [Array<String>]
+        # @return [Integer] facts deleted
+        def remove(ids)
+          return 0 if ids.empty?
+
+          @conn.transaction do
+            keys = @conn.exec("igniter_keys_of_ids", @sql[:keys_of_ids], [Rows.text_array(ids)]).values
+            next 0 if keys.empty?
+
+            pair_params = [Rows.text_array(keys.map(&:first)), Rows.text_array(keys.map(&:last))]
+            @conn.exec("igniter_lock_existing_heads", @sql[:lock_existing_heads], pair_params)
+            removed = @conn.exec("igniter_delete_facts", @sql[:delete_facts], [Rows.text_array(ids)]).ntuples
+            repair_heads(pair_params)
+            @conn.exec("igniter_uncount", @sql[:uncount], [removed])
+            removed
+          end
+        end
+
+        private
+
+        # Heads of the given keys whose fact is gone: point them at the last
+        # remaining fact (value recomputed in Ruby, as on write) or delete them.
+        def repair_heads(pair_params)
+          @conn.exec("igniter_drop_empty_heads", @sql[:drop_empty_heads], pair_params)
+          @conn.exec("igniter_stale_heads", @sql[:stale_heads], pair_params).each do |row|
+            fact = Rows.fact(row["body"], row["position"], @config)
+            @conn.exec("igniter_repair_head", @sql[:repair_head],
+                       [row["store"], row["key"], fact.id, row["position"], row["key_version"], row["first_position"],
+                        Rows.value_json(fact.value)])
+          end
+        end
+
+        def run(items)
+          heads = lock_heads(items)
+          position, time = bump_clock(items)
+          first = position - items.size + 1
+          base = time - ((items.size - 1) * TICK)
+          committed = stamp(items, heads, first, base)
+          insert(committed, heads, position)
+          committed
+        end
+
+        # Step 1. Returns {[store, key] => [fact_id, key_version, first_position]}.
+        def lock_heads(items)
+          pairs = items.map { |i| [i.store, i.key] }.uniq.sort
+          result = @conn.exec("igniter_lock_heads", @sql[:lock_heads],
+                              [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))])
+          result.each_row.to_h { |s, k, id, version, first| [[s, k], [id, version.to_i, first.to_i]] }
+        end
+
+        # Step 2, last before the inserts: the clock row lock is held to COMMIT.
+        def bump_clock(items)
+          floor = items.select(&:verbatim).map { |i| i.fact.transaction_time.to_f }.max || 0.0
+          row = @conn.exec("igniter_bump_clock", @sql[:bump_clock], [items.size, floor.to_s]).values.first
+          [row[0].to_i, Float(row[1])]
+        end
+
+        def stamp(items, heads, first, base)
+          chain = heads.transform_values(&:dup)
+          items.each_with_index.map do |item, i|
+            head = chain[[item.store, item.key]]
+            position = first + i
+            fact = item.fact
+            attrs = fact.to_h
+            unless item.verbatim
+              attrs[:causation] = item.causation || (head[1].zero? ? nil : head[0])
+              attrs[:transaction_time] = base + (i * TICK)
+            end
+            head[0] = fact.id
+            head[1] += 1
+            head[2] = position if head[2].zero?
+            [item, Stamped.new(*attrs.values_at(*JsonCanon::FIELDS)), position, head[1], head[2]]
+          end
+        end
+
+        def insert(stamped, _heads, last_position)
+          finals = {}
+          columns = Array.new(8) { [] }
+          stamped.each do |item, s, position, version, first|
+            body = Rows.body(s)
+            [position, s.id, item.store, item.key, version, s.causation, s.transaction_time, body]
+              .each_with_index { |v, c| columns[c] << v }
+            finals[[item.store, item.key]] = [item.store, item.key, s.id, position, version, first, Rows.value_json(s.value)]
+          end
+          heads = finals.values.transpose
+          params = columns.map { |col| Rows.text_array(col) } + heads.map { |col| Rows.text_array(col) }
+          @conn.exec("igniter_insert_facts", @sql[:insert], params + [@config.channel, last_position.to_s])
+          stamped.each_with_index { |entry, i| stamped[i] = Committed.new(Fact.from_h(entry[1].to_h), entry[2]) }
+        end
+
+        def statements
+          facts = @config.table("facts")
+          heads = @config.table("heads")
+          {
+            lock_heads: <<~SQL,
+              INSERT INTO #{heads} AS h (store, key, fact_id, position, key_version, first_position)
+              SELECT s, k, '', 0, 0, 0 FROM unnest($1::text[], $2::text[]) AS u(s, k)
+              ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store
+              RETURNING h.store, h.key, h.fact_id, h.key_version, h.first_position
+            SQL
+            bump_clock: <<~SQL,
+              UPDATE #{@config.table("clock")}
+              SET position = position + $1,
+                  transaction_time = greatest(transaction_time + #{TICK}, extract(epoch FROM clock_timestamp())::float8,
+                                              $2::float8) + ($1 - 1) * #{TICK},
+                  fact_count = fact_count + $1
+              RETURNING position, transaction_time
+            SQL
+            keys_of_ids: "SELECT DISTINCT store, key FROM #{facts} WHERE id = ANY($1::text[]) ORDER BY store, key",
+            lock_existing_heads: "SELECT 1 FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) " \
+                                 "ON h.store = u.s AND h.key = u.k ORDER BY h.store, h.key FOR UPDATE OF h",
+            delete_facts: "DELETE FROM #{facts} WHERE id = ANY($1::text[]) RETURNING position",
+            drop_empty_heads: "DELETE FROM #{heads} h USING unnest($1::text[], $2::text[]) AS u(s, k) " \
+                              "WHERE h.store = u.s AND h.key = u.k AND NOT EXISTS " \
+                              "(SELECT 1 FROM #{facts} f WHERE f.store = h.store AND f.key = h.key)",
+            stale_heads: <<~SQL,
+              SELECT h.store, h.key, f.position, f.body, f.key_version,
+                     (SELECT min(position) FROM #{facts} m WHERE m.store = h.store AND m.key = h.key) AS first_position
+              FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) ON h.store = u.s AND h.key = u.k
+              CROSS JOIN LATERAL (SELECT position, body, key_version FROM #{facts} l
+                                  WHERE l.store = h.store AND l.key = h.key ORDER BY key_version DESC LIMIT 1) f
+              WHERE f.position <> h.position OR NOT EXISTS (SELECT 1 FROM #{facts} p WHERE p.position = h.first_position)
+            SQL
+            repair_head: "UPDATE #{heads} SET fact_id = $3, position = $4, key_version = $5, first_position = $6, " \
+                         "value = $7::jsonb WHERE store = $1 AND key = $2",
+            uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
+            insert: <<~SQL
+              WITH new_facts AS (
+                INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
+                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
+                                     $7::float8[], $8::text[])
+              ), new_heads AS (
+                UPDATE #{heads} h
+                SET fact_id = u.fact_id, position = u.position, key_version = u.key_version,
+                    first_position = u.first_position, value = u.value
+                FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::bigint[], $15::jsonb[])
+                  AS u(store, key, fact_id, position, key_version, first_position, value)
+                WHERE h.store = u.store AND h.key = u.key
+              )
+              SELECT pg_notify($16, $17)
+            SQL
+          }
+        end
+
+        def constraint(error)
+          error.result&.error_field(PG::Result::PG_DIAG_CONSTRAINT_NAME)
+        end
+
+        # After a lost connection: end the old session, then look for the facts.
+        # @return [Array<Committed>, nil] nil when nothing of the batch committed
+        def settle(pid, items)
+          ids = items.map { |i| i.fact.id }
+          terminate(pid) if pid
+          found(items)
+        rescue ConnectionError, *Connection::LOST => e
+          raise WriteOutcomeUnknownError.new(
+            "lost the connection to #{@config.display_url} during a write and could not reconnect to settle it " \
+            "(#{e.message.lines.first&.strip}); look up fact ids #{ids.join(", ")}",
+            url: @config.display_url, fact_ids: ids
+          )
+        end
+
+        def terminate(pid)
+          @conn.exec("igniter_terminate", "SELECT pg_terminate_backend($1)", [pid])
+          deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + SETTLE_TIMEOUT
+          while @conn.exec("igniter_session_alive", "SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]).ntuples.positive?
+            raise ConnectionError, "session #{pid} did not end" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+            sleep 0.01
+          end
+        end
+
+        def found(items)
+          ids = items.map { |i| i.fact.id }
+          rows = @conn.exec("igniter_facts_by_ids",
+                            "SELECT position, body FROM #{@config.table("facts")} WHERE id = ANY($1::text[]) ORDER BY position",
+                            [Rows.text_array(ids)])
+          return nil if rows.ntuples.zero?
+          raise InternalError, "a batch of #{ids.size} facts was found #{rows.ntuples} times committed" if rows.ntuples != ids.size
+
+          rows.map { |r| Committed.new(Rows.fact(r["body"], r["position"], @config), r["position"].to_i) }
+        end
+      end
+    end
+  end
+end

@@ -33,6 +33,7 @@ module LedgerSpec
       # The process's cluster, started on first use.
       def cluster
         @cluster ||= begin
+          require "pg"
           require "igniter/store/postgres/throwaway_cluster"
           Igniter::Store::Postgres::ThrowawayCluster.new.start
         end

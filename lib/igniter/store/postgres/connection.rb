@@ -49,6 +49,9 @@ module Igniter
               prepare(pg, name, sql)
               pg.exec_prepared(name, params)
             end
+          rescue PG::LockNotAvailable, PG::QueryCanceled => e
+            raise TimeoutError, "#{e.class.name.split("::").last} on #{@config.display_url}: #{e.message.lines.first&.strip} " \
+                                "(lock_timeout #{@config.lock_timeout}s, statement_timeout #{@config.statement_timeout}s)"
           rescue *LOST, PG::Error => e
             raise unless lost?(e) && retry_lost && (attempts += 1) == 1
 

@@ -33,6 +33,11 @@ module Igniter
         end
       end
 
+      # A statement ran past `statement_timeout` or waited past
+      # `lock_timeout` (e.g. behind a session that holds a key's row lock);
+      # its transaction was rolled back, nothing of it was written.
+      class TimeoutError < Igniter::Store::Error; end
+
       # Another process (or follower) already runs the named consumer.
       class ConsumerBusyError < Igniter::Store::Error
         # @return [String]

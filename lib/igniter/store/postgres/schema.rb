@@ -81,6 +81,8 @@ module Igniter
               rows = pg.exec("SELECT version FROM #{@quoted}.schema_version")
               current = rows.ntuples.zero? ? 0 : rows.getvalue(0, 0).to_i
               check!(current)
+              next current if current == self.class.latest_version
+
               MIGRATIONS.drop(current).each { |sql| pg.exec(format(sql, t: @quoted)) }
               pg.exec_params(<<~SQL, [self.class.latest_version])
                 INSERT INTO #{@quoted}.schema_version (singleton, version) VALUES (true, $1)

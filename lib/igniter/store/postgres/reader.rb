@@ -81,7 +81,7 @@ module Igniter
                  else
                    @conn.exec("igniter_page", @sql[:page], [position, limit])
                  end
-          rows.map { |r| [r["position"].to_i, Rows.fact(r["body"], r["position"], @config)] }
+          rows.map { |r| [r["position"].to_i, Rows.fact(r, @config)] }
         end
 
         # Yields every fact in position order, a page at a time (keyset, never OFFSET).
@@ -118,11 +118,11 @@ module Igniter
         def first(rows)
           return nil if rows.ntuples.zero?
 
-          Rows.fact(rows.getvalue(0, 1), rows.getvalue(0, 0), @config)
+          Rows.fact(rows[0], @config)
         end
 
         def decode(rows)
-          rows.map { |r| Rows.fact(r["body"], r["position"], @config) }
+          rows.map { |r| Rows.fact(r, @config) }
         end
 
         def statements
@@ -131,26 +131,26 @@ module Igniter
           clock = @config.table("clock")
           bounds = "($%<s>d::float8 IS NULL OR transaction_time >= $%<s>d) AND ($%<a>d::float8 IS NULL OR transaction_time <= $%<a>d)"
           {
-            head: "SELECT f.position, f.body FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
+            head: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
                   "WHERE h.store = $1 AND h.key = $2",
-            latest_as_of: "SELECT position, body FROM #{facts} WHERE store = $1 AND key = $2 AND transaction_time <= $3 " \
+            latest_as_of: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND key = $2 AND transaction_time <= $3 " \
                           "ORDER BY transaction_time DESC LIMIT 1",
-            key_facts: "SELECT position, body FROM #{facts} WHERE store = $1 AND key = $2 AND " \
+            key_facts: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND key = $2 AND " \
                        "#{format(bounds, s: 3, a: 4)} ORDER BY key_version",
-            store_facts: "SELECT position, body FROM #{facts} WHERE store = $1 AND #{format(bounds, s: 2, a: 3)} " \
+            store_facts: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND #{format(bounds, s: 2, a: 3)} " \
                          "ORDER BY position",
-            store_needle: "SELECT position, body FROM #{facts} WHERE store = $1 AND ($2::text IS NULL OR " \
+            store_needle: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND ($2::text IS NULL OR " \
                           "strpos(body, $2) > 0) AND #{format(bounds, s: 3, a: 4)} ORDER BY position",
-            scope_heads: "SELECT f.position, f.body FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
+            scope_heads: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
                          "WHERE h.store = $1 AND ($2::jsonb IS NULL OR h.value IS NULL OR h.value @> $2) " \
                          "ORDER BY h.first_position",
-            scope_as_of: "SELECT position, body FROM (SELECT DISTINCT ON (key) position, body, " \
+            scope_as_of: "SELECT #{Rows::COLUMNS} FROM (SELECT DISTINCT ON (key) #{Rows::COLUMNS}, " \
                          "min(position) OVER (PARTITION BY key) AS first_position FROM #{facts} " \
                          "WHERE store = $1 AND transaction_time <= $2 ORDER BY key, transaction_time DESC) latest " \
                          "ORDER BY first_position",
-            by_id: "SELECT position, body FROM #{facts} WHERE id = $1",
-            page: "SELECT position, body FROM #{facts} WHERE position > $1 ORDER BY position LIMIT $2",
-            page_stores: "SELECT position, body FROM #{facts} WHERE position > $1 AND store = ANY($3::text[]) " \
+            by_id: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE id = $1",
+            page: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE position > $1 ORDER BY position LIMIT $2",
+            page_stores: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE position > $1 AND store = ANY($3::text[]) " \
                          "ORDER BY position LIMIT $2",
             store_stats: "SELECT count(*) AS facts, count(DISTINCT key) AS keys FROM #{facts} WHERE store = $1",
             stats: "SELECT c.position, c.fact_count, c.transaction_time, " \

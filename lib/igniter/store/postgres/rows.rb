@@ -3,33 +3,49 @@
 module Igniter
   module Store
     module Postgres
-      # Facts to and from the `facts.body` column, which holds the exact fact
-      # body of doc/format.md (the bytes a WAL frame would carry), so a fact
-      # read back is equal to the fact written, Symbols included, on both
-      # Ruby paths.
+      # Facts to and from rows of the `facts` table. `body` holds the fact
+      # body of doc/format.md with causation and transaction_time left out
+      # (null and 0.0): those two are settled inside the write transaction,
+      # under the clock lock, and live in their own columns, so the body (the
+      # costly part) is encoded before the transaction starts. A fact read
+      # back is equal to the fact written, Symbols included, on both paths.
       module Rows
         NUL = "\u0000"
+        # The columns {fact} reads, in a SELECT list.
+        COLUMNS = "position, causation, transaction_time, body"
+        # The same, qualified for a join on `facts f`.
+        F_COLUMNS = "f.position, f.causation, f.transaction_time, f.body"
+
+        # The members `JsonCanon.fact_body` reads.
+        Unstamped = Struct.new(*JsonCanon::FIELDS)
+        private_constant :Unstamped
 
         module_function
 
-        # @return [String] the body text of +fact+
+        # @return [String] the body text of +fact+, without causation and time
         def body(fact)
-          JsonCanon.fact_body(fact)
+          members = fact.to_h.values_at(*JsonCanon::FIELDS)
+          unstamped = Unstamped.new(*members)
+          unstamped.causation = nil
+          unstamped.transaction_time = 0.0
+          JsonCanon.fact_body(unstamped)
         end
 
-        # @param body [String] a `facts.body` value
-        # @param position [Integer, String] for the error message
+        # @param row [Hash] with "position", "causation", "transaction_time", "body"
         # @param config [Config]
         # @return [Fact]
         # @raise [CorruptLedgerError] when the body breaks a decode rule
-        def fact(body, position, config)
-          attrs = JsonCanon.decode_fact_body(body)
-          return Fact.from_h(attrs) if attrs
+        def fact(row, config)
+          attrs = JsonCanon.decode_fact_body(row["body"])
+          unless attrs
+            position = row["position"]
+            raise CorruptLedgerError.new(
+              "undecodable fact body at position #{position} of #{config.table("facts")} (#{config.display_url})",
+              path: config.display_url, offset: position.to_i, reason: "undecodable"
+            )
+          end
 
-          raise CorruptLedgerError.new(
-            "undecodable fact body at position #{position} of #{config.table("facts")} (#{config.display_url})",
-            path: config.display_url, offset: position.to_i, reason: "undecodable"
-          )
+          Fact.from_h(attrs.merge(causation: row["causation"], transaction_time: Float(row["transaction_time"])))
         end
 
         # The value as jsonb text for scope filters, or nil when PostgreSQL's

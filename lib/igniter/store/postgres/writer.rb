@@ -23,11 +23,7 @@ module Igniter
         # One fact to commit: +fact+ is built (id, value, hash) but its
         # causation and transaction time are settled in the transaction unless
         # +verbatim+ (a fact ingested from elsewhere keeps both).
-        Item = Struct.new(:fact, :store, :key, :causation, :verbatim)
-
-        # The members fact_body reads, with causation and time filled in.
-        Stamped = Struct.new(*JsonCanon::FIELDS)
-        private_constant :Stamped
+        Item = Struct.new(:fact, :store, :key, :causation, :verbatim, :body, :value_json)
 
         # A committed fact and its position in the ledger.
         Committed = Struct.new(:fact, :position)
@@ -53,11 +49,17 @@ module Igniter
         # @raise [InvalidFactError] a fact id that is already in the ledger
         # @raise [ConnectionError, WriteOutcomeUnknownError]
         def commit(items)
+          # Encoded before BEGIN: only cheap work happens under the clock lock.
+          items.each do |item|
+            item.body = Rows.body(item.fact)
+            item.value_json = Rows.value_json(item.fact.value)
+          end
           attempts = 0
           settled = false
           begin
             pid = @conn.backend_pid
-            @conn.transaction { run(items) }
+            rows = @conn.transaction { run(items) }
+            rows.map { |item, position, causation, time| Committed.new(stamped_fact(item, causation, time), position) }
           rescue PG::TRDeadlockDetected, PG::TRSerializationFailure
             raise if (attempts += 1) > RETRIES
 
@@ -107,7 +109,7 @@ module Igniter
         def repair_heads(pair_params)
           @conn.exec("igniter_drop_empty_heads", @sql[:drop_empty_heads], pair_params)
           @conn.exec("igniter_stale_heads", @sql[:stale_heads], pair_params).each do |row|
-            fact = Rows.fact(row["body"], row["position"], @config)
+            fact = Rows.fact(row, @config)
             @conn.exec("igniter_repair_head", @sql[:repair_head],
                        [row["store"], row["key"], fact.id, row["position"], row["key_version"], row["first_position"],
                         Rows.value_json(fact.value)])
@@ -119,9 +121,9 @@ module Igniter
           position, time = bump_clock(items)
           first = position - items.size + 1
           base = time - ((items.size - 1) * TICK)
-          committed = stamp(items, heads, first, base)
-          insert(committed, heads, position)
-          committed
+          rows = stamp(items, heads, first, base)
+          insert(rows, position)
+          rows
         end
 
         # Step 1. Returns {[store, key] => [fact_id, key_version, first_position]}.
@@ -139,37 +141,45 @@ module Igniter
           [row[0].to_i, Float(row[1])]
         end
 
+        # Causation, key_version, position and time of each item, following
+        # the chain of its key through the batch.
+        # @return [Array<Array>] [item, position, causation, time, key_version, first_position]
         def stamp(items, heads, first, base)
           chain = heads.transform_values(&:dup)
           items.each_with_index.map do |item, i|
             head = chain[[item.store, item.key]]
             position = first + i
-            fact = item.fact
-            attrs = fact.to_h
-            unless item.verbatim
-              attrs[:causation] = item.causation || (head[1].zero? ? nil : head[0])
-              attrs[:transaction_time] = base + (i * TICK)
+            if item.verbatim
+              causation = item.fact.causation
+              time = item.fact.transaction_time.to_f
+            else
+              causation = item.causation || (head[1].zero? ? nil : head[0])
+              time = base + (i * TICK)
             end
-            head[0] = fact.id
+            head[0] = item.fact.id
             head[1] += 1
             head[2] = position if head[2].zero?
-            [item, Stamped.new(*attrs.values_at(*JsonCanon::FIELDS)), position, head[1], head[2]]
+            [item, position, causation, time, head[1], head[2]]
           end
         end
 
-        def insert(stamped, _heads, last_position)
-          finals = {}
-          columns = Array.new(8) { [] }
-          stamped.each do |item, s, position, version, first|
-            body = Rows.body(s)
-            [position, s.id, item.store, item.key, version, s.causation, s.transaction_time, body]
-              .each_with_index { |v, c| columns[c] << v }
-            finals[[item.store, item.key]] = [item.store, item.key, s.id, position, version, first, Rows.value_json(s.value)]
+        # Step 3: facts, heads and the NOTIFY in one statement.
+        def insert(rows, last_position)
+          facts = Array.new(8) { [] }
+          heads = {}
+          rows.each do |item, position, causation, time, version, first|
+            [position, item.fact.id, item.store, item.key, version, causation, time, item.body]
+              .each_with_index { |v, c| facts[c] << v }
+            heads[[item.store, item.key]] = [item.store, item.key, item.fact.id, position, version, first, item.value_json]
           end
-          heads = finals.values.transpose
-          params = columns.map { |col| Rows.text_array(col) } + heads.map { |col| Rows.text_array(col) }
+          params = facts.map { |col| Rows.text_array(col) } + heads.values.transpose.map { |col| Rows.text_array(col) }
           @conn.exec("igniter_insert_facts", @sql[:insert], params + [@config.channel, last_position.to_s])
-          stamped.each_with_index { |entry, i| stamped[i] = Committed.new(Fact.from_h(entry[1].to_h), entry[2]) }
+        end
+
+        def stamped_fact(item, causation, time)
+          return item.fact if item.verbatim
+
+          Fact.from_h(item.fact.to_h.merge(causation: causation, transaction_time: time))
         end
 
         def statements
@@ -198,10 +208,10 @@ module Igniter
                               "WHERE h.store = u.s AND h.key = u.k AND NOT EXISTS " \
                               "(SELECT 1 FROM #{facts} f WHERE f.store = h.store AND f.key = h.key)",
             stale_heads: <<~SQL,
-              SELECT h.store, h.key, f.position, f.body, f.key_version,
+              SELECT h.store, h.key, #{Rows::F_COLUMNS}, f.key_version,
                      (SELECT min(position) FROM #{facts} m WHERE m.store = h.store AND m.key = h.key) AS first_position
               FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) ON h.store = u.s AND h.key = u.k
-              CROSS JOIN LATERAL (SELECT position, body, key_version FROM #{facts} l
+              CROSS JOIN LATERAL (SELECT #{Rows::COLUMNS}, key_version FROM #{facts} l
                                   WHERE l.store = h.store AND l.key = h.key ORDER BY key_version DESC LIMIT 1) f
               WHERE f.position <> h.position OR NOT EXISTS (SELECT 1 FROM #{facts} p WHERE p.position = h.first_position)
             SQL
@@ -257,12 +267,12 @@ module Igniter
         def found(items)
           ids = items.map { |i| i.fact.id }
           rows = @conn.exec("igniter_facts_by_ids",
-                            "SELECT position, body FROM #{@config.table("facts")} WHERE id = ANY($1::text[]) ORDER BY position",
+                            "SELECT #{Rows::COLUMNS} FROM #{@config.table("facts")} WHERE id = ANY($1::text[]) ORDER BY position",
                             [Rows.text_array(ids)])
           return nil if rows.ntuples.zero?
           raise InternalError, "a batch of #{ids.size} facts was found #{rows.ntuples} times committed" if rows.ntuples != ids.size
 
-          rows.map { |r| Committed.new(Rows.fact(r["body"], r["position"], @config), r["position"].to_i) }
+          rows.map { |r| Committed.new(Rows.fact(r, @config), r["position"].to_i) }
         end
       end
     end

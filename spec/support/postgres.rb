@@ -35,6 +35,7 @@ module LedgerSpec
         @cluster ||= begin
           require "pg"
           require "igniter/store/postgres/throwaway_cluster"
+          Igniter::Store::PostgresBackend # loads the backend (autoload)
           Igniter::Store::Postgres::ThrowawayCluster.new.start
         end
       rescue LoadError, Igniter::Store::Error => e

@@ -23,7 +23,7 @@ module Igniter
       include Server::Events
 
       TRANSPORTS = %i[tcp unix].freeze
-      BACKENDS = %i[memory file].freeze
+      BACKENDS = %i[memory file postgres].freeze
 
       # @return [String] bound address ("ip:port" with the real port, or the unix path)
       attr_reader :bind_address
@@ -317,7 +317,12 @@ module Igniter
       # Backend and store first (a bad path fails before the port is taken),
       # then the socket; a failed bind closes the backend again.
       def open_store_and_bind
-        @backend = @backend_kind == :file ? FileBackend.new(@path.to_s) : nil
+        @backend = case @backend_kind
+                   when :file then FileBackend.new(@path.to_s)
+                   # PostgreSQL: `path` is the database URL; nothing is replayed, and the
+                   # changefeed is fed with every process's commits by the store's commit tail.
+                   when :postgres then PostgresBackend.new(url: @path.to_s)
+                   end
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
         @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
         @listener = Server::Listener.bind(@transport, @host, @port)

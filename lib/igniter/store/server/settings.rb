@@ -15,16 +15,19 @@ module Igniter
           raise ArgumentError, "Unknown transport: #{value.inspect}. Use :tcp or :unix"
         end
 
-        # @return [Symbol] :memory or :file
+        # @return [Symbol] :memory, :file or :postgres
         def backend(value)
           sym = value.respond_to?(:to_sym) ? value.to_sym : value
           return sym if StoreServer::BACKENDS.include?(sym)
 
-          raise ArgumentError, "StoreServer backend must be :memory or :file, got #{value.inspect}"
+          raise ArgumentError, "StoreServer backend must be :memory, :file or :postgres, got #{value.inspect}"
         end
 
+        # :file needs its WAL path; :postgres takes the database URL as +path+.
         def require_path!(backend, path)
-          return unless backend == :file && (path.nil? || path.to_s.empty?)
+          return unless %i[file postgres].include?(backend) && (path.nil? || path.to_s.empty?)
+
+          raise ArgumentError, "StoreServer backend :postgres requires path: (the database URL)" if backend == :postgres
 
           raise ArgumentError, "StoreServer backend :file requires path: (the WAL file)"
         end

@@ -186,6 +186,7 @@ module Igniter
         end
 
         def item(fact, causation, verbatim: false)
+          fact = fresh_id(fact) unless verbatim
           Writer::Item.new(fact, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
         end
 
@@ -205,6 +206,14 @@ module Igniter
             raise ArgumentError, "a batch entry needs store:/key:/value: (a write) or history:/event: (an append), " \
                                  "got #{entry.keys.inspect}"
           end
+        end
+
+        # Ids come from Ruby's SecureRandom here, not from `Fact.build`: the
+        # native build draws them from a generator that a forked child (a Puma
+        # or Sidekiq worker) inherits unchanged, so sibling workers would
+        # hand out the same ids and their writes would fail as duplicates.
+        def fresh_id(fact)
+          Fact.from_h(fact.to_h.merge(id: SecureRandom.uuid))
         end
 
         def store_name(store)

@@ -113,6 +113,25 @@ RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
     expect([row["causation"], Float(row["transaction_time"])]).to eq([nil, fact.transaction_time])
   end
 
+  it "gives forked workers distinct fact ids, so preloaded Puma-style workers can all write" do
+    a.write(store: :s, key: "warm", value: 0)
+    reader, writer = IO.pipe
+    pids = Array.new(3) do |w|
+      fork do
+        reader.close
+        store = Igniter::Store.postgres(pg_url, schema: schema)
+        writer.puts store.write(store: :s, key: "w#{w}", value: w).id
+        store.close
+        exit!(0)
+      end
+    end
+    writer.close
+    pids.each { |pid| Process.wait(pid) }
+    ids = reader.read.split
+    expect(ids.uniq.size).to eq(3)
+    expect(a.fact_count).to eq(4)
+  end
+
   it "opens in milliseconds whatever the ledger's size: nothing is replayed" do
     a.write_batch(Array.new(2_000) { |i| { store: :s, key: "k#{i % 50}", value: i } })
     reopened = pg_store(schema: schema)

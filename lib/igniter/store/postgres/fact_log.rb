@@ -185,9 +185,13 @@ module Igniter
           committed.map(&:fact)
         end
 
+        # Ids come from Ruby's SecureRandom here, not from `Fact.build`: the
+        # native build draws them from a generator that a forked child (a Puma
+        # or Sidekiq worker) inherits unchanged, so sibling workers would
+        # hand out the same ids and their writes would fail as duplicates.
         def item(fact, causation, verbatim: false)
-          fact = fresh_id(fact) unless verbatim
-          Writer::Item.new(fact, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
+          id = verbatim ? fact.id : SecureRandom.uuid
+          Writer::Item.new(fact, id, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
         end
 
         def batch_item(entry)
@@ -206,14 +210,6 @@ module Igniter
             raise ArgumentError, "a batch entry needs store:/key:/value: (a write) or history:/event: (an append), " \
                                  "got #{entry.keys.inspect}"
           end
-        end
-
-        # Ids come from Ruby's SecureRandom here, not from `Fact.build`: the
-        # native build draws them from a generator that a forked child (a Puma
-        # or Sidekiq worker) inherits unchanged, so sibling workers would
-        # hand out the same ids and their writes would fail as duplicates.
-        def fresh_id(fact)
-          Fact.from_h(fact.to_h.merge(id: SecureRandom.uuid))
         end
 
         def store_name(store)

@@ -22,10 +22,12 @@ module Igniter
 
         module_function
 
+        # @param id [String] the fact's id in the ledger
         # @return [String] the body text of +fact+, without causation and time
-        def body(fact)
+        def body(fact, id = fact.id)
           members = fact.to_h.values_at(*JsonCanon::FIELDS)
           unstamped = Unstamped.new(*members)
+          unstamped.id = id
           unstamped.causation = nil
           unstamped.transaction_time = 0.0
           JsonCanon.fact_body(unstamped)
@@ -48,13 +50,13 @@ module Igniter
           Fact.from_h(attrs.merge(causation: row["causation"], transaction_time: Float(row["transaction_time"])))
         end
 
-        # The value as jsonb text for scope filters, or nil when PostgreSQL's
-        # jsonb cannot hold it (a NUL character): such heads are filtered in
-        # Ruby only.
-        # @return [String, nil]
-        def value_json(value)
-          json = JsonCanon.canonical_json(value)
-          json.include?("\\u0000") ? nil : json
+        # SQL for `heads.value` (jsonb, for scope filters) taken from a body
+        # column: NULL when the body holds the escape of a NUL character,
+        # which jsonb refuses; such heads are filtered in Ruby only.
+        # @param column [String] e.g. "f.body"
+        # @return [String]
+        def value_sql(column)
+          "CASE WHEN strpos(#{column}, '\\u0000') = 0 THEN (#{column}::jsonb) -> 'value' END"
         end
 
         # Store names and keys live in text columns, which cannot hold NUL.

@@ -23,7 +23,7 @@ module Igniter
         # One fact to commit: +fact+ is built (id, value, hash) but its
         # causation and transaction time are settled in the transaction unless
         # +verbatim+ (a fact ingested from elsewhere keeps both).
-        Item = Struct.new(:fact, :store, :key, :causation, :verbatim, :body, :value_json)
+        Item = Struct.new(:fact, :id, :store, :key, :causation, :verbatim, :body)
 
         # A committed fact and its position in the ledger.
         Committed = Struct.new(:fact, :position)
@@ -50,10 +50,7 @@ module Igniter
         # @raise [ConnectionError, WriteOutcomeUnknownError]
         def commit(items)
           # Encoded before BEGIN: only cheap work happens under the clock lock.
-          items.each do |item|
-            item.body = Rows.body(item.fact)
-            item.value_json = Rows.value_json(item.fact.value)
-          end
+          items.each { |item| item.body = Rows.body(item.fact, item.id) }
           attempts = 0
           settled = false
           begin
@@ -67,7 +64,7 @@ module Igniter
           rescue PG::UniqueViolation => e
             raise unless constraint(e) == "facts_id_key"
 
-            raise InvalidFactError, "duplicate fact id #{items.map { |i| i.fact.id }.join(", ")} in #{@config.display_url}"
+            raise InvalidFactError, "duplicate fact id #{items.map { |i| i.id }.join(", ")} in #{@config.display_url}"
           rescue StandardError => e
             raise unless @conn.lost?(e) && !settled
 
@@ -96,25 +93,15 @@ module Igniter
             pair_params = [Rows.text_array(keys.map(&:first)), Rows.text_array(keys.map(&:last))]
             @conn.exec("igniter_lock_existing_heads", @sql[:lock_existing_heads], pair_params)
             removed = @conn.exec("igniter_delete_facts", @sql[:delete_facts], [Rows.text_array(ids)]).ntuples
-            repair_heads(pair_params)
+            # Heads whose key lost every fact go; the others point at the key's last remaining fact.
+            @conn.exec("igniter_drop_empty_heads", @sql[:drop_empty_heads], pair_params)
+            @conn.exec("igniter_repair_heads", @sql[:repair_heads], pair_params)
             @conn.exec("igniter_uncount", @sql[:uncount], [removed])
             removed
           end
         end
 
         private
-
-        # Heads of the given keys whose fact is gone: point them at the last
-        # remaining fact (value recomputed in Ruby, as on write) or delete them.
-        def repair_heads(pair_params)
-          @conn.exec("igniter_drop_empty_heads", @sql[:drop_empty_heads], pair_params)
-          @conn.exec("igniter_stale_heads", @sql[:stale_heads], pair_params).each do |row|
-            fact = Rows.fact(row, @config)
-            @conn.exec("igniter_repair_head", @sql[:repair_head],
-                       [row["store"], row["key"], fact.id, row["position"], row["key_version"], row["first_position"],
-                        Rows.value_json(fact.value)])
-          end
-        end
 
         def run(items)
           heads = lock_heads(items)
@@ -156,7 +143,7 @@ module Igniter
               causation = item.causation || (head[1].zero? ? nil : head[0])
               time = base + (i * TICK)
             end
-            head[0] = item.fact.id
+            head[0] = item.id
             head[1] += 1
             head[2] = position if head[2].zero?
             [item, position, causation, time, head[1], head[2]]
@@ -168,9 +155,9 @@ module Igniter
           facts = Array.new(8) { [] }
           heads = {}
           rows.each do |item, position, causation, time, version, first|
-            [position, item.fact.id, item.store, item.key, version, causation, time, item.body]
+            [position, item.id, item.store, item.key, version, causation, time, item.body]
               .each_with_index { |v, c| facts[c] << v }
-            heads[[item.store, item.key]] = [item.store, item.key, item.fact.id, position, version, first, item.value_json]
+            heads[[item.store, item.key]] = [item.store, item.key, item.id, position, version, first]
           end
           params = facts.map { |col| Rows.text_array(col) } + heads.values.transpose.map { |col| Rows.text_array(col) }
           @conn.exec("igniter_insert_facts", @sql[:insert], params + [@config.channel, last_position.to_s])
@@ -179,7 +166,7 @@ module Igniter
         def stamped_fact(item, causation, time)
           return item.fact if item.verbatim
 
-          Fact.from_h(item.fact.to_h.merge(causation: causation, transaction_time: time))
+          Fact.from_h(item.fact.to_h.merge(id: item.id, causation: causation, transaction_time: time))
         end
 
         def statements
@@ -207,31 +194,32 @@ module Igniter
             drop_empty_heads: "DELETE FROM #{heads} h USING unnest($1::text[], $2::text[]) AS u(s, k) " \
                               "WHERE h.store = u.s AND h.key = u.k AND NOT EXISTS " \
                               "(SELECT 1 FROM #{facts} f WHERE f.store = h.store AND f.key = h.key)",
-            stale_heads: <<~SQL,
-              SELECT h.store, h.key, #{Rows::F_COLUMNS}, f.key_version,
-                     (SELECT min(position) FROM #{facts} m WHERE m.store = h.store AND m.key = h.key) AS first_position
-              FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) ON h.store = u.s AND h.key = u.k
-              CROSS JOIN LATERAL (SELECT #{Rows::COLUMNS}, key_version FROM #{facts} l
-                                  WHERE l.store = h.store AND l.key = h.key ORDER BY key_version DESC LIMIT 1) f
-              WHERE f.position <> h.position OR NOT EXISTS (SELECT 1 FROM #{facts} p WHERE p.position = h.first_position)
+            repair_heads: <<~SQL,
+              UPDATE #{heads} h
+              SET fact_id = l.id, position = l.position, key_version = l.key_version, value = #{Rows.value_sql("l.body")},
+                  first_position = (SELECT min(position) FROM #{facts} m WHERE m.store = u.s AND m.key = u.k)
+              FROM unnest($1::text[], $2::text[]) AS u(s, k)
+              CROSS JOIN LATERAL (SELECT id, position, key_version, body FROM #{facts} f
+                                  WHERE f.store = u.s AND f.key = u.k ORDER BY key_version DESC LIMIT 1) l
+              WHERE h.store = u.s AND h.key = u.k
             SQL
-            repair_head: "UPDATE #{heads} SET fact_id = $3, position = $4, key_version = $5, first_position = $6, " \
-                         "value = $7::jsonb WHERE store = $1 AND key = $2",
             uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
             insert: <<~SQL
               WITH new_facts AS (
                 INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
                                      $7::float8[], $8::text[])
+                RETURNING position, body
               ), new_heads AS (
                 UPDATE #{heads} h
                 SET fact_id = u.fact_id, position = u.position, key_version = u.key_version,
-                    first_position = u.first_position, value = u.value
-                FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::bigint[], $15::jsonb[])
-                  AS u(store, key, fact_id, position, key_version, first_position, value)
+                    first_position = u.first_position, value = #{Rows.value_sql("nf.body")}
+                FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::bigint[])
+                  AS u(store, key, fact_id, position, key_version, first_position)
+                JOIN new_facts nf ON nf.position = u.position
                 WHERE h.store = u.store AND h.key = u.key
               )
-              SELECT pg_notify($16, $17)
+              SELECT pg_notify($15, $16)
             SQL
           }
         end
@@ -243,7 +231,7 @@ module Igniter
         # After a lost connection: end the old session, then look for the facts.
         # @return [Array<Committed>, nil] nil when nothing of the batch committed
         def settle(pid, items)
-          ids = items.map { |i| i.fact.id }
+          ids = items.map { |i| i.id }
           terminate(pid) if pid
           found(items)
         rescue ConnectionError, *Connection::LOST => e
@@ -265,7 +253,7 @@ module Igniter
         end
 
         def found(items)
-          ids = items.map { |i| i.fact.id }
+          ids = items.map { |i| i.id }
           rows = @conn.exec("igniter_facts_by_ids",
                             "SELECT #{Rows::COLUMNS} FROM #{@config.table("facts")} WHERE id = ANY($1::text[]) ORDER BY position",
                             [Rows.text_array(ids)])

@@ -60,6 +60,46 @@ module Igniter
           end
         end
 
+        # Sends several statements in one round trip (libpq pipeline mode) and
+        # returns their results. The server runs them in order; after the
+        # first error the rest are skipped and that error is raised (inside a
+        # transaction the caller must roll back).
+        # @param steps [Array<String, Array(String, String, Array)>] plain SQL
+        #   without parameters (e.g. "BEGIN"), or [name, sql, params] of a
+        #   prepared statement
+        # @return [Array<PG::Result>]
+        def pipeline(steps)
+          synchronize do |pg|
+            steps.each { |step| prepare(pg, step[0], step[1]) if step.is_a?(Array) }
+            pg.enter_pipeline_mode
+            begin
+              steps.each { |step| step.is_a?(Array) ? pg.send_query_prepared(step[0], step[2]) : pg.send_query_params(step, []) }
+              pg.pipeline_sync
+              results = steps.map { pipeline_result(pg) }
+              sync = pg.get_result
+              raise PG::ConnectionBad, "pipeline ended without its sync point" unless sync&.result_status == PG::PGRES_PIPELINE_SYNC
+            ensure
+              pg.exit_pipeline_mode unless pg.finished? || pg.status != PG::CONNECTION_OK
+            end
+            results.each { |r| r.check unless r.result_status == PG::PGRES_PIPELINE_ABORTED }
+            results
+          end
+        rescue PG::LockNotAvailable, PG::QueryCanceled => e
+          raise TimeoutError, "#{e.class.name.split("::").last} on #{@config.display_url}: #{e.message.lines.first&.strip} " \
+                              "(lock_timeout #{@config.lock_timeout}s, statement_timeout #{@config.statement_timeout}s)"
+        end
+
+        # Rolls back the open transaction of the session, if any (after a
+        # failed {#pipeline}); a lost session is dropped instead.
+        # @return [void]
+        def rollback
+          synchronize do |pg|
+            pg.exec("ROLLBACK") if pg.transaction_status != PG::PQTRANS_IDLE
+          end
+        rescue *LOST, PG::Error
+          discard
+        end
+
         # Runs the block inside BEGIN/COMMIT; ROLLBACK when it raises.
         # @yieldparam conn [Connection] self, for {#exec} inside the transaction
         # @return [Object] the block's value
@@ -121,6 +161,15 @@ module Igniter
           @pg = @config.connect("igniter-ledger #{@role}")
           @backend_pid = @pg.backend_pid
           @pg
+        end
+
+        # One statement's result in pipeline mode; the nil that ends it is consumed.
+        def pipeline_result(pg)
+          result = pg.get_result
+          raise PG::ConnectionBad, "pipeline lost a result" if result.nil?
+
+          nil while pg.get_result
+          result
         end
 
         def prepare(pg, name, sql)

@@ -55,7 +55,7 @@ module Igniter
           settled = false
           begin
             pid = @conn.backend_pid
-            rows = @conn.transaction { run(items) }
+            rows = run(items)
             rows.map { |item, position, causation, time| Committed.new(stamped_fact(item, causation, time), position) }
           rescue PG::TRDeadlockDetected, PG::TRSerializationFailure
             raise if (attempts += 1) > RETRIES
@@ -103,29 +103,36 @@ module Igniter
 
         private
 
+        # Two round trips: BEGIN + step 1 + step 2 in one pipeline, then
+        # step 3 + COMMIT in another. The server runs each pipeline in order,
+        # so the heads are locked before the clock, and the clock is held
+        # only for the stamping in Ruby, the inserts and the commit.
         def run(items)
-          heads = lock_heads(items)
-          position, time = bump_clock(items)
+          _, locked, clock = @conn.pipeline(["BEGIN", lock_heads(items), bump_clock(items)])
+          heads = locked.each_row.to_h { |s, k, id, version, first| [[s, k], [id, version.to_i, first.to_i]] }
+          position = clock.getvalue(0, 0).to_i
+          time = Float(clock.getvalue(0, 1))
           first = position - items.size + 1
           base = time - ((items.size - 1) * TICK)
           rows = stamp(items, heads, first, base)
-          insert(rows, position)
+          @conn.pipeline([insert(rows, position), "COMMIT"])
           rows
+        rescue Exception # rubocop:disable Lint/RescueException -- a Timeout or Interrupt must roll back too
+          @conn.rollback
+          raise
         end
 
-        # Step 1. Returns {[store, key] => [fact_id, key_version, first_position]}.
+        # Step 1: the heads of the keys written, locked in sorted order;
+        # returns [store, key, fact_id, key_version, first_position] rows.
         def lock_heads(items)
           pairs = items.map { |i| [i.store, i.key] }.uniq.sort
-          result = @conn.exec("igniter_lock_heads", @sql[:lock_heads],
-                              [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))])
-          result.each_row.to_h { |s, k, id, version, first| [[s, k], [id, version.to_i, first.to_i]] }
+          ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))]]
         end
 
         # Step 2, last before the inserts: the clock row lock is held to COMMIT.
         def bump_clock(items)
           floor = items.select(&:verbatim).map { |i| i.fact.transaction_time.to_f }.max || 0.0
-          row = @conn.exec("igniter_bump_clock", @sql[:bump_clock], [items.size, floor.to_s]).values.first
-          [row[0].to_i, Float(row[1])]
+          ["igniter_bump_clock", @sql[:bump_clock], [items.size, floor.to_s]]
         end
 
         # Causation, key_version, position and time of each item, following
@@ -160,7 +167,7 @@ module Igniter
             heads[[item.store, item.key]] = [item.store, item.key, item.id, position, version, first]
           end
           params = facts.map { |col| Rows.text_array(col) } + heads.values.transpose.map { |col| Rows.text_array(col) }
-          @conn.exec("igniter_insert_facts", @sql[:insert], params + [@config.channel, last_position.to_s])
+          ["igniter_insert_facts", @sql[:insert], params + [@config.channel, last_position.to_s]]
         end
 
         def stamped_fact(item, causation, time)

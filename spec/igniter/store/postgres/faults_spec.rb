@@ -40,9 +40,12 @@ RSpec.describe "PostgreSQL ledger under faults", :postgres do
     conn = store.instance_variable_get(:@backend).instance_variable_get(:@write_conn)
     # The session dies right after the server committed, before the reply is read.
     killer = Module.new do
-      def transaction
+      def pipeline(steps)
         value = super
-        raise PG::ConnectionBad, "server closed the connection unexpectedly" if Thread.current[:igniter_spec_drop_reply]
+        if steps.include?("COMMIT") && Thread.current[:igniter_spec_drop_reply]
+          Thread.current[:igniter_spec_dropped] = true
+          raise PG::ConnectionBad, "server closed the connection unexpectedly"
+        end
 
         value
       end
@@ -54,8 +57,11 @@ RSpec.describe "PostgreSQL ledger under faults", :postgres do
     ensure
       Thread.current[:igniter_spec_drop_reply] = nil
     end
+    expect(Thread.current[:igniter_spec_dropped]).to be(true)
     expect(store.fact_by_id(fact.id)).to eq(fact)
     expect(store.fact_count).to eq(1)
+  ensure
+    Thread.current[:igniter_spec_dropped] = nil
   end
 
   it "raises a TimeoutError, writing nothing, when a key's row lock is held past lock_timeout" do

@@ -44,12 +44,25 @@ module Igniter
           end
           @cache.notify(calls)
           facts.zip(entries).each do |fact, entry|
-            next if entry.key?(:history) || entry.key?("history")
+            next if SharedLog.batch_entry(entry).first == :append
 
             run_derivations(fact.store, fact)
             run_scatters(fact)
           end
           facts
+        end
+
+        # What a {#write_batch} entry is, its keys made Symbols.
+        # @param entry [Hash]
+        # @return [Array(Symbol, Hash)] +:append+ or +:write+, and the entry
+        # @raise [ArgumentError] for an entry that is neither
+        def self.batch_entry(entry)
+          entry = entry.transform_keys(&:to_sym)
+          return [:append, entry] if entry.key?(:history)
+          return [:write, entry] if entry.key?(:store)
+
+          raise ArgumentError, "a batch entry needs store:/key:/value: (a write) or history:/event: (an append), " \
+                               "got #{entry.keys.inspect}"
         end
 
         # @return [Boolean] true when reads are served by the backend's shared log
@@ -83,16 +96,11 @@ module Igniter
         end
 
         def write_entry(entry)
-          entry = entry.transform_keys(&:to_sym)
-          if entry.key?(:history)
-            append(**entry.slice(:schema_version, :valid_time, :term, :partition_key, :producer, :derivation),
-                   history: entry[:history], event: entry[:event])
-          elsif entry.key?(:store)
-            write(**entry)
-          else
-            raise ArgumentError, "a batch entry needs store:/key:/value: (a write) or history:/event: (an append), " \
-                                 "got #{entry.keys.inspect}"
-          end
+          kind, entry = SharedLog.batch_entry(entry)
+          return write(**entry) if kind == :write
+
+          append(**entry.slice(:schema_version, :valid_time, :term, :partition_key, :producer, :derivation),
+                 history: entry[:history], event: entry[:event])
         end
       end
     end

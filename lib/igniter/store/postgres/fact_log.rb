@@ -195,21 +195,17 @@ module Igniter
         end
 
         def batch_item(entry)
-          entry = entry.transform_keys(&:to_sym)
-          if entry.key?(:history)
+          kind, entry = Engine::SharedLog.batch_entry(entry)
+          if kind == :append
             opts = entry.slice(:schema_version, :valid_time, :term, :producer, :derivation)
             fact = Fact.build(store: entry.fetch(:history), key: SecureRandom.uuid, value: entry[:event], **opts)
-            item(fact, nil)
-          elsif entry.key?(:store)
-            raise ArgumentError, "key is required" if entry[:key].nil?
-
-            opts = entry.slice(:causation, :schema_version, :valid_time, :term, :producer, :derivation)
-            fact = Fact.build(store: entry[:store], key: entry[:key], value: entry[:value], **opts)
-            item(fact, fact.causation)
-          else
-            raise ArgumentError, "a batch entry needs store:/key:/value: (a write) or history:/event: (an append), " \
-                                 "got #{entry.keys.inspect}"
+            return item(fact, nil)
           end
+          raise ArgumentError, "key is required" if entry[:key].nil?
+
+          opts = entry.slice(:causation, :schema_version, :valid_time, :term, :producer, :derivation)
+          fact = Fact.build(store: entry[:store], key: entry[:key], value: entry[:value], **opts)
+          item(fact, fact.causation)
         end
 
         def store_name(store)

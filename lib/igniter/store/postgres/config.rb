@@ -122,6 +122,7 @@ module Igniter
             SET idle_in_transaction_session_timeout = #{millis(@idle_in_transaction_timeout)};
             SET synchronous_commit = on;
             SET client_min_messages = warning;
+            SET jit = off;
           SQL
         end
 

@@ -73,11 +73,16 @@ module Igniter
             steps.each { |step| prepare(pg, step[0], step[1]) if step.is_a?(Array) }
             pg.enter_pipeline_mode
             begin
+              # A dead session surfaces as a plain PG::Error in pipeline mode.
               steps.each { |step| step.is_a?(Array) ? pg.send_query_prepared(step[0], step[2]) : pg.send_query_params(step, []) }
               pg.pipeline_sync
               results = steps.map { pipeline_result(pg) }
               sync = pg.get_result
               raise PG::ConnectionBad, "pipeline ended without its sync point" unless sync&.result_status == PG::PGRES_PIPELINE_SYNC
+            rescue PG::Error => e
+              raise if LOST.any? { |k| e.is_a?(k) } || (!pg.finished? && pg.status == PG::CONNECTION_OK)
+
+              raise PG::ConnectionBad, e.message
             ensure
               pg.exit_pipeline_mode unless pg.finished? || pg.status != PG::CONNECTION_OK
             end

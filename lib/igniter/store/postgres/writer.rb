@@ -55,8 +55,7 @@ module Igniter
           settled = false
           begin
             pid = @conn.backend_pid
-            rows = run(items)
-            rows.map { |item, position, causation, time| Committed.new(stamped_fact(item, causation, time), position) }
+            run(items).map { |item, position, causation, time| Committed.new(stamped_fact(item, causation, time), position) }
           rescue PG::TRDeadlockDetected, PG::TRSerializationFailure
             raise if (attempts += 1) > RETRIES
 
@@ -103,71 +102,39 @@ module Igniter
 
         private
 
-        # Two round trips: BEGIN + step 1 + step 2 in one pipeline, then
-        # step 3 + COMMIT in another. The server runs each pipeline in order,
-        # so the heads are locked before the clock, and the clock is held
-        # only for the stamping in Ruby, the inserts and the commit.
+        # One round trip (libpq pipeline mode): BEGIN, the head locks, the
+        # stamping statement, COMMIT. The server runs them in order, so the
+        # heads are locked before the clock, and the clock lock is held only
+        # while the server stamps and inserts and while COMMIT flushes:
+        # never across a client round trip.
+        # @return [Array<Array>] [item, position, causation, time] per item
         def run(items)
-          _, locked, clock = @conn.pipeline(["BEGIN", lock_heads(items), bump_clock(items)])
-          heads = locked.each_row.to_h { |s, k, id, version, first| [[s, k], [id, version.to_i, first.to_i]] }
-          position = clock.getvalue(0, 0).to_i
-          time = Float(clock.getvalue(0, 1))
-          first = position - items.size + 1
-          base = time - ((items.size - 1) * TICK)
-          rows = stamp(items, heads, first, base)
-          @conn.pipeline([insert(rows, position), "COMMIT"])
-          rows
+          _, _, stamped, = @conn.pipeline(["BEGIN", lock_heads(items), stamp_and_insert(items), "COMMIT"])
+          stamped.values.each_with_index.map do |(position, causation, time), i|
+            [items[i], position.to_i, causation, Float(time)]
+          end
         rescue Exception # rubocop:disable Lint/RescueException -- a Timeout or Interrupt must roll back too
           @conn.rollback
           raise
         end
 
-        # Step 1: the heads of the keys written, locked in sorted order;
-        # returns [store, key, fact_id, key_version, first_position] rows.
+        # Step 1: the heads of the keys written, locked in sorted order.
         def lock_heads(items)
           pairs = items.map { |i| [i.store, i.key] }.uniq.sort
           ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))]]
         end
 
-        # Step 2, last before the inserts: the clock row lock is held to COMMIT.
-        def bump_clock(items)
-          floor = items.select(&:verbatim).map { |i| i.fact.transaction_time.to_f }.max || 0.0
-          ["igniter_bump_clock", @sql[:bump_clock], [items.size, floor.to_s]]
-        end
-
-        # Causation, key_version, position and time of each item, following
-        # the chain of its key through the batch.
-        # @return [Array<Array>] [item, position, causation, time, key_version, first_position]
-        def stamp(items, heads, first, base)
-          chain = heads.transform_values(&:dup)
-          items.each_with_index.map do |item, i|
-            head = chain[[item.store, item.key]]
-            position = first + i
-            if item.verbatim
-              causation = item.fact.causation
-              time = item.fact.transaction_time.to_f
-            else
-              causation = item.causation || (head[1].zero? ? nil : head[0])
-              time = base + (i * TICK)
-            end
-            head[0] = item.id
-            head[1] += 1
-            head[2] = position if head[2].zero?
-            [item, position, causation, time, head[1], head[2]]
-          end
-        end
-
-        # Step 3: facts, heads and the NOTIFY in one statement.
-        def insert(rows, last_position)
-          facts = Array.new(8) { [] }
-          heads = {}
-          rows.each do |item, position, causation, time, version, first|
-            [position, item.id, item.store, item.key, version, causation, time, item.body]
-              .each_with_index { |v, c| facts[c] << v }
-            heads[[item.store, item.key]] = [item.store, item.key, item.id, position, version, first]
-          end
-          params = facts.map { |col| Rows.text_array(col) } + heads.values.transpose.map { |col| Rows.text_array(col) }
-          ["igniter_insert_facts", @sql[:insert], params + [@config.channel, last_position.to_s]]
+        # Steps 2 and 3 in one statement: bump the clock (last lock taken),
+        # stamp each item (position, time, causation and key version along
+        # its key's chain through the batch), insert the facts, move the
+        # heads, NOTIFY.
+        def stamp_and_insert(items)
+          verbatim_times = items.map { |i| i.verbatim ? i.fact.transaction_time.to_f : nil }
+          floor = verbatim_times.compact.max || 0.0
+          columns = [items.map(&:id), items.map(&:store), items.map(&:key), items.map(&:causation),
+                     items.map { |i| i.verbatim ? "t" : "f" }, verbatim_times, items.map(&:body)]
+          ["igniter_stamp_insert", @sql[:stamp_insert],
+           [items.size, floor.to_s, *columns.map { |col| Rows.text_array(col) }, @config.channel]]
         end
 
         def stamped_fact(item, causation, time)
@@ -186,14 +153,6 @@ module Igniter
               ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store
               RETURNING h.store, h.key, h.fact_id, h.key_version, h.first_position
             SQL
-            bump_clock: <<~SQL,
-              UPDATE #{@config.table("clock")}
-              SET position = position + $1,
-                  transaction_time = greatest(transaction_time + #{TICK}, extract(epoch FROM clock_timestamp())::float8,
-                                              $2::float8) + ($1 - 1) * #{TICK},
-                  fact_count = fact_count + $1
-              RETURNING position, transaction_time
-            SQL
             keys_of_ids: "SELECT DISTINCT store, key FROM #{facts} WHERE id = ANY($1::text[]) ORDER BY store, key",
             lock_existing_heads: "SELECT 1 FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) " \
                                  "ON h.store = u.s AND h.key = u.k ORDER BY h.store, h.key FOR UPDATE OF h",
@@ -211,22 +170,44 @@ module Igniter
               WHERE h.store = u.s AND h.key = u.k
             SQL
             uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
-            insert: <<~SQL
-              WITH new_facts AS (
+            stamp_insert: <<~SQL
+              WITH tick AS (
+                UPDATE #{@config.table("clock")}
+                SET position = position + $1,
+                    transaction_time = greatest(transaction_time + #{TICK}, extract(epoch FROM clock_timestamp())::float8,
+                                                $2::float8) + ($1 - 1) * #{TICK},
+                    fact_count = fact_count + $1
+                RETURNING position, transaction_time
+              ), items AS (
+                SELECT u.*, row_number() OVER w AS nth, lag(u.id) OVER w AS previous_id,
+                       min(u.ord) OVER (PARTITION BY u.store, u.key) AS first_ord
+                FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::float8[], $9::text[])
+                  WITH ORDINALITY AS u(id, store, key, causation, verbatim, verbatim_time, body, ord)
+                WINDOW w AS (PARTITION BY u.store, u.key ORDER BY u.ord)
+              ), stamped AS (
+                SELECT i.ord, i.id, i.store, i.key, i.body,
+                       t.position - $1 + i.ord AS position,
+                       CASE WHEN i.verbatim THEN i.verbatim_time
+                            ELSE t.transaction_time - ($1 - i.ord) * #{TICK} END AS transaction_time,
+                       CASE WHEN i.verbatim THEN i.causation
+                            ELSE coalesce(i.causation, i.previous_id, nullif(h.fact_id, '')) END AS causation,
+                       h.key_version + i.nth AS key_version,
+                       CASE WHEN h.key_version = 0 THEN t.position - $1 + i.first_ord ELSE h.first_position END
+                         AS first_position
+                FROM items i CROSS JOIN tick t JOIN #{heads} h ON h.store = i.store AND h.key = i.key
+              ), new_facts AS (
                 INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
-                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
-                                     $7::float8[], $8::text[])
-                RETURNING position, body
+                SELECT position, id, store, key, key_version, causation, transaction_time, body FROM stamped
               ), new_heads AS (
                 UPDATE #{heads} h
-                SET fact_id = u.fact_id, position = u.position, key_version = u.key_version,
-                    first_position = u.first_position, value = #{Rows.value_sql("nf.body")}
-                FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::bigint[])
-                  AS u(store, key, fact_id, position, key_version, first_position)
-                JOIN new_facts nf ON nf.position = u.position
-                WHERE h.store = u.store AND h.key = u.key
+                SET fact_id = l.id, position = l.position, key_version = l.key_version,
+                    first_position = l.first_position, value = #{Rows.value_sql("l.body")}
+                FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
+                WHERE h.store = l.store AND h.key = l.key
               )
-              SELECT pg_notify($15, $16)
+              SELECT s.position, s.causation, s.transaction_time
+              FROM stamped s CROSS JOIN (SELECT pg_notify($10, position::text) FROM tick) notified
+              ORDER BY s.ord
             SQL
           }
         end
@@ -250,7 +231,7 @@ module Igniter
         end
 
         def terminate(pid)
-          @conn.exec("igniter_terminate", "SELECT pg_terminate_backend($1)", [pid])
+          @conn.exec("igniter_terminate", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1", [pid])
           deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + SETTLE_TIMEOUT
           while @conn.exec("igniter_session_alive", "SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]).ntuples.positive?
             raise ConnectionError, "session #{pid} did not end" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline

@@ -100,10 +100,13 @@ RSpec.describe "PostgreSQL ledger under faults", :postgres do
       require "igniter-ledger"
       url, schema = ARGV
       store = Igniter::Store.postgres(url, schema: schema)
-      # Pause inside the write transaction, after the clock was bumped.
-      Igniter::Store::Postgres::Writer.prepend(Module.new do
-        def insert(rows, position)
-          super
+      # Stop inside the write transaction: everything but its COMMIT has run
+      # (facts inserted, heads moved, the clock bumped and locked).
+      Igniter::Store::Postgres::Connection.prepend(Module.new do
+        def pipeline(steps)
+          return super unless steps.last == "COMMIT"
+
+          super(steps[0..-2])
           puts "inside"
           $stdout.flush
           sleep

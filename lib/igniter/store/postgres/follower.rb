@@ -98,6 +98,7 @@ module Igniter
           end
 
           @claimed = true
+          @claimed_pid = @conn.backend_pid
           start = @from == :now ? @reader.position : 0
           @conn.exec("igniter_cursor_init", "INSERT INTO #{@config.table("cursors")} (consumer, position) " \
                                             "VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING", [@consumer, start])
@@ -115,10 +116,22 @@ module Igniter
           nil # a lost session released its advisory lock with it
         end
 
+        # A reconnected session lost the advisory lock with the old one:
+        # claim the name again (another session may have taken it meanwhile)
+        # and resume from the cursor.
+        # @return [Boolean] true when it claimed again (the page in hand is dropped)
+        def reclaim!
+          return false if @conn.backend_pid == @claimed_pid
+
+          @claimed = false
+          claim!
+          true
+        end
+
         # @return [Integer] facts handled
         def poll(&block)
           page = @reader.page(@position, PAGE, @stores)
-          return 0 if page.empty?
+          return 0 if reclaim! || page.empty?
 
           if @transactional
             page.each do |position, fact|

@@ -63,6 +63,22 @@ RSpec.describe "PostgreSQL feed across processes", :postgres do
     thread.join(2)
   end
 
+  it "claims its name again after its session was lost, and goes on from its cursor" do
+    2.times { |i| writer.write(store: :s, key: "k", value: i) }
+    follower = backend.follow(consumer: "resilient")
+    seen = Queue.new
+    thread = Thread.new { follower.run { |fact| seen << fact.value } }
+    expect([pop_within(seen), pop_within(seen)]).to eq([0, 1])
+    session = follower.instance_variable_get(:@conn).backend_pid
+    pg_session.exec_params("SELECT pg_terminate_backend($1)", [session])
+    writer.write(store: :s, key: "k", value: 2)
+    expect(pop_within(seen)).to eq(2)
+    other = pg_backend(schema: schema)
+    expect { other.follow(consumer: "resilient") { nil } }.to raise_error(Igniter::Store::Postgres::ConsumerBusyError)
+    follower.stop
+    thread.join(2)
+  end
+
   it "hands each fact over exactly once with its cursor in one transaction when transactional" do
     writer # creates the schema
     pg_session.exec(%(CREATE TABLE "#{schema}".effects (fact_id text PRIMARY KEY)))

@@ -94,6 +94,7 @@ module LedgerSpec
     def ledger_store(**opts)
       return Igniter::Store::IgniterStore.new(**opts) unless LedgerSpec::Postgres.backend?
 
+      skip "#{LedgerSpec::Postgres::SKIP_ENV}=1" if LedgerSpec::Postgres.skipped?
       pg_store(**opts)
     end
 

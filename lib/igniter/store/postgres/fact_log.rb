@@ -24,7 +24,8 @@ module Igniter
           @reader = reader
           @tail_factory = tail_factory
           @tail = nil
-          @positions = :"__igniter_pg_positions_#{object_id}"
+          # This thread's last commit, for {#deliver}.
+          @committed = :"__igniter_pg_committed_#{object_id}"
         end
 
         # --- writes -------------------------------------------------------
@@ -165,10 +166,11 @@ module Igniter
         # write returns.
         # @return [Array] consumer calls
         def deliver(fact)
-          position = Thread.current[@positions]&.[](fact.id)
-          return [] unless @tail && position
+          committed = Thread.current[@committed] || []
+          upto = committed.index { |c| c.fact.id == fact.id }
+          return [] unless @tail && upto
 
-          @tail.deliver_through(position)
+          @tail.deliver_through(committed[upto].position, committed[0..upto].map { |c| [c.position, c.fact] })
         end
 
         # Stops the tail. The sessions belong to the backend.
@@ -181,7 +183,7 @@ module Igniter
 
         def commit(items)
           committed = @writer.commit(items)
-          Thread.current[@positions] = committed.to_h { |c| [c.fact.id, c.position] }
+          Thread.current[@committed] = committed
           committed.map(&:fact)
         end
 

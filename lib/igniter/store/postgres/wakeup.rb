@@ -80,9 +80,18 @@ module Igniter
         end
 
         # Delivers everything up to +position+ (inclusive) not delivered yet.
+        # @param known [Array<Array(Integer, Fact)>] the caller's own just
+        #   committed facts, consecutive and ending at +position+: when they
+        #   follow the last delivered fact they go out without a query
         # @return [Array] consumer calls of those deliveries
-        def deliver_through(position)
-          @monitor.synchronize { catch_up(position) }
+        def deliver_through(position, known = [])
+          @monitor.synchronize do
+            next catch_up(position) unless known.first&.first == @last + 1
+
+            calls = known.flat_map { |_, fact| @callback.call(fact) }
+            @last = position
+            calls
+          end
         end
 
         # Stops the background thread. Idempotent.

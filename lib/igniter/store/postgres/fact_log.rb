@@ -122,7 +122,7 @@ module Igniter
         # lookup) to +value+; SQL narrows by the value's JSON text.
         # @return [Array<Fact>] commit order
         def partition(store, field, value, since, as_of)
-          needle = plain_json(value)
+          needle = scalar_json(value)
           @reader.store_facts_containing(store_name(store), needle, since, as_of).select do |fact|
             pv = Engine::PartitionIndex.value_of(fact, field)
             !pv.nil? && pv != false && pv.eql?(value)
@@ -232,22 +232,15 @@ module Igniter
           "{#{pairs.map { |k, json| "#{JSON.generate(k)}:#{json}" }.join(",")}}"
         end
 
-        # nil is left out: a missing member also equals nil in Ruby.
+        # JSON text of a scalar as a fact body or jsonb holds it, or nil when
+        # SQL cannot narrow by it (nil: a missing member also equals nil in
+        # Ruby; NUL: jsonb refuses it; containers and other objects).
         def scalar_json(value)
           case value
           when String then value.include?("\u0000") ? nil : JSON.generate(value)
           when Symbol then scalar_json(value.to_s)
           when Integer, true, false then JSON.generate(value)
           when Float then value.finite? ? JSON.generate(value) : nil
-          end
-        end
-
-        def plain_json(value)
-          case value
-          when String then JSON.generate(value)
-          when Symbol then JSON.generate(value.to_s)
-          when Integer, Float then value.is_a?(Float) && !value.finite? ? nil : JSON.generate(value)
-          when true then "true"
           end
         end
       end

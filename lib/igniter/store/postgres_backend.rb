@@ -18,6 +18,7 @@ require_relative "postgres/writer"
 require_relative "postgres/reader"
 require_relative "postgres/fact_log"
 require_relative "postgres/wakeup"
+require_relative "postgres/commit_tail"
 require_relative "postgres/follower"
 
 module Igniter

@@ -46,11 +46,38 @@ module Igniter
       IgniterStore.new
     end
 
-    # @param path [String] WAL file; created when absent
+    # Loaded on first use, so the gem works without the pg gem until then.
+    autoload :PostgresBackend, File.expand_path("store/postgres_backend", __dir__)
+
+    POSTGRES_URL = %r{\Apostgres(?:ql)?://}i
+    private_constant :POSTGRES_URL
+
+    # @param path [String] WAL file; created when absent. A `postgres://` or
+    #   `postgresql://` URL opens {postgres} instead.
     # @param options [Hash] {IgniterStore.open} options (`lru_cap:`, `recovery:`, `read_only:`)
     # @return [IgniterStore] a file-backed store with the WAL replayed
     def self.open(path, **options)
+      return postgres(path, **options) if path.is_a?(String) && path.match?(POSTGRES_URL)
+
       IgniterStore.open(path, **options)
+    end
+
+    # A store over a {PostgresBackend}: reads and writes go to SQL, so any
+    # number of processes share one ledger; nothing is replayed on open.
+    #
+    # @param url [String, nil] libpq URL or conninfo (nil: $DATABASE_URL, or +connection:+)
+    # @param lru_cap [Integer] see {IgniterStore#initialize}
+    # @param changefeed [#emit, nil] receives every fact committed by any process
+    # @param backend_options [Hash] {PostgresBackend#initialize} keywords (schema:, timeouts, connection:)
+    # @return [IgniterStore]
+    def self.postgres(url = nil, lru_cap: ReadCache::DEFAULT_LRU_CAP, changefeed: nil, **backend_options)
+      backend = PostgresBackend.new(url: url, **backend_options)
+      begin
+        IgniterStore.new(backend: backend, lru_cap: lru_cap, changefeed: changefeed)
+      rescue StandardError
+        backend.close
+        raise
+      end
     end
 
     # @param root_dir [String] directory of the segmented WAL; created when absent

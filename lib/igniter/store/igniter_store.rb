@@ -12,6 +12,7 @@ require_relative "engine/compaction"
 require_relative "engine/prune"
 require_relative "engine/lineage"
 require_relative "engine/time_bounds"
+require_relative "engine/shared_log"
 
 module Igniter
   module Store
@@ -38,6 +39,7 @@ module Igniter
       include Engine::Prune
       include Engine::Lineage
       include Engine::TimeBounds
+      include Engine::SharedLog
 
       # @return [SchemaGraph] registered paths, rules and policies
       attr_reader :schema_graph
@@ -77,7 +79,10 @@ module Igniter
         @backend = backend
         @lru_cap = lru_cap
         @changefeed = changefeed
-        @log = FactLog.new
+        # shared log: a backend that serves its own log (Engine::SharedLog) replaces the in-memory one.
+        @log = shared_log_of(backend)
+        @shared_log = !@log.nil?
+        @log ||= FactLog.new
         @cache = ReadCache.new(lru_cap: lru_cap)
         @schema_graph = SchemaGraph.new
         @scope_index = Engine::ScopeIndex.new
@@ -92,6 +97,7 @@ module Igniter
         @scattering_flag = :"__igniter_store_scattering_#{object_id}"
         # Re-applies protocol descriptors registered before a reopen (sidecar file, not facts).
         @descriptor_journal = Protocol::DescriptorJournal.attach(self, backend)
+        follow_commits if @changefeed # shared log
       end
 
       # --- registration ---------------------------------------------------
@@ -103,6 +109,7 @@ module Igniter
       def register_path(path)
         @schema_graph.register(path)
         store = path.store.nil? ? nil : normalize_store(path.store)
+        follow_commits unless path.consumers.to_a.empty? # shared log
         path.consumers.to_a.each do |consumer|
           if path.scope
             @cache.register_scope_consumer(store, path.scope, consumer)
@@ -201,7 +208,11 @@ module Igniter
 
         time_bound!(:as_of, as_of)
 
-        fact = @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
+        fact = if @shared_log # never cached: another process may commit at or before as_of
+                 @log.latest(store, key, as_of)
+               else
+                 @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
+               end
         fact && coerce_value(store, fact)
       end
 
@@ -226,7 +237,8 @@ module Igniter
         path = @schema_graph.path_for(store: store, scope: scope)
         raise ArgumentError, "No registered path for store=#{store.inspect} scope=#{scope.inspect}" unless path
 
-        cached = @cache.get_scope(store: store, scope: scope, as_of: as_of, ttl: ttl || path.cache_ttl)
+        # shared log: answers are recorded (for scope consumers) but never served.
+        cached = @shared_log ? nil : @cache.get_scope(store: store, scope: scope, as_of: as_of, ttl: ttl || path.cache_ttl)
         return apply_coercions(store, cached).freeze if cached
 
         generation = @cache.generation
@@ -257,6 +269,9 @@ module Igniter
         time_bound!(:since, since)
         time_bound!(:as_of, as_of)
         field = normalize_field(partition_key)
+        # shared log: the log filters the store's facts itself (no index to keep across processes).
+        return apply_coercions(store, @log.partition(store, field, partition_value, since, as_of)) if @shared_log
+
         unless @partition_index.built?(store, field)
           # Under the write lock so an append cannot land both in the scan and in the index.
           @write_lock.synchronize { @partition_index.build(store, field, @log.facts_for(store: store)) }
@@ -385,7 +400,7 @@ module Igniter
       # in line and emit. (write/append do the same in one log call.)
       # @return [Array] pending consumer notifications
       def commit(fact)
-        @backend&.write_fact(fact)
+        @backend&.write_fact(fact) unless @shared_log # a shared log persists in `append`
         @log.append(fact)
         settle(fact, fact.store, fact.key)
       end
@@ -398,6 +413,8 @@ module Igniter
       # scope work entirely.
       # @return [Array] pending consumer notifications
       def settle(fact, store, key)
+        return @log.deliver(fact) if @shared_log # the commit tail settles, in commit order
+
         paths = @schema_graph.paths_for(store)
         changes = paths.empty? ? NO_SCOPE_CHANGES : @scope_index.update(store, key, fact.value, paths)
         calls = @cache.evict(store: store, key: key, scope_changes: changes)
@@ -407,8 +424,9 @@ module Igniter
 
       def scope_facts(store, scope, filters, as_of)
         # Time travel reads the log as of then; a scope-less (point) path has
-        # no maintained index, so it is always answered by a scan.
-        return @log.query_scope(store: store, filters: filters, as_of: as_of) if as_of || scope.nil?
+        # no maintained index, so it is always answered by a scan; so is every
+        # query on a shared log, whose index could miss another process's write.
+        return @log.query_scope(store: store, filters: filters, as_of: as_of) if as_of || scope.nil? || @shared_log
 
         keys = @scope_index.keys(store, scope)
         return latest_of(store, keys) if keys

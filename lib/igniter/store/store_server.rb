@@ -24,7 +24,7 @@ module Igniter
       include Server::Events
 
       TRANSPORTS = %i[tcp unix].freeze
-      BACKENDS = %i[memory file segmented].freeze
+      BACKENDS = %i[memory file segmented postgres].freeze
 
       # @return [String] bound address ("ip:port" with the real port, or the unix path)
       attr_reader :bind_address
@@ -337,6 +337,9 @@ module Igniter
         case @backend_kind
         when :file then FileBackend.new(File.expand_path(@path.to_s))
         when :segmented then SegmentedFileBackend.new(File.expand_path(@path.to_s))
+        # PostgreSQL: `path` is the database URL; nothing is replayed, and the
+        # changefeed is fed with every process's commits by the store's commit tail.
+        when :postgres then PostgresBackend.new(url: @path.to_s)
         end
       end
 

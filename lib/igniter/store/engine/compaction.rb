@@ -89,11 +89,17 @@ module Igniter
 
             receipt = write_compaction_receipt(store, drop, policy, now)
             dropped = drop.to_set(&:id)
-            # Log order is kept (no re-sort by time): "latest" is the last
-            # appended fact, and a sort could reorder a key whose clock stepped back.
-            rebuild_log!(@log.all_facts.reject { |f| f.store == store && dropped.include?(f.id) })
+            durable = if @shared_log # shared log: deleted in the database, in one transaction
+                        @log.remove_facts(dropped.to_a)
+                        true
+                      else
+                        # Log order is kept (no re-sort by time): "latest" is the last
+                        # appended fact, and a sort could reorder a key whose clock stepped back.
+                        rebuild_log!(@log.all_facts.reject { |f| f.store == store && dropped.include?(f.id) })
+                        persist_rebuild
+                      end
             { store: store, strategy: policy.strategy, dropped_count: drop.size, kept_count: keep.size,
-              receipt_id: receipt.id, durable: persist_rebuild }
+              receipt_id: receipt.id, durable: durable }
           end
         end
 

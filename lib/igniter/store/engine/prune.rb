@@ -27,7 +27,7 @@ module Igniter
         #   :backend_does_not_support_exact_prune, backend:+ (class name) for a
         #   backend that cannot rewrite its log (nothing is changed then)
         def prune_fact_ids(fact_ids:, reason:, metadata: {}, receipt_store: DEFAULT_RECEIPT_STORE)
-          if @backend && !@backend.respond_to?(:replace_with_snapshot!)
+          if @backend && !@shared_log && !@backend.respond_to?(:replace_with_snapshot!) # shared log: deletes by id
             return { status: :unsupported, reason: :backend_does_not_support_exact_prune,
                      backend: @backend.class.name }
           end
@@ -39,8 +39,12 @@ module Igniter
             receipt = write_prune_receipt(receipt_store, ids.size, refs, missing, reason, metadata)
             unless refs.empty?
               doomed = refs.to_set { |ref| ref[:id] }
-              rebuild_log!(@log.all_facts.reject { |f| doomed.include?(f.id.to_s) })
-              @backend&.replace_with_snapshot!(@log.all_facts)
+              if @shared_log # shared log: deleted in the database, in one transaction
+                @log.remove_facts(doomed.to_a)
+              else
+                rebuild_log!(@log.all_facts.reject { |f| doomed.include?(f.id.to_s) })
+                @backend&.replace_with_snapshot!(@log.all_facts)
+              end
             end
             { status: :ok, receipt_id: receipt.id, pruned_count: refs.size, missing_count: missing.size,
               pruned_fact_refs: refs, missing_ids: missing }

@@ -16,6 +16,7 @@ module Igniter
         SEGMENTS_NAME = "segments"
         DEFAULT_HTTP_PORT = 7300
         TOKEN_ENV = "IGNITER_LEDGER_TOKEN"
+        DATABASE_URL_ENV = "IGNITER_LEDGER_DATABASE_URL"
 
         # Raised for bad flag combinations; printed as `Error: ...` with the help.
         class UsageError < StandardError; end
@@ -23,7 +24,7 @@ module Igniter
         # @param program [String] name shown in the banner
         # @param out [IO] startup lines
         # @param err [IO] errors
-        # @param env [Hash] environment (only IGNITER_LEDGER_TOKEN is read)
+        # @param env [Hash] environment (IGNITER_LEDGER_TOKEN and IGNITER_LEDGER_DATABASE_URL are read)
         def initialize(program: "igniter-ledger-server", out: $stdout, err: $stderr, env: ENV)
           @program = program
           @out = out
@@ -66,7 +67,9 @@ module Igniter
           http_port = opts.delete(:http_port)
           tcp_port = opts.delete(:tcp_port)
           data_dir = opts.delete(:data_dir)
+          database_url = opts.delete(:database_url)
           opts[:auth_token] ||= token_from_env
+          prepare_database(opts, database_url) if opts[:backend] == :postgres || database_url
           prepare_storage(opts, data_dir)
           server = StoreServer.new(config: ServerConfig.new(**opts, log_io: @out))
           server.start_with_adapters(http_port: http_port, tcp_port: tcp_port)
@@ -78,10 +81,26 @@ module Igniter
           token.nil? || token.empty? ? nil : token
         end
 
+        # PostgreSQL: the URL from --database-url or $IGNITER_LEDGER_DATABASE_URL
+        # travels as the server's `path`.
+        def prepare_database(opts, database_url)
+          raise UsageError, "--database-url applies to --backend postgres only" unless opts[:backend] == :postgres
+          raise UsageError, "--data-dir and --path apply to --backend file or segmented only" if opts[:path]
+
+          url = database_url || @env[DATABASE_URL_ENV]
+          raise UsageError, "--backend postgres needs --database-url URL or $#{DATABASE_URL_ENV}" if url.to_s.empty?
+
+          opts[:path] = url
+        end
+
         # The file backend defaults to DATA_DIR/ledger.wal, the segmented one
         # to DATA_DIR/segments/, creating the directory.
         def prepare_storage(opts, data_dir)
           case opts[:backend]
+          when :postgres
+            raise UsageError, "--data-dir applies to --backend file or segmented only" if data_dir
+
+            @out.puts("igniter-ledger #{VERSION}: PostgreSQL ledger (shared with every server on this database)")
           when :file
             opts[:path] ||= File.join(data_dir || DEFAULT_DATA_DIR, WAL_NAME)
             announce_data_dir(File.dirname(File.expand_path(opts[:path])), "WAL #{File.expand_path(opts[:path])}")
@@ -133,7 +152,10 @@ module Igniter
             end
             o.separator ""
             o.separator "Storage:"
-            o.on("--backend BACKEND", "file (default), segmented or memory") { |v| opts[:backend] = v.to_sym }
+            o.on("--backend BACKEND", "file (default), segmented, memory or postgres") { |v| opts[:backend] = v.to_sym }
+            o.on("--database-url URL", String, "PostgreSQL URL for --backend postgres (default: $#{DATABASE_URL_ENV})") do |v|
+              opts[:database_url] = v
+            end
             o.on("--data-dir DIR", String, "Data directory, created if absent (default: ./#{DEFAULT_DATA_DIR})") do |v|
               opts[:data_dir] = v
             end

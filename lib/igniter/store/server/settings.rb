@@ -15,15 +15,17 @@ module Igniter
           raise ArgumentError, "Unknown transport: #{value.inspect}. Use :tcp or :unix"
         end
 
-        # @return [Symbol] :memory, :file or :segmented
+        # @return [Symbol] :memory, :file, :segmented or :postgres
         def backend(value)
           sym = value.respond_to?(:to_sym) ? value.to_sym : value
           return sym if StoreServer::BACKENDS.include?(sym)
 
-          raise ArgumentError, "StoreServer backend must be :memory, :file or :segmented, got #{value.inspect}"
+          raise ArgumentError, "StoreServer backend must be :memory, :file, :segmented or :postgres, got #{value.inspect}"
         end
 
-        PATH_MEANING = { file: "the WAL file", segmented: "the segment root directory" }.freeze
+        # :postgres takes the database URL as +path+.
+        PATH_MEANING = { file: "the WAL file", segmented: "the segment root directory",
+                         postgres: "the database URL" }.freeze
 
         def require_path!(backend, path)
           return unless PATH_MEANING.key?(backend) && (path.nil? || path.to_s.empty?)

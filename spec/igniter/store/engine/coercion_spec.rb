@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "coercions" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   let(:upgrade) { ->(value, _version) { value.merge(upgraded: true) } }
 
@@ -49,7 +49,8 @@ RSpec.describe Igniter::Store::IgniterStore, "coercions" do
     end
   end
 
-  it "keeps the Fact when the block returns the very same value object" do
+  it "keeps the Fact when the block returns the very same value object",
+     not_on_postgres: "facts are read back from SQL: equal to the written ones, not the same objects" do
     store.register_coercion(:s) { |v, _| v }
     fact = store.write(store: :s, key: "k", value: { a: 1 })
     expect(store.history(store: :s).first).to be(fact)

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "concurrent writers" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   it "keeps one linear causation chain when many threads write one key" do
     threads = Array.new(8) { |t| Thread.new { 50.times { |i| store.write(store: :s, key: "k", value: { t: t, i: i }) } } }

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "derivations" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   let(:total) { ->(facts) { { total: facts.sum { |f| f.value[:amount] } } } }
 
@@ -108,7 +108,7 @@ RSpec.describe Igniter::Store::IgniterStore, "derivations" do
   end
 
   it "lets one store's derivation writing into another store trigger that store's rules" do
-    other = described_class.new
+    other = ledger_store
     other.register_derivation(source_store: :in, target_store: :out, target_key: "k", rule: ->(_) { { hit: true } })
     store.register_derivation(source_store: :orders, target_store: :x, target_key: "k",
                               rule: ->(_) { other.write(store: :in, key: "a", value: {}); nil })
@@ -119,7 +119,7 @@ RSpec.describe Igniter::Store::IgniterStore, "derivations" do
   it "emits source then derived facts to the changefeed" do
     emitted = []
     feed = Class.new { define_method(:emit) { |f| emitted << f.store } }.new
-    s = described_class.new(changefeed: feed)
+    s = ledger_store(changefeed: feed)
     s.register_derivation(source_store: :orders, target_store: :stats, target_key: "t", rule: ->(_) { { n: 1 } })
     s.write(store: :orders, key: "o1", value: {})
     s.append(history: :events, event: {})
@@ -129,7 +129,7 @@ RSpec.describe Igniter::Store::IgniterStore, "derivations" do
   it "orders nested rules depth-first: derivation (and its scatters) before scatters" do
     emitted = []
     feed = Class.new { define_method(:emit) { |f| emitted << f.store } }.new
-    s = described_class.new(changefeed: feed)
+    s = ledger_store(changefeed: feed)
     s.register_derivation(source_store: :a, target_store: :b, target_key: "k", rule: ->(_) { { p: "x" } })
     s.register_scatter(source_store: :b, partition_by: :p, target_store: :c, rule: ->(*) { { c: 1 } })
     s.register_scatter(source_store: :a, partition_by: :p, target_store: :e, rule: ->(*) { { e: 1 } })

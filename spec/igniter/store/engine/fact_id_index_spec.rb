@@ -1,9 +1,10 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "fact-id index" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
-  it "returns the very object written or appended" do
+  it "returns the very object written or appended",
+     not_on_postgres: "facts are read back from SQL: equal to the written ones, not the same objects" do
     written = store.write(store: :s, key: "k", value: { a: 1 })
     appended = store.append(history: :h, event: { b: 2 })
     expect(store.fact_by_id(written.id)).to be(written)
@@ -25,7 +26,7 @@ RSpec.describe Igniter::Store::IgniterStore, "fact-id index" do
 
   it "normalizes the id with to_s, like prune_fact_ids" do
     fact = store.write(store: :s, key: "k", value: {})
-    expect(store.fact_by_id(fact.id.to_sym)).to be(fact)
+    expect(store.fact_by_id(fact.id.to_sym)).to eq(fact)
   end
 
   it "ignores coercions" do
@@ -48,7 +49,7 @@ RSpec.describe Igniter::Store::IgniterStore, "fact-id index" do
     current = store.write(store: :s, key: "k", value: { v: 2 })
     store.compact
     expect(store.fact_by_id(old.id)).to be_nil
-    expect(store.fact_by_id(current.id)).to be(current)
+    expect(store.fact_by_id(current.id)).to eq(current)
   end
 
   it "finds facts replayed by IgniterStore.open, with Symbol stores" do

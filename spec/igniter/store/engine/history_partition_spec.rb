@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "#history_partition" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   def sleep_events
     [store.append(history: :activity, event: { kind: :sleep, h: 8 }),
@@ -32,10 +32,11 @@ RSpec.describe Igniter::Store::IgniterStore, "#history_partition" do
     sleep_events
     store.history_partition(store: :activity, partition_key: :kind, partition_value: :sleep)
     fact = store.append(history: :activity, event: { kind: :sleep, h: 6 }, partition_key: :kind)
-    expect(store.history_partition(store: :activity, partition_key: :kind, partition_value: :sleep).last).to be(fact)
+    expect(store.history_partition(store: :activity, partition_key: :kind, partition_value: :sleep).last).to eq(fact)
   end
 
-  it "is NOT maintained by appends without partition_key once built (0.5.2 rule)" do
+  it "is NOT maintained by appends without partition_key once built (0.5.2 rule)",
+     not_on_postgres: "no per-process index: the database answers with every matching fact of any process" do
     store.history_partition(store: :activity, partition_key: :kind, partition_value: :sleep)
     store.append(history: :activity, event: { kind: :sleep })
     expect(store.history_partition(store: :activity, partition_key: :kind, partition_value: :sleep)).to eq([])

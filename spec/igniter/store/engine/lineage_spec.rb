@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "#lineage" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   def proof(facts)
     Digest::SHA256.hexdigest(facts.map { |f| "#{f.id}:#{f.value_hash}:#{f.causation}" }.join("|"))

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "#prune_fact_ids" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   let!(:victim) { store.write(store: :docs, key: "secret", value: { ssn: "123" }) }
   let!(:bystander) { store.write(store: :docs, key: "public", value: { ok: true }) }

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "query, scope index and consumers" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   let(:path_class) { Igniter::Store::AccessPath }
 
@@ -71,7 +71,8 @@ RSpec.describe Igniter::Store::IgniterStore, "query, scope index and consumers" 
   end
 
   describe "cached answers" do
-    it "returns the identical Array object on a second query within the path cache_ttl" do
+    it "returns the identical Array object on a second query within the path cache_ttl",
+       not_on_postgres: "answers are never served from a cache another process could have made stale" do
       register_scope(:open, { status: :open }, cache_ttl: 60)
       store.write(store: :tasks, key: "a", value: { status: :open })
       first = store.query(store: :tasks, scope: :open)
@@ -119,7 +120,7 @@ RSpec.describe Igniter::Store::IgniterStore, "query, scope index and consumers" 
       store.query(store: :tasks, scope: :open) # warm, empty
       store.write(store: :tasks, key: "a", value: { "status" => :open })
       warm = keys_of(store.query(store: :tasks, scope: :open))
-      cold = described_class.new
+      cold = ledger_store
       cold.register_path(path_class.new(store: :tasks, scope: :open, filters: { status: :open }))
       cold.write(store: :tasks, key: "a", value: { "status" => :open })
       expect(warm).to eq(%w[a])
@@ -237,7 +238,8 @@ RSpec.describe Igniter::Store::IgniterStore, "query, scope index and consumers" 
       expect(calls).to contain_exactly([:tasks, :open], [:tasks, :closed])
     end
 
-    it "are not notified when membership is unchanged" do
+    it "are not notified when membership is unchanged",
+       not_on_postgres: "no scope index across processes: scope consumers hear of every write to the store" do
       store.write(store: :tasks, key: "a", value: { status: :open, n: 1 })
       store.query(store: :tasks, scope: :open)
       store.write(store: :tasks, key: "a", value: { status: :open, n: 2 })

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "#rebuild_log! (private)" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   it "is private" do
     expect(store).not_to respond_to(:rebuild_log!)
@@ -20,7 +20,8 @@ RSpec.describe Igniter::Store::IgniterStore, "#rebuild_log! (private)" do
     expect(store.read(store: :s, key: "a")).to eq(v: 1)
   end
 
-  it "drops cached reads, cached scopes and the scope index but keeps consumers" do
+  it "drops cached reads, cached scopes and the scope index but keeps consumers",
+     not_on_postgres: "a shared log has no in-memory log to rebuild; compaction and prune delete rows" do
     calls = []
     store.register_path(Igniter::Store::AccessPath.new(store: :s, consumers: [->(*a) { calls << a }]))
     store.register_path(Igniter::Store::AccessPath.new(store: :s, scope: :all, filters: {}))

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "relations" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   describe "#register_relation and #resolve" do
     before do

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 RSpec.describe Igniter::Store::IgniterStore, "scatters" do
-  subject(:store) { described_class.new }
+  subject(:store) { ledger_store }
 
   let(:counter) { ->(_pv, existing, _fact) { { count: (existing ? existing[:count] : 0) + 1 } } }
 

@@ -334,7 +334,7 @@ RSpec.describe "StoreServer hardening", :servers do
         expect { Igniter::Store::StoreServer.new(port: 0, backend: :file, path: path, transport: :bogus) }
           .to raise_error(ArgumentError, "Unknown transport: :bogus. Use :tcp or :unix")
         expect { Igniter::Store::StoreServer.new(port: 0, backend: :sql, path: path) }
-          .to raise_error(ArgumentError, "StoreServer backend must be :memory, :file or :segmented, got :sql")
+          .to raise_error(ArgumentError, "StoreServer backend must be :memory, :file, :segmented or :postgres, got :sql")
         expect { Igniter::Store::StoreServer.new(port: 0, backend: :file) }
           .to raise_error(ArgumentError, /requires path/)
         expect(Dir.children(dir)).to eq([])

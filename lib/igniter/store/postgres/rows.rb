@@ -1,0 +1,78 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Postgres
+      # Facts to and from rows of the `facts` table. `body` holds the fact
+      # body of doc/format.md with causation and transaction_time left out
+      # (null and 0.0): those two are settled inside the write transaction,
+      # under the clock lock, and live in their own columns, so the body (the
+      # costly part) is encoded before the transaction starts. A fact read
+      # back is equal to the fact written, Symbols included, on both paths.
+      module Rows
+        NUL = "\u0000"
+        # The columns {fact} reads, in a SELECT list.
+        COLUMNS = "position, causation, transaction_time, body"
+        # The same, qualified for a join on `facts f`.
+        F_COLUMNS = "f.position, f.causation, f.transaction_time, f.body"
+
+        # The members `JsonCanon.fact_body` reads.
+        Unstamped = Struct.new(*JsonCanon::FIELDS)
+        private_constant :Unstamped
+
+        module_function
+
+        # @param id [String] the fact's id in the ledger
+        # @return [String] the body text of +fact+, without causation and time
+        def body(fact, id = fact.id)
+          members = fact.to_h.values_at(*JsonCanon::FIELDS)
+          unstamped = Unstamped.new(*members)
+          unstamped.id = id
+          unstamped.causation = nil
+          unstamped.transaction_time = 0.0
+          JsonCanon.fact_body(unstamped)
+        end
+
+        # @param row [Hash] with "position", "causation", "transaction_time", "body"
+        # @param config [Config]
+        # @return [Fact]
+        # @raise [CorruptLedgerError] when the body breaks a decode rule
+        def fact(row, config)
+          attrs = JsonCanon.decode_fact_body(row["body"])
+          unless attrs
+            position = row["position"]
+            raise CorruptLedgerError.new(
+              "undecodable fact body at position #{position} of #{config.table("facts")} (#{config.display_url})",
+              path: config.display_url, offset: position.to_i, reason: "undecodable"
+            )
+          end
+
+          Fact.from_h(attrs.merge(causation: row["causation"], transaction_time: Float(row["transaction_time"])))
+        end
+
+        # SQL for `heads.value` (jsonb, for scope filters) taken from a body
+        # column: NULL when the body holds the escape of a NUL character,
+        # which jsonb refuses; such heads are filtered in Ruby only.
+        # @param column [String] e.g. "f.body"
+        # @return [String]
+        def value_sql(column)
+          "CASE WHEN strpos(#{column}, '\\u0000') = 0 THEN (#{column}::jsonb) -> 'value' END"
+        end
+
+        # Store names and keys live in text columns, which cannot hold NUL.
+        # @raise [ArgumentError]
+        def text!(name, text)
+          return text unless text.include?(NUL)
+
+          raise ArgumentError, "PostgresBackend cannot store a #{name} containing a NUL character: #{text.inspect[0, 60]}"
+        end
+
+        # A PostgreSQL array literal of text values (for `$n::text[]`).
+        # @return [String]
+        def text_array(values)
+          PG::TextEncoder::Array.new.encode(values)
+        end
+      end
+    end
+  end
+end

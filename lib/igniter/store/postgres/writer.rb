@@ -1,0 +1,256 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Postgres
+      # The write transaction (doc/postgres.md, "The write transaction"):
+      #
+      # 1. lock the heads of the keys written, in sorted order (an upsert, so
+      #    a key's first write waits for a concurrent first write of the same
+      #    key instead of failing); the head gives causation and key_version;
+      # 2. last, bump the one-row clock: its row lock is held to COMMIT, so
+      #    positions are handed out in commit order, without gaps (a rollback
+      #    or a killed client rolls the counter back too), and the
+      #    transaction times taken from it rise strictly with position;
+      # 3. insert the facts, move the heads, NOTIFY the new position;
+      # 4. COMMIT.
+      #
+      # A lost connection is settled before anything is retried: the old
+      # server session is terminated, then the fact ids are looked up. Found,
+      # the write had committed and its facts are returned; absent, it is run
+      # once more. Either way no fact is written twice.
+      class Writer
+        # One fact to commit: +fact+ is built (id, value, hash) but its
+        # causation and transaction time are settled in the transaction unless
+        # +verbatim+ (a fact ingested from elsewhere keeps both).
+        Item = Struct.new(:fact, :id, :store, :key, :causation, :verbatim, :body)
+
+        # A committed fact and its position in the ledger.
+        Committed = Struct.new(:fact, :position)
+
+        # Epsilon between consecutive transaction times (the spacing of
+        # Floats near today's epoch seconds is about 2.4e-7).
+        TICK = 0.000001
+        RETRIES = 5
+        # Seconds to wait for the server session of a lost connection to end.
+        SETTLE_TIMEOUT = 5
+
+        # @param conn [Connection] the write session
+        # @param config [Config]
+        def initialize(conn, config)
+          @conn = conn
+          @config = config
+          @sql = statements
+        end
+
+        # Commits +items+ in one transaction.
+        # @param items [Array<Item>]
+        # @return [Array<Committed>] in position order
+        # @raise [InvalidFactError] a fact id that is already in the ledger
+        # @raise [ConnectionError, WriteOutcomeUnknownError]
+        def commit(items)
+          # Encoded before BEGIN: only cheap work happens under the clock lock.
+          items.each { |item| item.body = Rows.body(item.fact, item.id) }
+          attempts = 0
+          settled = false
+          begin
+            pid = @conn.backend_pid
+            run(items).map { |item, position, causation, time| Committed.new(stamped_fact(item, causation, time), position) }
+          rescue PG::TRDeadlockDetected, PG::TRSerializationFailure
+            raise if (attempts += 1) > RETRIES
+
+            retry
+          rescue PG::UniqueViolation => e
+            raise unless constraint(e) == "facts_id_key"
+
+            raise InvalidFactError, "duplicate fact id #{items.map { |i| i.id }.join(", ")} in #{@config.display_url}"
+          rescue StandardError => e
+            raise unless @conn.lost?(e) && !settled
+
+            @conn.discard
+            committed = settle(pid, items)
+            return committed if committed
+
+            settled = true
+            retry
+          end
+        end
+
+        # Deletes the facts with these ids in one transaction (exact prune,
+        # compaction). The heads of the keys they belonged to are locked
+        # first (sorted); a head whose fact went moves back to the key's last
+        # remaining fact, or is deleted with the key's last fact.
+        # @param ids [Array<String>]
+        # @return [Integer] facts deleted
+        def remove(ids)
+          return 0 if ids.empty?
+
+          @conn.transaction do
+            keys = @conn.exec("igniter_keys_of_ids", @sql[:keys_of_ids], [Rows.text_array(ids)]).values
+            next 0 if keys.empty?
+
+            pair_params = [Rows.text_array(keys.map(&:first)), Rows.text_array(keys.map(&:last))]
+            @conn.exec("igniter_lock_existing_heads", @sql[:lock_existing_heads], pair_params)
+            removed = @conn.exec("igniter_delete_facts", @sql[:delete_facts], [Rows.text_array(ids)]).ntuples
+            # Heads whose key lost every fact go; the others point at the key's last remaining fact.
+            @conn.exec("igniter_drop_empty_heads", @sql[:drop_empty_heads], pair_params)
+            @conn.exec("igniter_repair_heads", @sql[:repair_heads], pair_params)
+            @conn.exec("igniter_uncount", @sql[:uncount], [removed])
+            removed
+          end
+        end
+
+        private
+
+        # One round trip (libpq pipeline mode): BEGIN, the head locks, the
+        # stamping statement, COMMIT. The server runs them in order, so the
+        # heads are locked before the clock, and the clock lock is held only
+        # while the server stamps and inserts and while COMMIT flushes:
+        # never across a client round trip.
+        # @return [Array<Array>] [item, position, causation, time] per item
+        def run(items)
+          _, _, stamped, = @conn.pipeline(["BEGIN", lock_heads(items), stamp_and_insert(items), "COMMIT"])
+          stamped.values.each_with_index.map do |(position, causation, time), i|
+            [items[i], position.to_i, causation, Float(time)]
+          end
+        rescue Exception # rubocop:disable Lint/RescueException -- a Timeout or Interrupt must roll back too
+          @conn.rollback
+          raise
+        end
+
+        # Step 1: the heads of the keys written, locked in sorted order.
+        def lock_heads(items)
+          pairs = items.map { |i| [i.store, i.key] }.uniq.sort
+          ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))]]
+        end
+
+        # Steps 2 and 3 in one statement: bump the clock (last lock taken),
+        # stamp each item (position, time, causation and key version along
+        # its key's chain through the batch), insert the facts, move the
+        # heads, NOTIFY.
+        def stamp_and_insert(items)
+          verbatim_times = items.map { |i| i.verbatim ? i.fact.transaction_time.to_f : nil }
+          floor = verbatim_times.compact.max || 0.0
+          columns = [items.map(&:id), items.map(&:store), items.map(&:key), items.map(&:causation),
+                     items.map { |i| i.verbatim ? "t" : "f" }, verbatim_times, items.map(&:body)]
+          ["igniter_stamp_insert", @sql[:stamp_insert],
+           [items.size, floor.to_s, *columns.map { |col| Rows.text_array(col) }, @config.channel]]
+        end
+
+        def stamped_fact(item, causation, time)
+          return item.fact if item.verbatim
+
+          Fact.from_h(item.fact.to_h.merge(id: item.id, causation: causation, transaction_time: time))
+        end
+
+        def statements
+          facts = @config.table("facts")
+          heads = @config.table("heads")
+          {
+            lock_heads: <<~SQL,
+              INSERT INTO #{heads} AS h (store, key, fact_id, position, key_version, first_position)
+              SELECT s, k, '', 0, 0, 0 FROM unnest($1::text[], $2::text[]) AS u(s, k)
+              ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store
+              RETURNING h.store, h.key, h.fact_id, h.key_version, h.first_position
+            SQL
+            keys_of_ids: "SELECT DISTINCT store, key FROM #{facts} WHERE id = ANY($1::text[]) ORDER BY store, key",
+            lock_existing_heads: "SELECT 1 FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) " \
+                                 "ON h.store = u.s AND h.key = u.k ORDER BY h.store, h.key FOR UPDATE OF h",
+            delete_facts: "DELETE FROM #{facts} WHERE id = ANY($1::text[]) RETURNING position",
+            drop_empty_heads: "DELETE FROM #{heads} h USING unnest($1::text[], $2::text[]) AS u(s, k) " \
+                              "WHERE h.store = u.s AND h.key = u.k AND NOT EXISTS " \
+                              "(SELECT 1 FROM #{facts} f WHERE f.store = h.store AND f.key = h.key)",
+            repair_heads: <<~SQL,
+              UPDATE #{heads} h
+              SET fact_id = l.id, position = l.position, key_version = l.key_version, value = #{Rows.value_sql("l.body")},
+                  first_position = (SELECT min(position) FROM #{facts} m WHERE m.store = u.s AND m.key = u.k)
+              FROM unnest($1::text[], $2::text[]) AS u(s, k)
+              CROSS JOIN LATERAL (SELECT id, position, key_version, body FROM #{facts} f
+                                  WHERE f.store = u.s AND f.key = u.k ORDER BY key_version DESC LIMIT 1) l
+              WHERE h.store = u.s AND h.key = u.k
+            SQL
+            uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
+            stamp_insert: <<~SQL
+              WITH tick AS (
+                UPDATE #{@config.table("clock")}
+                SET position = position + $1,
+                    transaction_time = greatest(transaction_time + #{TICK}, extract(epoch FROM clock_timestamp())::float8,
+                                                $2::float8) + ($1 - 1) * #{TICK},
+                    fact_count = fact_count + $1
+                RETURNING position, transaction_time
+              ), items AS (
+                SELECT u.*, row_number() OVER w AS nth, lag(u.id) OVER w AS previous_id,
+                       min(u.ord) OVER (PARTITION BY u.store, u.key) AS first_ord
+                FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::float8[], $9::text[])
+                  WITH ORDINALITY AS u(id, store, key, causation, verbatim, verbatim_time, body, ord)
+                WINDOW w AS (PARTITION BY u.store, u.key ORDER BY u.ord)
+              ), stamped AS (
+                SELECT i.ord, i.id, i.store, i.key, i.body,
+                       t.position - $1 + i.ord AS position,
+                       CASE WHEN i.verbatim THEN i.verbatim_time
+                            ELSE t.transaction_time - ($1 - i.ord) * #{TICK} END AS transaction_time,
+                       CASE WHEN i.verbatim THEN i.causation
+                            ELSE coalesce(i.causation, i.previous_id, nullif(h.fact_id, '')) END AS causation,
+                       h.key_version + i.nth AS key_version,
+                       CASE WHEN h.key_version = 0 THEN t.position - $1 + i.first_ord ELSE h.first_position END
+                         AS first_position
+                FROM items i CROSS JOIN tick t JOIN #{heads} h ON h.store = i.store AND h.key = i.key
+              ), new_facts AS (
+                INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
+                SELECT position, id, store, key, key_version, causation, transaction_time, body FROM stamped
+              ), new_heads AS (
+                UPDATE #{heads} h
+                SET fact_id = l.id, position = l.position, key_version = l.key_version,
+                    first_position = l.first_position, value = #{Rows.value_sql("l.body")}
+                FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
+                WHERE h.store = l.store AND h.key = l.key
+              )
+              SELECT s.position, s.causation, s.transaction_time
+              FROM stamped s CROSS JOIN (SELECT pg_notify($10, position::text) FROM tick) notified
+              ORDER BY s.ord
+            SQL
+          }
+        end
+
+        def constraint(error)
+          error.result&.error_field(PG::Result::PG_DIAG_CONSTRAINT_NAME)
+        end
+
+        # After a lost connection: end the old session, then look for the facts.
+        # @return [Array<Committed>, nil] nil when nothing of the batch committed
+        def settle(pid, items)
+          ids = items.map { |i| i.id }
+          terminate(pid) if pid
+          found(items)
+        rescue ConnectionError, *Connection::LOST => e
+          raise WriteOutcomeUnknownError.new(
+            "lost the connection to #{@config.display_url} during a write and could not reconnect to settle it " \
+            "(#{e.message.lines.first&.strip}); look up fact ids #{ids.join(", ")}",
+            url: @config.display_url, fact_ids: ids
+          )
+        end
+
+        def terminate(pid)
+          @conn.exec("igniter_terminate", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1", [pid])
+          deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + SETTLE_TIMEOUT
+          while @conn.exec("igniter_session_alive", "SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]).ntuples.positive?
+            raise ConnectionError, "session #{pid} did not end" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+            sleep 0.01
+          end
+        end
+
+        def found(items)
+          ids = items.map { |i| i.id }
+          rows = @conn.exec("igniter_facts_by_ids",
+                            "SELECT #{Rows::COLUMNS} FROM #{@config.table("facts")} WHERE id = ANY($1::text[]) ORDER BY position",
+                            [Rows.text_array(ids)])
+          return nil if rows.ntuples.zero?
+          raise InternalError, "a batch of #{ids.size} facts was found #{rows.ntuples} times committed" if rows.ntuples != ids.size
+
+          rows.map { |r| Committed.new(Rows.fact(r, @config), r["position"].to_i) }
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,108 @@
+# frozen_string_literal: true
+
+RSpec.describe "Igniter::Store::PostgresBackend opening a ledger", :postgres do
+  it "creates its tables in its own schema with a version row, and a second open migrates nothing" do
+    schema = fresh_pg_schema
+    first = pg_backend(schema: schema)
+    expect(first.schema_version).to eq(Igniter::Store::Postgres::Schema.latest_version)
+    tables = pg_session.exec_params("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+                                    [schema]).column_values(0)
+    expect(tables).to eq(%w[clock cursors facts heads schema_version])
+    migrated_at = pg_session.exec(%(SELECT migrated_at FROM "#{schema}".schema_version)).getvalue(0, 0)
+
+    second = pg_backend(schema: schema)
+    expect(second.schema_version).to eq(first.schema_version)
+    # Re-running the migrations is a no-op: the version row is not even touched.
+    expect(pg_session.exec(%(SELECT count(*), max(migrated_at) FROM "#{schema}".schema_version)).values)
+      .to eq([["1", migrated_at]])
+  end
+
+  it "refuses a schema migrated by a newer igniter-ledger, naming both versions" do
+    schema = fresh_pg_schema
+    pg_backend(schema: schema).close
+    pg_session.exec(%(UPDATE "#{schema}".schema_version SET version = 99))
+    expect { pg_backend(schema: schema) }.to raise_error(Igniter::Store::Postgres::SchemaVersionError, /version 99.*\(1\)/)
+  end
+
+  it "opens as Igniter::Store.postgres and Igniter::Ledger.open with a postgresql:// URL, without replaying" do
+    schema = fresh_pg_schema
+    writer = pg_store(schema: schema)
+    writer.write(store: :tasks, key: "t1", value: { title: "one" })
+    via_ledger = Igniter::Ledger.open(pg_url, schema: schema)
+    pg_closables << via_ledger
+    expect(via_ledger).to be_a(Igniter::Store::IgniterStore)
+    expect(via_ledger.read(store: :tasks, key: "t1")).to eq(title: "one")
+    expect(via_ledger.instance_variable_get(:@log)).to be_a(Igniter::Store::Postgres::FactLog)
+  end
+
+  it "takes an existing PG::Connection and a connection factory" do
+    schema = fresh_pg_schema
+    given = PG.connect(pg_url)
+    by_connection = pg_store(schema: schema, connection: given, url: nil)
+    by_connection.write(store: :s, key: "k", value: 1)
+    made = []
+    factory = -> { PG.connect(pg_url).tap { |c| made << c } }
+    by_factory = Igniter::Store.postgres(nil, schema: schema, connection_factory: factory)
+    pg_closables << by_factory
+    expect(by_factory.read(store: :s, key: "k")).to eq(1)
+    expect(made).not_to be_empty
+  end
+
+  it "applies the configured timeouts to its sessions" do
+    backend = pg_backend(statement_timeout: 7, lock_timeout: 0.25, idle_in_transaction_timeout: 3)
+    conn = Igniter::Store::Postgres::Connection.new(backend.config, "probe")
+    settings = conn.synchronize do |pg|
+      %w[statement_timeout lock_timeout idle_in_transaction_session_timeout synchronous_commit].map do |name|
+        pg.exec("SHOW #{name}").getvalue(0, 0)
+      end
+    end
+    conn.close
+    expect(settings).to eq(%w[7s 250ms 3s on])
+  end
+
+  it "rejects a schema name that is not a plain identifier and negative timeouts" do
+    expect { Igniter::Store::PostgresBackend.new(url: pg_url, schema: "x; DROP TABLE y") }
+      .to raise_error(ArgumentError, /schema must be a lowercase SQL identifier/)
+    expect { Igniter::Store::PostgresBackend.new(url: pg_url, lock_timeout: -1) }
+      .to raise_error(ArgumentError, /lock_timeout must be a non-negative number/)
+  end
+
+  it "names bin/setup-free alternatives when neither url:, connection: nor DATABASE_URL is given" do
+    expect { Igniter::Store::Postgres::Config.new(env: {}) }.to raise_error(ArgumentError, /url:, connection:.*DATABASE_URL/)
+    expect(Igniter::Store::Postgres::Config.new(env: { "DATABASE_URL" => pg_url }).display_url).to include("/ledger")
+  end
+
+  it "reports storage statistics for the ledger and for one store" do
+    store = pg_store
+    store.write(store: :a, key: "x", value: 1)
+    store.write(store: :a, key: "x", value: 2)
+    store.write(store: :b, key: "y", value: 3)
+    expect(store.storage_stats).to include(position: 3, fact_count: 3, keys: 2)
+    expect(store.storage_stats[:bytes]).to be > 0
+    expect(store.storage_stats(store: :a)).to eq(store: :a, facts: 2, keys: 1)
+  end
+
+  it "loads the gem without pg and explains how to get it when the backend is used" do
+    script = <<~RUBY
+      $LOAD_PATH.reject! { |p| p.include?("vendor_ruby") }
+      module Kernel
+        alias_method :__req, :require
+        def require(name)
+          raise LoadError, "cannot load such file -- pg" if name == "pg"
+          __req(name)
+        end
+      end
+      require "igniter-ledger"
+      puts Igniter::Store.memory.write(store: :s, key: "k", value: 1).value
+      begin
+        Igniter::Store::PostgresBackend
+      rescue LoadError => e
+        puts e.message
+      end
+    RUBY
+    out, err, status = run_ruby(script, env: Igniter::Store::NATIVE ? LedgerSpec::NATIVE_ENV : LedgerSpec::PURE_ENV)
+    expect(status).to be_success, err
+    expect(out.lines.first.chomp).to eq("1")
+    expect(out).to include("install ruby-pg").and include('add `gem "pg"`')
+  end
+end

@@ -20,6 +20,7 @@ pub mod hash;
 pub mod json;
 pub mod parse;
 pub mod replay;
+pub mod segment_salvage;
 pub mod snapshot;
 pub mod wal;
 

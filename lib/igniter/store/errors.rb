@@ -85,5 +85,8 @@ module Igniter
     # A bug inside the native extension (a Rust panic) caught at the boundary:
     # the operation failed, the process and every fact already written live on.
     class InternalError < Error; end
+
+    # A write, checkpoint or purge through a ledger opened with `read_only: true`.
+    class ReadOnlyLedgerError < Error; end
   end
 end

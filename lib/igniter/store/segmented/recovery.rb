@@ -114,8 +114,12 @@ module Igniter
           }.freeze
         end
 
-        # Caller holds the mutex, or runs before the backend is shared.
+        # Caller holds the mutex, or runs before the backend is shared. The
+        # report of the open that sealed an orphan stays (it says what was
+        # cut); a replay of that segment finds a subset of it.
         def note_recovery(path, report)
+          return if report[:state] == :sealed && @recovery_files[path]&.fetch(:state) == :orphan
+
           @recovery_files[path] = report
         end
 

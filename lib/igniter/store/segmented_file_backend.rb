@@ -181,7 +181,7 @@ module Igniter
         # a concurrent flush or rotation can neither hide nor double a fact.
         paths, live_facts = @mutex.synchronize do
           live = @segments.values.select { |seg| name.nil? || seg[:store] == name }
-          [Dir.glob(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
+          [Segmented::Layout.segments(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
         end
         paths.sort_by! { |p| [Segmented::Layout.store_and_bucket(p)[0], Segmented::Layout.order_key(p)] }
         facts = []
@@ -231,7 +231,7 @@ module Igniter
 
       # @return [Integer] segment files on disk (sealed, live and orphaned)
       def segment_count
-        Dir.glob(File.join(@wal_dir, "store=*", "date=*", Segmented::Layout::SEGMENT_GLOB)).size
+        Segmented::Layout.segments(File.join(@wal_dir, "store=*", "date=*", Segmented::Layout::SEGMENT_GLOB)).size
       end
 
       # @return [Array<String>] store directories under `wal/`, sorted

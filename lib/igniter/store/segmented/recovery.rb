@@ -23,7 +23,7 @@ module Igniter
         # @return [nil]
         # @raise [CorruptLedgerError] :strict and an orphan is damaged
         def recover_orphans(glob = File.join(@wal_dir, "store=*", "date=*", Layout::SEGMENT_GLOB))
-          orphans = Dir.glob(glob).sort.reject do |path|
+          orphans = Layout.segments(glob).sort.reject do |path|
             File.exist?(path + ManifestIndex::MANIFEST_SUFFIX) || live_path?(path)
           end
           plans = orphans.filter_map { |path| orphan_plan(path) }

@@ -210,11 +210,15 @@ module Igniter
 
       # Seals every live segment and releases the ledger lock. Not terminal: a
       # later write takes the lock again and opens a new segment. A segment
-      # whose seal fails stays live (and the lock held) for another try.
+      # whose seal fails stays live (and the lock held) for another try. In a
+      # forked child it only closes the child's descriptors: the segments and
+      # the lock are the parent's.
       # @return [nil]
       # @raise [SystemCallError, IOError] the first seal that failed
       def close
         @mutex.synchronize do
+          return close_inherited unless @lock.owned_here?
+
           failures = []
           @segments.keys.each do |store|
             seg = @segments[store]
@@ -349,6 +353,14 @@ module Igniter
         @lock = Segmented::Lock.exclusive(@root_dir)
         recover_orphans
         @index.reload
+      end
+
+      # A forked child's close: drop the inherited descriptors, write nothing.
+      def close_inherited
+        @segments.each_value { |seg| seg[:file].close unless seg[:file].closed? }
+        @segments.clear
+        @lock.release
+        nil
       end
 
       # May this backend write to the directory now (quarantine, receipts, cuts)?

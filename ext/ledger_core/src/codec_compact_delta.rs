@@ -421,11 +421,15 @@ fn batch_parts(batch: Mp) -> Result<BatchParts, Unsupported> {
     Ok(BatchParts { km, e, t, h })
 }
 
-/// Merges a batch's key dictionary into `key_names`.
-fn merge_keys(km: Option<Mp>, key_names: &mut HashMap<i64, Option<Mp>>) -> Result<(), Unsupported> {
+/// Merges a batch's key dictionary into `key_names`; true when it names key index 0.
+fn merge_keys(
+    km: Option<Mp>,
+    key_names: &mut HashMap<i64, Option<Mp>>,
+) -> Result<bool, Unsupported> {
     match km {
-        None | Some(Mp::Nil | Mp::Bool(false)) => Ok(()),
+        None | Some(Mp::Nil | Mp::Bool(false)) => Ok(false),
         Some(Mp::Map(pairs)) => {
+            let mut first_key = false;
             for (idx, key) in pairs {
                 let idx = match idx {
                     Mp::Int(i) => i,
@@ -436,9 +440,10 @@ fn merge_keys(km: Option<Mp>, key_names: &mut HashMap<i64, Option<Mp>>) -> Resul
                         .ok_or(Unsupported("key index is not a decimal string"))?,
                     _ => return unsupported("key index is not a string"),
                 };
+                first_key |= idx == 0;
                 key_names.insert(idx, Some(key));
             }
-            Ok(())
+            Ok(first_key)
         }
         Some(_) => unsupported("km is not a map"),
     }
@@ -447,11 +452,18 @@ fn merge_keys(km: Option<Mp>, key_names: &mut HashMap<i64, Option<Mp>>) -> Resul
 /// The entries of one batch with keys and absolute times resolved, or `None` when their
 /// times are unknown (an earlier frame was lost and the batch has no `t`). The running
 /// time in `st` moves on whenever it is known.
+///
+/// A batch without `t` that names key index 0 in its `km` is the first batch of a
+/// 0.5.2 segment (its writer names only keys new to the segment there), so its first
+/// delta is absolute whatever damage came before it.
 fn batch_entries(
     parts: BatchParts,
     st: &mut ChainState,
 ) -> Result<Option<Vec<Entry>>, Unsupported> {
-    merge_keys(parts.km, &mut st.key_names)?;
+    if merge_keys(parts.km, &mut st.key_names)? && parts.t.is_none() {
+        st.ts = None;
+        st.broken = false;
+    }
     let items = match parts.e {
         None | Some(Mp::Nil | Mp::Bool(false)) => Vec::new(),
         Some(Mp::Array(items)) => items,
@@ -1154,6 +1166,13 @@ mod tests {
         let salvaged = salvage_segment(&headless).expect("ok");
         assert!(salvaged.facts.is_empty());
         assert_eq!(salvaged.frames.len(), 0);
+        // Garbage before the first batch (the one naming key 0) loses nothing.
+        let mut shifted = bytes[..starts[1]].to_vec();
+        shifted.extend_from_slice(b"\x00\x01\x02\x03");
+        shifted.extend_from_slice(&bytes[starts[1]..]);
+        let salvaged = salvage_segment(&shifted).expect("ok");
+        assert_eq!(salvaged.facts.len(), 3);
+        assert_eq!(salvaged.spans[0].reason, Reason::Garbage);
     }
 
     #[test]

@@ -119,14 +119,24 @@ module Igniter
         end
 
         # `[key, ts_ms, values]` per entry, or nil when the times are unknown
-        # (an earlier frame was lost and this batch carries no `t`).
+        # (an earlier frame was lost and this batch carries no `t`). A batch
+        # without `t` that names key index 0 is the first batch of a 0.5.2
+        # segment (its writer names only keys new to the segment in `km`), so
+        # its first delta is absolute whatever damage came before it.
         def batch_entries(batch)
-          (batch["km"] || {}).each { |idx, key| @key_names[idx.to_i] = key }
+          first_key = false
+          (batch["km"] || {}).each do |idx, key|
+            first_key ||= [0, "0"].include?(idx)
+            @key_names[idx.to_i] = key
+          end
           items = batch["e"] || []
-          return [] if items.empty?
-
           t = batch["t"]
           t = nil unless t.is_a?(Integer)
+          if first_key && t.nil?
+            @ts = nil
+            @broken = false
+          end
+          return [] if items.empty?
           return nil if @broken && t.nil?
 
           entries = items.each_with_index.map do |(key_idx, delta, vals), i|

@@ -32,10 +32,6 @@ RSpec.describe "Segment codec decoders on corrupted input" do
     io.string
   end
 
-  def decode(name, bytes)
-    codecs.build(name).decode_with_status(StringIO.new(bytes))
-  end
-
   # Damages +bytes+ once; returns the damaged bytes and the byte ranges of
   # the original that the damage touched (inclusive; an insertion at i is the
   # empty range i..i-1, which touches only a frame it lands inside of).

@@ -41,21 +41,22 @@ const MAX_INFLATED: usize = 256 * 1024 * 1024;
 /// batch, with every entry MessagePack-encoded as it arrives (so a value that cannot be
 /// encoded is refused at once instead of poisoning the batch).
 ///
-/// Every batch is self-contained (format.md "Segments: salvage"): besides 0.5.2's `km`
-/// and `e` it names every key it uses in `km`, carries its first entry's absolute time
-/// as `t` and the segment header as `h`, so a reader that lost other frames of the
-/// segment still decodes it. 0.5.2's reader ignores `t` and `h` and merges `km`.
+/// Batches survive the loss of any one other frame (format.md "Segments: salvage"):
+/// besides 0.5.2's `km` and `e`, every batch carries its first entry's absolute time
+/// as `t`, its `km` also names the keys the batch before it introduced, and the first
+/// batch of a segment carries the header as `h`. 0.5.2's reader ignores `t` and `h`
+/// and merges `km`, so it reads these batches as its own.
 #[derive(Debug)]
 pub struct CompactEncoder {
-    /// The header frame's body, repeated in every batch.
+    /// The header frame's body, repeated in the first batch.
     header: Vec<u8>,
     keys: HashMap<String, usize>,
     key_names: Vec<String>,
-    /// Per key index: the batch number it was last used in.
-    key_batch: Vec<u64>,
-    batch_no: u64,
-    /// Key indexes used by the pending batch, in order of first use.
-    batch_keys: Vec<usize>,
+    /// Keys below this index were introduced before the previous batch.
+    keys_named: usize,
+    /// Keys below this index were introduced before the pending batch.
+    keys_written: usize,
+    batches: u64,
     batch_t0: Option<i64>,
     last_ts: Option<i64>,
     entries: Vec<u8>,
@@ -70,8 +71,6 @@ struct Undo {
     last_ts: Option<i64>,
     batch_t0: Option<i64>,
     added_key: bool,
-    added_batch_key: bool,
-    key_batch: u64,
 }
 
 impl CompactEncoder {
@@ -81,9 +80,9 @@ impl CompactEncoder {
             header: header.to_vec(),
             keys: HashMap::new(),
             key_names: Vec::new(),
-            key_batch: Vec::new(),
-            batch_no: 1,
-            batch_keys: Vec::new(),
+            keys_named: 0,
+            keys_written: 0,
+            batches: 0,
             batch_t0: None,
             last_ts: None,
             entries: Vec::new(),
@@ -124,21 +123,12 @@ impl CompactEncoder {
         if added_key {
             self.keys.insert(key.to_owned(), idx);
             self.key_names.push(key.to_owned());
-            self.key_batch.push(0);
-        }
-        let key_batch = self.key_batch[idx];
-        let added_batch_key = key_batch != self.batch_no;
-        if added_batch_key {
-            self.key_batch[idx] = self.batch_no;
-            self.batch_keys.push(idx);
         }
         self.undo = Some(Undo {
             entries_len: self.entries.len(),
             last_ts: self.last_ts,
             batch_t0: self.batch_t0,
             added_key,
-            added_batch_key,
-            key_batch,
         });
         self.batch_t0.get_or_insert(ts);
         self.last_ts = Some(ts);
@@ -157,15 +147,9 @@ impl CompactEncoder {
         self.last_ts = undo.last_ts;
         self.batch_t0 = undo.batch_t0;
         self.pending -= 1;
-        if undo.added_batch_key {
-            if let Some(idx) = self.batch_keys.pop() {
-                self.key_batch[idx] = undo.key_batch;
-            }
-        }
         if undo.added_key {
             if let Some(name) = self.key_names.pop() {
                 self.keys.remove(&name);
-                self.key_batch.pop();
             }
         }
     }
@@ -178,35 +162,42 @@ impl CompactEncoder {
     /// The pending facts as `(count, uncompressed MessagePack payload)`, or `None` when
     /// nothing is pending. The caller compresses and frames it, writes it, and only then
     /// calls [`CompactEncoder::commit`], so a failed write loses nothing.
+    ///
+    /// The payload: `{"km" => keys from index keys_named on, "e" => entries,
+    /// "t" => first entry's ms, "h" => header (first batch only)}`.
     pub fn batch(&self) -> Option<(u32, Vec<u8>)> {
         let t0 = self.batch_t0?;
         if self.pending == 0 {
             return None;
         }
-        let mut out = Vec::with_capacity(
-            self.entries.len() + 32 * self.batch_keys.len() + self.header.len() + 32,
-        );
-        out.push(0x84);
+        let named = self.key_names.get(self.keys_named..).unwrap_or(&[]);
+        let first = self.batches == 0;
+        let mut out =
+            Vec::with_capacity(self.entries.len() + 32 * named.len() + self.header.len() + 32);
+        out.push(if first { 0x84 } else { 0x83 });
         mp::write_str("km", &mut out);
-        mp::write_len(self.batch_keys.len(), 0x80, 0xDE, 0xDF, &mut out);
-        for &idx in &self.batch_keys {
-            mp::write_str(&idx.to_string(), &mut out);
-            mp::write_str(&self.key_names[idx], &mut out);
+        mp::write_len(named.len(), 0x80, 0xDE, 0xDF, &mut out);
+        for (i, name) in named.iter().enumerate() {
+            mp::write_str(&(self.keys_named + i).to_string(), &mut out);
+            mp::write_str(name, &mut out);
         }
         mp::write_str("e", &mut out);
         mp::write_len(self.pending, 0x90, 0xDC, 0xDD, &mut out);
         out.extend_from_slice(&self.entries);
         mp::write_str("t", &mut out);
         mp::write_int(t0, &mut out);
-        mp::write_str("h", &mut out);
-        out.extend_from_slice(&self.header);
+        if first {
+            mp::write_str("h", &mut out);
+            out.extend_from_slice(&self.header);
+        }
         Some((u32::try_from(self.pending).unwrap_or(u32::MAX), out))
     }
 
     /// Marks the pending batch as written.
     pub fn commit(&mut self) {
-        self.batch_no += 1;
-        self.batch_keys.clear();
+        self.keys_named = self.keys_written;
+        self.keys_written = self.key_names.len();
+        self.batches += 1;
         self.batch_t0 = None;
         self.entries.clear();
         self.pending = 0;
@@ -248,7 +239,8 @@ struct Header {
 
 /// One entry with its key and absolute time resolved.
 struct Entry {
-    key: String,
+    /// `None`: the key index is named by no `km` read so far (a frame naming it was lost).
+    key: Option<String>,
     ts_ms: i64,
     vals: Vec<Mp>,
 }
@@ -377,7 +369,7 @@ fn unpack_batch(body: &[u8]) -> Result<Mp, Unsupported> {
 /// What decoding one batch needs from the frames before it.
 #[derive(Default)]
 struct ChainState {
-    /// The header frame, once one was accepted.
+    /// The segment header: the header frame, else the first batch `h` read.
     header: Option<usize>,
     /// A header or batch frame was accepted: later header-like frames are not headers.
     accepted: bool,
@@ -494,8 +486,11 @@ fn batch_entries(
         };
         st.ts = Some(next);
         let key = match key_idx {
-            Some(Mp::Int(i)) => to_s(st.key_names.get(&i).and_then(Option::as_ref))?,
-            _ => String::new(),
+            Some(Mp::Int(i)) => match st.key_names.get(&i) {
+                Some(name) => Some(to_s(name.as_ref())?),
+                None => None,
+            },
+            _ => None,
         };
         let vals = match vals {
             Some(Mp::Array(v)) => v,
@@ -577,7 +572,7 @@ fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsuppor
     Ok(Some(FactRecord {
         id: new_uuid(),
         store: header.store.clone(),
-        key: entry.key.clone(),
+        key: entry.key.clone().unwrap_or_default(),
         value,
         value_hash: Some(hash),
         causation: None,
@@ -605,8 +600,9 @@ impl Resync for CompactFrames {
 }
 
 /// Salvages a whole compact segment (format.md "Segments: salvage"): the facts of every
-/// batch whose header (the header frame, else the batch's own `h`) and times (the
-/// running delta chain, else the batch's own `t`) are known, plus the damaged spans.
+/// batch whose header (the header frame, else the first batch's `h`), keys (every `km`
+/// read so far) and times (the running delta chain, else the batch's own `t`) are
+/// known, plus the damaged spans.
 /// Batches are inflated in parallel; keys and times are resolved in file order.
 ///
 /// `Err(Unsupported)` when a CRC-valid frame holds something only the Ruby decoder
@@ -646,23 +642,20 @@ pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> 
         };
         st.accepted = true;
         let mut parts = batch_parts(batch)?;
-        let header = match (st.header, parts.h.take()) {
-            (Some(h), _) => Some(h),
-            (None, Some(own)) => {
-                headers.push(own);
-                Some(headers.len() - 1)
-            }
-            (None, None) => None,
-        };
+        if let (None, Some(own)) = (st.header, parts.h.take()) {
+            headers.push(own);
+            st.header = Some(headers.len() - 1);
+        }
         let Some(entries) = batch_entries(parts, &mut st)? else {
             continue; // times unknown: the chain stays broken
         };
-        match header {
-            Some(h) => {
+        // Facts need the header and every key; else the batch is undecodable.
+        match st.header {
+            Some(h) if entries.iter().all(|e| e.key.is_some()) => {
                 kept[i] = true;
                 decoded.push((i, h, entries));
             }
-            None => kept[i] = entries.is_empty(),
+            _ => kept[i] = entries.is_empty(),
         }
     }
 
@@ -957,8 +950,8 @@ mod tests {
         encode_frame(b"\0\0\0\x01\x78\xDA\x01", &mut cut_zlib);
         assert!(decode_segment(&cut_zlib).is_err());
         let bin_value = [
-            0x82, 0xA2, b'k', b'm', 0x80, 0xA1, b'e', 0x91, 0x93, 0x00, 0x01, 0x91, 0xC4, 0x01,
-            0xFF,
+            0x82, 0xA2, b'k', b'm', 0x81, 0xA1, b'0', 0xA1, b'k', 0xA1, b'e', 0x91, 0x93, 0x00,
+            0x01, 0x91, 0xC4, 0x01, 0xFF,
         ];
         assert_eq!(
             decode_segment(&segment(&header, &[&bin_value])).err(),

@@ -10,11 +10,12 @@ module Igniter
       # 0.5.2's dense codec (spec 03 §6.3): a MessagePack header frame (store,
       # sorted field names, valid_time, schema_version of the first fact), then
       # batch frames of `u32 BE count + zlib-9(MessagePack {"km" => keys,
-      # "e" => [[key_idx, delta_ms, values]], "t" => first ms, "h" => header})`.
-      # Each batch is self-contained (doc/format.md "Segments: salvage"): `km`
-      # names every key the batch uses, `t` and `h` let a reader that lost
-      # other frames decode it. 0.5.2 reads these batches as its own (it merges
-      # `km` and ignores `t` and `h`); this reader reads 0.5.2's.
+      # "e" => [[key_idx, delta_ms, values]], "t" => first ms[, "h" => header]})`.
+      # Batches survive the loss of any one other frame (doc/format.md
+      # "Segments: salvage"): `t` is the batch's first absolute time, `km` also
+      # names the keys the batch before introduced, and the first batch carries
+      # the header as `h`. 0.5.2 reads these batches as its own (it merges `km`
+      # and ignores `t` and `h`); this reader reads 0.5.2's.
       #
       # Lossy by design: ids, causation, producer, derivation and fields not
       # in the header are not stored, tt keeps millisecond precision.
@@ -33,7 +34,9 @@ module Igniter
           @header_bytes = nil
           @keys = {}
           @key_names = []
-          @batch_keys = {}
+          @keys_named = 0
+          @keys_written = 0
+          @batches = 0
           @batch_t0 = nil
           @last_ts = nil
           @entries = []
@@ -169,13 +172,12 @@ module Igniter
           end
           entry = MessagePack.pack([idx, @last_ts.nil? ? ts : ts - @last_ts, vals])
           new_key = idx == @key_names.size
-          @undo = [@last_ts, @batch_t0, new_key, !@batch_keys.key?(idx)]
+          @undo = [@last_ts, @batch_t0, new_key]
           @entries << entry
           if new_key
             @keys[key] = idx
             @key_names << key
           end
-          @batch_keys[idx] ||= key
           @batch_t0 ||= ts
           @last_ts = ts
         end
@@ -187,9 +189,8 @@ module Igniter
           if @native
             @native.rollback
           elsif @undo
-            @last_ts, @batch_t0, new_key, new_in_batch = @undo
+            @last_ts, @batch_t0, new_key = @undo
             @entries.pop
-            @batch_keys.delete(@batch_keys.keys.last) if new_in_batch
             @keys.delete(@key_names.pop) if new_key
           end
           @undo = nil
@@ -200,17 +201,20 @@ module Igniter
           @native = nil
         end
 
-        # The pending batch as [count, MessagePack {"km" => keys used, "e" =>
-        # entries, "t" => first ms, "h" => header}] (entries were packed one by
-        # one; the bytes are those of packing the whole Hash), or nil.
+        # The pending batch as [count, MessagePack {"km" => keys introduced by
+        # the previous batch and this one, "e" => entries, "t" => first ms,
+        # "h" => header (first batch only)}] (entries were packed one by one;
+        # the bytes are those of packing the whole Hash), or nil.
         def batch
           return @native.batch if @native
           return nil if @entries.empty?
 
-          used = @batch_keys.to_h { |idx, key| [idx.to_s, key] }
-          payload = +"\x84".b << MessagePack.pack("km") << MessagePack.pack(used) << MessagePack.pack("e") <<
-                    MessagePack.array_header(@entries.size) << @entries.join <<
-                    MessagePack.pack("t") << MessagePack.pack(@batch_t0) << MessagePack.pack("h") << @header_bytes
+          named = (@keys_named...@key_names.size).to_h { |i| [i.to_s, @key_names[i]] }
+          first = @batches.zero?
+          payload = (first ? +"\x84".b : +"\x83".b) << MessagePack.pack("km") << MessagePack.pack(named) <<
+                    MessagePack.pack("e") << MessagePack.array_header(@entries.size) << @entries.join <<
+                    MessagePack.pack("t") << MessagePack.pack(@batch_t0)
+          payload << MessagePack.pack("h") << @header_bytes if first
           [@entries.size, payload]
         end
 
@@ -218,7 +222,9 @@ module Igniter
           if @native
             @native.commit
           else
-            @batch_keys = {}
+            @keys_named = @keys_written
+            @keys_written = @key_names.size
+            @batches += 1
             @batch_t0 = nil
             @entries = []
           end

@@ -14,9 +14,10 @@ module Igniter
       # order; each CRC-valid frame is the header (a MessagePack map with
       # `fields`, before any batch), a batch (count + zlib stream of a
       # MessagePack map) or undecodable. A batch gives facts when its header
-      # is known (the header frame, else its own `h`) and its times are (the
-      # running delta chain, else its own `t`); the chain breaks at every
-      # damaged or undecodable frame. One instance per segment.
+      # (the header frame, else the first batch's `h`), its keys (every `km`
+      # read so far) and its times (the running delta chain, else its own `t`)
+      # are known; the chain breaks at every damaged or undecodable frame. One
+      # instance per segment.
       class CompactSalvage
         # After damage, the next frame is a header or a batch.
         module Resync
@@ -105,20 +106,20 @@ module Igniter
 
         def batch_facts(batch)
           own = batch["h"]
-          header = @header || (own.is_a?(Hash) && own.key?("fields") ? own : nil)
+          @header ||= own if own.is_a?(Hash) && own.key?("fields")
           entries = batch_entries(batch)
           return nil if entries.nil?
           return [] if entries.empty?
-          return nil unless header
+          return nil unless @header && entries.all? { |known, *| known }
 
-          entries.filter_map { |key, ts, vals| fact(header, key, ts, vals) }
+          entries.filter_map { |_, key, ts, vals| fact(@header, key, ts, vals) }
         rescue StandardError
           # A batch shape 0.5.2 could not read either (it raised on it).
           @broken = true
           nil
         end
 
-        # `[key, ts_ms, values]` per entry, or nil when the times are unknown
+        # `[key known?, key, ts_ms, values]` per entry, or nil when the times are unknown
         # (an earlier frame was lost and this batch carries no `t`). A batch
         # without `t` that names key index 0 is the first batch of a 0.5.2
         # segment (its writer names only keys new to the segment in `km`), so
@@ -144,7 +145,7 @@ module Igniter
                   elsif @ts.nil? then delta
                   else @ts + delta
                   end
-            [@key_names[key_idx], @ts, vals]
+            [@key_names.key?(key_idx), @key_names[key_idx], @ts, vals]
           end
           @broken = false
           entries

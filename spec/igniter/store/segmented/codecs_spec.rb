@@ -111,24 +111,24 @@ RSpec.describe Igniter::Store::Codecs do
       expect(parse_frame_bytes(io.string)[1][:body].unpack1("N")).to eq(64)
     end
 
-    it "compresses batches with zlib level 9 and makes every batch self-contained (keys, t, h)" do
+    it "compresses batches with zlib level 9; every batch has t, the first the header, km the keys of the batch before too" do
       codec = described_class.new
       io = StringIO.new(+"".b)
       a = reading("a")
-      codec.encode_fact(io, a)
-      codec.flush(io)
+      codec.encode_fact(io, a, flush: true)
       b = reading("b")
       codec.encode_fact(io, b)
+      codec.encode_fact(io, reading("a"), flush: true)
       codec.encode_fact(io, reading("a"), flush: true)
       bodies = parse_frame_bytes(io.string).map { |f| f[:body] }
       expect(bodies[1].byteslice(4, 2).bytes).to eq([0x78, 0xDA])
       mp = Igniter::Store::Codecs::MessagePack
-      second = mp.unpack(Zlib::Inflate.inflate(bodies[2].byteslice(4..)))
-      expect(second.keys).to eq(%w[km e t h])
-      expect(second["km"]).to eq("1" => "b", "0" => "a")
-      expect(second["e"].map(&:first)).to eq([1, 0])
-      expect(second["t"]).to eq((b.transaction_time * 1000).round)
-      expect(second["h"]).to eq(mp.unpack(bodies[0]))
+      batches = bodies.drop(1).map { |body| mp.unpack(Zlib::Inflate.inflate(body.byteslice(4..))) }
+      expect(batches.map(&:keys)).to eq([%w[km e t h], %w[km e t], %w[km e t]])
+      expect(batches[0]["h"]).to eq(mp.unpack(bodies[0]))
+      expect(batches.map { |batch| batch["km"] }).to eq([{ "0" => "a" }, { "0" => "a", "1" => "b" }, { "1" => "b" }])
+      expect(batches[1]["e"].map(&:first)).to eq([1, 0])
+      expect(batches[1]["t"]).to eq((b.transaction_time * 1000).round)
     end
 
     it "takes a fact back when its bytes cannot be written, so a retry writes it once" do
@@ -156,7 +156,7 @@ RSpec.describe Igniter::Store::Codecs do
       facts = described_class.salvage(io.string).facts
       expect(facts.map(&:key)).to eq(%w[k0 k2])
       batch = Igniter::Store::Codecs::MessagePack.unpack(Zlib::Inflate.inflate(parse_frame_bytes(io.string)[2][:body].byteslice(4..)))
-      expect(batch["km"]).to eq("1" => "k2")
+      expect(batch["km"]).to eq("0" => "k0", "1" => "k2")
     end
 
     it "round-trips false, nil, true, Floats, Strings and Symbols (as Strings)" do

@@ -65,22 +65,12 @@ module Igniter
 
         # @return [Salvage::Scan]
         def scan
-          frames, spans = Salvage.split(@bytes, Resync)
-          result = Salvage::Scan.new([], [], nil)
           prev_end = 0
-          frames.each do |offset, length, body_at|
+          Salvage.scan(@bytes, Resync) do |body, offset, length|
             @broken = true if offset != prev_end # damaged bytes before this frame
             prev_end = offset + length
-            facts = frame_facts(@bytes.byteslice(body_at, length - Salvage::OVERHEAD))
-            if facts
-              result.facts.concat(facts)
-              result.frames << [offset, length, facts.size]
-            else
-              spans << [offset, length, :undecodable]
-            end
+            frame_facts(body)
           end
-          result.spans = Salvage.merge(spans)
-          result
         end
 
         private

@@ -84,19 +84,10 @@ module Igniter
         # The Ruby salvage (the pure path's).
         # @return [Salvage::Scan]
         def self.ruby_salvage(bytes)
-          frames, spans = Salvage.split(bytes, Resync)
-          scan = Salvage::Scan.new([], [], spans)
-          frames.each do |offset, length, body_at|
-            attributes = JsonCanon.decode_fact_body(bytes.byteslice(body_at, length - Salvage::OVERHEAD))
-            if attributes
-              scan.facts << Codecs.fact(attributes)
-              scan.frames << [offset, length, 1]
-            else
-              spans << [offset, length, :undecodable]
-            end
+          Salvage.scan(bytes, Resync) do |body|
+            attributes = JsonCanon.decode_fact_body(body)
+            attributes && [Codecs.fact(attributes)]
           end
-          scan.spans = Salvage.merge(spans)
-          scan
         end
       end
     end

@@ -53,6 +53,31 @@ module Igniter
           [frames, spans]
         end
 
+        # Splits +bytes+ and turns each CRC-valid frame into facts with the
+        # block: an Array of facts keeps the frame, nil makes it an
+        # `:undecodable` span. Frames are yielded in file order.
+        #
+        # @yieldparam body [String]
+        # @yieldparam offset [Integer] of the frame
+        # @yieldparam length [Integer] of the whole frame
+        # @yieldreturn [Array<Fact>, nil]
+        # @return [Scan]
+        def scan(bytes, resync)
+          frames, spans = split(bytes, resync)
+          result = Scan.new([], [], nil)
+          frames.each do |offset, length, body_at|
+            facts = yield bytes.byteslice(body_at, length - OVERHEAD), offset, length
+            if facts
+              result.facts.concat(facts)
+              result.frames << [offset, length, facts.size]
+            else
+              spans << [offset, length, :undecodable]
+            end
+          end
+          result.spans = merge(spans)
+          result
+        end
+
         # Sorts spans by offset and joins neighbours that touch and share a
         # reason (a run of zero bytes is many empty frames but one span).
         # @return [Array<Array(Integer, Integer, Symbol)>]

@@ -221,19 +221,14 @@ module LedgerSpec
         expect(failures).to be_empty
       end
 
-      it "keeps every other batch of a sealed compact_delta segment damaged in its last frames" do
-        # One batch frame per fact (flush: :on_write) after the MessagePack header frame.
-        count, failures = matrix(:sealed, :flip, every: 2, header_frames: 1, exact_ids: false,
-                                                 codec: :compact_delta, flush: :on_write)
-        expect(count).to be > 30
-        expect(failures).to be_empty
-      end
-
-      it "keeps every other batch of a crashed compact_delta segment damaged in its last frames" do
-        count, failures = matrix(:orphan, :flip, every: 2, header_frames: 1, exact_ids: false,
-                                                 codec: :compact_delta, flush: :on_write)
-        expect(count).to be > 30
-        expect(failures).to be_empty
+      { sealed: "sealed", orphan: "crashed (unsealed)" }.each do |mode, which|
+        it "keeps every other batch of a #{which} compact_delta segment damaged in its last frames" do
+          # One batch frame per fact (flush: :on_write) after the MessagePack header frame.
+          count, failures = matrix(mode, :flip, every: 2, header_frames: 1, exact_ids: false,
+                                                codec: :compact_delta, flush: :on_write)
+          expect(count).to be > 30
+          expect(failures).to be_empty
+        end
       end
     end
   end

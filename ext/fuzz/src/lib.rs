@@ -324,16 +324,18 @@ fn check_partition(data: &[u8], frames: &[Kept], spans: &[Span]) {
     assert_eq!(offset, data.len(), "salvage did not cover the bytes");
 }
 
-/// Bit `bit` of byte `at` of `frame` flipped, and the facts salvage should then keep:
-/// every fact of the other frames, unless a frame embedded in the damaged one's body
-/// was found (then nothing is asserted).
+/// A bit flipped in one frame (frame, byte and bit picked from `src`) costs only that
+/// frame's facts: salvage keeps every fact of the other frames, unless it found a frame
+/// embedded in the damaged one's body (then nothing is asserted). `frames`: offset,
+/// length and fact count of each frame of `segment`; `expected`: all its facts.
 fn flipped_frame_keeps_the_others(
     segment: &[u8],
     frames: &[(usize, usize, usize)],
-    pick: usize,
+    src: &mut Source,
     salvage: impl Fn(&[u8]) -> Option<ledger_core::segment_salvage::Salvaged<FactRecord>>,
     expected: &[FactRecord],
 ) {
+    let pick = usize::from(src.byte()) << 8 | usize::from(src.byte());
     if frames.is_empty() {
         return;
     }
@@ -408,11 +410,10 @@ pub fn check_codec_json_crc32_records(data: &[u8]) {
             (start, end - start, 1)
         })
         .collect();
-    let pick = usize::from(src.byte()) << 8 | usize::from(src.byte());
     flipped_frame_keeps_the_others(
         &segment,
         &frames,
-        pick,
+        &mut src,
         |d| Some(json_crc32::salvage_segment(d)),
         &records,
     );
@@ -669,11 +670,10 @@ pub fn check_codec_compact_roundtrip(data: &[u8]) {
             _ => (ends[i - 1].0, end - ends[i - 1].0, facts - ends[i - 1].1),
         })
         .collect();
-    let pick = usize::from(src.byte()) << 8 | usize::from(src.byte());
     flipped_frame_keeps_the_others(
         &segment,
         &frames,
-        pick,
+        &mut src,
         |d| compact::salvage_segment(d).ok(),
         &expected,
     );

@@ -81,12 +81,20 @@ module Igniter
     end
 
     # @param root_dir [String] directory of the segmented WAL; created when absent
-    # @param options [Hash] {SegmentedFileBackend#initialize} options
+    # @param options [Hash] {SegmentedFileBackend#initialize} options, among
+    #   them `recovery:` (`:salvage`, `:strict`, `:truncate`) and `read_only:`
     # @return [IgniterStore] a store over a {SegmentedFileBackend}, replayed
+    # @raise [CorruptLedgerError] `recovery: :strict` found damage (the
+    #   backend is closed again, its lock released)
     def self.segmented(root_dir, **options)
       backend = SegmentedFileBackend.new(root_dir, **options)
-      store = IgniterStore.new(backend: backend)
-      backend.replay.each { |fact| store.__send__(:replay, fact) }
+      begin
+        store = IgniterStore.new(backend: backend)
+        backend.replay.each { |fact| store.__send__(:replay, fact) }
+      rescue Exception # rubocop:disable Lint/RescueException
+        backend.close
+        raise
+      end
       store
     end
 

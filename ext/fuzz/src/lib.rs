@@ -11,6 +11,7 @@ use ledger_core::codec_compact_delta::{self as compact, CompactEncoder, BATCH_SI
 use ledger_core::codec_json_crc32 as json_crc32;
 use ledger_core::codec_msgpack::{self as msgpack, Mp, MpError};
 use ledger_core::salvage;
+use ledger_core::segment_salvage::{Kept, Span};
 use ledger_core::value_hash;
 use ledger_core::{
     decode_fact_body, decode_frame_at, encode_fact_body, encode_frame, parse, scan_frames,
@@ -333,6 +334,92 @@ fn check_json_crc32_segment(data: &[u8]) {
         same_records(&again.facts, &kept),
         "re-encoded segment changed its facts"
     );
+
+    let salvaged = json_crc32::salvage_segment(data);
+    check_partition(data, &salvaged.frames, &salvaged.spans);
+    assert_eq!(salvaged.facts.len(), salvaged.frames.len());
+    assert!(salvaged.frames.iter().all(|f| f.facts == 1));
+    assert!(
+        salvaged.facts.len() >= decoded.facts.len()
+            && same_as_bodies(&salvaged.facts[..decoded.facts.len()]),
+        "salvage lost a fact of the good prefix"
+    );
+}
+
+/// Salvage splits the bytes exactly into kept frames and damaged spans: sorted, no
+/// overlap, no gap, every kept frame well-formed where it stands, and no two touching
+/// spans of one reason (they are merged).
+fn check_partition(data: &[u8], frames: &[Kept], spans: &[Span]) {
+    let mut parts: Vec<(usize, usize, Option<Span>)> = frames
+        .iter()
+        .map(|f| (f.offset, f.len, None))
+        .chain(spans.iter().map(|s| (s.offset, s.len, Some(*s))))
+        .collect();
+    parts.sort_by_key(|p| p.0);
+    let mut offset = 0;
+    let mut last_span: Option<Span> = None;
+    for (start, len, span) in parts {
+        assert_eq!(start, offset, "salvage left a gap or an overlap");
+        assert!(len > 0);
+        match span {
+            None => {
+                let (_, next) = decode_frame_at(data, start).expect("a kept frame is well-formed");
+                assert_eq!(next, start + len);
+                last_span = None;
+            }
+            Some(span) => {
+                if let Some(prev) = last_span {
+                    assert!(prev.reason != span.reason, "touching spans of one reason");
+                }
+                last_span = Some(span);
+            }
+        }
+        offset += len;
+    }
+    assert_eq!(offset, data.len(), "salvage did not cover the bytes");
+}
+
+/// A bit flipped in one frame (frame, byte and bit picked from `src`) costs only that
+/// frame's facts: salvage keeps every fact of the other frames, unless it found a frame
+/// embedded in the damaged one's body (then nothing is asserted). `frames`: offset,
+/// length and fact count of each frame of `segment`; `expected`: all its facts.
+fn flipped_frame_keeps_the_others(
+    segment: &[u8],
+    frames: &[(usize, usize, usize)],
+    src: &mut Source,
+    salvage: impl Fn(&[u8]) -> Option<ledger_core::segment_salvage::Salvaged<FactRecord>>,
+    expected: &[FactRecord],
+) {
+    let pick = usize::from(src.byte()) << 8 | usize::from(src.byte());
+    if frames.is_empty() {
+        return;
+    }
+    let (start, len, _) = frames[pick % frames.len()];
+    let mut damaged = segment.to_vec();
+    damaged[start + (pick / frames.len()) % len] ^= 1 << (pick % 8);
+    let Some(salvaged) = salvage(&damaged) else {
+        return;
+    };
+    check_partition(&damaged, &salvaged.frames, &salvaged.spans);
+    if salvaged
+        .frames
+        .iter()
+        .any(|f| f.offset > start && f.offset < start + len)
+    {
+        return;
+    }
+    let mut first = 0;
+    let mut want = Vec::new();
+    for &(s, _, facts) in frames {
+        if s != start {
+            want.extend_from_slice(&expected[first..first + facts]);
+        }
+        first += facts;
+    }
+    assert!(
+        same_facts_but_id(&salvaged.facts, &want),
+        "damage to one frame cost facts of another"
+    );
 }
 
 /// `json_crc32` segments written from fact records built from the bytes decode to those
@@ -368,6 +455,22 @@ pub fn check_codec_json_crc32_records(data: &[u8]) {
     assert!(
         same_records(&torn.facts, &records[..whole]),
         "cut segment lost a whole frame"
+    );
+
+    let frames: Vec<(usize, usize, usize)> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, &end)| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            (start, end - start, 1)
+        })
+        .collect();
+    flipped_frame_keeps_the_others(
+        &segment,
+        &frames,
+        &mut src,
+        |d| Some(json_crc32::salvage_segment(d)),
+        &records,
     );
 }
 
@@ -470,6 +573,20 @@ fn check_compact_segment(data: &[u8]) {
         same_facts_but_id(&prefix.facts, &decoded.facts),
         "good prefix decodes differently"
     );
+
+    let Ok(salvaged) = compact::salvage_segment(data) else {
+        return;
+    };
+    check_partition(data, &salvaged.frames, &salvaged.spans);
+    assert_eq!(
+        salvaged.frames.iter().map(|f| f.facts).sum::<usize>(),
+        salvaged.facts.len()
+    );
+    assert!(
+        salvaged.facts.len() >= decoded.facts.len()
+            && same_facts_but_id(&salvaged.facts[..decoded.facts.len()], &decoded.facts),
+        "salvage lost a fact of the good prefix"
+    );
 }
 
 /// Compact segments written with `CompactEncoder` from facts built from the bytes (keys
@@ -504,7 +621,7 @@ pub fn check_codec_compact_roundtrip(data: &[u8]) {
     let mut segment = Vec::new();
     encode_frame(&header_body, &mut segment);
 
-    let mut enc = CompactEncoder::new();
+    let mut enc = CompactEncoder::new(&header_body);
     let mut expected: Vec<FactRecord> = Vec::new();
     let mut pending: Vec<FactRecord> = Vec::new();
     // (segment length, facts) after each whole frame
@@ -596,6 +713,24 @@ pub fn check_codec_compact_roundtrip(data: &[u8]) {
     assert!(
         same_facts_but_id(&torn.facts, &expected[..facts]),
         "cut segment lost a whole batch"
+    );
+
+    // Every batch carries its header, times and keys: a bit flipped in any one frame
+    // (the header frame included) costs the facts of that frame only.
+    let frames: Vec<(usize, usize, usize)> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, &(end, facts))| match i {
+            0 => (0, end, 0),
+            _ => (ends[i - 1].0, end - ends[i - 1].0, facts - ends[i - 1].1),
+        })
+        .collect();
+    flipped_frame_keeps_the_others(
+        &segment,
+        &frames,
+        &mut src,
+        |d| compact::salvage_segment(d).ok(),
+        &expected,
     );
 }
 

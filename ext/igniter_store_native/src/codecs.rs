@@ -3,14 +3,15 @@
 //! inflate, delta and dictionary coding) run in the core crate; the Ruby codec classes
 //! keep their state machine and IO and call in here on the native path.
 //!
-//! Segment decoding runs without the GVL on bytes copied out of the Ruby String; the
-//! Ruby facts are built afterwards on the Ruby thread.
+//! Segment salvage (scanning, resynchronizing after damage, decoding) runs without the
+//! GVL on bytes copied out of the Ruby String; the Ruby facts are built afterwards on the
+//! Ruby thread.
 
 use std::sync::Mutex;
 
 use ledger_core::codec_compact_delta::{self as compact, CompactEncoder};
 use ledger_core::codec_json_crc32 as json_codec;
-use ledger_core::frame::Tail;
+use ledger_core::segment_salvage::Salvaged;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     prelude::*, typed_data::Obj, value::ReprValue, DataTypeFunctions, Error, RArray, RHash,
@@ -19,37 +20,30 @@ use magnus::{
 
 use crate::{convert, errors, fact::Fact, nogvl};
 
-fn tail_name(tail: Tail) -> &'static str {
-    match tail {
-        Tail::Clean => "clean",
-        Tail::Torn => "torn",
-        Tail::BadCrc => "bad_crc",
-        Tail::Oversized => "oversized",
-    }
-}
-
 /// A copy of a String's bytes, so they can be used without the GVL.
 fn bytes_of(s: RString) -> Vec<u8> {
     // SAFETY: copied before any other Ruby call can run.
     unsafe { s.as_slice() }.to_vec()
 }
 
-/// `[facts, good_bytes, tail]`, the shape of the Ruby codecs' `decode_with_status`.
-fn status(
-    ruby: &Ruby,
-    facts: &[FactRecord],
-    valid_len: usize,
-    tail: Tail,
-) -> Result<RArray, Error> {
-    let out = ruby.ary_new_capa(facts.len());
-    for rec in facts {
-        out.push(Fact::from_record(ruby, rec)?)?;
+/// `[facts, frames, spans]`, the shape of the Ruby codecs' `salvage`: kept frames as
+/// `[offset, length, fact_count]`, damaged spans as `[offset, length, reason]`.
+fn salvaged(ruby: &Ruby, result: &Salvaged<FactRecord>) -> Result<RArray, Error> {
+    let facts = ruby.ary_new_capa(result.facts.len());
+    for rec in &result.facts {
+        facts.push(Fact::from_record(ruby, rec)?)?;
     }
-    Ok(ruby.ary_new_from_values(&[
-        out.as_value(),
-        ruby.integer_from_u64(valid_len as u64).as_value(),
-        ruby.to_symbol(tail_name(tail)).as_value(),
-    ]))
+    let int = |n: usize| ruby.integer_from_u64(n as u64).as_value();
+    let frames = ruby.ary_new_capa(result.frames.len());
+    for f in &result.frames {
+        frames.push(ruby.ary_new_from_values(&[int(f.offset), int(f.len), int(f.facts)]))?;
+    }
+    let spans = ruby.ary_new_capa(result.spans.len());
+    for s in &result.spans {
+        let reason = ruby.to_symbol(s.reason.name()).as_value();
+        spans.push(ruby.ary_new_from_values(&[int(s.offset), int(s.len), reason]))?;
+    }
+    Ok(ruby.ary_new_from_values(&[facts.as_value(), frames.as_value(), spans.as_value()]))
 }
 
 /// `Native.json_frame(fact)`: the `json_crc32` frame of a fact (binary String).
@@ -60,50 +54,21 @@ fn json_frame(ruby: &Ruby, fact: Obj<Fact>) -> Result<RString, Error> {
     Ok(ruby.str_from_slice(&out))
 }
 
-/// `Native.decode_json(bytes)` → `[facts, good_bytes, tail]`.
-fn decode_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+/// `Native.salvage_json(bytes)` → `[facts, frames, spans]`.
+fn salvage_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
     let buf = bytes_of(bytes);
-    let decoded = nogvl::without_gvl(ruby, move || json_codec::decode_segment(&buf))?;
-    status(ruby, &decoded.facts, decoded.valid_len, decoded.tail)
+    let result = nogvl::without_gvl(ruby, move || json_codec::salvage_segment(&buf))?;
+    salvaged(ruby, &result)
 }
 
-/// `Native.decode_compact(bytes)` → `[facts, good_bytes, tail]`, or nil when the segment
-/// holds something only the Ruby decoder reproduces exactly (it then decodes it).
-fn decode_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
+/// `Native.salvage_compact(bytes)` → `[facts, frames, spans]`, or nil when the segment
+/// holds something only the Ruby decoder reproduces exactly (it then salvages it).
+fn salvage_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
     let buf = bytes_of(bytes);
-    match nogvl::without_gvl(ruby, move || compact::decode_segment(&buf))? {
-        Ok(decoded) => Ok(Some(status(
-            ruby,
-            &decoded.facts,
-            decoded.valid_len,
-            decoded.tail,
-        )?)),
+    match nogvl::without_gvl(ruby, move || compact::salvage_segment(&buf))? {
+        Ok(result) => Ok(Some(salvaged(ruby, &result)?)),
         Err(_) => Ok(None),
     }
-}
-
-/// `[count, good_bytes, tail]` of a counting pass.
-fn counted(ruby: &Ruby, (count, valid_len, tail): (u64, usize, Tail)) -> RArray {
-    ruby.ary_new_from_values(&[
-        ruby.integer_from_u64(count).as_value(),
-        ruby.integer_from_u64(valid_len as u64).as_value(),
-        ruby.to_symbol(tail_name(tail)).as_value(),
-    ])
-}
-
-/// `Native.count_json(bytes)` → `[facts, good_bytes, tail]` without decoding.
-fn count_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
-    let buf = bytes_of(bytes);
-    let result = nogvl::without_gvl(ruby, move || json_codec::count_facts(&buf))?;
-    Ok(counted(ruby, result))
-}
-
-/// `Native.count_compact(bytes)` → `[facts, good_bytes, tail]` from the batch count
-/// prefixes.
-fn count_compact(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
-    let buf = bytes_of(bytes);
-    let result = nogvl::without_gvl(ruby, move || compact::count_facts(&buf))?;
-    Ok(counted(ruby, result))
 }
 
 /// The write side of one compact segment. The Ruby codec writes the header frame and
@@ -122,8 +87,9 @@ pub struct NativeCompactEncoder {
 impl DataTypeFunctions for NativeCompactEncoder {}
 
 impl NativeCompactEncoder {
-    /// `new(fields)`: the header's field names, in header order.
-    fn new(ruby: &Ruby, fields: RArray) -> Result<Self, Error> {
+    /// `new(fields, header)`: the header's field names, in header order, and the header
+    /// frame's MessagePack body (repeated in every batch).
+    fn new(ruby: &Ruby, fields: RArray, header: RString) -> Result<Self, Error> {
         let fields = fields
             .into_iter()
             .map(|f| match RString::from_value(f) {
@@ -134,9 +100,10 @@ impl NativeCompactEncoder {
                 )),
             })
             .collect::<Result<_, _>>()?;
+        let header = bytes_of(header);
         Ok(Self {
             fields,
-            encoder: Mutex::new(CompactEncoder::new()),
+            encoder: Mutex::new(CompactEncoder::new(&header)),
         })
     }
 
@@ -188,6 +155,12 @@ impl NativeCompactEncoder {
         }))
     }
 
+    /// `rollback`: takes back the last `push` (its fact could not be written).
+    fn rollback(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
+        rb_self.encoder(ruby)?.rollback();
+        Ok(())
+    }
+
     /// `commit`: the batch from `batch` reached the file.
     fn commit(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
         rb_self.encoder(ruby)?.commit();
@@ -207,16 +180,18 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
         .define_module("Codecs")?;
     let native = codecs.define_module("Native")?;
     native.define_singleton_method("json_frame", magnus::function!(json_frame, 1))?;
-    native.define_singleton_method("decode_json", magnus::function!(decode_json, 1))?;
-    native.define_singleton_method("decode_compact", magnus::function!(decode_compact, 1))?;
-    native.define_singleton_method("count_json", magnus::function!(count_json, 1))?;
-    native.define_singleton_method("count_compact", magnus::function!(count_compact, 1))?;
+    native.define_singleton_method("salvage_json", magnus::function!(salvage_json, 1))?;
+    native.define_singleton_method("salvage_compact", magnus::function!(salvage_compact, 1))?;
     let encoder = codecs.define_class("NativeCompactEncoder", ruby.class_object())?;
     encoder.undef_default_alloc_func();
-    encoder.define_singleton_method("new", magnus::function!(NativeCompactEncoder::new, 1))?;
+    encoder.define_singleton_method("new", magnus::function!(NativeCompactEncoder::new, 2))?;
     encoder.define_method("push", magnus::method!(NativeCompactEncoder::push, 1))?;
     encoder.define_method("batch", magnus::method!(NativeCompactEncoder::batch, 0))?;
     encoder.define_method("commit", magnus::method!(NativeCompactEncoder::commit, 0))?;
+    encoder.define_method(
+        "rollback",
+        magnus::method!(NativeCompactEncoder::rollback, 0),
+    )?;
     encoder.define_method("pending", magnus::method!(NativeCompactEncoder::pending, 0))?;
     Ok(())
 }

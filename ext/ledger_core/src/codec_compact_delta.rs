@@ -26,6 +26,7 @@ use crate::frame::{scan_frames, Tail};
 use crate::hash::value_hash;
 use crate::json::Json;
 use crate::replay::pool;
+use crate::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 
 /// Facts per batch frame.
 pub const BATCH_SIZE: usize = 64;
@@ -39,19 +40,55 @@ const MAX_INFLATED: usize = 256 * 1024 * 1024;
 /// The write side of one segment: key dictionary, timestamp deltas and the pending
 /// batch, with every entry MessagePack-encoded as it arrives (so a value that cannot be
 /// encoded is refused at once instead of poisoning the batch).
-#[derive(Debug, Default)]
+///
+/// Batches survive the loss of any one other frame (format.md "Segments: salvage"):
+/// besides 0.5.2's `km` and `e`, every batch carries its first entry's absolute time
+/// as `t`, its `km` also names the keys the batch before it introduced, and the first
+/// batch of a segment carries the header as `h`. 0.5.2's reader ignores `t` and `h`
+/// and merges `km`, so it reads these batches as its own.
+#[derive(Debug)]
 pub struct CompactEncoder {
+    /// The header frame's body, repeated in the first batch.
+    header: Vec<u8>,
     keys: HashMap<String, usize>,
     key_names: Vec<String>,
+    /// Keys below this index were introduced before the previous batch.
+    keys_named: usize,
+    /// Keys below this index were introduced before the pending batch.
     keys_written: usize,
+    batches: u64,
+    batch_t0: Option<i64>,
     last_ts: Option<i64>,
     entries: Vec<u8>,
     pending: usize,
+    undo: Option<Undo>,
+}
+
+/// What the last [`CompactEncoder::push`] changed, for [`CompactEncoder::rollback`].
+#[derive(Debug, Clone, Copy)]
+struct Undo {
+    entries_len: usize,
+    last_ts: Option<i64>,
+    batch_t0: Option<i64>,
+    added_key: bool,
 }
 
 impl CompactEncoder {
-    pub fn new() -> Self {
-        Self::default()
+    /// `header`: the MessagePack body of the segment's header frame.
+    pub fn new(header: &[u8]) -> Self {
+        Self {
+            header: header.to_vec(),
+            keys: HashMap::new(),
+            key_names: Vec::new(),
+            keys_named: 0,
+            keys_written: 0,
+            batches: 0,
+            batch_t0: None,
+            last_ts: None,
+            entries: Vec::new(),
+            pending: 0,
+            undo: None,
+        }
     }
 
     /// Adds one fact: `vals` are its values in header-field order (Symbols already
@@ -82,14 +119,39 @@ impl CompactEncoder {
             mp::write(v, &mut entry)?;
         }
 
-        if idx == self.key_names.len() {
+        let added_key = idx == self.key_names.len();
+        if added_key {
             self.keys.insert(key.to_owned(), idx);
             self.key_names.push(key.to_owned());
         }
+        self.undo = Some(Undo {
+            entries_len: self.entries.len(),
+            last_ts: self.last_ts,
+            batch_t0: self.batch_t0,
+            added_key,
+        });
+        self.batch_t0.get_or_insert(ts);
         self.last_ts = Some(ts);
         self.entries.extend_from_slice(&entry);
         self.pending += 1;
         Ok(())
+    }
+
+    /// Takes back the last [`CompactEncoder::push`] (its fact could not be written).
+    /// Does nothing when there is none since the last rollback or commit.
+    pub fn rollback(&mut self) {
+        let Some(undo) = self.undo.take() else {
+            return;
+        };
+        self.entries.truncate(undo.entries_len);
+        self.last_ts = undo.last_ts;
+        self.batch_t0 = undo.batch_t0;
+        self.pending -= 1;
+        if undo.added_key {
+            if let Some(name) = self.key_names.pop() {
+                self.keys.remove(&name);
+            }
+        }
     }
 
     /// Facts accepted but not yet taken as a batch.
@@ -100,30 +162,46 @@ impl CompactEncoder {
     /// The pending facts as `(count, uncompressed MessagePack payload)`, or `None` when
     /// nothing is pending. The caller compresses and frames it, writes it, and only then
     /// calls [`CompactEncoder::commit`], so a failed write loses nothing.
+    ///
+    /// The payload: `{"km" => keys from index keys_named on, "e" => entries,
+    /// "t" => first entry's ms, "h" => header (first batch only)}`.
     pub fn batch(&self) -> Option<(u32, Vec<u8>)> {
+        let t0 = self.batch_t0?;
         if self.pending == 0 {
             return None;
         }
-        let fresh = self.key_names.get(self.keys_written..).unwrap_or(&[]);
-        let mut out = Vec::with_capacity(self.entries.len() + 32 * fresh.len() + 16);
-        out.push(0x82);
+        let named = self.key_names.get(self.keys_named..).unwrap_or(&[]);
+        let first = self.batches == 0;
+        let mut out =
+            Vec::with_capacity(self.entries.len() + 32 * named.len() + self.header.len() + 32);
+        out.push(if first { 0x84 } else { 0x83 });
         mp::write_str("km", &mut out);
-        mp::write_len(fresh.len(), 0x80, 0xDE, 0xDF, &mut out);
-        for (i, name) in fresh.iter().enumerate() {
-            mp::write_str(&(self.keys_written + i).to_string(), &mut out);
+        mp::write_len(named.len(), 0x80, 0xDE, 0xDF, &mut out);
+        for (i, name) in named.iter().enumerate() {
+            mp::write_str(&(self.keys_named + i).to_string(), &mut out);
             mp::write_str(name, &mut out);
         }
         mp::write_str("e", &mut out);
         mp::write_len(self.pending, 0x90, 0xDC, 0xDD, &mut out);
         out.extend_from_slice(&self.entries);
+        mp::write_str("t", &mut out);
+        mp::write_int(t0, &mut out);
+        if first {
+            mp::write_str("h", &mut out);
+            out.extend_from_slice(&self.header);
+        }
         Some((u32::try_from(self.pending).unwrap_or(u32::MAX), out))
     }
 
     /// Marks the pending batch as written.
     pub fn commit(&mut self) {
+        self.keys_named = self.keys_written;
         self.keys_written = self.key_names.len();
+        self.batches += 1;
+        self.batch_t0 = None;
         self.entries.clear();
         self.pending = 0;
+        self.undo = None;
     }
 }
 
@@ -161,7 +239,8 @@ struct Header {
 
 /// One entry with its key and absolute time resolved.
 struct Entry {
-    key: String,
+    /// `None`: the key index is named by no `km` read so far (a frame naming it was lost).
+    key: Option<String>,
     ts_ms: i64,
     vals: Vec<Mp>,
 }
@@ -190,13 +269,8 @@ fn to_s(v: Option<&Mp>) -> Result<String, Unsupported> {
     }
 }
 
-fn header(body: &[u8]) -> Result<Header, Unsupported> {
-    let doc = mp::unpack(body).map_err(|_| Unsupported("header is not MessagePack"))?;
-    let doc = if matches!(doc, Mp::Map(_)) {
-        doc
-    } else {
-        Mp::Map(Vec::new())
-    };
+/// The members of a header map (the header frame's, or a batch's `h`).
+fn header_from(doc: &Mp) -> Result<Header, Unsupported> {
     let fields = match truthy(doc.get("fields")) {
         None => Vec::new(),
         Some(Mp::Array(items)) => items
@@ -227,6 +301,28 @@ fn header(body: &[u8]) -> Result<Header, Unsupported> {
         valid_time,
         schema_version,
     })
+}
+
+/// A header-like frame body: a MessagePack map with a `fields` member. `Ok(None)` when
+/// it certainly is not one (no map marker, or a map without `fields`).
+fn header_like(body: &[u8]) -> Result<Option<Header>, Unsupported> {
+    if !salvage::msgpack_map_start(body) {
+        return Ok(None);
+    }
+    match mp::unpack(body) {
+        Ok(doc) if doc.get("fields").is_some() => header_from(&doc).map(Some),
+        Ok(_) => Ok(None),
+        Err(_) => unsupported("header is not MessagePack"),
+    }
+}
+
+/// A batch-like frame body: count prefix and a zlib stream of a MessagePack map.
+/// `Ok(None)` when it certainly is not one (too short, or no zlib header).
+fn batch_like(body: &[u8]) -> Result<Option<Mp>, Unsupported> {
+    match body.get(4..) {
+        Some(stream) if salvage::zlib_header(stream) => unpack_batch(body).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// `Zlib::Inflate.inflate(body[4..])`, exactly one complete zlib stream.
@@ -270,80 +366,144 @@ fn unpack_batch(body: &[u8]) -> Result<Mp, Unsupported> {
     }
 }
 
-/// Sequential part: the key dictionary and the running timestamp carry across batches.
-fn resolve(batches: Vec<Mp>) -> Result<Vec<Entry>, Unsupported> {
-    let mut key_names: HashMap<i64, Option<Mp>> = HashMap::new();
-    let mut ts: Option<i64> = None;
-    let mut entries = Vec::new();
-    for batch in batches {
-        let Mp::Map(members) = batch else {
-            return unsupported("batch is not a map");
-        };
-        // Ruby reads batch["km"] and batch["e"], last occurrence winning.
-        let mut km = None;
-        let mut e = None;
-        for (k, v) in members {
-            match &k {
-                Mp::Str(s) | Mp::Bin(s) if s == b"km" => km = Some(v),
-                Mp::Str(s) | Mp::Bin(s) if s == b"e" => e = Some(v),
-                _ => {}
-            }
-        }
-        match km {
-            None | Some(Mp::Nil | Mp::Bool(false)) => {}
-            Some(Mp::Map(pairs)) => {
-                for (idx, key) in pairs {
-                    let idx = match idx {
-                        Mp::Int(i) => i,
-                        Mp::Str(s) => std::str::from_utf8(&s)
-                            .ok()
-                            .and_then(|t| t.parse::<i64>().ok())
-                            .filter(|i| i.to_string().as_bytes() == s.as_slice())
-                            .ok_or(Unsupported("key index is not a decimal string"))?,
-                        _ => return unsupported("key index is not a string"),
-                    };
-                    key_names.insert(idx, Some(key));
-                }
-            }
-            Some(_) => return unsupported("km is not a map"),
-        }
-        let items = match e {
-            None | Some(Mp::Nil | Mp::Bool(false)) => Vec::new(),
-            Some(Mp::Array(items)) => items,
-            Some(_) => return unsupported("e is not an array"),
-        };
-        for item in items {
-            let Mp::Array(parts) = item else {
-                return unsupported("entry is not an array");
-            };
-            let mut parts = parts.into_iter();
-            let (key_idx, delta, vals) = (parts.next(), parts.next(), parts.next());
-            let Some(Mp::Int(delta)) = delta else {
-                return unsupported("delta is not an integer");
-            };
-            let next = match ts {
-                None => delta,
-                Some(t) => t
-                    .checked_add(delta)
-                    .ok_or(Unsupported("timestamp out of range"))?,
-            };
-            ts = Some(next);
-            let key = match key_idx {
-                Some(Mp::Int(i)) => to_s(key_names.get(&i).and_then(Option::as_ref))?,
-                _ => String::new(),
-            };
-            let vals = match vals {
-                Some(Mp::Array(v)) => v,
-                _ => Vec::new(),
-            };
-            entries.push(Entry {
-                key,
-                ts_ms: next,
-                vals,
-            });
+/// What decoding one batch needs from the frames before it.
+#[derive(Default)]
+struct ChainState {
+    /// The segment header: the header frame, else the first batch `h` read.
+    header: Option<usize>,
+    /// A header or batch frame was accepted: later header-like frames are not headers.
+    accepted: bool,
+    key_names: HashMap<i64, Option<Mp>>,
+    /// Time of the last entry; `None` with `broken` = unknown since damage.
+    ts: Option<i64>,
+    broken: bool,
+}
+
+/// The members of a batch map that the decoder reads (last occurrence winning, as Ruby
+/// Hash lookups do).
+struct BatchParts {
+    km: Option<Mp>,
+    e: Option<Mp>,
+    t: Option<i64>,
+    h: Option<Header>,
+}
+
+fn batch_parts(batch: Mp) -> Result<BatchParts, Unsupported> {
+    let t = match batch.get("t") {
+        None | Some(Mp::Nil) => None,
+        Some(Mp::Int(t)) => Some(*t),
+        Some(_) => return unsupported("t is not a 64-bit integer"),
+    };
+    let h = match batch.get("h") {
+        Some(doc @ Mp::Map(_)) if doc.get("fields").is_some() => Some(header_from(doc)?),
+        _ => None,
+    };
+    let Mp::Map(members) = batch else {
+        return unsupported("batch is not a map");
+    };
+    let mut km = None;
+    let mut e = None;
+    for (k, v) in members {
+        match &k {
+            Mp::Str(s) | Mp::Bin(s) if s == b"km" => km = Some(v),
+            Mp::Str(s) | Mp::Bin(s) if s == b"e" => e = Some(v),
+            _ => {}
         }
     }
-    Ok(entries)
+    Ok(BatchParts { km, e, t, h })
+}
+
+/// Merges a batch's key dictionary into `key_names`; true when it names key index 0.
+fn merge_keys(
+    km: Option<Mp>,
+    key_names: &mut HashMap<i64, Option<Mp>>,
+) -> Result<bool, Unsupported> {
+    match km {
+        None | Some(Mp::Nil | Mp::Bool(false)) => Ok(false),
+        Some(Mp::Map(pairs)) => {
+            let mut first_key = false;
+            for (idx, key) in pairs {
+                let idx = match idx {
+                    Mp::Int(i) => i,
+                    Mp::Str(s) => std::str::from_utf8(&s)
+                        .ok()
+                        .and_then(|t| t.parse::<i64>().ok())
+                        .filter(|i| i.to_string().as_bytes() == s.as_slice())
+                        .ok_or(Unsupported("key index is not a decimal string"))?,
+                    _ => return unsupported("key index is not a string"),
+                };
+                first_key |= idx == 0;
+                key_names.insert(idx, Some(key));
+            }
+            Ok(first_key)
+        }
+        Some(_) => unsupported("km is not a map"),
+    }
+}
+
+/// The entries of one batch with keys and absolute times resolved, or `None` when their
+/// times are unknown (an earlier frame was lost and the batch has no `t`). The running
+/// time in `st` moves on whenever it is known.
+///
+/// A batch without `t` that names key index 0 in its `km` is the first batch of a
+/// 0.5.2 segment (its writer names only keys new to the segment there), so its first
+/// delta is absolute whatever damage came before it.
+fn batch_entries(
+    parts: BatchParts,
+    st: &mut ChainState,
+) -> Result<Option<Vec<Entry>>, Unsupported> {
+    if merge_keys(parts.km, &mut st.key_names)? && parts.t.is_none() {
+        st.ts = None;
+        st.broken = false;
+    }
+    let items = match parts.e {
+        None | Some(Mp::Nil | Mp::Bool(false)) => Vec::new(),
+        Some(Mp::Array(items)) => items,
+        Some(_) => return unsupported("e is not an array"),
+    };
+    if items.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    if st.broken && parts.t.is_none() {
+        return Ok(None);
+    }
+    let mut entries = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let Mp::Array(entry) = item else {
+            return unsupported("entry is not an array");
+        };
+        let mut entry = entry.into_iter();
+        let (key_idx, delta, vals) = (entry.next(), entry.next(), entry.next());
+        let Some(Mp::Int(delta)) = delta else {
+            return unsupported("delta is not an integer");
+        };
+        let next = match (i, parts.t, st.ts) {
+            (0, Some(t), _) => t,
+            (_, _, None) => delta,
+            (_, _, Some(prev)) => prev
+                .checked_add(delta)
+                .ok_or(Unsupported("timestamp out of range"))?,
+        };
+        st.ts = Some(next);
+        let key = match key_idx {
+            Some(Mp::Int(i)) => match st.key_names.get(&i) {
+                Some(name) => Some(to_s(name.as_ref())?),
+                None => None,
+            },
+            _ => None,
+        };
+        let vals = match vals {
+            Some(Mp::Array(v)) => v,
+            _ => Vec::new(),
+        };
+        entries.push(Entry {
+            key,
+            ts_ms: next,
+            vals,
+        });
+    }
+    st.broken = false;
+    Ok(Some(entries))
 }
 
 /// A decoded MessagePack value as the ledger's value model (nested keys as text).
@@ -412,7 +572,7 @@ fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsuppor
     Ok(Some(FactRecord {
         id: new_uuid(),
         store: header.store.clone(),
-        key: entry.key.clone(),
+        key: entry.key.clone().unwrap_or_default(),
         value,
         value_hash: Some(hash),
         causation: None,
@@ -424,32 +584,125 @@ fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsuppor
     }))
 }
 
-/// Decodes a whole compact segment (no header frame = no facts).
+/// After damage, the next frame is a header or a batch.
+struct CompactFrames;
+
+impl Resync for CompactFrames {
+    type Error = Unsupported;
+
+    fn plausible(&self, body: &[u8]) -> bool {
+        salvage::msgpack_map_start(body) || body.get(4..).is_some_and(salvage::zlib_header)
+    }
+
+    fn accepts(&self, body: &[u8]) -> Result<bool, Unsupported> {
+        Ok(header_like(body)?.is_some() || batch_like(body)?.is_some())
+    }
+}
+
+/// Salvages a whole compact segment (format.md "Segments: salvage"): the facts of every
+/// batch whose header (the header frame, else the first batch's `h`), keys (every `km`
+/// read so far) and times (the running delta chain, else the batch's own `t`) are
+/// known, plus the damaged spans.
+/// Batches are inflated in parallel; keys and times are resolved in file order.
+///
+/// `Err(Unsupported)` when a CRC-valid frame holds something only the Ruby decoder
+/// reproduces exactly (it then salvages the segment).
+pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> {
+    let (frames, mut spans) = salvage::split(buf, &CompactFrames)?;
+    let classify = |f: &salvage::Frame| batch_like(&buf[f.body.clone()]);
+    let batches: Vec<Result<Option<Mp>, Unsupported>> = if frames.len() < 4 {
+        frames.iter().map(classify).collect()
+    } else {
+        pool(|| frames.par_iter().map(classify).collect())
+    };
+
+    let mut headers: Vec<Header> = Vec::new();
+    let mut st = ChainState::default();
+    // (frame index, header index, entries) of the batches that give facts
+    let mut decoded: Vec<(usize, usize, Vec<Entry>)> = Vec::new();
+    let mut kept = vec![false; frames.len()];
+    let mut prev_end = 0;
+    for ((i, frame), batch) in frames.iter().enumerate().zip(batches) {
+        if frame.offset != prev_end {
+            st.broken = true; // damaged bytes lie between this frame and the last one
+        }
+        prev_end = frame.offset + frame.len;
+        if !st.accepted {
+            if let Some(h) = header_like(&buf[frame.body.clone()])? {
+                headers.push(h);
+                st.header = Some(headers.len() - 1);
+                st.accepted = true;
+                kept[i] = true;
+                continue;
+            }
+        }
+        let Some(batch) = batch? else {
+            st.broken = true;
+            continue;
+        };
+        st.accepted = true;
+        let mut parts = batch_parts(batch)?;
+        if let (None, Some(own)) = (st.header, parts.h.take()) {
+            headers.push(own);
+            st.header = Some(headers.len() - 1);
+        }
+        let Some(entries) = batch_entries(parts, &mut st)? else {
+            continue; // times unknown: the chain stays broken
+        };
+        // Facts need the header and every key; else the batch is undecodable.
+        match st.header {
+            Some(h) if entries.iter().all(|e| e.key.is_some()) => {
+                kept[i] = true;
+                decoded.push((i, h, entries));
+            }
+            _ => kept[i] = entries.is_empty(),
+        }
+    }
+
+    let jobs: Vec<(usize, &Header, &Entry)> = decoded
+        .iter()
+        .flat_map(|(i, h, entries)| entries.iter().map(|e| (*i, &headers[*h], e)))
+        .collect();
+    let build = |(_, h, e): &(usize, &Header, &Entry)| record(h, e);
+    let built: Vec<Option<FactRecord>> = if jobs.len() < PARALLEL_THRESHOLD {
+        jobs.iter().map(build).collect::<Result<_, _>>()?
+    } else {
+        pool(|| jobs.par_iter().map(build).collect::<Result<_, _>>())?
+    };
+    let mut counts = vec![0; frames.len()];
+    let mut out = Salvaged::default();
+    for ((i, _, _), rec) in jobs.iter().zip(built) {
+        if let Some(rec) = rec {
+            counts[*i] += 1;
+            out.facts.push(rec);
+        }
+    }
+    for (i, frame) in frames.iter().enumerate() {
+        if kept[i] {
+            out.frames.push(Kept {
+                offset: frame.offset,
+                len: frame.len,
+                facts: counts[i],
+            });
+        } else {
+            spans.push(Span {
+                offset: frame.offset,
+                len: frame.len,
+                reason: Reason::Undecodable,
+            });
+        }
+    }
+    out.spans = salvage::merge(spans);
+    Ok(out)
+}
+
+/// Decodes the good prefix of a compact segment (the frames before the first damaged
+/// one), as 0.5.2 read segments; no header frame = no facts.
 pub fn decode_segment(buf: &[u8]) -> Result<Decoded, Unsupported> {
     let scan = scan_frames(buf);
-    let Some((first, rest)) = scan.bodies.split_first() else {
-        return Ok(Decoded {
-            facts: Vec::new(),
-            valid_len: scan.valid_len,
-            tail: scan.tail,
-        });
-    };
-    let header = header(&buf[first.clone()])?;
-    let unpack = |r: &std::ops::Range<usize>| unpack_batch(&buf[r.clone()]);
-    let batches: Vec<Mp> = if rest.len() < 4 {
-        rest.iter().map(unpack).collect::<Result<_, _>>()?
-    } else {
-        pool(|| rest.par_iter().map(unpack).collect::<Result<_, _>>())?
-    };
-    let entries = resolve(batches)?;
-    let build = |e: &Entry| record(&header, e);
-    let built: Vec<Option<FactRecord>> = if entries.len() < PARALLEL_THRESHOLD {
-        entries.iter().map(build).collect::<Result<_, _>>()?
-    } else {
-        pool(|| entries.par_iter().map(build).collect::<Result<_, _>>())?
-    };
+    let salvaged = salvage_segment(&buf[..scan.valid_len])?;
     Ok(Decoded {
-        facts: built.into_iter().flatten().collect(),
+        facts: salvaged.facts,
         valid_len: scan.valid_len,
         tail: scan.tail,
     })
@@ -516,15 +769,17 @@ mod tests {
         assert_eq!(count_facts(&bytes), (12, bytes.len(), Tail::Clean));
     }
 
-    /// Re-encoding the fixture's facts reproduces its batch payload exactly; compressed
-    /// with zlib level 9 (what the Ruby side does) that is the fixture's frame.
+    /// Re-encoding the fixture's facts reproduces its batch payload's `km` and `e`
+    /// members exactly (0.5.2's bytes, so 0.5.2 reads the batch as before) and adds `t`
+    /// (the first entry's absolute time) and `h` (the header frame's body).
     #[test]
-    fn re_encodes_the_0_5_2_batch_payload_byte_for_byte() {
+    fn re_encodes_the_0_5_2_batch_members_byte_for_byte_and_adds_t_and_h() {
         let bytes = fixture();
         let scan = scan_frames(&bytes);
+        let header_body = &bytes[scan.bodies[0].clone()];
         let original = inflate(&bytes[scan.bodies[1].clone()]).expect("inflates");
         let decoded = decode_segment(&bytes).expect("supported");
-        let mut enc = CompactEncoder::new();
+        let mut enc = CompactEncoder::new(header_body);
         for fact in &decoded.facts {
             let Json::Object(members) = &fact.value else {
                 panic!("object value")
@@ -536,7 +791,16 @@ mod tests {
         assert_eq!(enc.pending(), 12);
         let (count, payload) = enc.batch().expect("a batch");
         assert_eq!(count, 12);
-        assert_eq!(payload, original);
+        // 0.5.2's map has two members: 0x82, then km and e; ours has four.
+        assert_eq!(original[0], 0x82);
+        assert_eq!(payload[0], 0x84);
+        assert_eq!(&payload[1..original.len()], &original[1..]);
+        let mut tail = Vec::new();
+        mp::write_str("t", &mut tail);
+        mp::write_int(1_795_675_821_461, &mut tail);
+        mp::write_str("h", &mut tail);
+        tail.extend_from_slice(header_body);
+        assert_eq!(&payload[original.len()..], &tail[..]);
         assert_eq!(
             enc.batch(),
             Some((count, payload)),
@@ -598,9 +862,13 @@ mod tests {
         ]))
     }
 
+    fn encoder() -> CompactEncoder {
+        CompactEncoder::new(&header_doc(&["n"]))
+    }
+
     #[test]
     fn deltas_and_key_dictionary_carry_across_batches() {
-        let mut enc = CompactEncoder::new();
+        let mut enc = encoder();
         enc.push("a", 1.0, &[Json::Int(1)]).expect("ok");
         enc.push("b", 1.5, &[Json::Sym("x".into())]).expect("ok");
         let (_, one) = enc.batch().expect("batch");
@@ -637,7 +905,7 @@ mod tests {
     /// several times while inflating.
     #[test]
     fn highly_compressible_batches_inflate_in_full() {
-        let mut enc = CompactEncoder::new();
+        let mut enc = encoder();
         for i in 0..BATCH_SIZE {
             enc.push(
                 &format!("k{}", i % 2),
@@ -664,7 +932,7 @@ mod tests {
 
     #[test]
     fn a_failed_push_changes_nothing() {
-        let mut enc = CompactEncoder::new();
+        let mut enc = encoder();
         let big = Json::BigInt("-99999999999999999999".into());
         assert!(enc.push("a", 1.0, &[big]).is_err());
         assert!(enc.push("a", f64::MAX, &[]).is_err());
@@ -677,13 +945,13 @@ mod tests {
         let header = header_doc(&["n"]);
         let not_a_map = packed(&Json::Array(vec![]));
         assert!(decode_segment(&segment(&header, &[&not_a_map])).is_err());
-        let mut garbage = Vec::new();
-        encode_frame(&header, &mut garbage);
-        encode_frame(b"\0\0\0\x01not zlib", &mut garbage);
-        assert!(decode_segment(&garbage).is_err());
+        let mut cut_zlib = Vec::new();
+        encode_frame(&header, &mut cut_zlib);
+        encode_frame(b"\0\0\0\x01\x78\xDA\x01", &mut cut_zlib);
+        assert!(decode_segment(&cut_zlib).is_err());
         let bin_value = [
-            0x82, 0xA2, b'k', b'm', 0x80, 0xA1, b'e', 0x91, 0x93, 0x00, 0x01, 0x91, 0xC4, 0x01,
-            0xFF,
+            0x82, 0xA2, b'k', b'm', 0x81, 0xA1, b'0', 0xA1, b'k', 0xA1, b'e', 0x91, 0x93, 0x00,
+            0x01, 0x91, 0xC4, 0x01, 0xFF,
         ];
         assert_eq!(
             decode_segment(&segment(&header, &[&bin_value])).err(),
@@ -737,6 +1005,212 @@ mod tests {
                 assert!(decoded.facts.len() <= 12);
             }
         }
+    }
+
+    /// A CRC-valid frame that cannot be a header (no map marker) nor a batch (no zlib
+    /// header after the count) is undecodable on both paths: decided here.
+    #[test]
+    fn a_frame_that_is_neither_header_nor_batch_is_an_undecodable_span() {
+        let header = header_doc(&["n"]);
+        let mut enc = encoder();
+        enc.push("a", 1.0, &[Json::Int(1)]).expect("ok");
+        let (_, payload) = enc.batch().expect("batch");
+        let mut bytes = segment(&header, &[&payload]);
+        let junk_at = bytes.len();
+        encode_frame(b"\0\0\0\x01not zlib", &mut bytes);
+        let salvaged = salvage_segment(&bytes).expect("decided in Rust");
+        assert_eq!(salvaged.facts.len(), 1);
+        assert_eq!(
+            salvaged.spans,
+            vec![Span {
+                offset: junk_at,
+                len: 20,
+                reason: Reason::Undecodable
+            }]
+        );
+    }
+
+    /// A segment of `n` one-fact batches written by the encoder, and the frame offsets.
+    fn batches(n: usize) -> (Vec<u8>, Vec<(usize, usize)>) {
+        let header = header_doc(&["n"]);
+        let mut enc = encoder();
+        let mut out = Vec::new();
+        encode_frame(&header, &mut out);
+        let mut frames = vec![(0, out.len())];
+        for i in 0..n {
+            enc.push(
+                &format!("k{}", i % 3),
+                1_700_000_000.0 + i as f64 * 0.25,
+                &[Json::Int(i as i64)],
+            )
+            .expect("ok");
+            let (count, payload) = enc.batch().expect("batch");
+            enc.commit();
+            let mut z = ZlibEncoder::new(count.to_be_bytes().to_vec(), Compression::best());
+            z.write_all(&payload).expect("in memory");
+            let start = out.len();
+            encode_frame(&z.finish().expect("in memory"), &mut out);
+            frames.push((start, out.len() - start));
+        }
+        (out, frames)
+    }
+
+    fn signature(facts: &[FactRecord]) -> Vec<(String, f64, Json)> {
+        facts
+            .iter()
+            .map(|f| (f.key.clone(), f.transaction_time, f.value.clone()))
+            .collect()
+    }
+
+    /// Self-contained batches: flipping a bit in any one frame (the header included)
+    /// loses exactly the facts of that frame; keys and times of the others are exact.
+    #[test]
+    fn damage_to_any_one_frame_costs_only_its_facts() {
+        let (bytes, frames) = batches(6);
+        let all = signature(&salvage_segment(&bytes).expect("ok").facts);
+        assert_eq!(all.len(), 6);
+        for (i, (offset, len)) in frames.iter().enumerate() {
+            let mut damaged = bytes.clone();
+            damaged[offset + len / 2] ^= 0x10;
+            let salvaged = salvage_segment(&damaged).expect("ok");
+            let mut expected = all.clone();
+            if i > 0 {
+                expected.remove(i - 1);
+            }
+            assert_eq!(signature(&salvaged.facts), expected, "frame {i}");
+            assert_eq!(
+                salvaged.spans,
+                vec![Span {
+                    offset: *offset,
+                    len: *len,
+                    reason: Reason::BadCrc
+                }],
+                "frame {i}"
+            );
+            assert_eq!(salvaged.frames.len(), frames.len() - 1);
+        }
+    }
+
+    #[test]
+    fn damage_in_two_places_and_a_torn_tail_after_it() {
+        let (bytes, frames) = batches(6);
+        let all = signature(&salvage_segment(&bytes).expect("ok").facts);
+        let mut damaged = bytes.clone();
+        damaged[frames[0].0] ^= 0x80; // header length beyond MAX_FRAME_LEN
+        damaged[frames[3].0 + 9] ^= 0x01; // third batch
+        damaged.truncate(frames[6].0 + 5); // last batch torn
+        let salvaged = salvage_segment(&damaged).expect("ok");
+        assert_eq!(
+            signature(&salvaged.facts),
+            vec![
+                all[0].clone(),
+                all[1].clone(),
+                all[3].clone(),
+                all[4].clone()
+            ]
+        );
+        let reasons: Vec<Reason> = salvaged.spans.iter().map(|s| s.reason).collect();
+        assert_eq!(
+            reasons,
+            vec![Reason::Oversized, Reason::BadCrc, Reason::Torn]
+        );
+    }
+
+    /// 0.5.2's batches carry neither `t` nor `h`: after a lost batch the running time
+    /// is unknown, so the later batches are reported undecodable (their bytes stay),
+    /// and a lost header leaves no batch decodable.
+    #[test]
+    fn legacy_batches_after_a_lost_one_are_undecodable_not_mistimed() {
+        let header = header_doc(&["n"]);
+        let legacy = |km: Vec<(String, Json)>, key: i64, delta: i64, v: i64| {
+            packed(&Json::Object(vec![
+                ("km".into(), Json::Object(km)),
+                (
+                    "e".into(),
+                    Json::Array(vec![Json::Array(vec![
+                        Json::Int(key),
+                        Json::Int(delta),
+                        Json::Array(vec![Json::Int(v)]),
+                    ])]),
+                ),
+            ]))
+        };
+        let one = legacy(vec![("0".into(), Json::Str("a".into()))], 0, 1_000, 1);
+        let two = legacy(vec![], 0, 5, 2);
+        let three = legacy(vec![], 0, 5, 3);
+        let bytes = segment(&header, &[&one, &two, &three]);
+        let clean = salvage_segment(&bytes).expect("ok");
+        let times: Vec<f64> = clean.facts.iter().map(|f| f.transaction_time).collect();
+        assert_eq!(times, vec![1.0, 1.005, 1.01]);
+        let starts: Vec<usize> = scan_frames(&bytes)
+            .bodies
+            .iter()
+            .map(|b| b.start - 4)
+            .collect();
+        let mut damaged = bytes.clone();
+        damaged[starts[1] + 7] ^= 0x01;
+        let salvaged = salvage_segment(&damaged).expect("ok");
+        assert!(salvaged.facts.is_empty());
+        let reasons: Vec<Reason> = salvaged.spans.iter().map(|s| s.reason).collect();
+        assert_eq!(reasons, vec![Reason::BadCrc, Reason::Undecodable]);
+        assert_eq!(salvaged.spans[1].offset, starts[2]);
+        let mut headless = bytes.clone();
+        headless[starts[0] + 5] ^= 0x01;
+        let salvaged = salvage_segment(&headless).expect("ok");
+        assert!(salvaged.facts.is_empty());
+        assert_eq!(salvaged.frames.len(), 0);
+        // Garbage before the first batch (the one naming key 0) loses nothing.
+        let mut shifted = bytes[..starts[1]].to_vec();
+        shifted.extend_from_slice(b"\x00\x01\x02\x03");
+        shifted.extend_from_slice(&bytes[starts[1]..]);
+        let salvaged = salvage_segment(&shifted).expect("ok");
+        assert_eq!(salvaged.facts.len(), 3);
+        assert_eq!(salvaged.spans[0].reason, Reason::Garbage);
+    }
+
+    #[test]
+    fn garbage_between_frames_is_skipped() {
+        let (bytes, frames) = batches(3);
+        let all = signature(&salvage_segment(&bytes).expect("ok").facts);
+        let mut damaged = bytes[..frames[2].0].to_vec();
+        damaged.extend_from_slice(b"\x00\x01junk\xFF");
+        damaged.extend_from_slice(&bytes[frames[2].0..]);
+        let salvaged = salvage_segment(&damaged).expect("ok");
+        assert_eq!(signature(&salvaged.facts), all);
+        assert_eq!(
+            salvaged.spans,
+            vec![Span {
+                offset: frames[2].0,
+                len: 7,
+                reason: Reason::Garbage
+            }]
+        );
+    }
+
+    #[test]
+    fn a_rollback_takes_back_exactly_the_last_push() {
+        let mut enc = encoder();
+        enc.push("a", 1.0, &[Json::Int(1)]).expect("ok");
+        let (_, one) = enc.batch().expect("batch");
+        enc.push("b", 2.0, &[Json::Int(2)]).expect("ok");
+        enc.rollback();
+        enc.rollback(); // only one push can be taken back
+        assert_eq!(enc.batch().expect("batch").1, one);
+        enc.commit();
+        enc.push("b", 2.0, &[Json::Int(2)]).expect("ok");
+        enc.rollback();
+        assert!(enc.batch().is_none());
+        enc.push("a", 3.0, &[Json::Int(3)]).expect("ok");
+        let (_, two) = enc.batch().expect("batch");
+        let km = mp::unpack(&two).expect("map");
+        assert_eq!(
+            km.get("km"),
+            Some(&Mp::Map(vec![(
+                Mp::Str(b"0".to_vec()),
+                Mp::Str(b"a".to_vec())
+            )]))
+        );
+        assert_eq!(km.get("t"), Some(&Mp::Int(3_000)));
     }
 
     #[test]

@@ -2,11 +2,19 @@
 //! JSON record, byte-identical to a single-file WAL frame. Mirrors
 //! `lib/igniter/store/codecs/json_crc32.rb`.
 
+use std::convert::Infallible;
+
+use rayon::prelude::*;
+
 use crate::error::Result;
-use crate::fact_record::{encode_fact_body, FactRecord};
+use crate::fact_record::{decode_fact_body, encode_fact_body, FactRecord};
 use crate::frame::{encode_frame, scan_frames, Tail, MAX_FRAME_LEN};
-use crate::replay::decode_bodies_parallel;
+use crate::replay::{decode_bodies_parallel, pool};
+use crate::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 use crate::Error;
+
+/// Below this many frames bodies are decoded on the calling thread.
+const PARALLEL_THRESHOLD: usize = 64;
 
 /// The facts of a segment's bytes, up to the first damaged frame.
 #[derive(Debug)]
@@ -41,7 +49,58 @@ pub fn decode_segment(buf: &[u8]) -> Decoded {
     }
 }
 
-/// Facts stored in a segment without decoding them (orphan recovery): its good frames.
+/// After damage, the next frame is one whose body decodes as a fact.
+struct FactFrames;
+
+impl Resync for FactFrames {
+    type Error = Infallible;
+
+    fn plausible(&self, body: &[u8]) -> bool {
+        salvage::json_object_start(body)
+    }
+
+    fn accepts(&self, body: &[u8]) -> std::result::Result<bool, Infallible> {
+        Ok(decode_fact_body(body).is_ok())
+    }
+}
+
+/// Salvages a whole segment: every fact of a CRC-valid frame whose body decodes, before
+/// and after damage, plus the damaged spans (format.md "Segments: salvage"). Frames are
+/// found in order; their bodies are decoded in parallel.
+pub fn salvage_segment(buf: &[u8]) -> Salvaged<FactRecord> {
+    let (frames, mut spans) = match salvage::split(buf, &FactFrames) {
+        Ok(parts) => parts,
+        Err(never) => match never {},
+    };
+    let decode = |f: &salvage::Frame| decode_fact_body(&buf[f.body.clone()]).ok();
+    let decoded: Vec<Option<FactRecord>> = if frames.len() < PARALLEL_THRESHOLD {
+        frames.iter().map(decode).collect()
+    } else {
+        pool(|| frames.par_iter().map(decode).collect())
+    };
+    let mut out = Salvaged::default();
+    for (frame, record) in frames.iter().zip(decoded) {
+        match record {
+            Some(rec) => {
+                out.facts.push(rec);
+                out.frames.push(Kept {
+                    offset: frame.offset,
+                    len: frame.len,
+                    facts: 1,
+                });
+            }
+            None => spans.push(Span {
+                offset: frame.offset,
+                len: frame.len,
+                reason: Reason::Undecodable,
+            }),
+        }
+    }
+    out.spans = salvage::merge(spans);
+    out
+}
+
+/// Facts stored in a segment without decoding them: its good frames.
 pub fn count_facts(buf: &[u8]) -> (u64, usize, Tail) {
     let scan = scan_frames(buf);
     (scan.bodies.len() as u64, scan.valid_len, scan.tail)

@@ -24,6 +24,7 @@ pub mod quarantine;
 pub mod recover;
 pub mod replay;
 pub mod salvage;
+pub mod segment_salvage;
 pub mod snapshot;
 pub mod wal;
 

@@ -3,8 +3,10 @@
 require_relative "wire_protocol"
 require_relative "json_canon"
 require_relative "codecs/message_pack"
+require_relative "codecs/salvage"
 require_relative "codecs/json_crc32"
 require_relative "codecs/compact_delta"
+require_relative "codecs/compact_salvage"
 
 module Igniter
   module Store
@@ -36,21 +38,33 @@ module Igniter
           ALIASES.fetch(key) { raise ArgumentError, "Unknown codec: #{name.inspect}" }
         end
 
-        # The codec of a segment without a readable manifest, from its first
-        # frame: a MessagePack map with "fields" is compact, anything else json.
+        # The codec that wrote a segment, from its bytes: the first CRC-valid
+        # frame (after any damage) whose body opens a JSON object is json; one
+        # that opens a MessagePack map (a compact header) or holds a zlib
+        # stream after its 4-byte count (a compact batch) is compact. The two
+        # never look alike: a JSON body starts with `{`, a fixint in MessagePack.
         #
-        # @param path [String]
-        # @return [String] canonical codec name
-        def detect(path)
-          open_segment(path) do |io|
-            body = WireProtocol.read_frame(io)
-            return JsonCrc32::NAME if body.nil? || body.empty?
-
-            header = MessagePack.unpack(body)
-            header.is_a?(Hash) && header.key?("fields") ? CompactDelta::NAME : JsonCrc32::NAME
+        # @param bytes [String] binary segment bytes
+        # @return [String, nil] canonical codec name; nil when no frame says
+        def detect(bytes)
+          size = bytes.bytesize
+          q = 0
+          while q + Salvage::OVERHEAD <= size
+            len = bytes.unpack1("N", offset: q)
+            if len <= Salvage::MAX_LEN && q + Salvage::OVERHEAD + len <= size
+              name = body_codec(bytes, q + Salvage::HEADER, len)
+              return name if name && Salvage.frame_at(bytes, q).last.nil?
+            end
+            q += 1
           end
-        rescue MessagePack::MalformedFormatError, SystemCallError
-          JsonCrc32::NAME
+          nil
+        end
+
+        # @param name [String, Symbol] codec of the segment
+        # @param bytes [String] the whole segment
+        # @return [Salvage::Scan]
+        def salvage(name, bytes)
+          klass(name).salvage(bytes)
         end
 
         # A Fact from decoded members (the output of
@@ -61,7 +75,7 @@ module Igniter
           NATIVE ? Fact.from_h(attributes) : Fact.new(**attributes).freeze
         end
 
-        # The bytes of `io` from its position on, for the native decoders; a
+        # The bytes of `io` from its position on, for the salvage functions; a
         # StringIO at its start hands over its String without a copy.
         # @param io [IO, StringIO]
         # @return [String]
@@ -71,11 +85,14 @@ module Igniter
           io.read || +""
         end
 
-        # Opens a segment for decoding: the whole file in one read, so frame
-        # scanning costs no system call per frame.
-        # @yieldparam io [StringIO]
-        def open_segment(path)
-          yield StringIO.new(File.binread(path))
+        private
+
+        def body_codec(bytes, offset, length)
+          if Salvage.json_object_start?(bytes, offset, length) then JsonCrc32::NAME
+          elsif Salvage.msgpack_map_start?(bytes, offset, length) ||
+                (length >= 6 && Salvage.zlib_header?(bytes, offset + 4, length - 4))
+            CompactDelta::NAME
+          end
         end
       end
     end

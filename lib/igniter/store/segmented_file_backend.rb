@@ -5,10 +5,18 @@ require "fileutils"
 require_relative "wire_protocol"
 require_relative "json_canon"
 require_relative "codecs"
+require_relative "errors"
 require_relative "segmented/layout"
 require_relative "segmented/atomic_file"
 require_relative "segmented/manifest_index"
+require_relative "segmented/quarantine"
+require_relative "segmented/lock"
+require_relative "segmented/inventory"
+require_relative "segmented/salvage_plan"
 require_relative "segmented/recovery"
+require_relative "segmented/recovery_report"
+require_relative "segmented/reading"
+require_relative "segmented/appending"
 require_relative "segmented/retention"
 require_relative "segmented/reporting"
 
@@ -17,15 +25,21 @@ module Igniter
     # Facts in per-store, per-time-bucket segment files with manifest
     # sidecars (spec 03). Layout:
     # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal` plus
-    # `.manifest.json` (sealed), `.purged.json` and `.quarantine.json` receipts.
+    # `.manifest.json` (sealed), `.purged.json` and `.quarantine.json` receipts,
+    # a `.quarantine/` sidecar per damaged segment, and `<root>/ledger.lock`.
     #
     # One live segment per store, appended through a plain Ruby IO held in
     # `@segments[store][:file]`; a segment is sealed (manifest written
     # atomically) on rotation, {#checkpoint!} and {#close}, and at the next
-    # open if the process died first.
+    # open if the process died first. Recovery never deletes a byte and never
+    # drops a valid fact (doc/format.md "Segments: salvage"); one writer holds
+    # the ledger at a time.
     class SegmentedFileBackend
       include WireProtocol
       include Segmented::Recovery
+      include Segmented::RecoveryReport
+      include Segmented::Reading
+      include Segmented::Appending
       include Segmented::Retention
       include Segmented::Reporting
 
@@ -37,15 +51,16 @@ module Igniter
       SCHEMA_VERSION = 1
       DURABILITY_POLICIES = %i[flush fsync].freeze
 
-      # A sealed segment whose frames end before its manifest says they do.
+      # A sealed segment that serves fewer facts than its manifest says (the
+      # error class named in its `.quarantine.json` receipt).
       class CorruptSegmentError < StandardError; end
 
       # @return [String] as given (only `to_s`)
       attr_reader :root_dir
       # @return [Symbol] `:flush` or `:fsync`
       attr_reader :durability
-      # @return [Array<Hash>] what startup recovery sealed or deleted (String keys)
-      attr_reader :recovery
+      # @return [Symbol] `:salvage`, `:strict` or `:truncate`
+      attr_reader :recovery_mode
 
       # @param root_dir [#to_s]
       # @param max_bytes [Integer] a segment at or past this size is rotated before the next write
@@ -57,13 +72,26 @@ module Igniter
       # @param durability [Symbol] `:flush` (default: frames handed to the OS
       #   as 0.5.2 did, no fsync) or `:fsync` (fdatasync after every write that
       #   reaches a segment; manifests, receipts and directories fsynced)
-      # @raise [ArgumentError] unknown durability policy
+      # @param recovery [Symbol] what opening and replaying do with damage:
+      #   `:salvage` (default: serve every valid fact, quarantine the rest),
+      #   `:truncate` (serve each damaged segment's prefix, quarantine the
+      #   rest) or `:strict` (raise {CorruptLedgerError}, change nothing)
+      # @param read_only [Boolean] share the lock with other readers, never
+      #   write (no sealing, no quarantine, no receipts); writes raise
+      #   {ReadOnlyLedgerError}
+      # @raise [ArgumentError] unknown durability policy or recovery mode
+      # @raise [LedgerLockedError] another writer (or, for a writer, a
+      #   read-only open) holds the ledger
+      # @raise [NotALedgerError] read-only open of a directory that does not exist
+      # @raise [CorruptLedgerError] `recovery: :strict` and an orphaned segment is damaged
       def initialize(root_dir, max_bytes: DEFAULT_MAX_BYTES, time_bucket: :day, codec: DEFAULT_CODEC,
-                     retention: {}, flush: :batch, durability: :flush)
+                     retention: {}, flush: :batch, durability: :flush, recovery: :salvage, read_only: false)
         unless DURABILITY_POLICIES.include?(durability)
           raise ArgumentError, "unknown durability policy: #{durability.inspect} (expected :flush or :fsync)"
         end
 
+        @recovery_mode = Segmented::SalvagePlan.check_mode(recovery)
+        @read_only = read_only ? true : false
         @root_dir = root_dir.to_s
         @wal_dir = File.join(@root_dir, "wal")
         @max_bytes = max_bytes
@@ -77,10 +105,31 @@ module Igniter
         @bucket = nil
         @bucket_span = nil
         @retention = {}
-        FileUtils.mkdir_p(@wal_dir)
+        @recovery_files = {}
+        @removed_empty = []
         retention.each { |store, policy| set_retention(store, **policy) }
-        @recovery = recover_orphans.freeze
-        @index = Segmented::ManifestIndex.new(@wal_dir)
+        open_ledger
+      end
+
+      # What recovery found so far: startup recovery of orphaned segments and
+      # every damaged segment a replay read. Per file, the shape of
+      # FileBackend#recovery (`original_bytes`, `valid_bytes`,
+      # `truncated_bytes`, `tail`, `mode`, `quarantined` spans
+      # `{file:, offset:, length:, reason:, quarantine_path:}` — nil paths on a
+      # read-only open — `salvaged_frames`, `damaged_spans`) plus `state`
+      # (`:orphan`/`:sealed`), `codec`, `fact_count` (served) and
+      # `expected_facts` (the manifest's).
+      #
+      # @return [Hash] deep-frozen: `mode`, `read_only`, `files` (path =>
+      #   report), `quarantined` (every span), `removed_empty` (empty orphans
+      #   removed), `unrecognized` (paths left alone)
+      def recovery
+        @mutex.synchronize { recovery_report }
+      end
+
+      # @return [Boolean] opened with `read_only: true`
+      def read_only?
+        @read_only
       end
 
       # Appends a fact to its store's live segment (opening or rotating it first).
@@ -89,9 +138,14 @@ module Igniter
       # @return [nil]
       # @raise [InvalidStoreNameError] a store name that is not one directory name
       # @raise [ArgumentError] "Unknown codec: ..." (before any file is created)
+      # @raise [ReadOnlyLedgerError] opened with `read_only: true`
+      # @raise [LedgerLockedError] after {#close}, another writer took the ledger
+      # @raise [SystemCallError, IOError] the disk refused the write (message
+      #   names the segment); nothing of the fact was kept
       def write_fact(fact)
         store = store_dir_name(fact.store)
         @mutex.synchronize do
+          writable!
           seg = @segments[store]
           if seg && rotate?(seg)
             seal(seg)
@@ -99,13 +153,11 @@ module Igniter
             seg = nil
           end
           seg ||= (@segments[store] = open_segment(store))
-          written = seg[:codec].encode_fact(seg[:file], fact)
-          seg[:bytes] += written
+          append(seg, fact)
           seg[:count] += 1
           ts = fact.transaction_time.to_f
           seg[:min_ts] = ts if seg[:min_ts].nil? || ts < seg[:min_ts]
           seg[:max_ts] = ts if seg[:max_ts].nil? || ts > seg[:max_ts]
-          apply_flush_policy(seg, written)
         end
         nil
       end
@@ -113,13 +165,15 @@ module Igniter
       # Facts of every segment (sealed, live, and the buffered facts of a live
       # compact segment), stably sorted by transaction_time. `since:`/`as_of:`
       # skip whole sealed segments by their manifest times; facts are not
-      # filtered one by one. A sealed segment that cannot be decoded in full
-      # gets a quarantine receipt.
+      # filtered one by one. Damaged segments are salvaged under the recovery
+      # mode (see {#recovery}); a damaged sealed segment gets a quarantine
+      # receipt.
       #
       # @param store [Symbol, String, nil]
       # @param since [Float, nil]
       # @param as_of [Float, nil]
       # @return [Array<Fact>]
+      # @raise [CorruptLedgerError] `recovery: :strict` and a segment is damaged
       def replay(store: nil, since: nil, as_of: nil)
         name = store && Segmented::Layout.store_name!(store)
         pattern = File.join(@wal_dir, "store=#{name || "*"}", "date=*", Segmented::Layout::SEGMENT_GLOB)
@@ -127,13 +181,13 @@ module Igniter
         # a concurrent flush or rotation can neither hide nor double a fact.
         paths, live_facts = @mutex.synchronize do
           live = @segments.values.select { |seg| name.nil? || seg[:store] == name }
-          [Dir.glob(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
+          [Segmented::Layout.segments(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
         end
         paths.sort_by! { |p| [Segmented::Layout.store_and_bucket(p)[0], Segmented::Layout.order_key(p)] }
         facts = []
         paths.each do |path|
           manifest = manifest_for(path)
-          facts.concat(read_sealed(path, manifest)) unless skipped?(manifest, since, as_of)
+          facts.concat(read_segment(path, manifest)) unless skipped?(manifest, since, as_of)
         end
         facts.concat(live_facts)
         tt_sorted(facts)
@@ -141,8 +195,11 @@ module Igniter
 
       # Seals every live segment and opens a fresh (empty) one per store.
       # @return [nil]
+      # @raise [ReadOnlyLedgerError] opened with `read_only: true`
+      # @raise [SystemCallError, IOError] a seal failed (the segment stays live)
       def checkpoint!
         @mutex.synchronize do
+          writable! unless @segments.empty?
           @segments.keys.each do |store|
             seal(@segments[store])
             @segments[store] = open_segment(store)
@@ -151,19 +208,34 @@ module Igniter
         nil
       end
 
-      # Seals every live segment. Not terminal: a later write opens a new one.
+      # Seals every live segment and releases the ledger lock. Not terminal: a
+      # later write takes the lock again and opens a new segment. A segment
+      # whose seal fails stays live (and the lock held) for another try. In a
+      # forked child it only closes the child's descriptors: the segments and
+      # the lock are the parent's.
       # @return [nil]
+      # @raise [SystemCallError, IOError] the first seal that failed
       def close
         @mutex.synchronize do
-          @segments.each_value { |seg| seal(seg) }
-          @segments.clear
+          return close_inherited unless @lock.owned_here?
+
+          failures = []
+          @segments.keys.each do |store|
+            seg = @segments[store]
+            seal(seg)
+            @segments.delete(store)
+          rescue SystemCallError, IOError => e
+            failures << e
+          end
+          @lock.release if @segments.empty?
+          raise failures.first unless failures.empty?
         end
         nil
       end
 
       # @return [Integer] segment files on disk (sealed, live and orphaned)
       def segment_count
-        Dir.glob(File.join(@wal_dir, "store=*", "date=*", Segmented::Layout::SEGMENT_GLOB)).size
+        Segmented::Layout.segments(File.join(@wal_dir, "store=*", "date=*", Segmented::Layout::SEGMENT_GLOB)).size
       end
 
       # @return [Array<String>] store directories under `wal/`, sorted
@@ -184,8 +256,10 @@ module Igniter
       #
       # @param store [Symbol, String, nil] one store, else every store with a policy
       # @return [Array<Hash>] purge receipts (String keys)
+      # @raise [ReadOnlyLedgerError] opened with `read_only: true`
       def purge!(store: nil)
         @mutex.synchronize do
+          writable!
           targets = store ? [Segmented::Layout.store_name!(store)] : @retention.keys
           targets.flat_map do |name|
             policy = @retention[name]
@@ -240,6 +314,59 @@ module Igniter
       end
 
       private
+
+      # Takes the lock, recovers orphans, reads the sidecars and lists what
+      # the directory holds that is not the ledger's.
+      def open_ledger
+        if @read_only
+          unless File.directory?(@root_dir)
+            raise NotALedgerError.new("#{@root_dir} is not a segmented igniter-ledger directory: it does not exist",
+                                      path: @root_dir)
+          end
+          @lock = Segmented::Lock.shared(@root_dir)
+        else
+          FileUtils.mkdir_p(@wal_dir)
+          @lock = Segmented::Lock.exclusive(@root_dir)
+        end
+        begin
+          recover_orphans
+          @index = Segmented::ManifestIndex.new(@wal_dir)
+          @unrecognized = Segmented::Inventory.unrecognized(@root_dir).freeze
+        rescue Exception # rubocop:disable Lint/RescueException
+          @lock.release
+          raise
+        end
+      end
+
+      # Before anything that writes: refuses read-only opens and a forked
+      # child's inherited lock, and takes the lock again after {#close}.
+      def writable!
+        raise ReadOnlyLedgerError, "#{@root_dir} is open read-only; writes are refused" if @read_only
+
+        if @lock.held?
+          return if @lock.owned_here?
+
+          raise LedgerLockedError.new("#{@lock.path} is held by the parent process (pid #{@lock.owner}); " \
+                                      "a forked child must open the ledger itself", path: @lock.path,
+                                                                                   pid: @lock.owner)
+        end
+        @lock = Segmented::Lock.exclusive(@root_dir)
+        recover_orphans
+        @index.reload
+      end
+
+      # A forked child's close: drop the inherited descriptors, write nothing.
+      def close_inherited
+        @segments.each_value { |seg| seg[:file].close unless seg[:file].closed? }
+        @segments.clear
+        @lock.release
+        nil
+      end
+
+      # May this backend write to the directory now (quarantine, receipts, cuts)?
+      def writable?
+        !@read_only && @lock.exclusive? && @lock.owned_here?
+      end
 
       def sync?
         @durability == :fsync
@@ -302,24 +429,6 @@ module Igniter
         seg
       end
 
-      # Writes the pending compact batch when the flush policy says so, then
-      # fdatasyncs under `durability: :fsync` if anything reached the file.
-      def apply_flush_policy(seg, written)
-        extra = 0
-        case @flush
-        when :on_write
-          extra = seg[:codec].flush(seg[:file])
-        when Hash
-          seg[:facts_since_flush] += 1
-          if @flush[:every_n] && seg[:facts_since_flush] >= @flush[:every_n]
-            extra = seg[:codec].flush(seg[:file])
-            seg[:facts_since_flush] = 0
-          end
-        end
-        seg[:bytes] += extra
-        seg[:file].fdatasync if sync? && (written + extra).positive?
-      end
-
       def flush_policy_name
         case @flush
         when Hash then "every_n:#{@flush[:every_n]}"
@@ -328,21 +437,26 @@ module Igniter
       end
 
       # Writes the pending batch, closes the file, then deletes it (empty) or
-      # writes its manifest. A file closed under us (crash simulation)
-      # raises here before anything is written.
+      # writes its manifest. A file closed under us (crash simulation) raises
+      # before anything is written. A manifest that cannot be written leaves
+      # the closed segment an orphan: it is dropped from the live ones and
+      # recovered like a crashed one.
       def seal(seg)
-        file = seg[:file]
-        seg[:bytes] += seg[:codec].flush(file)
-        file.flush
-        file.fsync if sync?
-        file.close
+        flush_for_seal(seg)
+        seg[:file].close
         if seg[:count].zero?
           File.delete(seg[:path]) if File.exist?(seg[:path])
           return
         end
         manifest = manifest_doc(seg[:store], seg[:bucket], seg[:number], seg[:codec].name, seg[:count],
                                 File.size(seg[:path]), seg[:min_ts], seg[:max_ts])
-        write_manifest(seg[:path], manifest)
+        begin
+          write_manifest(seg[:path], manifest)
+        rescue SystemCallError, IOError => e
+          @segments.delete(seg[:store]) if @segments[seg[:store]].equal?(seg)
+          raise write_fault(e, "sealing segment", seg[:path],
+                            "its facts are on disk and it is recovered as an orphan at the next open")
+        end
       end
 
       def manifest_doc(store, bucket, number, codec, count, bytes, min_ts, max_ts)
@@ -386,44 +500,10 @@ module Igniter
       # facts its codec still buffers. A torn tail here is a write in flight
       # (or a crash simulated under us), not damage.
       def live_facts(seg)
-        on_disk = Codecs.open_segment(seg[:path]) { |io| Codecs.build(seg[:codec].name).decode_with_status(io).first }
+        on_disk = Codecs.salvage(seg[:codec].name, File.binread(seg[:path])).facts
         on_disk + seg[:codec].buffered_facts
-      rescue StandardError
-        []
-      end
-
-      def read_sealed(path, manifest)
-        codec = manifest ? manifest["codec"] : nil
-        codec = Codecs.detect(path) unless codec.is_a?(String) && Codecs::ALIASES.key?(codec.to_sym)
-        facts, _, tail = Codecs.open_segment(path) { |io| Codecs.build(codec).decode_with_status(io) }
-        return facts unless manifest
-
-        expected = manifest["fact_count"].to_i
-        if facts.empty? && expected.positive?
-          quarantine(path, manifest, "RuntimeError", "segment not empty but decoded 0 facts")
-        elsif tail != :clean || facts.size < expected
-          quarantine(path, manifest, CorruptSegmentError.name,
-                     "decoded #{facts.size} of #{expected} facts; frames end #{tail}")
-        end
-        facts
-      rescue Errno::ENOENT => e
-        # Purged meanwhile (segment and manifest both gone): nothing was lost.
-        quarantine(path, manifest, e.class.name, e.message) if File.exist?(path + MANIFEST_SUFFIX)
-        []
-      rescue StandardError => e
-        quarantine(path, manifest, e.class.name, e.message)
-        []
-      end
-
-      def quarantine(path, manifest, error_class, message)
-        receipt = (manifest || {}).merge(
-          "quarantined_at" => realtime, "error_class" => error_class,
-          "error_message" => message.to_s[0, 500], "segment_path" => path
-        )
-        Segmented::AtomicFile.write_json(path + QUARANTINE_SUFFIX, receipt, sync: sync?)
-        @mutex.synchronize { @index.quarantined(path) }
-      rescue StandardError
-        nil # a receipt that cannot be written must not fail the replay
+      rescue SystemCallError, IOError
+        seg[:codec].buffered_facts
       end
     end
   end

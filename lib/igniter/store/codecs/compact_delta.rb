@@ -7,10 +7,15 @@ require_relative "message_pack"
 module Igniter
   module Store
     module Codecs
-      # 0.5.2's dense codec (spec 03 §6.3), byte for byte: a MessagePack header
-      # frame (store, sorted field names, valid_time, schema_version of the
-      # first fact), then batch frames of `u32 BE count + zlib-9(MessagePack
-      # {"km" => new keys, "e" => [[key_idx, delta_ms, values]]})`.
+      # 0.5.2's dense codec (spec 03 §6.3): a MessagePack header frame (store,
+      # sorted field names, valid_time, schema_version of the first fact), then
+      # batch frames of `u32 BE count + zlib-9(MessagePack {"km" => keys,
+      # "e" => [[key_idx, delta_ms, values]], "t" => first ms[, "h" => header]})`.
+      # Batches survive the loss of any one other frame (doc/format.md
+      # "Segments: salvage"): `t` is the batch's first absolute time, `km` also
+      # names the keys the batch before introduced, and the first batch carries
+      # the header as `h`. 0.5.2 reads these batches as its own (it merges `km`
+      # and ignores `t` and `h`); this reader reads 0.5.2's.
       #
       # Lossy by design: ids, causation, producer, derivation and fields not
       # in the header are not stored, tt keeps millisecond precision.
@@ -26,13 +31,18 @@ module Igniter
 
         def initialize
           @header = nil
+          @header_bytes = nil
           @keys = {}
           @key_names = []
+          @keys_named = 0
           @keys_written = 0
+          @batches = 0
+          @batch_t0 = nil
           @last_ts = nil
           @entries = []
           @pending = []
           @native = nil
+          @undo = nil
         end
 
         # @return [String] canonical codec name
@@ -47,28 +57,40 @@ module Igniter
         end
 
         # Buffers the fact; writes the header before the first one and a batch
-        # frame when {BATCH_SIZE} are pending. A fact whose values cannot be
-        # encoded raises here and leaves the segment as it was.
+        # frame when {BATCH_SIZE} are pending, or at once with `flush: true`.
+        # A fact whose values cannot be encoded raises here and leaves the
+        # segment as it was. When writing raises, the fact is taken back: the
+        # codec is as before the call, and the caller cuts the file back to its
+        # size before the call.
         #
+        # @param flush [Boolean] write the pending batch after buffering the fact
         # @return [Integer] bytes written
         # @raise [NoMethodError] value is not a Hash
         # @raise [ArgumentError] a value MessagePack cannot hold (an Integer beyond 64 bits)
-        def encode_fact(io, fact)
+        def encode_fact(io, fact, flush: false)
           header = @header || header_for(fact)
+          fresh = @header.nil?
           push_entry(fact, header)
-          written = 0
-          unless @header
-            written += io.write(WireProtocol.encode_frame(MessagePack.pack(header)))
-            @header = header
+          begin
+            written = 0
+            if fresh
+              @header_bytes = MessagePack.pack(header)
+              written += io.write(WireProtocol.encode_frame(@header_bytes))
+              @header = header
+            end
+            @pending << fact
+            written += self.flush(io) if flush || @pending.size >= BATCH_SIZE
+            written
+          rescue StandardError
+            take_back(fact, fresh)
+            raise
           end
-          @pending << fact
-          written += flush(io) if @pending.size >= BATCH_SIZE
-          written
         end
 
         # Writes the pending facts as one batch frame. Compression is Ruby's
         # Zlib on both paths: it is the zlib 0.5.2 wrote with, and no Rust
-        # deflate produces the same level-9 bytes.
+        # deflate produces the same level-9 bytes. When writing raises, nothing
+        # changes (the batch stays pending).
         # @return [Integer] bytes written (0 when nothing is pending)
         def flush(io)
           count, payload = batch
@@ -91,67 +113,27 @@ module Igniter
         end
 
         # @param io [IO] positioned at the segment start
-        # @return [Array<Fact>]
-        # @raise [Zlib::Error, MessagePack::MalformedFormatError] damaged batch
+        # @return [Array<Fact>] every fact the segment's good frames give
         def decode(io)
-          decode_with_status(io).first
+          self.class.salvage(Codecs.rest(io)).facts
         end
 
-        # @return [Array(Array<Fact>, Integer, Symbol)] facts, bytes of good
-        #   frames, tail kind
-        def decode_with_status(io)
+        # The facts of every batch whose header (the header frame, else the
+        # batch's own `h`) and times (the running delta chain, else the batch's
+        # own `t`) are known, and the damaged spans (doc/format.md "Segments:
+        # salvage"). In Rust on the native path, except for a segment holding
+        # something only this Ruby decoder reproduces exactly.
+        #
+        # @param bytes [String] the whole segment
+        # @return [Salvage::Scan]
+        def self.salvage(bytes)
+          bytes = bytes.b unless bytes.encoding == Encoding::BINARY
           if NATIVE_CODECS
-            start = io.pos
-            # nil: something only this Ruby decoder reproduces exactly.
-            decoded = Native.decode_compact(Codecs.rest(io))
-            return decoded if decoded
-
-            io.pos = start
+            # nil: something only the Ruby decoder reproduces exactly.
+            found = Native.salvage_compact(bytes)
+            return Salvage::Scan.new(*found) if found
           end
-          ruby_decode_with_status(io)
-        end
-
-        # The Ruby decoder: the pure path's, and the native path's for a
-        # segment the Rust decoder hands back.
-        # @return (see #decode_with_status)
-        def ruby_decode_with_status(io)
-          facts = []
-          header = nil
-          key_names = {}
-          ts = nil
-          consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
-            if header.nil?
-              header = MessagePack.unpack(body)
-              header = {} unless header.is_a?(Hash)
-              next
-            end
-            batch = MessagePack.unpack(Zlib::Inflate.inflate(body.byteslice(4..)))
-            (batch["km"] || {}).each { |idx, key| key_names[idx.to_i] = key }
-            (batch["e"] || []).each do |key_idx, delta, vals|
-              ts = ts.nil? ? delta : ts + delta
-              fact = decode_entry(header, key_names[key_idx], ts, vals)
-              facts << fact if fact
-            end
-          end
-          [facts, consumed, tail]
-        end
-
-        # Counts stored facts without decoding batches (orphan recovery):
-        # the count prefixes of the frames after the header.
-        # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
-        def self.count(io)
-          return Native.count_compact(Codecs.rest(io)) if NATIVE_CODECS
-
-          count = 0
-          seen_header = false
-          consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
-            if seen_header
-              count += body.unpack1("N").to_i if body.bytesize >= 4
-            else
-              seen_header = true
-            end
-          end
-          [count, consumed, tail]
+          CompactSalvage.new(bytes).scan
         end
 
         private
@@ -169,7 +151,9 @@ module Igniter
         # only once the entry is encoded. The first fact fixes the side: one
         # segment's dictionary and deltas live in one place.
         def push_entry(fact, header)
-          @native = NativeCompactEncoder.new(header["fields"]) if @header.nil? && NATIVE_CODECS && fact.is_a?(Fact)
+          if @header.nil? && NATIVE_CODECS && fact.is_a?(Fact)
+            @native = NativeCompactEncoder.new(header["fields"], MessagePack.pack(header))
+          end
           if @native
             @native.push(fact.is_a?(Fact) ? fact : Fact.from_h(fact.to_h))
           else
@@ -186,25 +170,51 @@ module Igniter
             sym = field.to_sym
             plain(value.key?(sym) ? value[sym] : value[field])
           end
-          @entries << MessagePack.pack([idx, @last_ts.nil? ? ts : ts - @last_ts, vals])
-          if idx == @key_names.size
+          entry = MessagePack.pack([idx, @last_ts.nil? ? ts : ts - @last_ts, vals])
+          new_key = idx == @key_names.size
+          @undo = [@last_ts, @batch_t0, new_key]
+          @entries << entry
+          if new_key
             @keys[key] = idx
             @key_names << key
           end
+          @batch_t0 ||= ts
           @last_ts = ts
         end
 
-        # The pending batch as [count, MessagePack {"km" => new keys, "e" =>
-        # entries}] (entries were packed one by one; the bytes are those of
-        # packing the whole Hash), or nil.
+        # Takes back the fact of the last {#encode_fact} (its bytes did not
+        # reach the file); `fresh`: it was the segment's first fact.
+        def take_back(fact, fresh)
+          @pending.pop if @pending.last.equal?(fact)
+          if @native
+            @native.rollback
+          elsif @undo
+            @last_ts, @batch_t0, new_key = @undo
+            @entries.pop
+            @keys.delete(@key_names.pop) if new_key
+          end
+          @undo = nil
+          return unless fresh
+
+          @header = nil
+          @header_bytes = nil
+          @native = nil
+        end
+
+        # The pending batch as [count, MessagePack {"km" => keys introduced by
+        # the previous batch and this one, "e" => entries, "t" => first ms,
+        # "h" => header (first batch only)}] (entries were packed one by one;
+        # the bytes are those of packing the whole Hash), or nil.
         def batch
           return @native.batch if @native
           return nil if @entries.empty?
 
-          fresh = {}
-          (@keys_written...@key_names.size).each { |i| fresh[i.to_s] = @key_names[i] }
-          payload = +"\x82".b << MessagePack.pack("km") << MessagePack.pack(fresh) << MessagePack.pack("e") <<
-                    MessagePack.array_header(@entries.size) << @entries.join
+          named = (@keys_named...@key_names.size).to_h { |i| [i.to_s, @key_names[i]] }
+          first = @batches.zero?
+          payload = (first ? +"\x84".b : +"\x83".b) << MessagePack.pack("km") << MessagePack.pack(named) <<
+                    MessagePack.pack("e") << MessagePack.array_header(@entries.size) << @entries.join <<
+                    MessagePack.pack("t") << MessagePack.pack(@batch_t0)
+          payload << MessagePack.pack("h") << @header_bytes if first
           [@entries.size, payload]
         end
 
@@ -212,9 +222,13 @@ module Igniter
           if @native
             @native.commit
           else
+            @keys_named = @keys_written
             @keys_written = @key_names.size
+            @batches += 1
+            @batch_t0 = nil
             @entries = []
           end
+          @undo = nil
           @pending = []
         end
 
@@ -229,21 +243,6 @@ module Igniter
           when String, Integer, Float, true, false, nil then obj
           else obj.to_s
           end
-        end
-
-        def decode_entry(header, key, ts_ms, vals)
-          fields = header["fields"] || []
-          value = {}
-          fields.each_with_index { |field, i| value[field.to_sym] = vals.is_a?(Array) ? vals[i] : nil }
-          valid_time = header["valid_time"] || header["term"]
-          Fact.from_h(
-            id: SecureRandom.uuid, store: header["store"].to_s.to_sym, key: key.to_s, value: value,
-            value_hash: JsonCanon.value_hash(value), causation: nil, transaction_time: ts_ms / 1000.0,
-            valid_time: valid_time&.to_f, schema_version: header["schema_version"] || 1,
-            producer: nil, derivation: nil
-          )
-        rescue StandardError
-          nil # an undecodable entry is skipped, as 0.5.2 did
         end
       end
     end

@@ -21,8 +21,9 @@ module Igniter
           0
         end
 
+        # @param flush [Boolean] ignored: every frame is written at once
         # @return [Integer] bytes written
-        def encode_fact(io, fact)
+        def encode_fact(io, fact, flush: false) # rubocop:disable Lint/UnusedMethodArgument
           io.write(frame(fact))
         end
 
@@ -49,38 +50,44 @@ module Igniter
         end
 
         # @param io [IO] positioned at the segment start
-        # @return [Array<Fact>] facts up to the first damaged frame
+        # @return [Array<Fact>] every fact of the segment's good frames
         def decode(io)
-          decode_with_status(io).first
+          self.class.salvage(Codecs.rest(io)).facts
         end
 
-        # @return [Array(Array<Fact>, Integer, Symbol)] facts, bytes of good
-        #   frames, and the tail kind of {WireProtocol.each_frame}
-        def decode_with_status(io)
-          return Native.decode_json(Codecs.rest(io)) if NATIVE_CODECS
+        # After damage, the next frame is one whose body decodes as a fact.
+        module Resync
+          module_function
 
-          ruby_decode_with_status(io)
-        end
-
-        # The Ruby decoder (the pure path's).
-        # @return (see #decode_with_status)
-        def ruby_decode_with_status(io)
-          facts = []
-          consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) do |body|
-            attributes = JsonCanon.decode_fact_body(body)
-            facts << Codecs.fact(attributes) if attributes
+          def plausible?(bytes, offset, length)
+            Salvage.json_object_start?(bytes, offset, length)
           end
-          [facts, consumed, tail]
+
+          def accepts?(body)
+            !JsonCanon.decode_fact_body(body).nil?
+          end
         end
 
-        # Counts good frames without building facts (orphan recovery).
-        # @return [Array(Integer, Integer, Symbol)] facts, good bytes, tail kind
-        def self.count(io)
-          return Native.count_json(Codecs.rest(io)) if NATIVE_CODECS
+        # Every fact of a CRC-valid frame whose body decodes, before and after
+        # damage, and the damaged spans (doc/format.md "Segments: salvage"). In
+        # Rust on the native path (same frames, spans and facts).
+        #
+        # @param bytes [String] the whole segment
+        # @return [Salvage::Scan]
+        def self.salvage(bytes)
+          bytes = bytes.b unless bytes.encoding == Encoding::BINARY
+          return Salvage::Scan.new(*Native.salvage_json(bytes)) if NATIVE_CODECS
 
-          count = 0
-          consumed, tail = WireProtocol.each_frame(io, io.size - io.pos) { count += 1 }
-          [count, consumed, tail]
+          ruby_salvage(bytes)
+        end
+
+        # The Ruby salvage (the pure path's).
+        # @return [Salvage::Scan]
+        def self.ruby_salvage(bytes)
+          Salvage.scan(bytes, Resync) do |body|
+            attributes = JsonCanon.decode_fact_body(body)
+            attributes && [Codecs.fact(attributes)]
+          end
         end
       end
     end

@@ -11,6 +11,9 @@ module Igniter
       # Paths are built with File.join from root_dir exactly as given.
       module Layout
         SEGMENT_GLOB = "segment-*.wal"
+        # What SEGMENT_GLOB finds that is really a segment (a number, not
+        # `segment-notes.wal`): anything else is not the ledger's to touch.
+        SEGMENT_NAME = /\Asegment-\d+\.wal\z/.freeze
         # Directory separators, NUL and glob metacharacters would move a store
         # out of its directory or make its globs match other stores.
         FORBIDDEN = %r{[/\\\0*?\[\]{}]}.freeze
@@ -40,6 +43,12 @@ module Igniter
           when :none then "flat"
           else now.strftime("%Y-%m-%d")
           end
+        end
+
+        # @param pattern [String] a glob ending in {SEGMENT_GLOB}
+        # @return [Array<String>] the segment files it matches
+        def segments(pattern)
+          Dir.glob(pattern).select { |path| File.basename(path).match?(SEGMENT_NAME) }
         end
 
         # @return [String] `segment-` + 6-digit (or longer) number + `.wal`

@@ -32,8 +32,11 @@ module Igniter
           @stores.clear
           Dir.glob(File.join(@wal_dir, "store=*")).each { |dir| @stores << File.basename(dir).delete_prefix("store=") }
           Dir.glob(File.join(@wal_dir, "store=*", "date=*", "*#{MANIFEST_SUFFIX}")).each do |path|
+            segment = path.delete_suffix(MANIFEST_SUFFIX)
+            next unless File.basename(segment).match?(Layout::SEGMENT_NAME)
+
             doc = AtomicFile.read_json(path)
-            put(path.delete_suffix(MANIFEST_SUFFIX), doc) if doc
+            put(segment, doc) if doc
           end
           Dir.glob(File.join(@wal_dir, "store=*", "**", "*#{PURGED_SUFFIX}")).each { |p| @purged[store_of(p)] << p }
           Dir.glob(File.join(@wal_dir, "store=*", "**", "*#{QUARANTINE_SUFFIX}")).each { |p| @quarantined[store_of(p)] << p }

@@ -4,7 +4,8 @@ module Igniter
   module Store
     module Segmented
       # `storage_stats` / `segment_manifest` (spec 03 §9), from the manifest
-      # index and the live segments; no directory scan per call.
+      # index and the live segments; no directory scan per call. The
+      # `"recovery"` section lists what recovery found ({RecoveryReport}).
       module Reporting
         SEGMENT_KEYS = %w[segment_id codec fact_count byte_size min_timestamp max_timestamp sealed sealed_at].freeze
 
@@ -17,7 +18,8 @@ module Igniter
                     (@index.stores | @segments.keys).sort
                   end
           stores = names.to_h { |name| [name, store_view(name, with_segments)] }
-          { "schema_version" => self.class::SCHEMA_VERSION, "generated_at" => realtime, "stores" => stores }
+          { "schema_version" => self.class::SCHEMA_VERSION, "generated_at" => realtime, "stores" => stores,
+            "recovery" => recovery_section(store && names.first) }
         end
 
         def store_view(name, with_segments)

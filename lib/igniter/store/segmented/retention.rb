@@ -15,8 +15,9 @@ module Igniter
           now = realtime
           # Reread from disk: a manifest edited since open must be honoured.
           sealed = Dir.glob(File.join(@wal_dir, "store=#{store}", "date=*", "*#{ManifestIndex::MANIFEST_SUFFIX}")).filter_map do |m|
-            doc = AtomicFile.read_json(m)
-            [m.delete_suffix(ManifestIndex::MANIFEST_SUFFIX), doc] if doc
+            path = m.delete_suffix(ManifestIndex::MANIFEST_SUFFIX)
+            doc = File.basename(path).match?(Layout::SEGMENT_NAME) && AtomicFile.read_json(m)
+            [path, doc] if doc
           end
           sealed.each { |path, doc| @index.put(path, doc) }
           sealed.sort_by! { |path, _| Layout.order_key(path) }

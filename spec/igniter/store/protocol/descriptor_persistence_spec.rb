@@ -97,7 +97,7 @@ RSpec.describe "Open protocol descriptor persistence" do
       store = Igniter::Store.segmented(root)
       store.register_descriptor(relation)
       store.close
-      expect(Dir.children(root).sort).to eq(%w[protocol_descriptors.json wal])
+      expect(Dir.children(root).sort).to eq(%w[ledger.lock protocol_descriptors.json wal])
     end
 
     it "keeps only the last registration of a slot, and distinct access paths" do

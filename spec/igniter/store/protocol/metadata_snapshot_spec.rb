@@ -89,7 +89,7 @@ RSpec.describe "Open protocol metadata snapshot" do
       proto.write(store: :orders, key: "o1", value: { n: 1 })
       proto.write(store: :tasks, key: "t1", value: { n: 1 })
       storage = proto.metadata_snapshot[:storage]
-      expect(storage.keys).to eq(%w[schema_version generated_at stores])
+      expect(storage.keys).to eq(%w[schema_version generated_at stores recovery])
       expect(storage["stores"].keys.sort).to eq(%w[orders tasks])
       expect(proto.metadata_snapshot.except(:storage).keys.last).to eq(:retention)
     end

@@ -100,7 +100,7 @@ RSpec.describe "Open protocol observatory conformance" do
 
     it "keys its storage section by store name" do
       storage = proto.observability_snapshot[:storage]
-      expect(storage.keys).to eq(%w[schema_version generated_at stores])
+      expect(storage.keys).to eq(%w[schema_version generated_at stores recovery])
       expect(storage["stores"].keys.sort).to eq(%w[orders tasks])
     end
 

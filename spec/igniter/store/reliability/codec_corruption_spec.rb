@@ -1,12 +1,12 @@
 # frozen_string_literal: true
 
 # Randomized corruption of what the segment codecs decode (the Ruby-level
-# counterpart of the cargo-fuzz targets, until codec decoding moves to Rust):
-# MessagePack on arbitrary bytes, and json_crc32 / compact_delta_zlib segments
-# with raw damage (caught by the frame CRC) or with damaged bodies re-framed
-# under a valid CRC (reaching the body decoders). Decoders may only return the
-# facts of good frames or raise a StandardError that replay turns into a
-# quarantine receipt; never a stack overflow, a huge allocation or a crash.
+# counterpart of the cargo-fuzz targets): MessagePack on arbitrary bytes, and
+# json_crc32 / compact_delta_zlib segments with raw damage (caught by the
+# frame CRC) or with damaged bodies re-framed under a valid CRC (reaching the
+# body decoders). Salvage returns exactly the facts of the frames the damage
+# did not touch — before and after it — and never raises: no stack overflow,
+# no huge allocation, no crash.
 RSpec.describe "Segment codec decoders on corrupted input" do
   include LedgerSpec::Reliability
 
@@ -32,19 +32,54 @@ RSpec.describe "Segment codec decoders on corrupted input" do
     io.string
   end
 
-  def decode(name, bytes)
-    codecs.build(name).decode_with_status(StringIO.new(bytes))
-  end
-
+  # Damages +bytes+ once; returns the damaged bytes and the byte ranges of
+  # the original that the damage touched (inclusive; an insertion at i is the
+  # empty range i..i-1, which touches only a frame it lands inside of).
   def mutate(bytes)
     data = bytes.b.dup
+    touched = []
     case rng.rand(4)
-    when 0 then rng.rand(1..4).times { data.setbyte(i = rng.rand(data.bytesize), data.getbyte(i) ^ rng.rand(1..255)) }
-    when 1 then data = data.byteslice(0, rng.rand(data.bytesize))
-    when 2 then data.insert(rng.rand(data.bytesize), rng.bytes(rng.rand(1..8)))
-    else data = data.byteslice(0, (i = rng.rand(data.bytesize))) + data.byteslice(i + rng.rand(1..8)..).to_s
+    when 0
+      rng.rand(1..4).times do
+        i = rng.rand(data.bytesize)
+        data.setbyte(i, data.getbyte(i) ^ rng.rand(1..255))
+        touched << (i..i)
+      end
+    when 1
+      i = rng.rand(data.bytesize)
+      data = data.byteslice(0, i)
+      touched << (i..bytes.bytesize)
+    when 2
+      i = rng.rand(data.bytesize)
+      data.insert(i, rng.bytes(rng.rand(1..8)))
+      touched << (i..(i - 1))
+    else
+      i = rng.rand(data.bytesize)
+      n = rng.rand(1..8)
+      data = data.byteslice(0, i) + data.byteslice(i + n..).to_s
+      touched << (i..(i + n - 1))
     end
-    data
+    [data, touched]
+  end
+
+  # Frames whose facts salvage can give when only +intact+ frames survive:
+  # every intact json frame; an intact compact batch when the header is known
+  # (the header frame or the first batch, which repeats it) and its key is
+  # (named by the batch that introduced it or by the one after). The facts
+  # of facts(n) use keys v0, v1, v2, introduced by batches 1, 2, 3.
+  def kept_frames(name, intact)
+    return intact if name == "json_crc32"
+
+    header = intact.include?(0) || intact.include?(1)
+    intact.select do |frame|
+      introduced = ((frame - 1) % 3) + 1
+      frame.positive? && header && (intact.include?(introduced) || intact.include?(introduced + 1))
+    end
+  end
+
+  # The frame ranges of a pristine segment.
+  def frame_ranges(bytes)
+    parse_frame_bytes(bytes).map { |f| f[:offset]...(f[:offset] + f[:size]) }
   end
 
   def signature(fact)
@@ -55,7 +90,7 @@ RSpec.describe "Segment codec decoders on corrupted input" do
     valid = msgpack.pack({ "km" => { "0" => "k" }, "e" => [[0, 12, [1.5, "x", [1, 2], { "a" => nil }]]] })
     odd = {}
     2_000.times do |i|
-      input = i.even? ? rng.bytes(rng.rand(0..40)) : mutate(valid)
+      input = i.even? ? rng.bytes(rng.rand(0..40)) : mutate(valid).first
       begin
         msgpack.unpack(input)
       rescue msgpack::MalformedFormatError
@@ -76,38 +111,47 @@ RSpec.describe "Segment codec decoders on corrupted input" do
   end
 
   { "json_crc32" => 0, "compact_delta_zlib" => 1 }.each do |name, header_frames|
-    it "#{name}: raw damage yields exactly the facts of the frames before it (300 random cases)" do
+    it "#{name}: raw damage costs exactly the facts of the frames it touched (300 random cases)" do
       originals = facts(8)
       pristine = segment_bytes(name, originals)
-      frames = parse_frame_bytes(pristine)
-      clean, = decode(name, pristine)
-      expect(clean.map { |f| signature(f) }).to eq(originals.map { |f| signature(f) })
+      ranges = frame_ranges(pristine)
+      clean = codecs.salvage(name, pristine)
+      expect(clean.facts.map { |f| signature(f) }).to eq(originals.map { |f| signature(f) })
+      expect(clean.spans).to eq([])
 
-      failures = Array.new(300) { mutate(pristine) }.filter_map do |damaged|
-        got, consumed, = decode(name, damaged)
-        good = parse_frame_bytes(damaged).size
-        good_bytes = frames.first(good).sum { |f| f[:size] }
-        expected = originals.first([good - header_frames, 0].max).map { |f| signature(f) }
-        next if got.map { |f| signature(f) } == expected && consumed == good_bytes
+      failures = Array.new(300) { mutate(pristine) }.filter_map do |damaged, touched|
+        scan = codecs.salvage(name, damaged)
+        intact = ranges.each_with_index.reject do |range, _|
+          touched.any? { |t| t.begin < range.end && t.end >= range.begin }
+        end
+        expected = kept_frames(name, intact.map(&:last)).map { |i| signature(originals[i - header_frames]) }
+        covered = (scan.frames + scan.spans).sort_by(&:first).sum { |_, length, _| length }
+        next if scan.facts.map { |f| signature(f) } == expected && covered == damaged.bytesize
 
-        "#{damaged.bytesize} bytes: #{got.size} facts, #{consumed} bytes (expected #{expected.size}, #{good_bytes})"
+        "#{damaged.bytesize} bytes, touched #{touched}: #{scan.facts.size} facts (expected #{expected.size}), " \
+          "spans #{scan.spans}"
       end
       expect(failures).to be_empty
     end
 
-    it "#{name}: damaged bodies under a valid CRC decode or raise a StandardError (300 random cases)" do
+    it "#{name}: a damaged body under a valid CRC never raises and costs no other frame's facts (300 random cases)" do
       originals = facts(6)
       bodies = parse_frame_bytes(segment_bytes(name, originals)).map { |f| f[:body] }
       odd = []
       300.times do
         damaged = bodies.dup
         victim = rng.rand(damaged.size)
-        damaged[victim] = mutate(damaged[victim])
+        damaged[victim] = mutate(damaged[victim]).first
         begin
-          got, = decode(name, damaged.map { |b| raw_frame(b) }.join)
-          odd << "#{got.size} facts from #{originals.size}" if got.size > originals.size
-        rescue StandardError
-          nil # replay quarantines the segment
+          got = codecs.salvage(name, damaged.map { |b| raw_frame(b) }.join).facts.map { |f| signature(f) }
+          next if victim < header_frames # a header altered under a valid CRC alters every value
+
+          want = originals.map { |f| signature(f) }
+          before = victim - header_frames
+          after = want.size - before - 1
+          ok = got.first(before) == want.first(before) && got.last(after) == want.last(after) &&
+               got.size.between?(want.size - 1, want.size + 64)
+          odd << "victim #{victim}: #{got.size} facts" unless ok
         rescue Exception => e # rubocop:disable Lint/RescueException
           odd << "#{e.class}: #{e.message[0, 80]}"
         end
@@ -116,7 +160,7 @@ RSpec.describe "Segment codec decoders on corrupted input" do
     end
   end
 
-  it "replays a store whose sealed compact segment holds an undecodable batch: quarantined, other stores intact" do
+  it "replays a store whose sealed compact segment holds an undecodable batch: only that batch lost, other stores intact" do
     with_tmpdir do |dir|
       store = open_segmented_store(dir, time_bucket: :none, codec: { gps: :compact_delta, notes: :json_crc32 },
                                         flush: :on_write)
@@ -131,9 +175,11 @@ RSpec.describe "Segment codec decoders on corrupted input" do
 
       reopened = open_segmented_store(dir, time_bucket: :none, codec: { gps: :compact_delta, notes: :json_crc32 })
       expect(reopened.read(store: :notes, key: "n")).to eq(text: "kept")
+      expect(%w[v0 v1 v2 v3].map { |k| reopened.read(store: :gps, key: k) }).to eq([{ lat: 0 }, nil, { lat: 2 }, { lat: 3 }])
       receipts = backend_of(reopened).quarantine_receipts(store: :gps)
       expect(receipts.size).to eq(1)
       expect(receipts[0]["segment_path"]).to eq(path)
+      expect(receipts[0]["quarantined"].map { |q| q["reason"] }).to eq(["undecodable"])
       reopened.write(store: :gps, key: "after", value: { lat: 9 })
       reopened.close
       again = open_segmented_store(dir, time_bucket: :none)

@@ -33,18 +33,59 @@ RSpec.describe Igniter::Store::Codecs do
     expect(described_class::CompactDelta::BATCH_SIZE).to eq(64)
   end
 
-  %w[json_crc32 compact_delta_zlib].each do |codec|
-    it "re-encodes the 0.5.2 #{codec} fixture facts to the identical segment bytes" do
-      expect(encode_all(codec, fixture_facts(codec))).to eq(File.binread(fixture_segment(codec)))
+  # 0.5.2's reader (spec 03 §6.3): header frame, then per batch merge km and
+  # chain the deltas; it knows nothing of t and h.
+  def read_as_0_5_2(bytes)
+    frames = parse_frame_bytes(bytes).map { |f| f[:body] }
+    header = described_class::MessagePack.unpack(frames.shift)
+    keys = {}
+    ts = nil
+    frames.flat_map do |body|
+      batch = described_class::MessagePack.unpack(Zlib::Inflate.inflate(body.byteslice(4..)))
+      batch["km"].each { |idx, key| keys[idx.to_i] = key }
+      batch["e"].map do |idx, delta, vals|
+        ts = ts.nil? ? delta : ts + delta
+        [keys[idx], ts / 1000.0, header["fields"].zip(vals).to_h]
+      end
     end
+  end
+
+  it "re-encodes the 0.5.2 json_crc32 fixture facts to the identical segment bytes" do
+    expect(encode_all("json_crc32", fixture_facts("json_crc32"))).to eq(File.binread(fixture_segment("json_crc32")))
+  end
+
+  it "re-encodes the 0.5.2 compact fixture to its header and batch members byte for byte, plus t and h" do
+    ours = parse_frame_bytes(encode_all("compact_delta_zlib", fixture_facts("compact_delta_zlib")))
+    theirs = parse_frame_bytes(File.binread(fixture_segment("compact_delta_zlib")))
+    expect(ours.first[:body]).to eq(theirs.first[:body])
+    expect(ours.size).to eq(2)
+    inflate = ->(frame) { Zlib::Inflate.inflate(frame[:body].byteslice(4..)) }
+    old = inflate.(theirs[1])
+    new = inflate.(ours[1])
+    expect(old.getbyte(0)).to eq(0x82) # {km, e}
+    expect(new.getbyte(0)).to eq(0x84) # {km, e, t, h}
+    expect(new.byteslice(1, old.bytesize - 1)).to eq(old.byteslice(1..))
+    extra = described_class::MessagePack.unpack(new)
+    expect(extra["t"]).to eq((fixture_facts("compact_delta_zlib").first.transaction_time * 1000).round)
+    expect(extra["h"]).to eq(described_class::MessagePack.unpack(theirs.first[:body]))
+    expect(read_as_0_5_2(encode_all("compact_delta_zlib", fixture_facts("compact_delta_zlib"))))
+      .to eq(read_as_0_5_2(File.binread(fixture_segment("compact_delta_zlib"))))
+  end
+
+  %w[json_crc32 compact_delta_zlib].each do |codec|
 
     it "decodes the 0.5.2 #{codec} fixture segment to what 0.5.2 replayed" do
       facts = File.open(fixture_segment(codec), "rb") { |io| described_class.build(codec).decode(io) }
       expect(without_id(facts)).to eq(without_id(fixture_facts(codec)))
     end
 
-    it "detects #{codec} from the first frame" do
-      expect(described_class.detect(fixture_segment(codec))).to eq(codec)
+    it "detects #{codec} from the first frame, and from the next one when the first is damaged" do
+      bytes = File.binread(fixture_segment(codec))
+      expect(described_class.detect(bytes)).to eq(codec)
+      damaged = bytes.dup
+      damaged.setbyte(2, damaged.getbyte(2) ^ 0x01)
+      expect(described_class.detect(damaged)).to eq(codec) if parse_frame_bytes(bytes).size > 1
+      expect(described_class.detect("garbage".b)).to be_nil
     end
   end
 
@@ -70,18 +111,52 @@ RSpec.describe Igniter::Store::Codecs do
       expect(parse_frame_bytes(io.string)[1][:body].unpack1("N")).to eq(64)
     end
 
-    it "compresses batches with zlib level 9 and stores the key dictionary once" do
+    it "compresses batches with zlib level 9; every batch has t, the first the header, km the keys of the batch before too" do
       codec = described_class.new
       io = StringIO.new(+"".b)
-      codec.encode_fact(io, reading("a"))
-      codec.flush(io)
-      codec.encode_fact(io, reading("a"))
-      codec.flush(io)
+      a = reading("a")
+      codec.encode_fact(io, a, flush: true)
+      b = reading("b")
+      codec.encode_fact(io, b)
+      codec.encode_fact(io, reading("a"), flush: true)
+      codec.encode_fact(io, reading("a"), flush: true)
       bodies = parse_frame_bytes(io.string).map { |f| f[:body] }
       expect(bodies[1].byteslice(4, 2).bytes).to eq([0x78, 0xDA])
-      second = Igniter::Store::Codecs::MessagePack.unpack(Zlib::Inflate.inflate(bodies[2].byteslice(4..)))
-      expect(second["km"]).to eq({})
-      expect(second["e"].first[0]).to eq(0)
+      mp = Igniter::Store::Codecs::MessagePack
+      batches = bodies.drop(1).map { |body| mp.unpack(Zlib::Inflate.inflate(body.byteslice(4..))) }
+      expect(batches.map(&:keys)).to eq([%w[km e t h], %w[km e t], %w[km e t]])
+      expect(batches[0]["h"]).to eq(mp.unpack(bodies[0]))
+      expect(batches.map { |batch| batch["km"] }).to eq([{ "0" => "a" }, { "0" => "a", "1" => "b" }, { "1" => "b" }])
+      expect(batches[1]["e"].map(&:first)).to eq([1, 0])
+      expect(batches[1]["t"]).to eq((b.transaction_time * 1000).round)
+    end
+
+    it "takes a fact back when its bytes cannot be written, so a retry writes it once" do
+      failing = Class.new(StringIO) do
+        attr_accessor :fail_next
+
+        def write(bytes)
+          raise Errno::ENOSPC, "test" if fail_next
+
+          super
+        end
+      end
+      codec = described_class.new
+      io = failing.new(+"".b)
+      io.fail_next = true
+      expect { codec.encode_fact(io, reading("k0"), flush: true) }.to raise_error(Errno::ENOSPC)
+      expect([codec.buffered_count, io.string]).to eq([0, ""])
+      io.fail_next = false
+      codec.encode_fact(io, reading("k0"), flush: true)
+      io.fail_next = true
+      expect { codec.encode_fact(io, reading("k1"), flush: true) }.to raise_error(Errno::ENOSPC)
+      expect(codec.buffered_count).to eq(0)
+      io.fail_next = false
+      codec.encode_fact(io, reading("k2"), flush: true)
+      facts = described_class.salvage(io.string).facts
+      expect(facts.map(&:key)).to eq(%w[k0 k2])
+      batch = Igniter::Store::Codecs::MessagePack.unpack(Zlib::Inflate.inflate(parse_frame_bytes(io.string)[2][:body].byteslice(4..)))
+      expect(batch["km"]).to eq("0" => "k0", "1" => "k2")
     end
 
     it "round-trips false, nil, true, Floats, Strings and Symbols (as Strings)" do

@@ -4,6 +4,7 @@ require_relative "segmented_spec_helper"
 
 RSpec.describe Igniter::Store::SegmentedFileBackend, "0.5.2 directories and cross-path files" do
   include LedgerSpec::Segmented
+  include LedgerSpec::Reliability
 
   around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
   let(:dir) { @dir }
@@ -23,6 +24,30 @@ RSpec.describe Igniter::Store::SegmentedFileBackend, "0.5.2 directories and cros
       expect(got.map { |h| h["id"] }).to eq(expected.map { |h| h["id"] }) if codec == "json_crc32"
       expect(b.storage_stats["stores"]["gps"]).to include("sealed_count" => 1, "fact_count" => 12, "codecs" => [codec])
       expect(b.quarantine_receipts).to eq([])
+    end
+  end
+
+  it "salvages a damaged 0.5.2 compact directory as far as its format allows" do
+    root = copy_fixture("segmented_compact_delta_zlib", dir)
+    path = segment_files(root).first
+    header, batch = parse_frames(path)
+    pristine = File.binread(path)
+    # Garbage between the header and the batch: the batch names key 0, so it
+    # is the segment's first and its times are known; nothing is lost.
+    File.binwrite(path, pristine.byteslice(0, batch[:offset]) + "\x00\x01\x02".b + pristine.byteslice(batch[:offset]..))
+    with_backend(root) do |b|
+      expect(b.replay(store: :gps).size).to eq(12)
+      expect(b.recovery[:quarantined].map { |s| s.values_at(:offset, :length, :reason) })
+        .to eq([[batch[:offset], 3, :garbage]])
+    end
+    # A damaged header: 0.5.2's batches do not repeat it, so their facts
+    # cannot be built; every byte stays in the file and in quarantine.
+    File.binwrite(path, flip_bit(pristine, header[:offset] + 9, 2))
+    with_backend(root) do |b|
+      expect(b.replay(store: :gps)).to eq([])
+      spans = b.recovery[:quarantined]
+      expect(spans.map { |s| s[:reason] }).to eq(%i[bad_crc undecodable])
+      expect(spans.sum { |s| s[:length] }).to eq(pristine.bytesize)
     end
   end
 

@@ -120,22 +120,25 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
       expect(frame_ends.size).to eq(4)
       whole = { 0 => 0, 1 => 0, 2 => 64, 3 => 128, 4 => 140 }
       (0..bytes.bytesize).step(7).to_a.push(*frame_ends, bytes.bytesize - 1).each do |cut|
-        facts, good, tail = described_class.build(:compact_delta).decode_with_status(StringIO.new(bytes.byteslice(0, cut)))
+        scan = described_class.salvage("compact_delta_zlib", bytes.byteslice(0, cut))
         done = frame_ends.count { |e| e <= cut }
-        expect(facts.size).to eq(whole.fetch(done)), "cut at #{cut}"
-        expect(good).to eq(done.zero? ? 0 : frame_ends[done - 1])
-        expect(tail).to eq(cut == good ? :clean : :torn)
+        good = done.zero? ? 0 : frame_ends[done - 1]
+        expect(scan.facts.size).to eq(whole.fetch(done)), "cut at #{cut}"
+        expect(scan.frames.sum { |_, length, _| length }).to eq(good)
+        expect(scan.spans).to eq(cut == good ? [] : [[good, cut - good, :torn]])
       end
     end
 
-    it "stops at a flipped byte without raising for a CRC failure" do
+    it "loses only the facts of the frame a flipped byte lands in (none for the header)" do
+      starts = [0] + frame_ends[0...-1]
+      per_frame = [[], (0...64).to_a, (64...128).to_a, (128...140).to_a]
       (0...bytes.bytesize).step(11).each do |at|
         damaged = bytes.dup
         damaged.setbyte(at, damaged.getbyte(at) ^ 0x40)
-        facts, good, tail = described_class.build(:compact_delta).decode_with_status(StringIO.new(damaged))
-        expect(good).to be < bytes.bytesize
-        expect(%i[bad_crc torn oversized]).to include(tail)
-        expect(facts.map { |f| f.value[:x] }).to eq((0...facts.size).to_a)
+        scan = described_class.salvage("compact_delta_zlib", damaged)
+        hit = frame_ends.index { |e| at < e }
+        expect(scan.facts.map { |f| f.value[:x] }).to eq((0...140).to_a - per_frame[hit]), "flip at #{at}"
+        expect(scan.spans.map(&:first)).to eq([starts[hit]])
       end
     end
   end
@@ -145,6 +148,13 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
   # a cut body, a cut file) and decodes it with the Rust decoder and with the
   # Ruby one; prints how many outcomes (facts without ids, good bytes, tail,
   # or the exception class) differ.
+  # Runs on the native path: damages segments of both codecs at random —
+  # bodies re-framed under a valid CRC (a changed byte, a changed byte inside
+  # the inflated batch recompressed, a cut body), and raw damage the CRC
+  # catches (flipped, inserted and deleted bytes, a cut file) — and salvages
+  # each with the Rust half and with the Ruby one; prints how many outcomes
+  # (facts without ids, kept frames, damaged spans) differ, and how many the
+  # Rust half decided itself.
   let(:differential) do
     <<~'RUBY'
       require "igniter-ledger"
@@ -153,55 +163,73 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
       wire = Igniter::Store::WireProtocol
       rng = Random.new(Integer(ARGV.fetch(0)))
       rounds = Integer(ARGV.fetch(1))
-      outcome = lambda do |codec, bytes, ruby|
-        c = codecs.build(codec)
-        io = StringIO.new(bytes)
-        facts, good, tail = ruby ? c.ruby_decode_with_status(io) : c.decode_with_status(io)
-        [facts.map { |f| f.to_h.tap { |h| h.delete(:id) }.inspect }, good, tail]
-      rescue StandardError => e
-        [:error, e.class.name]
+      outcome = lambda do |scan|
+        [scan.facts.map { |f| f.to_h.tap { |h| h.delete(:id) }.inspect }, scan.frames, scan.spans]
       end
+      ruby = { json_crc32: ->(b) { codecs::JsonCrc32.ruby_salvage(b) },
+               compact_delta: ->(b) { codecs::CompactSalvage.new(b).scan } }
       facts = Array.new(140) do |i|
         Igniter::Store::Fact.build(store: :s, key: "k#{i % 9}",
                                    value: { x: i, s: "v#{i}", f: i * 0.5, l: [i, nil, true], h: { "a" => i } })
       end
       differ = 0
-      %i[json_crc32 compact_delta].each do |codec|
+      in_rust = 0
+      # Segments of both codecs as this gem writes them, and 0.5.2's compact
+      # fixture (batches without t and h).
+      legacy = File.binread(Dir.glob(File.join(ARGV.fetch(2), "**", "segment-000001.wal")).first)
+      [[:json_crc32, nil], [:compact_delta, nil], [:compact_delta, legacy]].each do |codec, given|
         c = codecs.build(codec)
         io = StringIO.new(+"".b)
-        facts.each { |f| c.encode_fact(io, f) }
+        facts.each_with_index { |f, i| c.encode_fact(io, f, flush: (i % 23).zero?) }
         c.flush(io)
+        io = StringIO.new(given.dup) if given
         base = wire.scan(io.string).first
         rounds.times do
           bodies = base.dup
-          i = rng.rand(bodies.size)
-          body = bodies[i].dup
-          case rng.rand(3)
-          when 0 then body.setbyte(rng.rand(body.bytesize), rng.rand(256))
-          when 1
-            if codec == :compact_delta && i.positive?
-              payload = Zlib::Inflate.inflate(body.byteslice(4..))
-              payload.setbyte(rng.rand(payload.bytesize), rng.rand(256))
-              body = body.byteslice(0, 4) + Zlib::Deflate.deflate(payload, 9)
-            else
-              body = body.byteslice(0, rng.rand(body.bytesize + 1))
+          rng.rand(1..2).times do
+            i = rng.rand(bodies.size)
+            body = bodies[i].dup
+            case rng.rand(3)
+            when 0 then body.setbyte(rng.rand(body.bytesize), rng.rand(256)) unless body.empty?
+            when 1
+              payload = codec == :compact_delta && i.positive? ? (Zlib::Inflate.inflate(body.byteslice(4..)) rescue nil) : nil # rubocop:disable Style/RescueModifier
+              if payload && !payload.empty?
+                payload.setbyte(rng.rand(payload.bytesize), rng.rand(256))
+                body = body.byteslice(0, 4) + Zlib::Deflate.deflate(payload, 9)
+              else
+                body = body.byteslice(0, rng.rand(body.bytesize + 1))
+              end
+            else body = body.byteslice(0, rng.rand(body.bytesize + 1))
             end
-          else body = body.byteslice(0, rng.rand(body.bytesize + 1))
+            bodies[i] = body
           end
-          bodies[i] = body
           bytes = bodies.map { |b| wire.encode_frame(b) }.join
+          bytes = io.string.dup if rng.rand(2).zero?
+          rng.rand(0..3).times do
+            at = rng.rand(bytes.bytesize)
+            case rng.rand(3)
+            when 0 then bytes.setbyte(at, bytes.getbyte(at) ^ (1 << rng.rand(8)))
+            when 1 then bytes.insert(at, rng.bytes(rng.rand(1..9)))
+            else bytes = bytes.byteslice(0, at) + bytes.byteslice(at + rng.rand(1..9)..).to_s
+            end
+          end
           bytes = bytes.byteslice(0, bytes.bytesize - rng.rand(6)) if rng.rand(4).zero?
-          differ += 1 unless outcome.call(codec, bytes, false) == outcome.call(codec, bytes, true)
+          bytes = bytes.b
+          in_rust += 1 if codec == :json_crc32 || codecs::Native.salvage_compact(bytes)
+          differ += 1 unless outcome.call(codecs.salvage(codec, bytes)) == outcome.call(ruby[codec].call(bytes))
         end
       end
-      puts "#{differ} of #{2 * rounds} differ"
+      puts "#{differ} of #{3 * rounds} differ, #{in_rust} salvaged in Rust"
     RUBY
   end
 
-  it "decodes randomly damaged segments of both codecs exactly as the Ruby decoder does" do
+  it "salvages randomly damaged segments of both codecs exactly as the Ruby half does" do
     require_native_library!
-    out = run_on(:native, differential, RSpec.configuration.seed.to_s, "120")
-    expect(out.lines.last.strip).to eq("0 of 240 differ")
+    out = run_on(:native, differential, RSpec.configuration.seed.to_s, "150",
+                 fixture_path("segmented_compact_delta_zlib"))
+    differ, in_rust = out.lines.last.scan(/\d+/).values_at(0, 2).map(&:to_i)
+    expect(differ).to eq(0), out
+    expect(in_rust).to be > 300, out
   end
 
   it "refuses forged MessagePack counts and deep nesting with MalformedFormatError" do
@@ -220,16 +248,23 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
             "\x92\xC4\x02hi\x07".b
     body = [1].pack("N") + Zlib::Deflate.deflate(batch, Zlib::BEST_COMPRESSION)
     segment = Igniter::Store::WireProtocol.encode_frame(header) + Igniter::Store::WireProtocol.encode_frame(body)
-    facts, good, tail = described_class.build(:compact_delta).decode_with_status(StringIO.new(segment))
-    expect([good, tail]).to eq([segment.bytesize, :clean])
-    expect(facts.map { |f| [f.key, f.transaction_time, f.value] }).to eq([["k", 1.0, { b: "hi", n: 7 }]])
+    scan = described_class.salvage("compact_delta_zlib", segment)
+    expect([scan.frames.sum { |_, length, _| length }, scan.spans]).to eq([segment.bytesize, []])
+    expect(scan.facts.map { |f| [f.key, f.transaction_time, f.value] }).to eq([["k", 1.0, { b: "hi", n: 7 }]])
   end
 
-  it "raises the Ruby exception classes for a CRC-valid batch that is not zlib" do
+  it "skips a CRC-valid batch that is not zlib as undecodable, keeping the batch after it, on both paths" do
     header = described_class::MessagePack.pack("store" => "s", "fields" => ["n"])
-    segment = Igniter::Store::WireProtocol.encode_frame(header) +
-              Igniter::Store::WireProtocol.encode_frame([1].pack("N") + "not zlib")
-    expect { described_class.build(:compact_delta).decode(StringIO.new(segment)) }.to raise_error(Zlib::Error)
+    codec = described_class.build(:compact_delta)
+    io = StringIO.new(+"".b)
+    codec.encode_fact(io, reading("a", value: { n: 1 }), flush: true)
+    good = io.string.byteslice(parse_frame_bytes(io.string)[1][:offset]..)
+    junk = Igniter::Store::WireProtocol.encode_frame([1].pack("N") + "not zlib")
+    segment = Igniter::Store::WireProtocol.encode_frame(header) + junk + good
+    scan = described_class.salvage("compact_delta_zlib", segment)
+    expect(scan.spans).to eq([[header.bytesize + 8, junk.bytesize, :undecodable]])
+    expect(scan.facts.map { |f| [f.key, f.value] }).to eq([["a", { n: 1 }]])
+    expect(described_class::Native.salvage_compact(segment)).not_to be_nil if Igniter::Store::NATIVE
   end
 
   describe "a value the compact codec cannot hold" do
@@ -239,7 +274,7 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
       expect { b.write_fact(reading("b", value: { x: 2**64 })) }.to raise_error(ArgumentError, /MessagePack/)
       b.write_fact(reading("c", value: { x: 3 }))
       b.close
-      expect(open_backend(dir).replay.map { |f| [f.key, f.value[:x]] }).to eq([["a", 1], ["c", 3]])
+      expect(replayed(dir).map { |f| [f.key, f.value[:x]] }).to eq([["a", 1], ["c", 3]])
     end
 
     it "stores any other object as its to_s, like the json codec" do
@@ -254,8 +289,8 @@ RSpec.describe Igniter::Store::Codecs, "native and pure codec halves" do
   it "decodes both codecs to the same facts as the fixture on this path" do
     codec_names.each do |codec|
       path = Dir.glob(fixture_path("segmented_#{codec}", "wal", "**", "segment-000001.wal")).first
-      facts, good, tail = described_class.open_segment(path) { |io| described_class.build(codec).decode_with_status(io) }
-      expect([facts.size, good, tail]).to eq([12, File.size(path), :clean])
+      scan = described_class.salvage(codec, File.binread(path))
+      expect([scan.facts.size, scan.frames.sum { |_, length, _| length }, scan.spans]).to eq([12, File.size(path), []])
     end
   end
 end

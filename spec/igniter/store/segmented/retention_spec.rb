@@ -67,7 +67,7 @@ RSpec.describe Igniter::Store::SegmentedFileBackend, "retention and purge" do
 
   it "lists receipts from a fresh instance, sorted, filtered by time and limited" do
     sealed_segments(%w[k0 k1 k2 k3])
-    open_backend(dir, retention: { readings: { strategy: :ephemeral } }).purge!
+    with_backend(dir, retention: { readings: { strategy: :ephemeral } }, &:purge!)
     fresh = open_backend(dir)
     receipts = fresh.purge_receipts(store: :readings)
     expect(receipts.size).to eq(3)
@@ -83,7 +83,7 @@ RSpec.describe Igniter::Store::SegmentedFileBackend, "retention and purge" do
   it "never reuses a segment id after every segment of a directory was purged" do
     sealed_segments(%w[k0])
     backdate(manifests(dir).first, 120)
-    open_backend(dir, retention: { readings: { strategy: :rolling_window, duration: 60 } }).purge!
+    with_backend(dir, retention: { readings: { strategy: :rolling_window, duration: 60 } }, &:purge!)
     first_receipt = Dir.glob(File.join(dir, "wal", "**", "*.purged.json")).first
     before = File.read(first_receipt)
     b = open_backend(dir)

@@ -3,12 +3,36 @@
 module LedgerSpec
   # Helpers for the segmented backend specs (spec 03).
   module Segmented
+    def self.included(group)
+      group.after { close_opened_backends }
+    end
+
     def backend_class
       Igniter::Store::SegmentedFileBackend
     end
 
+    # Backends hold the ledger lock until closed; the ones an example leaves
+    # open are closed after it.
     def open_backend(dir, **opts)
-      backend_class.new(dir, **opts)
+      backend_class.new(dir, **opts).tap { |b| (@opened_backends ||= []) << b }
+    end
+
+    # Opens a backend, yields it and closes it again (one writer at a time).
+    # @return the block's value
+    def with_backend(dir, **opts)
+      backend = open_backend(dir, **opts)
+      yield backend
+    ensure
+      backend&.close
+    end
+
+    # @return [Array<Fact>] the replay of a fresh backend on +dir+ (closed again)
+    def replayed(dir, **opts)
+      with_backend(dir, **opts, &:replay)
+    end
+
+    def close_opened_backends
+      (@opened_backends || []).each { |b| b.close rescue nil } # rubocop:disable Style/RescueModifier
     end
 
     def reading(key = "k", store: :readings, value: { x: 1 }, **opts)
@@ -21,6 +45,8 @@ module LedgerSpec
 
     # Crash form 1: close one store's raw segment IO, keep the instance alive.
     # Crash form 2 (no store): close every IO and forget the live segments.
+    # Both also drop the ledger lock, as the kernel does when a process dies,
+    # so that a second backend can open the directory in this process.
     def crash(backend, store = nil)
       segments = backend.instance_variable_get(:@segments)
       if store
@@ -29,6 +55,7 @@ module LedgerSpec
         segments.each_value { |seg| seg[:file].close rescue nil } # rubocop:disable Style/RescueModifier
         segments.clear
       end
+      backend.instance_variable_get(:@lock).release
     end
 
     def segment_files(dir, store = "*")

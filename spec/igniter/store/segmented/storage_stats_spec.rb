@@ -17,7 +17,9 @@ RSpec.describe Igniter::Store::SegmentedFileBackend, "storage_stats and segment_
     fact = reading
     b.write_fact(fact)
     stats = b.storage_stats
-    expect(stats.keys).to eq(%w[schema_version generated_at stores])
+    expect(stats.keys).to eq(%w[schema_version generated_at stores recovery])
+    expect(stats["recovery"]).to eq("mode" => "salvage", "read_only" => false, "files" => {}, "removed_empty" => [],
+                                    "unrecognized" => [])
     expect(stats["schema_version"]).to eq(1)
     expect(stats["generated_at"]).to be_a(Float)
     expect(stats["stores"]["readings"]).to eq(

@@ -200,23 +200,60 @@ impl NativeCompactEncoder {
     }
 }
 
+/// The functions Ruby calls, each under [`guard::run`](crate::guard::run).
+mod api {
+    use super::*;
+    use crate::guard::run;
+
+    pub fn json_frame(ruby: &Ruby, fact: Obj<Fact>) -> Result<RString, Error> {
+        run(ruby, || super::json_frame(ruby, fact))
+    }
+    pub fn decode_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+        run(ruby, || super::decode_json(ruby, bytes))
+    }
+    pub fn decode_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
+        run(ruby, || super::decode_compact(ruby, bytes))
+    }
+    pub fn count_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+        run(ruby, || super::count_json(ruby, bytes))
+    }
+    pub fn count_compact(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+        run(ruby, || super::count_compact(ruby, bytes))
+    }
+    pub fn encoder_new(ruby: &Ruby, fields: RArray) -> Result<NativeCompactEncoder, Error> {
+        run(ruby, || NativeCompactEncoder::new(ruby, fields))
+    }
+    pub fn push(ruby: &Ruby, enc: &NativeCompactEncoder, fact: Obj<Fact>) -> Result<(), Error> {
+        run(ruby, || NativeCompactEncoder::push(ruby, enc, fact))
+    }
+    pub fn batch(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<Option<RArray>, Error> {
+        run(ruby, || NativeCompactEncoder::batch(ruby, enc))
+    }
+    pub fn commit(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<(), Error> {
+        run(ruby, || NativeCompactEncoder::commit(ruby, enc))
+    }
+    pub fn pending(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<usize, Error> {
+        run(ruby, || NativeCompactEncoder::pending(ruby, enc))
+    }
+}
+
 pub fn define(ruby: &Ruby) -> Result<(), Error> {
     let codecs = ruby
         .define_module("Igniter")?
         .define_module("Store")?
         .define_module("Codecs")?;
     let native = codecs.define_module("Native")?;
-    native.define_singleton_method("json_frame", magnus::function!(json_frame, 1))?;
-    native.define_singleton_method("decode_json", magnus::function!(decode_json, 1))?;
-    native.define_singleton_method("decode_compact", magnus::function!(decode_compact, 1))?;
-    native.define_singleton_method("count_json", magnus::function!(count_json, 1))?;
-    native.define_singleton_method("count_compact", magnus::function!(count_compact, 1))?;
+    native.define_singleton_method("json_frame", magnus::function!(api::json_frame, 1))?;
+    native.define_singleton_method("decode_json", magnus::function!(api::decode_json, 1))?;
+    native.define_singleton_method("decode_compact", magnus::function!(api::decode_compact, 1))?;
+    native.define_singleton_method("count_json", magnus::function!(api::count_json, 1))?;
+    native.define_singleton_method("count_compact", magnus::function!(api::count_compact, 1))?;
     let encoder = codecs.define_class("NativeCompactEncoder", ruby.class_object())?;
     encoder.undef_default_alloc_func();
-    encoder.define_singleton_method("new", magnus::function!(NativeCompactEncoder::new, 1))?;
-    encoder.define_method("push", magnus::method!(NativeCompactEncoder::push, 1))?;
-    encoder.define_method("batch", magnus::method!(NativeCompactEncoder::batch, 0))?;
-    encoder.define_method("commit", magnus::method!(NativeCompactEncoder::commit, 0))?;
-    encoder.define_method("pending", magnus::method!(NativeCompactEncoder::pending, 0))?;
+    encoder.define_singleton_method("new", magnus::function!(api::encoder_new, 1))?;
+    encoder.define_method("push", magnus::method!(api::push, 1))?;
+    encoder.define_method("batch", magnus::method!(api::batch, 0))?;
+    encoder.define_method("commit", magnus::method!(api::commit, 0))?;
+    encoder.define_method("pending", magnus::method!(api::pending, 0))?;
     Ok(())
 }

@@ -102,7 +102,7 @@ fn carries_address(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes
         .windows(18)
-        .any(|w| w.starts_with(b"0x") && w[2..].iter().all(u8::is_ascii_hexdigit))
+        .any(|w| w.starts_with(b"0x") && w.iter().skip(2).all(u8::is_ascii_hexdigit))
 }
 
 /// The error both paths raise for NaN and ±Infinity.
@@ -151,7 +151,7 @@ fn frozen(v: Value) -> Result<Value, Error> {
 
 /// The interned (deduplicated, frozen) UTF-8 String of `s`, as `-"..."` and
 /// `JSON.parse(freeze: true)` give on the pure path: equal texts share one object.
-pub fn interned_str(_ruby: &Ruby, s: &str) -> RString {
+pub fn interned_str(ruby: &Ruby, s: &str) -> RString {
     // An empty &str may point at 0x1, which Ruby would still read from.
     static EMPTY: [u8; 1] = [0];
     let ptr = if s.is_empty() {
@@ -162,7 +162,7 @@ pub fn interned_str(_ruby: &Ruby, s: &str) -> RString {
     // SAFETY: the bytes are valid UTF-8 and copied by Ruby when not yet interned.
     unsafe {
         let v = rb_sys::rb_enc_interned_str(ptr.cast(), s.len() as _, rb_sys::rb_utf8_encoding());
-        RString::from_value(Value::from_raw(v)).expect("rb_enc_interned_str returns a String")
+        RString::from_value(Value::from_raw(v)).unwrap_or_else(|| frozen_str(ruby, s))
     }
 }
 

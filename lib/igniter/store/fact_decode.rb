@@ -152,7 +152,8 @@ module Igniter
           raise Rejected, "key is missing" unless doc.key?(:key)
 
           key = doc[:key]
-          return key.to_s if key.is_a?(Integer)
+          # Integer#to_s is US-ASCII; a fact key is UTF-8 text on both paths.
+          return key.to_s.force_encoding(Encoding::UTF_8) if key.is_a?(Integer)
           raise Rejected, "key is not a string or integer" unless key.is_a?(String)
 
           key

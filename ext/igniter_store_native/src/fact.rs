@@ -99,8 +99,10 @@ fn key_string(ruby: &Ruby, key: Value) -> Result<RString, Error> {
         Some(s) => s,
         None => key.funcall("to_s", ())?,
     };
-    // SAFETY: only checks the bytes; nothing is kept.
-    if s.is_frozen() && unsafe { s.test_as_str() }.is_some() {
+    // SAFETY: only checks the bytes; nothing is kept. Only a UTF-8 String is
+    // kept as it is: a US-ASCII or binary one (`nil.to_s`, `42.to_s`) becomes
+    // UTF-8, as on the pure path.
+    if s.is_frozen() && s.enc_get() == ruby.utf8_encindex() && unsafe { s.test_as_str() }.is_some() {
         return Ok(s);
     }
     Ok(convert::frozen_str(ruby, &convert::utf8_text(ruby, s)?))
@@ -679,18 +681,21 @@ mod api {
             values.funcall("hash", ())
         })
     }
-    /// Struct's `inspect`: `#<struct Igniter::Store::Fact id="…", store=:s, …>`.
-    pub fn inspect(ruby: &Ruby, f: &Fact) -> Result<String, Error> {
+    /// Struct's `inspect`: `#<struct Igniter::Store::Fact id="…", store=:s, …>`,
+    /// in Struct's encoding too (binary while it is all ASCII, else UTF-8).
+    pub fn inspect(ruby: &Ruby, f: &Fact) -> Result<RString, Error> {
         run(ruby, || {
             let parts: Vec<String> = f
                 .members(ruby)
                 .iter()
                 .map(|(name, v)| format!("{name}={}", v.inspect()))
                 .collect();
-            Ok(format!(
-                "#<struct Igniter::Store::Fact {}>",
-                parts.join(", ")
-            ))
+            let text = format!("#<struct Igniter::Store::Fact {}>", parts.join(", "));
+            Ok(if text.is_ascii() {
+                ruby.str_from_slice(text.as_bytes())
+            } else {
+                ruby.str_new(&text)
+            })
         })
     }
     pub fn dup(ruby: &Ruby, f: &Fact) -> Result<Obj<Fact>, Error> {

@@ -104,7 +104,10 @@ module Igniter
 
       def member_index(member)
         if member.is_a?(Symbol) || member.is_a?(String)
-          member_position(member) || raise(NameError.new("no member '#{member}' in struct", member))
+          # Raised with the caller's backtrace, as Struct's C method is: the
+          # message then names the member only, with no source excerpt of this file.
+          message = "no member '#{member}' in struct"
+          member_position(member) || raise(NameError.new(message, member), message, caller(2))
         else
           index = integer_offset(member)
           key_index(index) || raise(IndexError, "offset #{index} too #{index.negative? ? "small" : "large"} " \

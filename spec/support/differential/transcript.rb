@@ -34,9 +34,11 @@ module LedgerSpec
         Igniter::Store::JsonCanon::FIELDS.to_h { |name| [name.to_s, typed(fact.public_send(name))] }
       end
 
-      # @return [Hash] the exception as class + message
+      # @return [Hash] the exception as class + message (its text: Ruby's own
+      #   messages are US-ASCII, ours UTF-8, and that is no difference)
       def error(exception)
-        { "raised" => exception.class.name, "message" => text(exception.message) }
+        message = exception.message.dup.force_encoding(Encoding::UTF_8)
+        { "raised" => exception.class.name, "message" => message.valid_encoding? ? message : text(exception.message) }
       end
 
       # A Symbol's name; an ASCII name is US-ASCII whatever made the Symbol.

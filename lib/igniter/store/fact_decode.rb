@@ -135,7 +135,7 @@ module Igniter
         # The member rules of doc/format.md, checked in the Rust half's order
         # so that a body breaking two rules is reported alike.
         def members(doc)
-          id = optional_string(doc, :id) || SecureRandom.uuid.freeze
+          id = optional_string(doc, :id) || SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
           { id: id, store: store(doc), key: -key(doc), **data_and_times(doc) }
         end
 

@@ -66,9 +66,16 @@ module Igniter
         end
 
         # @param value [Object] usually the output of {normalize}
-        # @return [String] lowercase hex SHA-256 of {canonical_json}
+        # @return [String] lowercase hex SHA-256 of {canonical_json} (UTF-8,
+        #   like every String a fact holds)
         def value_hash(value)
-          Digest::SHA256.hexdigest(canonical_json(value))
+          Digest::SHA256.hexdigest(canonical_json(value)).force_encoding(Encoding::UTF_8)
+        end
+
+        # @return [String] a fresh UUID v4 id, frozen UTF-8 (SecureRandom's is
+        #   US-ASCII; a fact read back from JSON holds UTF-8)
+        def new_id
+          SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
         end
 
         # The WAL / snapshot body of a fact (doc/format.md): its 11 members in
@@ -120,17 +127,19 @@ module Igniter
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         def build_attributes(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
                              schema_version: 1, producer: nil, derivation: nil)
+          # Checked in the native path's order, so an input with two problems
+          # raises the same error on both paths.
+          store = store_symbol(store)
+          key = fact_key(key)
           value = normalize(value)
+          hash = value_hash(value).freeze
+          valid_time = valid_time(valid_time, term)
+          schema_version = schema_version(schema_version)
+          causation = causation.nil? ? nil : fact_string(causation)
           {
-            id: SecureRandom.uuid.freeze,
-            store: store_symbol(store),
-            key: fact_key(key),
-            value: value,
-            value_hash: value_hash(value).freeze,
-            causation: causation.nil? ? nil : fact_string(causation),
-            transaction_time: Process.clock_gettime(Process::CLOCK_REALTIME),
-            valid_time: valid_time(valid_time, term),
-            schema_version: schema_version(schema_version),
+            id: new_id, store: store, key: key, value: value, value_hash: hash, causation: causation,
+            transaction_time: Process.clock_gettime(Process::CLOCK_REALTIME), valid_time: valid_time,
+            schema_version: schema_version,
             producer: producer ? normalize(producer) : nil,
             derivation: derivation ? normalize(derivation) : nil
           }
@@ -155,16 +164,17 @@ module Igniter
           store = h[:store]
           raise KeyError.new("key not found: :store", receiver: hash, key: :store) if store.nil?
 
+          # Checked in the native path's order (see build_attributes).
+          transaction_time = finite!((h[:transaction_time] || h[:timestamp])&.to_f || 0.0)
+          valid_time = (time = h[:valid_time] || h[:term]) ? finite!(time.to_f) : nil
           trie = FactDecode.symbol_trie(h[:symbols])
+          id = h[:id].nil? ? new_id : fact_string(h[:id])
           {
-            id: h[:id].nil? ? SecureRandom.uuid.freeze : fact_string(h[:id]),
-            store: store_symbol(store),
-            key: fact_key(h[:key]),
+            id: id, store: store_symbol(store), key: fact_key(h[:key]),
             value: restore_data(h[:value], trie, "value"),
             value_hash: optional_text(h[:value_hash]),
             causation: optional_text(h[:causation]),
-            transaction_time: finite!((h[:transaction_time] || h[:timestamp])&.to_f || 0.0),
-            valid_time: (time = h[:valid_time] || h[:term]) ? finite!(time.to_f) : nil,
+            transaction_time: transaction_time, valid_time: valid_time,
             schema_version: schema_version(h[:schema_version]),
             producer: h[:producer] ? restore_data(h[:producer], trie, "producer") : nil,
             derivation: h[:derivation] ? restore_data(h[:derivation], trie, "derivation") : nil
@@ -360,19 +370,32 @@ module Igniter
           path.pop
         end
 
+        def plain_members(hash, path, symbols)
+          out = {}
+          hash.each do |k, v|
+            name = plain_key(k)
+            path.push(name)
+            out[name] = plain(v, path, symbols)
+            path.pop
+          end
+          out
+        end
+
         # Insertion-order JSON structure; records the path of every Symbol
         # value in depth-first document order.
         def plain(obj, path, symbols)
           case obj
           when Hash
-            out = {}
-            obj.each do |k, v|
-              name = plain_key(k)
-              path.push(name)
-              out[name] = plain(v, path, symbols)
-              path.pop
-            end
-            out
+            mark = symbols.size
+            out = plain_members(obj, path, symbols)
+            return out if out.size == obj.size
+
+            # Keys collided as text (:"café" in Latin-1 and "café"): only the
+            # surviving (last) value of each may leave a Symbol path.
+            symbols.slice!(mark..)
+            named = {}
+            obj.each { |k, v| named[plain_key(k)] = v }
+            plain_members(named, path, symbols)
           when Array
             obj.each_with_index.map do |v, i|
               path.push(i)

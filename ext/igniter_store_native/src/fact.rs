@@ -102,7 +102,8 @@ fn key_string(ruby: &Ruby, key: Value) -> Result<RString, Error> {
     // SAFETY: only checks the bytes; nothing is kept. Only a UTF-8 String is
     // kept as it is: a US-ASCII or binary one (`nil.to_s`, `42.to_s`) becomes
     // UTF-8, as on the pure path.
-    if s.is_frozen() && s.enc_get() == ruby.utf8_encindex() && unsafe { s.test_as_str() }.is_some() {
+    if s.is_frozen() && s.enc_get() == ruby.utf8_encindex() && unsafe { s.test_as_str() }.is_some()
+    {
         return Ok(s);
     }
     Ok(convert::frozen_str(ruby, &convert::utf8_text(ruby, s)?))

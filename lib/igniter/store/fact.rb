@@ -44,6 +44,9 @@ module Igniter
           # @raise [ArgumentError] positional arguments or unknown keywords
           # @raise [KeyError] when `store` is missing
           def new(**members)
+            # Decoded members (a replay) need no conversion; checking costs less.
+            return struct_new(**members).freeze if JsonCanon.stored_form?(members)
+
             unknown = members.keys - JsonCanon::FIELDS
             raise ArgumentError, "unknown keywords: #{unknown.map(&:inspect).join(", ")}" unless unknown.empty?
 

@@ -181,6 +181,21 @@ module Igniter
           }
         end
 
+        # True when `members` are already the 11 members in their stored form
+        # (what {FactDecode} hands over), so converting them would change
+        # nothing: `Fact.new` then takes them as they are.
+        #
+        # @param members [Hash{Symbol=>Object}]
+        def stored_form?(members)
+          members.keys == FIELDS &&
+            text?(members[:id]) && members[:store].is_a?(Symbol) && utf8_name?(members[:store]) &&
+            text?(members[:key]) && optional_text?(members[:value_hash]) && optional_text?(members[:causation]) &&
+            finite_float?(members[:transaction_time]) &&
+            (members[:valid_time].nil? || finite_float?(members[:valid_time])) &&
+            members[:schema_version].is_a?(Integer) && normalized?(members[:value], 1) &&
+            DATA_FIELDS.drop(1).all? { |name| members[name].nil? || (members[name] && normalized?(members[name], 1)) }
+        end
+
         # @param version [#to_i, nil]
         # @return [Integer] `version.to_i`, any size; nil (not given) is 1
         def schema_version(version)
@@ -410,8 +425,47 @@ module Igniter
           end
         end
 
+        # Data of a restored fact. Data already in normalized form (what the
+        # decoder hands over: frozen, Symbol keys, valid text) is kept as it
+        # is: checking it allocates nothing, copying it would double the cost
+        # of every replayed fact.
         def restore_data(obj, trie, field)
-          FactDecode.apply_symbols(normalize(obj), trie&.[](field))
+          data = normalized?(obj, 1) ? obj : normalize(obj)
+          FactDecode.apply_symbols(data, trie&.[](field))
+        end
+
+        # True when {normalize} would return an equal structure: deep-frozen,
+        # Symbol keys with UTF-8 names, valid UTF-8 Strings, finite Floats,
+        # JSON scalars only, nested at most {MAX_NESTING} deep.
+        def normalized?(obj, depth)
+          case obj
+          when Hash
+            depth <= MAX_NESTING && obj.frozen? &&
+              obj.all? { |k, v| k.is_a?(Symbol) && utf8_name?(k) && normalized?(v, depth + 1) }
+          when Array then depth <= MAX_NESTING && obj.frozen? && obj.all? { |v| normalized?(v, depth + 1) }
+          when String then obj.frozen? && obj.encoding == Encoding::UTF_8 && obj.valid_encoding?
+          when Float then obj.finite?
+          when Symbol then utf8_name?(obj)
+          when Integer, true, false, nil then true
+          else false
+          end
+        end
+
+        def text?(obj)
+          obj.is_a?(String) && obj.frozen? && obj.encoding == Encoding::UTF_8 && obj.valid_encoding?
+        end
+
+        def optional_text?(obj)
+          obj.nil? || text?(obj)
+        end
+
+        def finite_float?(obj)
+          obj.is_a?(Float) && obj.finite?
+        end
+
+        def utf8_name?(sym)
+          name = sym.name
+          (name.encoding == Encoding::UTF_8 || name.encoding == Encoding::US_ASCII) && name.valid_encoding?
         end
       end
     end

@@ -109,11 +109,7 @@ module Igniter
           return obj unless node
           return obj.to_sym if obj.is_a?(String) && node[LEAF]
 
-          case obj
-          when Hash then apply_to_hash(obj, node)
-          when Array then apply_to_array(obj, node)
-          else obj
-          end
+          obj.is_a?(Hash) || obj.is_a?(Array) ? apply_to_container(obj, node) : obj
         end
 
         private
@@ -201,31 +197,28 @@ module Igniter
           version
         end
 
-        def apply_to_hash(obj, node)
+        # Copy-on-write of one Hash or Array along the trie's steps.
+        def apply_to_container(obj, node)
           copy = nil
           node.each do |step, child|
-            next unless step.is_a?(String)
+            at = container_slot(obj, step)
+            next if at.nil?
 
-            k = step.to_sym
-            next unless obj.key?(k)
-
-            v = obj[k]
+            v = obj[at]
             nv = apply_symbols(v, child)
-            (copy ||= obj.dup)[k] = nv unless nv.equal?(v)
+            (copy ||= obj.dup)[at] = nv unless nv.equal?(v)
           end
           copy ? copy.freeze : obj
         end
 
-        def apply_to_array(obj, node)
-          copy = nil
-          node.each do |step, child|
-            next unless step.is_a?(Integer) && step >= 0 && step < obj.size
-
-            v = obj[step]
-            nv = apply_symbols(v, child)
-            (copy ||= obj.dup)[step] = nv unless nv.equal?(v)
+        # The Hash key (a String step, as a Symbol) or Array index a step names, if present.
+        def container_slot(obj, step)
+          if obj.is_a?(Hash)
+            key = step.is_a?(String) && step.to_sym
+            key && obj.key?(key) ? key : nil
+          elsif step.is_a?(Integer) && step >= 0 && step < obj.size
+            step
           end
-          copy ? copy.freeze : obj
         end
 
         # json 2.6 is laxer than RFC 8259 in three ways the Rust parser is not:

@@ -4,6 +4,7 @@ require "digest"
 require "json"
 require "tmpdir"
 require_relative "transcript"
+require_relative "../facts"
 
 module LedgerSpec
   module Differential
@@ -13,6 +14,8 @@ module LedgerSpec
     # value hashes, WAL bytes, error classes and messages. Fact ids and
     # times that differ between runs are masked by order of appearance.
     class Runner
+      include LedgerSpec::Helpers # deeply_frozen?
+
       FIXED_ID = "00000000-0000-4000-8000-0000000000ff"
       UUID = /\h{8}-\h{4}-\h{4}-\h{4}-\h{12}/
       ADDRESS = /0x\h{16}/
@@ -62,7 +65,7 @@ module LedgerSpec
         fact = S::Fact.build(store: :s, key: "k", value: materialize(value), producer: materialize(producer))
         fixed = S::Fact.from_h(fact.to_h.merge(id: FIXED_ID, transaction_time: 1.5))
         { "value" => T.typed(fact.value), "hash" => fact.value_hash, "producer" => T.typed(fact.producer),
-          "frozen" => deep_frozen?(fact.value), "body" => T.typed(fixed._dump(0)),
+          "frozen" => deeply_frozen?(fact.value), "body" => T.typed(fixed._dump(0)),
           "marshal" => guard { T.typed(Marshal.load(Marshal.dump(fixed)).value) } } # rubocop:disable Security/MarshalLoad
       end
 
@@ -149,16 +152,6 @@ module LedgerSpec
       # A fact with its run-dependent time shown as "the time of <its id>".
       def masked(fact)
         T.fact(fact).merge("transaction_time" => "tt of #{fact.id}")
-      end
-
-      def deep_frozen?(obj)
-        return false unless obj.frozen?
-
-        case obj
-        when Hash then obj.all? { |k, v| deep_frozen?(k) && deep_frozen?(v) }
-        when Array then obj.all? { |v| deep_frozen?(v) }
-        else true
-        end
       end
 
       OBJECTS = {

@@ -91,3 +91,58 @@ pub fn dedup_keys(v: &mut Json) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: &[(&str, i64)]) -> Vec<(String, Json)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Json::Int(*v)))
+            .collect()
+    }
+
+    /// Ruby Hash assignment: first position, last value, whatever the object's size.
+    #[test]
+    fn last_wins_keeps_first_positions_and_last_values() {
+        assert_eq!(
+            last_wins(obj(&[("a", 1), ("b", 2), ("a", 3)])),
+            obj(&[("a", 3), ("b", 2)])
+        );
+        let many: Vec<(String, Json)> = (0..10_000)
+            .map(|i| (format!("k{}", i % 5_000), Json::Int(i)))
+            .collect();
+        let out = last_wins(many);
+        assert_eq!(out.len(), 5_000);
+        assert_eq!(out.first(), Some(&("k0".to_string(), Json::Int(5_000))));
+        assert!(keys_distinct(&out));
+    }
+
+    #[test]
+    fn keys_distinct_small_and_large() {
+        assert!(keys_distinct(&obj(&[("a", 1), ("b", 2)])));
+        assert!(!keys_distinct(&obj(&[("a", 1), ("a", 2)])));
+        let mut large: Vec<(String, Json)> =
+            (0..100).map(|i| (i.to_string(), Json::Null)).collect();
+        assert!(keys_distinct(&large));
+        large.push(("42".to_string(), Json::Null));
+        assert!(!keys_distinct(&large));
+    }
+
+    #[test]
+    fn dedup_keys_reaches_every_depth() {
+        let mut v = Json::Array(vec![Json::Object(vec![
+            ("x".into(), Json::Object(obj(&[("a", 1), ("a", 2)]))),
+            ("x".into(), Json::Object(obj(&[("b", 1), ("b", 2)]))),
+        ])]);
+        dedup_keys(&mut v);
+        assert_eq!(
+            v,
+            Json::Array(vec![Json::Object(vec![(
+                "x".into(),
+                Json::Object(obj(&[("b", 2)]))
+            )])])
+        );
+    }
+}

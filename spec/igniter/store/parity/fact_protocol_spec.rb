@@ -7,7 +7,7 @@ module LedgerSpec
   module FactProtocol
     # A fact with fixed identity and times, so that inspect and to_h compare.
     SETUP = <<~'RUBY'
-      F = Igniter::Store::Fact
+      F = Igniter::Store::Fact unless defined?(F)
       fact = F.from_h(id: "00000000-0000-4000-8000-00000000000a", store: :orders, key: "o-1",
                       value: { "status" => "open", n: [1, 2.5, nil], deep: { x: :sym } },
                       value_hash: "ab" * 32, causation: "c-1", transaction_time: 1_700_000_000.5,
@@ -102,6 +102,23 @@ RSpec.describe "Fact protocol parity (native Fact = pure Struct)" do
     expect(here.size).to eq(LedgerSpec::FactProtocol::PROBES.size)
     differing = here.zip(there).reject { |mine, theirs| mine == theirs }
     expect(differing).to eq([])
+  end
+
+  it "loads a Marshal dump made on the other path, and the other path loads this one's" do
+    require_native_library!
+    fact = eval("#{LedgerSpec::FactProtocol::SETUP}; fact") # rubocop:disable Security/Eval
+    out, err, status = run_ruby(<<~RUBY, env: other_env, args: [Marshal.dump(fact).unpack1("H*")])
+      require "igniter-ledger"
+      #{LedgerSpec::FactProtocol::SETUP}
+      theirs = Marshal.load([ARGV.fetch(0)].pack("H*"))
+      print Marshal.dump([fact, theirs == fact, theirs.value]).unpack1("H*")
+    RUBY
+    expect(status).to be_success, err
+    their_fact, they_loaded_ours, value = Marshal.load([out].pack("H*")) # rubocop:disable Security/MarshalLoad
+    expect(their_fact).to eq(fact)
+    expect(their_fact).to be_frozen
+    expect(they_loaded_ours).to be(true)
+    expect(value).to eq(status: "open", n: [1, 2.5, nil], deep: { x: :sym })
   end
 
   context "on this path" do

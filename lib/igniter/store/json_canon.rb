@@ -146,7 +146,7 @@ module Igniter
         end
 
         # Members of a restored fact: the whole of `Fact.from_h` except
-        # allocation (spec 01 §2.5 Target). Stored fields are kept verbatim
+        # allocation. Stored fields are kept verbatim
         # (as frozen UTF-8 text) and nothing is rehashed; data members are
         # normalized and checked like {build_attributes}, times must be finite
         # (a fact that could not be written is refused here, not later), and a

@@ -5,6 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ledger_core::fact_decode::SymbolTrie;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     gc::Marker,
@@ -180,6 +181,81 @@ fn normalized_or_nil(ruby: &Ruby, v: Option<Value>) -> Result<(Value, Json), Err
     }
 }
 
+/// The `symbols:` member of `Fact.from_h` as the model of its entries; an
+/// entry with no model (it holds a Proc, a NaN, …) is malformed and left out,
+/// as the trie leaves out any other malformed entry (doc/format.md).
+fn symbol_paths(ruby: &Ruby, symbols: Option<Value>) -> Json {
+    let Some(entries) = symbols.and_then(RArray::from_value) else {
+        return Json::Null;
+    };
+    Json::Array(
+        entries
+            .into_iter()
+            .filter_map(|entry| convert::model(ruby, entry).ok())
+            .collect(),
+    )
+}
+
+/// `a.equal?(b)`.
+fn same_object(a: Value, b: Value) -> bool {
+    use magnus::rb_sys::AsRawValue;
+    a.as_raw() == b.as_raw()
+}
+
+/// Copy-on-write along the trie of a normalized (deep-frozen) Ruby value:
+/// the Strings where paths end become Symbols (`to_sym`, their encoding
+/// kept), everything else, objects included, stays as it is.
+fn restore_symbols(v: Value, node: &SymbolTrie) -> Result<Value, Error> {
+    if node.is_leaf() && RString::from_value(v).is_some() {
+        return v.funcall("to_sym", ());
+    }
+    let ruby = Ruby::get_with(v);
+    if let Some(hash) = RHash::from_value(v) {
+        let mut copy: Option<RHash> = None;
+        for (name, child) in node.keys() {
+            let key = convert::symbol(&ruby, name);
+            let Some(item) = hash.get(key) else { continue };
+            let restored = restore_symbols(item, child)?;
+            if !same_object(restored, item) {
+                let target = match copy {
+                    Some(c) => c,
+                    None => hash.funcall::<_, _, RHash>("dup", ())?,
+                };
+                target.aset(key, restored)?;
+                copy = Some(target);
+            }
+        }
+        return Ok(copy.map_or(v, |c| {
+            c.freeze();
+            c.as_value()
+        }));
+    }
+    if let Some(array) = RArray::from_value(v) {
+        let mut copy: Option<RArray> = None;
+        for (i, child) in node.indexes() {
+            let Ok(at) = isize::try_from(i) else { continue };
+            if i >= array.len() {
+                continue;
+            }
+            let item: Value = array.entry(at)?;
+            let restored = restore_symbols(item, child)?;
+            if !same_object(restored, item) {
+                let target = match copy {
+                    Some(c) => c,
+                    None => array.funcall::<_, _, RArray>("dup", ())?,
+                };
+                target.store(at, restored)?;
+                copy = Some(target);
+            }
+        }
+        return Ok(copy.map_or(v, |c| {
+            c.freeze();
+            c.as_value()
+        }));
+    }
+    Ok(v)
+}
+
 /// The arguments of `Fact.build`, positional (absent = None).
 pub struct NewFact {
     pub store: Value,
@@ -318,19 +394,16 @@ impl Fact {
             .or_else(|| truthy(get("term")))
             .map(|v| to_f(ruby, v))
             .transpose()?;
-        let symbols = get("symbols");
+        let paths = symbol_paths(ruby, get("symbols"));
+        let trie = SymbolTrie::from_paths(&paths);
         let restore = |field: &str, value: Option<Value>| -> Result<Value, Error> {
             let Some(v) = value else {
                 return Ok(ruby.qnil().as_value());
             };
-            match symbols {
-                None => Ok(convert::normalize(ruby, v)?.0),
-                Some(paths) => {
-                    let mut model = convert::model(ruby, v)?;
-                    let paths = convert::model(ruby, paths)?;
-                    ledger_core::fact_decode::apply_symbol_paths(field, &mut model, &paths);
-                    convert::to_ruby(ruby, &model)
-                }
+            let normalized = convert::normalize(ruby, v)?.0;
+            match trie.key(field) {
+                Some(node) => restore_symbols(normalized, node),
+                None => Ok(normalized),
             }
         };
         let id = match get("id") {

@@ -175,16 +175,11 @@ pub fn decode_fact_body(body: &[u8]) -> Result<FactRecord> {
     Ok(rec)
 }
 
-/// Applies the `symbols` paths (format.md) that start with `field` to `target`, the
-/// decoded value of that field. `Fact.from_h` uses it on hashes that carry the member.
-pub fn apply_symbol_paths(field: &str, target: &mut Json, paths: &Json) {
-    SymbolTrie::from_paths(paths).apply(field, target);
-}
-
 /// The `symbols` paths as a trie, so applying them visits each container once, however
-/// many paths lead into it (a pairwise search per path would be quadratic).
+/// many paths lead into it (a pairwise search per path would be quadratic). Public for
+/// the binding, which applies it to Ruby values (`Fact.from_h` with a `symbols:` member).
 #[derive(Default)]
-struct SymbolTrie<'a> {
+pub struct SymbolTrie<'a> {
     /// A path ends here: the String at this place becomes a Symbol.
     leaf: bool,
     keys: HashMap<&'a str, SymbolTrie<'a>>,
@@ -195,7 +190,7 @@ impl<'a> SymbolTrie<'a> {
     /// Well-formed paths only: an Array whose head names a data field and whose other
     /// steps are Strings or Integers (format.md); any other entry is ignored on its own,
     /// a `symbols` member that is not an Array entirely.
-    fn from_paths(paths: &'a Json) -> Self {
+    pub fn from_paths(paths: &'a Json) -> Self {
         let mut root = SymbolTrie::default();
         let Json::Array(paths) = paths else {
             return root;
@@ -239,6 +234,26 @@ impl<'a> SymbolTrie<'a> {
             }
         }
         root
+    }
+
+    /// True when a path ends here: the String at this place becomes a Symbol.
+    pub fn is_leaf(&self) -> bool {
+        self.leaf
+    }
+
+    /// The node of an object key, or of a data field at the root.
+    pub fn key(&self, name: &str) -> Option<&SymbolTrie<'a>> {
+        self.keys.get(name)
+    }
+
+    /// The object keys paths continue through, with their nodes.
+    pub fn keys(&self) -> impl Iterator<Item = (&'a str, &SymbolTrie<'a>)> + '_ {
+        self.keys.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// The array indexes paths continue through, with their nodes.
+    pub fn indexes(&self) -> impl Iterator<Item = (usize, &SymbolTrie<'a>)> + '_ {
+        self.indexes.iter().map(|(i, v)| (*i, v))
     }
 
     fn apply(&self, field: &str, target: &mut Json) {

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::json::Json;
 
 /// The decode half lives with the other decode rules; re-exported for the readers.
-pub use crate::fact_decode::{apply_symbol_paths, decode_fact_body};
+pub use crate::fact_decode::decode_fact_body;
 
 /// The persisted members of a fact, in body order. `producer`/`derivation` use
 /// `Json::Null` for nil; `schema_version` is a `Json::Int`, or a `Json::BigInt` for an

@@ -138,7 +138,18 @@ module LedgerSpec
           schema_version: pick([1, 2, nil, 2**64, "3"]),
           producer: pick([nil, false, { system: :spec }, { "n" => [1, :x] }]),
           derivation: pick([nil, { name: :d, source_fact_ids: ["x"] }])
-        }.reject { |_, v| v.nil? && @rng.rand < 0.3 }
+        }.reject { |_, v| v.nil? && @rng.rand < 0.3 }.then { |h| legacy_form(h) }
+      end
+
+      # The same members as a wire or legacy reader may hand them over: String
+      # keys, legacy names, a `symbols` member.
+      def legacy_form(members)
+        members = members.transform_keys(&:to_s) if @rng.rand < 0.2
+        members = members.merge(symbols: pick([[["value"]], [["value", "a"], ["value", 0]], "x", [[1]]])) if @rng.rand < 0.2
+        if @rng.rand < 0.1
+          members = members.merge(timestamp: members.delete(:transaction_time), term: members.delete(:valid_time))
+        end
+        members
       end
 
       # A fact body (JSON written here, not by the library), often broken by

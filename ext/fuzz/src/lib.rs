@@ -679,7 +679,7 @@ pub fn check_codec_compact_roundtrip(data: &[u8]) {
                 causation: None,
                 transaction_time: ((tt * 1000.0).round() as i64) as f64 / 1000.0,
                 valid_time,
-                schema_version,
+                schema_version: Json::Int(schema_version),
                 producer: Json::Null,
                 derivation: Json::Null,
             });
@@ -916,6 +916,14 @@ pub fn same_json(a: &Json, b: &Json) -> bool {
     }
 }
 
+fn no_false(v: Json) -> Json {
+    if v == Json::Bool(false) {
+        Json::Null
+    } else {
+        v
+    }
+}
+
 fn same_record(a: &FactRecord, b: &FactRecord) -> bool {
     a.id == b.id
         && a.store == b.store
@@ -1056,9 +1064,10 @@ impl<'a> Source<'a> {
             } else {
                 Some(self.finite_float())
             },
-            schema_version: self.int(),
-            producer: self.json_unique_keys(0),
-            derivation: self.json_unique_keys(0),
+            schema_version: Json::Int(self.int()),
+            // A fact holds no `false` producer/derivation (falsy means none, format.md).
+            producer: no_false(self.json_unique_keys(0)),
+            derivation: no_false(self.json_unique_keys(0)),
         }
     }
 

@@ -173,25 +173,63 @@ impl NativeCompactEncoder {
     }
 }
 
+/// The functions Ruby calls, each under [`guard::run`](crate::guard::run).
+mod api {
+    use super::*;
+    use crate::guard::run;
+
+    pub fn json_frame(ruby: &Ruby, fact: Obj<Fact>) -> Result<RString, Error> {
+        run(ruby, || super::json_frame(ruby, fact))
+    }
+    pub fn salvage_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+        run(ruby, || super::salvage_json(ruby, bytes))
+    }
+    pub fn salvage_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
+        run(ruby, || super::salvage_compact(ruby, bytes))
+    }
+    pub fn encoder_new(
+        ruby: &Ruby,
+        fields: RArray,
+        header: RString,
+    ) -> Result<NativeCompactEncoder, Error> {
+        run(ruby, || NativeCompactEncoder::new(ruby, fields, header))
+    }
+    pub fn push(ruby: &Ruby, enc: &NativeCompactEncoder, fact: Obj<Fact>) -> Result<(), Error> {
+        run(ruby, || NativeCompactEncoder::push(ruby, enc, fact))
+    }
+    pub fn batch(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<Option<RArray>, Error> {
+        run(ruby, || NativeCompactEncoder::batch(ruby, enc))
+    }
+    pub fn rollback(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<(), Error> {
+        run(ruby, || NativeCompactEncoder::rollback(ruby, enc))
+    }
+    pub fn commit(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<(), Error> {
+        run(ruby, || NativeCompactEncoder::commit(ruby, enc))
+    }
+    pub fn pending(ruby: &Ruby, enc: &NativeCompactEncoder) -> Result<usize, Error> {
+        run(ruby, || NativeCompactEncoder::pending(ruby, enc))
+    }
+}
+
 pub fn define(ruby: &Ruby) -> Result<(), Error> {
     let codecs = ruby
         .define_module("Igniter")?
         .define_module("Store")?
         .define_module("Codecs")?;
     let native = codecs.define_module("Native")?;
-    native.define_singleton_method("json_frame", magnus::function!(json_frame, 1))?;
-    native.define_singleton_method("salvage_json", magnus::function!(salvage_json, 1))?;
-    native.define_singleton_method("salvage_compact", magnus::function!(salvage_compact, 1))?;
+    native.define_singleton_method("json_frame", magnus::function!(api::json_frame, 1))?;
+    native.define_singleton_method("salvage_json", magnus::function!(api::salvage_json, 1))?;
+    native.define_singleton_method(
+        "salvage_compact",
+        magnus::function!(api::salvage_compact, 1),
+    )?;
     let encoder = codecs.define_class("NativeCompactEncoder", ruby.class_object())?;
     encoder.undef_default_alloc_func();
-    encoder.define_singleton_method("new", magnus::function!(NativeCompactEncoder::new, 2))?;
-    encoder.define_method("push", magnus::method!(NativeCompactEncoder::push, 1))?;
-    encoder.define_method("batch", magnus::method!(NativeCompactEncoder::batch, 0))?;
-    encoder.define_method("commit", magnus::method!(NativeCompactEncoder::commit, 0))?;
-    encoder.define_method(
-        "rollback",
-        magnus::method!(NativeCompactEncoder::rollback, 0),
-    )?;
-    encoder.define_method("pending", magnus::method!(NativeCompactEncoder::pending, 0))?;
+    encoder.define_singleton_method("new", magnus::function!(api::encoder_new, 2))?;
+    encoder.define_method("push", magnus::method!(api::push, 1))?;
+    encoder.define_method("batch", magnus::method!(api::batch, 0))?;
+    encoder.define_method("commit", magnus::method!(api::commit, 0))?;
+    encoder.define_method("rollback", magnus::method!(api::rollback, 0))?;
+    encoder.define_method("pending", magnus::method!(api::pending, 0))?;
     Ok(())
 }

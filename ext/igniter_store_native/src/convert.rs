@@ -35,6 +35,28 @@ pub fn utf8_text(ruby: &Ruby, s: RString) -> Result<String, Error> {
         .ok_or_else(|| errors::invalid_encoding(ruby))
 }
 
+/// UTF-8 text of a Symbol's name, under the rules of [`utf8_text`]. Read from
+/// the Symbol's String, never from a C string, so a NUL inside the name is
+/// kept (`:"a\0b"` is not `:a`).
+pub fn sym_text(ruby: &Ruby, sym: Symbol) -> Result<String, Error> {
+    utf8_text(ruby, sym_str(ruby, sym))
+}
+
+/// The frozen String behind a Symbol's name (no copy).
+pub fn sym_str(ruby: &Ruby, sym: Symbol) -> RString {
+    // SAFETY: `sym` is a live Symbol; rb_sym2str returns its (frozen) name String.
+    let raw = unsafe { rb_sys::rb_sym2str(sym.as_raw()) };
+    // SAFETY: a VALUE Ruby just returned.
+    RString::from_value(unsafe { Value::from_raw(raw) }).unwrap_or_else(|| ruby.str_new(""))
+}
+
+/// The name of `v`'s class as `obj.class.to_s` prints it (never its singleton class).
+fn class_name(v: Value) -> String {
+    // SAFETY: `v` is live; rb_obj_class only reads its class pointer.
+    let class = unsafe { Value::from_raw(rb_sys::rb_obj_class(v.as_raw())) };
+    class.to_string()
+}
+
 /// `to_s` of an object outside the JSON model, refused when the text
 /// carries a memory address (`#<Proc:0x000055d…>`): it differs in every
 /// process, so it could be neither stored faithfully nor hashed reproducibly.
@@ -45,16 +67,42 @@ fn stable_text(ruby: &Ruby, v: Value) -> Result<String, Error> {
         return Err(errors::raise(
             ruby,
             "Igniter::Store::UnrepresentableValueError",
-            format!("{} value has no JSON form: its text carries a memory address", v.class().inspect()),
+            format!(
+                "{} value has no JSON form: its text carries a memory address",
+                class_name(v)
+            ),
         ));
     }
     Ok(text)
 }
 
+/// A Class or Module as a value: refused. It cannot be frozen or copied into
+/// a fact (a `dup` is a new anonymous class) and would come back from the WAL
+/// as a String, so the caller is asked to store its name.
+fn refuse_module(ruby: &Ruby, v: Value) -> Error {
+    errors::raise(
+        ruby,
+        "Igniter::Store::UnrepresentableValueError",
+        format!(
+            "{} value has no JSON form: store its name instead",
+            class_name(v)
+        ),
+    )
+}
+
+/// True for a Class or Module object (T_CLASS / T_MODULE).
+fn is_module(v: Value) -> bool {
+    // SAFETY: reads the type tag of a live object.
+    let t = unsafe { rb_sys::RB_TYPE(v.as_raw()) };
+    t == rb_sys::ruby_value_type::RUBY_T_CLASS || t == rb_sys::ruby_value_type::RUBY_T_MODULE
+}
+
 /// `0x` and 16 hex digits: how Ruby prints an object's address.
 fn carries_address(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.windows(18).any(|w| w.starts_with(b"0x") && w[2..].iter().all(u8::is_ascii_hexdigit))
+    bytes
+        .windows(18)
+        .any(|w| w.starts_with(b"0x") && w.iter().skip(2).all(u8::is_ascii_hexdigit))
 }
 
 /// The error both paths raise for NaN and ±Infinity.
@@ -74,7 +122,11 @@ pub fn non_finite(ruby: &Ruby, f: f64) -> Error {
 }
 
 fn nesting(ruby: &Ruby, depth: usize) -> Error {
-    errors::raise(ruby, "JSON::NestingError", format!("nesting of {depth} is too deep"))
+    errors::raise(
+        ruby,
+        "JSON::NestingError",
+        format!("nesting of {depth} is too deep"),
+    )
 }
 
 /// A frozen copy of `v`, or `v` itself when it is already frozen.
@@ -99,21 +151,30 @@ fn frozen(v: Value) -> Result<Value, Error> {
 
 /// The interned (deduplicated, frozen) UTF-8 String of `s`, as `-"..."` and
 /// `JSON.parse(freeze: true)` give on the pure path: equal texts share one object.
-pub fn interned_str(_ruby: &Ruby, s: &str) -> RString {
+pub fn interned_str(ruby: &Ruby, s: &str) -> RString {
     // An empty &str may point at 0x1, which Ruby would still read from.
     static EMPTY: [u8; 1] = [0];
-    let ptr = if s.is_empty() { EMPTY.as_ptr() } else { s.as_ptr() };
+    let ptr = if s.is_empty() {
+        EMPTY.as_ptr()
+    } else {
+        s.as_ptr()
+    };
     // SAFETY: the bytes are valid UTF-8 and copied by Ruby when not yet interned.
     unsafe {
         let v = rb_sys::rb_enc_interned_str(ptr.cast(), s.len() as _, rb_sys::rb_utf8_encoding());
-        RString::from_value(Value::from_raw(v)).expect("rb_enc_interned_str returns a String")
+        RString::from_value(Value::from_raw(v)).unwrap_or_else(|| frozen_str(ruby, s))
     }
 }
 
 /// Walks `v`. With `build`, also returns the normalized deep-frozen Ruby copy
 /// (String Hash keys become Symbols, containers are new objects, unfrozen
 /// scalars become frozen dups). `depth` counts containers from 1.
-pub fn walk(ruby: &Ruby, v: Value, depth: usize, build: bool) -> Result<(Option<Value>, Json), Error> {
+pub fn walk(
+    ruby: &Ruby,
+    v: Value,
+    depth: usize,
+    build: bool,
+) -> Result<(Option<Value>, Json), Error> {
     let keep = |json: Json| Ok((build.then_some(v), json));
     if v.is_nil() {
         return keep(Json::Null);
@@ -134,11 +195,13 @@ pub fn walk(ruby: &Ruby, v: Value, depth: usize, build: bool) -> Result<(Option<
     if let Some(i) = Integer::from_value(v) {
         return match i.to_i64() {
             Ok(n) => keep(Json::Int(n)),
-            Err(_) => keep(Json::BigInt(i.funcall::<_, _, RString>("to_s", ())?.to_string()?)),
+            Err(_) => keep(Json::BigInt(
+                i.funcall::<_, _, RString>("to_s", ())?.to_string()?,
+            )),
         };
     }
     if let Some(sym) = Symbol::from_value(v) {
-        return keep(Json::Sym(sym.name()?.into_owned()));
+        return keep(Json::Sym(sym_text(ruby, sym)?));
     }
     if let Some(s) = RString::from_value(v) {
         let text = utf8_text(ruby, s)?;
@@ -151,41 +214,70 @@ pub fn walk(ruby: &Ruby, v: Value, depth: usize, build: bool) -> Result<(Option<
     if let Some(array) = RArray::from_value(v) {
         return walk_array(ruby, array, depth, build);
     }
+    if is_module(v) {
+        return Err(refuse_module(ruby, v));
+    }
     // Anything else is stored as its to_s text; in memory the object stays.
     let json = Json::Str(stable_text(ruby, v)?);
     let out = if build { Some(frozen(v)?) } else { None };
     Ok((out, json))
 }
 
-fn walk_hash(ruby: &Ruby, hash: RHash, depth: usize, build: bool) -> Result<(Option<Value>, Json), Error> {
+fn walk_hash(
+    ruby: &Ruby,
+    hash: RHash,
+    depth: usize,
+    build: bool,
+) -> Result<(Option<Value>, Json), Error> {
     if depth > MAX_NESTING {
         return Err(nesting(ruby, depth));
     }
     let out = build.then(|| ruby.hash_new());
     let mut pairs: Vec<(String, Json)> = Vec::with_capacity(hash.len());
+    // Symbol keys whose names are already UTF-8 cannot share a name; other
+    // keys become the Symbol of their name in the copy, so there a shared
+    // name shows as a shorter Hash. Only a transcoded Symbol escapes both.
+    let (mut all_plain_symbols, mut transcoded_symbol) = (true, false);
     hash.foreach(|k: Value, item: Value| {
-        let (sym, name) = key_symbol(ruby, k)?;
+        let (sym, name, kind) = key_symbol(ruby, k)?;
+        all_plain_symbols &= kind == KeyKind::PlainSymbol;
+        transcoded_symbol |= kind == KeyKind::TranscodedSymbol;
         let (child, json) = walk(ruby, item, depth + 1, build)?;
         if let (Some(out), Some(child)) = (out, child) {
             // SAFETY: `out` is a fresh, unfrozen, plain Hash and the key a Symbol,
             // so the insert runs no Ruby code and cannot raise.
             unsafe { rb_sys::rb_hash_aset(out.as_raw(), sym.as_raw(), child.as_raw()) };
         }
-        // Keys that collide after conversion (:a and "a"): the later one wins,
-        // in the model as in the Ruby Hash, at the first one's position.
-        match pairs.iter_mut().find(|(existing, _)| *existing == name) {
-            Some(slot) => slot.1 = json,
-            None => pairs.push((name, json)),
-        }
+        pairs.push((name, json));
         Ok(magnus::r_hash::ForEach::Continue)
     })?;
+    // Keys that collide after conversion (:a and "a"): the later one wins, in
+    // the model as in the Ruby Hash, at the first one's position. The Ruby
+    // copy already tells whether any did; otherwise one hashed pass decides.
+    let collided = match out {
+        Some(out) => {
+            out.len() != pairs.len()
+                || (transcoded_symbol && !ledger_core::json::keys_distinct(&pairs))
+        }
+        None => !all_plain_symbols && !ledger_core::json::keys_distinct(&pairs),
+    };
+    let pairs = if collided {
+        ledger_core::json::last_wins(pairs)
+    } else {
+        pairs
+    };
     if let Some(out) = out {
         out.freeze();
     }
     Ok((out.map(|h| h.as_value()), Json::Object(pairs)))
 }
 
-fn walk_array(ruby: &Ruby, array: RArray, depth: usize, build: bool) -> Result<(Option<Value>, Json), Error> {
+fn walk_array(
+    ruby: &Ruby,
+    array: RArray,
+    depth: usize,
+    build: bool,
+) -> Result<(Option<Value>, Json), Error> {
     if depth > MAX_NESTING {
         return Err(nesting(ruby, depth));
     }
@@ -207,18 +299,33 @@ fn walk_array(ruby: &Ruby, array: RArray, depth: usize, build: bool) -> Result<(
     Ok((out.map(|a| a.as_value()), Json::Array(elements)))
 }
 
+/// What a Hash key was, for the collision check of [`walk_hash`].
+#[derive(PartialEq, Eq)]
+enum KeyKind {
+    /// A Symbol whose name is UTF-8 as it stands.
+    PlainSymbol,
+    /// A Symbol whose name had to be transcoded (kept as is in the copy).
+    TranscodedSymbol,
+    /// A String or other object: the copy holds the Symbol of its name.
+    Named,
+}
+
 /// A Hash key as a Symbol plus its name: Symbols stay, Strings are interned,
 /// anything else goes through `to_s`.
-fn key_symbol(ruby: &Ruby, k: Value) -> Result<(Symbol, String), Error> {
+fn key_symbol(ruby: &Ruby, k: Value) -> Result<(Symbol, String, KeyKind), Error> {
     if let Some(sym) = Symbol::from_value(k) {
-        let name = sym.name()?.into_owned();
-        return Ok((sym, name));
+        let s = sym_str(ruby, sym);
+        // SAFETY: copied at once, before any other Ruby call.
+        if let Some(text) = unsafe { s.test_as_str() } {
+            return Ok((sym, text.to_owned(), KeyKind::PlainSymbol));
+        }
+        return Ok((sym, utf8_text(ruby, s)?, KeyKind::TranscodedSymbol));
     }
     let name = match RString::from_value(k) {
         Some(s) => utf8_text(ruby, s)?,
         None => stable_text(ruby, k)?,
     };
-    Ok((symbol(ruby, &name), name))
+    Ok((symbol(ruby, &name), name, KeyKind::Named))
 }
 
 /// Normalizes a caller's value: (frozen Ruby copy, model).
@@ -239,7 +346,9 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
         Json::Bool(true) => ruby.qtrue().as_value(),
         Json::Bool(false) => ruby.qfalse().as_value(),
         Json::Int(n) => ruby.integer_from_i64(*n).as_value(),
-        Json::BigInt(digits) => ruby.module_kernel().funcall("Integer", (digits.as_str(),))?,
+        Json::BigInt(digits) => ruby
+            .module_kernel()
+            .funcall("Integer", (digits.as_str(),))?,
         Json::Float(f) => ruby.float_from_f64(*f).as_value(),
         Json::Str(s) => frozen_str(ruby, s).as_value(),
         Json::Sym(s) => symbol(ruby, s).as_value(),
@@ -256,7 +365,9 @@ pub fn to_ruby(ruby: &Ruby, json: &Json) -> Result<Value, Error> {
             for (k, item) in pairs {
                 let item = to_ruby(ruby, item)?;
                 // SAFETY: fresh plain Hash, Symbol key: no Ruby code runs, nothing raises.
-                unsafe { rb_sys::rb_hash_aset(out.as_raw(), symbol(ruby, k).as_raw(), item.as_raw()) };
+                unsafe {
+                    rb_sys::rb_hash_aset(out.as_raw(), symbol(ruby, k).as_raw(), item.as_raw())
+                };
             }
             out.freeze();
             out.as_value()
@@ -277,11 +388,19 @@ pub fn symbol(ruby: &Ruby, s: &str) -> Symbol {
     }
     // An empty &str may point at 0x1, which Ruby would still read from.
     static EMPTY: [u8; 1] = [0];
-    let ptr = if s.is_empty() { EMPTY.as_ptr() } else { s.as_ptr() };
+    let ptr = if s.is_empty() {
+        EMPTY.as_ptr()
+    } else {
+        s.as_ptr()
+    };
     // SAFETY: valid UTF-8 bytes, only read; rb_check_symbol_cstr raises only on broken
     // encodings and returns the existing (static or dynamic) Symbol or nil, creating nothing.
     let found = unsafe {
-        Value::from_raw(rb_sys::rb_check_symbol_cstr(ptr.cast(), s.len() as _, rb_sys::rb_utf8_encoding()))
+        Value::from_raw(rb_sys::rb_check_symbol_cstr(
+            ptr.cast(),
+            s.len() as _,
+            rb_sys::rb_utf8_encoding(),
+        ))
     };
     let sym = Symbol::from_value(found).unwrap_or_else(|| ruby.to_symbol(s));
     let raw = sym.as_raw();

@@ -5,6 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ledger_core::fact_decode::SymbolTrie;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     gc::Marker,
@@ -12,7 +13,8 @@ use magnus::{
     scan_args::{get_kwargs, scan_args},
     typed_data::Obj,
     value::{Opaque, ReprValue},
-    DataTypeFunctions, Error, Float, Integer, RHash, RString, Ruby, Symbol, TypedData, Value,
+    DataTypeFunctions, Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, TypedData,
+    Value,
 };
 
 use crate::{convert, errors};
@@ -21,7 +23,13 @@ use crate::{convert, errors};
 // Write-barrier protected: every reference is stored before the object
 // exists and never changes, so the GC need not re-mark old facts at every
 // minor collection.
-#[magnus(class = "Igniter::Store::Fact", free_immediately, size, mark, wb_protected)]
+#[magnus(
+    class = "Igniter::Store::Fact",
+    free_immediately,
+    size,
+    mark,
+    wb_protected
+)]
 pub struct Fact {
     id: Opaque<RString>,
     store: Opaque<Symbol>,
@@ -31,7 +39,8 @@ pub struct Fact {
     causation: Opaque<Value>,
     transaction_time: f64,
     valid_time: Option<f64>,
-    schema_version: i64,
+    /// An Integer (any size).
+    schema_version: Opaque<Value>,
     producer: Opaque<Value>,
     derivation: Opaque<Value>,
 }
@@ -44,6 +53,7 @@ impl DataTypeFunctions for Fact {
         marker.mark(self.value);
         marker.mark(self.value_hash);
         marker.mark(self.causation);
+        marker.mark(self.schema_version);
         marker.mark(self.producer);
         marker.mark(self.derivation);
     }
@@ -65,15 +75,23 @@ fn truthy(v: Option<Value>) -> Option<Value> {
     v.filter(|v| v.to_bool())
 }
 
-/// `store.to_sym` for Strings and Symbols (and anything that answers to_sym).
+/// `store.to_sym` for Strings and Symbols (and anything that answers to_sym),
+/// its name checked like any stored text: a Symbol whose name is not UTF-8
+/// becomes the Symbol of its UTF-8 transcoding, one that has none is refused.
 fn store_symbol(ruby: &Ruby, store: Value) -> Result<Symbol, Error> {
-    if let Some(sym) = Symbol::from_value(store) {
+    let sym = if let Some(sym) = Symbol::from_value(store) {
+        sym
+    } else if let Some(s) = RString::from_value(store) {
+        return Ok(convert::symbol(ruby, &convert::utf8_text(ruby, s)?));
+    } else {
+        store.funcall("to_sym", ())?
+    };
+    let name = convert::sym_str(ruby, sym);
+    // SAFETY: only checks the bytes; nothing is kept.
+    if name.is_utf8_compatible_encoding() && unsafe { name.test_as_str() }.is_some() {
         return Ok(sym);
     }
-    if let Some(s) = RString::from_value(store) {
-        return Ok(convert::symbol(ruby, &convert::utf8_text(ruby, s)?));
-    }
-    store.funcall("to_sym", ())
+    Ok(convert::symbol(ruby, &convert::utf8_text(ruby, name)?))
 }
 
 /// `key.to_s`, frozen, never the caller's mutable String.
@@ -82,8 +100,11 @@ fn key_string(ruby: &Ruby, key: Value) -> Result<RString, Error> {
         Some(s) => s,
         None => key.funcall("to_s", ())?,
     };
-    // SAFETY: only checks the bytes; nothing is kept.
-    if s.is_frozen() && unsafe { s.test_as_str() }.is_some() {
+    // SAFETY: only checks the bytes; nothing is kept. Only a UTF-8 String is
+    // kept as it is: a US-ASCII or binary one (`nil.to_s`, `42.to_s`) becomes
+    // UTF-8, as on the pure path.
+    if s.is_frozen() && s.enc_get() == ruby.utf8_encindex() && unsafe { s.test_as_str() }.is_some()
+    {
         return Ok(s);
     }
     Ok(convert::frozen_str(ruby, &convert::utf8_text(ruby, s)?))
@@ -108,11 +129,48 @@ fn to_f(ruby: &Ruby, v: Value) -> Result<f64, Error> {
     }
 }
 
-fn to_i(v: Value) -> Result<i64, Error> {
-    match Integer::from_value(v) {
-        Some(i) => i.to_i64(),
-        None => v.funcall::<_, _, Integer>("to_i", ())?.to_i64(),
+/// `v.to_i` as an Integer of any size; nil means the default, 1 (as an absent
+/// or null `schema_version` does everywhere else).
+fn schema_integer(ruby: &Ruby, v: Option<Value>) -> Result<Integer, Error> {
+    match present(v) {
+        None => Ok(ruby.integer_from_i64(1)),
+        Some(v) => match Integer::from_value(v) {
+            Some(i) => Ok(i),
+            None => v.funcall::<_, _, Integer>("to_i", ()),
+        },
     }
+}
+
+/// The stored form of an Integer: `Json::Int`, or `Json::BigInt` beyond 64 bits.
+fn integer_model(i: Integer) -> Result<Json, Error> {
+    match i.to_i64() {
+        Ok(n) => Ok(Json::Int(n)),
+        Err(_) => Ok(Json::BigInt(
+            i.funcall::<_, _, RString>("to_s", ())?.to_string()?,
+        )),
+    }
+}
+
+/// The Ruby Integer of a stored `schema_version`.
+fn integer_value(ruby: &Ruby, j: &Json) -> Result<Value, Error> {
+    match j {
+        Json::Int(_) | Json::BigInt(_) => convert::to_ruby(ruby, j),
+        _ => Ok(ruby.integer_from_i64(1).as_value()),
+    }
+}
+
+/// `valid_time`, else a truthy `term`, as a finite Float; a falsy source means
+/// none (`valid_time: false` is no time, as `nil` is).
+fn valid_time_of(
+    ruby: &Ruby,
+    valid_time: Option<Value>,
+    term: Option<Value>,
+) -> Result<Option<f64>, Error> {
+    let source = match present(valid_time) {
+        Some(v) => Some(v),
+        None => term,
+    };
+    truthy(source).map(|v| to_f(ruby, v)).transpose()
 }
 
 /// A normalized producer/derivation and its model (`Json::Null` for nil).
@@ -121,6 +179,81 @@ fn normalized_or_nil(ruby: &Ruby, v: Option<Value>) -> Result<(Value, Json), Err
         None => Ok((ruby.qnil().as_value(), Json::Null)),
         Some(v) => convert::normalize(ruby, v),
     }
+}
+
+/// The `symbols:` member of `Fact.from_h` as the model of its entries; an
+/// entry with no model (it holds a Proc, a NaN, …) is malformed and left out,
+/// as the trie leaves out any other malformed entry (doc/format.md).
+fn symbol_paths(ruby: &Ruby, symbols: Option<Value>) -> Json {
+    let Some(entries) = symbols.and_then(RArray::from_value) else {
+        return Json::Null;
+    };
+    Json::Array(
+        entries
+            .into_iter()
+            .filter_map(|entry| convert::model(ruby, entry).ok())
+            .collect(),
+    )
+}
+
+/// `a.equal?(b)`.
+fn same_object(a: Value, b: Value) -> bool {
+    use magnus::rb_sys::AsRawValue;
+    a.as_raw() == b.as_raw()
+}
+
+/// Copy-on-write along the trie of a normalized (deep-frozen) Ruby value:
+/// the Strings where paths end become Symbols (`to_sym`, their encoding
+/// kept), everything else, objects included, stays as it is.
+fn restore_symbols(v: Value, node: &SymbolTrie) -> Result<Value, Error> {
+    if node.is_leaf() && RString::from_value(v).is_some() {
+        return v.funcall("to_sym", ());
+    }
+    let ruby = Ruby::get_with(v);
+    if let Some(hash) = RHash::from_value(v) {
+        let mut copy: Option<RHash> = None;
+        for (name, child) in node.keys() {
+            let key = convert::symbol(&ruby, name);
+            let Some(item) = hash.get(key) else { continue };
+            let restored = restore_symbols(item, child)?;
+            if !same_object(restored, item) {
+                let target = match copy {
+                    Some(c) => c,
+                    None => hash.funcall::<_, _, RHash>("dup", ())?,
+                };
+                target.aset(key, restored)?;
+                copy = Some(target);
+            }
+        }
+        return Ok(copy.map_or(v, |c| {
+            c.freeze();
+            c.as_value()
+        }));
+    }
+    if let Some(array) = RArray::from_value(v) {
+        let mut copy: Option<RArray> = None;
+        for (i, child) in node.indexes() {
+            let Ok(at) = isize::try_from(i) else { continue };
+            if i >= array.len() {
+                continue;
+            }
+            let item: Value = array.entry(at)?;
+            let restored = restore_symbols(item, child)?;
+            if !same_object(restored, item) {
+                let target = match copy {
+                    Some(c) => c,
+                    None => array.funcall::<_, _, RArray>("dup", ())?,
+                };
+                target.store(at, restored)?;
+                copy = Some(target);
+            }
+        }
+        return Ok(copy.map_or(v, |c| {
+            c.freeze();
+            c.as_value()
+        }));
+    }
+    Ok(v)
 }
 
 /// The arguments of `Fact.build`, positional (absent = None).
@@ -158,11 +291,28 @@ impl Fact {
         let kw = get_kwargs::<_, (Value, Value, Value), Opt, ()>(
             args.keywords,
             &["store", "key", "value"],
-            &["causation", "valid_time", "term", "schema_version", "producer", "derivation"],
+            &[
+                "causation",
+                "valid_time",
+                "term",
+                "schema_version",
+                "producer",
+                "derivation",
+            ],
         )?;
         let (store, key, value) = kw.required;
         let (causation, valid_time, term, schema_version, producer, derivation) = kw.optional;
-        let input = NewFact { store, key, value, causation, valid_time, term, schema_version, producer, derivation };
+        let input = NewFact {
+            store,
+            key,
+            value,
+            causation,
+            valid_time,
+            term,
+            schema_version,
+            producer,
+            derivation,
+        };
         Ok(Self::create(ruby, input)?.0)
     }
 
@@ -174,20 +324,14 @@ impl Fact {
         let key = key_string(ruby, input.key)?.to_interned_str();
         let (value, model) = convert::normalize(ruby, input.value)?;
         let hash = ledger_core::value_hash(&model).map_err(|e| errors::core(ruby, e))?;
-        let valid_time = match (present(input.valid_time), truthy(input.term)) {
-            (Some(v), _) | (None, Some(v)) => Some(to_f(ruby, v)?),
-            (None, None) => None,
-        };
-        let schema_version = match present(input.schema_version) {
-            Some(v) => to_i(v)?,
-            None => 1,
-        };
+        let valid_time = valid_time_of(ruby, input.valid_time, input.term)?;
+        let schema_version = schema_integer(ruby, input.schema_version)?;
         let causation = optional_string(ruby, input.causation)?;
         let (producer, producer_model) = normalized_or_nil(ruby, input.producer)?;
         let (derivation, derivation_model) = normalized_or_nil(ruby, input.derivation)?;
         let id = ledger_core::new_uuid();
         let record = FactRecord {
-            store: store.name()?.into_owned(),
+            store: convert::sym_text(ruby, store)?,
             key: convert::utf8_text(ruby, key)?,
             value: model,
             causation: match RString::from_value(causation) {
@@ -196,7 +340,7 @@ impl Fact {
             },
             transaction_time: realtime(),
             valid_time,
-            schema_version,
+            schema_version: integer_model(schema_version)?,
             producer: producer_model,
             derivation: derivation_model,
             value_hash: None,
@@ -213,44 +357,53 @@ impl Fact {
                 causation: causation.into(),
                 transaction_time: record.transaction_time,
                 valid_time,
-                schema_version,
+                schema_version: schema_version.as_value().into(),
                 producer: producer.into(),
                 derivation: derivation.into(),
             },
         );
-        Ok((fact, FactRecord { id, value_hash: Some(hash), ..record }))
+        Ok((
+            fact,
+            FactRecord {
+                id,
+                value_hash: Some(hash),
+                ..record
+            },
+        ))
     }
 
     /// `Fact.from_h(hash)`: restores a fact from wire, WAL or snapshot form,
     /// keeping id, times, hash and causation verbatim (Symbol or String keys).
+    /// Data members are normalized and checked as at `build`, times must be
+    /// finite: a fact that could not be written is refused here, not later.
     fn from_h(ruby: &Ruby, hash: RHash) -> Result<Obj<Fact>, Error> {
         let get = |name: &str| -> Option<Value> {
-            present(hash.get(convert::symbol(ruby, name)).or_else(|| hash.get(name)))
+            present(
+                hash.get(convert::symbol(ruby, name))
+                    .or_else(|| hash.get(name)),
+            )
         };
-        let store = get("store").ok_or_else(|| {
-            Error::new(ruby.exception_key_error(), "key not found: :store")
-        })?;
-        let tt = match get("transaction_time").or_else(|| get("timestamp")) {
+        let store = get("store")
+            .ok_or_else(|| Error::new(ruby.exception_key_error(), "key not found: :store"))?;
+        // `a || b`: a false time falls through to its legacy name, then to none.
+        let tt = match truthy(get("transaction_time")).or_else(|| truthy(get("timestamp"))) {
             Some(v) => to_f(ruby, v)?,
             None => 0.0,
         };
-        let valid_time = match get("valid_time").or_else(|| get("term")) {
-            Some(v) => Some(to_f(ruby, v)?),
-            None => None,
-        };
-        let symbols = get("symbols");
+        let valid_time = truthy(get("valid_time"))
+            .or_else(|| truthy(get("term")))
+            .map(|v| to_f(ruby, v))
+            .transpose()?;
+        let paths = symbol_paths(ruby, get("symbols"));
+        let trie = SymbolTrie::from_paths(&paths);
         let restore = |field: &str, value: Option<Value>| -> Result<Value, Error> {
             let Some(v) = value else {
                 return Ok(ruby.qnil().as_value());
             };
-            match symbols {
-                None => Ok(convert::normalize(ruby, v)?.0),
-                Some(paths) => {
-                    let mut model = convert::model(ruby, v)?;
-                    let paths = convert::model(ruby, paths)?;
-                    ledger_core::fact_record::apply_symbol_paths(field, &mut model, &paths);
-                    convert::to_ruby(ruby, &model)
-                }
+            let normalized = convert::normalize(ruby, v)?.0;
+            match trie.key(field) {
+                Some(node) => restore_symbols(normalized, node),
+                None => Ok(normalized),
             }
         };
         let id = match get("id") {
@@ -268,11 +421,92 @@ impl Fact {
                 causation: optional_string(ruby, get("causation"))?.into(),
                 transaction_time: tt,
                 valid_time,
-                schema_version: get("schema_version").map(to_i).transpose()?.unwrap_or(1),
+                schema_version: schema_integer(ruby, get("schema_version"))?
+                    .as_value()
+                    .into(),
                 producer: restore("producer", truthy(get("producer")))?.into(),
                 derivation: restore("derivation", truthy(get("derivation")))?.into(),
             },
         ))
+    }
+
+    /// `Fact.new(**members)` (also `Fact[**members]`): keyword construction
+    /// from the 11 members, converted and checked as by `from_h`; the result
+    /// is frozen like every fact. Unknown keywords and positional arguments
+    /// raise `ArgumentError` with Struct's messages.
+    fn new(ruby: &Ruby, args: &[Value]) -> Result<Obj<Fact>, Error> {
+        let args = scan_args::<(), (), (), (), RHash, ()>(args)?;
+        let members = args.keywords;
+        let mut unknown = Vec::new();
+        members.foreach(|k: Value, _: Value| {
+            let known = Symbol::from_value(k)
+                .map(|sym| convert::sym_str(ruby, sym))
+                // SAFETY: compared at once, nothing kept.
+                .is_some_and(|name| {
+                    MEMBERS
+                        .iter()
+                        .any(|m| unsafe { name.as_slice() } == m.as_bytes())
+                });
+            if !known {
+                unknown.push(k.inspect());
+            }
+            Ok(magnus::r_hash::ForEach::Continue)
+        })?;
+        if !unknown.is_empty() {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!("unknown keywords: {}", unknown.join(", ")),
+            ));
+        }
+        Self::from_h(ruby, members)
+    }
+
+    /// `_dump(level)`: the Marshal form of a fact is its WAL body (doc/format.md),
+    /// the same bytes on both paths, so a dump loads on either.
+    fn dump(ruby: &Ruby, rb_self: &Self, _level: Value) -> Result<RString, Error> {
+        let mut body = Vec::with_capacity(256);
+        ledger_core::encode_fact_body(&rb_self.to_record(ruby)?, &mut body)
+            .map_err(|e| errors::core(ruby, e))?;
+        // The body is UTF-8 JSON text, held as a UTF-8 String like the pure path's.
+        let text = String::from_utf8(body).map_err(|_| errors::invalid_encoding(ruby))?;
+        Ok(ruby.str_new(&text))
+    }
+
+    /// `Fact._load(body)`: a fact from its `_dump`; a body that breaks a decode
+    /// rule is an `ArgumentError` naming the rule.
+    fn load(ruby: &Ruby, body: RString) -> Result<Obj<Fact>, Error> {
+        // SAFETY: copied before any other Ruby call.
+        let bytes = unsafe { body.as_slice() }.to_vec();
+        match ledger_core::decode_fact_body(&bytes) {
+            Ok(rec) => Self::from_record(ruby, &rec),
+            Err(e) => Err(Error::new(
+                ruby.exception_arg_error(),
+                format!(
+                    "marshal data is not a fact: {}",
+                    ledger_core::fact_decode::rejection_reason(&e)
+                ),
+            )),
+        }
+    }
+
+    /// A new fact object with the same members (frozen: a fact never changes).
+    fn copy(&self, ruby: &Ruby) -> Obj<Fact> {
+        Self::wrap(
+            ruby,
+            Fact {
+                id: self.id,
+                store: self.store,
+                key: self.key,
+                value: self.value,
+                value_hash: self.value_hash,
+                causation: self.causation,
+                transaction_time: self.transaction_time,
+                valid_time: self.valid_time,
+                schema_version: self.schema_version,
+                producer: self.producer,
+                derivation: self.derivation,
+            },
+        )
     }
 
     /// A fact decoded by the core (WAL or snapshot replay).
@@ -284,7 +518,11 @@ impl Fact {
     /// key: a causation naming that fact shares its id String instead of a
     /// copy (the pure path gets the same sharing from interning). Keys and
     /// value Strings are interned; ids and hashes, unique, are not.
-    pub fn from_record_after(ruby: &Ruby, rec: &FactRecord, previous: Option<Obj<Fact>>) -> Result<Obj<Fact>, Error> {
+    pub fn from_record_after(
+        ruby: &Ruby,
+        rec: &FactRecord,
+        previous: Option<Obj<Fact>>,
+    ) -> Result<Obj<Fact>, Error> {
         let opt = |s: &Option<String>| match s {
             Some(s) => convert::frozen_str(ruby, s).as_value(),
             None => ruby.qnil().as_value(),
@@ -310,7 +548,7 @@ impl Fact {
                 causation: causation.into(),
                 transaction_time: rec.transaction_time,
                 valid_time: rec.valid_time,
-                schema_version: rec.schema_version,
+                schema_version: integer_value(ruby, &rec.schema_version)?.into(),
                 producer: nil_or(&rec.producer)?.into(),
                 derivation: nil_or(&rec.derivation)?.into(),
             },
@@ -327,21 +565,23 @@ impl Fact {
         };
         Ok(FactRecord {
             id: convert::utf8_text(ruby, ruby.get_inner(self.id))?,
-            store: ruby.get_inner(self.store).name()?.into_owned(),
+            store: convert::sym_text(ruby, ruby.get_inner(self.store))?,
             key: convert::utf8_text(ruby, ruby.get_inner(self.key))?,
             value: convert::model(ruby, ruby.get_inner(self.value))?,
             value_hash: text(ruby.get_inner(self.value_hash))?,
             causation: text(ruby.get_inner(self.causation))?,
             transaction_time: self.transaction_time,
             valid_time: self.valid_time,
-            schema_version: self.schema_version,
+            schema_version: integer_model(Integer::try_convert(
+                ruby.get_inner(self.schema_version),
+            )?)?,
             producer: convert::model(ruby, ruby.get_inner(self.producer))?,
             derivation: convert::model(ruby, ruby.get_inner(self.derivation))?,
         })
     }
 
     pub fn store_name(&self, ruby: &Ruby) -> Result<String, Error> {
-        Ok(ruby.get_inner(self.store).name()?.into_owned())
+        convert::sym_text(ruby, ruby.get_inner(self.store))
     }
 
     /// The key's text, for the log's Rust-side index.
@@ -374,40 +614,6 @@ impl Fact {
         ruby.get_inner(self.value)
     }
 
-    fn id(ruby: &Ruby, rb_self: &Self) -> RString {
-        ruby.get_inner(rb_self.id)
-    }
-    fn store(ruby: &Ruby, rb_self: &Self) -> Symbol {
-        ruby.get_inner(rb_self.store)
-    }
-    fn key(ruby: &Ruby, rb_self: &Self) -> RString {
-        ruby.get_inner(rb_self.key)
-    }
-    fn value(ruby: &Ruby, rb_self: &Self) -> Value {
-        ruby.get_inner(rb_self.value)
-    }
-    fn value_hash(ruby: &Ruby, rb_self: &Self) -> Value {
-        ruby.get_inner(rb_self.value_hash)
-    }
-    fn causation(ruby: &Ruby, rb_self: &Self) -> Value {
-        ruby.get_inner(rb_self.causation)
-    }
-    fn transaction_time(&self) -> f64 {
-        self.transaction_time
-    }
-    fn valid_time(&self) -> Option<f64> {
-        self.valid_time
-    }
-    fn schema_version(&self) -> i64 {
-        self.schema_version
-    }
-    fn producer(ruby: &Ruby, rb_self: &Self) -> Value {
-        ruby.get_inner(rb_self.producer)
-    }
-    fn derivation(ruby: &Ruby, rb_self: &Self) -> Value {
-        ruby.get_inner(rb_self.derivation)
-    }
-
     /// The 11 members in WAL order, as Ruby values.
     fn members(&self, ruby: &Ruby) -> [(&'static str, Value); 11] {
         let float = |f: f64| ruby.float_from_f64(f).as_value();
@@ -419,76 +625,46 @@ impl Fact {
             ("value_hash", ruby.get_inner(self.value_hash)),
             ("causation", ruby.get_inner(self.causation)),
             ("transaction_time", float(self.transaction_time)),
-            ("valid_time", self.valid_time.map_or_else(|| ruby.qnil().as_value(), float)),
-            ("schema_version", ruby.integer_from_i64(self.schema_version).as_value()),
+            (
+                "valid_time",
+                self.valid_time
+                    .map_or_else(|| ruby.qnil().as_value(), float),
+            ),
+            ("schema_version", ruby.get_inner(self.schema_version)),
             ("producer", ruby.get_inner(self.producer)),
             ("derivation", ruby.get_inner(self.derivation)),
         ]
     }
 
-    fn to_h(ruby: &Ruby, rb_self: &Self) -> Result<RHash, Error> {
-        let out = ruby.hash_new();
-        for (name, v) in rb_self.members(ruby) {
-            out.aset(convert::symbol(ruby, name), v)?;
-        }
-        Ok(out)
-    }
-
-    /// Value equality over all 11 members, like the pure Struct.
-    fn eq(ruby: &Ruby, rb_self: &Self, other: Value) -> Result<bool, Error> {
+    /// Member equality, `==` or `eql?` per member, like Struct's.
+    fn same(ruby: &Ruby, a: &Self, other: Value, strict: bool) -> Result<bool, Error> {
         let Ok(other) = Obj::<Fact>::try_convert(other) else {
             return Ok(false);
         };
-        for ((_, a), (_, b)) in rb_self.members(ruby).iter().zip(other.members(ruby).iter()) {
-            if !a.eql(*b)? {
+        for ((_, x), (_, y)) in a.members(ruby).iter().zip(other.members(ruby).iter()) {
+            let same = if strict { x.eql(*y)? } else { x.equal(*y)? };
+            if !same {
                 return Ok(false);
             }
         }
         Ok(true)
     }
-
-    fn hash(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
-        let values = ruby.ary_new_capa(11);
-        for (_, v) in rb_self.members(ruby) {
-            values.push(v)?;
-        }
-        values.funcall("hash", ())
-    }
-
-    fn inspect(ruby: &Ruby, rb_self: &Self) -> Result<String, Error> {
-        let parts: Result<Vec<String>, Error> = rb_self
-            .members(ruby)
-            .iter()
-            .map(|(name, v)| Ok(format!("{name}={}", v.inspect())))
-            .collect();
-        Ok(format!("#<Igniter::Store::Fact {}>", parts?.join(", ")))
-    }
 }
 
-pub fn define(ruby: &Ruby) -> Result<(), Error> {
-    let store = ruby.define_module("Igniter")?.define_module("Store")?;
-    let class = store.define_class("Fact", ruby.class_object())?;
-    class.undef_default_alloc_func();
-    class.define_singleton_method("build", magnus::function!(Fact::build, -1))?;
-    class.define_singleton_method("from_h", magnus::function!(Fact::from_h, 1))?;
-    class.define_method("id", magnus::method!(Fact::id, 0))?;
-    class.define_method("store", magnus::method!(Fact::store, 0))?;
-    class.define_method("key", magnus::method!(Fact::key, 0))?;
-    class.define_method("value", magnus::method!(Fact::value, 0))?;
-    class.define_method("value_hash", magnus::method!(Fact::value_hash, 0))?;
-    class.define_method("causation", magnus::method!(Fact::causation, 0))?;
-    class.define_method("transaction_time", magnus::method!(Fact::transaction_time, 0))?;
-    class.define_method("timestamp", magnus::method!(Fact::transaction_time, 0))?;
-    class.define_method("valid_time", magnus::method!(Fact::valid_time, 0))?;
-    class.define_method("term", magnus::method!(Fact::valid_time, 0))?;
-    class.define_method("schema_version", magnus::method!(Fact::schema_version, 0))?;
-    class.define_method("producer", magnus::method!(Fact::producer, 0))?;
-    class.define_method("derivation", magnus::method!(Fact::derivation, 0))?;
-    class.define_method("to_h", magnus::method!(Fact::to_h, 0))?;
-    class.define_method("==", magnus::method!(Fact::eq, 1))?;
-    class.define_method("eql?", magnus::method!(Fact::eq, 1))?;
-    class.define_method("hash", magnus::method!(Fact::hash, 0))?;
-    class.define_method("inspect", magnus::method!(Fact::inspect, 0))?;
-    class.define_method("to_s", magnus::method!(Fact::inspect, 0))?;
-    Ok(())
-}
+/// Member names, in `to_h` / WAL order.
+const MEMBERS: [&str; 11] = [
+    "id",
+    "store",
+    "key",
+    "value",
+    "value_hash",
+    "causation",
+    "transaction_time",
+    "valid_time",
+    "schema_version",
+    "producer",
+    "derivation",
+];
+
+mod methods;
+pub use methods::define;

@@ -3,8 +3,6 @@
 //! Rust-side: per-(store, key) buckets with their transaction times, a
 //! per-store key order and fact list, and an id index.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use ledger_core::FactRecord;
@@ -24,192 +22,34 @@ use crate::{
     file_backend::FileBackend,
 };
 
-/// FxHash (rustc's hasher): the index's keys are store names, fact keys and
-/// ids that callers do not choose adversarially per lookup, and SipHash cost
-/// more than the rest of a point lookup.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+mod index;
+use index::{Index, Timeline};
 
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
+/// The index of `facts`, in their order.
+fn index_of(ruby: &Ruby, facts: RArray) -> Result<Index, Error> {
+    let mut index = Index::default();
+    for v in facts.into_iter() {
+        let fact = Obj::<Fact>::try_convert(v)?;
+        index
+            .insert(
+                &fact.store_name(ruby)?,
+                &fact.key_text(ruby)?,
+                &fact.id_text(ruby)?,
+                fact.tt(),
+            )
+            .ok_or_else(|| full(ruby))?;
     }
-
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u128(&mut self, i: u128) {
-        self.write_u64(i as u64);
-        self.write_u64((i >> 64) as u64);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// Positions (into the facts Array) in append order, with their times.
-/// `sorted` stays true while times never decrease, which lets `as_of` and
-/// `since` binary-search; a clock step back falls back to a scan.
-#[derive(Default)]
-struct Timeline {
-    positions: Vec<u32>,
-    times: Vec<f64>,
-    sorted: bool,
-}
-
-impl Timeline {
-    fn push(&mut self, pos: u32, tt: f64) {
-        if self.positions.is_empty() {
-            self.sorted = true;
-        } else if self.times.last().is_some_and(|last| tt < *last) {
-            self.sorted = false;
-        }
-        self.positions.push(pos);
-        self.times.push(tt);
-    }
-
-    /// Index range of entries with `since <= tt <= as_of`, when sorted.
-    fn window(&self, since: Option<f64>, as_of: Option<f64>) -> Option<std::ops::Range<usize>> {
-        if !self.sorted {
-            return None;
-        }
-        let lo = since.map_or(0, |s| self.times.partition_point(|t| *t < s));
-        let hi = as_of.map_or(self.times.len(), |a| self.times.partition_point(|t| *t <= a));
-        Some(lo..hi.max(lo))
-    }
-
-    fn select(&self, since: Option<f64>, as_of: Option<f64>) -> Vec<u32> {
-        match self.window(since, as_of) {
-            Some(range) => self.positions[range].to_vec(),
-            None => self
-                .positions
-                .iter()
-                .zip(&self.times)
-                .filter(|(_, t)| since.is_none_or(|s| **t >= s) && as_of.is_none_or(|a| **t <= a))
-                .map(|(p, _)| *p)
-                .collect(),
-        }
-    }
-
-    /// The last appended entry with `tt <= as_of` (or the last one).
-    fn latest(&self, as_of: Option<f64>) -> Option<u32> {
-        let Some(as_of) = as_of else {
-            return self.positions.last().copied();
-        };
-        match self.window(None, Some(as_of)) {
-            Some(range) => range.end.checked_sub(1).map(|i| self.positions[i]),
-            None => self
-                .positions
-                .iter()
-                .zip(&self.times)
-                .rev()
-                .find(|(_, t)| **t <= as_of)
-                .map(|(p, _)| *p),
-        }
-    }
-}
-
-#[derive(Default)]
-struct StoreIndex {
-    keys: FxMap<Box<str>, usize>,
-    /// Buckets in first-appearance order of their key.
-    buckets: Vec<Timeline>,
-    all: Timeline,
-}
-
-#[derive(Default)]
-struct Index {
-    stores: FxMap<Box<str>, StoreIndex>,
-    /// UUID ids as 128-bit numbers (the common case), anything else as text.
-    uuids: FxMap<u128, u32>,
-    other_ids: FxMap<Box<str>, u32>,
-    len: u32,
-}
-
-/// The 128 bits of a lowercase hyphenated UUID (8-4-4-4-12 hex digits).
-fn uuid_bits(id: &str) -> Option<u128> {
-    let bytes = id.as_bytes();
-    if bytes.len() != 36 {
-        return None;
-    }
-    let mut bits: u128 = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if *b != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        bits = (bits << 4) | u128::from(digit);
-    }
-    Some(bits)
-}
-
-impl Index {
-    fn insert(&mut self, store: &str, key: &str, id: &str, tt: f64) -> u32 {
-        let pos = self.len;
-        self.len += 1;
-        let entry = match self.stores.get_mut(store) {
-            Some(entry) => entry,
-            None => self.stores.entry(store.into()).or_default(),
-        };
-        let bucket = match entry.keys.get(key) {
-            Some(b) => *b,
-            None => {
-                entry.buckets.push(Timeline::default());
-                entry.keys.insert(key.into(), entry.buckets.len() - 1);
-                entry.buckets.len() - 1
-            }
-        };
-        entry.buckets[bucket].push(pos, tt);
-        entry.all.push(pos, tt);
-        match uuid_bits(id) {
-            Some(bits) => self.uuids.insert(bits, pos),
-            None => self.other_ids.insert(id.into(), pos),
-        };
-        pos
-    }
-
-    fn bucket(&self, store: &str, key: &str) -> Option<&Timeline> {
-        let entry = self.stores.get(store)?;
-        entry.keys.get(key).map(|b| &entry.buckets[*b])
-    }
-
-    fn by_id(&self, id: &str) -> Option<u32> {
-        match uuid_bits(id) {
-            Some(bits) => self.uuids.get(&bits).copied(),
-            None => self.other_ids.get(id).copied(),
-        }
-    }
+    Ok(index)
 }
 
 #[derive(TypedData)]
-#[magnus(class = "Igniter::Store::FactLog", free_immediately, size, mark, wb_protected)]
+#[magnus(
+    class = "Igniter::Store::FactLog",
+    free_immediately,
+    size,
+    mark,
+    wb_protected
+)]
 pub struct FactLog {
     facts: Opaque<RArray>,
     index: Mutex<Index>,
@@ -227,7 +67,8 @@ impl DataTypeFunctions for FactLog {
 /// run arbitrary Ruby code.
 enum Text {
     Sym(Symbol),
-    Str(RString),
+    /// A String; `true` when its UTF-8 transcoding may be looked up (keys).
+    Str(RString, bool),
 }
 
 fn text_arg(v: Value, is_store: bool) -> Result<Text, Error> {
@@ -235,38 +76,95 @@ fn text_arg(v: Value, is_store: bool) -> Result<Text, Error> {
         return Ok(Text::Sym(sym));
     }
     if let Some(s) = RString::from_value(v) {
-        return Ok(Text::Str(s));
+        return Ok(Text::Str(s, !is_store));
     }
     if is_store {
         return Ok(Text::Sym(v.funcall("to_sym", ())?));
     }
-    Ok(Text::Str(v.funcall("to_s", ())?))
+    Ok(Text::Str(v.funcall("to_s", ())?, true))
+}
+
+/// The bytes of `s` as text when they need no transcoding: valid UTF-8, or
+/// ASCII in any ASCII-compatible encoding.
+///
+/// # Safety
+/// The borrow must end before any Ruby code can run.
+unsafe fn plain_text<'a>(s: RString) -> Option<&'a str> {
+    // SAFETY: the caller keeps `s` alive and unchanged for the borrow.
+    unsafe {
+        if let Some(text) = s.test_as_str() {
+            // Extend the borrow to the caller's: the same guarantee as above.
+            return Some(std::mem::transmute::<&str, &'a str>(text));
+        }
+        if rb_sys::rb_enc_str_asciionly_p(s.as_raw()) != 0 {
+            return std::str::from_utf8(std::mem::transmute::<&[u8], &'a [u8]>(s.as_slice())).ok();
+        }
+    }
+    None
 }
 
 /// Runs `f` on the argument's text, borrowing the Ruby string's bytes when
-/// they are valid UTF-8 so warm lookups allocate nothing.
-fn with_text<T>(ruby: &Ruby, text: &Text, f: impl FnOnce(&str) -> Result<T, Error>) -> Result<T, Error> {
-    match text {
-        Text::Sym(sym) => f(&sym.name()?),
-        Text::Str(s) => {
-            // SAFETY: `s` is alive on this stack frame and `f` only reads the
-            // index (no Ruby call), so the bytes cannot change meanwhile.
-            if let Some(borrowed) = unsafe { s.test_as_str() } {
-                return f(borrowed);
-            }
-            f(&convert::utf8_text(ruby, *s)?)
-        }
+/// they are plain text so warm lookups allocate nothing. A text no stored
+/// fact can carry finds nothing (`miss`), as on the pure path: a store name
+/// must be plain already (a Symbol of another encoding is another Symbol
+/// there), a key may be transcoded (pure looks keys up by their UTF-8 text).
+fn with_text<T>(
+    ruby: &Ruby,
+    text: &Text,
+    miss: T,
+    f: impl FnOnce(&str) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let (s, transcodable) = match text {
+        Text::Sym(sym) => (convert::sym_str(ruby, *sym), false),
+        Text::Str(s, transcodable) => (*s, *transcodable),
+    };
+    // SAFETY: `s` is alive on this stack frame and `f` only reads the
+    // index (no Ruby call), so the bytes cannot change meanwhile.
+    if let Some(borrowed) = unsafe { plain_text(s) } {
+        return f(borrowed);
+    }
+    if !transcodable {
+        return Ok(miss);
+    }
+    match convert::utf8_text(ruby, s) {
+        Ok(owned) => f(&owned),
+        Err(_) => Ok(miss),
     }
 }
 
-fn time_arg(v: Option<Value>) -> Result<Option<f64>, Error> {
-    match v.filter(|v| !v.is_nil()) {
-        None => Ok(None),
+/// A time bound: nil (none) or `to_f`. NaN bounds nothing meaningfully (every
+/// comparison with it is false), so it is refused on both paths.
+fn time_arg(ruby: &Ruby, name: &str, v: Option<Value>) -> Result<Option<f64>, Error> {
+    let t = match v.filter(|v| !v.is_nil()) {
+        None => return Ok(None),
         Some(v) => match Float::from_value(v) {
-            Some(f) => Ok(Some(f.to_f64())),
-            None => Ok(Some(v.funcall::<_, _, f64>("to_f", ())?)),
+            Some(f) => f.to_f64(),
+            None => v.funcall::<_, _, f64>("to_f", ())?,
         },
+    };
+    if t.is_nan() {
+        return Err(Error::new(
+            ruby.exception_arg_error(),
+            format!("{name} must be a number, not NaN"),
+        ));
     }
+    Ok(Some(t))
+}
+
+/// The error of an append past the last position the index can hold.
+fn full(ruby: &Ruby) -> Error {
+    errors::raise(
+        ruby,
+        "Igniter::Store::Error",
+        format!("FactLog is full: it holds at most {} facts", u32::MAX),
+    )
+}
+
+/// The text `fact_by_id` can match: an id is compared as a Hash key on the
+/// pure path (same bytes, comparable encodings), so only plain text is.
+fn id_text(s: RString) -> Option<String> {
+    // SAFETY: copied at once.
+    unsafe { plain_text(s) }.map(str::to_owned)
 }
 
 impl FactLog {
@@ -277,8 +175,19 @@ impl FactLog {
         })
     }
 
+    /// The index. A panic while it was held (caught at the method boundary)
+    /// may have left it half-updated: it is then rebuilt from the facts Array,
+    /// which every append fills first, so no fact is lost and the log stays usable.
     fn lock(&self, ruby: &Ruby) -> Result<std::sync::MutexGuard<'_, Index>, Error> {
-        self.index.lock().map_err(|_| errors::poisoned(ruby))
+        match self.index.lock() {
+            Ok(guard) => Ok(guard),
+            Err(poisoned) => {
+                let mut guard = poisoned.into_inner();
+                *guard = index_of(ruby, ruby.get_inner(self.facts))?;
+                self.index.clear_poison();
+                Ok(guard)
+            }
+        }
     }
 
     fn at(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
@@ -297,7 +206,11 @@ impl FactLog {
         let mut values: Vec<Value> = Vec::with_capacity(positions.len());
         unsafe {
             let all = facts.as_slice();
-            values.extend(positions.iter().filter_map(|p| all.get(*p as usize).copied()));
+            values.extend(
+                positions
+                    .iter()
+                    .filter_map(|p| all.get(*p as usize).copied()),
+            );
         }
         Ok(ruby.ary_new_from_values(&values))
     }
@@ -307,8 +220,13 @@ impl FactLog {
         let key = fact.key_text(ruby)?;
         let id = fact.id_text(ruby)?;
         let mut index = rb_self.lock(ruby)?;
+        if index.len == u32::MAX {
+            return Err(full(ruby));
+        }
         ruby.get_inner(rb_self.facts).push(fact)?;
-        index.insert(&store, &key, &id, fact.tt());
+        index
+            .insert(&store, &key, &id, fact.tt())
+            .ok_or_else(|| full(ruby))?;
         Ok(fact)
     }
 
@@ -320,28 +238,45 @@ impl FactLog {
     /// text instead of reading it back from Ruby.
     fn push_record(&self, ruby: &Ruby, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
         let mut index = self.lock(ruby)?;
+        if index.len == u32::MAX {
+            return Err(full(ruby));
+        }
         ruby.get_inner(self.facts).push(fact)?;
-        index.insert(&rec.store, &rec.key, &rec.id, rec.transaction_time);
+        index
+            .insert(&rec.store, &rec.key, &rec.id, rec.transaction_time)
+            .ok_or_else(|| full(ruby))?;
         Ok(())
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
     /// FileBackend gets the frame encoded from the build's models, anything
     /// else is sent `write_fact`.
-    fn persist(ruby: &Ruby, backend: Value, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
+    fn persist(
+        ruby: &Ruby,
+        backend: Value,
+        fact: Obj<Fact>,
+        rec: &FactRecord,
+    ) -> Result<(), Error> {
         if backend.is_nil() {
             return Ok(());
         }
         match FileBackend::exact(ruby, backend) {
             Some(file) => file.write_record(ruby, rec),
-            None => backend.funcall::<_, _, Value>("write_fact", (fact,)).map(|_| ()),
+            None => backend
+                .funcall::<_, _, Value>("write_fact", (fact,))
+                .map(|_| ()),
         }
     }
 
     /// Builds the fact, persists it, then appends it: the shared tail of
     /// `write_new` and `append_new`, in the order that leaves memory
     /// untouched when the backend fails.
-    fn create_persist_push(&self, ruby: &Ruby, input: NewFact, backend: Value) -> Result<Obj<Fact>, Error> {
+    fn create_persist_push(
+        &self,
+        ruby: &Ruby,
+        input: NewFact,
+        backend: Value,
+    ) -> Result<Obj<Fact>, Error> {
         let (fact, rec) = Fact::create(ruby, input)?;
         Self::persist(ruby, backend, fact, &rec)?;
         self.push_record(ruby, fact, &rec)?;
@@ -353,9 +288,13 @@ impl FactLog {
     /// causation defaults to the id of the key's latest fact), persists it,
     /// then appends it — one native call for the engine's write.
     fn write_new(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Obj<Fact>, Error> {
-        let [store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend] = args
+        let [store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend] =
+            args
         else {
-            return Err(Error::new(ruby.exception_arg_error(), "write_new takes 10 arguments"));
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                "write_new takes 10 arguments",
+            ));
         };
         let causation = if causation.to_bool() {
             *causation
@@ -385,8 +324,12 @@ impl FactLog {
     /// derivation, backend)`: like `write_new` for a history event (fresh
     /// UUID key, no causation).
     fn append_new(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Obj<Fact>, Error> {
-        let [store, value, schema_version, valid_time, term, producer, derivation, backend] = args else {
-            return Err(Error::new(ruby.exception_arg_error(), "append_new takes 8 arguments"));
+        let [store, value, schema_version, valid_time, term, producer, derivation, backend] = args
+        else {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                "append_new takes 8 arguments",
+            ));
         };
         let input = NewFact {
             store: *store,
@@ -404,7 +347,10 @@ impl FactLog {
 
     /// The last appended fact of (store, key), looked up by text.
     fn latest_of(&self, ruby: &Ruby, store: &str, key: &str) -> Result<Option<Obj<Fact>>, Error> {
-        let pos = self.lock(ruby)?.bucket(store, key).and_then(|b| b.latest(None));
+        let pos = self
+            .lock(ruby)?
+            .bucket(store, key)
+            .and_then(|b| b.latest(None));
         match pos {
             Some(pos) => Ok(Some(Obj::<Fact>::try_convert(self.at(ruby, pos)?)?)),
             None => Ok(None),
@@ -420,7 +366,9 @@ impl FactLog {
         for v in facts.into_iter() {
             timed.push((Obj::<Fact>::try_convert(v)?.tt(), v));
         }
-        timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // By value, as Ruby's `<=>` compares Floats: -0.0 and 0.0 tie (and keep
+        // their order), where total_cmp would put -0.0 first. Times are finite.
+        timed.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
         // The sorted Array is complete before the old one is replaced, so every
         // fact stays reachable (GC-marked) throughout.
         let sorted = ruby.ary_new_capa(timed.len());
@@ -428,11 +376,7 @@ impl FactLog {
             sorted.push(*v)?;
         }
         facts.replace(sorted)?;
-        let mut index = Index::default();
-        for v in sorted.into_iter() {
-            let fact = Obj::<Fact>::try_convert(v)?;
-            index.insert(&fact.store_name(ruby)?, &fact.key_text(ruby)?, &fact.id_text(ruby)?, fact.tt());
-        }
+        let index = index_of(ruby, sorted)?;
         *self.lock(ruby)? = index;
         Ok(())
     }
@@ -465,12 +409,21 @@ impl FactLog {
         Ok(())
     }
 
-    fn latest_for(ruby: &Ruby, rb_self: &Self, store: Value, key: Value, as_of: Option<Value>) -> Result<Value, Error> {
-        let as_of = time_arg(as_of)?;
+    fn latest_for(
+        ruby: &Ruby,
+        rb_self: &Self,
+        store: Value,
+        key: Value,
+        as_of: Option<Value>,
+    ) -> Result<Value, Error> {
+        let as_of = time_arg(ruby, "as_of", as_of)?;
         let (store, key) = (text_arg(store, true)?, text_arg(key, false)?);
-        let found = with_text(ruby, &store, |store| {
-            with_text(ruby, &key, |key| {
-                Ok(rb_self.lock(ruby)?.bucket(store, key).and_then(|b| b.latest(as_of)))
+        let found = with_text(ruby, &store, None, |store| {
+            with_text(ruby, &key, None, |key| {
+                Ok(rb_self
+                    .lock(ruby)?
+                    .bucket(store, key)
+                    .and_then(|b| b.latest(as_of)))
             })
         })?;
         match found {
@@ -487,11 +440,17 @@ impl FactLog {
         since: Option<Value>,
         as_of: Option<Value>,
     ) -> Result<RArray, Error> {
-        let (since, as_of) = (time_arg(since)?, time_arg(as_of)?);
+        let (since, as_of) = (
+            time_arg(ruby, "since", since)?,
+            time_arg(ruby, "as_of", as_of)?,
+        );
         let store = text_arg(store, true)?;
-        let key = key.filter(|k| !k.is_nil()).map(|k| text_arg(k, false)).transpose()?;
-        with_text(ruby, &store, |store| match &key {
-            Some(key) => with_text(ruby, key, |key| {
+        let key = key
+            .filter(|k| !k.is_nil())
+            .map(|k| text_arg(k, false))
+            .transpose()?;
+        with_text(ruby, &store, ruby.ary_new(), |store| match &key {
+            Some(key) => with_text(ruby, key, ruby.ary_new(), |key| {
                 let index = rb_self.lock(ruby)?;
                 rb_self.facts_of(ruby, index.bucket(store, key), since, as_of)
             }),
@@ -505,7 +464,13 @@ impl FactLog {
     /// The facts of a timeline within the bounds, as a new Array. A sorted
     /// timeline's window is copied straight from the index (the caller holds
     /// the lock; allocating the Array may run GC, which never takes it).
-    fn facts_of(&self, ruby: &Ruby, timeline: Option<&Timeline>, since: Option<f64>, as_of: Option<f64>) -> Result<RArray, Error> {
+    fn facts_of(
+        &self,
+        ruby: &Ruby,
+        timeline: Option<&Timeline>,
+        since: Option<f64>,
+        as_of: Option<f64>,
+    ) -> Result<RArray, Error> {
         let Some(timeline) = timeline else {
             return Ok(ruby.ary_new());
         };
@@ -515,15 +480,25 @@ impl FactLog {
         }
     }
 
-    fn query_scope(ruby: &Ruby, rb_self: &Self, store: Value, filters: RHash, as_of: Option<Value>) -> Result<RArray, Error> {
-        let as_of = time_arg(as_of)?;
+    fn query_scope(
+        ruby: &Ruby,
+        rb_self: &Self,
+        store: Value,
+        filters: RHash,
+        as_of: Option<Value>,
+    ) -> Result<RArray, Error> {
+        let as_of = time_arg(ruby, "as_of", as_of)?;
         // Candidates are collected under the lock; the filter comparisons call
         // Ruby's ==, which may switch threads, so they run after it is released.
         let store = text_arg(store, true)?;
-        let candidates: Vec<u32> = with_text(ruby, &store, |store| {
+        let candidates: Vec<u32> = with_text(ruby, &store, Vec::new(), |store| {
             let index = rb_self.lock(ruby)?;
             Ok(match index.stores.get(store) {
-                Some(entry) => entry.buckets.iter().filter_map(|b| b.latest(as_of)).collect(),
+                Some(entry) => entry
+                    .buckets
+                    .iter()
+                    .filter_map(|b| b.latest(as_of))
+                    .collect(),
                 None => Vec::new(),
             })
         })?;
@@ -555,10 +530,9 @@ impl FactLog {
     }
 
     fn fact_by_id(ruby: &Ruby, rb_self: &Self, id: Value) -> Result<Value, Error> {
-        let Some(id) = RString::from_value(id) else {
+        let Some(id) = RString::from_value(id).and_then(id_text) else {
             return Ok(ruby.qnil().as_value());
         };
-        let id = convert::utf8_text(ruby, id)?;
         match rb_self.lock(ruby)?.by_id(&id) {
             Some(pos) => rb_self.at(ruby, pos),
             None => Ok(ruby.qnil().as_value()),
@@ -600,23 +574,111 @@ fn matches(ruby: &Ruby, value: Value, filters: &[(Value, Value)]) -> Result<bool
     Ok(true)
 }
 
+/// The methods Ruby calls, each under [`guard::run`].
+mod api {
+    use super::*;
+    use crate::guard::run;
+
+    pub fn new(ruby: &Ruby) -> Result<Obj<FactLog>, Error> {
+        run(ruby, || Ok(FactLog::new(ruby)))
+    }
+    pub fn append(ruby: &Ruby, log: &FactLog, fact: Obj<Fact>) -> Result<Obj<Fact>, Error> {
+        run(ruby, || FactLog::append(ruby, log, fact))
+    }
+    pub fn replay(ruby: &Ruby, log: &FactLog, fact: Obj<Fact>) -> Result<(), Error> {
+        run(ruby, || FactLog::replay(ruby, log, fact))
+    }
+    pub fn latest(
+        ruby: &Ruby,
+        log: &FactLog,
+        store: Value,
+        key: Value,
+        as_of: Option<Value>,
+    ) -> Result<Value, Error> {
+        run(ruby, || FactLog::latest_for(ruby, log, store, key, as_of))
+    }
+    pub fn write_new(ruby: &Ruby, log: &FactLog, args: &[Value]) -> Result<Obj<Fact>, Error> {
+        run(ruby, || FactLog::write_new(ruby, log, args))
+    }
+    pub fn append_new(ruby: &Ruby, log: &FactLog, args: &[Value]) -> Result<Obj<Fact>, Error> {
+        run(ruby, || FactLog::append_new(ruby, log, args))
+    }
+    pub fn replay_from(ruby: &Ruby, log: &FactLog, backend: Value) -> Result<(), Error> {
+        run(ruby, || FactLog::replay_from(ruby, log, backend))
+    }
+    pub fn facts(
+        ruby: &Ruby,
+        log: &FactLog,
+        store: Value,
+        key: Option<Value>,
+        since: Option<Value>,
+        as_of: Option<Value>,
+    ) -> Result<RArray, Error> {
+        run(ruby, || {
+            FactLog::facts_for(ruby, log, store, key, since, as_of)
+        })
+    }
+    pub fn query_scope(
+        ruby: &Ruby,
+        log: &FactLog,
+        store: Value,
+        filters: RHash,
+        as_of: Option<Value>,
+    ) -> Result<RArray, Error> {
+        run(ruby, || {
+            FactLog::query_scope(ruby, log, store, filters, as_of)
+        })
+    }
+    pub fn all_facts(ruby: &Ruby, log: &FactLog) -> Result<RArray, Error> {
+        run(ruby, || Ok(FactLog::all_facts(ruby, log)))
+    }
+    pub fn size(ruby: &Ruby, log: &FactLog) -> Result<u32, Error> {
+        run(ruby, || FactLog::size(ruby, log))
+    }
+    pub fn fact_by_id(ruby: &Ruby, log: &FactLog, id: Value) -> Result<Value, Error> {
+        run(ruby, || FactLog::fact_by_id(ruby, log, id))
+    }
+
+    /// Test hook: panics while holding the index lock, half-way through an
+    /// append (the fact is in the Array, not yet indexed).
+    pub fn panic_while_indexing(
+        ruby: &Ruby,
+        log: Obj<FactLog>,
+        fact: Obj<Fact>,
+    ) -> Result<(), Error> {
+        run(ruby, || {
+            let _index = log.lock(ruby)?;
+            ruby.get_inner(log.facts).push(fact)?;
+            panic!("test hook: panic while indexing");
+        })
+    }
+}
+
+/// `NativeTestHooks.panic_while_indexing(log, fact)` (see guard.rs).
+pub fn define_test_hooks(_ruby: &Ruby, hooks: magnus::RModule) -> Result<(), Error> {
+    hooks.define_singleton_method(
+        "panic_while_indexing",
+        magnus::function!(api::panic_while_indexing, 2),
+    )
+}
+
 pub fn define(ruby: &Ruby) -> Result<(), Error> {
     let store = ruby.define_module("Igniter")?.define_module("Store")?;
     let class = store.define_class("FactLog", ruby.class_object())?;
     class.undef_default_alloc_func();
-    class.define_singleton_method("new", magnus::function!(FactLog::new, 0))?;
-    class.define_method("append", magnus::method!(FactLog::append, 1))?;
-    class.define_method("replay", magnus::method!(FactLog::replay, 1))?;
-    class.define_method("_latest_for", magnus::method!(FactLog::latest_for, 3))?;
-    class.define_method("latest", magnus::method!(FactLog::latest_for, 3))?;
-    class.define_method("write_new", magnus::method!(FactLog::write_new, -1))?;
-    class.define_method("append_new", magnus::method!(FactLog::append_new, -1))?;
-    class.define_method("replay_from", magnus::method!(FactLog::replay_from, 1))?;
-    class.define_method("_facts_for", magnus::method!(FactLog::facts_for, 4))?;
-    class.define_method("facts", magnus::method!(FactLog::facts_for, 4))?;
-    class.define_method("_query_scope", magnus::method!(FactLog::query_scope, 3))?;
-    class.define_method("all_facts", magnus::method!(FactLog::all_facts, 0))?;
-    class.define_method("size", magnus::method!(FactLog::size, 0))?;
-    class.define_method("fact_by_id", magnus::method!(FactLog::fact_by_id, 1))?;
+    class.define_singleton_method("new", magnus::function!(api::new, 0))?;
+    class.define_method("append", magnus::method!(api::append, 1))?;
+    class.define_method("replay", magnus::method!(api::replay, 1))?;
+    class.define_method("_latest_for", magnus::method!(api::latest, 3))?;
+    class.define_method("latest", magnus::method!(api::latest, 3))?;
+    class.define_method("write_new", magnus::method!(api::write_new, -1))?;
+    class.define_method("append_new", magnus::method!(api::append_new, -1))?;
+    class.define_method("replay_from", magnus::method!(api::replay_from, 1))?;
+    class.define_method("_facts_for", magnus::method!(api::facts, 4))?;
+    class.define_method("facts", magnus::method!(api::facts, 4))?;
+    class.define_method("_query_scope", magnus::method!(api::query_scope, 3))?;
+    class.define_method("all_facts", magnus::method!(api::all_facts, 0))?;
+    class.define_method("size", magnus::method!(api::size, 0))?;
+    class.define_method("fact_by_id", magnus::method!(api::fact_by_id, 1))?;
     Ok(())
 }

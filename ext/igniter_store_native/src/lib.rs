@@ -8,6 +8,8 @@ mod errors;
 mod fact;
 mod fact_log;
 mod file_backend;
+/// The panic boundary; `file_backend.rs` wraps its methods with `guard::run` too.
+pub mod guard;
 mod nogvl;
 
 use magnus::{Error, Ruby};
@@ -18,5 +20,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     fact_log::define(ruby)?;
     file_backend::define(ruby)?;
     codecs::define(ruby)?;
+    guard::test_hooks::define(ruby)?;
     Ok(())
 }

@@ -46,10 +46,7 @@ where
     })?;
     match call.result {
         Some(Ok(value)) => Ok(value),
-        Some(Err(_)) => Err(Error::new(
-            ruby.exception_runtime_error(),
-            "igniter-ledger: internal error in native code (panic caught)",
-        )),
+        Some(Err(payload)) => Err(crate::guard::panic_error(ruby, payload.as_ref())),
         None => Err(Error::new(ruby.exception_runtime_error(), "igniter-ledger: native call interrupted")),
     }
 }

@@ -538,19 +538,11 @@ fn to_json(v: &Mp, depth: usize) -> Result<Json, Unsupported> {
                     Mp::Int(i) => i.to_string(),
                     _ => return unsupported("map key is not a string or integer"),
                 };
-                insert_last_wins(&mut members, name, to_json(item, depth + 1)?);
+                members.push((name, to_json(item, depth + 1)?));
             }
-            Json::Object(members)
+            Json::Object(crate::json::last_wins(members))
         }
     })
-}
-
-/// Ruby Hash assignment: a repeated key keeps its first position and takes the new value.
-fn insert_last_wins(members: &mut Vec<(String, Json)>, name: String, value: Json) {
-    match members.iter_mut().find(|(k, _)| *k == name) {
-        Some(slot) => slot.1 = value,
-        None => members.push((name, value)),
-    }
 }
 
 /// One fact, as `CompactDelta#decode_entry` builds it; `None` = skipped (Ruby rescued).
@@ -561,9 +553,10 @@ fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsuppor
             Some(v) => to_json(v, 2)?,
             None => Json::Null,
         };
-        insert_last_wins(&mut members, field.clone(), v);
+        members.push((field.clone(), v));
     }
-    let value = Json::Object(members);
+    // Ruby Hash assignment: a repeated key keeps its first position, takes the new value.
+    let value = Json::Object(crate::json::last_wins(members));
     let hash = match value_hash(&value) {
         Ok(h) => h,
         Err(Error::NonFinite(_)) => return Ok(None),
@@ -578,7 +571,7 @@ fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsuppor
         causation: None,
         transaction_time: entry.ts_ms as f64 / 1000.0,
         valid_time: header.valid_time,
-        schema_version: header.schema_version,
+        schema_version: Json::Int(header.schema_version),
         producer: Json::Null,
         derivation: Json::Null,
     }))
@@ -897,7 +890,7 @@ mod tests {
         );
         assert!(facts
             .iter()
-            .all(|f| f.schema_version == 2 && f.store == "s"));
+            .all(|f| f.schema_version == Json::Int(2) && f.store == "s"));
         assert_ne!(facts[0].id, facts[2].id);
     }
 

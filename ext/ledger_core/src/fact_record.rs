@@ -3,10 +3,13 @@
 use crate::encode::{guarded, write_float, write_json, write_json_string, MAX_NESTING};
 use crate::error::{Error, Result};
 use crate::json::Json;
-use crate::parse::parse;
+
+/// The decode half lives with the other decode rules; re-exported for the readers.
+pub use crate::fact_decode::decode_fact_body;
 
 /// The persisted members of a fact, in body order. `producer`/`derivation` use
-/// `Json::Null` for nil.
+/// `Json::Null` for nil; `schema_version` is a `Json::Int`, or a `Json::BigInt` for an
+/// Integer beyond 64 bits (Ruby keeps any Integer, so the ledger does too).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FactRecord {
     pub id: String,
@@ -17,7 +20,7 @@ pub struct FactRecord {
     pub causation: Option<String>,
     pub transaction_time: f64,
     pub valid_time: Option<f64>,
-    pub schema_version: i64,
+    pub schema_version: Json,
     pub producer: Json,
     pub derivation: Json,
 }
@@ -56,7 +59,14 @@ pub fn encode_fact_body(rec: &FactRecord, out: &mut Vec<u8>) -> Result<()> {
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"schema_version\":");
-        let _ = std::io::Write::write_fmt(out, format_args!("{}", rec.schema_version));
+        match &rec.schema_version {
+            v @ (Json::Int(_) | Json::BigInt(_)) => write_json(v, out)?,
+            _ => {
+                return Err(Error::InvalidRecord(
+                    "schema_version is not an integer".into(),
+                ))
+            }
+        }
         out.extend_from_slice(b",\"producer\":");
         write_json(&rec.producer, out)?;
         out.extend_from_slice(b",\"derivation\":");
@@ -137,177 +147,6 @@ fn collect_symbol_paths<'a>(
             }
         }
         _ => {}
-    }
-}
-
-fn invalid(msg: &str) -> Error {
-    Error::InvalidRecord(msg.to_string())
-}
-
-/// A JSON number as f64 (Ruby `to_f`); `None` for non-numbers or out-of-range BigInts.
-fn number(v: &Json) -> Option<f64> {
-    match v {
-        Json::Int(i) => Some(*i as f64),
-        Json::BigInt(t) => t.parse::<f64>().ok().filter(|f| f.is_finite()),
-        Json::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-/// Absent and `null` both mean "not given" (Ruby `hash[:x] || fallback`).
-fn given(v: Option<Json>) -> Option<Json> {
-    v.filter(|v| *v != Json::Null)
-}
-
-/// Decodes a fact body by the format.md rules; any broken rule is an
-/// `Error::InvalidRecord` (or `Parse`/`Nesting` for bad JSON) so the reader can skip it.
-pub fn decode_fact_body(body: &[u8]) -> Result<FactRecord> {
-    let Json::Object(members) = parse(body)? else {
-        return Err(invalid("top level is not an object"));
-    };
-    // Move each member into its slot; a repeated key overwrites, so the last one wins
-    // as in a Ruby Hash. Unknown members are dropped.
-    let mut id = None;
-    let mut store = None;
-    let mut key = None;
-    let mut value = None;
-    let mut value_hash = None;
-    let mut causation = None;
-    let mut transaction_time = None;
-    let mut timestamp = None;
-    let mut valid_time = None;
-    let mut term = None;
-    let mut schema_version = None;
-    let mut producer = None;
-    let mut derivation = None;
-    let mut symbols = None;
-    for (k, v) in members {
-        let slot = match k.as_str() {
-            "id" => &mut id,
-            "store" => &mut store,
-            "key" => &mut key,
-            "value" => &mut value,
-            "value_hash" => &mut value_hash,
-            "causation" => &mut causation,
-            "transaction_time" => &mut transaction_time,
-            "timestamp" => &mut timestamp,
-            "valid_time" => &mut valid_time,
-            "term" => &mut term,
-            "schema_version" => &mut schema_version,
-            "producer" => &mut producer,
-            "derivation" => &mut derivation,
-            "symbols" => &mut symbols,
-            _ => continue,
-        };
-        *slot = Some(v);
-    }
-
-    let id = match given(id) {
-        None => new_uuid(),
-        Some(Json::Str(s)) => s,
-        Some(_) => return Err(invalid("id is not a string")),
-    };
-    let store = match store {
-        Some(Json::Str(s)) => s,
-        Some(_) => return Err(invalid("store is not a string")),
-        None => return Err(invalid("store is missing")),
-    };
-    let key = match key {
-        Some(Json::Str(s)) => s,
-        Some(Json::Int(i)) => i.to_string(),
-        Some(Json::BigInt(t)) => t,
-        Some(_) => return Err(invalid("key is not a string or integer")),
-        None => return Err(invalid("key is missing")),
-    };
-    let opt_string = |v: Option<Json>, what: &str| match given(v) {
-        None => Ok(None),
-        Some(Json::Str(s)) => Ok(Some(s)),
-        Some(_) => Err(Error::InvalidRecord(format!("{what} is not a string"))),
-    };
-    let value_hash = opt_string(value_hash, "value_hash")?;
-    let causation = opt_string(causation, "causation")?;
-    let transaction_time = match given(transaction_time).or_else(|| given(timestamp)) {
-        None => 0.0,
-        Some(v) => number(&v).ok_or_else(|| invalid("transaction_time is not a number"))?,
-    };
-    let valid_time = match given(valid_time).or_else(|| given(term)) {
-        None => None,
-        Some(v) => Some(number(&v).ok_or_else(|| invalid("valid_time is not a number"))?),
-    };
-    let schema_version = match given(schema_version) {
-        None => 1,
-        Some(Json::Int(i)) => i,
-        Some(_) => return Err(invalid("schema_version is not an integer")),
-    };
-
-    let mut rec = FactRecord {
-        id,
-        store,
-        key,
-        value: value.unwrap_or(Json::Null),
-        value_hash,
-        causation,
-        transaction_time,
-        valid_time,
-        schema_version,
-        producer: producer.unwrap_or(Json::Null),
-        derivation: derivation.unwrap_or(Json::Null),
-    };
-    if let Some(Json::Array(paths)) = symbols {
-        for path in &paths {
-            restore_symbol(&mut rec, path);
-        }
-    }
-    Ok(rec)
-}
-
-/// Turns the string at `path` back into a Symbol; a malformed path or one that does not
-/// lead to a string is ignored (format.md).
-fn restore_symbol(rec: &mut FactRecord, path: &Json) {
-    let Json::Array(segs) = path else { return };
-    let Some((Json::Str(field), rest)) = segs.split_first() else {
-        return;
-    };
-    let root = match field.as_str() {
-        "value" => &mut rec.value,
-        "producer" => &mut rec.producer,
-        "derivation" => &mut rec.derivation,
-        _ => return,
-    };
-    restore_symbol_at(root, rest);
-}
-
-/// Applies the `symbols` paths (format.md) that start with `field` to `target`, the
-/// decoded value of that field. `Fact.from_h` uses it on hashes that carry the member.
-pub fn apply_symbol_paths(field: &str, target: &mut Json, paths: &Json) {
-    let Json::Array(paths) = paths else { return };
-    for path in paths {
-        let Json::Array(segs) = path else { continue };
-        if let Some((Json::Str(head), rest)) = segs.split_first() {
-            if head == field {
-                restore_symbol_at(target, rest);
-            }
-        }
-    }
-}
-
-fn restore_symbol_at(mut node: &mut Json, rest: &[Json]) {
-    for seg in rest {
-        let next = match (node, seg) {
-            (obj @ Json::Object(_), Json::Str(k)) => obj.get_mut(k),
-            (Json::Array(items), Json::Int(i)) => {
-                usize::try_from(*i).ok().and_then(|i| items.get_mut(i))
-            }
-            _ => None,
-        };
-        match next {
-            Some(n) => node = n,
-            None => return,
-        }
-    }
-    if let Json::Str(s) = node {
-        let name = std::mem::take(s);
-        *node = Json::Sym(name);
     }
 }
 

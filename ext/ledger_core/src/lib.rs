@@ -12,6 +12,7 @@ pub mod codec_msgpack;
 pub mod durability;
 pub mod encode;
 pub mod error;
+pub mod fact_decode;
 pub mod fact_record;
 pub mod float_fmt;
 pub mod frame;
@@ -39,7 +40,7 @@ pub use frame::{
 };
 pub use hash::{sha256_hex, value_hash};
 pub use json::Json;
-pub use parse::{parse, MAX_PARSE_NESTING};
+pub use parse::{parse, parse_nested, MAX_PARSE_NESTING};
 pub use recover::{QuarantinedSpan, Recovery, RecoveryMode};
 pub use replay::{decode_bodies_parallel, replay, replay_with, ReadOptions};
 pub use salvage::Reason;

@@ -17,11 +17,22 @@ pub const MAX_PARSE_NESTING: usize = MAX_NESTING + 2;
 /// Integers that fit i64 → `Int`, larger ones → `BigInt`; literals with '.', 'e' or 'E' →
 /// `Float` (non-finite results such as `1e400` are refused). Never produces `Sym`.
 pub fn parse(bytes: &[u8]) -> Result<Json> {
+    parse_nested(bytes, MAX_PARSE_NESTING)
+}
+
+/// [`parse`] with another nesting limit: containers deeper than `max_nesting` (the
+/// outermost one is depth 1) are an [`Error::Nesting`] carrying the refused depth.
+pub fn parse_nested(bytes: &[u8], max_nesting: usize) -> Result<Json> {
     // One validation pass over the whole text (fast on long ASCII runs) lets every
     // escape-free string be sliced out as `str` without validating it again; invalid
     // input falls back to per-string validation, which reports the exact offset.
     let text = std::str::from_utf8(bytes).ok();
-    let mut p = Parser { b: bytes, text, i: 0 };
+    let mut p = Parser {
+        b: bytes,
+        text,
+        i: 0,
+        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
+    };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -36,6 +47,8 @@ struct Parser<'a> {
     /// `b` as text when the whole input is valid UTF-8.
     text: Option<&'a str>,
     i: usize,
+    /// Deepest container accepted (never above [`MAX_PARSE_NESTING`]: it bounds recursion).
+    max_nesting: usize,
 }
 
 impl Parser<'_> {
@@ -83,7 +96,7 @@ impl Parser<'_> {
     }
 
     fn check_depth(&self, depth: usize) -> Result<()> {
-        if depth > MAX_PARSE_NESTING {
+        if depth > self.max_nesting {
             return Err(Error::Nesting(depth));
         }
         Ok(())
@@ -213,8 +226,8 @@ impl Parser<'_> {
     fn string(&mut self) -> Result<String> {
         let start = self.i;
         self.i += 1; // opening quote
-        // Most strings (keys, ids, plain text) hold no escape: their bytes are copied once
-        // into an exactly sized String instead of growing a buffer byte run by byte run.
+                     // Most strings (keys, ids, plain text) hold no escape: their bytes are copied once
+                     // into an exactly sized String instead of growing a buffer byte run by byte run.
         let run_end = self.run_end(self.i);
         if self.b.get(run_end) == Some(&b'"') {
             let from = self.i;
@@ -361,7 +374,10 @@ mod tests {
             let plain = format!("\"{prefix}\"");
             assert_eq!(parse(plain.as_bytes()).unwrap(), Json::Str(prefix.clone()));
             let escaped = format!("\"{prefix}\\n{prefix}\\\"\"");
-            assert_eq!(parse(escaped.as_bytes()).unwrap(), Json::Str(format!("{prefix}\n{prefix}\"")));
+            assert_eq!(
+                parse(escaped.as_bytes()).unwrap(),
+                Json::Str(format!("{prefix}\n{prefix}\""))
+            );
             let control = format!("\"{prefix}\u{1f}\"");
             assert!(parse(control.as_bytes()).is_err());
             let unterminated = format!("\"{prefix}");

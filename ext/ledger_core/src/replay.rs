@@ -297,8 +297,13 @@ pub fn replay_with(path: &Path, opts: &ReadOptions) -> Result<Replayed> {
         facts.extend(delta.into_iter().filter(|f| !snapshot_ids.contains(&f.id)));
     }
     // Stable: equal times keep snapshot-first, then WAL order. Times are finite (the
-    // parser refuses non-finite numbers), and total_cmp orders -0.0 before 0.0.
-    facts.sort_by(|a, b| a.transaction_time.total_cmp(&b.transaction_time));
+    // parser refuses non-finite numbers); compared by value as Ruby's `<=>` does, so
+    // -0.0 and 0.0 tie (total_cmp would put -0.0 first and differ from the pure path).
+    facts.sort_by(|a, b| {
+        a.transaction_time
+            .partial_cmp(&b.transaction_time)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     Ok(Replayed {
         records: facts,
         findings,

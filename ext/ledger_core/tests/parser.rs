@@ -156,3 +156,21 @@ fn arbitrary_bytes_never_panic() {
         let _ = parse(&d);
     }
 }
+
+/// `parse_nested` refuses containers deeper than its limit with the refused depth (the
+/// fact body limit, 101, is what the decode rules use), and never goes above
+/// `MAX_PARSE_NESTING` whatever limit it is given.
+#[test]
+fn parse_nested_applies_its_own_limit() {
+    let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    assert!(ledger_core::parse_nested(nested(101).as_bytes(), 101).is_ok());
+    assert!(matches!(
+        ledger_core::parse_nested(nested(102).as_bytes(), 101),
+        Err(Error::Nesting(102))
+    ));
+    assert!(matches!(
+        ledger_core::parse_nested(nested(103).as_bytes(), usize::MAX),
+        Err(Error::Nesting(103))
+    ));
+    assert!(parse(nested(102).as_bytes()).is_ok());
+}

@@ -24,6 +24,8 @@ module Igniter
     # hashed reproducibly. Objects with a stable text (Time, Rational, …)
     # are still stored as their to_s, as 0.5.2 did.
     # Message: "<Class> value has no JSON form: its text carries a memory address".
+    # A Class or Module as a value is refused too (it cannot be frozen or
+    # copied into a fact): "Class value has no JSON form: store its name instead".
     class UnrepresentableValueError < TypeError; end
     # Opening a ledger with `recovery: :strict` found damage (a torn frame, a
     # bad CRC, an undecodable body or bytes between frames). Nothing on disk

@@ -1,13 +1,17 @@
 # frozen_string_literal: true
 
 require_relative "json_canon"
+require_relative "fact_protocol"
 
 module Igniter
   module Store
-    # When the Rust extension is loaded it has already defined Fact; the
-    # shared rules it relies on live in {JsonCanon} (`build_attributes`,
-    # `fact_attributes`), so nothing is added here on that path.
-    unless defined?(NATIVE) && NATIVE
+    # When the Rust extension is loaded it has already defined Fact (the
+    # Struct protocol it lacks is added by {FactProtocol}); the shared rules
+    # live in {JsonCanon} (`build_attributes`, `fact_attributes`).
+    if defined?(NATIVE) && NATIVE
+      Fact.include(Enumerable)
+      Fact.prepend(FactProtocol)
+    else
       # An immutable fact (spec 01 §2). Members in `to_h` / WAL order; value
       # equality over all of them; instances are frozen and so are `value`,
       # `producer` and `derivation` (deeply) and the String members.
@@ -27,6 +31,57 @@ module Igniter
         alias_method :timestamp, :transaction_time
         alias_method :term, :valid_time
 
+        class << self
+          # Struct's own constructor, for attributes already converted.
+          alias_method :struct_new, :new
+          private :struct_new
+
+          # Keyword construction from the 11 members, converted and checked
+          # as by {from_h}; the fact is frozen like every fact.
+          #
+          # @param members [Hash{Symbol=>Object}] a subset of {JsonCanon::FIELDS}
+          # @return [Fact] frozen
+          # @raise [ArgumentError] positional arguments or unknown keywords
+          # @raise [KeyError] when `store` is missing
+          def new(**members)
+            # Decoded members (a replay) need no conversion; checking costs less.
+            return struct_new(**members).freeze if JsonCanon.stored_form?(members)
+
+            unknown = members.keys - JsonCanon::FIELDS
+            raise ArgumentError, "unknown keywords: #{unknown.map(&:inspect).join(", ")}" unless unknown.empty?
+
+            struct_new(**JsonCanon.fact_attributes(members)).freeze
+          end
+          alias_method :[], :new
+
+          # Marshal: a fact from its {#_dump}.
+          #
+          # @param body [String] a WAL body
+          # @return [Fact]
+          # @raise [ArgumentError] when the body breaks a decode rule
+          def _load(body)
+            attributes, reason = FactDecode.decode_with_reason(body)
+            raise ArgumentError, "marshal data is not a fact: #{reason}" unless attributes
+
+            struct_new(**attributes).freeze
+          end
+        end
+
+        # Marshal: a fact's dump is its WAL body (doc/format.md), the same
+        # bytes on both paths, so a dump loads on either.
+        #
+        # @return [String]
+        def _dump(_level)
+          JsonCanon.fact_body(self)
+        end
+
+        # A copy of a fact is a fact: frozen (`dup`, and `clone` whatever
+        # `freeze:` says).
+        def initialize_copy(other)
+          super
+          freeze
+        end
+
         # Builds a new fact: fresh id, current CLOCK_REALTIME as
         # transaction_time, value/producer/derivation normalized (String keys
         # become Symbols at every depth) and validated before anything is
@@ -45,7 +100,7 @@ module Igniter
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         def self.build(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
                        schema_version: 1, producer: nil, derivation: nil)
-          new(**JsonCanon.build_attributes(
+          struct_new(**JsonCanon.build_attributes(
             store: store, key: key, value: value, causation: causation, valid_time: valid_time,
             term: term, schema_version: schema_version, producer: producer, derivation: derivation
           )).freeze
@@ -57,8 +112,10 @@ module Igniter
         # @param hash [Hash] see {JsonCanon.fact_attributes}
         # @return [Fact] frozen
         # @raise [KeyError] when `store` is missing
+        # @raise [NonFiniteNumberError] a NaN/Infinite time or number in a data member
+        # @raise [InvalidEncodingError, JSON::NestingError, UnrepresentableValueError]
         def self.from_h(hash)
-          new(**JsonCanon.fact_attributes(hash)).freeze
+          struct_new(**JsonCanon.fact_attributes(hash)).freeze
         end
       end
     end

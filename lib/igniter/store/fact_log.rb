@@ -136,7 +136,7 @@ module Igniter
         # Positional form of {#latest_for}, for the engine's hot paths.
         # @return [Fact, nil]
         def latest(store, key, as_of)
-          as_of = as_of&.to_f
+          as_of = bound(:as_of, as_of)
           @lock.synchronize { series(store, key)&.latest(as_of) }
         end
 
@@ -152,8 +152,8 @@ module Igniter
         # Positional form of {#facts_for}, for the engine's hot paths.
         # @return [Array<Fact>]
         def facts(store, key, since, as_of)
-          since = since&.to_f
-          as_of = as_of&.to_f
+          since = bound(:since, since)
+          as_of = bound(:as_of, as_of)
           @lock.synchronize do
             found = key.nil? ? @stores[store.to_sym]&.all : series(store, key)
             found ? found.between(since, as_of) : []
@@ -168,7 +168,7 @@ module Igniter
         # @param as_of [#to_f, nil]
         # @return [Array<Fact>] new Array, keys in first-appearance order
         def query_scope(store:, filters:, as_of: nil)
-          as_of = as_of&.to_f
+          as_of = bound(:as_of, as_of)
           latest = @lock.synchronize do
             index = @stores[store.to_sym]
             index ? index.keys.each_value.filter_map { |s| s.latest(as_of) } : []
@@ -188,12 +188,24 @@ module Igniter
         end
 
         # @param id [String]
-        # @return [Fact, nil] the last appended fact with this id
+        # @return [Fact, nil] the last appended fact with this id (compared as a
+        #   Hash key: an id in an incompatible encoding finds nothing)
         def fact_by_id(id)
           @lock.synchronize { @by_id[id] }
         end
 
         private
+
+        # A time bound as a Float; NaN bounds nothing meaningfully (every
+        # comparison with it is false), so it is refused.
+        def bound(name, time)
+          return nil if time.nil?
+
+          float = time.to_f
+          raise ArgumentError, "#{name} must be a number, not NaN" if float.nan?
+
+          float
+        end
 
         # Never inserts: a lookup of a missing key must not grow the log.
         def series(store, key)

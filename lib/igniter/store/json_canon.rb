@@ -4,6 +4,7 @@ require "json"
 require "digest"
 require "securerandom"
 require_relative "errors"
+require_relative "fact_decode"
 
 module Igniter
   module Store
@@ -30,31 +31,11 @@ module Igniter
 
       # Members that hold arbitrary JSON-like data.
       DATA_FIELDS = %i[value producer derivation].freeze
-      DATA_FIELD_NAMES = DATA_FIELDS.map(&:name).freeze
-      private_constant :DATA_FIELD_NAMES
 
       INVALID_UTF8 = "source sequence is illegal/malformed utf-8"
 
-      # A fact body is a value one level down, hence one more level.
-      PARSE_OPTIONS = { symbolize_names: true, freeze: true, max_nesting: MAX_NESTING + 1 }.freeze
       GENERATE_OPTIONS = { max_nesting: false }.freeze
-
-      # Marks, in a symbol-path trie, the node whose String becomes a Symbol.
-      LEAF = :leaf
-      private_constant :LEAF, :PARSE_OPTIONS, :GENERATE_OPTIONS
-
-      # Backslash escapes, consumed left to right (`\\` is one token).
-      ESCAPE = /\\(?:u(\h{4})|(.))/m
-      SIMPLE_ESCAPES = %w[" \\ / b f n r t].freeze
-      # Text up to the first `/` outside string literals (atomic: linear time).
-      SLASH_OUTSIDE_STRINGS = %r{\A(?>[^"/]+|"[^"\\]*(?:\\.[^"\\]*)*+")*+/}
-      # May hold a number json 2.6 parses to ±Infinity (serde_json rejects
-      # those): a 3-digit exponent, or 309+ mantissa digits. The terminator
-      # keeps hex ids like "…4e123-…" from matching; a false positive only
-      # costs a walk of the parsed document.
-      HUGE_EXPONENT = /[eE][+-]?\d{3,}[,\]}\s]/
-      LONG_MANTISSA = /\d{309}/
-      private_constant :ESCAPE, :SIMPLE_ESCAPES, :SLASH_OUTSIDE_STRINGS, :HUGE_EXPONENT, :LONG_MANTISSA
+      private_constant :GENERATE_OPTIONS
 
       class << self
         # Deep copy with the normalization `Fact.build` applies to value,
@@ -65,13 +46,13 @@ module Igniter
         # never frozen or mutated.
         #
         # @param obj [Object]
-        # @param validate [Boolean] false skips the checks below (`from_h`)
         # @return [Object] deep-frozen copy
         # @raise [NonFiniteNumberError] NaN or ±Infinity anywhere
         # @raise [InvalidEncodingError] a String (or key) that is not UTF-8-able
         # @raise [JSON::NestingError] containers nested deeper than {MAX_NESTING}
-        def normalize(obj, validate: true)
-          deep_normalize(obj, validate ? 1 : nil)
+        # @raise [UnrepresentableValueError] a Class, Module or address-carrying object
+        def normalize(obj)
+          deep_normalize(obj, 1)
         end
 
         # Canonical JSON of a normalized value (spec 01 §2.4): keys as
@@ -85,9 +66,16 @@ module Igniter
         end
 
         # @param value [Object] usually the output of {normalize}
-        # @return [String] lowercase hex SHA-256 of {canonical_json}
+        # @return [String] lowercase hex SHA-256 of {canonical_json} (UTF-8,
+        #   like every String a fact holds)
         def value_hash(value)
-          Digest::SHA256.hexdigest(canonical_json(value))
+          Digest::SHA256.hexdigest(canonical_json(value)).force_encoding(Encoding::UTF_8)
+        end
+
+        # @return [String] a fresh UUID v4 id, frozen UTF-8 (SecureRandom's is
+        #   US-ASCII; a fact read back from JSON holds UTF-8)
+        def new_id
+          SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
         end
 
         # The WAL / snapshot body of a fact (doc/format.md): its 11 members in
@@ -117,35 +105,18 @@ module Igniter
           JSON.generate(doc, GENERATE_OPTIONS)
         end
 
-        # Decodes a WAL / snapshot fact body under the rules of doc/format.md.
+        # Decodes a WAL / snapshot fact body under the rules of doc/format.md
+        # (see {FactDecode}).
         #
         # @param bytes [String] the frame body (any encoding; bytes are UTF-8)
-        # @return [Hash, nil] the 11 fact members (Symbol keys, normalized,
-        #   deep-frozen, Symbols restored), valid input for `Fact.from_h` and
-        #   for `Fact.new`; nil when the body breaks a decode rule
+        # @return [Hash, nil] the 11 fact members, or nil when the body breaks a rule
         def decode_fact_body(bytes)
-          doc = parse_object(bytes)
-          doc && decode_record(doc)
+          FactDecode.decode(bytes)
         end
 
-        # Parses strict JSON whose top level is an object.
-        #
-        # @param bytes [String]
-        # @return [Hash{Symbol=>Object}, nil] deep-frozen, Symbol keys; nil when
-        #   the text is not strict RFC 8259 JSON, not UTF-8, nested deeper than
-        #   {MAX_NESTING} + 1, holds a number that overflows a Float, or its
-        #   top level is not an object
+        # @see FactDecode.parse_object
         def parse_object(bytes)
-          text = String.new(bytes, encoding: Encoding::UTF_8)
-          return nil unless text.valid_encoding? && strict_syntax?(text)
-
-          doc = JSON.parse(text, PARSE_OPTIONS)
-          return nil unless doc.is_a?(Hash)
-          return nil if may_overflow?(text) && !all_finite?(doc)
-
-          doc
-        rescue JSON::ParserError, EncodingError
-          nil
+          FactDecode.parse_object(bytes)
         end
 
         # Members of a new fact: the whole of `Fact.build` except allocation
@@ -156,51 +127,79 @@ module Igniter
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         def build_attributes(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
                              schema_version: 1, producer: nil, derivation: nil)
+          # Checked in the native path's order, so an input with two problems
+          # raises the same error on both paths.
+          store = store_symbol(store)
+          key = fact_key(key)
           value = normalize(value)
+          hash = value_hash(value).freeze
+          valid_time = valid_time(valid_time, term)
+          schema_version = schema_version(schema_version)
+          causation = causation.nil? ? nil : fact_string(causation)
           {
-            id: SecureRandom.uuid.freeze,
-            store: store_symbol(store),
-            key: fact_key(key),
-            value: value,
-            value_hash: value_hash(value).freeze,
-            causation: causation.nil? ? nil : fact_string(causation),
-            transaction_time: Process.clock_gettime(Process::CLOCK_REALTIME),
-            valid_time: valid_time(valid_time, term),
-            schema_version: schema_version.to_i,
+            id: new_id, store: store, key: key, value: value, value_hash: hash, causation: causation,
+            transaction_time: Process.clock_gettime(Process::CLOCK_REALTIME), valid_time: valid_time,
+            schema_version: schema_version,
             producer: producer ? normalize(producer) : nil,
             derivation: derivation ? normalize(derivation) : nil
           }
         end
 
         # Members of a restored fact: the whole of `Fact.from_h` except
-        # allocation (spec 01 §2.5 Target). Stored fields are kept verbatim and
-        # nothing is validated or rehashed; data members are normalized and
-        # frozen like {build_attributes}, and a `symbols:` member (doc/format.md)
-        # turns the Strings at its paths back into Symbols.
+        # allocation. Stored fields are kept verbatim
+        # (as frozen UTF-8 text) and nothing is rehashed; data members are
+        # normalized and checked like {build_attributes}, times must be finite
+        # (a fact that could not be written is refused here, not later), and a
+        # `symbols:` member (doc/format.md) turns the Strings at its paths back
+        # into Symbols.
         #
         # @param hash [Hash] members with String or Symbol keys; legacy
         #   `timestamp:` / `term:` accepted
         # @return [Hash{Symbol=>Object}] the 11 members in {FIELDS} order
-        # @raise [KeyError] when `store` is missing
+        # @raise [KeyError] when `store` is missing or nil
+        # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError,
+        #   UnrepresentableValueError]
         def fact_attributes(hash)
           h = hash.transform_keys { |k| k.is_a?(Symbol) ? k : k.to_s.to_sym }
-          store = h.fetch(:store).to_sym
-          trie = symbol_trie(h[:symbols])
-          id = h[:id]
-          schema_version = h[:schema_version]
+          store = h[:store]
+          raise KeyError.new("key not found: :store", receiver: hash, key: :store) if store.nil?
+
+          # Checked in the native path's order (see build_attributes).
+          transaction_time = finite!((h[:transaction_time] || h[:timestamp])&.to_f || 0.0)
+          valid_time = (time = h[:valid_time] || h[:term]) ? finite!(time.to_f) : nil
+          trie = FactDecode.symbol_trie(h[:symbols])
+          id = h[:id].nil? ? new_id : fact_string(h[:id])
           {
-            id: id.nil? ? SecureRandom.uuid.freeze : frozen(id.to_s),
-            store: store,
-            key: -key_string(h[:key]),
+            id: id, store: store_symbol(store), key: fact_key(h[:key]),
             value: restore_data(h[:value], trie, "value"),
-            value_hash: frozen(h[:value_hash]),
-            causation: frozen(h[:causation]),
-            transaction_time: (h[:transaction_time] || h[:timestamp])&.to_f || 0.0,
-            valid_time: (h[:valid_time] || h[:term])&.to_f,
-            schema_version: schema_version.nil? ? 1 : schema_version.to_i,
+            value_hash: optional_text(h[:value_hash]),
+            causation: optional_text(h[:causation]),
+            transaction_time: transaction_time, valid_time: valid_time,
+            schema_version: schema_version(h[:schema_version]),
             producer: h[:producer] ? restore_data(h[:producer], trie, "producer") : nil,
             derivation: h[:derivation] ? restore_data(h[:derivation], trie, "derivation") : nil
           }
+        end
+
+        # True when `members` are already the 11 members in their stored form
+        # (what {FactDecode} hands over), so converting them would change
+        # nothing: `Fact.new` then takes them as they are.
+        #
+        # @param members [Hash{Symbol=>Object}]
+        def stored_form?(members)
+          members.keys == FIELDS &&
+            text?(members[:id]) && members[:store].is_a?(Symbol) && utf8_name?(members[:store]) &&
+            text?(members[:key]) && optional_text?(members[:value_hash]) && optional_text?(members[:causation]) &&
+            finite_float?(members[:transaction_time]) &&
+            (members[:valid_time].nil? || finite_float?(members[:valid_time])) &&
+            members[:schema_version].is_a?(Integer) && normalized?(members[:value], 1) &&
+            DATA_FIELDS.drop(1).all? { |name| members[name].nil? || (members[name] && normalized?(members[name], 1)) }
+        end
+
+        # @param version [#to_i, nil]
+        # @return [Integer] `version.to_i`, any size; nil (not given) is 1
+        def schema_version(version)
+          version.nil? ? 1 : version.to_i
         end
 
         # @param valid_time [#to_f, nil]
@@ -229,10 +228,18 @@ module Igniter
           str.encoding == Encoding::UTF_8 ? str : utf8(str)
         end
 
-        # @param store [String, Symbol]
+        # The stored form of a store name: a Symbol of UTF-8 text (a Symbol
+        # in another encoding becomes the Symbol of its transcoding).
+        #
+        # @param store [String, Symbol, #to_sym]
         # @return [Symbol]
+        # @raise [InvalidEncodingError] a name with no UTF-8 form
         def store_symbol(store)
-          store.is_a?(String) ? check_string(store).to_sym : store.to_sym
+          return check_string(store).to_sym if store.is_a?(String)
+
+          sym = store.to_sym
+          name = sym.name
+          name.encoding == Encoding::UTF_8 || name.ascii_only? ? sym : utf8(name).to_sym
         end
 
         private
@@ -240,36 +247,40 @@ module Igniter
         def deep_normalize(obj, depth)
           case obj
           when Hash
-            check_depth(depth) if depth
-            inner = depth && depth + 1
+            check_depth(depth)
             out = {}
-            obj.each { |k, v| out[normalize_key(k, depth)] = deep_normalize(v, inner) }
+            obj.each { |k, v| out[normalize_key(k)] = deep_normalize(v, depth + 1) }
             out.freeze
           when Array
-            check_depth(depth) if depth
-            inner = depth && depth + 1
-            obj.map { |v| deep_normalize(v, inner) }.freeze
+            check_depth(depth)
+            obj.map { |v| deep_normalize(v, depth + 1) }.freeze
           when String
-            check_string(obj) if depth
+            check_string(obj)
             obj.frozen? ? obj : obj.dup.freeze
-          when Float
-            depth ? finite!(obj) : obj
-          when Symbol, Integer, true, false, nil
+          when Float then finite!(obj)
+          when Symbol
+            check_string(obj.name) # its JSON form must exist (a binary name has none)
             obj
+          when Integer, true, false, nil then obj
+          when Module
+            # A Class or Module cannot be frozen or copied into a fact (a dup
+            # is a new anonymous class) and would come back as a String.
+            raise UnrepresentableValueError, "#{obj.class} value has no JSON form: store its name instead"
           else
             # Kept as the object itself (its JSON form is `to_s`), so that
             # to_s must be encodable and stable too.
-            stable_text(obj) if depth
+            stable_text(obj)
             obj.frozen? ? obj : obj.dup.freeze
           end
         end
 
-        def normalize_key(key, validate)
+        def normalize_key(key)
           case key
-          when Symbol then key
-          when String then validate ? check_string(key).to_sym : key.to_sym
-          else
-            validate ? stable_text(key).to_sym : key.to_s.to_sym
+          when Symbol
+            check_string(key.name)
+            key
+          when String then check_string(key).to_sym
+          else stable_text(key).to_sym
           end
         end
 
@@ -333,6 +344,10 @@ module Igniter
           frozen(check_string(obj.to_s))
         end
 
+        def optional_text(obj)
+          obj.nil? ? nil : fact_string(obj)
+        end
+
         def frozen(obj)
           obj.nil? || obj.frozen? ? obj : obj.dup.freeze
         end
@@ -370,19 +385,32 @@ module Igniter
           path.pop
         end
 
+        def plain_members(hash, path, symbols)
+          out = {}
+          hash.each do |k, v|
+            name = plain_key(k)
+            path.push(name)
+            out[name] = plain(v, path, symbols)
+            path.pop
+          end
+          out
+        end
+
         # Insertion-order JSON structure; records the path of every Symbol
         # value in depth-first document order.
         def plain(obj, path, symbols)
           case obj
           when Hash
-            out = {}
-            obj.each do |k, v|
-              name = plain_key(k)
-              path.push(name)
-              out[name] = plain(v, path, symbols)
-              path.pop
-            end
-            out
+            mark = symbols.size
+            out = plain_members(obj, path, symbols)
+            return out if out.size == obj.size
+
+            # Keys collided as text (:"café" in Latin-1 and "café"): only the
+            # surviving (last) value of each may leave a Symbol path.
+            symbols.slice!(mark..)
+            named = {}
+            obj.each { |k, v| named[plain_key(k)] = v }
+            plain_members(named, path, symbols)
           when Array
             obj.each_with_index.map do |v, i|
               path.push(i)
@@ -397,153 +425,47 @@ module Igniter
           end
         end
 
-        # --- decoding ------------------------------------------------------
-
-        # json 2.6 is laxer than RFC 8259 in three ways serde_json is not:
-        # comments, unknown escapes (`\q`) and unpaired surrogate escapes.
-        # Only bodies containing `\` or `/*` / `//` need the (regex) check.
-        def strict_syntax?(text)
-          return false if text.include?("\\") && !strict_escapes?(text)
-          return true unless text.include?("/*") || text.include?("//")
-
-          !text.match?(SLASH_OUTSIDE_STRINGS)
-        end
-
-        def strict_escapes?(text)
-          high_end = nil # offset right after an unpaired high surrogate escape
-          text.scan(ESCAPE) do
-            m = Regexp.last_match
-            if m[2]
-              return false if high_end || !SIMPLE_ESCAPES.include?(m[2])
-
-              next
-            end
-            code = m[1].hex
-            if code.between?(0xDC00, 0xDFFF)
-              return false unless high_end == m.begin(0)
-
-              high_end = nil
-            else
-              return false if high_end
-              high_end = m.end(0) if code.between?(0xD800, 0xDBFF)
-            end
-          end
-          high_end.nil?
-        end
-
-        # Counting digits first is far cheaper than the regex on ordinary bodies.
-        def may_overflow?(text)
-          text.match?(HUGE_EXPONENT) || (text.count("0-9") >= 309 && text.match?(LONG_MANTISSA))
-        end
-
-        def all_finite?(obj)
-          case obj
-          when Hash then obj.each_value.all? { |v| all_finite?(v) }
-          when Array then obj.all? { |v| all_finite?(v) }
-          when Float then obj.finite?
-          else true
-          end
-        end
-
-        # The member rules of doc/format.md; nil = skip the record.
-        def decode_record(doc)
-          store = doc[:store]
-          return nil unless store.is_a?(String)
-
-          key = doc[:key]
-          key = key.to_s if key.is_a?(Integer)
-          return nil unless key.is_a?(String)
-
-          id, value_hash, causation = doc.values_at(:id, :value_hash, :causation)
-          return nil unless [id, value_hash, causation].all? { |s| s.nil? || s.is_a?(String) }
-
-          tt = decode_time(doc, :transaction_time, :timestamp, 0.0)
-          vt = decode_time(doc, :valid_time, :term, nil)
-          return nil if tt == false || vt == false
-
-          schema_version = doc[:schema_version]
-          schema_version = 1 if schema_version.nil?
-          return nil unless schema_version.is_a?(Integer)
-
-          trie = symbol_trie(doc[:symbols])
-          {
-            id: id || SecureRandom.uuid.freeze,
-            store: store.to_sym,
-            key: -key,
-            value: apply_symbols(doc[:value], trie&.[]("value")),
-            value_hash: value_hash,
-            causation: causation,
-            transaction_time: tt,
-            valid_time: vt,
-            schema_version: schema_version,
-            producer: doc[:producer] ? apply_symbols(doc[:producer], trie&.[]("producer")) : nil,
-            derivation: doc[:derivation] ? apply_symbols(doc[:derivation], trie&.[]("derivation")) : nil
-          }
-        end
-
-        # @return [Float, nil, false] false = not a (finite) number: skip
-        def decode_time(doc, name, legacy, default)
-          raw = doc[name]
-          raw = doc[legacy] if raw.nil?
-          return default if raw.nil?
-          return false unless raw.is_a?(Integer) || raw.is_a?(Float)
-
-          float = raw.to_f
-          float.finite? ? float : false
-        end
-
+        # Data of a restored fact. Data already in normalized form (what the
+        # decoder hands over: frozen, Symbol keys, valid text) is kept as it
+        # is: checking it allocates nothing, copying it would double the cost
+        # of every replayed fact.
         def restore_data(obj, trie, field)
-          apply_symbols(normalize(obj, validate: false), trie&.[](field))
+          data = normalized?(obj, 1) ? obj : normalize(obj)
+          FactDecode.apply_symbols(data, trie&.[](field))
         end
 
-        # Trie of the `symbols` paths: { "value" => { "status" => { LEAF => true } } }.
-        # Malformed entries are ignored one by one; a non-Array member entirely.
-        def symbol_trie(paths)
-          return nil unless paths.is_a?(Array)
-
-          root = {}
-          paths.each do |path|
-            next unless path.is_a?(Array) && DATA_FIELD_NAMES.include?(path.first)
-            next unless (1...path.size).all? { |i| path[i].is_a?(String) || path[i].is_a?(Integer) }
-
-            node = path.reduce(root) { |n, step| n[step] ||= {} }
-            node[LEAF] = true
-          end
-          root.empty? ? nil : root
-        end
-
-        # Copy-on-write along the trie's paths of a frozen structure.
-        def apply_symbols(obj, node)
-          return obj unless node
-          return obj.to_sym if obj.is_a?(String) && node[LEAF]
-
+        # True when {normalize} would return an equal structure: deep-frozen,
+        # Symbol keys with UTF-8 names, valid UTF-8 Strings, finite Floats,
+        # JSON scalars only, nested at most {MAX_NESTING} deep.
+        def normalized?(obj, depth)
           case obj
           when Hash
-            copy = nil
-            node.each do |step, child|
-              next unless step.is_a?(String)
-
-              k = step.to_sym
-              next unless obj.key?(k)
-
-              v = obj[k]
-              nv = apply_symbols(v, child)
-              (copy ||= obj.dup)[k] = nv unless nv.equal?(v)
-            end
-            copy ? copy.freeze : obj
-          when Array
-            copy = nil
-            node.each do |step, child|
-              next unless step.is_a?(Integer) && step >= 0 && step < obj.size
-
-              v = obj[step]
-              nv = apply_symbols(v, child)
-              (copy ||= obj.dup)[step] = nv unless nv.equal?(v)
-            end
-            copy ? copy.freeze : obj
-          else
-            obj
+            depth <= MAX_NESTING && obj.frozen? &&
+              obj.all? { |k, v| k.is_a?(Symbol) && utf8_name?(k) && normalized?(v, depth + 1) }
+          when Array then depth <= MAX_NESTING && obj.frozen? && obj.all? { |v| normalized?(v, depth + 1) }
+          when String then obj.frozen? && obj.encoding == Encoding::UTF_8 && obj.valid_encoding?
+          when Float then obj.finite?
+          when Symbol then utf8_name?(obj)
+          when Integer, true, false, nil then true
+          else false
           end
+        end
+
+        def text?(obj)
+          obj.is_a?(String) && obj.frozen? && obj.encoding == Encoding::UTF_8 && obj.valid_encoding?
+        end
+
+        def optional_text?(obj)
+          obj.nil? || text?(obj)
+        end
+
+        def finite_float?(obj)
+          obj.is_a?(Float) && obj.finite?
+        end
+
+        def utf8_name?(sym)
+          name = sym.name
+          (name.encoding == Encoding::UTF_8 || name.encoding == Encoding::US_ASCII) && name.valid_encoding?
         end
       end
     end

@@ -58,7 +58,7 @@ pub fn fact(id: &str, key: &str, tt: f64) -> FactRecord {
         causation: None,
         transaction_time: tt,
         valid_time: None,
-        schema_version: 1,
+        schema_version: Json::Int(1),
         producer: Json::Null,
         derivation: Json::Null,
     }

@@ -1,0 +1,77 @@
+# frozen_string_literal: true
+
+# A Rust panic never reaches Ruby as `fatal`: every native method runs under
+# the guard of ext/igniter_store_native/src/guard.rs, which raises
+# Igniter::Store::InternalError instead; the process and its data live on.
+# The panics are triggered by test hooks that exist only when the extension is
+# loaded with IGNITER_LEDGER_NATIVE_TEST_HOOKS=1, in a native child process
+# (so both runs of the suite check the native path).
+RSpec.describe "Native panic guard" do
+  hooks_env = LedgerSpec::NATIVE_ENV.merge("IGNITER_LEDGER_NATIVE_TEST_HOOKS" => "1")
+
+  def run_native(script, env)
+    require_native_library!
+    out, err, status = run_ruby(script, env: env)
+    expect(status).to be_success, "child failed: #{err}"
+    JSON.parse(out.lines.last)
+  end
+
+  it "turns a panic into InternalError carrying the panic message" do
+    result = run_native(<<~RUBY, hooks_env)
+      require "igniter-ledger"
+      require "json"
+      begin
+        Igniter::Store::NativeTestHooks.panic("boom at the boundary")
+      rescue Igniter::Store::InternalError => e
+        puts JSON.generate([e.class.name, e.message, e.is_a?(Igniter::Store::Error)])
+      end
+    RUBY
+    expect(result).to eq(["Igniter::Store::InternalError",
+                          "igniter-ledger: internal error in native code: boom at the boundary", true])
+  end
+
+  it "keeps every fact and a usable store after a panic inside the log's index" do
+    result = run_native(<<~RUBY, hooks_env)
+      require "igniter-ledger"
+      require "json"
+      require "tmpdir"
+      Dir.mktmpdir do |dir|
+        path = File.join(dir, "ledger.wal")
+        store = Igniter::Store::IgniterStore.open(path)
+        store.write(store: :s, key: "a", value: 1)
+        store.write(store: :s, key: "b", value: 2)
+        log = store.instance_variable_get(:@log)
+        stray = Igniter::Store::Fact.build(store: :s, key: "c", value: 3)
+        raised = begin
+          Igniter::Store::NativeTestHooks.panic_while_indexing(log, stray)
+          nil
+        rescue Igniter::Store::InternalError => e
+          e.message
+        end
+        store.write(store: :s, key: "a", value: 10)
+        seen = [store.read(store: :s, key: "a"), store.read(store: :s, key: "b"), log.size,
+                log.latest_for(store: :s, key: "c")&.value, store.history(store: :s).map(&:key)]
+        store.close
+        reopened = Igniter::Store::IgniterStore.open(path)
+        after = [reopened.read(store: :s, key: "a"), reopened.read(store: :s, key: "b"), reopened.history(store: :s).size]
+        reopened.close
+        puts JSON.generate([raised, seen, after])
+      end
+    RUBY
+    raised, seen, after = result
+    expect(raised).to eq("igniter-ledger: internal error in native code: test hook: panic while indexing")
+    # The stray fact had reached the log's Array before the panic: the rebuilt
+    # index finds it, and nothing written before is gone.
+    expect(seen).to eq([10, 2, 4, 3, %w[a b c a]])
+    expect(after).to eq([10, 2, 3])
+  end
+
+  it "defines no test hooks without the environment variable" do
+    result = run_native(<<~RUBY, LedgerSpec::NATIVE_ENV)
+      require "igniter-ledger"
+      require "json"
+      puts JSON.generate([Igniter::Store::NATIVE, defined?(Igniter::Store::NativeTestHooks).nil?])
+    RUBY
+    expect(result).to eq([true, true])
+  end
+end

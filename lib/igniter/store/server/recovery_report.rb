@@ -24,6 +24,8 @@ module Igniter
                        quarantined].freeze
         # A Hash with any of these keys is one file's report.
         REPORT_KEYS = (FILE_KEYS - %w[file]).freeze
+        # Ledger-wide findings of a segmented ledger's report, passed through.
+        LEDGER_KEYS = %w[unrecognized removed_empty].freeze
         # Where an entry may name its file.
         NAME_KEYS = %w[file path segment_path].freeze
 
@@ -45,9 +47,13 @@ module Igniter
         # @param default_file [String, nil] name of a single-file report
         # @return [Hash] see {.of}
         def build(raw, default_file: nil)
-          files = entries(as_json(raw), default_file).map { |entry, file| file_report(entry, file) }
+          raw = as_json(raw)
+          files = entries(raw, default_file).map { |entry, file| file_report(entry, file) }
           damaged = files.count { |file| damaged?(file) }
-          as_json({ "clean" => damaged.zero?, "damaged_files" => damaged, "files" => files }, freeze: true)
+          report = { "clean" => damaged.zero?, "damaged_files" => damaged, "files" => files }
+          # What a segmented ledger found beside its segments (kept, never deleted).
+          LEDGER_KEYS.each { |key| report[key] = raw[key] if raw.is_a?(Hash) && raw.key?(key) }
+          as_json(report, freeze: true)
         end
 
         # @param file [Hash] one entry of `files`
@@ -80,11 +86,18 @@ module Igniter
           case raw
           when Array then raw.grep(Hash).map { |entry| [entry, nil] }
           when Hash
+            return ledger_entries(raw, default_file) if raw["files"].is_a?(Hash) || raw["files"].is_a?(Array)
             return [[raw, default_file]] if raw.keys.intersect?(REPORT_KEYS)
 
             raw.filter_map { |file, entry| [entry, file] if entry.is_a?(Hash) }
           else []
           end
+        end
+
+        # A whole ledger's report (the segmented backend): its `files`, each
+        # with the ledger-wide mode unless it names its own.
+        def ledger_entries(raw, default_file)
+          entries(raw["files"], default_file).map { |entry, file| [{ "mode" => raw["mode"] }.compact.merge(entry), file] }
         end
 
         def file_report(entry, file)
@@ -137,7 +150,7 @@ module Igniter
           "quarantined #{spans.size} span(s): #{listed.join(", ")}"
         end
 
-        private_class_method :location, :entries, :file_report, :as_json, :clean_line, :damaged_line,
+        private_class_method :location, :entries, :ledger_entries, :file_report, :as_json, :clean_line, :damaged_line,
                              :quarantine_text
       end
     end

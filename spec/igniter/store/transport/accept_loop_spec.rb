@@ -236,10 +236,12 @@ RSpec.describe Igniter::Store::Transport::AcceptLoop, :servers do
     it "closes a request still running at the drain deadline and reports it" do
       accept_loop = build
       # The request reads a second line that never comes.
-      accept_loop.start { |slot| slot.busy { slot.socket.gets && slot.socket.gets } }
+      serving = Queue.new
+      accept_loop.start { |slot| slot.busy { serving << :in_request && slot.socket.gets && slot.socket.gets } }
       stuck = connect
       stuck.write("x\n")
-      poll_until { accept_loop.size == 1 }
+      # Registered is not yet busy: a slot still idle when stop begins is closed as idle.
+      poll_until(message: "the request never started") { serving.size == 1 }
 
       expect(accept_loop.stop(timeout: 0.1)).to eq(1)
       expect(closed_by_peer?(stuck)).to be(true)

@@ -5,28 +5,42 @@ module Igniter
     module Server
       # Wires the envelope adapters (HTTP with SSE, framed TCP) to a
       # {StoreServer}: its interpreter (same durable store), its snapshots,
-      # its changefeed and its token. Binding is synchronous, so a taken
-      # port raises here instead of dying in a thread.
+      # its changefeed, its tokens, TLS files, metrics and log. Binding is
+      # synchronous, so a taken port raises here (tagged with
+      # {ListenFailure}) instead of dying in a thread.
       module Adapters
         module_function
 
         # @return [nil]
         def start(server, http_port:, tcp_port:, http_host:, tcp_host:)
-          http = tcp = nil
           unless http_port.nil?
-            http = HTTPAdapter.new(interpreter: server.protocol, port: http_port, host: http_host,
-                                   auth_token: server.auth_token, logger: server.logger,
-                                   **providers(server)).start_async
+            http = bind("HTTP", http_host, http_port, "--http-port") do
+              HTTPAdapter.new(interpreter: server.protocol, port: http_port, host: http_host, auth: server.auth,
+                              logger: server.logger, metrics: server.metrics, **tls_files(server),
+                              **providers(server)).start_async
+            end
             server.adapters_started(http, nil)
-            server.logger.info("HTTP listening on #{http.bind_address}")
+            server.logger.info("HTTP listening on #{http.bind_address} (#{http.scheme})")
           end
           unless tcp_port.nil?
-            tcp = TCPAdapter.new(interpreter: server.protocol, port: tcp_port, host: tcp_host,
-                                 auth_token: server.auth_token, logger: server.logger).start_async
+            tcp = bind("envelope TCP", tcp_host, tcp_port, "--tcp-port") do
+              TCPAdapter.new(interpreter: server.protocol, port: tcp_port, host: tcp_host, auth: server.auth,
+                             logger: server.logger, metrics: server.metrics, **tls_files(server)).start_async
+            end
             server.adapters_started(nil, tcp)
-            server.logger.info("TCP envelope listening on #{tcp.bind_address}")
+            server.logger.info("TCP envelope listening on #{tcp.bind_address}#{" (tls)" if server.tls}")
           end
           nil
+        end
+
+        def bind(name, host, port, flag)
+          yield
+        rescue SystemCallError => e
+          raise ListenFailure.tag(e, listener: name, address: Address.format(host, port), flag: flag)
+        end
+
+        def tls_files(server)
+          server.tls ? { tls_cert: server.tls[:cert], tls_key: server.tls[:key] } : {}
         end
 
         def providers(server)
@@ -34,11 +48,14 @@ module Igniter
             health_provider: -> { server.health_snapshot },
             status_provider: -> { server.observability_snapshot },
             ready_provider: -> { server.ready? },
-            metrics_provider: -> { server.observability_snapshot[:metrics] },
+            metrics_provider: -> { server.metrics_document },
+            prometheus_provider: -> { server.metric_families },
             events_provider: -> { server.recent_events },
             changefeed_provider: -> { server.changefeed }
           }
         end
+
+        private_class_method :bind, :tls_files, :providers
       end
     end
   end

@@ -84,18 +84,28 @@ module Igniter
           case chunk
           when nil then return false
           when :wait_readable then wait_readable(limit)
+          when :wait_writable then wait_writable(limit) # TLS renegotiation
           else
             @buffer << chunk
             return true
           end
         end
+      rescue OpenSSL::SSL::SSLError
+        false # a TLS peer gone without close_notify is gone all the same
       end
 
+      # A TLS socket waits on its TCP socket; {#fill} always reads what TLS
+      # has decrypted already before it comes here.
       def wait_readable(limit)
-        return @io.wait_readable if limit.nil?
+        return @io.to_io.wait_readable if limit.nil?
 
         left = limit - Transport::Clock.monotonic
-        raise Timeout, "read timed out" if left <= 0 || !@io.wait_readable(left)
+        raise Timeout, "read timed out" if left <= 0 || !@io.to_io.wait_readable(left)
+      end
+
+      def wait_writable(limit)
+        left = limit && limit - Transport::Clock.monotonic
+        raise Timeout, "read timed out" if (left && left <= 0) || !@io.to_io.wait_writable(left)
       end
     end
   end

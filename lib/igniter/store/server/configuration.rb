@@ -47,10 +47,10 @@ module Igniter
         cf = ChangefeedBuffer
         # Flag order is the order of --help and of `igniter-ledger config`.
         SETTINGS = [
-          setting(:host, "--host", :string, "127.0.0.1", "Bind host", "Network"),
-          setting(:port, "--port", :integer, 7400, "Op-protocol port (0 = any free port)", "Network"),
+          setting(:host, "--host", :string, "127.0.0.1", "Bind host", "Network", arg: "HOST"),
+          setting(:port, "--port", :integer, 7400, "Op-protocol port (0 = any free port)", "Network", arg: "PORT"),
           setting(:transport, "--transport", :choice, :tcp, "tcp or unix (--host is then the socket path)", "Network",
-                  choices: %i[tcp unix]),
+                  choices: %i[tcp unix], arg: "TYPE"),
           setting(:max_connections, "--max-connections", :integer, 256, "Concurrent op-protocol connections",
                   "Network"),
           setting(:max_frame_bytes, "--max-frame-bytes", :integer, ServerConfig::DEFAULT_MAX_FRAME_BYTES,
@@ -59,25 +59,25 @@ module Igniter
                   "Network"),
           setting(:idle_timeout, "--idle-timeout", :float, 300.0, "Seconds a connection may idle", "Network"),
           setting(:write_token, "--write-token", :string, nil, "Token every write needs (it also reads)", "Access",
-                  secret: true, aliases: ["--auth-token"], env_aliases: ["#{ENV_PREFIX}AUTH_TOKEN", "#{ENV_PREFIX}TOKEN"]),
+                  secret: true, aliases: ["--auth-token"], env_aliases: ["#{ENV_PREFIX}AUTH_TOKEN", "#{ENV_PREFIX}TOKEN"], arg: "TOKEN"),
           setting(:read_token, "--read-token", :string, nil, "Token every read, replay, feed and status request " \
                                                              "needs (the write token also works)", "Access",
-                  secret: true),
+                  secret: true, arg: "TOKEN"),
           setting(:auth_reads, "--auth-reads", :boolean, false, "Reads need a token even without --read-token",
                   "Access"),
-          setting(:tls_cert, "--tls-cert", :string, nil, "PEM certificate: every listener speaks TLS", "Access"),
-          setting(:tls_key, "--tls-key", :string, nil, "PEM private key of --tls-cert", "Access"),
+          setting(:tls_cert, "--tls-cert", :string, nil, "PEM certificate: every listener speaks TLS", "Access", arg: "FILE"),
+          setting(:tls_key, "--tls-key", :string, nil, "PEM private key of --tls-cert", "Access", arg: "FILE"),
           setting(:backend, "--backend", :choice, :file, "file, segmented or memory", "Storage",
-                  choices: %i[file segmented memory]),
+                  choices: %i[file segmented memory], arg: "BACKEND"),
           setting(:data_dir, "--data-dir", :string, DEFAULT_DATA_DIR, "Data directory, created if absent",
-                  "Storage"),
+                  "Storage", arg: "DIR"),
           setting(:path, "--path", :string, nil, "WAL file (default: DIR/ledger.wal); segmented: its directory " \
-                                                 "(default: DIR/segments)", "Storage"),
+                                                 "(default: DIR/segments)", "Storage", arg: "PATH"),
           setting(:log_level, "--log-level", :choice, :info, "debug, info, warn or error", "Operations",
-                  choices: ServerLogger::LEVELS.keys),
+                  choices: ServerLogger::LEVELS.keys, arg: "LEVEL"),
           setting(:log_format, "--log-format", :choice, :text, "text or json (one object per line)", "Operations",
-                  choices: ServerLogger::FORMATS),
-          setting(:pid_file, "--pid-file", :string, nil, "Write the process id here", "Operations"),
+                  choices: ServerLogger::FORMATS, arg: "FORMAT"),
+          setting(:pid_file, "--pid-file", :string, nil, "Write the process id here", "Operations", arg: "PATH"),
           setting(:drain_timeout, "--drain-timeout", :float, 5.0, "Seconds to let connections finish on stop",
                   "Operations"),
           setting(:http_port, "--http-port", :port_or_off, DEFAULT_HTTP_PORT,
@@ -89,9 +89,9 @@ module Igniter
           setting(:changefeed_subscriber_queue_size, "--changefeed-subscriber-queue-size", :integer,
                   cf::DEFAULT_SUBSCRIBER_QUEUE_SIZE, "Per-subscriber queue", "Changefeed"),
           setting(:changefeed_overflow, "--changefeed-overflow", :choice, :drop_oldest, "drop_oldest or drop_newest",
-                  "Changefeed", choices: %i[drop_oldest drop_newest]),
+                  "Changefeed", choices: %i[drop_oldest drop_newest], arg: "POLICY"),
           setting(:changefeed_close_policy, "--changefeed-close-policy", :choice, :drain, "drain or discard",
-                  "Changefeed", choices: %i[drain discard]),
+                  "Changefeed", choices: %i[drain discard], arg: "POLICY"),
           setting(:changefeed_diagnostic_ring_size, "--changefeed-diagnostic-ring-size", :integer,
                   cf::DEFAULT_DIAGNOSTIC_RING_SIZE, "Diagnostics kept", "Changefeed"),
           setting(:changefeed_alert_total_queued, "--changefeed-alert-total-queued", :integer, nil,
@@ -101,7 +101,7 @@ module Igniter
           setting(:changefeed_alert_failed_total, "--changefeed-alert-failed-total", :integer, nil,
                   "Alert threshold", "Changefeed"),
           setting(:changefeed_alert_queue_pressure_ratio, "--changefeed-alert-queue-pressure-ratio", :float, nil,
-                  "Alert threshold", "Changefeed")
+                  "Alert threshold", "Changefeed", arg: "FLOAT")
         ].freeze
         # Config-file keys that mean another (0.5.2's name of the write token).
         FILE_ALIASES = { "auth_token" => "write_token" }.freeze
@@ -194,7 +194,8 @@ module Igniter
           end
 
           default = setting.default.nil? ? "" : " (default: #{setting.default})"
-          parser.on(*names.map { |name| "#{name} #{ARG_NAMES.fetch(setting.type)}" }, String,
+          arg = setting.arg || ARG_NAMES.fetch(setting.type)
+          parser.on(*names.map { |name| "#{name} #{arg}" }, String,
                     "#{setting.help}#{default}") do |raw|
             @flags[setting.key] = [convert(setting, raw, "#{names.first}"), names.first]
           end

@@ -45,7 +45,8 @@ module Igniter
           status = response[:ok] == false ? response[:error_code].to_s : "ok"
           @metrics.record_request(connection_id: connection_id, op: label, bytes_in: bytes_in, bytes_out: bytes_out,
                                   status: status, duration: duration)
-          access = { connection_id: connection_id, op: label, status: status,
+          # The log names what the client sent (cut short); metrics only known ops.
+          access = { connection_id: connection_id, op: op.to_s[0, 64], status: status,
                      duration_ms: ((duration || 0) * 1000).round(3), bytes_in: bytes_in, bytes_out: bytes_out }
           access[:request_id] = response[:request_id] if response.key?(:request_id)
           if response[:ok] == false

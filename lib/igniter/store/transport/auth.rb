@@ -101,11 +101,13 @@ module Igniter
             !@read_token.nil? && Auth.token_matches?(@read_token, given)
           end
 
+          # (The message never shows a token's value.)
           def checked(name, value)
             return nil if value.nil?
             return value if value.is_a?(String) && !value.empty?
 
-            raise ArgumentError, "#{name} must be a non-empty String or nil, got #{value.class}"
+            shown = name == :write_token ? "auth_token (the write token)" : name.to_s
+            raise ArgumentError, "#{shown} must be a non-empty String or nil, got #{value == "" ? "\"\"" : value.class}"
           end
 
           def validate!

@@ -58,7 +58,7 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
       segments = File.realpath(File.join(dir, "igniter-ledger-data", "segments"))
 
       expect(process.lines.first).to include("data in #{segments} (created), segmented")
-      expect(process.lines.join).to include("INFO  Recovery: #{segments} opened clean")
+      expect(process.lines.join).to include("INFO  server: Recovery: #{segments} opened clean")
       expect(dispatch(http_port, "write", { store: "tasks", key: "t1", value: { n: 1 } })).to include(status: "ok")
       status = JSON.parse(Net::HTTP.get(URI("http://127.0.0.1:#{http_port}/v1/status")))
       expect(status["server"]).to include("backend" => "segmented")
@@ -108,7 +108,9 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
       process = spawn_ledger(["--port", taken.addr[1].to_s, "--backend", "memory", "--no-http"], chdir: dir)
 
       expect(await_exit(process).exitstatus).to eq(1)
-      expect(process.lines.join).to match(/^Error: Address already in use/)
+      expect(process.lines.grep(/Error/)).to eq(["Error: op-protocol listener 127.0.0.1:#{taken.addr[1]}: address " \
+                                                  "already in use: another process listens there; stop it or " \
+                                                  "choose another --port\n"])
     end
   ensure
     taken&.close
@@ -124,7 +126,7 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
 
       bad = spawn_ledger(["--bogus"], chdir: dir)
       expect(await_exit(bad).exitstatus).to eq(1)
-      expect(bad.lines.first).to eq("Error: invalid option: --bogus\n")
+      expect(bad.lines).to eq(["Error: invalid option: --bogus\n", "(igniter-ledger-server --help lists the flags)\n"])
     end
   end
 end

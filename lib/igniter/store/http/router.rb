@@ -32,7 +32,8 @@ module Igniter
         def call(env)
           path = env["PATH_INFO"].to_s
           mount, handler = @mounts.find { |prefix, _| path == prefix || path.start_with?("#{prefix}/") }
-          env[Instrument::OP_KEY] ||= mount ? mount.delete_prefix("/v1/").delete_prefix("/").tr("/", "_") : "not_found"
+          # The op label of a request is its mount (dispatch: the envelope op); mounts are a fixed set.
+          env[Instrument::OP_KEY] ||= mount || "not_found"
           return json_response(404, { error: "Not found: #{env["REQUEST_METHOD"]} #{path}" }) unless handler
 
           unless @open.include?(mount) || @self_authorizing.include?(mount)

@@ -43,10 +43,10 @@ RSpec.describe "HTTPAdapter read-only surface: ready, metrics, recent events, st
       3.times { get(app, "/v1/health") }
       metrics = json_body(get(app, "/v1/metrics"))
 
-      expect(metrics["requests_total"]).to eq("health" => 3)
+      expect(metrics["requests_total"]).to eq("/v1/health" => 3)
       requests = metrics["series"].find { |family| family["name"] == "igniter_ledger_requests_total" }
       expect(requests["samples"])
-        .to eq([{ "labels" => { "transport" => "http", "op" => "health", "status" => "200" }, "value" => 3 }])
+        .to eq([{ "labels" => { "transport" => "http", "op" => "/v1/health", "status" => "200" }, "value" => 3 }])
     end
 
     it "answers POST with 405" do

@@ -34,7 +34,7 @@ module Igniter
           end
 
           context.min_version = MIN_VERSION
-          context.freeze
+          context
         end
 
         # @param ca_file [String, nil] PEM file of the CAs to trust; nil = the system's

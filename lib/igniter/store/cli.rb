@@ -4,3 +4,4 @@
 # subcommand file registers itself; the order here is the order of `--help`.
 require_relative "cli/main"
 require_relative "cli/serve"
+require_relative "cli/config"

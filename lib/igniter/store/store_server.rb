@@ -235,8 +235,11 @@ module Igniter
           @changefeed.close(timeout: 1)
           @store.close
           remove_pid_file
-          @logger.info("Stopped.")
-          emit_event(:server_stop, bind_address: @bind_address)
+          # A server that never started (a failed start-up) says nothing here.
+          if started
+            @logger.info("Stopped.")
+            emit_event(:server_stop, bind_address: @bind_address)
+          end
         end
         self
       end

@@ -25,8 +25,12 @@ module Igniter
         TOKEN_ENV = "IGNITER_LEDGER_TOKEN"
 
         # Raised for bad flags, variables, config files and combinations;
-        # printed as `Error: ...`.
+        # printed as `Error: ...` and a pointer to --help.
         class UsageError < StandardError; end
+
+        # A start-up step that failed (the data directory); printed as one
+        # `Error: ...` line.
+        class StartupError < StandardError; end
 
         # @param program [String] name shown in the banner
         # @param out [IO] the log
@@ -72,11 +76,13 @@ module Igniter
           1
         end
 
+        # Every line, the first included, goes through the server's log format.
         def serve(config)
           opts = config.server_options
+          @log = ServerLogger.new(@out, opts[:log_level], format: opts[:log_format])
+          @log.info("Configuration from #{config.file}") if config.file
           prepare_storage(opts, config.values[:data_dir], config.sources[:data_dir] != "default")
-          server = StoreServer.new(config: ServerConfig.new(**opts, log_io: @out))
-          server.logger.info("Configuration from #{config.file}") if config.file
+          server = StoreServer.new(config: ServerConfig.new(**opts, log_io: @out), logger: @log)
           server.start_with_adapters(http_port: config.values[:http_port], tcp_port: config.values[:tcp_port])
           0
         end
@@ -96,14 +102,14 @@ module Igniter
               raise UsageError, "--data-dir and --path apply to --backend file or segmented only"
             end
 
-            @out.puts("igniter-ledger #{VERSION}: in-memory ledger (nothing is kept after exit)")
+            @log.info("igniter-ledger #{VERSION}: in-memory ledger (nothing is kept after exit)")
           end
         end
 
         def announce_data_dir(dir, what)
           created = !Dir.exist?(dir)
           make_directory(dir)
-          @out.puts("igniter-ledger #{VERSION}: data in #{dir}#{" (created)" if created}, #{what}")
+          @log.info("igniter-ledger #{VERSION}: data in #{dir}#{" (created)" if created}, #{what}")
         end
 
         # mkdir -p, with an error that says which part of the path is wrong.
@@ -111,12 +117,12 @@ module Igniter
           FileUtils.mkdir_p(dir)
         rescue SystemCallError => e
           blocker = Pathname(dir).ascend.find { |part| File.exist?(part) && !File.directory?(part) }
-          raise UsageError, "data directory #{dir}: #{blocker} is a file, not a directory" if blocker
+          raise StartupError, "data directory #{dir}: #{blocker} is a file, not a directory" if blocker
           if e.is_a?(Errno::EACCES)
-            raise UsageError, "data directory #{dir}: permission denied (choose another --data-dir or fix its owner)"
+            raise StartupError, "data directory #{dir}: permission denied (choose another --data-dir or fix its owner)"
           end
 
-          raise UsageError, "data directory #{dir}: cannot create it (#{Transport::ErrorText.first_line(e)})"
+          raise StartupError, "data directory #{dir}: cannot create it (#{Transport::ErrorText.first_line(e)})"
         end
       end
     end

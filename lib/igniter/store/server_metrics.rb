@@ -31,6 +31,12 @@ module Igniter
       # The transport a recording names when the caller does not say (0.5.2's only one).
       DEFAULT_TRANSPORT = :op
 
+      REQUESTS = "#{PREFIX}requests_total"
+      RECEIVED = "#{PREFIX}received_bytes_total"
+      SENT = "#{PREFIX}sent_bytes_total"
+      DURATION = "#{PREFIX}request_duration_seconds"
+      private_constant :REQUESTS, :RECEIVED, :SENT, :DURATION
+
       # @return [Hash] effective thresholds
       attr_reader :thresholds
 
@@ -92,19 +98,14 @@ module Igniter
       # @return [nil]
       def record_request(connection_id:, op:, bytes_in: 0, bytes_out: 0, transport: DEFAULT_TRANSPORT, status: "ok",
                          duration: nil)
-        @lock.synchronize do
-          record = @connections[connection_id]
-          if record
-            record.ops_count += 1
-            record.bytes_in += bytes_in.to_i
-            record.bytes_out += bytes_out.to_i
-            record.last_op = op.to_s
-          end
+        count_on_connection(connection_id, op, bytes_in, bytes_out) if connection_id
+        by_transport = { transport: transport }
+        @registry.batch do |b|
+          b.increment(REQUESTS, { transport: transport, op: op, status: status })
+          b.increment(RECEIVED, by_transport, by: bytes_in.to_i)
+          b.increment(SENT, by_transport, by: bytes_out.to_i)
+          b.observe(DURATION, { transport: transport, op: op }, duration) if duration
         end
-        @registry.increment(name(:requests_total), { transport: transport, op: op, status: status })
-        @registry.increment(name(:received_bytes_total), { transport: transport }, by: bytes_in.to_i)
-        @registry.increment(name(:sent_bytes_total), { transport: transport }, by: bytes_out.to_i)
-        @registry.observe(name(:request_duration_seconds), { transport: transport, op: op }, duration) if duration
         nil
       end
 
@@ -223,6 +224,18 @@ module Igniter
 
       def name(short)
         "#{PREFIX}#{short}"
+      end
+
+      def count_on_connection(connection_id, op, bytes_in, bytes_out)
+        @lock.synchronize do
+          record = @connections[connection_id]
+          return unless record
+
+          record.ops_count += 1
+          record.bytes_in += bytes_in.to_i
+          record.bytes_out += bytes_out.to_i
+          record.last_op = op.to_s
+        end
       end
 
       # rubocop:disable Metrics/MethodLength -- one family per line reads best

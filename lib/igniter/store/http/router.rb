@@ -20,7 +20,8 @@ module Igniter
         # @param open [Array<String>] mounts anyone may call
         # @param self_authorizing [Array<String>] mounts that check the token themselves
         def initialize(mounts, logger: nil, auth: Transport::Auth::Policy.new, open: [], self_authorizing: [])
-          @mounts = mounts.sort_by { |path, _| -path.size }.freeze
+          # [mount, its prefix with "/", handler], longest first
+          @mounts = mounts.sort_by { |path, _| -path.size }.map { |path, handler| [path, "#{path}/", handler] }.freeze
           @logger = logger
           @auth = auth
           @open = open
@@ -31,7 +32,7 @@ module Igniter
         #   needed token, 500 (JSON) when a handler raises
         def call(env)
           path = env["PATH_INFO"].to_s
-          mount, handler = @mounts.find { |prefix, _| path == prefix || path.start_with?("#{prefix}/") }
+          mount, _, handler = @mounts.find { |prefix, below, _| path == prefix || path.start_with?(below) }
           # The op label of a request is its mount (dispatch: the envelope op); mounts are a fixed set.
           env[Instrument::OP_KEY] ||= mount || "not_found"
           return json_response(404, { error: "Not found: #{env["REQUEST_METHOD"]} #{path}" }) unless handler

@@ -56,9 +56,36 @@ module Igniter
         # @param by [Numeric]
         # @return [nil]
         def increment(name, labels = {}, by: 1)
-          key = key_of(name, labels)
-          @lock.synchronize { @values[name][key] = (@values[name][key] || 0) + by }
+          @lock.synchronize { add(name, labels, by) }
           nil
+        end
+
+        # Several updates under one lock (a request touches four families).
+        # @yieldparam batch [Batch] `increment`/`observe` as here, without locking again
+        # @return [nil]
+        def batch
+          @lock.synchronize { yield Batch.new(self) }
+          nil
+        end
+
+        # The updates of one {#batch}.
+        class Batch
+          # @param registry [MetricRegistry]
+          def initialize(registry)
+            @registry = registry
+          end
+
+          # @return [nil]
+          def increment(name, labels = {}, by: 1)
+            @registry.__send__(:add, name, labels, by)
+            nil
+          end
+
+          # @return [nil]
+          def observe(name, labels, value)
+            @registry.__send__(:record, name, labels, value)
+            nil
+          end
         end
 
         # @param name [String] a gauge
@@ -77,15 +104,7 @@ module Igniter
         # @param value [Numeric]
         # @return [nil]
         def observe(name, labels, value)
-          family = @families.fetch(name)
-          key = key_of(name, labels)
-          @lock.synchronize do
-            cell = (@values[name][key] ||= { counts: Array.new(family.buckets.size, 0), sum: 0.0, count: 0 })
-            index = family.buckets.index { |bound| value <= bound }
-            cell[:counts][index] += 1 if index
-            cell[:sum] += value
-            cell[:count] += 1
-          end
+          @lock.synchronize { record(name, labels, value) }
           nil
         end
 
@@ -103,7 +122,10 @@ module Igniter
           family = @families.fetch(name)
           index = family.labels.index(label)
           @lock.synchronize do
-            @values[name].each_with_object({}) { |(key, value), out| out[key[index]] = (out[key[index]] || 0) + value }
+            @values[name].each_with_object({}) do |(key, value), out|
+              label = key[index].to_s
+              out[label] = (out[label] || 0) + value
+            end
           end
         end
 
@@ -140,12 +162,34 @@ module Igniter
           self
         end
 
+        # Label values as given (Symbols as their frozen names, so :http and
+        # "http" are one series); they become Strings when collected.
         def key_of(name, labels)
-          @families.fetch(name).labels.map { |label| labels.fetch(label).to_s }.freeze
+          @families.fetch(name).labels.map do |label|
+            value = labels.fetch(label)
+            value.is_a?(Symbol) ? value.name : value
+          end
+        end
+
+        # Caller holds @lock.
+        def add(name, labels, by)
+          key = key_of(name, labels)
+          @values[name][key] = (@values[name][key] || 0) + by
+        end
+
+        # Caller holds @lock.
+        def record(name, labels, value)
+          family = @families.fetch(name)
+          cell = (@values[name][key_of(name, labels)] ||= { counts: Array.new(family.buckets.size, 0), sum: 0.0,
+                                                             count: 0 })
+          index = family.buckets.index { |bound| value <= bound }
+          cell[:counts][index] += 1 if index
+          cell[:sum] += value
+          cell[:count] += 1
         end
 
         def sample(family, key, cell)
-          labels = family.labels.zip(key).to_h
+          labels = family.labels.zip(key.map(&:to_s)).to_h
           return { labels: labels, value: cell } unless family.type == :histogram
 
           running = 0

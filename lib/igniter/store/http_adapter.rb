@@ -156,7 +156,7 @@ module Igniter
           @listener = listener
           @server_kind = :puma
         end
-        TransportSupport.log(@logger, :info, "HTTPAdapter listening on #{scheme}://#{bind_address} (server=puma)")
+        TransportSupport.log(@logger, :info, "HTTP listening on #{scheme}://#{bind_address} (puma)")
         self
       end
 

@@ -19,8 +19,7 @@ module Igniter
                               logger: server.logger, metrics: server.metrics, **tls_files(server),
                               **providers(server)).start_async
             end
-            server.adapters_started(http, nil)
-            server.logger.info("HTTP listening on #{http.bind_address} (#{http.scheme})")
+            server.adapters_started(http, nil) # (the adapter logs where it listens)
           end
           unless tcp_port.nil?
             tcp = bind("envelope TCP", tcp_host, tcp_port, "--tcp-port") do

@@ -82,9 +82,10 @@ module Igniter
         end
 
         def text_value(value)
+          value = value.to_s if value.is_a?(Symbol)
           return value if value.is_a?(String) && value.match?(BARE)
 
-          JSON.generate(value.is_a?(Symbol) ? value.to_s : value)
+          JSON.generate(value)
         rescue JSON::GeneratorError, EncodingError
           value.to_s.inspect
         end

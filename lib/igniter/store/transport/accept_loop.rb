@@ -3,8 +3,8 @@
 module Igniter
   module Store
     module Transport
-      # The accept loop of every server here (the op-protocol StoreServer,
-      # the envelope TCPAdapter, the built-in HTTP server): one thread per
+      # The accept loop of the op-protocol StoreServer and the envelope
+      # TCPAdapter (puma accepts HTTP, with the same {AcceptBursts}): one thread per
       # connection, the connection limit, the drain, and an accept that
       # outlives a shortage of descriptors or memory.
       #

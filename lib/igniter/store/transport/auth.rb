@@ -11,14 +11,6 @@ module Igniter
       module Auth
         module_function
 
-        # @param expected [String, nil] the configured token; nil = no auth
-        # @param given [Object] what the request carried
-        # @param guarded [Boolean] whether this request needs the token at all
-        # @return [Boolean]
-        def allows?(expected, given, guarded: true)
-          expected.nil? || !guarded || token_matches?(expected, given)
-        end
-
         # Compares SHA-256 digests, so neither the token's bytes nor its
         # length show in the response time.
         # @param expected [String]

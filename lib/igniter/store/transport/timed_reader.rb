@@ -4,15 +4,12 @@ require "io/wait"
 
 module Igniter
   module Store
-    # Buffered reads from a socket with deadlines, so a silent or trickling
-    # peer (slowloris) cannot hold a server thread forever. Used by the
-    # frame reader of the op server and the TCPAdapter, and by the built-in
-    # HTTP server.
+    # Buffered reads from a socket (plain or TLS) with deadlines, so a
+    # silent or trickling peer (slowloris) cannot hold a server thread
+    # forever. Used by the frame reader of the op server and the TCPAdapter.
     class TimedReader
       # No byte within the allowed time.
       class Timeout < IOError; end
-      # A line longer than the caller's limit.
-      class LineTooLong < IOError; end
 
       CHUNK = 16 * 1024
 
@@ -37,15 +34,7 @@ module Igniter
         fill(Transport::Clock.deadline(timeout))
       end
 
-      # @param count [Integer]
-      # @param timeout [Numeric, nil] for the whole read; nil = no limit
-      # @return [String, nil] exactly +count+ bytes; nil when EOF comes first
-      # @raise [Timeout]
-      def read_exact(count, timeout)
-        read_exact_by(count, Transport::Clock.deadline(timeout))
-      end
-
-      # {#read_exact} against an instant, so several reads can share one budget.
+      # Reads exactly +count+ bytes before +deadline+ (several reads may share one budget).
       # @param count [Integer]
       # @param deadline [Float, nil] from {Transport::Clock.deadline}; nil = no limit
       # @return [String, nil] exactly +count+ bytes; nil when EOF comes first
@@ -55,24 +44,6 @@ module Igniter
           return nil unless fill(deadline)
         end
         @buffer.slice!(0, count)
-      end
-
-      # @param max [Integer] longest accepted line, terminator included
-      # @param timeout [Numeric]
-      # @return [String, nil] the line without CRLF/LF; nil on EOF
-      # @raise [Timeout, LineTooLong]
-      def read_line(max, timeout)
-        limit = Transport::Clock.deadline(timeout)
-        loop do
-          index = @buffer.index("\n")
-          if index
-            raise LineTooLong, "line exceeds #{max} bytes" if index + 1 > max
-
-            return @buffer.slice!(0, index + 1).chomp
-          end
-          raise LineTooLong, "line exceeds #{max} bytes" if @buffer.bytesize > max
-          return nil unless fill(limit)
-        end
       end
 
       private

@@ -17,7 +17,7 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
   def start_ledger(dir, *args)
     process = spawn_ledger(["--port", "0", "--http-port", "0", "--drain-timeout", "0.5", *args], chdir: dir)
     op = await_line(process, /Listening on 127\.0\.0\.1:(\d+) \(transport=tcp/)[1].to_i
-    http = await_line(process, /HTTP listening on 127\.0\.0\.1:(\d+)/)[1].to_i
+    http = await_line(process, %r{HTTP listening on http://127\.0\.0\.1:(\d+)})[1].to_i
     [process, op, http]
   end
 

@@ -37,7 +37,9 @@ module Igniter
         auth_reads: false,
         # PEM certificate and key: the op-protocol listener (and the adapters) speak TLS.
         tls_cert: nil,
-        tls_key: nil
+        tls_key: nil,
+        # Largest HTTP request body; larger ones get 413 from their headers.
+        max_body_bytes: 8 * 1024 * 1024
       }.freeze
 
       DEFAULTS.each_key do |key|

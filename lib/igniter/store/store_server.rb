@@ -52,6 +52,8 @@ module Igniter
       attr_reader :tls
       # @return [Time] when the server was built
       attr_reader :started_at
+      # @return [Integer] largest HTTP request body of the HTTP adapter
+      attr_reader :max_body_bytes
       # @return [Object, nil] the envelope adapters started by {#start_adapters}
       attr_reader :http_adapter, :tcp_adapter
 
@@ -68,6 +70,7 @@ module Igniter
       # @param auth_reads [Boolean, nil] reads need a token even without a read token
       # @param tls_cert [String, nil] PEM certificate: the op-protocol listener speaks TLS
       # @param tls_key [String, nil] its PEM private key
+      # @param max_body_bytes [Integer, nil] largest HTTP request body of {#start_adapters}' HTTP adapter
       # @raise [ArgumentError] for an invalid transport, backend, limit, token, TLS file or changefeed setting
       # @raise [SystemCallError] when the socket cannot be bound (the backend is closed again); it is
       #   a {Server::ListenFailure} naming the listener
@@ -75,7 +78,7 @@ module Igniter
                      drain_timeout: nil, max_connections: nil, config: nil, address: nil, metrics_thresholds: {},
                      slow_op_threshold_ms: nil, max_recent_events: 100, changefeed: nil, max_frame_bytes: nil,
                      read_timeout: nil, idle_timeout: nil, auth_token: nil, read_token: nil, auth_reads: nil,
-                     tls_cert: nil, tls_key: nil)
+                     tls_cert: nil, tls_key: nil, max_body_bytes: nil)
         cfg = config || ServerConfig.new
         addr_host, addr_port = address ? Server::Address.parse(address) : [nil, nil]
         @host = pick(host, addr_host, cfg.host).to_s
@@ -96,6 +99,8 @@ module Igniter
         @auth = Transport::Auth::Policy.new(write_token: @auth_token, read_token: pick(read_token, cfg.read_token),
                                             auth_reads: auth_reads.nil? ? cfg.auth_reads : auth_reads)
         @tls = Server::Settings.tls(pick(tls_cert, cfg.tls_cert), pick(tls_key, cfg.tls_key))
+        @max_body_bytes = Transport::OptionChecks.positive_integer!(:max_body_bytes,
+                                                                     pick(max_body_bytes, cfg.max_body_bytes))
         @slow_op_threshold_ms = Server::Settings.slow_op_threshold(slow_op_threshold_ms)
         # An explicit `log_io: nil` in a config silences the server (0.5.2 fell back to $stdout).
         @logger = logger || ServerLogger.new(config ? config.log_io : $stdout, Server::Settings.log_level(cfg.log_level),

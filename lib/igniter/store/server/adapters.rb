@@ -16,15 +16,16 @@ module Igniter
           unless http_port.nil?
             http = bind("HTTP", http_host, http_port, "--http-port") do
               HTTPAdapter.new(interpreter: server.protocol, port: http_port, host: http_host, auth: server.auth,
-                              logger: server.logger, metrics: server.metrics, **tls_files(server),
-                              **providers(server)).start_async
+                              logger: server.logger, metrics: server.metrics, max_body_bytes: server.max_body_bytes,
+                              **timeouts(server, HTTPAdapter), **tls_files(server), **providers(server)).start_async
             end
             server.adapters_started(http, nil) # (the adapter logs where it listens)
           end
           unless tcp_port.nil?
             tcp = bind("envelope TCP", tcp_host, tcp_port, "--tcp-port") do
               TCPAdapter.new(interpreter: server.protocol, port: tcp_port, host: tcp_host, auth: server.auth,
-                             logger: server.logger, metrics: server.metrics, **tls_files(server)).start_async
+                             logger: server.logger, metrics: server.metrics, **timeouts(server, TCPAdapter),
+                             **tls_files(server)).start_async
             end
             server.adapters_started(nil, tcp)
             server.logger.info("TCP envelope listening on #{tcp.bind_address}#{" (tls)" if server.tls}")
@@ -36,6 +37,13 @@ module Igniter
           yield
         rescue SystemCallError => e
           raise ListenFailure.tag(e, listener: name, address: Address.format(host, port), flag: flag)
+        end
+
+        # The server's --read-timeout and --idle-timeout hold for every listener
+        # (nil, no limit, leaves the adapter's default).
+        def timeouts(server, adapter)
+          { read_timeout: server.read_timeout || adapter::DEFAULT_READ_TIMEOUT,
+            idle_timeout: server.idle_timeout || adapter::DEFAULT_IDLE_TIMEOUT }
         end
 
         def tls_files(server)
@@ -54,7 +62,7 @@ module Igniter
           }
         end
 
-        private_class_method :bind, :tls_files, :providers
+        private_class_method :bind, :timeouts, :tls_files, :providers
       end
     end
   end

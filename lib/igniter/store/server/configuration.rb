@@ -58,6 +58,8 @@ module Igniter
           setting(:read_timeout, "--read-timeout", :float, 30.0, "Seconds for a started request to arrive",
                   "Network"),
           setting(:idle_timeout, "--idle-timeout", :float, 300.0, "Seconds a connection may idle", "Network"),
+          setting(:max_body_bytes, "--max-body-bytes", :integer, ServerConfig::DEFAULTS[:max_body_bytes],
+                  "Largest HTTP request body (413 from its headers)", "Network"),
           setting(:write_token, "--write-token", :string, nil, "Token every write needs (it also reads)", "Access",
                   secret: true, aliases: ["--auth-token"], env_aliases: ["#{ENV_PREFIX}AUTH_TOKEN", "#{ENV_PREFIX}TOKEN"], arg: "TOKEN"),
           setting(:read_token, "--read-token", :string, nil, "Token every read, replay, feed and status request " \
@@ -170,7 +172,8 @@ module Igniter
           v = @values
           opts = { host: v[:host], port: v[:port], transport: v[:transport], max_connections: v[:max_connections],
                    max_frame_bytes: v[:max_frame_bytes], read_timeout: v[:read_timeout],
-                   idle_timeout: v[:idle_timeout], auth_token: v[:write_token], read_token: v[:read_token],
+                   idle_timeout: v[:idle_timeout], max_body_bytes: v[:max_body_bytes], auth_token: v[:write_token],
+                   read_token: v[:read_token],
                    auth_reads: v[:auth_reads], tls_cert: v[:tls_cert], tls_key: v[:tls_key], backend: v[:backend],
                    path: v[:path], log_level: v[:log_level], log_format: v[:log_format], pid_file: v[:pid_file],
                    drain_timeout: v[:drain_timeout] }

@@ -17,54 +17,48 @@ module Igniter
 
         # @return [nil]
         def log(message)
-          say(:debug, "puma: #{message}")
+          TransportSupport.log(@logger, :debug, "puma: #{message}")
         end
 
         # @return [nil]
         def write(message)
-          say(:debug, "puma: #{message}")
+          TransportSupport.log(@logger, :debug, "puma: #{message}")
         end
 
         # @return [nil]
         def debug(message)
-          say(:debug, "puma: #{message}")
+          TransportSupport.log(@logger, :debug, "puma: #{message}")
         end
 
         # @return [nil]
         def error(message)
-          say(:error, "puma: #{message}")
+          TransportSupport.log(@logger, :error, "puma: #{message}")
         end
 
         # A request puma refused before the app saw it (it answered 400/501).
         # @return [nil]
         def parse_error(error, _req)
-          say(:info, "request refused by the HTTP parser: #{Transport::ErrorText.first_line(error)}")
+          TransportSupport.log(@logger, :info, "request refused by the HTTP parser: #{Transport::ErrorText.first_line(error)}")
         end
 
         # @return [nil]
         def ssl_error(error, _socket)
-          say(:info, "TLS handshake failed: #{Transport::ErrorText.first_line(error)}")
+          TransportSupport.log(@logger, :info, "TLS handshake failed: #{Transport::ErrorText.first_line(error)}")
         end
 
         # @return [nil]
         def connection_error(error, _req, text = "HTTP connection error")
-          say(:debug, "#{text}: #{error.class}: #{Transport::ErrorText.first_line(error)}")
+          TransportSupport.log(@logger, :debug, "#{text}: #{error.class}: #{Transport::ErrorText.first_line(error)}")
         end
 
         # @return [nil]
         def unknown_error(error, _req = nil, text = "Unknown error")
-          say(:warn, "puma: #{text}: #{error.class}: #{Transport::ErrorText.first_line(error)}")
+          TransportSupport.log(@logger, :warn, "puma: #{text}: #{error.class}: #{Transport::ErrorText.first_line(error)}")
         end
 
         # @return [nil]
         def debug_error(error, _req = nil, text = "")
-          say(:debug, "puma: #{text} #{error.class}: #{Transport::ErrorText.first_line(error)}")
-        end
-
-        private
-
-        def say(level, message)
-          TransportSupport.log(@logger, level, message)
+          TransportSupport.log(@logger, :debug, "puma: #{text} #{error.class}: #{Transport::ErrorText.first_line(error)}")
         end
       end
     end

@@ -44,8 +44,9 @@ module Igniter
             @count += 1
             @started = Clock.monotonic
             expected = TRANSIENT_ERRORS.any? { |klass| error.is_a?(klass) }
-            log(:warn, "#{@name}: accept failed: #{error.class}: #{ErrorText.first_line(error)}; " \
-                       "#{expected ? "backing off" : "unexpected, backing off"} and retrying")
+            TransportSupport.log(@logger, :warn,
+                                 "#{@name}: accept failed: #{error.class}: #{ErrorText.first_line(error)}; " \
+                                 "#{expected ? "backing off" : "unexpected, backing off"} and retrying")
             report(error)
           end
           @backoff.next_delay
@@ -57,7 +58,8 @@ module Igniter
           return nil unless failing?
 
           seconds = (Clock.monotonic - @started).round(3)
-          log(:info, "#{@name}: accepting again after #{@backoff.attempts} failed accept(s) in #{seconds}s")
+          TransportSupport.log(@logger, :info,
+                               "#{@name}: accepting again after #{@backoff.attempts} failed accept(s) in #{seconds}s")
           @backoff.reset
           nil
         end
@@ -68,10 +70,6 @@ module Igniter
           @on_error&.call(error)
         rescue StandardError
           nil
-        end
-
-        def log(level, message)
-          TransportSupport.log(@logger, level, message)
         end
       end
     end

@@ -6,14 +6,7 @@ require "net/http"
 # quarantined: one start-up log line per damaged file (warn), an info line
 # when clean, and a `recovery` section in /v1/status and the op-protocol
 # `server_status`/`stats` replies.
-RSpec.describe "Servers reporting recovery", :servers do
-  around do |example|
-    with_tmpdir do |dir|
-      @dir = dir
-      example.run
-    end
-  end
-
+RSpec.describe "Servers reporting recovery", :servers, :in_tmpdir do
   def write_wal(path, count)
     store = Igniter::Store.open(path)
     count.times { |i| store.write(store: :tasks, key: "t#{i}", value: { title: "task #{i}", n: i }) }

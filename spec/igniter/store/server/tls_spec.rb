@@ -6,7 +6,7 @@ require "openssl"
 # TLS without a proxy: the op protocol, envelope TCP and HTTP listeners of
 # a server started with a certificate and key, and the clients that trust
 # it. Each example makes a throwaway self-signed certificate.
-RSpec.describe "TLS listeners", :servers do
+RSpec.describe "TLS listeners", :servers, :in_tmpdir do
   include LedgerSpec::AdapterHelpers
 
   # @return [Array(String, String)] PEM certificate and key files for 127.0.0.1 / localhost
@@ -27,13 +27,6 @@ RSpec.describe "TLS listeners", :servers do
     File.write(paths[0], cert.to_pem)
     File.write(paths[1], key.to_pem)
     paths
-  end
-
-  around do |example|
-    with_tmpdir do |dir|
-      @dir = dir
-      example.run
-    end
   end
 
   let(:files) { self_signed(@dir) }

@@ -15,20 +15,13 @@ module Igniter
           @logger = logger
         end
 
+        # Puma's chatter (boot lines, debug notes) at debug level.
         # @return [nil]
         def log(message)
           TransportSupport.log(@logger, :debug, "puma: #{message}")
         end
-
-        # @return [nil]
-        def write(message)
-          TransportSupport.log(@logger, :debug, "puma: #{message}")
-        end
-
-        # @return [nil]
-        def debug(message)
-          TransportSupport.log(@logger, :debug, "puma: #{message}")
-        end
+        alias write log
+        alias debug log
 
         # @return [nil]
         def error(message)

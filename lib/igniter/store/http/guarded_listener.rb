@@ -13,7 +13,7 @@ module Igniter
       # ({Transport::Backoff}), and one line says when accepting works again.
       # To puma a failed accept then looks like "nothing to accept yet".
       class GuardedListener < TCPServer
-        # @param bursts [Transport::AcceptBursts, nil] nil = plain accepts
+        # @return [Transport::AcceptBursts, nil] the bookkeeping of failed accepts (nil = plain accepts)
         attr_writer :bursts
 
         # @return [TCPSocket]

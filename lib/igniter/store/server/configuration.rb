@@ -32,10 +32,13 @@ module Igniter
           end
         end
 
+        # Prefix of every setting's environment variable.
         ENV_PREFIX = "IGNITER_LEDGER_"
         # Names the config file when --config is not given.
         CONFIG_ENV = "#{ENV_PREFIX}CONFIG".freeze
+        # Where the file and segmented ledgers live by default (relative to the working directory).
         DEFAULT_DATA_DIR = "igniter-ledger-data"
+        # Port of the HTTP API unless configured (off with --no-http).
         DEFAULT_HTTP_PORT = 7300
 
         def self.setting(key, flag, type, default, help, section, **extra)
@@ -107,6 +110,7 @@ module Igniter
         ].freeze
         # Config-file keys that mean another (0.5.2's name of the write token).
         FILE_ALIASES = { "auth_token" => "write_token" }.freeze
+        # Placeholder of a flag's value in --help, by type (a setting may name its own).
         ARG_NAMES = { string: "VALUE", integer: "N", float: "SECS", choice: "NAME", port_or_off: "PORT" }.freeze
 
         # @return [Hash{Symbol=>Object}] effective value of every setting

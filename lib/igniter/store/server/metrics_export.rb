@@ -9,6 +9,7 @@ module Igniter
       # process start time; and the JSON document of `GET /v1/metrics`.
       # Names and units: README "Metrics".
       module MetricsExport
+        # Prefix of every metric name (see {ServerMetrics::PREFIX}).
         PREFIX = ServerMetrics::PREFIX
 
         module_function

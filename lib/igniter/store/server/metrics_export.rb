@@ -78,8 +78,9 @@ module Igniter
           ]
           return families if pool.empty?
 
-          families << gauge(:http_threads, "Puma worker threads, by state",
-                            [[{ state: :running }, pool[:running].to_i], [{ state: :idle }, pool[:pool_capacity].to_i]])
+          families << gauge(:http_threads, "Puma worker threads: running (started) and spare (could take a " \
+                                           "request now)",
+                            [[{ state: :running }, pool[:running].to_i], [{ state: :spare }, pool[:pool_capacity].to_i]])
           families << gauge(:http_backlog_requests, "Requests waiting for a puma worker", [[{}, pool[:backlog].to_i]])
         end
 

@@ -44,7 +44,6 @@ Gem::Specification.new do |spec|
   spec.add_development_dependency "rake", "~> 13.0"
   spec.add_development_dependency "rake-compiler", "~> 1.1"
   spec.add_development_dependency "rspec", "~> 3.10"
-  # Servers: puma serves the HTTP adapter when present; without it the adapter
-  # runs its own small HTTP/1.1 server (WEBrick's Rack handler cannot stream SSE).
-  spec.add_development_dependency "puma", ">= 5.0", "< 7"
+  # puma serves the HTTP adapter (Debian bookworm ships 5.6; 6.x works too).
+  spec.add_dependency "puma", ">= 5.6", "< 7"
 end

@@ -164,12 +164,6 @@ module LedgerSpec
 
   end
 
-  # Servers the HTTPAdapter can run on here: always the built-in one, puma when installed.
-  def self.http_server_kinds
-    kinds = [:builtin]
-    kinds << :puma if Igniter::Store::HTTPAdapter::PumaRunner.available?
-    kinds
-  end
 end
 
 # Only the adapter specs get these helpers, so their names cannot shadow

@@ -189,4 +189,11 @@ end
 RSpec.configure do |config|
   config.include LedgerSpec::ServerHelpers, :servers
   config.after(:each, :servers) { teardown_servers }
+  # `:in_tmpdir` examples run with @dir, a directory of their own.
+  config.around(:each, :in_tmpdir) do |example|
+    with_tmpdir do |dir|
+      @dir = dir
+      example.run
+    end
+  end
 end

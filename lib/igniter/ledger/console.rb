@@ -33,7 +33,8 @@ module Igniter
     # login form, which sets an HttpOnly cookie (see {Auth}).
     class Console
       # @param store [IgniterStore] the ledger to show (never written to)
-      # @param token [String, nil] shared secret; nil = open (bind to loopback)
+      # @param token [String, Array<String>, nil] shared secret, or the secrets any of
+      #   which lets a reader in (a read and a write token); nil = open (bind to loopback)
       # @param changefeed [ChangefeedBuffer, nil] feed for the live page; default
       #   the store's own changefeed when it is a ChangefeedBuffer, otherwise
       #   the console polls the log (see {LogSource})

@@ -5,3 +5,4 @@
 require_relative "cli/main"
 require_relative "cli/serve"
 require_relative "cli/mcp"
+require_relative "cli/config"

@@ -35,8 +35,9 @@ module Igniter
 
       # @param target [Protocol::Interpreter, IgniterStore, RemoteDispatch]
       # @param enabled_tools [Array<Symbol, String>]
+      # @param metrics [ServerMetrics, nil] counts each call (transport `mcp`, op = the tool)
       # @raise [ArgumentError] for any other target
-      def initialize(target, enabled_tools: READ_TOOLS)
+      def initialize(target, enabled_tools: READ_TOOLS, metrics: nil)
         @runner =
           case target
           when Protocol::Interpreter then EmbeddedTools.new(target)
@@ -48,6 +49,7 @@ module Igniter
           end
         @remote = target.is_a?(RemoteDispatch)
         @enabled_tools = Array(enabled_tools).to_set { |tool| tool.to_sym }.freeze
+        @metrics = metrics
       end
 
       # @return [Array<Hash>] `{name:, description:, input_schema:}` of the enabled read tools, in READ_TOOLS order
@@ -61,6 +63,15 @@ module Igniter
       # @param arguments [Hash] tool arguments; `request_id` is taken out and echoed
       # @return [Hash] `schema_version, request_id, source_protocol_op, status` and `result` or `error`
       def call_tool(name, arguments = {})
+        started = Transport::Clock.monotonic
+        response = run_tool(name, arguments)
+        count(name, response, Transport::Clock.monotonic - started) if @metrics
+        response
+      end
+
+      private
+
+      def run_tool(name, arguments)
         request_id = nil
         tool = name.respond_to?(:to_sym) ? name.to_sym : name
         source_op = TOOL_TO_OP[tool]
@@ -76,7 +87,17 @@ module Igniter
         error(request_id, source_op, "Internal error: #{TransportSupport.safe_message(e)}")
       end
 
-      private
+      def count(name, response, duration)
+        tool = READ_TOOLS.find { |known| known.to_s == name.to_s }&.to_s || "unknown"
+        status = response[:status].to_s
+        @metrics.record_request(connection_id: nil, op: tool, transport: :mcp, status: status, duration: duration)
+        @metrics.record_error(op: tool, error_class: "ToolError", transport: :mcp) unless status == "ok"
+        result = response[:result]
+        replayed = result.is_a?(Hash) && tool == "replay" ? Array(result[:facts]).size : 0
+        @metrics.record_facts_replayed(count: replayed, transport: :mcp) if replayed.positive?
+      rescue StandardError
+        nil
+      end
 
       # Enabled tools outside READ_TOOLS (no mutating tool exists) answer nil.
       def run(tool, args, request_id)

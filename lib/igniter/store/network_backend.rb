@@ -44,11 +44,16 @@ module Igniter
       # @param address [String] "host:port" (tcp; missing port = 7400) or a socket path (unix)
       # @param transport [Symbol] :tcp or :unix
       # @param token [String, nil] shared secret sent with every request (see StoreServer auth_token)
-      # @param timeout [Numeric, nil] seconds to wait for a TCP connect and for each reply;
-      #   nil waits forever (0.5.2 behavior)
-      # @raise [ArgumentError] unknown transport
+      # @param timeout [Numeric, nil] seconds to wait for a TCP connect (and TLS handshake) and for
+      #   each reply; nil waits forever (0.5.2 behavior)
+      # @param tls [Boolean] speak TLS to a server started with `tls_cert:`/`tls_key:`
+      # @param ca_file [String, nil] PEM file of the CA (or the self-signed certificate) to trust;
+      #   nil = the system's CAs
+      # @param tls_verify [Boolean] false skips the certificate check (never on an untrusted network)
+      # @raise [ArgumentError] unknown transport, TLS over a unix socket, an unreadable ca_file
       # @raise [SystemCallError] connection refused etc., unwrapped
-      def initialize(address:, transport: :tcp, token: nil, timeout: nil)
+      # @raise [Transport::TLS::HandshakeError] the TLS handshake failed (e.g. an untrusted certificate)
+      def initialize(address:, transport: :tcp, token: nil, timeout: nil, tls: false, ca_file: nil, tls_verify: true)
         @address = address
         @transport = transport
         @token = token
@@ -56,6 +61,9 @@ module Igniter
         unless %i[tcp unix].include?(transport)
           raise ArgumentError, "Unknown transport: #{transport.inspect}. Use :tcp or :unix"
         end
+        raise ArgumentError, "tls: applies to transport: :tcp only" if tls && transport != :tcp
+
+        @tls = tls ? Transport::TLS.client_context(ca_file: ca_file, verify: tls_verify) : nil
 
         @socket = connect
         @lock = Mutex.new
@@ -107,7 +115,7 @@ module Igniter
         socket = connect
         request = { stores: Array(stores).map(&:to_s) }
         request[:token] = @token if @token
-        socket.write(Transport::JsonFrame.encode(request.merge(op: "subscribe")))
+        Transport::SocketIO.write_all(socket, Transport::JsonFrame.encode(request.merge(op: "subscribe")), @timeout)
         ack = Transport::JsonFrame.read(socket)
         unless ack
           socket.close
@@ -146,7 +154,7 @@ module Igniter
         params[:token] = @token if @token
         frame = Transport::JsonFrame.encode(params.merge(op: op))
         response = @lock.synchronize do
-          @socket.write(frame)
+          Transport::SocketIO.write_all(@socket, frame, @timeout)
           await_reply
           Transport::JsonFrame.read(@socket)
         end
@@ -154,12 +162,15 @@ module Igniter
         raise NetworkError, response[:error].to_s unless response[:ok]
 
         response
+      rescue OpenSSL::SSL::SSLError => e
+        raise NetworkError, "TLS connection to #{@address} failed: #{Transport::ErrorText.first_line(e)}"
       end
 
       # A late reply would be taken for the next request's, so a timeout
       # closes the connection.
       def await_reply
-        return if @timeout.nil? || @socket.wait_readable(@timeout)
+        return if @timeout.nil? || (@socket.respond_to?(:pending) && @socket.pending.positive?) ||
+                  @socket.to_io.wait_readable(@timeout)
 
         @socket.close
         raise NetworkError, "no reply from #{@address} within #{@timeout}s"
@@ -176,7 +187,7 @@ module Igniter
             nil # a failing handler must not end the subscription
           end
         end
-      rescue IOError, SystemCallError, JSON::ParserError
+      rescue IOError, SystemCallError, JSON::ParserError, OpenSSL::SSL::SSLError
         nil
       ensure
         Transport::SocketIO.close_quietly(socket)
@@ -188,7 +199,14 @@ module Igniter
         host, port = Server::Address.parse(@address)
         socket = Socket.tcp(host, port, connect_timeout: @timeout)
         Transport::SocketIO.nodelay(socket)
-        socket
+        return socket unless @tls
+
+        begin
+          Transport::TLS.connect(socket, @tls, host, @timeout)
+        rescue StandardError
+          Transport::SocketIO.close_quietly(socket)
+          raise
+        end
       end
     end
 

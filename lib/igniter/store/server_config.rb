@@ -27,8 +27,19 @@ module Igniter
         read_timeout: 30,
         # Seconds a connection may sit between requests (not while subscribed).
         idle_timeout: 300,
-        # Shared secret required by write ops when set.
-        auth_token: nil
+        # Shared secret required by write ops when set (the write token).
+        auth_token: nil,
+        # Log lines as :text or :json (see ServerLogger).
+        log_format: :text,
+        # Token every read, replay, feed and status request needs (the write token also reads).
+        read_token: nil,
+        # Reads need a token even without a read token (then the write token).
+        auth_reads: false,
+        # PEM certificate and key: the op-protocol listener (and the adapters) speak TLS.
+        tls_cert: nil,
+        tls_key: nil,
+        # Largest HTTP request body; larger ones get 413 from their headers.
+        max_body_bytes: 8 * 1024 * 1024
       }.freeze
 
       DEFAULTS.each_key do |key|

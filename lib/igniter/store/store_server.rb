@@ -44,8 +44,16 @@ module Igniter
       attr_reader :idle_timeout
       # @return [String, nil] message of the last connection-level exception
       attr_reader :last_error
-      # @return [String, nil] shared secret required by write ops
+      # @return [String, nil] shared secret required by write ops (the write token)
       attr_reader :auth_token
+      # @return [Transport::Auth::Policy] who may read and who may write, on every transport
+      attr_reader :auth
+      # @return [Hash, nil] `{cert:, key:}` when the listeners speak TLS
+      attr_reader :tls
+      # @return [Time] when the server was built
+      attr_reader :started_at
+      # @return [Integer] largest HTTP request body of the HTTP adapter
+      attr_reader :max_body_bytes
       # @return [Object, nil] the envelope adapters started by {#start_adapters}
       attr_reader :http_adapter, :tcp_adapter
 
@@ -57,12 +65,20 @@ module Igniter
       # @param metrics_thresholds [Hash] merged over ServerMetrics::DEFAULT_THRESHOLDS
       # @param slow_op_threshold_ms [Numeric, nil] nil disables slow-op tracking
       # @param max_recent_events [Integer] capacity of {#recent_events}
-      # @raise [ArgumentError] for an invalid transport, backend, limit or changefeed setting
-      # @raise [SystemCallError] when the socket cannot be bound (the backend is closed again)
+      # @param auth_token [String, nil] the write token: write ops need it (it also reads)
+      # @param read_token [String, nil] every read, replay, feed and status request needs it (or the write token)
+      # @param auth_reads [Boolean, nil] reads need a token even without a read token
+      # @param tls_cert [String, nil] PEM certificate: the op-protocol listener speaks TLS
+      # @param tls_key [String, nil] its PEM private key
+      # @param max_body_bytes [Integer, nil] largest HTTP request body of {#start_adapters}' HTTP adapter
+      # @raise [ArgumentError] for an invalid transport, backend, limit, token, TLS file or changefeed setting
+      # @raise [SystemCallError] when the socket cannot be bound (the backend is closed again); it is
+      #   a {Server::ListenFailure} naming the listener
       def initialize(host: nil, port: nil, transport: nil, backend: nil, path: nil, logger: nil, pid_file: nil,
                      drain_timeout: nil, max_connections: nil, config: nil, address: nil, metrics_thresholds: {},
                      slow_op_threshold_ms: nil, max_recent_events: 100, changefeed: nil, max_frame_bytes: nil,
-                     read_timeout: nil, idle_timeout: nil, auth_token: nil)
+                     read_timeout: nil, idle_timeout: nil, auth_token: nil, read_token: nil, auth_reads: nil,
+                     tls_cert: nil, tls_key: nil, max_body_bytes: nil)
         cfg = config || ServerConfig.new
         addr_host, addr_port = address ? Server::Address.parse(address) : [nil, nil]
         @host = pick(host, addr_host, cfg.host).to_s
@@ -80,9 +96,16 @@ module Igniter
         @read_timeout = Server::Settings.seconds(:read_timeout, pick(read_timeout, cfg.read_timeout))
         @idle_timeout = Server::Settings.seconds(:idle_timeout, pick(idle_timeout, cfg.idle_timeout))
         @auth_token = Server::Settings.token(pick(auth_token, cfg.auth_token))
+        @auth = Transport::Auth::Policy.new(write_token: @auth_token, read_token: pick(read_token, cfg.read_token),
+                                            auth_reads: auth_reads.nil? ? cfg.auth_reads : auth_reads)
+        @tls = Server::Settings.tls(pick(tls_cert, cfg.tls_cert), pick(tls_key, cfg.tls_key))
+        @max_body_bytes = Transport::OptionChecks.positive_integer!(:max_body_bytes,
+                                                                     pick(max_body_bytes, cfg.max_body_bytes))
         @slow_op_threshold_ms = Server::Settings.slow_op_threshold(slow_op_threshold_ms)
         # An explicit `log_io: nil` in a config silences the server (0.5.2 fell back to $stdout).
-        @logger = logger || ServerLogger.new(config ? config.log_io : $stdout, cfg.log_level)
+        @logger = logger || ServerLogger.new(config ? config.log_io : $stdout, Server::Settings.log_level(cfg.log_level),
+                                             format: Server::Settings.log_format(cfg.log_format))
+        @op_logger = @logger.respond_to?(:for) ? @logger.for("op") : @logger
         @changefeed = ChangefeedBuffer.from_config(cfg.changefeed, changefeed)
         @events = EventRing.new(max_recent_events)
         @metrics = ServerMetrics.new(thresholds: metrics_thresholds)
@@ -90,11 +113,13 @@ module Igniter
         @stop_lock = Mutex.new
         @stopped = @draining = @started = false
         @last_error = nil
-        @started_at = Transport::Clock.monotonic
+        @started_monotonic = Transport::Clock.monotonic
+        @started_at = Time.now
+        @push_subscribers = 0
         open_store_and_bind
         @accept = Transport::AcceptLoop.new(@listener, name: "StoreServer", max_connections: @max_connections,
                                                        refuse: method(:refuse_connection),
-                                                       on_accept_error: method(:accept_failed), logger: @logger)
+                                                       on_accept_error: method(:accept_failed), logger: @op_logger)
         write_pid_file
       end
 
@@ -105,7 +130,8 @@ module Igniter
         return nil unless claimed
 
         log_recovery
-        @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind})")
+        @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind}" \
+                     "#{" tls=on" if @tls}); #{@auth.describe}")
         emit_event(:server_start, bind_address: @bind_address, transport: @transport, backend: @backend_kind)
         @accept.run { |slot| serve(slot) }
         nil
@@ -214,8 +240,11 @@ module Igniter
           @changefeed.close(timeout: 1)
           @store.close
           remove_pid_file
-          @logger.info("Stopped.")
-          emit_event(:server_stop, bind_address: @bind_address)
+          # A server that never started (a failed start-up) says nothing here.
+          if started
+            @logger.info("Stopped.")
+            emit_event(:server_stop, bind_address: @bind_address)
+          end
         end
         self
       end
@@ -260,7 +289,7 @@ module Igniter
 
       # @return [Integer] ms since construction, at least 1
       def uptime_ms
-        [((Transport::Clock.monotonic - @started_at) * 1000).ceil, 1].max
+        [((Transport::Clock.monotonic - @started_monotonic) * 1000).ceil, 1].max
       end
 
       # @return [Hash] compact health view (no alert evaluation)
@@ -273,6 +302,39 @@ module Igniter
       # @return [Hash] {ServerMetrics#snapshot}
       def metrics_snapshot
         @metrics.snapshot(backend: @backend)
+      end
+
+      # Every metric of the server and its adapters, as `GET /metrics`
+      # renders them (see README "Metrics").
+      # @return [Array<Hash>] metric families
+      def metric_families
+        families = @metrics.families + Server::MetricsExport.server_families(self)
+        families += @http_adapter.own_families if @http_adapter
+        families
+      end
+
+      # `GET /v1/metrics`: the observability `metrics` keys and every series.
+      # @return [Hash]
+      def metrics_document
+        Server::MetricsExport.document(@metrics.snapshot(backend: @backend), metric_families)
+      end
+
+      # @return [Integer] op-protocol push subscriptions open now
+      def push_subscribers
+        @lock.synchronize { @push_subscribers }
+      end
+
+      # @return [Hash, nil] the storage facts of `/v1/status`
+      def storage_facts
+        storage_view(@metrics.snapshot(backend: @backend))
+      end
+
+      # An MCP tool adapter over this server's store, counting its calls in
+      # this server's metrics (transport `mcp`).
+      # @param enabled_tools [Array<Symbol>]
+      # @return [MCPAdapter]
+      def mcp_adapter(enabled_tools: MCPAdapter::READ_TOOLS)
+        MCPAdapter.new(protocol, enabled_tools: enabled_tools, metrics: @metrics)
       end
 
       # @return [Hash] the observatory view (evaluates alerts first)
@@ -325,8 +387,9 @@ module Igniter
         @recovery = Server::RecoveryReport.of(@backend)
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
         @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
-        @listener = Server::Listener.bind(@transport, @host, @port)
-        @bind_address = Server::Listener.address_of(@listener, @transport, @host)
+        raw = Server::Listener.bind(@transport, @host, @port, name: "op-protocol", flag: "--port")
+        @bind_address = Server::Listener.address_of(raw, @transport, @host)
+        @listener = @tls ? Transport::TLS.wrap_listener(raw, Transport::TLS.server_context(**@tls)) : raw
       rescue StandardError
         @backend&.close
         raise
@@ -359,7 +422,7 @@ module Igniter
       end
 
       def serve(slot)
-        @logger.debug("Connection accepted (active=#{active_connections})")
+        @op_logger.debug("Connection accepted (active=#{active_connections})")
         Transport::SocketIO.nodelay(slot.socket)
         Server::Connection.new(self, slot).run
       end
@@ -376,8 +439,9 @@ module Igniter
       # Over max_connections the peer gets one error frame (its first
       # request's reply) and EOF; while draining just EOF.
       def refuse_connection(socket, reason)
-        @metrics.record_connection_rejected
-        return unless reason == :full
+        @metrics.record_connection_rejected(reason: reason)
+        # A TLS peer cannot read a plain frame, and a handshake here would stall the accept loop.
+        return unless reason == :full && !Transport::TLS.tls?(socket)
 
         emit_event(:alert, alert_type: :max_connections, active: active_connections + 1, max: @max_connections)
         reply = error_reply(:too_many_connections, "server at max_connections #{@max_connections}")

@@ -20,20 +20,23 @@ module Igniter
         SESSION_CONTEXT = "igniter-ledger console session"
         BEARER = /\ABearer[ \t]+(\S+)[ \t]*\z/.freeze
 
-        # @param token [String, nil] nil = no authentication
-        # @raise [ArgumentError] for anything but nil or a non-empty String
+        # @param token [String, Array<String>, nil] the token, or the tokens any
+        #   of which lets a reader in (a server's read and write tokens); nil or
+        #   an empty Array = no authentication
+        # @raise [ArgumentError] for anything but nil or non-empty Strings
         def initialize(token)
-          unless token.nil? || (token.is_a?(String) && !token.empty?)
-            raise ArgumentError, "token must be a non-empty String or nil, got #{token.class}"
+          tokens = Array(token)
+          unless tokens.all? { |t| t.is_a?(String) && !t.empty? }
+            raise ArgumentError, "token must be a non-empty String (or an Array of them) or nil, got #{token.class}"
           end
 
-          @token = token
-          @session = token && OpenSSL::HMAC.hexdigest("SHA256", token, SESSION_CONTEXT)
+          @tokens = tokens.freeze
+          @sessions = tokens.map { |t| OpenSSL::HMAC.hexdigest("SHA256", t, SESSION_CONTEXT) }.freeze
         end
 
         # @return [Boolean] whether a token is required
         def enabled?
-          !@token.nil?
+          !@tokens.empty?
         end
 
         # @param request [Rack::Request]
@@ -42,23 +45,25 @@ module Igniter
           return true unless enabled?
 
           bearer = request.get_header("HTTP_AUTHORIZATION").to_s[BEARER, 1]
-          return true if bearer && Store::Transport::Auth.token_matches?(@token, bearer)
+          return true if bearer && any_match?(@tokens, bearer)
 
           cookie = request.cookies[COOKIE]
-          !cookie.nil? && Store::Transport::Auth.token_matches?(@session, cookie)
+          !cookie.nil? && any_match?(@sessions, cookie)
         end
 
         # @param given [Object] what the login form sent
         # @return [Boolean]
         def token?(given)
-          enabled? && Store::Transport::Auth.token_matches?(@token, given)
+          enabled? && any_match?(@tokens, given)
         end
 
-        # Sets the session cookie on +response+.
+        # Sets the session cookie of the token the login form sent on +response+.
         # @param response [Rack::Response]
         # @param request [Rack::Request]
-        def sign_in(response, request)
-          response.set_cookie(COOKIE, value: @session, path: cookie_path(request), httponly: true,
+        # @param given [String] the accepted token
+        def sign_in(response, request, given)
+          session = @sessions[@tokens.index { |t| Store::Transport::Auth.token_matches?(t, given) }]
+          response.set_cookie(COOKIE, value: session, path: cookie_path(request), httponly: true,
                                       same_site: :strict, secure: request.ssl?)
         end
 
@@ -68,6 +73,12 @@ module Igniter
         end
 
         private
+
+        # Every candidate is compared (constant time each), so the time taken
+        # does not tell which one matched.
+        def any_match?(candidates, given)
+          candidates.map { |candidate| Store::Transport::Auth.token_matches?(candidate, given) }.any?
+        end
 
         def cookie_path(request)
           base = request.script_name.to_s

@@ -80,7 +80,7 @@ module Igniter
           end
 
           response = Rack::Response.new([], 303, SECURITY_HEADERS.merge("Location" => return_to(request)))
-          @auth.sign_in(response, request)
+          @auth.sign_in(response, request, request.POST["token"])
           response.finish
         end
 

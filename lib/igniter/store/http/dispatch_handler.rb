@@ -4,18 +4,30 @@ module Igniter
   module Store
     class HTTPAdapter
       # `POST /v1/dispatch`: one request envelope in the body, the response
-      # envelope out. Protocol-level failures are 200 with `status: "error"`;
-      # transport failures are 400 (JSON), 401 (token), 413 (size).
+      # envelope out. The body of every answer keeps 0.5.2's envelope shape;
+      # the status says what happened (see README "HTTP status codes"):
+      # 200 ok; 400 not JSON or not an envelope (wrong protocol or
+      # schema_version); 401 no or a wrong token, 403 a read token writing;
+      # 404 an unknown op (the envelope lists `valid_ops`); 413 a body over
+      # the limit; 422 a packet with a missing or invalid field; 500 a fault
+      # of the server.
       class DispatchHandler
         include ResponseHelper
 
+        # HTTP status of each {Protocol::WireEnvelope::Failure} kind.
+        STATUS_OF = { bad_envelope: 400, unknown_op: 404, invalid_packet: 422, internal: 500 }.freeze
+        # Ops sorted once for the 404 body.
+        VALID_OPS = Protocol::WireEnvelope::OPERATIONS.map(&:to_s).freeze
+
         # @param interpreter [Protocol::Interpreter]
-        # @param auth_token [String, nil] required (as Bearer) for mutating ops when set
+        # @param auth [Transport::Auth::Policy]
         # @param max_body_bytes [Integer]
-        def initialize(interpreter, auth_token:, max_body_bytes:)
+        # @param metrics [ServerMetrics, nil] facts written and replayed are counted here
+        def initialize(interpreter, auth:, max_body_bytes:, metrics: nil)
           @interpreter = interpreter
-          @auth_token = auth_token
+          @auth = auth
           @max_body_bytes = max_body_bytes
+          @metrics = metrics
         end
 
         # @return [Array] Rack response
@@ -28,15 +40,54 @@ module Igniter
           body = read_body(env["rack.input"])
           return too_large if body.bytesize > @max_body_bytes
 
-          envelope, failure = parse(body)
-          return failure if failure
+          envelope, problem = TransportSupport.parse_json(body)
+          return bad_request(problem) if problem
+          return not_an_envelope(envelope) unless envelope.is_a?(Hash)
 
-          return json_response(401, { error: "Unauthorized" }) unless authorized?(env, envelope)
+          op = TransportSupport.op_label(envelope[:op])
+          env[Instrument::OP_KEY] = op
+          denied = Authorization.deny(@auth, env, TransportSupport.access_of(envelope[:op]))
+          return denied if denied
 
-          json_response(200, @interpreter.wire.dispatch(envelope))
+          answer(env, envelope, op)
         end
 
         private
+
+        def answer(_env, envelope, op)
+          response, failure = @interpreter.wire.dispatch_classified(envelope)
+          TransportSupport.count_facts(@metrics, :http, op, response)
+          return json_response(200, response) if failure.nil?
+
+          json_response(STATUS_OF.fetch(failure.kind), explained(response, failure, envelope))
+        end
+
+        # The envelope's error, said for a client: what is missing or wrong
+        # (not "Internal error"), and the valid ops for an unknown one.
+        def explained(response, failure, envelope)
+          case failure.kind
+          when :unknown_op then response.merge(valid_ops: VALID_OPS)
+          when :invalid_packet then response.merge(error: packet_problem(failure.error, envelope[:op]))
+          else response
+          end
+        end
+
+        def packet_problem(error, op)
+          if error.is_a?(KeyError) && error.respond_to?(:key)
+            "#{op}: the packet lacks the required field #{error.key.to_s.inspect}"
+          elsif error.is_a?(NoMethodError)
+            "#{op}: the packet must be a JSON object"
+          else
+            "#{op}: #{TransportSupport.safe_message(error)}"
+          end
+        end
+
+        def not_an_envelope(value)
+          json_response(400, { protocol: Protocol::WireEnvelope::PROTOCOL,
+                               schema_version: Protocol::WireEnvelope::SCHEMA_VERSION, request_id: nil,
+                               status: :error,
+                               error: "Invalid envelope: expected a JSON object, got #{TransportSupport.json_kind(value)}" })
+        end
 
         # Reads one byte past the limit, so an undeclared oversized body is
         # noticed without reading all of it.
@@ -44,19 +95,6 @@ module Igniter
           return +"" if input.nil?
 
           input.read(@max_body_bytes + 1) || +""
-        end
-
-        # @return [Array(Object, nil), Array(nil, Array)] the envelope, or a 400 response
-        def parse(body)
-          envelope, problem = TransportSupport.parse_json(body)
-          problem ? [nil, bad_request(problem)] : [envelope, nil]
-        end
-
-        def authorized?(env, envelope)
-          header = env["HTTP_AUTHORIZATION"].to_s
-          given = header.start_with?("Bearer ") ? header.delete_prefix("Bearer ").strip : nil
-          Transport::Auth.allows?(@auth_token, given,
-                                  guarded: envelope.is_a?(Hash) && TransportSupport.mutating_op?(envelope[:op]))
         end
 
         def too_large

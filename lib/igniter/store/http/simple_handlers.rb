@@ -43,12 +43,24 @@ module Igniter
         end
       end
 
-      # `GET /v1/metrics`: the provider's metrics, else `{}`.
+      # `GET /v1/metrics`: the provider's metrics (JSON).
       class MetricsHandler < GetHandler
         private
 
         def get(_env)
           provided_json { {} }
+        end
+      end
+
+      # `GET /metrics`: the provider's metric families in the Prometheus
+      # text format (see {Server::PrometheusText}).
+      class PrometheusHandler < GetHandler
+        private
+
+        def get(_env)
+          text = Server::PrometheusText.render(@provider.call)
+          [200, { "Content-Type" => Server::PrometheusText::CONTENT_TYPE, "Content-Length" => text.bytesize.to_s },
+           [text]]
         end
       end
 

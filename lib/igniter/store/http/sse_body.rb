@@ -94,6 +94,12 @@ module Igniter
           nil
         end
 
+        # @return [Integer] sequence of the last event sent (0 before any)
+        def sequence
+          cursor = @lock.synchronize { @cursor }
+          cursor.is_a?(Hash) ? cursor[:sequence].to_i : 0
+        end
+
         # @return [Boolean]
         def closed?
           @lock.synchronize { @closed }

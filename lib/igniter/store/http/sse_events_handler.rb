@@ -18,19 +18,24 @@ module Igniter
         # @param heartbeat_interval [Numeric]
         # @param on_open [#call, nil] called with each body that streams
         # @param on_close [#call, nil] called with each body when it closes
-        def initialize(provider, heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, on_open: nil, on_close: nil)
+        # @param admit [#call, nil] false = no room for another stream (503)
+        def initialize(provider, heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, on_open: nil, on_close: nil,
+                       admit: nil)
           super(provider)
           @heartbeat_interval = heartbeat_interval
           @on_open = on_open
           @on_close = on_close
+          @admit = admit
         end
 
         private
 
-        # @return [Array] Rack response: 200 stream, 400 bad cursor, 409 cursor too old, 503 not configured or closed
+        # @return [Array] Rack response: 200 stream, 400 bad cursor, 409 cursor too old, 503 not configured,
+        #   closed or too many streams
         def get(env)
           buffer = @provider&.call
           return json_response(503, { error: "SSE events endpoint not configured" }) if buffer.nil?
+          return json_response(503, { error: "Too many event streams open; retry later" }) if @admit && !@admit.call
 
           params = query_params(env)
           sequence = cursor_sequence(env, params)

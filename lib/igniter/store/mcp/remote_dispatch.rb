@@ -47,9 +47,29 @@ module Igniter
                                                            write_timeout: @read_timeout) do |http|
             http.request(request)
           end
-          raise "HTTP #{@uri} returned #{response.code}" unless response.is_a?(Net::HTTPSuccess)
+          return JSON.parse(response.body, symbolize_names: true) if response.is_a?(Net::HTTPSuccess)
 
-          JSON.parse(response.body, symbolize_names: true)
+          failed(response)
+        end
+
+        private
+
+        # A 4xx/5xx of the dispatch endpoint carries an error envelope (its
+        # message is the answer); a token problem says which token to pass.
+        # @raise [RuntimeError]
+        def failed(response)
+          case response.code
+          when "401" then raise "HTTP #{@uri} returned 401: the server needs a read token (token:)"
+          when "403" then raise "HTTP #{@uri} returned 403: this token may not do that"
+          end
+          envelope = begin
+            JSON.parse(response.body.to_s, symbolize_names: true)
+          rescue JSON::ParserError
+            nil
+          end
+          return envelope if envelope.is_a?(Hash) && envelope.key?(:status) && envelope.key?(:protocol)
+
+          raise "HTTP #{@uri} returned #{response.code}"
         end
       end
     end

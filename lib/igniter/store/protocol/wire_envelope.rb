@@ -20,6 +20,17 @@ module Igniter
           @interpreter = interpreter
         end
 
+        # What went wrong in a {#dispatch_classified} error envelope, for
+        # transports that map failures to their own codes (HTTP statuses):
+        # `kind` is :bad_envelope (not an envelope, wrong protocol or
+        # schema_version), :unknown_op, :invalid_packet (a missing or invalid
+        # packet field: KeyError, ArgumentError, TypeError, InvalidFactError,
+        # an unencodable value) or :internal; `error` is the exception, if any.
+        Failure = Struct.new(:kind, :error)
+
+        # Exceptions of the router that mean "the packet is wrong", not "the server is".
+        CLIENT_ERRORS = [KeyError, ArgumentError, TypeError, InvalidFactError, JSON::GeneratorError].freeze
+
         # Routes +envelope+ to the interpreter. Never raises: every failure
         # becomes an error envelope. Protocol rejections (bad descriptor or
         # fact packet) are ok envelopes carrying a rejected {Receipt}.
@@ -30,25 +41,37 @@ module Igniter
         # @param envelope [Hash] +protocol, schema_version, request_id, op, packet+
         # @return [Hash] +protocol, schema_version, request_id, status+ and +result+ or +error+
         def dispatch(envelope)
-          request_id = nil
+          dispatch_classified(envelope).first
+        end
+
+        # {#dispatch}, also saying what kind of failure an error envelope is.
+        # @param envelope [Hash]
+        # @return [Array(Hash, Failure), Array(Hash, nil)] the response, and its {Failure} or nil
+        def dispatch_classified(envelope)
+          request_id = packet = nil
           env = Protocol.symbolize_top(envelope)
           request_id = env[:request_id]
           protocol = token(env[:protocol])
-          return error(request_id, "Unknown protocol: #{protocol.inspect}") unless protocol == PROTOCOL
+          return failed(request_id, :bad_envelope, "Unknown protocol: #{protocol.inspect}") unless protocol == PROTOCOL
 
           version = env.fetch(:schema_version, SCHEMA_VERSION)
           unless version.nil? || version == SCHEMA_VERSION
-            return error(request_id, "Unsupported schema_version: #{version.inspect} (expected #{SCHEMA_VERSION})")
+            return failed(request_id, :bad_envelope,
+                          "Unsupported schema_version: #{version.inspect} (expected #{SCHEMA_VERSION})")
           end
 
           op = token(env[:op])
-          return error(request_id, "Unknown or missing op: #{op.inspect}") unless OPERATIONS.include?(op)
+          return failed(request_id, :unknown_op, "Unknown or missing op: #{op.inspect}") unless OPERATIONS.include?(op)
 
           packet = env[:packet] || {}
           packet = Protocol.symbolize_top(packet) if packet.is_a?(Hash)
-          ok(request_id, route(op, packet))
+          [ok(request_id, route(op, packet)), nil]
         rescue StandardError => e
-          error(request_id, "Internal error: #{plain_message(e)}")
+          kind = if packet.nil? then :bad_envelope
+                 elsif !packet.is_a?(Hash) || CLIENT_ERRORS.any? { |klass| e.is_a?(klass) } then :invalid_packet
+                 else :internal
+                 end
+          [error(request_id, "Internal error: #{plain_message(e)}"), Failure.new(kind, e)]
         end
 
         private
@@ -121,6 +144,10 @@ module Igniter
 
         def ok(request_id, result)
           { protocol: PROTOCOL, schema_version: SCHEMA_VERSION, request_id: request_id, status: :ok, result: result }
+        end
+
+        def failed(request_id, kind, message)
+          [error(request_id, message), Failure.new(kind, nil)]
         end
 
         def error(request_id, message)

@@ -41,7 +41,10 @@ module Igniter
           peer = Transport::SocketIO.peer_ip(@socket)
           @id = @server.metrics.record_connection_accepted(remote_addr: peer)
           @server.emit_event(:connection_open, connection_id: @id, remote_addr: peer)
+          Transport::TLS.accept_handshake(@socket, @server.read_timeout) if Transport::TLS.tls?(@socket)
           reason = serve
+        rescue Transport::TLS::HandshakeError
+          reason = :tls_error
         rescue IOError, Errno::ECONNRESET, Errno::EPIPE, Errno::EBADF, Errno::ENOTCONN
           reason = :io_error
         rescue StandardError => e
@@ -94,7 +97,15 @@ module Igniter
         def handle_frame(body)
           request, invalid = parse(body)
           op = request ? request[:op] : ""
-          return subscription(request) if op == "subscribe"
+          if op == "subscribe"
+            # A subscribe without the token reads need is answered like any
+            # refused request; the connection stays a normal one.
+            denied = @server.denial(request)
+            return subscription(request) unless denied
+
+            respond(body, request, op) { denied }
+            return nil
+          end
 
           respond(body, request, op) { invalid || @server.dispatch_op(request) }
           op == "close" ? :done : nil
@@ -106,33 +117,24 @@ module Igniter
                                                                          max_nesting: MAX_JSON_NESTING)
           return [parsed, nil] if parsed.is_a?(Hash)
 
-          [nil, @server.error_reply(:invalid_request, "request must be a JSON object, got #{json_kind(parsed)}")]
+          [nil, @server.error_reply(:invalid_request, "request must be a JSON object, got #{TransportSupport.json_kind(parsed)}")]
         rescue JSON::ParserError, JSON::NestingError, EncodingError => e
           [nil, @server.error_reply(:invalid_request, "invalid JSON: #{Transport::ErrorText.first_line(e)}")]
-        end
-
-        def json_kind(value)
-          case value
-          when Array then "an array"
-          when String then "a string"
-          when nil then "null"
-          when true, false then "a boolean"
-          else "a number"
-          end
         end
 
         def respond(body, request, op)
           started = Transport::Clock.monotonic
           response = yield
-          elapsed_ms = ((Transport::Clock.monotonic - started) * 1000).ceil
-          @server.check_slow_op(@id, op, elapsed_ms)
+          elapsed = Transport::Clock.monotonic - started
+          @server.check_slow_op(@id, op, (elapsed * 1000).ceil)
           request_id = request && request[:request_id]
           response = response.merge(request_id: request_id) if request_id
           frame = Transport::JsonFrame.encode(response)
-          @server.record_request(@id, op.to_s, body.bytesize, frame.bytesize, response)
+          @server.record_request(@id, op.to_s, body.bytesize, frame.bytesize, response, elapsed)
           write_raw(frame)
           nil
         end
+
 
         # Register with the changefeed first, then ack: a write racing the ack
         # is queued for this subscriber and pushed after the ack (the worker

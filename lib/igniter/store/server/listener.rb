@@ -12,14 +12,19 @@ module Igniter
         # @param transport [Symbol] :tcp or :unix
         # @param host [String] bind host, or the socket path for :unix
         # @param port [Integer] ignored for :unix; 0 picks a free port
+        # @param name [String] the listener, for the error (see {ListenFailure})
+        # @param flag [String] the flag that sets its port
         # @return [TCPServer, UNIXServer]
-        # @raise [SystemCallError] e.g. Errno::EADDRINUSE
-        def bind(transport, host, port)
+        # @raise [SystemCallError] e.g. Errno::EADDRINUSE, tagged with {ListenFailure}
+        def bind(transport, host, port, name: "op-protocol", flag: "--port")
           return bind_unix(host.to_s) if transport == :unix
 
           server = TCPServer.new(host, Integer(port))
           server.setsockopt(Socket::SOL_SOCKET, Socket::SO_REUSEADDR, true)
           server
+        rescue SystemCallError => e
+          address = transport == :unix ? host.to_s : Address.format(host, port)
+          raise ListenFailure.tag(e, listener: name, address: address, flag: flag)
         end
 
         # @return [String] "ip:port" as actually bound (real ephemeral port), or the unix path

@@ -6,11 +6,18 @@ module Igniter
       # The legacy ops of the op protocol (spec 05 §2.1), answered against
       # the server's one {IgniterStore}. Mixed into {StoreServer}.
       module OpDispatch
-        # Ops that change stored data; they need the token when one is set.
+        # Ops that change stored data; they need the write token when one is set.
         WRITE_OPS = %w[write_fact write_snapshot].freeze
+        # Ops anyone may send (liveness and goodbye); every other op is a read.
+        OPEN_OPS = %w[ping close].freeze
+        # Every op the server knows (metric labels: any other is "unknown").
+        KNOWN_OPS = %w[write_fact replay write_snapshot stats server_status ping close subscribe].freeze
 
-        # A write op without the configured shared secret.
+        # A request without the token its op needs.
         class Unauthorized < StandardError; end
+
+        # A read token asking to write.
+        class Forbidden < StandardError; end
 
         # A well-formed request with arguments the op cannot take.
         class InvalidRequestError < StandardError; end
@@ -19,7 +26,9 @@ module Igniter
         # @return [Hash] response without request_id (`ok` first)
         def dispatch_op(request)
           op = request[:op]
-          authorize!(request) if WRITE_OPS.include?(op)
+          denied = denial(request)
+          return denied if denied
+
           case op
           when "write_fact" then op_write_fact(request)
           when "replay" then op_replay(request)
@@ -30,8 +39,6 @@ module Igniter
           when "close" then { ok: true }
           else error_reply(:unknown_op, "Unknown op: #{op.inspect}")
           end
-        rescue Unauthorized => e
-          error_reply(:unauthorized, e.message)
         rescue InvalidFactError => e
           error_reply(:invalid_fact, e.message)
         rescue InvalidRequestError => e
@@ -45,12 +52,42 @@ module Igniter
           { ok: false, error_code: code.to_s, error: message }
         end
 
+        # @param op [Object] a request's op
+        # @return [Symbol] :write, :read or :open
+        def op_access(op)
+          return :write if WRITE_OPS.include?(op)
+
+          OPEN_OPS.include?(op) ? :open : :read
+        end
+
+        # @param op [Object]
+        # @return [String] the op if known, else "unknown" (a bounded metric label)
+        def op_label(op)
+          KNOWN_OPS.include?(op) ? op : "unknown"
+        end
+
+        # @param request [Hash]
+        # @return [Hash, nil] the error reply when the request's token is not
+        #   enough for its op, else nil
+        def denial(request)
+          authorize!(request)
+          nil
+        rescue Unauthorized => e
+          error_reply(:unauthorized, e.message)
+        rescue Forbidden => e
+          error_reply(:forbidden, e.message)
+        end
+
         private
 
         def authorize!(request)
-          return if Transport::Auth.allows?(@auth_token, request[:token])
-
-          raise Unauthorized, "#{request[:op]} requires a valid token"
+          case @auth.check(op_access(request[:op]), request[:token])
+          when :ok then nil
+          when :forbidden then raise Forbidden, "#{request[:op]} requires the write token; a read token cannot write"
+          else
+            need = op_access(request[:op]) == :write ? "the write token" : "a read or write token"
+            raise Unauthorized, "#{request[:op]} requires a valid token (#{need})"
+          end
         end
 
         def op_write_fact(request)

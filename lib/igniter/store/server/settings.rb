@@ -73,6 +73,29 @@ module Igniter
           raise ArgumentError, "#{name} must be a non-negative number of seconds, got #{value.inspect}"
         end
 
+        # @param cert [String, nil] PEM certificate file
+        # @param key [String, nil] PEM private key file
+        # @return [Hash, nil] `{cert:, key:}` (absolute paths), or nil without TLS
+        # @raise [ArgumentError] for one without the other, or a file that cannot be used
+        def tls(cert, key)
+          return nil if cert.nil? && key.nil?
+          raise ArgumentError, "TLS needs both a certificate and a key (--tls-cert and --tls-key)" if cert.nil? || key.nil?
+
+          files = { cert: File.expand_path(cert.to_s), key: File.expand_path(key.to_s) }
+          Transport::TLS.server_context(**files) # names the file that is unreadable or mismatched
+          files.freeze
+        end
+
+        # @return [Symbol] a ServerLogger level
+        def log_level(value)
+          ServerLogger.level!(value)
+        end
+
+        # @return [Symbol] :text or :json
+        def log_format(value)
+          ServerLogger.format!(value)
+        end
+
         # @return [String, nil] a non-empty token, or nil (no auth)
         def token(value)
           return nil if value.nil?

@@ -3,8 +3,8 @@
 module Igniter
   module Store
     module Transport
-      # The accept loop of every server here (the op-protocol StoreServer,
-      # the envelope TCPAdapter, the built-in HTTP server): one thread per
+      # The accept loop of the op-protocol StoreServer and the envelope
+      # TCPAdapter (puma accepts HTTP, with the same {AcceptBursts}): one thread per
       # connection, the connection limit, the drain, and an accept that
       # outlives a shortage of descriptors or memory.
       #
@@ -17,15 +17,16 @@ module Igniter
       # accepting works again. Only a closed listener ends the loop.
       class AcceptLoop
         # accept(2) errors that pass (see the class comment).
-        TRANSIENT_ERRORS = [Errno::EMFILE, Errno::ENFILE, Errno::ENOMEM, Errno::ENOBUFS, Errno::ECONNABORTED,
-                            Errno::EPROTO, Errno::ECONNRESET].freeze
+        TRANSIENT_ERRORS = AcceptBursts::TRANSIENT_ERRORS
         # What accept raises on a listener that was closed (by {#stop}).
         CLOSED_ERRORS = [IOError, Errno::EBADF, Errno::EINVAL, Errno::ENOTSOCK].freeze
         # Seconds {#stop} waits for serving threads after closing their sockets.
         JOIN_TIMEOUT = 1
 
         # @return [Integer] bursts of failed accepts so far (one per run of failures)
-        attr_reader :accept_error_bursts
+        def accept_error_bursts
+          @bursts.count
+        end
 
         # @param listener [TCPServer, UNIXServer] bound and listening
         # @param name [String] prefix of the log lines ("TCPAdapter", ...)
@@ -43,17 +44,14 @@ module Igniter
           @name = name
           @max = max_connections
           @refuse = refuse
-          @on_accept_error = on_accept_error
           @logger = logger
           @error_label = error_label
-          @backoff = backoff
+          @bursts = AcceptBursts.new(name: name, logger: logger, on_error: on_accept_error, backoff: backoff)
           @slots = {}
           @lock = Mutex.new
           @changed = ConditionVariable.new
           @running = @stopped = @draining = false
           @thread = nil
-          @accept_error_bursts = 0
-          @burst_started = nil
         end
 
         # Accepts until {#stop} (or until the listener is closed), serving
@@ -158,7 +156,7 @@ module Igniter
               accept_failed(e)
               next
             end
-            accept_recovered if @backoff.backing_off?
+            @bursts.succeeded
             return socket
           end
         end
@@ -170,27 +168,7 @@ module Igniter
         # The first failure of a burst is logged and reported; every one
         # waits a little longer (up to the backoff's bound) before the retry.
         def accept_failed(error)
-          unless @backoff.backing_off?
-            @accept_error_bursts += 1
-            @burst_started = Clock.monotonic
-            expected = TRANSIENT_ERRORS.any? { |klass| error.is_a?(klass) }
-            log(:warn, "#{@name}: accept failed: #{error.class}: #{ErrorText.first_line(error)}; " \
-                       "#{expected ? "backing off" : "unexpected, backing off"} and retrying")
-            report(error)
-          end
-          pause(@backoff.next_delay)
-        end
-
-        def accept_recovered
-          seconds = (Clock.monotonic - @burst_started).round(3)
-          log(:info, "#{@name}: accepting again after #{@backoff.attempts} failed accept(s) in #{seconds}s")
-          @backoff.reset
-        end
-
-        def report(error)
-          @on_accept_error&.call(error)
-        rescue StandardError
-          nil
+          pause(@bursts.failed(error))
         end
 
         # Sleeps, but {#stop} wakes it.

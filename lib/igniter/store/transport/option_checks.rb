@@ -8,15 +8,6 @@ module Igniter
       module OptionChecks
         module_function
 
-        # @param value [Object]
-        # @return [String, nil] the token, or nil (no auth)
-        # @raise [ArgumentError] anything but nil or a non-empty String
-        def token!(value)
-          return value if value.nil? || (value.is_a?(String) && !value.empty?)
-
-          raise ArgumentError, "auth_token must be a non-empty String or nil"
-        end
-
         # @param name [Symbol, String] option name for the message
         # @param value [Object]
         # @return [Integer]

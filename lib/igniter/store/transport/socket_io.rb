@@ -29,7 +29,7 @@ module Igniter
         # @param socket [BasicSocket]
         # @return [String] peer IP, or "unknown" (unix peers, closed sockets)
         def peer_ip(socket)
-          addr = socket.remote_address
+          addr = socket.to_io.remote_address
           addr.ip? ? addr.ip_address : "unknown"
         rescue StandardError
           "unknown"
@@ -40,7 +40,7 @@ module Igniter
         # @param socket [BasicSocket]
         # @return [nil]
         def nodelay(socket)
-          socket.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
+          socket.to_io.setsockopt(Socket::IPPROTO_TCP, Socket::TCP_NODELAY, 1)
           nil
         rescue SystemCallError, IOError, NoMethodError
           nil
@@ -65,18 +65,21 @@ module Igniter
           deadline = Clock.monotonic + timeout
           until rest.empty?
             written = io.write_nonblock(rest, exception: false)
-            if written == :wait_writable
-              wait_writable(io, per_wait ? timeout : deadline - Clock.monotonic, per_wait)
-            else
-              rest = rest.byteslice(written..)
+            case written
+            when :wait_writable, :wait_readable # (a TLS socket may need to read first)
+              wait_for(io, written, per_wait ? timeout : deadline - Clock.monotonic, per_wait)
+            else rest = rest.byteslice(written..)
             end
           end
           nil
         end
 
         # @api private
-        def wait_writable(io, left, per_wait)
-          return if (per_wait || left.positive?) && io.wait_writable(left)
+        def wait_for(io, readiness, left, per_wait)
+          raw = io.to_io # a TLS socket waits on its TCP socket
+          ready = (per_wait || left.positive?) &&
+                  (readiness == :wait_readable ? raw.wait_readable(left) : raw.wait_writable(left))
+          return if ready
 
           raise WriteTimeout, per_wait ? "peer did not read for #{left}s" : "write timed out"
         end

@@ -4,15 +4,12 @@ require "io/wait"
 
 module Igniter
   module Store
-    # Buffered reads from a socket with deadlines, so a silent or trickling
-    # peer (slowloris) cannot hold a server thread forever. Used by the
-    # frame reader of the op server and the TCPAdapter, and by the built-in
-    # HTTP server.
+    # Buffered reads from a socket (plain or TLS) with deadlines, so a
+    # silent or trickling peer (slowloris) cannot hold a server thread
+    # forever. Used by the frame reader of the op server and the TCPAdapter.
     class TimedReader
       # No byte within the allowed time.
       class Timeout < IOError; end
-      # A line longer than the caller's limit.
-      class LineTooLong < IOError; end
 
       CHUNK = 16 * 1024
 
@@ -37,15 +34,7 @@ module Igniter
         fill(Transport::Clock.deadline(timeout))
       end
 
-      # @param count [Integer]
-      # @param timeout [Numeric, nil] for the whole read; nil = no limit
-      # @return [String, nil] exactly +count+ bytes; nil when EOF comes first
-      # @raise [Timeout]
-      def read_exact(count, timeout)
-        read_exact_by(count, Transport::Clock.deadline(timeout))
-      end
-
-      # {#read_exact} against an instant, so several reads can share one budget.
+      # Reads exactly +count+ bytes before +deadline+ (several reads may share one budget).
       # @param count [Integer]
       # @param deadline [Float, nil] from {Transport::Clock.deadline}; nil = no limit
       # @return [String, nil] exactly +count+ bytes; nil when EOF comes first
@@ -57,24 +46,6 @@ module Igniter
         @buffer.slice!(0, count)
       end
 
-      # @param max [Integer] longest accepted line, terminator included
-      # @param timeout [Numeric]
-      # @return [String, nil] the line without CRLF/LF; nil on EOF
-      # @raise [Timeout, LineTooLong]
-      def read_line(max, timeout)
-        limit = Transport::Clock.deadline(timeout)
-        loop do
-          index = @buffer.index("\n")
-          if index
-            raise LineTooLong, "line exceeds #{max} bytes" if index + 1 > max
-
-            return @buffer.slice!(0, index + 1).chomp
-          end
-          raise LineTooLong, "line exceeds #{max} bytes" if @buffer.bytesize > max
-          return nil unless fill(limit)
-        end
-      end
-
       private
 
       # @return [Boolean] false on EOF
@@ -84,18 +55,28 @@ module Igniter
           case chunk
           when nil then return false
           when :wait_readable then wait_readable(limit)
+          when :wait_writable then wait_writable(limit) # TLS renegotiation
           else
             @buffer << chunk
             return true
           end
         end
+      rescue OpenSSL::SSL::SSLError
+        false # a TLS peer gone without close_notify is gone all the same
       end
 
+      # A TLS socket waits on its TCP socket; {#fill} always reads what TLS
+      # has decrypted already before it comes here.
       def wait_readable(limit)
-        return @io.wait_readable if limit.nil?
+        return @io.to_io.wait_readable if limit.nil?
 
         left = limit - Transport::Clock.monotonic
-        raise Timeout, "read timed out" if left <= 0 || !@io.wait_readable(left)
+        raise Timeout, "read timed out" if left <= 0 || !@io.to_io.wait_readable(left)
+      end
+
+      def wait_writable(limit)
+        left = limit && limit - Transport::Clock.monotonic
+        raise Timeout, "read timed out" if (left && left <= 0) || !@io.to_io.wait_writable(left)
       end
     end
   end

@@ -43,7 +43,7 @@ RSpec.describe "Web console in headless Chromium", :servers do
   end
 
   it "shows stores, keys, a history diff, time travel and live writes, escaping every value" do
-    server = build_server(auth_token: token)
+    server = build_server(auth_token: token, auth_reads: true)
     server.start_adapters(http_port: 0)
     server.start_async
     host, port = server.http_adapter.bind_address.split(":")

@@ -269,7 +269,7 @@ RSpec.describe Igniter::Ledger::Console, :console do
 
   it "refuses what it cannot show" do
     expect { described_class.new(Object.new) }.to raise_error(ArgumentError, "Console expects an Igniter::Store::IgniterStore, got Object")
-    expect { described_class.new(store, token: "") }.to raise_error(ArgumentError, "token must be a non-empty String or nil, got String")
+    expect { described_class.new(store, token: "") }.to raise_error(ArgumentError, "token must be a non-empty String (or an Array of them) or nil, got String")
     expect { described_class.new(store, changefeed: Object.new) }
       .to raise_error(ArgumentError, "changefeed must be an Igniter::Store::ChangefeedBuffer, got Object")
     expect { described_class.new(store, status: 1) }.to raise_error(ArgumentError, "status must respond to #call, got Integer")

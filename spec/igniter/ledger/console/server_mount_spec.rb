@@ -4,13 +4,15 @@ require "net/http"
 require_relative "console_helpers"
 
 RSpec.describe "The ledger server's /ui", :servers do
-  it "serves the console over the server's store, behind the server's token" do
-    server = build_server(auth_token: "tok")
+  it "serves the console over the server's store, behind the server's read rule (read or write token)" do
+    server = build_server(auth_token: "tok", read_token: "rtok")
     server.start_adapters(http_port: 0)
     server.store.write(store: :tasks, key: "t1", value: { n: 1 })
     host, port = server.http_adapter.bind_address.split(":")
     Net::HTTP.start(host, Integer(port)) do |http|
       expect(http.get("/ui/api/stores").code).to eq("401")
+      expect(http.get("/ui/api/stores", "Authorization" => "Bearer wrong").code).to eq("401")
+      expect(http.get("/ui/api/stores", "Authorization" => "Bearer rtok").code).to eq("200")
       reply = http.get("/ui/api/stores", "Authorization" => "Bearer tok")
       expect(JSON.parse(reply.body, symbolize_names: true)[:stores]).to include(include(store: "tasks", facts: 1, keys: 1))
       status = JSON.parse(http.get("/ui/api/status", "Authorization" => "Bearer tok").body, symbolize_names: true)
@@ -20,6 +22,13 @@ RSpec.describe "The ledger server's /ui", :servers do
       expect(page).to include(%(src="&#x2F;ui&#x2F;assets&#x2F;console.js"))
       expect(http.get("/v1/health").code).to eq("200") # the API next to it is unchanged
     end
+  end
+
+  it "is open like every read when only writes need a token" do
+    server = build_server(auth_token: "tok")
+    server.start_adapters(http_port: 0)
+    host, port = server.http_adapter.bind_address.split(":")
+    Net::HTTP.start(host, Integer(port)) { |http| expect(http.get("/ui/api/stores").code).to eq("200") }
   end
 
   it "ends the console's live streams when the HTTP adapter stops" do

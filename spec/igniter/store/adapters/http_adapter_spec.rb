@@ -73,11 +73,40 @@ RSpec.describe Igniter::Store::HTTPAdapter do
       expect(json_body(dispatch(""))["error"]).to match(/\AInvalid JSON/)
     end
 
-    it "returns protocol errors as 200 envelopes" do
-      unknown_op = dispatch(envelope(:teleport))
-      unknown_proto = dispatch(envelope(:read).merge(protocol: "other_proto"))
-      expect([unknown_op[0], json_body(unknown_op)["status"]]).to eq([200, "error"])
-      expect(json_body(unknown_proto)["error"]).to eq("Unknown protocol: :other_proto")
+    it "answers an unknown op with 404 and an envelope listing the valid ops" do
+      status, _headers, body = dispatch(envelope(:teleport, request_id: "r9"))
+      reply = JSON.parse(body.join)
+      expect(status).to eq(404)
+      expect(reply).to include("protocol" => "igniter_store", "request_id" => "r9", "status" => "error",
+                               "error" => "Unknown or missing op: :teleport")
+      expect(reply["valid_ops"]).to eq(Igniter::Store::Protocol::WireEnvelope::OPERATIONS.map(&:to_s))
+    end
+
+    it "answers a wrong protocol, a wrong schema_version and a non-object with 400 envelopes" do
+      proto = dispatch(envelope(:read).merge(protocol: "other_proto"))
+      version = dispatch(envelope(:read).merge(schema_version: 9))
+      array = dispatch("[1,2]")
+      expect([proto[0], json_body(proto)["error"]]).to eq([400, "Unknown protocol: :other_proto"])
+      expect([version[0], json_body(version)["error"]]).to eq([400, "Unsupported schema_version: 9 (expected 1)"])
+      expect([array[0], json_body(array)]).to match([400, include("status" => "error",
+                                                                  "error" => "Invalid envelope: expected a JSON " \
+                                                                             "object, got an array")])
+    end
+
+    it "answers a packet without a required field with 422 naming the field, not an internal error" do
+      status, _headers, body = dispatch(envelope(:write, { key: "k", value: {} }, request_id: "w1"))
+      expect([status, JSON.parse(body.join)])
+        .to match([422, include("status" => "error", "request_id" => "w1",
+                                "error" => 'write: the packet lacks the required field "store"')])
+    end
+
+    it "answers a server fault with 500 and an Internal error envelope" do
+      broken = Igniter::Store::Protocol.new
+      def broken.read(**) = raise(IOError, "disk went away")
+      app = described_class.new(interpreter: broken).rack_app
+      env = rack_env("POST", "/v1/dispatch", body: JSON.generate(envelope(:read, { store: "t", key: "k" })))
+      status, _headers, body = app.call(env)
+      expect([status, JSON.parse(body.join)["error"]]).to eq([500, "Internal error: disk went away"])
     end
 
     it "runs register, write, read, query and metadata_snapshot" do
@@ -101,9 +130,11 @@ RSpec.describe Igniter::Store::HTTPAdapter do
       expect(result["facts"].size).to eq(1)
     end
 
-    it "sends no Ruby error-highlight snippets in errors" do
-      error = json_body(dispatch(envelope(:read, { store: 5, key: "k" })))["error"]
-      expect(error).to start_with("Internal error: ")
+    it "answers an invalid packet value with 422 and no Ruby error-highlight snippets" do
+      response = dispatch(envelope(:read, { store: 5, key: "k" }))
+      error = json_body(response)["error"]
+      expect(response[0]).to eq(422)
+      expect(error).to eq("read: store: must be a Symbol or String, got 5")
       expect(error).not_to include("\n")
     end
 
@@ -141,8 +172,9 @@ RSpec.describe Igniter::Store::HTTPAdapter do
 
       it "answers a mutating op without the token with 401 and writes nothing" do
         status, headers, body = dispatch(write)
-        expect([status, headers["Content-Type"], JSON.parse(body.join)])
-          .to eq([401, "application/json", { "error" => "Unauthorized" }])
+        expect([status, headers["Content-Type"], headers["WWW-Authenticate"], JSON.parse(body.join)])
+          .to eq([401, "application/json", 'Bearer realm="igniter-ledger"',
+                  { "error" => "Unauthorized: this request needs the write token (Authorization: Bearer <token>)" }])
         expect(interpreter.read(store: :tasks, key: "t1")).to be_nil
       end
 

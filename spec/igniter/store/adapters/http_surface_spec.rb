@@ -38,8 +38,15 @@ RSpec.describe "HTTPAdapter read-only surface: ready, metrics, recent events, st
       expect(json_body(response)).to eq("requests_total" => { "write" => 2 }, "facts_written" => 2)
     end
 
-    it "returns {} without a provider" do
-      expect(json_body(get(app_with, "/v1/metrics"))).to eq({})
+    it "returns the adapter's own counts without a provider (mounted in another app, it still counts)" do
+      app = app_with
+      3.times { get(app, "/v1/health") }
+      metrics = json_body(get(app, "/v1/metrics"))
+
+      expect(metrics["requests_total"]).to eq("/v1/health" => 3)
+      requests = metrics["series"].find { |family| family["name"] == "igniter_ledger_requests_total" }
+      expect(requests["samples"])
+        .to eq([{ "labels" => { "transport" => "http", "op" => "/v1/health", "status" => "200" }, "value" => 3 }])
     end
 
     it "answers POST with 405" do

@@ -114,58 +114,55 @@ RSpec.describe "Envelope transports under load and faults" do
     end
   end
 
-  LedgerSpec.http_server_kinds.each do |kind|
-    describe "HTTPAdapter served by #{kind.inspect}" do
-      let(:per_client) { 150 }
+  describe "HTTPAdapter served by puma" do
+    let(:per_client) { 150 }
 
-      def start_http(store, kind, **opts)
-        adapter = Igniter::Store::HTTPAdapter.new(interpreter: Igniter::Store::Protocol.new(store), port: 0,
-                                                  server: kind, **opts)
-        adapters << adapter.start_async
-        adapter
-      end
+    def start_http(store, **opts)
+      adapter = Igniter::Store::HTTPAdapter.new(interpreter: Igniter::Store::Protocol.new(store), port: 0, **opts)
+      adapters << adapter.start_async
+      adapter
+    end
 
-      def http_writes(port, clients, per_client)
-        concurrent_writes(clients, per_client) do |c, n|
-          Net::HTTP.start("127.0.0.1", port, open_timeout: 2, read_timeout: 10) do |http|
-            n.times.map do |i|
-              payload = JSON.generate(envelope(:write, { store: "load", key: "c#{c}-#{i}", value: { c: c, i: i } }))
-              response = http.post("/v1/dispatch", payload, "Content-Type" => "application/json")
-              raise "write c#{c}-#{i}: HTTP #{response.code}" unless response.code == "200"
+    def http_writes(port, clients, per_client)
+      concurrent_writes(clients, per_client) do |c, n|
+        Net::HTTP.start("127.0.0.1", port, open_timeout: 2, read_timeout: 10) do |http|
+          n.times.map do |i|
+            payload = JSON.generate(envelope(:write, { store: "load", key: "c#{c}-#{i}", value: { c: c, i: i } }))
+            response = http.post("/v1/dispatch", payload, "Content-Type" => "application/json")
+            raise "write c#{c}-#{i}: HTTP #{response.code}" unless response.code == "200"
 
-              JSON.parse(response.body)["result"]["fact_id"]
-            end
+            JSON.parse(response.body)["result"]["fact_id"]
           end
         end
       end
+    end
 
-      it "persists 16 x 150 concurrent dispatch writes exactly once across a reopen" do
-        store = open_store
-        adapter = start_http(store, kind)
-        ids = http_writes(port_of(adapter.bind_address), clients, per_client)
-        adapter.stop
-        store.close
-        expect(ids.size).to eq(clients * per_client)
-        expect_exactly_once(ids, keys_for(clients, per_client))
-      end
+    it "persists 16 x 150 concurrent dispatch writes exactly once across a reopen" do
+      store = open_store
+      adapter = start_http(store)
+      ids = http_writes(port_of(adapter.bind_address), clients, per_client)
+      adapter.stop
+      store.close
+      expect(ids.size).to eq(clients * per_client)
+      expect_exactly_once(ids, keys_for(clients, per_client))
+    end
 
-      it "answers garbage JSON with 400 and oversized bodies with 413 while others write on" do
-        store = open_store
-        adapter = start_http(store, kind, max_body_bytes: 4096)
-        port = port_of(adapter.bind_address)
-        faults = Thread.new do
-          5.times.map do
-            [http_post_json(port, "/v1/dispatch", "{garbage").code,
-             http_post_json(port, "/v1/dispatch", JSON.generate(envelope(:write, { store: "load", key: "big",
-                                                                                    value: "x" * 10_000 }))).code]
-          end
+    it "answers garbage JSON with 400 and oversized bodies with 413 while others write on" do
+      store = open_store
+      adapter = start_http(store, max_body_bytes: 4096)
+      port = port_of(adapter.bind_address)
+      faults = Thread.new do
+        5.times.map do
+          [http_post_json(port, "/v1/dispatch", "{garbage").code,
+           http_post_json(port, "/v1/dispatch", JSON.generate(envelope(:write, { store: "load", key: "big",
+                                                                                  value: "x" * 10_000 }))).code]
         end
-        ids = http_writes(port, 4, 50)
-        expect(faults.value.uniq).to eq([%w[400 413]])
-        adapter.stop
-        store.close
-        expect_exactly_once(ids, keys_for(4, 50))
       end
+      ids = http_writes(port, 4, 50)
+      expect(faults.value.uniq).to eq([%w[400 413]])
+      adapter.stop
+      store.close
+      expect_exactly_once(ids, keys_for(4, 50))
     end
   end
 end

@@ -7,8 +7,8 @@ RSpec.describe "MCPAdapter.remote against a running HTTPAdapter" do
 
   after { adapters.each(&:stop) }
 
-  def serve(kind, target_interpreter = interpreter, **opts)
-    Igniter::Store::HTTPAdapter.new(interpreter: target_interpreter, port: 0, server: kind, **opts)
+  def serve(target_interpreter = interpreter, **opts)
+    Igniter::Store::HTTPAdapter.new(interpreter: target_interpreter, port: 0, **opts)
                                .tap { |a| adapters << a }.start_async
   end
 
@@ -16,45 +16,43 @@ RSpec.describe "MCPAdapter.remote against a running HTTPAdapter" do
     "http://#{adapter.bind_address}"
   end
 
-  LedgerSpec.http_server_kinds.each do |kind|
-    context "served by #{kind.inspect}" do
-      before do
-        interpreter.write(store: :tasks, key: "t1", value: { title: "Plan", status: "open" })
-        interpreter.write(store: :tasks, key: "t2", value: { title: "Ship", status: "open" })
-      end
+  context "served by puma" do
+    before do
+      interpreter.write(store: :tasks, key: "t1", value: { title: "Plan", status: "open" })
+      interpreter.write(store: :tasks, key: "t2", value: { title: "Ship", status: "open" })
+    end
 
-      it "normalizes read and query results like the embedded adapter" do
-        mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve(kind)))
-        expect(mcp.call_tool(:read, store: "tasks", key: "t1")[:result]).to eq(title: "Plan", status: "open")
-        expect(mcp.call_tool(:query, store: "tasks", limit: 1)[:result]).to eq([{ title: "Plan", status: "open" }])
-      end
+    it "normalizes read and query results like the embedded adapter" do
+      mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve))
+      expect(mcp.call_tool(:read, store: "tasks", key: "t1")[:result]).to eq(title: "Plan", status: "open")
+      expect(mcp.call_tool(:query, store: "tasks", limit: 1)[:result]).to eq([{ title: "Plan", status: "open" }])
+    end
 
-      it "surfaces a remote error with request_id and source op preserved" do
-        mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve(kind)))
-        response = mcp.call_tool(:resolve, relation: "nope", from: "x", request_id: "rr")
-        expect(response).to include(status: :error, request_id: "rr", source_protocol_op: :resolve)
-        expect(response[:error]).to match(/\AInternal error: remote dispatch :resolve failed: .*No relation registered/)
-      end
+    it "surfaces a remote error with request_id and source op preserved" do
+      mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve))
+      response = mcp.call_tool(:resolve, relation: "nope", from: "x", request_id: "rr")
+      expect(response).to include(status: :error, request_id: "rr", source_protocol_op: :resolve)
+      expect(response[:error]).to match(/\AInternal error: remote dispatch :resolve failed: .*No relation registered/)
+    end
 
-      it "bounds replay by limit so count reflects the limit" do
-        mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve(kind)))
-        result = mcp.call_tool(:replay, limit: 1)[:result]
-        expect([result[:count], result[:facts].size]).to eq([1, 1])
-        expect(mcp.call_tool(:replay, store: "tasks")[:result][:count]).to eq(2)
-      end
+    it "bounds replay by limit so count reflects the limit" do
+      mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve))
+      result = mcp.call_tool(:replay, limit: 1)[:result]
+      expect([result[:count], result[:facts].size]).to eq([1, 1])
+      expect(mcp.call_tool(:replay, store: "tasks")[:result][:count]).to eq(2)
+    end
 
-      it "keeps the dispatch path when the endpoint names one, and sends the token" do
-        adapter = serve(kind, auth_token: "s3cret")
-        mcp = Igniter::Store::MCPAdapter.remote("#{endpoint(adapter)}/v1/dispatch", token: "s3cret")
-        expect(mcp.call_tool(:read, store: "tasks", key: "t2")[:result]).to eq(title: "Ship", status: "open")
-      end
+    it "keeps the dispatch path when the endpoint names one, and sends the token" do
+      adapter = serve(auth_token: "s3cret")
+      mcp = Igniter::Store::MCPAdapter.remote("#{endpoint(adapter)}/v1/dispatch", token: "s3cret")
+      expect(mcp.call_tool(:read, store: "tasks", key: "t2")[:result]).to eq(title: "Ship", status: "open")
+    end
 
-      it "returns a SyncProfile like the embedded adapter" do
-        mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve(kind)))
-        profile = mcp.call_tool(:sync_profile, stores: ["tasks"])[:result]
-        expect(profile).to be_a(Igniter::Store::Protocol::SyncProfile)
-        expect(profile.fact_count).to eq(2)
-      end
+    it "returns a SyncProfile like the embedded adapter" do
+      mcp = Igniter::Store::MCPAdapter.remote(endpoint(serve))
+      profile = mcp.call_tool(:sync_profile, stores: ["tasks"])[:result]
+      expect(profile).to be_a(Igniter::Store::Protocol::SyncProfile)
+      expect(profile.fact_count).to eq(2)
     end
   end
 
@@ -62,7 +60,7 @@ RSpec.describe "MCPAdapter.remote against a running HTTPAdapter" do
     with_tmpdir do |dir|
       seg = Igniter::Store.segmented(dir)
       seg.write(store: :readings, key: "r1", value: { v: 1 })
-      adapter = serve(:builtin, Igniter::Store::Protocol.new(seg))
+      adapter = serve(Igniter::Store::Protocol.new(seg))
       mcp = Igniter::Store::MCPAdapter.remote(endpoint(adapter))
       stats = mcp.call_tool(:storage_stats)[:result]
       manifest = mcp.call_tool(:segment_manifest, store: "readings")[:result]
@@ -76,7 +74,7 @@ RSpec.describe "MCPAdapter.remote against a running HTTPAdapter" do
   end
 
   it "reports an HTTP error status as an internal error" do
-    adapter = serve(:builtin)
+    adapter = serve
     mcp = Igniter::Store::MCPAdapter.remote("http://#{adapter.bind_address}/v1/nowhere")
     expect(mcp.call_tool(:metadata_snapshot)[:error]).to match(%r{\AInternal error: HTTP http://.*/v1/nowhere returned 404\z})
   end

@@ -218,7 +218,7 @@ RSpec.describe Igniter::Store::TCPAdapter do
     it "logs unexpected connection errors through the logger, not $stderr" do
       failing = Object.new
       wire = Object.new
-      def wire.dispatch(_env) = raise(NoMethodError, "boom\n  snippet ^^^^")
+      def wire.dispatch_classified(_env) = raise(NoMethodError, "boom\n  snippet ^^^^")
       failing.define_singleton_method(:wire) { wire }
       logger = Class.new do
         attr_reader :lines

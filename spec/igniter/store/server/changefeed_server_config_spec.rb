@@ -90,18 +90,20 @@ RSpec.describe "Changefeed settings of StoreServer", :servers do
   end
 
   describe "CLI changefeed flags" do
-    let(:cli) { Igniter::Store::Server::CLI.new(out: StringIO.new, err: StringIO.new, env: {}) }
+    def parse(argv)
+      Igniter::Store::Server::Configuration.new(argv, env: {}, out: StringIO.new).server_options
+    end
 
     it "adds no changefeed key without changefeed flags" do
-      expect(cli.parse([])).not_to have_key(:changefeed)
+      expect(parse([])).not_to have_key(:changefeed)
     end
 
     it "maps the nine flags onto the ChangefeedBuffer settings" do
-      opts = cli.parse(%w[--changefeed-max-size 500 --changefeed-subscriber-queue-size 50
-                          --changefeed-overflow drop_newest --changefeed-close-policy discard
-                          --changefeed-diagnostic-ring-size 20 --changefeed-alert-total-queued 100
-                          --changefeed-alert-overflow-dropped-total 10 --changefeed-alert-failed-total 5
-                          --changefeed-alert-queue-pressure-ratio 0.8])
+      opts = parse(%w[--changefeed-max-size 500 --changefeed-subscriber-queue-size 50
+                      --changefeed-overflow drop_newest --changefeed-close-policy discard
+                      --changefeed-diagnostic-ring-size 20 --changefeed-alert-total-queued 100
+                      --changefeed-alert-overflow-dropped-total 10 --changefeed-alert-failed-total 5
+                      --changefeed-alert-queue-pressure-ratio 0.8])
 
       expect(opts[:changefeed]).to eq(
         max_size: 500, subscriber_queue_size: 50, overflow: :drop_newest, close_policy: :discard,
@@ -111,12 +113,11 @@ RSpec.describe "Changefeed settings of StoreServer", :servers do
     end
 
     it "adds alert_thresholds only when an alert flag is given" do
-      expect(cli.parse(%w[--changefeed-max-size 9])[:changefeed]).to eq(max_size: 9)
+      expect(parse(%w[--changefeed-max-size 9])[:changefeed]).to eq(max_size: 9)
     end
 
     it "produces options that build a valid ServerConfig and buffer" do
-      opts = cli.parse(%w[--changefeed-max-size 12 --changefeed-overflow drop_newest --backend memory --no-http])
-      opts.delete(:http_port)
+      opts = parse(%w[--changefeed-max-size 12 --changefeed-overflow drop_newest --backend memory --no-http])
       config = Igniter::Store::ServerConfig.new(**opts, port: 0, log_io: nil)
 
       expect(build_server(config: config).changefeed.max_size).to eq(12)

@@ -17,8 +17,7 @@ module DescriptorExhaustionSpec
     op = Igniter::Store::StoreServer.new(port: 0, logger: logger, drain_timeout: 0.2)
     op.start_async
     tcp = Igniter::Store::TCPAdapter.new(interpreter: op.protocol, port: 0, logger: logger).start_async
-    http = Igniter::Store::HTTPAdapter.new(interpreter: op.protocol, port: 0, server: :builtin,
-                                           logger: logger).start_async
+    http = Igniter::Store::HTTPAdapter.new(interpreter: op.protocol, port: 0, logger: logger).start_async
     # New descriptors get the lowest free numbers below the limit (open
     # ones above it stay usable): put the limit where SPARE numbers are free.
     open_fds = Dir.children("/proc/self/fd").map(&:to_i)
@@ -58,7 +57,7 @@ RSpec.describe "Servers out of file descriptors", :servers do
     TCPSocket.new("127.0.0.1", port).tap { |socket| tracked_sockets << socket }
   end
 
-  it "serves new clients on the op protocol, envelope TCP and built-in HTTP after EMFILE" do
+  it "serves new clients on the op protocol, envelope TCP and HTTP (puma) after EMFILE" do
     spare = DescriptorExhaustionSpec::SPARE_DESCRIPTORS
     child = spawn_ruby_script(DescriptorExhaustionSpec::CHILD, args: [spare.to_s])
     ready = await_line(child, /^READY (\S+) (\S+) (\S+) (\d+)$/, timeout: 20)
@@ -125,8 +124,10 @@ RSpec.describe "Servers out of file descriptors", :servers do
     logs = child.lines.grep(/\ALOG /)
     bursts = {}
     %w[StoreServer TCPAdapter HTTPAdapter].each do |name|
-      failed = logs.grep(/ WARN  #{name}: accept failed: Errno::EMFILE: .*; backing off and retrying$/)
-      retries = logs.filter_map { |line| line[/ INFO  #{name}: accepting again after (\d+) failed accept\(s\)/, 1] }
+      failed = logs.grep(/ WARN  \w+: #{name}: accept failed: Errno::EMFILE: .*; backing off and retrying$/)
+      retries = logs.filter_map do |line|
+        line[/ INFO  \w+: #{name}: accepting again after (\d+) failed accept\(s\)/, 1]
+      end
       expect(failed).not_to be_empty, "#{name} logged no failed accept\n#{output}"
       expect(retries.size).to eq(failed.size), "#{name}: every burst ends with a recovery line\n#{output}"
       expect(retries.sum(&:to_i)).to be > failed.size, "#{name}: one line per retry\n#{output}"

@@ -6,14 +6,7 @@ require "net/http"
 # quarantined: one start-up log line per damaged file (warn), an info line
 # when clean, and a `recovery` section in /v1/status and the op-protocol
 # `server_status`/`stats` replies.
-RSpec.describe "Servers reporting recovery", :servers do
-  around do |example|
-    with_tmpdir do |dir|
-      @dir = dir
-      example.run
-    end
-  end
-
+RSpec.describe "Servers reporting recovery", :servers, :in_tmpdir do
   def write_wal(path, count)
     store = Igniter::Store.open(path)
     count.times { |i| store.write(store: :tasks, key: "t#{i}", value: { title: "task #{i}", n: i }) }
@@ -74,7 +67,7 @@ RSpec.describe "Servers reporting recovery", :servers do
       server, log = serve(backend: :file, path: wal)
 
       expect(recovery_lines(log).size).to eq(1)
-      expect(recovery_lines(log).first).to include("INFO  Recovery: #{wal} opened clean (#{bytes} bytes")
+      expect(recovery_lines(log).first).to include("INFO  server: Recovery: #{wal} opened clean (#{bytes} bytes")
       status = status_over_http(server)
       expect(status["recovery"]).to include("clean" => true, "damaged_files" => 0)
       expect(status["recovery"]["files"].size).to eq(1)
@@ -96,7 +89,7 @@ RSpec.describe "Servers reporting recovery", :servers do
 
       lines = recovery_lines(log)
       expect(lines.size).to eq(1)
-      expect(lines.first).to include("WARN  Recovery: #{wal} damaged (tail=#{own[:tail]}")
+      expect(lines.first).to include("WARN  server: Recovery: #{wal} damaged (tail=#{own[:tail]}")
       expect(lines.first).to include("cut #{own[:truncated_bytes]} bytes")
       Array(own[:quarantined]).each { |span| expect(lines.first).to include("#{span[:reason]}@#{span[:offset]}+") }
 
@@ -127,7 +120,7 @@ RSpec.describe "Servers reporting recovery", :servers do
       server, log = serve(backend: :file, path: wal)
 
       expect(recovery_lines(log).size).to eq(1)
-      expect(recovery_lines(log).first).to include("WARN  Recovery: #{wal} damaged (tail=torn")
+      expect(recovery_lines(log).first).to include("WARN  server: Recovery: #{wal} damaged (tail=torn")
       entry = status_over_http(server)["recovery"]["files"].first
       expect(entry["tail"]).to eq("torn")
       expect_same_facts(entry, own)
@@ -150,7 +143,7 @@ RSpec.describe "Servers reporting recovery", :servers do
       server, log = serve(backend: :segmented, path: root)
 
       expect(recovery_lines(log).size).to eq(1)
-      expect(recovery_lines(log).first).to include("INFO  Recovery: #{root} opened clean")
+      expect(recovery_lines(log).first).to include("INFO  server: Recovery: #{root} opened clean")
       status = status_over_http(server)
       expect(status["recovery"]).to include("clean" => true, "damaged_files" => 0)
       expect(status["storage"]["stores"]["readings"]).to include("fact_count" => 3)
@@ -165,7 +158,7 @@ RSpec.describe "Servers reporting recovery", :servers do
 
       lines = recovery_lines(log)
       expect(lines.size).to eq(1)
-      expect(lines.first).to include("WARN  Recovery: #{segment} damaged")
+      expect(lines.first).to include("WARN  server: Recovery: #{segment} damaged")
       report = status_over_http(server)["recovery"]
       expect(report).to include("clean" => false, "damaged_files" => 1)
       damaged = report["files"].select { |file| file["truncated_bytes"].positive? || file["quarantined"].any? }

@@ -33,6 +33,20 @@ RSpec.describe "StoreServer envelope adapters", :servers do
     expect(get("/v1/events/recent").last[:events].map { |e| e[:type] }).to include("server_start")
   end
 
+  it "gives the adapters the server's body limit and timeouts" do
+    limited = start_server(max_body_bytes: 64, read_timeout: 0.3, idle_timeout: 0.4)
+    limited.start_adapters(http_port: 0, tcp_port: 0)
+    port = Integer(limited.http_adapter.bind_address.split(":").last)
+    big = Net::HTTP.start("127.0.0.1", port) { |h| h.post("/v1/dispatch", "x" * 100) }
+    expect([big.code, JSON.parse(big.body)]).to eq(["413", { "error" => "Request body exceeds 64 bytes" }])
+
+    tcp = TCPSocket.new("127.0.0.1", Integer(limited.tcp_adapter.bind_address.split(":").last))
+    tracked_sockets << tcp
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    expect(tcp.wait_readable(3) && tcp.read_nonblock(1, exception: false)).to be_nil # closed when idle
+    expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 2
+  end
+
   it "reports not ready over HTTP while draining" do
     server.drain(timeout: 0.01)
 

@@ -17,7 +17,7 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
   def start_ledger(dir, *args)
     process = spawn_ledger(["--port", "0", "--http-port", "0", "--drain-timeout", "0.5", *args], chdir: dir)
     op = await_line(process, /Listening on 127\.0\.0\.1:(\d+) \(transport=tcp/)[1].to_i
-    http = await_line(process, /HTTP listening on 127\.0\.0\.1:(\d+)/)[1].to_i
+    http = await_line(process, %r{HTTP listening on http://127\.0\.0\.1:(\d+)})[1].to_i
     [process, op, http]
   end
 
@@ -58,7 +58,7 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
       segments = File.realpath(File.join(dir, "igniter-ledger-data", "segments"))
 
       expect(process.lines.first).to include("data in #{segments} (created), segmented")
-      expect(process.lines.join).to include("INFO  Recovery: #{segments} opened clean")
+      expect(process.lines.join).to include("INFO  server: Recovery: #{segments} opened clean")
       expect(dispatch(http_port, "write", { store: "tasks", key: "t1", value: { n: 1 } })).to include(status: "ok")
       status = JSON.parse(Net::HTTP.get(URI("http://127.0.0.1:#{http_port}/v1/status")))
       expect(status["server"]).to include("backend" => "segmented")
@@ -108,10 +108,63 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
       process = spawn_ledger(["--port", taken.addr[1].to_s, "--backend", "memory", "--no-http"], chdir: dir)
 
       expect(await_exit(process).exitstatus).to eq(1)
-      expect(process.lines.join).to match(/^Error: Address already in use/)
+      expect(process.lines.grep(/Error/)).to eq(["Error: op-protocol listener 127.0.0.1:#{taken.addr[1]}: address " \
+                                                  "already in use: another process listens there; stop it or " \
+                                                  "choose another --port\n"])
     end
   ensure
     taken&.close
+  end
+
+  it "names the HTTP listener when its port is taken, in one line, without a Stopped. for a server never started" do
+    taken = TCPServer.new("127.0.0.1", 0)
+    with_tmpdir do |dir|
+      process = spawn_ledger(["--port", "0", "--http-port", taken.addr[1].to_s, "--backend", "memory"], chdir: dir)
+
+      expect(await_exit(process).exitstatus).to eq(1)
+      expect(process.lines.grep(/Error/)).to eq(["Error: HTTP listener 127.0.0.1:#{taken.addr[1]}: address already in " \
+                                                  "use: another process listens there; stop it or choose another " \
+                                                  "--http-port\n"])
+      expect(process.lines.join).not_to include("Stopped.")
+    end
+  ensure
+    taken&.close
+  end
+
+  it "says which part of a data directory path is a file, without Errno text" do
+    with_tmpdir do |dir|
+      File.write(File.join(dir, "plain"), "")
+      process = spawn_ledger(%w[--port 0 --no-http --data-dir plain/data], chdir: dir)
+
+      expect(await_exit(process).exitstatus).to eq(1)
+      real = File.realpath(dir)
+      expect(process.lines).to eq(["Error: data directory #{real}/plain/data: #{real}/plain is a file, not a directory\n"])
+    end
+  end
+
+  it "refuses an unknown --log-level naming the levels, exit 1" do
+    with_tmpdir do |dir|
+      process = spawn_ledger(%w[--log-level verbose], chdir: dir)
+
+      expect(await_exit(process).exitstatus).to eq(1)
+      expect(process.lines.first).to eq("Error: --log-level: unknown value \"verbose\" (use debug, info, warn, error)\n")
+    end
+  end
+
+  it "logs JSON lines with --log-format json, settings from a config file, and what it recovered" do
+    with_tmpdir do |dir|
+      File.write(File.join(dir, "ledger.yml"), "log_format: json\nhttp_port: 0\nport: 0\ndrain_timeout: 0.2\n")
+      process = spawn_ledger(%w[--config ledger.yml], chdir: dir)
+      await_line(process, /"msg":"Listening on/)
+      Process.kill("TERM", process.pid)
+      expect(await_exit(process).exitstatus).to eq(0)
+
+      json = process.lines.map { |line| JSON.parse(line) }
+      expect(json).to all(include("ts", "level", "component", "msg"))
+      expect(json.map { |l| l["msg"] }).to include(start_with("igniter-ledger #{Igniter::Store::VERSION}: data in "),
+                                                   start_with("Recovery: "), start_with("Configuration from "),
+                                                   start_with("HTTP listening on"), "Stopped.")
+    end
   end
 
   it "prints help and refuses unknown flags with exit 1" do
@@ -120,11 +173,12 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
       expect(await_exit(help).exitstatus).to eq(0)
       expect(help.lines.first).to eq("Usage: igniter-ledger-server [options]\n")
       expect(help.lines.join).to include("--data-dir DIR", "--no-http", "--max-connections N", "--auth-token TOKEN",
-                                         "--changefeed-alert-queue-pressure-ratio FLOAT")
+                                         "--read-token TOKEN", "--auth-reads", "--tls-cert FILE", "--log-format FORMAT",
+                                         "--config FILE", "--changefeed-alert-queue-pressure-ratio FLOAT")
 
       bad = spawn_ledger(["--bogus"], chdir: dir)
       expect(await_exit(bad).exitstatus).to eq(1)
-      expect(bad.lines.first).to eq("Error: invalid option: --bogus\n")
+      expect(bad.lines).to eq(["Error: invalid option: --bogus\n", "(igniter-ledger-server --help lists the flags)\n"])
     end
   end
 end

@@ -54,14 +54,39 @@ RSpec.describe "ServerConfig, ServerLogger and EventRing" do
   end
 
   describe Igniter::Store::ServerLogger do
-    it "writes `[local timestamp] LEVEL message` lines" do
-      io = StringIO.new
-      described_class.new(io, :info).info("hello")
+    stamp = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:[+-]\d{2}:\d{2}|Z)/
 
-      expect(io.string).to match(/\A\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\] INFO  hello\n\z/)
+    it "writes text lines as `ISO-8601 time with zone, LEVEL, component: message key=value`" do
+      io = StringIO.new
+      described_class.new(io, :info).info("hello", peer: "127.0.0.1", note: "two words", n: 3)
+
+      expect(io.string).to match(/\A#{stamp} INFO  server: hello peer=127\.0\.0\.1 note="two words" n=3\n\z/)
     end
 
-    it "suppresses lines below its level and treats unknown levels as info" do
+    it "writes json lines as one object with ts, level, component, msg and the fields" do
+      io = StringIO.new
+      described_class.new(io, :debug, format: :json).warn("disk slow", path: "/data", ms: 12.5)
+
+      line = JSON.parse(io.string)
+      expect(line.keys.first(4)).to eq(%w[ts level component msg])
+      expect(line).to include("level" => "warn", "component" => "server", "msg" => "disk slow", "path" => "/data",
+                              "ms" => 12.5)
+      expect(line["ts"]).to match(/\A#{stamp}\z/)
+    end
+
+    it "names the component of loggers made with #for, sharing the destination and level" do
+      io = StringIO.new
+      logger = described_class.new(io, :warn)
+      http = logger.for("http")
+      http.info("hidden")
+      http.warn("shown")
+      logger.error("also shown")
+
+      expect(io.string.lines.map { |l| l[/(?:WARN |ERROR) (\w+):/, 1] }).to eq(%w[http server])
+      expect(http.level).to eq(:warn)
+    end
+
+    it "suppresses lines below its level" do
       io = StringIO.new
       logger = described_class.new(io, :warn)
       logger.info("hidden")
@@ -69,8 +94,15 @@ RSpec.describe "ServerConfig, ServerLogger and EventRing" do
       logger.error("shown")
 
       expect(io.string.lines.size).to eq(1)
-      expect(io.string).to include("ERROR shown")
-      expect(described_class.new(io, :loud).level).to eq(:info)
+      expect(io.string).to include("ERROR server: shown")
+    end
+
+    it "refuses an unknown level or format, naming the allowed ones" do
+      expect { described_class.new(StringIO.new, :verbose) }
+        .to raise_error(ArgumentError, 'unknown log level "verbose" (use debug, info, warn, error)')
+      expect { described_class.new(StringIO.new, :info, format: :xml) }
+        .to raise_error(ArgumentError, 'unknown log format "xml" (use text or json)')
+      expect(described_class.new(nil, "WARN").level).to eq(:warn)
     end
 
     it "is silent with a nil IO" do
@@ -86,34 +118,43 @@ RSpec.describe "ServerConfig, ServerLogger and EventRing" do
       10.times.map { |t| Thread.new { 20.times { |i| logger.info("t#{t} line #{i}") } } }.each(&:join)
 
       expect(io.string.lines.size).to eq(200)
-      expect(io.string.lines).to all(start_with("["))
+      expect(io.string.lines).to all(match(/\A#{stamp} INFO  server: t\d line \d+\n\z/))
     end
 
-    it "writes events as `[EVENT] ` and one JSON object with event, ts and the attributes" do
-      io = StringIO.new
-      described_class.new(io, :info).event(:connection_open, connection_id: "ab", remote_addr: "127.0.0.1")
+    it "writes events in the same format: the event name as message, the attributes as fields" do
+      text = StringIO.new
+      json = StringIO.new
+      described_class.new(text, :info).event(:connection_open, connection_id: "ab", remote_addr: "127.0.0.1")
+      described_class.new(json, :info, format: :json).event(:connection_open, connection_id: "ab")
 
-      expect(io.string).to start_with("[EVENT] ")
-      json = JSON.parse(io.string.delete_prefix("[EVENT] "))
-      expect(json).to include("event" => "connection_open", "connection_id" => "ab", "remote_addr" => "127.0.0.1")
-      expect(json["ts"]).to match(/\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}\z/)
+      expect(text.string).to match(/\A#{stamp} INFO  server: connection_open connection_id=ab remote_addr=127\.0\.0\.1\n\z/)
+      expect(JSON.parse(json.string)).to include("msg" => "connection_open", "event" => "connection_open",
+                                                 "connection_id" => "ab", "level" => "info")
     end
 
     it "drops debug events at info level and keeps 20 concurrent events whole" do
       io = StringIO.new
-      logger = described_class.new(io, :info)
+      logger = described_class.new(io, :info, format: :json)
       logger.event(:request, level: :debug, op: "ping")
       20.times.map { |i| Thread.new { logger.event(:request, n: i) } }.each(&:join)
 
       expect(io.string.lines.size).to eq(20)
-      expect(io.string.lines).to all(start_with("[EVENT] "))
+      expect(io.string.lines.map { |line| JSON.parse(line)["n"] }.sort).to eq((0..19).to_a)
     end
 
-    it "swallows a closed IO" do
+    it "keeps a message with line breaks on one line" do
+      io = StringIO.new
+      described_class.new(io).info("first\nsecond")
+
+      expect(io.string.lines.size).to eq(1)
+      expect(io.string).to include("first | second")
+    end
+
+    it "swallows a closed IO without a word on stderr" do
       io = StringIO.new
       io.close
 
-      expect { described_class.new(io).info("x") }.not_to raise_error
+      expect { described_class.new(io).info("x") }.not_to output.to_stderr
     end
   end
 

@@ -234,7 +234,7 @@ RSpec.describe "StoreServer hardening", :servers do
       socket = op_socket(server)
 
       expect(op_call(socket, op: "write_fact", fact: wire_fact))
-        .to eq(ok: false, error_code: "unauthorized", error: "write_fact requires a valid token")
+        .to eq(ok: false, error_code: "unauthorized", error: "write_fact requires a valid token (the write token)")
       expect(op_call(socket, op: "write_snapshot", facts: [], token: "wrong")).to include(error_code: "unauthorized")
       expect(op_call(socket, op: "replay")).to eq(ok: true, facts: [])
       expect(server.store.fact_count).to eq(0)

@@ -137,7 +137,7 @@ RSpec.describe "StoreServer under load and faults", :servers do
       poll_until(message: "fault not counted") do
         server.metrics_snapshot[:errors_total].key?("frame_too_large/connection")
       end
-      expect(server.metrics_snapshot[:errors_total]).to include("RequestError/" => 1)
+      expect(server.metrics_snapshot[:errors_total]).to include("RequestError/unknown" => 1)
     end
   end
 end

@@ -36,17 +36,19 @@ RSpec.describe "StoreServer observability", :servers do
       expect(snap.keys).to include(:requests_total, :errors_total, :bytes_in, :bytes_out, :alerts)
     end
 
-    it "counts requests per op, errors of unknown ops, and bytes both ways" do
+    it "counts requests per op, unknown ops under one label, errors and bytes both ways" do
       server = start_server
       client = client_for(server)
       client.send(:rpc, "ping")
       client.send(:rpc, "ping")
       client.send(:rpc, "stats")
       expect { client.send(:rpc, "what") }.to raise_error(Igniter::Store::NetworkBackend::NetworkError)
+      expect { client.send(:rpc, "who") }.to raise_error(Igniter::Store::NetworkBackend::NetworkError)
 
+      # Whatever op names clients invent, they share the label "unknown".
       snap = server.metrics_snapshot
-      expect(snap[:requests_total]).to include("ping" => 2, "stats" => 1, "what" => 1)
-      expect(snap[:errors_total]).to include("RequestError/what" => 1)
+      expect(snap[:requests_total]).to eq("ping" => 2, "stats" => 1, "unknown" => 2)
+      expect(snap[:errors_total]).to eq("RequestError/unknown" => 2)
       expect(snap[:bytes_in]).to be_positive
       expect(snap[:bytes_out]).to be > snap[:bytes_in]
     end
@@ -141,13 +143,34 @@ RSpec.describe "StoreServer observability", :servers do
   end
 
   describe "events" do
-    it "logs server_start, connection_open and connection_close lines" do
+    it "logs server_start (component server), connection_open and connection_close (component op) lines" do
       io = StringIO.new
-      server = start_server(logger: Igniter::Store::ServerLogger.new(io, :info))
+      server = start_server(logger: Igniter::Store::ServerLogger.new(io, :info, format: :json))
       client_for(server).tap { |c| c.send(:rpc, "ping") }.close
       poll_until(message: "connection_close not logged") { io.string.include?('"event":"connection_close"') }
 
-      expect(io.string).to include('[EVENT] {"event":"server_start"', '"event":"connection_open"')
+      events = io.string.lines.map { |line| JSON.parse(line) }.select { |line| line["event"] }
+      expect(events.map { |e| [e["event"], e["component"]] })
+        .to include(%w[server_start server], %w[connection_open op], %w[connection_close op])
+      expect(events.find { |e| e["event"] == "server_start" }).to include("bind_address" => server.bind_address)
+    end
+
+    it "logs one access line per op-protocol request at debug: op, status, duration, bytes, request_id" do
+      io = StringIO.new
+      server = start_server(logger: Igniter::Store::ServerLogger.new(io, :debug, format: :json))
+      socket = op_socket(server)
+      op_call(socket, op: "ping", request_id: 7)
+      op_call(socket, op: "nope")
+      poll_until(message: "request lines missing") { io.string.include?('"event":"request_error"') }
+
+      lines = io.string.lines.map { |line| JSON.parse(line) }
+      ping = lines.find { |line| line["event"] == "request" }
+      expect(ping).to include("level" => "debug", "component" => "op", "op" => "ping", "status" => "ok",
+                              "request_id" => 7, "bytes_in" => '{"op":"ping","request_id":7}'.bytesize)
+      expect(ping["duration_ms"]).to be_a(Numeric)
+      expect(ping["bytes_out"]).to be > 8
+      expect(lines.find { |line| line["event"] == "request_error" })
+        .to include("level" => "warn", "op" => "nope", "status" => "unknown_op", "error" => 'Unknown op: "nope"')
     end
 
     it "records every level in recent_events, bounded by max_recent_events" do

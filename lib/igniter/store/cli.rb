@@ -5,3 +5,6 @@
 require_relative "cli/main"
 require_relative "cli/serve"
 require_relative "cli/mcp"
+require_relative "cli/verify"
+require_relative "cli/salvage"
+require_relative "cli/inspect"

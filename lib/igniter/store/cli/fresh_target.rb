@@ -17,9 +17,9 @@ module Igniter
         attr_reader :path
 
         # @param path [String] the target
-        # @param kind [Symbol] `:wal` (a file, with its sidecars beside it) or `:segmented` (a directory)
+        # @param kind [Symbol] `:file` (with its sidecars beside it) or `:directory`
         # @param source [String] the ledger read
-        # @param sidecars [Array<String>] suffixes of the files a WAL target gets beside it
+        # @param sidecars [Array<String>] suffixes of the files a file target gets beside it
         # @raise [TargetTakenError] the target exists and is not empty, or is the source or inside it
         def initialize(path, kind, source:, sidecars: [])
           @path = path
@@ -52,7 +52,7 @@ module Igniter
         end
 
         def refuse_taken
-          if @kind == :segmented
+          if @kind == :directory
             return unless @existed
             raise TargetTakenError, "#{@path} exists and is not a directory" unless File.directory?(@path)
             raise TargetTakenError, "#{@path} exists and is not empty; give a new or empty directory" unless Dir.empty?(@path)
@@ -63,7 +63,7 @@ module Igniter
         end
 
         def remove_partial
-          if @kind == :segmented
+          if @kind == :directory
             @existed ? Dir.children(@path).each { |c| FileUtils.rm_rf(File.join(@path, c)) } : FileUtils.rm_rf(@path)
           else
             @existed ? File.truncate(@path, 0) : FileUtils.rm_f(@path)

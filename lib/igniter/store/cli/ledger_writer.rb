@@ -34,19 +34,8 @@ module Igniter
         def open(ledger, path)
           return FileBackend.new(path) if ledger.kind == :wal
 
-          SegmentedFileBackend.new(path, codec: ledger.codecs, time_bucket: time_bucket(ledger))
-        end
-
-        # The bucket scheme the source's directory names show (doc/format.md
-        # "Segments: directory contents"): `date=flat` is `:none`,
-        # `date=YYYY-MM-DDTHH` `:hour`, anything else `:day`.
-        # @return [Symbol]
-        def time_bucket(ledger)
-          bucket = ledger.segments.last&.bucket
-          return :day if bucket.nil?
-          return :none if bucket == "flat"
-
-          bucket.match?(/T\d{2}\z/) ? :hour : :day
+          SegmentedFileBackend.new(path, codec: ledger.codecs,
+                                         time_bucket: SegmentedAtRest.time_bucket(ledger.segments.last&.bucket))
         end
 
         # The descriptor journal beside a ledger (Protocol::DescriptorJournal):

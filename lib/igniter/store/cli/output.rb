@@ -42,7 +42,9 @@ module Igniter
         def time(seconds)
           return "-" if seconds.nil?
 
-          Time.at(seconds).utc.iso8601(6)
+          # Rounded to the microsecond shown: a Float such as 1795675821.458
+          # lies just below that decimal, and Time would print .457999.
+          Time.at(Rational(seconds).round(6)).utc.iso8601(6)
         end
 
         # @param seconds [Numeric, nil]

@@ -15,6 +15,8 @@ module Igniter
       # behind. PATH is only read: no byte, mtime or file of it changes.
       class Salvage < Command
         USAGE = "Usage: igniter-ledger salvage PATH --out NEW [--json]"
+        # What a new WAL gets beside it: must be free too.
+        WAL_SIDECARS = %w[.snap .lock .descriptors.json].freeze
 
         # @return [String]
         def self.summary
@@ -38,7 +40,8 @@ module Igniter
 
         def execute(opts)
           kind = LedgerPath.kind(opts[:path])
-          target = FreshTarget.new(opts[:out], kind, source: opts[:path], sidecars: %w[.snap .lock .descriptors.json])
+          target = FreshTarget.new(opts[:out], kind == :wal ? :file : :directory, source: opts[:path],
+                                                                                   sidecars: WAL_SIDECARS)
           ledger = read_ledger(opts, opts[:path], "read")
           facts = ledger.facts
           bar = progress(opts, "write", facts.size)

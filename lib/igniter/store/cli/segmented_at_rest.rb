@@ -66,6 +66,33 @@ module Igniter
           Segmented::AtomicFile.read_json(segment + Segmented::ManifestIndex::MANIFEST_SUFFIX)
         end
 
+        # The bucket scheme a `date=` directory name shows (doc/format.md
+        # "Segments: directory contents"): `flat` is `:none`, `YYYY-MM-DDTHH`
+        # `:hour`, anything else (and nil) `:day`.
+        # @param bucket [String, nil]
+        # @return [Symbol]
+        def self.time_bucket(bucket)
+          return :day if bucket.nil?
+          return :none if bucket == "flat"
+
+          bucket.match?(/T\d{2}\z/) ? :hour : :day
+        end
+
+        # Each store's codec (its last segment's: the manifest's, else the
+        # bytes') and the time buckets, without salvaging every segment.
+        # @param root [String]
+        # @return [Hash] `codecs:` {store => codec}, `time_bucket:`
+        def self.layout(root)
+          paths = segment_paths(root)
+          last = paths.group_by { |p| Segmented::Layout.store_and_bucket(p)[0] }.transform_values(&:last)
+          codecs = last.transform_values do |path|
+            manifest_codec(manifest(path)) || Codecs.detect(File.binread(path)) || Codecs::JsonCrc32::NAME
+          rescue Errno::ENOENT
+            Codecs::JsonCrc32::NAME
+          end
+          { codecs: codecs, time_bucket: time_bucket(paths.last && Segmented::Layout.store_and_bucket(paths.last)[1]) }
+        end
+
         # Reads every segment under +root+.
         #
         # @param root [String]

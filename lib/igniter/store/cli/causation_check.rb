@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "same_facts"
+
 module Igniter
   module Store
     module CLI
@@ -24,7 +26,6 @@ module Igniter
 
         COMPACTION_STORE = :__compaction_receipts
         PRUNE_STORE = :__fact_prune_receipts
-        COMPACT_CODEC = "compact_delta_zlib"
 
         module_function
 
@@ -33,7 +34,7 @@ module Igniter
         # @param purged_stores [Array<String>] stores with segment purge receipts
         # @return [Result]
         def run(facts, codecs: {}, purged_stores: [])
-          unchecked = codecs.select { |_, codec| codec == COMPACT_CODEC }.keys.sort
+          unchecked = codecs.select { |_, codec| codec == SameFacts::COMPACT_CODEC }.keys.sort
           ids = facts.to_h { |f| [f.id, true] }
           removed_ids, retained = removed(facts)
           retained |= purged_stores

@@ -20,14 +20,16 @@ module Igniter
         # @param kind [Symbol] `:file` (with its sidecars beside it) or `:directory`
         # @param source [String] the ledger read
         # @param sidecars [Array<String>] suffixes of the files a file target gets beside it
-        # @raise [TargetTakenError] the target exists and is not empty, or is the source or inside it
-        def initialize(path, kind, source:, sidecars: [])
+        # @param empty_ok [Boolean] an empty file or directory may be written into
+        # @raise [TargetTakenError] the target exists (and is not empty, with
+        #   +empty_ok+), or is the source or inside it
+        def initialize(path, kind, source:, sidecars: [], empty_ok: true)
           @path = path
           @kind = kind
           @sidecars = sidecars
           refuse_source(source)
           @existed = File.exist?(path)
-          refuse_taken
+          empty_ok ? refuse_taken : refuse_existing
         end
 
         # Runs the block; when it raises, removes what it wrote to the target.
@@ -60,6 +62,11 @@ module Igniter
             taken = [@path, *@sidecars.map { |s| @path + s }].find { |f| File.exist?(f) && !(File.file?(f) && File.zero?(f)) }
             raise TargetTakenError, "#{taken} exists and is not empty; give a new path" if taken
           end
+        end
+
+        def refuse_existing
+          taken = [@path, *@sidecars.map { |s| @path + s }].find { |f| File.exist?(f) || File.symlink?(f) }
+          raise TargetTakenError, "#{taken} exists; give a new path" if taken
         end
 
         def remove_partial

@@ -4,6 +4,7 @@ require_relative "command"
 require_relative "fresh_target"
 require_relative "ledger_writer"
 require_relative "verification"
+require_relative "same_facts"
 
 module Igniter
   module Store
@@ -48,7 +49,7 @@ module Igniter
           descriptors = target.write do
             LedgerWriter.write(ledger, opts[:out], facts, progress: bar)
             bar.finish
-            check_copy(ledger, opts[:out], facts)
+            check_copy(opts[:out], facts)
             LedgerWriter.copy_descriptors(opts[:path], opts[:out], kind)
           end
           report = report(ledger, opts[:out], facts, descriptors)
@@ -58,16 +59,11 @@ module Igniter
 
         # Reads the new ledger back: it must serve the facts written, in order
         # (by id where the codec keeps ids, by count where it does not).
-        def check_copy(ledger, out, facts)
-          back = LedgerPath.read(out).facts
-          same = if ledger.codecs.value?(CausationCheck::COMPACT_CODEC)
-                   back.size == facts.size
-                 else
-                   back.map(&:id) == facts.map(&:id)
-                 end
-          return if same
+        def check_copy(out, facts)
+          copy = LedgerPath.read(out)
+          return if SameFacts.same?(copy, facts)
 
-          raise Error, "#{out} serves #{back.size} facts after writing #{facts.size}; it was removed again"
+          raise Error, "#{out} serves #{copy.facts.size} facts after writing #{facts.size}; it was removed again"
         end
 
         def report(ledger, out, facts, descriptors)
@@ -78,7 +74,7 @@ module Igniter
             kept_facts: facts.size, stores: stores, codecs: ledger.codecs,
             left_behind: spans, left_behind_bytes: spans.sum { |s| s[:length] },
             broken_causation: verification[:causation][:broken],
-            descriptors: descriptors, new_ids: ledger.codecs.value?(CausationCheck::COMPACT_CODEC) }
+            descriptors: descriptors, new_ids: ledger.codecs.value?(SameFacts::COMPACT_CODEC) }
         end
 
         def print_report(report)

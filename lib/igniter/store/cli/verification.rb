@@ -21,8 +21,8 @@ module Igniter
           files = ledger.files.map { |file| file_entry(ledger, file) }
           spans = files.flat_map { |f| f[:damaged].map { |s| { file: f[:path] }.merge(s) } }
           short = files.select { |f| f[:missing_bytes].to_i.positive? || short_of_manifest?(f) }
-          chains = chains(ledger)
           quarantine = QuarantineCheck.entries(ledger.quarantine_dirs).map { |e| quarantine_entry(e) }
+          chains = chains(ledger, quarantine)
           bad_copies = quarantine.count { |q| q[:problem] }
           damaged = !spans.empty? || !short.empty? || !chains[:broken].empty? || bad_copies.positive?
           doc = { path: File.absolute_path(ledger.path), kind: ledger.kind, status: damaged ? "damaged" : "clean",
@@ -60,11 +60,20 @@ module Igniter
           entry[:expected_facts] && entry[:damaged].empty? && entry[:facts] < entry[:expected_facts]
         end
 
-        def chains(ledger)
+        def chains(ledger, quarantine)
           purged = ledger.kind == :segmented ? ledger.purge_receipts.map { |r| r["store"].to_s } : []
           result = CausationCheck.run(ledger.written, codecs: ledger.codecs, purged_stores: purged)
-          { checked: result.checked, broken: result.breaks.map(&:to_h), removed_by_retention: result.removed,
-            unchecked_stores: result.unchecked }
+          { checked: result.checked, broken: result.breaks.map { |b| with_quarantine(b.to_h, quarantine) },
+            removed_by_retention: result.removed, unchecked_stores: result.unchecked }
+        end
+
+        # A causation naming no fact of the ledger often names one an open cut
+        # out as damage: its id is still readable in the quarantined bytes.
+        def with_quarantine(link, quarantine)
+          return link unless link[:problem] == :unknown
+
+          copy = quarantine.find { |q| q[:data] && File.file?(q[:data]) && File.binread(q[:data]).include?(link[:causation]) }
+          copy ? link.merge(in_quarantine: copy[:data]) : link
         end
 
         def quarantine_entry(entry)

@@ -84,7 +84,9 @@ module Igniter
         def broken_text(link)
           where = "fact #{link[:id]} (#{link[:store]}/#{link[:key]})"
           case link[:problem]
-          when :unknown then "#{where}: causation #{link[:causation]} is no fact of this ledger"
+          when :unknown
+            lost = link[:in_quarantine] ? " (its bytes are in quarantine: #{display(link[:in_quarantine])})" : ""
+            "#{where}: causation #{link[:causation]} is no fact of this ledger#{lost}"
           when :missing then "#{where}: no causation, but the key's previous fact is #{link[:expected]}"
           else "#{where}: causation #{link[:causation]} is not the key's previous fact (#{link[:expected] || "none"})"
           end

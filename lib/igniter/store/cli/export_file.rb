@@ -34,8 +34,9 @@ module Igniter
         def read(io, name, progress: Progress::NONE)
           seen = {}
           facts = []
+          done = 0
           io.each_line.with_index(1) do |line, number|
-            progress.progress = io.pos if io.respond_to?(:pos)
+            progress.progress = (done += line.bytesize)
             body = line.chomp
             next if body.strip.empty?
 

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative "backup_copy"
 require_relative "durable_copy"
 require_relative "segmented_at_rest"
 
@@ -19,28 +20,11 @@ module Igniter
       # writer of the copy seals it), never with a manifest that counts more
       # than the bytes copied. Facts a compact_delta_zlib writer still buffers
       # in memory are on no disk, so in no copy.
-      class SegmentedBackup
+      class SegmentedBackup < BackupCopy
         WAL_DIR = SegmentedAtRest::WAL_DIR
         SEGMENT_SIDECARS = [Segmented::ManifestIndex::PURGED_SUFFIX, Segmented::ManifestIndex::QUARANTINE_SUFFIX].freeze
 
-        # copied: [[segment, bytes copied, its size]]; expected: the facts the
-        # copy must serve; skipped: paths not the ledger's (not copied);
-        # attempts: always 1 (each segment's copy is a state it was in).
-        Result = Struct.new(:copied, :expected, :live, :attempts, :sidecars, :skipped, keyword_init: true)
-
-        # @param source [String] the ledger directory
-        # @param dest [String] the new directory (created here)
-        # @param live [Boolean] a writer holds the ledger
-        # @param progress [#progress=]
-        def initialize(source, dest, live:, progress: Progress::NONE)
-          @source = source
-          @dest = dest
-          @live = live
-          @progress = progress
-          @done = 0
-        end
-
-        # @return [Result]
+        # @return [BackupCopy::Result] (`attempts` is 1: each segment's copy is a state it was in)
         def run
           Dir.mkdir(@dest)
           Dir.mkdir(File.join(@dest, WAL_DIR))
@@ -123,11 +107,6 @@ module Igniter
             copied << descriptors
           end
           copied
-        end
-
-        def advance(bytes)
-          @done += bytes
-          @progress.progress = @done
         end
       end
     end

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative "backup_copy"
 require_relative "durable_copy"
 require_relative "wal_at_rest"
 
@@ -17,32 +18,14 @@ module Igniter
       # the snapshot file is still the one copied once the WAL is copied,
       # and the WAL was neither replaced nor shortened, the pair belongs
       # together. Otherwise the copy is removed and taken again.
-      class WalBackup
+      class WalBackup < BackupCopy
         ATTEMPTS = 5
         SIDECAR_DIRS = [Recovery::Quarantine::SUFFIX, FileBackend::SNAPSHOT_SUFFIX + Recovery::Quarantine::SUFFIX].freeze
         DESCRIPTORS = Protocol::DescriptorJournal::FILE_SUFFIX
         # Everything a backup creates beside DEST (removed again when it fails).
         DEST_SIDECARS = ([FileBackend::SNAPSHOT_SUFFIX, DESCRIPTORS] + SIDECAR_DIRS).freeze
 
-        # copied: [[source, bytes copied, source size]]; expected: the facts the
-        # copy must serve; live: copied under a writer; attempts: tries it took;
-        # sidecars: what was copied beside; skipped: nothing (a WAL has no
-        # foreign files to leave out).
-        Result = Struct.new(:copied, :expected, :live, :attempts, :sidecars, :skipped, keyword_init: true)
-
-        # @param source [String] the WAL
-        # @param dest [String] the new WAL
-        # @param live [Boolean] a writer holds the ledger
-        # @param progress [#progress=]
-        def initialize(source, dest, live:, progress: Progress::NONE)
-          @source = source
-          @dest = dest
-          @live = live
-          @progress = progress
-          @done = 0
-        end
-
-        # @return [Result]
+        # @return [BackupCopy::Result] (`skipped` is empty: a WAL has no foreign files to leave out)
         # @raise [Error] the ledger changed under every attempt
         def run
           ATTEMPTS.times do |attempt|
@@ -136,11 +119,6 @@ module Igniter
         def remove_copy
           FileUtils.rm_f([@dest, @dest + FileBackend::SNAPSHOT_SUFFIX])
           @done = 0
-        end
-
-        def advance(bytes)
-          @done += bytes
-          @progress.progress = @done
         end
       end
     end

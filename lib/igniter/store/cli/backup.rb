@@ -17,6 +17,7 @@ module Igniter
       # append-only) and says so. DEST must not exist.
       class Backup < Command
         USAGE = "Usage: igniter-ledger backup PATH DEST [--json]   (DEST must not exist)"
+        ARGUMENTS = %i[path dest].freeze
 
         # @return [String]
         def self.summary
@@ -24,15 +25,6 @@ module Igniter
         end
 
         private
-
-        def options(parser, opts)
-          json_flag(parser, opts)
-          progress_flag(parser, opts)
-        end
-
-        def arguments(rest, opts)
-          positionals(rest, opts, :path, :dest)
-        end
 
         def execute(opts)
           kind = LedgerPath.kind(opts[:path])

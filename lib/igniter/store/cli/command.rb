@@ -15,13 +15,16 @@ module Igniter
       # `--help`, positional arguments, and one exit status per outcome —
       # 0 done, 1 the ledger is damaged or the work failed (the message says
       # why, in one line), 2 the path is not a ledger, 64 a usage mistake.
-      # A subclass defines USAGE, `.summary`, `#options`, `#arguments` and
-      # `#execute`.
+      # A subclass defines USAGE, `.summary` and `#execute`, and ARGUMENTS or
+      # `#options` where it differs from a tool that reads one PATH and prints
+      # data (`--json`, `--[no-]progress`).
       class Command
         # Exit status of a path that is not a ledger (`verify` documents it).
         EX_NOT_A_LEDGER = 2
         # Exit status of a failure (the message is printed on stderr).
         EX_FAILURE = 1
+        # The positional arguments, by name, in order.
+        ARGUMENTS = %i[path].freeze
 
         # @param out [IO] results
         # @param err [IO] errors, and the progress bar on a terminal
@@ -89,12 +92,15 @@ module Igniter
           raise UsageError, e.message
         end
 
-        # Adds the subcommand's flags.
-        def options(_parser, _opts); end
+        # Adds the subcommand's flags (here: those of a tool that prints data).
+        def options(parser, opts)
+          json_flag(parser, opts)
+          progress_flag(parser, opts)
+        end
 
-        # Checks the positional arguments and stores them in +opts+.
-        def arguments(rest, _opts)
-          raise UsageError, "unexpected argument #{rest.first.inspect}" unless rest.empty?
+        # Checks the positional arguments and stores them in +opts+ by name.
+        def arguments(rest, opts)
+          positionals(rest, opts, *self.class::ARGUMENTS)
         end
 
         # Takes exactly +names+ positionals into +opts+.

@@ -45,7 +45,7 @@ module Igniter
         end
 
         def arguments(rest, opts)
-          positionals(rest, opts, :path)
+          super
           raise UsageError, "give --strategy (retention policies are not stored in the ledger)" unless opts[:strategy]
           if opts[:strategy] == :rolling_window && !(opts[:duration] && opts[:duration] >= 0)
             raise UsageError, "rolling_window needs --duration SECONDS (0 or more)"

@@ -39,10 +39,6 @@ module Igniter
           progress_flag(parser, opts)
         end
 
-        def arguments(rest, opts)
-          positionals(rest, opts, :path)
-        end
-
         def execute(opts)
           target = opts[:out] && FreshTarget.new(opts[:out], :file, source: opts[:path])
           ledger = read_ledger(opts, opts[:path], "read")

@@ -13,6 +13,7 @@ module Igniter
       class History < Command
         USAGE = "Usage: igniter-ledger history PATH STORE KEY [--as-of T] [--json]   " \
                 "(T: seconds since the epoch or ISO-8601, e.g. 2026-11-26T10:30:21Z)"
+        ARGUMENTS = %i[path store key].freeze
 
         # @return [String]
         def self.summary
@@ -25,12 +26,7 @@ module Igniter
           parser.on("--as-of T", "only facts with a transaction time at or before T") do |v|
             opts[:as_of] = TimeArg.parse(v, "--as-of")
           end
-          json_flag(parser, opts)
-          progress_flag(parser, opts)
-        end
-
-        def arguments(rest, opts)
-          positionals(rest, opts, :path, :store, :key)
+          super
         end
 
         def execute(opts)

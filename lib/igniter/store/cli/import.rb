@@ -22,6 +22,7 @@ module Igniter
         class InterruptedError < Error; end
 
         USAGE = "Usage: igniter-ledger import PATH FILE [--segmented] [--codec C] [--json]   (FILE - reads stdin)"
+        ARGUMENTS = %i[path file].freeze
 
         # @return [String]
         def self.summary
@@ -40,12 +41,7 @@ module Igniter
           rescue ArgumentError => e
             raise UsageError, "--codec: #{e.message}"
           end
-          json_flag(parser, opts)
-          progress_flag(parser, opts)
-        end
-
-        def arguments(rest, opts)
-          positionals(rest, opts, :path, :file)
+          super
         end
 
         def execute(opts)

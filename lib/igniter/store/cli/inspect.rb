@@ -22,15 +22,6 @@ module Igniter
 
         private
 
-        def options(parser, opts)
-          json_flag(parser, opts)
-          progress_flag(parser, opts)
-        end
-
-        def arguments(rest, opts)
-          positionals(rest, opts, :path)
-        end
-
         def execute(opts)
           ledger = read_ledger(opts, opts[:path], "read", writer_ok: true)
           doc = describe(ledger)

@@ -30,12 +30,11 @@ module Igniter
           parser.on("--out NEW", "the new ledger: a new path (WAL) or a new or empty directory (segmented)") do |v|
             opts[:out] = v
           end
-          json_flag(parser, opts)
-          progress_flag(parser, opts)
+          super
         end
 
         def arguments(rest, opts)
-          positionals(rest, opts, :path)
+          super
           raise UsageError, "give --out NEW, where the clean ledger goes" unless opts[:out]
         end
 

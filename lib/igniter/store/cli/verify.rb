@@ -21,15 +21,6 @@ module Igniter
 
         private
 
-        def options(parser, opts)
-          json_flag(parser, opts)
-          progress_flag(parser, opts)
-        end
-
-        def arguments(rest, opts)
-          positionals(rest, opts, :path)
-        end
-
         def execute(opts)
           ledger = read_ledger(opts, opts[:path], "verify")
           report = Verification.report(ledger)

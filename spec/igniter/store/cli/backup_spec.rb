@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger backup", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let(:path) { File.join(@dir, "ledger.wal") }
 
   # 30 facts: 20, a snapshot, 10 more; then a damaged frame that a writer's

@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger tools for ledgers at rest", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let(:tools) { %w[verify salvage inspect history export import compact backup] }
 
   it "lists every tool on --help" do
@@ -32,5 +30,26 @@ RSpec.describe "igniter-ledger tools for ledgers at rest", :ledger_cli do
       expect(ran.out).to be_empty
     end
     expect(ledger_cli("backup", "ledger.wal", chdir: @dir).err).to include("missing DEST")
+  end
+
+  it "refuses, in one line naming the writer's pid, a WAL or segmented ledger a writer holds (exit 1)" do
+    wal = File.join(@dir, "held.wal")
+    File.write(File.join(@dir, "one.ndjson"), "")
+    calls = {
+      "verify" => [], "salvage" => %w[--out new], "history" => %w[orders o1], "export" => [],
+      "import" => %w[one.ndjson], "compact" => %w[--strategy ephemeral]
+    }
+    [[wal, false], [File.join(@dir, "held"), true]].each do |path, segmented|
+      while_writing(path, segmented: segmented) do
+        calls.each do |tool, rest|
+          ran = ledger_cli(tool, File.basename(path), *rest, chdir: @dir)
+
+          expect(ran.exit_code).to eq(1), "#{tool}: #{ran.err}"
+          expect(ran.err.lines.size).to eq(1)
+          expect(ran.err).to start_with("igniter-ledger #{tool}: ").and include("writer (pid #{Process.pid})")
+        end
+      end
+    end
+    expect(Dir.children(@dir).sort).to eq(%w[held held.wal held.wal.lock one.ndjson])
   end
 end

@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger compact", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let(:path) { File.join(@dir, "ledger.wal") }
 
   before do
@@ -72,16 +70,5 @@ RSpec.describe "igniter-ledger compact", :ledger_cli do
       expect(ran.err).to include("Usage: igniter-ledger compact PATH --strategy")
     end
     expect(stored_facts(path).size).to eq(7)
-  end
-
-  it "refuses a ledger a writer holds, naming its pid" do
-    store = Igniter::Store.open(path)
-    ran = ledger_cli("compact", path, "--strategy", "ephemeral", chdir: @dir)
-
-    expect(ran.exit_code).to eq(1)
-    expect(ran.err.lines.size).to eq(1)
-    expect(ran.err).to include("is locked by another writer (pid #{Process.pid})")
-  ensure
-    store&.close
   end
 end

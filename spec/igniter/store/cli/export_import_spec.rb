@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger export and import", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let!(:wal) { File.join(fixture_copy(@dir, "file_backend"), "ledger.wal") }
   let(:expected) { JSON.parse(File.read(fixture_path("file_backend", "expected.json"))) }
 

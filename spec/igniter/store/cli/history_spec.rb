@@ -4,8 +4,6 @@ require_relative "support/ledger_cli"
 require "time"
 
 RSpec.describe "igniter-ledger history", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let!(:wal) { File.join(fixture_copy(@dir, "file_backend"), "ledger.wal") }
   let(:k0) { JSON.parse(File.read(fixture_path("file_backend", "expected.json"))).select { |f| f["key"] == "k0" } }
 

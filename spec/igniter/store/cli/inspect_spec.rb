@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger inspect", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   it "describes 0.5.2's WAL: stores, keys, facts, time ranges, sizes, format, snapshot, lock; changes nothing" do
     wal = File.join(fixture_copy(@dir, "file_backend"), "ledger.wal")
     expected = JSON.parse(File.read(fixture_path("file_backend", "expected.json")))

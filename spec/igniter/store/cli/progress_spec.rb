@@ -4,8 +4,6 @@ require_relative "support/ledger_cli"
 require "pty"
 
 RSpec.describe "igniter-ledger progress bar", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let!(:wal) { File.join(fixture_copy(@dir, "file_backend"), "ledger.wal") }
 
   # Runs the command with stderr on a pseudo-terminal and stdout on a pipe;

@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger salvage", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   def members(facts)
     facts.map { |f| [f.id, f.store.to_s, f.key, f.value_hash, f.causation, f.transaction_time, f.valid_time] }
   end

@@ -3,8 +3,6 @@
 require_relative "support/ledger_cli"
 
 RSpec.describe "igniter-ledger verify", :ledger_cli do
-  around { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
-
   let!(:wal) { File.join(fixture_copy(@dir, "file_backend"), "ledger.wal") }
 
   it "finds 0.5.2's WAL and snapshot clean, exits 0 and changes no byte, mtime or file" do
@@ -168,29 +166,6 @@ RSpec.describe "igniter-ledger verify", :ledger_cli do
       expect(ran.out).to include("NOT WHOLE: #{File.basename(bin)} does not match the receipt's sha256")
         .and include("broken quarantine copy")
     end
-  end
-
-  it "refuses a WAL a writer holds in one line naming the writer's pid, exit 1" do
-    store = Igniter::Store.open(File.join(@dir, "held.wal"))
-    store.write(store: :orders, key: "o1", value: { n: 1 })
-    ran = ledger_cli("verify", "held.wal", chdir: @dir)
-
-    expect(ran.exit_code).to eq(1)
-    expect(ran.err.lines.size).to eq(1)
-    expect(ran.err).to start_with("igniter-ledger verify: held.wal is locked by a writer (pid #{Process.pid})")
-  ensure
-    store&.close
-  end
-
-  it "refuses a segmented ledger a writer holds, naming the pid" do
-    store = Igniter::Store.segmented(File.join(@dir, "held"))
-    store.write(store: :orders, key: "o1", value: { n: 1 })
-    ran = ledger_cli("verify", "held", chdir: @dir)
-
-    expect(ran.exit_code).to eq(1)
-    expect(ran.err).to include("is locked by a writer (pid #{Process.pid})")
-  ensure
-    store&.close
   end
 
   it "shares the lock with read-only opens: a ledger another reader has open verifies" do

@@ -91,6 +91,15 @@ module LedgerCliSpec
     spans
   end
 
+  # Runs the block while this process holds +path+ as a writer (one fact written).
+  def while_writing(path, segmented: false)
+    store = segmented ? Igniter::Store.segmented(path) : Igniter::Store.open(path)
+    store.write(store: :orders, key: "o1", value: { n: 1 })
+    yield
+  ensure
+    store&.close
+  end
+
   # The facts an open of +path+ serves (read-only, closed again).
   def stored_facts(path)
     store = File.directory?(path) ? Igniter::Store.segmented(path, read_only: true) : Igniter::Store.open(path, read_only: true)
@@ -102,4 +111,6 @@ end
 
 RSpec.configure do |config|
   config.include LedgerCliSpec, :ledger_cli
+  # Every example works in a fresh directory, @dir, removed afterwards.
+  config.around(:example, :ledger_cli) { |ex| with_tmpdir { |dir| @dir = dir; ex.run } }
 end

@@ -8,24 +8,11 @@ module Igniter
     module CLI
       # How the ledger tools print: plain text for people, `--json` for
       # programs. JSON output is one pretty-printed document on standard
-      # output; Symbols become Strings and Hash keys Strings.
+      # output; JSON.generate writes Symbols (keys and values) as Strings.
+      # What the tools print holds only decoded fact data and report values,
+      # so no application `to_json` is ever called.
       module Output
         module_function
-
-        # A copy of +obj+ that JSON can hold: Hash keys and Symbols as
-        # Strings, Times as ISO-8601, everything else as is.
-        #
-        # @param obj [Object]
-        # @return [Object]
-        def json_safe(obj)
-          case obj
-          when Hash then obj.to_h { |k, v| [k.to_s, json_safe(v)] }
-          when Array then obj.map { |v| json_safe(v) }
-          when Symbol then obj.to_s
-          when Time then obj.utc.iso8601(6)
-          else obj
-          end
-        end
 
         # Prints +doc+ as one pretty-printed JSON document.
         #
@@ -33,7 +20,7 @@ module Igniter
         # @param doc [Object]
         # @return [nil]
         def json(io, doc)
-          io.puts(JSON.pretty_generate(json_safe(doc)))
+          io.puts(JSON.pretty_generate(doc))
           nil
         end
 
@@ -90,9 +77,7 @@ module Igniter
         # @param value [Object]
         # @return [String]
         def value(value)
-          JSON.generate(json_safe(value))
-        rescue JSON::GeneratorError
-          value.inspect
+          JSON.generate(value)
         end
       end
     end

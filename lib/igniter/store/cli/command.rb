@@ -54,7 +54,7 @@ module Igniter
           @err.puts("#{program}: interrupted")
           130
         rescue SystemCallError, IOError, Error, ArgumentError, JSON::JSONError, TypeError => e
-          fail_with(e.is_a?(Error) || e.is_a?(SystemCallError) ? e.message : "#{e.class}: #{e.message}")
+          fail_with(message_of(e))
         end
 
         private
@@ -62,6 +62,15 @@ module Igniter
         # @return [String] "igniter-ledger NAME"
         def program
           "igniter-ledger #{CLI.commands.key(self.class)}"
+        end
+
+        # Ours and the OS's say what happened; anything else is named by class.
+        # Ruby's "@ rb_sysopen" (the C function that failed) means nothing to
+        # a user.
+        def message_of(error)
+          return error.message.sub(/ @ \w+ - /, " - ") if error.is_a?(SystemCallError)
+
+          error.is_a?(Error) ? error.message : "#{error.class}: #{error.message}"
         end
 
         def fail_with(message, status = EX_FAILURE)

@@ -181,7 +181,7 @@ module Igniter
 
         def print_sizes(sizes)
           parts = sizes.except(:total).reject { |_, v| v.zero? }.map { |k, v| "#{k} #{Output.bytes(v)}" }
-          @out.puts("on disk: #{Output.bytes(sizes[:total])}#{" (#{parts.join(", ")})" unless parts.empty?}")
+          @out.puts("on disk: #{Output.bytes(sizes[:total])}#{": #{parts.join(", ")}" unless parts.empty?}")
         end
 
         def print_recovery(rec)

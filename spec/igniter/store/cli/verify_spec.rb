@@ -95,7 +95,7 @@ RSpec.describe "igniter-ledger verify", :ledger_cli do
     ran = ledger_cli("verify", "missing.wal", chdir: @dir)
 
     expect(ran.exit_code).to eq(1)
-    expect(ran.err).to eq("igniter-ledger verify: No such file or directory @ rb_file_s_stat - missing.wal\n")
+    expect(ran.err).to eq("igniter-ledger verify: No such file or directory - missing.wal\n")
   end
 
   it "reports causation that is not the key's previous fact, or no fact of the ledger" do

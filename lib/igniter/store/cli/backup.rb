@@ -16,7 +16,9 @@ module Igniter
       # ledger's complete frames as of the moment of copying (the files are
       # append-only) and says so. DEST must not exist.
       class Backup < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger backup PATH DEST [--json]   (DEST must not exist)"
+        # The positional arguments, by name.
         ARGUMENTS = %i[path dest].freeze
 
         # @return [String]

@@ -24,8 +24,10 @@ module Igniter
         # keep no ids or causation).
         Result = Struct.new(:checked, :breaks, :removed, :unchecked, keyword_init: true)
 
-        COMPACTION_STORE = :__compaction_receipts
-        PRUNE_STORE = :__fact_prune_receipts
+        # Where the engine's retention leaves its receipts.
+        COMPACTION_STORE = Engine::Compaction::RECEIPT_STORE
+        # Where exact prunes leave theirs (by default), naming each removed fact.
+        PRUNE_STORE = Engine::Prune::DEFAULT_RECEIPT_STORE
 
         module_function
 
@@ -79,6 +81,7 @@ module Igniter
           end
           [ids, stores.uniq]
         end
+        private_class_method :removed
       end
     end
   end

@@ -21,9 +21,11 @@ module Igniter
       #   `rolling_window` drops sealed segments whose newest fact is older
       #   than the window; each deleted segment leaves a `.purged.json` receipt.
       class Compact < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger compact PATH --strategy ephemeral|rolling_window [--duration SECONDS] " \
                 "[--store S ...] [--json]"
-        STRATEGIES = %w[ephemeral rolling_window].freeze
+        # The engine's strategies that remove facts (`permanent` keeps all).
+        STRATEGIES = (Engine::Compaction::STRATEGIES - [:permanent]).map(&:to_s).freeze
         # Stores of the engine's own receipts: never compacted unless named.
         INTERNAL_STORE = /\A__/.freeze
 

@@ -14,6 +14,7 @@ module Igniter
       # values stood, so `igniter-ledger import` restores them exactly.
       # Filters: stores, and a transaction-time range (both ends inclusive).
       class Export < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger export PATH [--store S ...] [--since T] [--until T] [--out FILE] [--json]"
 
         # @return [String]

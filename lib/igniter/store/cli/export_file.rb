@@ -68,6 +68,7 @@ module Igniter
 
           fact
         end
+        private_class_method :fact
       end
     end
   end

@@ -11,8 +11,10 @@ module Igniter
       # key in the order the store serves them (transaction time, id,
       # causation, valid time, value), optionally as the key stood at T.
       class History < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger history PATH STORE KEY [--as-of T] [--json]   " \
                 "(T: seconds since the epoch or ISO-8601, e.g. 2026-11-26T10:30:21Z)"
+        # The positional arguments, by name.
         ARGUMENTS = %i[path store key].freeze
 
         # @return [String]

@@ -21,7 +21,9 @@ module Igniter
         # A write that failed halfway; the message says how far it got.
         class InterruptedError < Error; end
 
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger import PATH FILE [--segmented] [--codec C] [--json]   (FILE - reads stdin)"
+        # The positional arguments, by name.
         ARGUMENTS = %i[path file].freeze
 
         # @return [String]

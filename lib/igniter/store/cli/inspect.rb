@@ -13,6 +13,7 @@ module Igniter
       # the ledger it still reads (without the lock: an append-only ledger's
       # prefix as of now) and names the writer.
       class Inspect < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger inspect PATH [--json]"
 
         # @return [String]

@@ -61,6 +61,7 @@ module Igniter
 
           nil
         end
+        private_class_method :in_dir, :entry, :problem
       end
     end
   end

@@ -15,6 +15,7 @@ module Igniter
       # segmented directory with each store's codec), and lists what it left
       # behind. PATH is only read: no byte, mtime or file of it changes.
       class Salvage < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger salvage PATH --out NEW [--json]"
         # What a new WAL gets beside it: must be free too.
         WAL_SIDECARS = %w[.snap .lock .descriptors.json].freeze

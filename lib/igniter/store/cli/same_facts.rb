@@ -8,7 +8,8 @@ module Igniter
       # codecs that keep no ids (compact_delta_zlib decodes fresh ones every
       # time), by store, key, value hash and transaction time.
       module SameFacts
-        COMPACT_CODEC = "compact_delta_zlib"
+        # The codec whose segments keep no fact ids.
+        COMPACT_CODEC = Codecs::CompactDelta::NAME
 
         module_function
 
@@ -20,12 +21,14 @@ module Igniter
           fingerprint(ledger.facts, ids) == fingerprint(expected, ids)
         end
 
+        # @return [Array<Array>] what is compared, fact by fact
         def fingerprint(facts, ids)
           facts.map do |f|
             base = [f.store.to_s, f.key, f.value_hash, f.transaction_time]
             ids ? [f.id, *base] : base
           end
         end
+        private_class_method :fingerprint
       end
     end
   end

@@ -9,6 +9,7 @@ module Igniter
       # as a replay does (doc/format.md "Segments: salvage"), its manifest and
       # receipts read, nothing written — no sealing, no quarantine, no receipt.
       class SegmentedAtRest
+        # The directory of the segments under a ledger's root (doc/format.md).
         WAL_DIR = "wal"
 
         # One segment: where it is, whether it is sealed (has a manifest) or an

@@ -21,7 +21,9 @@ module Igniter
       # than the bytes copied. Facts a compact_delta_zlib writer still buffers
       # in memory are on no disk, so in no copy.
       class SegmentedBackup < BackupCopy
+        # The directory of the segments under a ledger's root.
         WAL_DIR = SegmentedAtRest::WAL_DIR
+        # Receipts beside a segment that a copy takes along.
         SEGMENT_SIDECARS = [Segmented::ManifestIndex::PURGED_SUFFIX, Segmented::ManifestIndex::QUARANTINE_SUFFIX].freeze
 
         # @return [BackupCopy::Result] (`attempts` is 1: each segment's copy is a state it was in)

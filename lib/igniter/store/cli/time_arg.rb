@@ -11,7 +11,9 @@ module Igniter
       # `2026-11-26`, meaning its start in UTC). A time without a zone is
       # refused: it would mean a different instant on every machine.
       module TimeArg
+        # A date alone: its start in UTC.
         DATE = /\A\d{4}-\d{2}-\d{2}\z/.freeze
+        # The zone an ISO-8601 time must end with.
         ZONE = /(?:Z|[+-]\d{2}:?\d{2})\z/i.freeze
 
         module_function

@@ -84,6 +84,8 @@ module Igniter
           { receipt: receipt["receipt"], segment: receipt["segment_path"], error_class: receipt["error_class"],
             error_message: receipt["error_message"], quarantined_at: Output.time_or_nil(receipt["quarantined_at"]) }
         end
+        private_class_method :file_entry, :role, :short_of_manifest?, :chains, :with_quarantine, :quarantine_entry,
+                             :segment_receipt
       end
     end
   end

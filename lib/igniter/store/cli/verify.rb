@@ -12,6 +12,7 @@ module Igniter
       # quarantine copies. Changes nothing: no byte, no mtime, no new file.
       # Exit 0 clean, 1 damaged, 2 not a ledger.
       class Verify < Command
+        # The usage line of `--help` and of usage mistakes.
         USAGE = "Usage: igniter-ledger verify PATH [--json]   (PATH: a WAL file or a segmented ledger directory)"
 
         # @return [String]

@@ -9,6 +9,7 @@ module Igniter
       # scanned with the salvage scanner of an open (doc/format.md
       # "Recovery"), every frame body decoded, nothing written.
       class WalAtRest
+        # The `type` of a snapshot's first frame (doc/format.md "Snapshot").
         SNAPSHOT_HEADER_TYPE = "snapshot_header"
         DECODES = ->(body) { JsonCanon.decode_fact_body(body) }
         private_constant :DECODES

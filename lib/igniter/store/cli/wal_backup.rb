@@ -19,8 +19,11 @@ module Igniter
       # and the WAL was neither replaced nor shortened, the pair belongs
       # together. Otherwise the copy is removed and taken again.
       class WalBackup < BackupCopy
+        # Copies taken before giving up on a ledger that keeps changing under them.
         ATTEMPTS = 5
+        # Quarantine directories of the WAL and of its snapshot.
         SIDECAR_DIRS = [Recovery::Quarantine::SUFFIX, FileBackend::SNAPSHOT_SUFFIX + Recovery::Quarantine::SUFFIX].freeze
+        # The descriptor journal beside a WAL.
         DESCRIPTORS = Protocol::DescriptorJournal::FILE_SUFFIX
         # Everything a backup creates beside DEST (removed again when it fails).
         DEST_SIDECARS = ([FileBackend::SNAPSHOT_SUFFIX, DESCRIPTORS] + SIDECAR_DIRS).freeze

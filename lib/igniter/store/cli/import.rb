@@ -49,6 +49,9 @@ module Igniter
         def execute(opts)
           lines = read_file(opts)
           kind = File.exist?(opts[:path]) ? LedgerPath.kind(opts[:path]) : (opts[:segmented] ? :segmented : :wal)
+          if kind == :wal && (opts[:segmented] || opts[:codec])
+            raise UsageError, "#{opts[:path]} is a WAL: --segmented and --codec are for segmented ledgers"
+          end
           store = open_store(opts, kind, lines)
           begin
             fresh = new_facts(store, lines, opts[:file])

@@ -123,6 +123,13 @@ RSpec.describe "igniter-ledger export and import", :ledger_cli do
     expect(codecs).to eq("gps" => "compact_delta_zlib", "items" => "json_crc32", "events" => "json_crc32")
   end
 
+  it "calls --segmented or --codec for an existing WAL a usage mistake" do
+    ran = ledger_cli("import", wal, "-", "--codec", "json_crc32", chdir: @dir)
+
+    expect(ran.exit_code).to eq(64)
+    expect(ran.err).to include("is a WAL: --segmented and --codec are for segmented ledgers")
+  end
+
   it "writes the same WAL bytes on both paths from the same export" do
     write_ledger(File.join(@dir, "source.wal"))
     File.write(File.join(@dir, "source.ndjson"), ledger_cli("export", "source.wal", chdir: @dir).out)

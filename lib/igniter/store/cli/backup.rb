@@ -30,8 +30,8 @@ module Igniter
 
         def execute(opts)
           kind = LedgerPath.kind(opts[:path])
-          target = FreshTarget.new(opts[:dest], kind == :wal ? :file : :directory, source: opts[:path],
-                                                                                  sidecars: WalBackup::DEST_SIDECARS, empty_ok: false)
+          target = FreshTarget.new(opts[:dest], kind == :wal ? :file : :directory,
+                                   source: opts[:path], sidecars: WalBackup::DEST_SIDECARS, empty_ok: false)
           writer_pid = nil
           begin
             lock = LedgerPath.share_lock(opts[:path], kind)
@@ -88,7 +88,11 @@ module Igniter
                       "frames as of the moment of copying (a consistent prefix; later writes are not in the copy)")
           end
           report[:files].each do |f|
-            part = f[:bytes_copied] == f[:bytes_at_source] ? Output.bytes(f[:bytes_copied]) : "#{Output.number(f[:bytes_copied])} of #{Output.number(f[:bytes_at_source])} bytes"
+            part = if f[:bytes_copied] == f[:bytes_at_source]
+                     Output.bytes(f[:bytes_copied])
+                   else
+                     "#{Output.number(f[:bytes_copied])} of #{Output.number(f[:bytes_at_source])} bytes"
+                   end
             @out.puts("  #{Output.display(f[:path])}: #{part}")
           end
           report[:sidecars].each { |s| @out.puts("  #{Output.display(s)} (sidecar)") }

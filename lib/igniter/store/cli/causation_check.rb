@@ -55,7 +55,8 @@ module Igniter
             problem = if fact.causation.nil? then :missing
                       elsif ids.key?(fact.causation) then :not_previous
                       elsif removed_ids.include?(fact.causation) || retained.include?(store) then :removed
-                      else :unknown
+                      else
+                        :unknown
                       end
             next result.removed += 1 if problem == :removed
 

@@ -40,7 +40,7 @@ module Igniter
           opts[:stores] = []
           parser.on("--strategy S", STRATEGIES, "ephemeral or rolling_window") { |v| opts[:strategy] = v.to_sym }
           parser.on("--duration SECONDS", Float, "the window of rolling_window") { |v| opts[:duration] = v }
-          parser.on("--store S", "only this store (repeat for more; default: every store but the __receipt stores)") do |v|
+          parser.on("--store S", "only this store (repeat; default: every store but the __receipt ones)") do |v|
             opts[:stores] << v
           end
           json_flag(parser, opts)
@@ -106,7 +106,8 @@ module Igniter
         def print_compaction(doc)
           @out.puts("nothing to compact (no store named, or none has facts)") if doc[:reports].empty?
           doc[:reports].each do |r|
-            line = "  store #{r[:store]}: dropped #{Output.number(r[:dropped_count])}, kept #{Output.number(r[:kept_count])}"
+            line = "  store #{r[:store]}: dropped #{Output.number(r[:dropped_count])}, " \
+                   "kept #{Output.number(r[:kept_count])}"
             line += r[:receipt_id] ? ", receipt #{r[:receipt_id]}#{" (durable)" if r[:durable]}" : ", nothing to drop"
             @out.puts(line)
           end
@@ -117,7 +118,8 @@ module Igniter
         def print_purge(doc)
           @out.puts("nothing purged") if doc[:receipts].empty?
           doc[:receipts].each do |r|
-            @out.puts("  purged #{Output.display(r["segment_path"])} (#{Output.count(r["fact_count"].to_i, "fact")}): #{r["reason"]}")
+            facts = Output.count(r["fact_count"].to_i, "fact")
+            @out.puts("  purged #{Output.display(r["segment_path"])} (#{facts}): #{r["reason"]}")
           end
           @out.puts("segments now: #{Output.number(doc[:segments_now])}")
         end

@@ -44,7 +44,8 @@ module Igniter
             if (first = seen[fact.id])
               next if first[1] == body
 
-              raise BadLineError.new(name, number, "fact id #{fact.id} is on line #{first[0]} already, with other content")
+              raise BadLineError.new(name, number,
+                                     "fact id #{fact.id} is on line #{first[0]} already, with other content")
             end
             seen[fact.id] = [number, body]
             facts << [number, fact]

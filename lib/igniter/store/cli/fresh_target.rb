@@ -57,9 +57,13 @@ module Igniter
           if @kind == :directory
             return unless @existed
             raise TargetTakenError, "#{@path} exists and is not a directory" unless File.directory?(@path)
-            raise TargetTakenError, "#{@path} exists and is not empty; give a new or empty directory" unless Dir.empty?(@path)
+            return if Dir.empty?(@path)
+
+            raise TargetTakenError, "#{@path} exists and is not empty; give a new or empty directory"
           else
-            taken = [@path, *@sidecars.map { |s| @path + s }].find { |f| File.exist?(f) && !(File.file?(f) && File.zero?(f)) }
+            taken = [@path, *@sidecars.map { |s| @path + s }].find do |f|
+              File.exist?(f) && !(File.file?(f) && File.zero?(f))
+            end
             raise TargetTakenError, "#{taken} exists and is not empty; give a new path" if taken
           end
         end

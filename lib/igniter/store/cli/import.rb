@@ -37,7 +37,8 @@ module Igniter
           parser.on("--segmented", "create PATH as a segmented directory when it does not exist (default: a WAL)") do
             opts[:segmented] = true
           end
-          parser.on("--codec C", "codec of new stores in a segmented ledger: json_crc32 (default) or compact_delta_zlib") do |v|
+          parser.on("--codec C", "codec of new stores in a segmented ledger: json_crc32 (default), " \
+                                 "compact_delta_zlib") do |v|
             Codecs.klass(v)
             opts[:codec] = v
           rescue ArgumentError => e
@@ -81,9 +82,14 @@ module Igniter
         def open_store(opts, kind, lines)
           return Igniter::Store.open(opts[:path]) if kind == :wal
 
-          layout = File.directory?(opts[:path]) ? SegmentedAtRest.layout(opts[:path]) : { codecs: {}, time_bucket: :day }
+          layout = if File.directory?(opts[:path])
+                     SegmentedAtRest.layout(opts[:path])
+                   else
+                     { codecs: {}, time_bucket: :day }
+                   end
           fresh = lines.map { |_, f| f.store.to_s }.uniq - layout[:codecs].keys
-          codecs = layout[:codecs].merge(fresh.to_h { |s| [s, opts[:codec] || SegmentedFileBackend::DEFAULT_CODEC.to_s] })
+          codec = opts[:codec] || SegmentedFileBackend::DEFAULT_CODEC.to_s
+          codecs = layout[:codecs].merge(fresh.to_h { |s| [s, codec] })
           Igniter::Store.segmented(opts[:path], codec: codecs, time_bucket: layout[:time_bucket])
         end
 
@@ -95,7 +101,8 @@ module Igniter
             next false unless existing
             next true if JsonCanon.fact_body(existing) == JsonCanon.fact_body(fact)
 
-            raise ExportFile::BadLineError.new(name, number, "fact #{fact.id} is in the ledger already, with other content")
+            raise ExportFile::BadLineError.new(name, number,
+                                               "fact #{fact.id} is in the ledger already, with other content")
           end.map(&:last)
         end
 

@@ -47,14 +47,16 @@ module Igniter
             return "WAL: one file of CRC-32 framed JSON facts (doc/format.md)#{", plus a snapshot" if ledger.snapshot}"
           end
 
-          "segmented: per-store, per-time-bucket segment files with manifests (#{ledger.codecs.values.uniq.sort.join(", ")})"
+          codecs = ledger.codecs.values.uniq.sort.join(", ")
+          "segmented: per-store, per-time-bucket segment files with manifests (#{codecs})"
         end
 
         def lock_of(ledger)
           file = File.absolute_path(LedgerPath.lock_file(ledger.path, ledger.kind))
           state = if ledger.writer_pid then "held by a writer"
                   elsif File.exist?(file) then "free"
-                  else "no lock file"
+                  else
+                    "no lock file"
                   end
           pid = ledger.writer_pid == :unknown ? nil : ledger.writer_pid
           { file: file, state: state, writer_pid: pid }
@@ -68,7 +70,8 @@ module Igniter
                       valid_time: range(list.filter_map(&:valid_time)), codec: codecs[name] }
             if ledger.kind == :segmented
               segs = ledger.segments.select { |s| s.store == name }
-              entry[:segments] = { sealed: segs.count { |s| s.state == :sealed }, orphan: segs.count { |s| s.state == :orphan } }
+              entry[:segments] = { sealed: segs.count { |s| s.state == :sealed },
+                                   orphan: segs.count { |s| s.state == :orphan } }
               entry[:bytes] = segs.sum(&:size)
             end
             entry
@@ -109,7 +112,8 @@ module Igniter
           details = { frames: ledger.files.sum(&:frames), recovery: recovery_summary(report[:quarantined], report) }
           if ledger.snapshot&.header
             header = ledger.snapshot.header
-            details[:snapshot] = { fact_count: header[:fact_count], written_at: Output.time_or_nil(header[:written_at]) }
+            details[:snapshot] = { fact_count: header[:fact_count],
+                                   written_at: Output.time_or_nil(header[:written_at]) }
           end
           details[:leftovers] = ledger.sidecars.select { |f| f.end_with?(".tmp") }
           details
@@ -117,7 +121,9 @@ module Igniter
 
         def segmented_details(ledger)
           spans = ledger.segments.flat_map do |seg|
-            seg.spans.map { |offset, length, reason| { file: seg.path, offset: offset, length: length, reason: reason } }
+            seg.spans.map do |offset, length, reason|
+              { file: seg.path, offset: offset, length: length, reason: reason }
+            end
           end
           orphans = ledger.segments.select { |s| s.state == :orphan }
           cut = orphans.sum { |s| s.size - s.sound_end }
@@ -142,7 +148,8 @@ module Igniter
           @out.puts("valid time: #{doc[:valid_time] ? range_text(doc[:valid_time]) : "none set"}")
           doc[:stores].each { |s| print_store(s) }
           if doc[:snapshot]
-            @out.puts("snapshot: #{Output.count(doc[:snapshot][:fact_count].to_i, "fact")}, written #{doc[:snapshot][:written_at]}")
+            snap = doc[:snapshot]
+            @out.puts("snapshot: #{Output.count(snap[:fact_count].to_i, "fact")}, written #{snap[:written_at]}")
           end
           print_sizes(doc[:size_on_disk])
           print_recovery(doc[:recovery])
@@ -162,7 +169,8 @@ module Igniter
         end
 
         def print_store(store)
-          line = "  store #{store[:name]}: #{Output.count(store[:facts], "fact")}, #{Output.count(store[:keys], "key")}, " \
+          line = "  store #{store[:name]}: #{Output.count(store[:facts], "fact")}, " \
+                 "#{Output.count(store[:keys], "key")}, " \
                  "#{range_text(store[:transaction_time])}"
           line += ", #{store[:codec]}" if store[:codec] && store[:segments]
           if store[:segments]

@@ -86,7 +86,7 @@ module Igniter
             writer_pid = e.pid || :unknown
           end
           begin
-            reader = kind == :wal ? WalAtRest.read(path, progress: progress) : SegmentedAtRest.read(path, progress: progress)
+            reader = (kind == :wal ? WalAtRest : SegmentedAtRest).read(path, progress: progress)
           ensure
             lock&.release
           end

@@ -56,10 +56,11 @@ module Igniter
           return "data file #{File.basename(data)} is missing" unless File.file?(data)
 
           size = File.size(data)
-          return "#{File.basename(data)} holds #{size} bytes, the receipt says #{doc["length"]}" unless size == doc["length"]
-          return "#{File.basename(data)} does not match the receipt's sha256" unless Digest::SHA256.file(data).hexdigest == doc["sha256"]
+          name = File.basename(data)
+          return "#{name} holds #{size} bytes, the receipt says #{doc["length"]}" unless size == doc["length"]
+          return nil if Digest::SHA256.file(data).hexdigest == doc["sha256"]
 
-          nil
+          "#{name} does not match the receipt's sha256"
         end
         private_class_method :in_dir, :entry, :problem
       end

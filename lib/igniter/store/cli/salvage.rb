@@ -105,7 +105,8 @@ module Igniter
           @out.puts("left behind (still in the input): #{Output.count(spans.size, "damaged span")}, " \
                     "#{Output.count(report[:left_behind_bytes], "byte")}")
           spans.each do |s|
-            @out.puts("  #{Output.display(s[:file])}: #{Output.count(s[:length], "byte")} at offset #{s[:offset]}: #{s[:reason]}")
+            @out.puts("  #{Output.display(s[:file])}: #{Output.count(s[:length], "byte")} at offset #{s[:offset]}: " \
+                      "#{s[:reason]}")
           end
         end
       end

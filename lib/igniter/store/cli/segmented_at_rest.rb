@@ -171,7 +171,8 @@ module Igniter
                              "segment-*.wal#{Segmented::Quarantine::SUFFIX}")).select { |d| File.directory?(d) }.sort
         end
 
-        # @return [Array<Hash>] 0.5.2's whole-segment receipts (`<segment>.quarantine.json`), with `"receipt"` (its path)
+        # @return [Array<Hash>] 0.5.2's whole-segment receipts
+        #   (`<segment>.quarantine.json`), with `"receipt"` (its path)
         def segment_receipts
           receipts(Segmented::ManifestIndex::QUARANTINE_SUFFIX)
         end

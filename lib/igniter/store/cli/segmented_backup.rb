@@ -43,7 +43,8 @@ module Igniter
           # New directory entries are durable once their parents are synced.
           Dir.glob(File.join(@dest, "**", "")).each { |dir| DurableCopy.dir(dir) }
           DurableCopy.dir(File.dirname(File.absolute_path(@dest)))
-          Result.new(copied: copied, expected: SegmentedAtRest.new(@dest, scans).facts, live: @live, attempts: 1, sidecars: sidecars,
+          Result.new(copied: copied, expected: SegmentedAtRest.new(@dest, scans).facts, live: @live, attempts: 1,
+                     sidecars: sidecars,
                      skipped: Segmented::Inventory.unrecognized(@source))
         end
 

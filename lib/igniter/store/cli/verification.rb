@@ -46,7 +46,9 @@ module Igniter
             entry.merge!(frames: file.frames, facts: file.facts.size)
             entry[:snapshot_fact_count] = file.header[:fact_count] if file.header
           end
-          entry[:damaged] = file.spans.map { |offset, length, reason| { offset: offset, length: length, reason: reason } }
+          entry[:damaged] = file.spans.map do |offset, length, reason|
+            { offset: offset, length: length, reason: reason }
+          end
           entry
         end
 
@@ -72,7 +74,9 @@ module Igniter
         def with_quarantine(link, quarantine)
           return link unless link[:problem] == :unknown
 
-          copy = quarantine.find { |q| q[:data] && File.file?(q[:data]) && File.binread(q[:data]).include?(link[:causation]) }
+          copy = quarantine.find do |q|
+            q[:data] && File.file?(q[:data]) && File.binread(q[:data]).include?(link[:causation])
+          end
           copy ? link.merge(in_quarantine: copy[:data]) : link
         end
 

@@ -17,7 +17,7 @@ module Igniter
 
         # @return [String]
         def self.summary
-          "check a ledger at rest: frames, facts, damage, causation chains, quarantine (exit 0 clean, 1 damaged, 2 not a ledger)"
+          "check a ledger at rest: frames, facts, damage, causation, quarantine (exit 0 clean, 1 damaged, 2 no ledger)"
         end
 
         private
@@ -93,7 +93,11 @@ module Igniter
           @out.puts("quarantine: #{Output.count(entries.size, "copy", "copies")}, " \
                     "#{bad.zero? ? "all whole (sha256 checked)" : "#{bad} not whole"}")
           entries.each do |e|
-            at = e[:offset] ? "#{e[:reason]}, #{Output.count(e[:length].to_i, "byte")} from offset #{e[:offset]} of #{e[:file]}" : "?"
+            at = if e[:offset]
+                   "#{e[:reason]}, #{Output.count(e[:length].to_i, "byte")} from offset #{e[:offset]} of #{e[:file]}"
+                 else
+                   "?"
+                 end
             state = e[:problem] ? "NOT WHOLE: #{e[:problem]}" : "sha256 ok"
             @out.puts("  #{display(e[:receipt] || e[:data])}: #{at}, #{e[:quarantined_at] || "-"}, #{state}")
           end
@@ -111,8 +115,10 @@ module Igniter
           parts = []
           parts << Output.count(report[:damaged_spans].size, "damaged span") unless report[:damaged_spans].empty?
           parts << Output.count(report[:short_segments].size, "short segment") unless report[:short_segments].empty?
-          parts << Output.count(report[:causation][:broken].size, "broken causation link") unless report[:causation][:broken].empty?
-          parts << Output.count(report[:bad_quarantine_copies], "broken quarantine copy") if report[:bad_quarantine_copies].positive?
+          broken = report[:causation][:broken].size
+          parts << Output.count(broken, "broken causation link") if broken.positive?
+          bad = report[:bad_quarantine_copies]
+          parts << Output.count(bad, "broken quarantine copy") if bad.positive?
           "damaged: #{parts.join(", ")}"
         end
 

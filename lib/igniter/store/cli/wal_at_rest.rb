@@ -97,8 +97,9 @@ module Igniter
         def self.refuse_unless_ledger(io, path)
           return if Recovery::Scanner.new(Recovery::Window.new(io, io.size), DECODES).ledger?
 
-          raise NotALedgerError.new("#{path} is not an igniter-ledger WAL: no valid frame at offset 0 or anywhere after it",
-                                    path: path)
+          raise NotALedgerError.new(
+            "#{path} is not an igniter-ledger WAL: no valid frame at offset 0 or anywhere after it", path: path
+          )
         end
 
         # @return [String]

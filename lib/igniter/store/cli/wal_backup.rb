@@ -22,7 +22,8 @@ module Igniter
         # Copies taken before giving up on a ledger that keeps changing under them.
         ATTEMPTS = 5
         # Quarantine directories of the WAL and of its snapshot.
-        SIDECAR_DIRS = [Recovery::Quarantine::SUFFIX, FileBackend::SNAPSHOT_SUFFIX + Recovery::Quarantine::SUFFIX].freeze
+        SIDECAR_DIRS = [Recovery::Quarantine::SUFFIX,
+                        FileBackend::SNAPSHOT_SUFFIX + Recovery::Quarantine::SUFFIX].freeze
         # The descriptor journal beside a WAL.
         DESCRIPTORS = Protocol::DescriptorJournal::FILE_SUFFIX
         # Everything a backup creates beside DEST (removed again when it fails).
@@ -64,7 +65,8 @@ module Igniter
 
               copied = [[@source, length, size]]
               copied << [snapshot_path, snap.size, snap.size] if snap
-              Result.new(copied: copied, expected: WalAtRest.new(@dest, scan, snap_scan).facts, live: @live, skipped: [])
+              expected = WalAtRest.new(@dest, scan, snap_scan).facts
+              Result.new(copied: copied, expected: expected, live: @live, skipped: [])
             end
           ensure
             snap&.close

@@ -54,13 +54,25 @@ module Igniter
               header = doc.merge(frame_length: body.bytesize + Recovery::Scanner::OVERHEAD)
               next :header
             end
-            attributes = JsonCanon.decode_fact_body(body)
-            next :undecodable unless attributes
+            fact = WalAtRest.fact(body)
+            next :undecodable unless fact
 
-            facts << Codecs.fact(attributes)
+            facts << fact
             :keep
           end
           FileScan.new(path: path, role: role, size: size, scan: scan, facts: facts, header: header)
+        end
+
+        # A frame body as a fact, by the decoding rules of doc/format.md:
+        # `Fact._load` (the Marshal form of a fact is its body) decodes in Rust
+        # on the native path and with FactDecode on the pure one.
+        #
+        # @param body [String]
+        # @return [Fact, nil] nil when the body breaks a rule
+        def self.fact(body)
+          Fact._load(body)
+        rescue ArgumentError
+          nil
         end
 
         # @return [Hash, nil]

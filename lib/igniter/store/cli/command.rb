@@ -49,7 +49,7 @@ module Igniter
         rescue NotALedgerError => e
           fail_with(e.message, EX_NOT_A_LEDGER)
         rescue LedgerLockedError => e
-          fail_with("#{e.message}#{lock_hint}")
+          fail_with("#{e.message}#{lock_hint(e)}")
         rescue Interrupt
           @err.puts("#{program}: interrupted")
           130
@@ -78,8 +78,11 @@ module Igniter
           status
         end
 
-        # What to do about a ledger another process writes to.
-        def lock_hint
+        # What to do about a ledger another process holds (doc/format.md
+        # "Lock file" words the message of readers holding it so).
+        def lock_hint(error)
+          return "; try again once they have closed it" if error.pid.nil? && error.message.include?("read-only open")
+
           "; stop that writer first (igniter-ledger backup copies a live ledger)"
         end
 

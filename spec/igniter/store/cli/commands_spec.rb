@@ -52,4 +52,16 @@ RSpec.describe "igniter-ledger tools for ledgers at rest", :ledger_cli do
     end
     expect(Dir.children(@dir).sort).to eq(%w[held held.wal held.wal.lock one.ndjson])
   end
+
+  it "tells a writing tool that read-only opens hold the ledger, and to try again (exit 1)" do
+    path = File.join(@dir, "read.wal")
+    Igniter::Store.open(path).close
+    reader = Igniter::Store.open(path, read_only: true)
+    ran = ledger_cli("compact", "read.wal", "--strategy", "ephemeral", chdir: @dir)
+
+    expect(ran.exit_code).to eq(1)
+    expect(ran.err).to eq("igniter-ledger compact: read.wal is locked by a read-only open; try again once they have closed it\n")
+  ensure
+    reader&.close
+  end
 end

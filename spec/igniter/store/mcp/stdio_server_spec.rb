@@ -167,6 +167,7 @@ RSpec.describe "igniter-ledger mcp over stdio (scripted client)", :servers do
     it "is listed by igniter-ledger --help" do
       out = StringIO.new
       Igniter::Store::CLI::Main.new(out: out, err: StringIO.new, env: {}).run(["--help"])
+      # The column width follows the longest command name.
       expect(out.string).to match(/^  mcp +serve one ledger to an MCP client over stdio \(mcp --help\)$/)
     end
   end

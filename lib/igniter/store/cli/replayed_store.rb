@@ -1,0 +1,31 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module CLI
+      # An in-memory store holding the facts of a ledger read at rest, so the
+      # tools answer with the engine's own reads (history, `as_of`) and
+      # retention, not with a second implementation of them.
+      module ReplayedStore
+        module_function
+
+        # @param facts [Array<Fact>] in replay order
+        # @return [IgniterStore] memory only: nothing it does reaches a file
+        def build(facts)
+          store = IgniterStore.new
+          # Store.segmented replays a backend's facts the same way.
+          facts.each { |fact| store.__send__(:replay, fact) }
+          store
+        end
+
+        # A fact as JSON-safe data: its WAL body (doc/format.md), whose
+        # `symbols` member says which Strings were Symbols.
+        # @param fact [Fact]
+        # @return [Hash{String=>Object}]
+        def plain(fact)
+          JSON.parse(JsonCanon.fact_body(fact))
+        end
+      end
+    end
+  end
+end

@@ -6,6 +6,7 @@ use crate::json::Json;
 
 /// The decode half lives with the other decode rules; re-exported for the readers.
 pub use crate::fact_decode::decode_fact_body;
+pub use crate::fact_id::new_uuid;
 
 /// The persisted members of a fact, in body order. `producer`/`derivation` use
 /// `Json::Null` for nil; `schema_version` is a `Json::Int`, or a `Json::BigInt` for an
@@ -23,14 +24,6 @@ pub struct FactRecord {
     pub schema_version: Json,
     pub producer: Json,
     pub derivation: Json,
-}
-
-/// A fresh random id: UUID v4, lowercase, hyphenated (Ruby `SecureRandom.uuid` shape).
-pub fn new_uuid() -> String {
-    // encode_lower writes the 36 bytes directly; `to_string` would go through the
-    // formatting machinery on every write.
-    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    String::from(&*uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf))
 }
 
 /// Appends the body JSON of `rec`: the eleven members in format.md order, no whitespace,
@@ -147,24 +140,5 @@ fn collect_symbol_paths<'a>(
             }
         }
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// Ids keep Ruby's `SecureRandom.uuid` shape: 36 lowercase hex digits and hyphens, v4.
-    #[test]
-    fn new_uuid_is_lowercase_hyphenated_v4() {
-        let id = super::new_uuid();
-        assert_eq!(id.len(), 36);
-        for (i, c) in id.char_indices() {
-            if [8, 13, 18, 23].contains(&i) {
-                assert_eq!(c, '-');
-            } else {
-                assert!(c.is_ascii_digit() || ('a'..='f').contains(&c), "{id}");
-            }
-        }
-        assert_eq!(&id[14..15], "4");
-        assert_ne!(super::new_uuid(), id);
     }
 }

@@ -8,11 +8,10 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Once;
 
 use crate::error::{Error, Result};
 use crate::fs_util::with_suffix;
+pub use crate::pid::current_pid;
 
 /// Who holds a lock we could not get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,32 +25,6 @@ pub enum Holder {
 /// `<wal>.lock`.
 pub fn lock_path_for(wal: &Path) -> PathBuf {
     with_suffix(wal, ".lock")
-}
-
-static PID: AtomicU32 = AtomicU32::new(0);
-static ATFORK: Once = Once::new();
-
-extern "C" fn forget_pid_in_child() {
-    PID.store(0, Ordering::Relaxed);
-}
-
-/// This process's id, cached; a fork handler clears the cache in the child, so the
-/// per-write "am I the process that opened this?" check costs an atomic load.
-pub fn current_pid() -> u32 {
-    ATFORK.call_once(|| {
-        // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
-        unsafe {
-            libc::pthread_atfork(None, None, Some(forget_pid_in_child));
-        }
-    });
-    match PID.load(Ordering::Relaxed) {
-        0 => {
-            let pid = std::process::id();
-            PID.store(pid, Ordering::Relaxed);
-            pid
-        }
-        pid => pid,
-    }
 }
 
 /// A held ledger lock. Dropping it releases the lock, but only in the process that took

@@ -2,14 +2,12 @@
 //! CRC, salvage recovery and quarantine, the ledger lock, snapshot writing and
 //! replay all run in the core crate; this class converts facts and maps errors.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 
 use ledger_core::{
-    fs_util::lexical_absolute,
     replay::{Finding, ReadOptions},
-    Durability, Recovery, RecoveryMode, Wal, WalOptions,
+    Wal, WalOptions,
 };
 use magnus::{
     gc::Marker,
@@ -18,10 +16,19 @@ use magnus::{
     scan_args::{get_kwargs, scan_args},
     typed_data::Obj,
     value::{Opaque, ReprValue},
-    DataTypeFunctions, Error, Integer, RArray, RHash, RString, Ruby, Symbol, TypedData, Value,
+    DataTypeFunctions, Error, RArray, RHash, RString, Ruby, TypedData, Value,
 };
 
-use crate::{errors, fact::Fact, nogvl};
+use crate::{convert::frozen_str, errors, fact::Fact, nogvl};
+
+mod methods;
+mod options;
+mod report;
+
+pub use methods::{define, define_test_hooks};
+
+/// Appended to the WAL path to name its snapshot (`FileBackend::SNAPSHOT_SUFFIX`).
+const SNAPSHOT_SUFFIX: &str = ".snap";
 
 #[derive(TypedData)]
 #[magnus(
@@ -44,105 +51,6 @@ impl DataTypeFunctions for FileBackend {
     }
 }
 
-/// `:flush` (default), `:fsync`, or a non-empty Hash with `group:` (a
-/// positive Integer) and/or `interval:` (seconds >= 0) — the pure path's rule.
-fn durability_arg(ruby: &Ruby, v: Value) -> Result<Durability, Error> {
-    if let Some(sym) = Symbol::from_value(v) {
-        match sym.name()?.as_ref() {
-            "flush" => return Ok(Durability::Flush),
-            "fsync" => return Ok(Durability::Fsync),
-            _ => {}
-        }
-    }
-    if let Some(h) = RHash::from_value(v) {
-        if let Some(policy) = group_policy(ruby, h)? {
-            return Ok(policy);
-        }
-    }
-    Err(Error::new(
-        ruby.exception_arg_error(),
-        format!(
-            "unknown durability policy: {} (expected :flush, :fsync or {{group: Integer, interval: seconds}})",
-            v.inspect()
-        ),
-    ))
-}
-
-/// A missing `group` never triggers by count, a missing `interval` never by time.
-fn group_policy(ruby: &Ruby, h: RHash) -> Result<Option<Durability>, Error> {
-    let group = h.get(ruby.to_symbol("group"));
-    let interval = h.get(ruby.to_symbol("interval"));
-    let known = usize::from(group.is_some()) + usize::from(interval.is_some());
-    if known == 0 || known != h.len() {
-        return Ok(None);
-    }
-    let every = match group {
-        None => usize::MAX,
-        Some(g) => match Integer::from_value(g).and_then(|n| n.to_i64().ok()) {
-            Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
-            _ => return Ok(None),
-        },
-    };
-    let interval = match interval {
-        None => Duration::MAX,
-        Some(i) => {
-            if !i.is_kind_of(ruby.class_numeric()) {
-                return Ok(None);
-            }
-            let secs = i.funcall::<_, _, f64>("to_f", ())?;
-            if secs.is_nan() || secs < 0.0 {
-                return Ok(None);
-            }
-            // Beyond Duration's range (1e30 s, Infinity) means "never by time", as on
-            // the pure path; from_secs_f64 would panic there.
-            Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
-        }
-    };
-    Ok(Some(Durability::Group { every, interval }))
-}
-
-/// `:salvage` (default), `:strict` or `:truncate`.
-fn recovery_arg(ruby: &Ruby, v: Option<Value>) -> Result<RecoveryMode, Error> {
-    let Some(v) = v else {
-        return Ok(RecoveryMode::Salvage);
-    };
-    if let Some(sym) = Symbol::from_value(v) {
-        match sym.name()?.as_ref() {
-            "salvage" => return Ok(RecoveryMode::Salvage),
-            "strict" => return Ok(RecoveryMode::Strict),
-            "truncate" => return Ok(RecoveryMode::Truncate),
-            _ => {}
-        }
-    }
-    Err(Error::new(
-        ruby.exception_arg_error(),
-        format!(
-            "unknown recovery mode: {} (expected :salvage, :strict or :truncate)",
-            v.inspect()
-        ),
-    ))
-}
-
-/// The path as a UTF-8 String without NUL bytes (the pure path's rule): a receipt
-/// names the file in JSON, and the OS cannot open a name with NUL.
-fn path_arg(ruby: &Ruby, v: Value) -> Result<String, Error> {
-    let s: RString = v.funcall("to_s", ())?;
-    // SAFETY: the bytes are copied before any Ruby call can move or free the String.
-    let bytes = unsafe { s.as_slice() }.to_vec();
-    if bytes.contains(&0) {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
-            format!("path contains a null byte: {}", s.inspect()),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        Error::new(
-            ruby.exception_arg_error(),
-            format!("path is not valid UTF-8: {}", s.inspect()),
-        )
-    })
-}
-
 /// Facts given to a snapshot: an Array, or any Enumerable (its `to_a`), like the
 /// pure path.
 fn fact_array(facts: Value) -> Result<RArray, Error> {
@@ -150,49 +58,6 @@ fn fact_array(facts: Value) -> Result<RArray, Error> {
         Some(array) => Ok(array),
         None => facts.funcall("to_a", ()),
     }
-}
-
-fn frozen_str(ruby: &Ruby, s: &str) -> RString {
-    let out = ruby.str_new(s);
-    out.freeze();
-    out
-}
-
-fn absolute(ruby: &Ruby, p: &Path) -> RString {
-    frozen_str(ruby, &lexical_absolute(p).to_string_lossy())
-}
-
-/// The report as both paths return it (doc/format.md "Recovery report"): a frozen
-/// Hash with Symbol keys, its spans frozen too.
-fn report_hash(ruby: &Ruby, r: &Recovery) -> Result<RHash, Error> {
-    let sym = |name: &str| ruby.to_symbol(name);
-    let h = ruby.hash_new();
-    h.aset(sym("original_bytes"), r.original_len)?;
-    h.aset(sym("valid_bytes"), r.valid_len)?;
-    h.aset(sym("truncated_bytes"), r.truncated_bytes)?;
-    h.aset(sym("tail"), sym(r.tail.map_or("clean", |t| t.name())))?;
-    h.aset(sym("mode"), sym(r.mode.name()))?;
-    let spans = ruby.ary_new_capa(r.quarantined.len());
-    for span in &r.quarantined {
-        let s = ruby.hash_new();
-        s.aset(sym("file"), absolute(ruby, &span.file))?;
-        s.aset(sym("offset"), span.offset)?;
-        s.aset(sym("length"), span.length)?;
-        s.aset(sym("reason"), sym(span.reason.name()))?;
-        s.aset(
-            sym("quarantine_path"),
-            span.quarantine_path.as_deref().map(|p| absolute(ruby, p)),
-        )?;
-        s.freeze();
-        spans.push(s)?;
-    }
-    spans.freeze();
-    h.aset(sym("quarantined"), spans)?;
-    h.aset(sym("salvaged_frames"), r.salvaged_frames)?;
-    h.aset(sym("damaged_spans"), r.damaged_spans)?;
-    h.aset(sym("read_only"), r.read_only)?;
-    h.freeze();
-    Ok(h)
 }
 
 /// Encodes facts into frame bodies on the Ruby thread (it walks Ruby values).
@@ -222,10 +87,10 @@ impl FileBackend {
             &[],
             &["durability", "recovery", "read_only"],
         )?;
-        let path = path_arg(ruby, args.required.0)?;
+        let path = options::path(ruby, args.required.0)?;
         let (policy, recovery, read_only) = kw.optional;
         let mut policy = policy.unwrap_or_else(|| ruby.to_symbol("flush").as_value());
-        let durability = durability_arg(ruby, policy)?;
+        let durability = options::durability(ruby, policy)?;
         if RHash::from_value(policy).is_some() {
             // Returned by #durability frozen, like the pure path, and safe from the caller.
             policy = policy
@@ -234,7 +99,7 @@ impl FileBackend {
         }
         let options = WalOptions {
             durability,
-            recovery: recovery_arg(ruby, recovery)?,
+            recovery: options::recovery(ruby, recovery)?,
             read_only: read_only.is_some_and(|v| v.to_bool()),
         };
         let wal = Wal::open_with(&PathBuf::from(&path), options).map_err(|e| match e {
@@ -264,8 +129,21 @@ impl FileBackend {
         Ok((wal.path().to_path_buf(), wal.read_options()))
     }
 
-    fn wal(&self, ruby: &Ruby) -> Result<std::sync::MutexGuard<'_, Wal>, Error> {
-        self.wal.lock().map_err(|_| errors::poisoned(ruby))
+    /// The WAL, locked. A panic while it was held (caught at the method
+    /// boundary) poisons the lock and may have left the Wal between a write
+    /// and its bookkeeping: it is then repaired from the file itself (see
+    /// `Wal::repair`) before anyone uses it, so the backend stays usable and
+    /// no frame on disk is lost or cut.
+    fn wal(&self, ruby: &Ruby) -> Result<MutexGuard<'_, Wal>, Error> {
+        match self.wal.lock() {
+            Ok(guard) => Ok(guard),
+            Err(poisoned) => {
+                let mut guard = poisoned.into_inner();
+                guard.repair().map_err(|e| self.core_error(ruby, e))?;
+                self.wal.clear_poison();
+                Ok(guard)
+            }
+        }
     }
 
     fn core_error(&self, ruby: &Ruby, e: ledger_core::Error) -> Error {
@@ -337,16 +215,16 @@ impl FileBackend {
         Obj::<FileBackend>::try_convert(v).ok()
     }
 
-    fn write_fact(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
+    fn write_fact(&self, ruby: &Ruby, fact: Obj<Fact>) -> Result<(), Error> {
         let body = body(ruby, fact)?;
-        let result = rb_self.wal(ruby)?.append_body(&body);
-        result.map_err(|e| rb_self.core_error(ruby, e))
+        let result = self.wal(ruby)?.append_body(&body);
+        result.map_err(|e| self.core_error(ruby, e))
     }
 
     /// Snapshot ∪ WAL delta, sorted by transaction time. Reading and decoding
     /// run without the GVL; the Ruby facts are built afterwards.
-    fn replay(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
-        let records = rb_self.replay_records(ruby)?;
+    fn replay(&self, ruby: &Ruby) -> Result<RArray, Error> {
+        let records = self.replay_records(ruby)?;
         let out = ruby.ary_new_capa(records.len());
         for record in &records {
             out.push(Fact::from_record(ruby, record)?)?;
@@ -354,75 +232,29 @@ impl FileBackend {
         Ok(out)
     }
 
-    fn write_snapshot(ruby: &Ruby, rb_self: &Self, facts: Value) -> Result<(), Error> {
+    fn write_snapshot(&self, ruby: &Ruby, facts: Value) -> Result<(), Error> {
         let bodies = bodies(ruby, facts)?;
-        let result = rb_self.wal(ruby)?.write_snapshot(&bodies);
-        result.map_err(|e| rb_self.core_error(ruby, e))
+        let result = self.wal(ruby)?.write_snapshot(&bodies);
+        result.map_err(|e| self.core_error(ruby, e))
     }
 
-    fn replace_with_snapshot(ruby: &Ruby, rb_self: &Self, facts: Value) -> Result<(), Error> {
+    fn replace_with_snapshot(&self, ruby: &Ruby, facts: Value) -> Result<(), Error> {
         let bodies = bodies(ruby, facts)?;
-        let result = rb_self.wal(ruby)?.replace_with_snapshot(&bodies);
-        result.map_err(|e| rb_self.core_error(ruby, e))
+        let result = self.wal(ruby)?.replace_with_snapshot(&bodies);
+        result.map_err(|e| self.core_error(ruby, e))
     }
 
-    fn close(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
-        let result = rb_self.wal(ruby)?.close();
-        result.map_err(|e| rb_self.core_error(ruby, e))
+    fn close(&self, ruby: &Ruby) -> Result<(), Error> {
+        let result = self.wal(ruby)?.close();
+        result.map_err(|e| self.core_error(ruby, e))
     }
 
-    fn is_closed(ruby: &Ruby, rb_self: &Self) -> Result<bool, Error> {
-        Ok(rb_self.wal(ruby)?.is_closed())
+    fn path(&self, ruby: &Ruby) -> RString {
+        frozen_str(ruby, &self.path)
     }
 
-    fn is_read_only(ruby: &Ruby, rb_self: &Self) -> Result<bool, Error> {
-        Ok(rb_self.wal(ruby)?.is_read_only())
+    /// A new, unfrozen String each call, like the pure path's `@path + SNAPSHOT_SUFFIX`.
+    fn snapshot_path(&self, ruby: &Ruby) -> RString {
+        ruby.str_new(&format!("{}{SNAPSHOT_SUFFIX}", self.path))
     }
-
-    fn path(ruby: &Ruby, rb_self: &Self) -> RString {
-        frozen_str(ruby, &rb_self.path)
-    }
-
-    fn snapshot_path(&self) -> String {
-        format!("{}{}", self.path, ".snap")
-    }
-
-    fn durability(ruby: &Ruby, rb_self: &Self) -> Value {
-        ruby.get_inner(rb_self.policy)
-    }
-
-    /// What opening found and did (`Recovery`, plus what replays found since).
-    fn recovery(ruby: &Ruby, rb_self: &Self) -> Result<RHash, Error> {
-        let wal = rb_self.wal(ruby)?;
-        report_hash(ruby, wal.recovery())
-    }
-}
-
-pub fn define(ruby: &Ruby) -> Result<(), Error> {
-    let store = ruby.define_module("Igniter")?.define_module("Store")?;
-    let class = store.define_class("FileBackend", ruby.class_object())?;
-    class.undef_default_alloc_func();
-    class.const_set("SNAPSHOT_SUFFIX", ".snap")?;
-    class.define_singleton_method("new", magnus::function!(FileBackend::new, -1))?;
-    class.define_method("write_fact", magnus::method!(FileBackend::write_fact, 1))?;
-    class.define_method("replay", magnus::method!(FileBackend::replay, 0))?;
-    class.define_method(
-        "write_snapshot",
-        magnus::method!(FileBackend::write_snapshot, 1),
-    )?;
-    class.define_method(
-        "replace_with_snapshot!",
-        magnus::method!(FileBackend::replace_with_snapshot, 1),
-    )?;
-    class.define_method("close", magnus::method!(FileBackend::close, 0))?;
-    class.define_method("closed?", magnus::method!(FileBackend::is_closed, 0))?;
-    class.define_method("read_only?", magnus::method!(FileBackend::is_read_only, 0))?;
-    class.define_method("path", magnus::method!(FileBackend::path, 0))?;
-    class.define_method(
-        "snapshot_path",
-        magnus::method!(FileBackend::snapshot_path, 0),
-    )?;
-    class.define_method("durability", magnus::method!(FileBackend::durability, 0))?;
-    class.define_method("recovery", magnus::method!(FileBackend::recovery, 0))?;
-    Ok(())
 }

@@ -274,6 +274,25 @@ impl Wal {
         Ok(())
     }
 
+    /// Brings the bookkeeping back in line with the file after a call was cut
+    /// short (a caught panic): the file's own length becomes ours again, so a
+    /// frame that reached the file is never cut by a later rollback, and a
+    /// writer left between dropping and reopening its file (a pruning barrier)
+    /// reopens it. Pending group-commit frames stay pending.
+    pub fn repair(&mut self) -> Result<()> {
+        self.buf = Vec::new();
+        if self.closed || self.options.read_only {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            self.file = Some(open_append(&self.path)?);
+        }
+        if let Some(file) = &self.file {
+            self.len = file.metadata()?.len();
+        }
+        Ok(())
+    }
+
     /// Appends one frame with a single `write_all`, then applies the durability policy.
     pub fn append_body(&mut self, body: &[u8]) -> Result<()> {
         self.append_frames(std::slice::from_ref(&body))

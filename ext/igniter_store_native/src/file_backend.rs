@@ -1,13 +1,16 @@
 //! `Igniter::Store::FileBackend`: the single-file WAL plus snapshot. Framing,
 //! CRC, salvage recovery and quarantine, the ledger lock, snapshot writing and
 //! replay all run in the core crate; this class converts facts and maps errors.
+//! Facts are encoded while the GVL is held (that walks Ruby values); fsyncs,
+//! snapshots, opens and replays then run without it (see wal_lock.rs for
+//! how the WAL's lock is taken then, and nogvl.rs for how Ctrl-C stops a
+//! replay).
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
 
 use ledger_core::{
-    replay::{Finding, ReadOptions},
-    Wal, WalOptions,
+    replay::{Finding, ReadOptions, ReplayPlan},
+    FactRecord, Wal, WalOptions,
 };
 use magnus::{
     gc::Marker,
@@ -24,6 +27,9 @@ use crate::{convert::frozen_str, errors, fact::Fact, nogvl};
 mod methods;
 mod options;
 mod report;
+mod wal_lock;
+
+use wal_lock::WalLock;
 
 pub use methods::{define, define_test_hooks};
 
@@ -42,8 +48,12 @@ pub struct FileBackend {
     path: String,
     /// The policy object as given, returned by `#durability` like the pure path.
     policy: Opaque<Value>,
-    wal: Mutex<Wal>,
+    wal: WalLock,
 }
+
+/// Facts built between two interrupt checks of a replay that builds them all
+/// at once (`FileBackend#replay`), so Ctrl-C does not wait for millions.
+const BUILD_CHECK_EVERY: usize = 4096;
 
 impl DataTypeFunctions for FileBackend {
     fn mark(&self, marker: &Marker) {
@@ -102,48 +112,65 @@ impl FileBackend {
             recovery: options::recovery(ruby, recovery)?,
             read_only: read_only.is_some_and(|v| v.to_bool()),
         };
-        let wal = Wal::open_with(&PathBuf::from(&path), options).map_err(|e| match e {
+        let wal_path = PathBuf::from(&path);
+        // Without the GVL: the open scans the whole file (and may quarantine and
+        // cut damage); Ctrl-C stops the scan, before anything is written.
+        let wal = nogvl::interruptible(ruby, |cancel| {
+            Wal::open_cancellable(&wal_path, options, cancel)
+        })?
+        .map_err(|e| match e {
             ledger_core::Error::Io(io) => errors::os(ruby, &io, Some(&path)),
             e => errors::core(ruby, e),
         })?;
         Ok(ruby.obj_wrap(FileBackend {
             path,
             policy: policy.into(),
-            wal: Mutex::new(wal),
+            wal: WalLock::new(wal),
         }))
     }
 
-    /// Hands damage a replay met to the WAL (quarantine and report).
-    fn note(&self, ruby: &Ruby, findings: Vec<Finding>) -> Result<(), Error> {
+    /// Hands damage a replay met to the WAL (quarantine copies, made durable,
+    /// and the report), without the GVL.
+    fn note(&self, ruby: &Ruby, mut findings: Vec<Finding>) -> Result<(), Error> {
         if findings.is_empty() {
             return Ok(());
         }
-        let result = self.wal(ruby)?.note_findings(findings);
+        let result = self
+            .wal
+            .released(ruby, |wal| wal.note_findings(std::mem::take(&mut findings)))?;
         result.map_err(|e| self.core_error(ruby, e))
     }
 
-    /// The WAL path and how a replay must read it, taken under the lock and released
-    /// before the GVL is: holding the lock without the GVL could deadlock a writer.
+    /// The WAL path and how a replay must read it: copied out under the lock,
+    /// which the replay then does not hold (it reads the files on its own).
     fn read_plan(&self, ruby: &Ruby) -> Result<(PathBuf, ReadOptions), Error> {
-        let wal = self.wal(ruby)?;
-        Ok((wal.path().to_path_buf(), wal.read_options()))
+        self.quick(ruby, |wal| (wal.path().to_path_buf(), wal.read_options()))
     }
 
-    /// The WAL, locked. A panic while it was held (caught at the method
-    /// boundary) poisons the lock and may have left the Wal between a write
-    /// and its bookkeeping: it is then repaired from the file itself (see
-    /// `Wal::repair`) before anyone uses it, so the backend stays usable and
-    /// no frame on disk is lost or cut.
-    fn wal(&self, ruby: &Ruby) -> Result<MutexGuard<'_, Wal>, Error> {
-        match self.wal.lock() {
-            Ok(guard) => Ok(guard),
-            Err(poisoned) => {
-                let mut guard = poisoned.into_inner();
-                guard.repair().map_err(|e| self.core_error(ruby, e))?;
-                self.wal.clear_poison();
-                Ok(guard)
-            }
-        }
+    /// Short work on the WAL (see `WalLock::quick`), its errors mapped.
+    fn quick<R: Send>(
+        &self,
+        ruby: &Ruby,
+        work: impl FnMut(&mut Wal) -> R + Send,
+    ) -> Result<R, Error> {
+        let result = self.wal.quick(ruby, work)?;
+        result.map_err(|e| self.core_error(ruby, e))
+    }
+
+    /// Blocking work on the WAL without the GVL (see `WalLock::released`).
+    fn released<R: Send>(
+        &self,
+        ruby: &Ruby,
+        work: impl FnMut(&mut Wal) -> ledger_core::Result<R> + Send,
+    ) -> Result<R, Error> {
+        let result = self.wal.released(ruby, work)?;
+        result.map_err(|e| self.core_error(ruby, e))
+    }
+
+    /// Appends one encoded body (see `WalLock::append`).
+    fn append(&self, ruby: &Ruby, body: &[u8]) -> Result<(), Error> {
+        let result = self.wal.append(ruby, body)?;
+        result.map_err(|e| self.core_error(ruby, e))
     }
 
     fn core_error(&self, ruby: &Ruby, e: ledger_core::Error) -> Error {
@@ -155,19 +182,20 @@ impl FileBackend {
 
     /// Appends the frame of a fact just built from `record` (the models its
     /// build produced), so the write path never walks the Ruby value twice.
-    pub fn write_record(&self, ruby: &Ruby, record: &ledger_core::FactRecord) -> Result<(), Error> {
+    pub fn write_record(&self, ruby: &Ruby, record: &FactRecord) -> Result<(), Error> {
         let mut body = Vec::with_capacity(256);
         ledger_core::encode_fact_body(record, &mut body).map_err(|e| errors::core(ruby, e))?;
-        let result = self.wal(ruby)?.append_body(&body);
-        result.map_err(|e| self.core_error(ruby, e))
+        self.append(ruby, &body)
     }
 
     /// Replay's records (snapshot ∪ WAL delta, by transaction time), read and
-    /// decoded without the GVL.
-    pub fn replay_records(&self, ruby: &Ruby) -> Result<Vec<ledger_core::FactRecord>, Error> {
+    /// decoded without the GVL; Ctrl-C stops the reading and decoding.
+    pub fn replay_records(&self, ruby: &Ruby) -> Result<Vec<FactRecord>, Error> {
         let (path, opts) = self.read_plan(ruby)?;
-        let replayed = nogvl::without_gvl(ruby, move || ledger_core::replay_with(&path, &opts))?
-            .map_err(|e| self.core_error(ruby, e))?;
+        let replayed = nogvl::interruptible(ruby, |cancel| {
+            ledger_core::replay_with(&path, &opts, cancel)
+        })?
+        .map_err(|e| self.core_error(ruby, e))?;
         self.note(ruby, replayed.findings)?;
         Ok(replayed.records)
     }
@@ -176,17 +204,16 @@ impl FileBackend {
     /// run without the GVL, and only one batch of decoded records exists at a
     /// time. The order is replay order up to a stable sort by transaction
     /// time (see `ReplayPlan`): the caller sorts if the times it saw ever
-    /// decreased.
+    /// decreased. Ctrl-C stops it between any two batches, and within the
+    /// reading and decoding.
     pub fn replay_each(
         &self,
         ruby: &Ruby,
-        mut each: impl FnMut(&ledger_core::FactRecord) -> Result<(), Error>,
+        mut each: impl FnMut(&FactRecord) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let (path, opts) = self.read_plan(ruby)?;
-        let mut plan = nogvl::without_gvl(ruby, move || {
-            ledger_core::replay::ReplayPlan::load(&path, opts)
-        })?
-        .map_err(|e| self.core_error(ruby, e))?;
+        let mut plan = nogvl::interruptible(ruby, |cancel| ReplayPlan::load(&path, opts, cancel))?
+            .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
         for rec in &plan.take_decoded() {
             each(rec)?;
@@ -196,7 +223,7 @@ impl FileBackend {
             // A batch is freed whole after its facts are built: freeing record by
             // record between the Ruby allocations fragmented the heap, and the next
             // batch's decode then paid for it in malloc.
-            let (batch, found) = nogvl::without_gvl(ruby, move || plan.batch(n))?
+            let (batch, found) = nogvl::interruptible(ruby, |cancel| plan.batch(n, cancel))?
                 .map_err(|e| self.core_error(ruby, e))?;
             findings.extend(found);
             for rec in &batch {
@@ -215,38 +242,43 @@ impl FileBackend {
         Obj::<FileBackend>::try_convert(v).ok()
     }
 
+    /// Encodes the fact with the GVL (it walks the Ruby value), then appends.
     fn write_fact(&self, ruby: &Ruby, fact: Obj<Fact>) -> Result<(), Error> {
         let body = body(ruby, fact)?;
-        let result = self.wal(ruby)?.append_body(&body);
-        result.map_err(|e| self.core_error(ruby, e))
+        self.append(ruby, &body)
     }
 
     /// Snapshot ∪ WAL delta, sorted by transaction time. Reading and decoding
-    /// run without the GVL; the Ruby facts are built afterwards.
+    /// run without the GVL; the Ruby facts are built afterwards, with an
+    /// interrupt check every few thousand.
     fn replay(&self, ruby: &Ruby) -> Result<RArray, Error> {
         let records = self.replay_records(ruby)?;
         let out = ruby.ary_new_capa(records.len());
-        for record in &records {
+        for (i, record) in records.iter().enumerate() {
+            if i % BUILD_CHECK_EVERY == BUILD_CHECK_EVERY - 1 {
+                nogvl::check_interrupts(ruby)?;
+            }
             out.push(Fact::from_record(ruby, record)?)?;
         }
         Ok(out)
     }
 
+    /// Encodes every fact with the GVL, then writes, fsyncs and renames the
+    /// snapshot without it.
     fn write_snapshot(&self, ruby: &Ruby, facts: Value) -> Result<(), Error> {
         let bodies = bodies(ruby, facts)?;
-        let result = self.wal(ruby)?.write_snapshot(&bodies);
-        result.map_err(|e| self.core_error(ruby, e))
+        self.released(ruby, |wal| wal.write_snapshot(&bodies))
     }
 
+    /// Like `write_snapshot`, then empties the WAL, all under the WAL's lock.
     fn replace_with_snapshot(&self, ruby: &Ruby, facts: Value) -> Result<(), Error> {
         let bodies = bodies(ruby, facts)?;
-        let result = self.wal(ruby)?.replace_with_snapshot(&bodies);
-        result.map_err(|e| self.core_error(ruby, e))
+        self.released(ruby, |wal| wal.replace_with_snapshot(&bodies))
     }
 
+    /// Without the GVL: under group commit, close fsyncs the pending frames.
     fn close(&self, ruby: &Ruby) -> Result<(), Error> {
-        let result = self.wal(ruby)?.close();
-        result.map_err(|e| self.core_error(ruby, e))
+        self.released(ruby, |wal| wal.close())
     }
 
     fn path(&self, ruby: &Ruby) -> RString {

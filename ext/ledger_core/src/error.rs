@@ -53,6 +53,16 @@ pub enum Error {
         owner: u32,
         pid: u32,
     },
+    /// A forked child found a WAL handle it inherited still taken by a thread of its
+    /// parent (`owner`) that was writing when the process forked: that thread does not
+    /// exist here, so the handle can never be used in this process.
+    ForkedWhileBusy {
+        path: PathBuf,
+        owner: u32,
+        pid: u32,
+    },
+    /// Long work stopped at a checkpoint because its [`crate::Cancel`] was raised.
+    Interrupted,
     Io(std::io::Error),
 }
 
@@ -107,6 +117,12 @@ impl fmt::Display for Error {
                 "{} is locked by another writer (pid {owner}): this process (pid {pid}) is a fork of it and may read the ledger but not write to it",
                 path.display()
             ),
+            Error::ForkedWhileBusy { path, owner, pid } => write!(
+                f,
+                "{} was being written by a thread of pid {owner} when this process (pid {pid}) forked from it; that handle cannot be used in this process",
+                path.display()
+            ),
+            Error::Interrupted => f.write_str("interrupted"),
             Error::Io(e) => fmt::Display::fmt(e, f),
         }
     }
@@ -123,6 +139,12 @@ impl std::error::Error for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Io(e)
+        let cancelled = e.kind() == std::io::ErrorKind::Interrupted
+            && e.get_ref().is_some_and(|inner| inner.is::<crate::cancel::Cancelled>());
+        if cancelled {
+            Error::Interrupted
+        } else {
+            Error::Io(e)
+        }
     }
 }

@@ -2,8 +2,14 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+
+use crate::cancel::Cancel;
+use crate::error::Result;
+
+/// Bytes read between two cancel checkpoints by [`read_whole`].
+const READ_CHUNK: u64 = 8 << 20;
 
 /// `path` with `suffix` appended to its last component as a string (".snap" after
 /// "ledger.wal" gives "ledger.wal.snap"; `set_extension` would replace ".wal").
@@ -62,4 +68,30 @@ pub fn lexical_absolute(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The whole file at `path` (empty when it does not exist), read in chunks with a
+/// cancel checkpoint between them. The buffer is reserved from the file's size
+/// with `try_reserve`, so a file too large for memory is an I/O error
+/// (`OutOfMemory`) instead of an abort.
+pub(crate) fn read_whole(path: &Path, cancel: &Cancel) -> Result<Vec<u8>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(size).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            "file too large to read into memory",
+        )
+    })?;
+    loop {
+        cancel.check()?;
+        if (&file).take(READ_CHUNK).read_to_end(&mut buf)? == 0 {
+            return Ok(buf);
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! The on-disk format is `doc/format.md`; this crate writes exactly those bytes.
 //! No Ruby types appear here; the binding crate maps Ruby values onto [`Json`].
 
+pub mod cancel;
 pub mod codec_compact_delta;
 pub mod codec_json_crc32;
 pub mod codec_msgpack;
@@ -31,6 +32,7 @@ pub mod segment_salvage;
 pub mod snapshot;
 pub mod wal;
 
+pub use cancel::Cancel;
 pub use durability::Durability;
 pub use encode::{write_canonical, write_json, write_json_string, MAX_NESTING};
 pub use error::{Error, Result};

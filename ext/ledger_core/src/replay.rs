@@ -3,20 +3,20 @@
 //! is handed back to the caller (the open WAL quarantines it, see `Wal::note_findings`).
 
 use std::collections::HashSet;
-use std::fs;
-use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::error::Result;
 use crate::fact_record::{decode_fact_body, FactRecord};
 use crate::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
+use crate::fs_util::read_whole;
 use crate::recover::RecoveryMode;
-use crate::salvage::{scan, Reason, SliceSource, Verdict};
+use crate::salvage::{scan_with, Reason, SliceSource, Verdict};
 use crate::snapshot::{read_snapshot_with, snapshot_path_for};
 
 /// Below this many bodies decoding stays on the calling thread: the pool's overhead is
@@ -57,19 +57,32 @@ pub(crate) fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
 /// Decodes the bodies at `ranges` of `buf`, in order, skipping undecodable ones (and
 /// ranges outside `buf`).
 pub fn decode_bodies_parallel(buf: &[u8], ranges: &[Range<usize>]) -> Vec<FactRecord> {
-    decode_checked(buf, ranges).0
+    decode_checked(buf, ranges, Cancel::never())
+        .map(|(records, _)| records)
+        .unwrap_or_default()
 }
 
 /// Decodes the bodies at `ranges` of `buf`, in order: the records, and the indexes (into
-/// `ranges`) of the bodies that are not facts.
-pub fn decode_checked(buf: &[u8], ranges: &[Range<usize>]) -> (Vec<FactRecord>, Vec<usize>) {
-    let decode = |r: &Range<usize>| buf.get(r.clone()).and_then(|b| decode_fact_body(b).ok());
+/// `ranges`) of the bodies that are not facts. [`Error::Interrupted`] when `cancel` is
+/// raised meanwhile (the bodies left are skipped, not decoded).
+pub fn decode_checked(
+    buf: &[u8],
+    ranges: &[Range<usize>],
+    cancel: &Cancel,
+) -> Result<(Vec<FactRecord>, Vec<usize>)> {
+    let decode = |r: &Range<usize>| {
+        if cancel.is_raised() {
+            return None;
+        }
+        buf.get(r.clone()).and_then(|b| decode_fact_body(b).ok())
+    };
     let decoded: Vec<Option<FactRecord>> = if ranges.len() < PARALLEL_THRESHOLD {
         ranges.iter().map(decode).collect()
     } else {
         // collect() on a rayon iterator keeps the input order.
         pool(|| ranges.par_iter().map(decode).collect())
     };
+    cancel.check()?;
     let mut records = Vec::with_capacity(decoded.len());
     let mut failed = Vec::new();
     for (i, rec) in decoded.into_iter().enumerate() {
@@ -78,7 +91,7 @@ pub fn decode_checked(buf: &[u8], ranges: &[Range<usize>]) -> (Vec<FactRecord>, 
             None => failed.push(i),
         }
     }
-    (records, failed)
+    Ok((records, failed))
 }
 
 /// Damage a replay found: the bytes themselves (so a later quarantine copies what was
@@ -120,10 +133,15 @@ pub struct ReadOptions {
 /// Body ranges of the WAL bytes `wal` read with the salvage scanner. Structural damage
 /// was the open's business (it is reported there); a replay only skips it. Under
 /// `Strict`, damage other than a torn tail (a write still in progress) is refused.
-fn wal_bodies(path: &Path, wal: &[u8], opts: &ReadOptions) -> Result<Vec<Range<usize>>> {
+fn wal_bodies(
+    path: &Path,
+    wal: &[u8],
+    opts: &ReadOptions,
+    cancel: &Cancel,
+) -> Result<Vec<Range<usize>>> {
     let mut bodies = Vec::new();
     let limit = opts.limit.unwrap_or(u64::MAX);
-    let scan = scan(&mut SliceSource(wal), |offset, body| {
+    let scan = scan_with(&mut SliceSource(wal), cancel, |offset, body| {
         if offset < limit {
             let start = offset as usize + FRAME_HEADER_SIZE;
             bodies.push(start..start + body.len());
@@ -181,14 +199,6 @@ pub(crate) fn refuse_in_strict(
     }
 }
 
-fn read_wal(path: &Path) -> Result<Vec<u8>> {
-    match fs::read(path) {
-        Ok(buf) => Ok(buf),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Records decoded per batch by [`ReplayPlan::batch`].
 pub const REPLAY_BATCH: usize = 4096;
 
@@ -216,7 +226,7 @@ pub struct ReplayPlan {
 
 impl ReplayPlan {
     /// Reads the snapshot (decoding it, when there is one) and the WAL at `path`.
-    pub fn load(path: &Path, opts: ReadOptions) -> Result<ReplayPlan> {
+    pub fn load(path: &Path, opts: ReadOptions, cancel: &Cancel) -> Result<ReplayPlan> {
         let mut plan = ReplayPlan {
             path: path.to_path_buf(),
             opts,
@@ -226,13 +236,13 @@ impl ReplayPlan {
             bodies: Vec::new(),
         };
         if snapshot_path_for(path).exists() {
-            let replayed = replay_with(path, &opts)?;
+            let replayed = replay_with(path, &opts, cancel)?;
             plan.decoded = replayed.records;
             plan.findings = replayed.findings;
             return Ok(plan);
         }
-        plan.wal = read_wal(path)?;
-        plan.bodies = wal_bodies(path, &plan.wal, &opts)?;
+        plan.wal = read_whole(path, cancel)?;
+        plan.bodies = wal_bodies(path, &plan.wal, &opts, cancel)?;
         Ok(plan)
     }
 
@@ -253,11 +263,11 @@ impl ReplayPlan {
 
     /// The records of WAL batch `n`, in WAL order (decoded in parallel), and the
     /// undecodable bodies among them.
-    pub fn batch(&self, n: usize) -> Result<(Vec<FactRecord>, Vec<Finding>)> {
+    pub fn batch(&self, n: usize, cancel: &Cancel) -> Result<(Vec<FactRecord>, Vec<Finding>)> {
         let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
         let ranges = &self.bodies[start..end];
-        let (records, failed) = decode_checked(&self.wal, ranges);
+        let (records, failed) = decode_checked(&self.wal, ranges, cancel)?;
         let findings = undecodable(&self.path, &self.wal, ranges, failed);
         refuse_in_strict(&self.path, &findings, self.opts.mode)?;
         Ok((records, findings))
@@ -275,17 +285,19 @@ pub struct Replayed {
 /// not among the snapshot's, stably sorted by transaction_time. Both files are read with
 /// the salvage scanner; a missing WAL contributes nothing.
 pub fn replay(path: &Path) -> Result<Vec<FactRecord>> {
-    Ok(replay_with(path, &ReadOptions::default())?.records)
+    Ok(replay_with(path, &ReadOptions::default(), Cancel::never())?.records)
 }
 
 /// [`replay`] under `opts`, also returning the damage met: every damaged span of the
-/// snapshot and every undecodable body (snapshot and WAL).
-pub fn replay_with(path: &Path, opts: &ReadOptions) -> Result<Replayed> {
-    let (mut facts, mut findings) = read_snapshot_with(&snapshot_path_for(path), opts.mode)?;
+/// snapshot and every undecodable body (snapshot and WAL). Stops with
+/// [`Error::Interrupted`] once `cancel` is raised.
+pub fn replay_with(path: &Path, opts: &ReadOptions, cancel: &Cancel) -> Result<Replayed> {
+    let (mut facts, mut findings) =
+        read_snapshot_with(&snapshot_path_for(path), opts.mode, cancel)?;
 
-    let wal = read_wal(path)?;
-    let bodies = wal_bodies(path, &wal, opts)?;
-    let (delta, failed) = decode_checked(&wal, &bodies);
+    let wal = read_whole(path, cancel)?;
+    let bodies = wal_bodies(path, &wal, opts, cancel)?;
+    let (delta, failed) = decode_checked(&wal, &bodies, cancel)?;
     let wal_findings = undecodable(path, &wal, &bodies, failed);
     refuse_in_strict(path, &wal_findings, opts.mode)?;
     findings.extend(wal_findings);

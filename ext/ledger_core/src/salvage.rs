@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
+use crate::cancel::Cancel;
 use crate::fact_record::decode_fact_body;
 use crate::frame::{crc32, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
 
@@ -265,6 +266,16 @@ fn closes(b: u8) -> bool {
 /// frame, body bytes); a resync target must in addition decode as a fact.
 pub fn scan<S: Source>(
     src: &mut S,
+    verdict: impl FnMut(u64, &[u8]) -> Verdict,
+) -> io::Result<Scan> {
+    scan_with(src, Cancel::never(), verdict)
+}
+
+/// [`scan`], stopping with an `Interrupted` error (see [`Cancel::check_io`]) at the
+/// first frame or resync step after `cancel` is raised.
+pub fn scan_with<S: Source>(
+    src: &mut S,
+    cancel: &Cancel,
     mut verdict: impl FnMut(u64, &[u8]) -> Verdict,
 ) -> io::Result<Scan> {
     let len = src.len();
@@ -275,6 +286,7 @@ pub fn scan<S: Source>(
     };
     let mut pos = 0u64;
     while pos < len {
+        cancel.check_io()?;
         match frame_at(src, pos)? {
             Ok(body_len) => {
                 if pos == 0 {
@@ -295,7 +307,7 @@ pub fn scan<S: Source>(
                 pos += size;
             }
             Err(failure) => {
-                let next = resync(src, pos + 1)?;
+                let next = resync_with(src, pos + 1, cancel)?;
                 let reason = classify(failure, next, len);
                 out.segments.push(Segment::Damage {
                     offset: pos,
@@ -375,10 +387,15 @@ fn crc_matches<S: Source>(src: &mut S, pos: u64, body_len: u64) -> io::Result<bo
 /// The smallest offset `>= from` where a valid frame starts (plausible length that fits
 /// the file, matching CRC, a body that decodes as a fact), or the file length.
 pub fn resync<S: Source>(src: &mut S, from: u64) -> io::Result<u64> {
+    resync_with(src, from, Cancel::never())
+}
+
+fn resync_with<S: Source>(src: &mut S, from: u64, cancel: &Cancel) -> io::Result<u64> {
     let len = src.len();
     let min_frame = MIN_BODY + OVERHEAD;
     let mut q = from;
     while q + min_frame <= len {
+        cancel.check_io()?;
         let w = src.chunk(q, (len - q).min(RESYNC_STEP) as usize)?;
         // A candidate's length is at most MAX_FRAME_LEN (first byte <= 3) and its body
         // opens like JSON; both hold for every fact frame.
@@ -421,7 +438,7 @@ fn valid_frame_at<S: Source>(src: &mut S, at: u64) -> io::Result<bool> {
 /// with a matching CRC starts at offset 0, a resync finds a valid frame anywhere, or it
 /// is one torn first frame (a length of at most [`MAX_FRAME_LEN`] that runs past the
 /// end, and the body bytes present, if any, start with `{`).
-pub fn is_ledger<S: Source>(src: &mut S) -> io::Result<bool> {
+pub fn is_ledger<S: Source>(src: &mut S, cancel: &Cancel) -> io::Result<bool> {
     let len = src.len();
     if len == 0 {
         return Ok(true);
@@ -432,7 +449,7 @@ pub fn is_ledger<S: Source>(src: &mut S) -> io::Result<bool> {
     if torn_first_frame(&probe, len) || frame_at(src, 0)?.is_ok() {
         return Ok(true);
     }
-    Ok(resync(src, 1)? < len)
+    Ok(resync_with(src, 1, cancel)? < len)
 }
 
 /// `first_bytes`: the first (up to 5) bytes of a file of `len` bytes.

@@ -4,20 +4,21 @@
 //! scanner, so a damaged frame costs only itself.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::cancel::Cancel;
 use crate::encode::write_float;
 use crate::error::{Error, Result};
 use crate::fact_record::FactRecord;
 use crate::frame::{encode_frame, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
-use crate::fs_util::{sync_parent_dir, with_suffix};
+use crate::fs_util::{read_whole, sync_parent_dir, with_suffix};
 use crate::json::Json;
 use crate::parse::parse;
 use crate::recover::RecoveryMode;
 use crate::replay::{decode_checked, refuse_in_strict, undecodable, Finding};
-use crate::salvage::{scan, SliceSource, Verdict};
+use crate::salvage::{scan_with, SliceSource, Verdict};
 
 /// `<wal path>.snap`.
 pub fn snapshot_path_for(wal_path: &Path) -> PathBuf {
@@ -56,7 +57,7 @@ pub(crate) fn now_epoch_secs() -> f64 {
 /// Reads the facts of the snapshot file at `snap_path` (the `.snap` file itself) under
 /// the salvage rule; damage is read around and dropped from the result.
 pub fn read_snapshot(snap_path: &Path) -> Vec<FactRecord> {
-    read_snapshot_with(snap_path, RecoveryMode::Salvage)
+    read_snapshot_with(snap_path, RecoveryMode::Salvage, Cancel::never())
         .map(|(facts, _)| facts)
         .unwrap_or_default()
 }
@@ -66,18 +67,15 @@ pub fn read_snapshot(snap_path: &Path) -> Vec<FactRecord> {
 /// after it), and an undecodable body is left out. Returns the facts and the damage
 /// found (with its bytes, for the quarantine); `Strict` refuses damage instead. The
 /// snapshot itself is never rewritten: the next checkpoint replaces it whole. A missing
-/// file has no facts.
+/// file has no facts. Stops with [`Error::Interrupted`] once `cancel` is raised.
 pub fn read_snapshot_with(
     snap_path: &Path,
     mode: RecoveryMode,
+    cancel: &Cancel,
 ) -> Result<(Vec<FactRecord>, Vec<Finding>)> {
-    let buf = match fs::read(snap_path) {
-        Ok(buf) => buf,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
-        Err(e) => return Err(e.into()),
-    };
+    let buf = read_whole(snap_path, cancel)?;
     let mut bodies = Vec::new();
-    let scan = scan(&mut SliceSource(&buf), |offset, body| {
+    let scan = scan_with(&mut SliceSource(&buf), cancel, |offset, body| {
         if offset == 0 && is_snapshot_header(body) {
             return Verdict::Header;
         }
@@ -89,7 +87,7 @@ pub fn read_snapshot_with(
         .damage()
         .map(|(offset, length, reason)| Finding::new(snap_path, &buf, offset, length, reason))
         .collect();
-    let (facts, failed) = decode_checked(&buf, &bodies);
+    let (facts, failed) = decode_checked(&buf, &bodies, cancel)?;
     findings.extend(undecodable(snap_path, &buf, &bodies, failed));
     findings.sort_by_key(|f| f.offset);
     refuse_in_strict(snap_path, &findings, mode)?;

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::cancel::Cancel;
 use crate::durability::Durability;
 use crate::error::{Error, Result};
 use crate::fact_record::decode_fact_body;
@@ -83,6 +84,13 @@ impl Wal {
     /// its directory: fdatasync of the frames alone would not make the new directory
     /// entry durable.
     pub fn open_with(path: &Path, options: WalOptions) -> Result<Wal> {
+        Wal::open_cancellable(path, options, Cancel::never())
+    }
+
+    /// [`Wal::open_with`], stopping with [`Error::Interrupted`] when `cancel` is raised
+    /// while the file is being scanned, that is before anything is quarantined, cut or
+    /// created (the lock is released again). Once recovery starts writing, it finishes.
+    pub fn open_cancellable(path: &Path, options: WalOptions, cancel: &Cancel) -> Result<Wal> {
         let existing = match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
                 return Err(Error::NotALedger {
@@ -95,7 +103,7 @@ impl Wal {
             Err(e) => return Err(e.into()),
         };
         if existing.is_some_and(|len| len > 0) {
-            refuse_unless_ledger(path)?;
+            refuse_unless_ledger(path, cancel)?;
         }
         let lock = if options.read_only {
             LedgerLock::shared(path)?
@@ -103,13 +111,13 @@ impl Wal {
             Some(LedgerLock::exclusive(path)?)
         };
         let mut wal = if options.read_only {
-            Wal::recover_read_only(path, options, lock)?
+            Wal::recover_read_only(path, options, lock, cancel)?
         } else {
-            Wal::recover_for_writing(path, options, lock, existing.is_none())?
+            Wal::recover_for_writing(path, options, lock, existing.is_none(), cancel)?
         };
         if options.recovery == RecoveryMode::Strict {
             // Strict verifies the snapshot too, before anything is served.
-            read_snapshot_with(&snapshot_path_for(path), RecoveryMode::Strict)?;
+            read_snapshot_with(&snapshot_path_for(path), RecoveryMode::Strict, cancel)?;
         }
         wal.last_sync = Instant::now();
         Ok(wal)
@@ -119,10 +127,11 @@ impl Wal {
         path: &Path,
         options: WalOptions,
         lock: Option<LedgerLock>,
+        cancel: &Cancel,
     ) -> Result<Wal> {
         let file = File::open(path)?;
         let original_len = file.metadata()?.len();
-        let scan = scan_file(&file, original_len, options.recovery)?;
+        let scan = scan_file(&file, original_len, options.recovery, cancel)?;
         let plan = recover::plan(&scan, options.recovery, path)?;
         let none = vec![None; plan.quarantine.len()];
         let recovery = recover::report(&plan, options.recovery, true, path, original_len, none);
@@ -146,12 +155,13 @@ impl Wal {
         options: WalOptions,
         lock: Option<LedgerLock>,
         created: bool,
+        cancel: &Cancel,
     ) -> Result<Wal> {
         let _ = fs::remove_file(recovery_tmp_path_for(path));
         let scanned = match File::open(path) {
             Ok(file) => {
                 let original_len = file.metadata()?.len();
-                let scan = scan_file(&file, original_len, options.recovery)?;
+                let scan = scan_file(&file, original_len, options.recovery, cancel)?;
                 let plan = recover::plan(&scan, options.recovery, path)?;
                 let paths = recover::apply(&plan, &file, path)?;
                 Some(recover::report(
@@ -357,17 +367,30 @@ impl Wal {
     }
 
     fn apply_durability(&mut self) -> Result<()> {
+        if self.sync_due(self.pending) {
+            self.sync()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether the policy syncs once `pending` frames wait for it.
+    fn sync_due(&self, pending: usize) -> bool {
         match self.options.durability {
-            Durability::Flush => Ok(()),
-            Durability::Fsync => self.sync(),
+            Durability::Flush => false,
+            Durability::Fsync => true,
             Durability::Group { every, interval } => {
-                if self.pending >= every.max(1) || self.last_sync.elapsed() >= interval {
-                    self.sync()
-                } else {
-                    Ok(())
-                }
+                pending >= every.max(1) || self.last_sync.elapsed() >= interval
             }
         }
+    }
+
+    /// Whether appending one more frame now would fsync (`:fsync`, or a group commit
+    /// that is due). A caller that must not block meanwhile, like the Ruby binding
+    /// holding the GVL, decides by this where to append; the append itself decides
+    /// again, so a stale answer costs only that choice.
+    pub fn next_append_syncs(&self) -> bool {
+        self.sync_due(self.pending.saturating_add(1))
     }
 
     /// fdatasync the WAL now.
@@ -453,17 +476,19 @@ fn open_append(path: &Path) -> io::Result<File> {
 /// undecodable bodies it leaves in place are found by the replay that decodes them
 /// anyway. `:strict` and `:truncate` decode every body here: for them an undecodable
 /// body is damage that decides what the open does.
-fn scan_file(file: &File, len: u64, mode: RecoveryMode) -> Result<Scan> {
+fn scan_file(file: &File, len: u64, mode: RecoveryMode, cancel: &Cancel) -> Result<Scan> {
     let mut src = FileSource::new(file, len);
     let scan = match mode {
-        RecoveryMode::Salvage => salvage::scan(&mut src, |_, _| Verdict::Keep)?,
-        RecoveryMode::Strict | RecoveryMode::Truncate => salvage::scan(&mut src, |_, body| {
-            if decode_fact_body(body).is_ok() {
-                Verdict::Keep
-            } else {
-                Verdict::Undecodable
-            }
-        })?,
+        RecoveryMode::Salvage => salvage::scan_with(&mut src, cancel, |_, _| Verdict::Keep)?,
+        RecoveryMode::Strict | RecoveryMode::Truncate => {
+            salvage::scan_with(&mut src, cancel, |_, body| {
+                if decode_fact_body(body).is_ok() {
+                    Verdict::Keep
+                } else {
+                    Verdict::Undecodable
+                }
+            })?
+        }
     };
     Ok(scan)
 }
@@ -472,10 +497,10 @@ fn scan_file(file: &File, len: u64, mode: RecoveryMode) -> Result<Scan> {
 /// (see [`salvage::looks_like_ledger`]). Runs before the lock is taken, so a refused
 /// file gets no lock file, quarantine or anything else next to it. Cheap for a ledger
 /// with a sound first frame; only damage at offset 0 needs a scan.
-fn refuse_unless_ledger(path: &Path) -> Result<()> {
+fn refuse_unless_ledger(path: &Path, cancel: &Cancel) -> Result<()> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
-    if salvage::is_ledger(&mut FileSource::new(&file, len))? {
+    if salvage::is_ledger(&mut FileSource::new(&file, len), cancel)? {
         return Ok(());
     }
     Err(Error::NotALedger {

@@ -26,10 +26,10 @@ fn close(ruby: &Ruby, backend: &FileBackend) -> Result<(), Error> {
     run(ruby, || backend.close(ruby))
 }
 fn is_closed(ruby: &Ruby, backend: &FileBackend) -> Result<bool, Error> {
-    run(ruby, || Ok(backend.wal(ruby)?.is_closed()))
+    run(ruby, || backend.quick(ruby, |wal| wal.is_closed()))
 }
 fn is_read_only(ruby: &Ruby, backend: &FileBackend) -> Result<bool, Error> {
-    run(ruby, || Ok(backend.wal(ruby)?.is_read_only()))
+    run(ruby, || backend.quick(ruby, |wal| wal.is_read_only()))
 }
 fn path(ruby: &Ruby, backend: &FileBackend) -> Result<RString, Error> {
     run(ruby, || Ok(backend.path(ruby)))
@@ -42,7 +42,9 @@ fn durability(ruby: &Ruby, backend: &FileBackend) -> Result<Value, Error> {
 }
 fn recovery(ruby: &Ruby, backend: &FileBackend) -> Result<RHash, Error> {
     run(ruby, || {
-        super::report::hash(ruby, backend.wal(ruby)?.recovery())
+        // Copied out first: the Hash is built after the lock is released.
+        let recovery = backend.quick(ruby, |wal| wal.recovery().clone())?;
+        super::report::hash(ruby, &recovery)
     })
 }
 
@@ -55,19 +57,40 @@ fn panic_while_writing(
 ) -> Result<(), Error> {
     run(ruby, || {
         let body = super::body(ruby, fact)?;
-        let mut wal = backend.wal(ruby)?;
-        wal.append_body(&body)
-            .map_err(|e| backend.core_error(ruby, e))?;
-        panic!("test hook: panic while writing");
+        backend.quick(ruby, |wal| {
+            let _ = wal.append_body(&body);
+            panic!("test hook: panic while writing");
+        })
     })
 }
 
-/// `NativeTestHooks.panic_while_writing(backend, fact)` (see guard.rs).
+/// Test hook: holds the WAL's lock for `seconds` without the GVL, as a long
+/// fsync would, so a spec can watch other threads run and wait meanwhile.
+fn hold_wal_lock(ruby: &Ruby, backend: Obj<FileBackend>, seconds: f64) -> Result<(), Error> {
+    let pause = std::time::Duration::try_from_secs_f64(seconds).unwrap_or_default();
+    run(ruby, || {
+        backend.released(ruby, |_| {
+            std::thread::sleep(pause);
+            Ok(())
+        })
+    })
+}
+
+/// Test hook: whether another thread holds the WAL's lock right now.
+fn wal_lock_busy(ruby: &Ruby, backend: Obj<FileBackend>) -> Result<bool, Error> {
+    run(ruby, || Ok(backend.wal.is_busy()))
+}
+
+/// `NativeTestHooks.panic_while_writing(backend, fact)`,
+/// `NativeTestHooks.hold_wal_lock(backend, seconds)` and
+/// `NativeTestHooks.wal_lock_busy?(backend)` (see guard.rs).
 pub fn define_test_hooks(hooks: RModule) -> Result<(), Error> {
     hooks.define_singleton_method(
         "panic_while_writing",
         magnus::function!(panic_while_writing, 2),
-    )
+    )?;
+    hooks.define_singleton_method("hold_wal_lock", magnus::function!(hold_wal_lock, 2))?;
+    hooks.define_singleton_method("wal_lock_busy?", magnus::function!(wal_lock_busy, 1))
 }
 
 pub fn define(ruby: &Ruby) -> Result<(), Error> {

@@ -7,6 +7,8 @@
 
 #![allow(clippy::missing_panics_doc)]
 
+pub mod log_index;
+
 use ledger_core::codec_compact_delta::{self as compact, CompactEncoder, BATCH_SIZE};
 use ledger_core::codec_json_crc32 as json_crc32;
 use ledger_core::codec_msgpack::{self as msgpack, Mp, MpError};

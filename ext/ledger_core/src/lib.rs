@@ -20,6 +20,7 @@ pub mod float_fmt;
 pub mod frame;
 pub mod fs_util;
 pub mod hash;
+pub mod index;
 pub mod json;
 pub mod lock;
 pub mod parse;

@@ -9,9 +9,9 @@
 
 use std::sync::Mutex;
 
-use ledger_core::codec_compact_delta::{self as compact, CompactEncoder};
-use ledger_core::codec_json_crc32 as json_codec;
-use ledger_core::segment_salvage::Salvaged;
+use ledger_core::codec::compact_delta::{self as compact, CompactEncoder};
+use ledger_core::codec::json_crc32 as json_codec;
+use ledger_core::codec::segment_salvage::Salvaged;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     prelude::*, typed_data::Obj, value::ReprValue, DataTypeFunctions, Error, RArray, RHash,

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use ledger_core::{
-    replay::{Finding, ReadOptions, ReplayPlan},
+    wal::replay::{Finding, ReadOptions, ReplayPlan},
     FactRecord, Wal, WalOptions,
 };
 use magnus::{

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::lock::Holder;
-use crate::salvage::Reason;
+use crate::wal::lock::Holder;
+use crate::wal::salvage::Reason;
 
 #[derive(Debug)]
 pub enum Error {
@@ -90,7 +90,7 @@ impl fmt::Display for Error {
             Error::FrameTooLarge(n) => write!(
                 f,
                 "frame body of {n} bytes exceeds {}",
-                crate::frame::MAX_FRAME_LEN
+                crate::wal::frame::MAX_FRAME_LEN
             ),
             Error::Closed => f.write_str("closed stream"),
             Error::Corrupt { path, offset, reason } => {
@@ -140,7 +140,7 @@ impl std::error::Error for Error {
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         let cancelled = e.kind() == std::io::ErrorKind::Interrupted
-            && e.get_ref().is_some_and(|inner| inner.is::<crate::cancel::Cancelled>());
+            && e.get_ref().is_some_and(|inner| inner.is::<crate::wal::cancel::Cancelled>());
         if cancelled {
             Error::Interrupted
         } else {

@@ -7,7 +7,7 @@ use std::fs;
 
 use common::{body, fact, ids, TempDir};
 use ledger_core::{
-    replay::ReplayPlan, replay_with, snapshot::read_snapshot_with, Cancel, Durability, Error,
+    wal::replay::ReplayPlan, replay_with, wal::snapshot::read_snapshot_with, Cancel, Durability, Error,
     RecoveryMode, Wal, WalOptions,
 };
 

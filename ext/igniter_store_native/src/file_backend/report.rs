@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ledger_core::{fs_util::lexical_absolute, Recovery};
+use ledger_core::{wal::fs_util::lexical_absolute, Recovery};
 use magnus::{prelude::*, Error, RHash, RString, Ruby};
 
 use crate::convert::frozen_str;

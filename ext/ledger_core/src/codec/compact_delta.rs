@@ -469,41 +469,49 @@ fn batch_entries(
     }
     let mut entries = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let Mp::Array(entry) = item else {
-            return unsupported("entry is not an array");
-        };
-        let mut entry = entry.into_iter();
-        let (key_idx, delta, vals) = (entry.next(), entry.next(), entry.next());
-        let Some(Mp::Int(delta)) = delta else {
-            return unsupported("delta is not an integer");
-        };
-        let next = match (i, parts.t, st.ts) {
-            (0, Some(t), _) => t,
-            (_, _, None) => delta,
-            (_, _, Some(prev)) => prev
-                .checked_add(delta)
-                .ok_or(Unsupported("timestamp out of range"))?,
-        };
-        st.ts = Some(next);
-        let key = match key_idx {
-            Some(Mp::Int(i)) => match st.key_names.get(&i) {
-                Some(name) => Some(to_s(name.as_ref())?),
-                None => None,
-            },
-            _ => None,
-        };
-        let vals = match vals {
-            Some(Mp::Array(v)) => v,
-            _ => Vec::new(),
-        };
-        entries.push(Entry {
-            key,
-            ts_ms: next,
-            vals,
-        });
+        entries.push(entry(i, item, parts.t, st)?);
     }
     st.broken = false;
     Ok(Some(entries))
+}
+
+/// Entry `i` of a batch, `[key_idx, delta_ms, values]`: its time is the batch's
+/// own `t` for the first entry when the batch has one, else the running time
+/// plus its delta (the delta alone when the running time is unknown); its key
+/// is the name some `km` gave the index.
+fn entry(i: usize, item: Mp, t: Option<i64>, st: &mut ChainState) -> Result<Entry, Unsupported> {
+    let Mp::Array(entry) = item else {
+        return unsupported("entry is not an array");
+    };
+    let mut entry = entry.into_iter();
+    let (key_idx, delta, vals) = (entry.next(), entry.next(), entry.next());
+    let Some(Mp::Int(delta)) = delta else {
+        return unsupported("delta is not an integer");
+    };
+    let next = match (i, t, st.ts) {
+        (0, Some(t), _) => t,
+        (_, _, None) => delta,
+        (_, _, Some(prev)) => prev
+            .checked_add(delta)
+            .ok_or(Unsupported("timestamp out of range"))?,
+    };
+    st.ts = Some(next);
+    let key = match key_idx {
+        Some(Mp::Int(i)) => match st.key_names.get(&i) {
+            Some(name) => Some(to_s(name.as_ref())?),
+            None => None,
+        },
+        _ => None,
+    };
+    let vals = match vals {
+        Some(Mp::Array(v)) => v,
+        _ => Vec::new(),
+    };
+    Ok(Entry {
+        key,
+        ts_ms: next,
+        vals,
+    })
 }
 
 /// A decoded MessagePack value as the ledger's value model (nested keys as text).
@@ -601,19 +609,46 @@ impl Resync for CompactFrames {
 /// `Err(Unsupported)` when a CRC-valid frame holds something only the Ruby decoder
 /// reproduces exactly (it then salvages the segment).
 pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> {
-    let (frames, mut spans) = salvage::split(buf, &CompactFrames)?;
+    let (frames, spans) = salvage::split(buf, &CompactFrames)?;
+    let batches = inflate_batches(buf, &frames);
+    let chain = follow_chain(buf, &frames, batches)?;
+    let built = build_facts(&chain)?;
+    Ok(assemble(&frames, &chain.kept, built, spans))
+}
+
+/// What reading the frames in file order found.
+struct Chain {
+    headers: Vec<Header>,
+    /// (frame index, header index, entries) of the batches that give facts.
+    decoded: Vec<(usize, usize, Vec<Entry>)>,
+    /// Per frame: kept (a header, a batch that gives facts, an empty batch).
+    kept: Vec<bool>,
+}
+
+/// Each frame's batch, when it is one, inflated and unpacked in parallel.
+fn inflate_batches(buf: &[u8], frames: &[salvage::Frame]) -> Vec<Result<Option<Mp>, Unsupported>> {
     let classify = |f: &salvage::Frame| batch_like(&buf[f.body.clone()]);
-    let batches: Vec<Result<Option<Mp>, Unsupported>> = if frames.len() < 4 {
+    if frames.len() < 4 {
         frames.iter().map(classify).collect()
     } else {
         pool(|| frames.par_iter().map(classify).collect())
-    };
+    }
+}
 
-    let mut headers: Vec<Header> = Vec::new();
+/// Walks the frames in file order, resolving the header, the key names and the
+/// running time of each batch; damage between two frames (a gap) or a frame
+/// that is no batch breaks the time chain until a batch with its own `t`.
+fn follow_chain(
+    buf: &[u8],
+    frames: &[salvage::Frame],
+    batches: Vec<Result<Option<Mp>, Unsupported>>,
+) -> Result<Chain, Unsupported> {
+    let mut chain = Chain {
+        headers: Vec::new(),
+        decoded: Vec::new(),
+        kept: vec![false; frames.len()],
+    };
     let mut st = ChainState::default();
-    // (frame index, header index, entries) of the batches that give facts
-    let mut decoded: Vec<(usize, usize, Vec<Entry>)> = Vec::new();
-    let mut kept = vec![false; frames.len()];
     let mut prev_end = 0;
     for ((i, frame), batch) in frames.iter().enumerate().zip(batches) {
         if frame.offset != prev_end {
@@ -622,10 +657,10 @@ pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> 
         prev_end = frame.offset + frame.len;
         if !st.accepted {
             if let Some(h) = header_like(&buf[frame.body.clone()])? {
-                headers.push(h);
-                st.header = Some(headers.len() - 1);
+                chain.headers.push(h);
+                st.header = Some(chain.headers.len() - 1);
                 st.accepted = true;
-                kept[i] = true;
+                chain.kept[i] = true;
                 continue;
             }
         }
@@ -636,8 +671,8 @@ pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> 
         st.accepted = true;
         let mut parts = batch_parts(batch)?;
         if let (None, Some(own)) = (st.header, parts.h.take()) {
-            headers.push(own);
-            st.header = Some(headers.len() - 1);
+            chain.headers.push(own);
+            st.header = Some(chain.headers.len() - 1);
         }
         let Some(entries) = batch_entries(parts, &mut st)? else {
             continue; // times unknown: the chain stays broken
@@ -645,28 +680,45 @@ pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> 
         // Facts need the header and every key; else the batch is undecodable.
         match st.header {
             Some(h) if entries.iter().all(|e| e.key.is_some()) => {
-                kept[i] = true;
-                decoded.push((i, h, entries));
+                chain.kept[i] = true;
+                chain.decoded.push((i, h, entries));
             }
-            _ => kept[i] = entries.is_empty(),
+            _ => chain.kept[i] = entries.is_empty(),
         }
     }
+    Ok(chain)
+}
 
-    let jobs: Vec<(usize, &Header, &Entry)> = decoded
+/// The facts of the decoded batches, built (and hashed) in parallel, each with
+/// the index of its frame; `None` for an entry Ruby's decoder skips too.
+fn build_facts(chain: &Chain) -> Result<Vec<(usize, Option<FactRecord>)>, Unsupported> {
+    let jobs: Vec<(usize, &Header, &Entry)> = chain
+        .decoded
         .iter()
-        .flat_map(|(i, h, entries)| entries.iter().map(|e| (*i, &headers[*h], e)))
+        .flat_map(|(i, h, entries)| entries.iter().map(|e| (*i, &chain.headers[*h], e)))
         .collect();
-    let build = |(_, h, e): &(usize, &Header, &Entry)| record(h, e);
-    let built: Vec<Option<FactRecord>> = if jobs.len() < PARALLEL_THRESHOLD {
-        jobs.iter().map(build).collect::<Result<_, _>>()?
+    let build = |(i, h, e): &(usize, &Header, &Entry)| record(h, e).map(|rec| (*i, rec));
+    if jobs.len() < PARALLEL_THRESHOLD {
+        jobs.iter().map(build).collect()
     } else {
-        pool(|| jobs.par_iter().map(build).collect::<Result<_, _>>())?
-    };
+        pool(|| jobs.par_iter().map(build).collect())
+    }
+}
+
+/// The salvage result: the facts in file order, the kept frames with their
+/// fact counts, and every other frame as an undecodable span beside the
+/// damage `split` found.
+fn assemble(
+    frames: &[salvage::Frame],
+    kept: &[bool],
+    built: Vec<(usize, Option<FactRecord>)>,
+    mut spans: Vec<Span>,
+) -> Salvaged<FactRecord> {
     let mut counts = vec![0; frames.len()];
     let mut out = Salvaged::default();
-    for ((i, _, _), rec) in jobs.iter().zip(built) {
+    for (i, rec) in built {
         if let Some(rec) = rec {
-            counts[*i] += 1;
+            counts[i] += 1;
             out.facts.push(rec);
         }
     }
@@ -686,7 +738,7 @@ pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> 
         }
     }
     out.spans = salvage::merge(spans);
-    Ok(out)
+    out
 }
 
 /// Decodes the good prefix of a compact segment (the frames before the first damaged

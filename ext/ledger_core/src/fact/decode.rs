@@ -116,63 +116,93 @@ pub fn decode_fact_body(body: &[u8]) -> Result<FactRecord> {
         return Err(invalid("top level is not an object"));
     };
     let m = Members::sort(members);
-
-    let id = match given(m.id) {
-        None => new_uuid(),
-        Some(Json::Str(s)) => s,
-        Some(_) => return Err(invalid("id is not a string")),
-    };
-    let store = match m.store {
-        Some(Json::Str(s)) => s,
-        Some(_) => return Err(invalid("store is not a string")),
-        None => return Err(invalid("store is missing")),
-    };
-    let key = match m.key {
-        Some(Json::Str(s)) => s,
-        Some(Json::Int(i)) => i.to_string(),
-        Some(Json::BigInt(t)) => t,
-        Some(_) => return Err(invalid("key is not a string or integer")),
-        None => return Err(invalid("key is missing")),
-    };
-    let value_hash = opt_string(m.value_hash, "value_hash")?;
-    let causation = opt_string(m.causation, "causation")?;
-    let transaction_time = match given(m.transaction_time).or_else(|| given(m.timestamp)) {
-        None => 0.0,
-        Some(v) => number(&v).ok_or_else(|| invalid("transaction_time is not a number"))?,
-    };
-    let valid_time = match given(m.valid_time).or_else(|| given(m.term)) {
-        None => None,
-        Some(v) => Some(number(&v).ok_or_else(|| invalid("valid_time is not a number"))?),
-    };
-    let schema_version = match given(m.schema_version) {
-        None => Json::Int(1),
-        Some(v @ (Json::Int(_) | Json::BigInt(_))) => v,
-        Some(_) => return Err(invalid("schema_version is not an integer")),
-    };
-
+    // Fields are evaluated in the order written, which is the order doc/format.md gives
+    // the checks: a body breaking two rules is reported by the first.
     let mut rec = FactRecord {
-        id,
-        store,
-        key,
+        id: id_of(m.id)?,
+        store: store_of(m.store)?,
+        key: key_of(m.key)?,
+        value_hash: opt_string(m.value_hash, "value_hash")?,
+        causation: opt_string(m.causation, "causation")?,
+        transaction_time: transaction_time_of(m.transaction_time, m.timestamp)?,
+        valid_time: valid_time_of(m.valid_time, m.term)?,
+        schema_version: schema_version_of(m.schema_version)?,
         value: m.value.unwrap_or(Json::Null),
-        value_hash,
-        causation,
-        transaction_time,
-        valid_time,
-        schema_version,
         producer: optional_data(m.producer),
         derivation: optional_data(m.derivation),
     };
+    restore_data(&mut rec, m.symbols.as_ref());
+    Ok(rec)
+}
+
+/// `id`: a string; absent or null is a fresh UUID.
+fn id_of(v: Option<Json>) -> Result<String> {
+    match given(v) {
+        None => Ok(new_uuid()),
+        Some(Json::Str(s)) => Ok(s),
+        Some(_) => Err(invalid("id is not a string")),
+    }
+}
+
+/// `store`: a required string.
+fn store_of(v: Option<Json>) -> Result<String> {
+    match v {
+        Some(Json::Str(s)) => Ok(s),
+        Some(_) => Err(invalid("store is not a string")),
+        None => Err(invalid("store is missing")),
+    }
+}
+
+/// `key`: a required string, or a legacy integer of any size as its decimal text.
+fn key_of(v: Option<Json>) -> Result<String> {
+    match v {
+        Some(Json::Str(s)) => Ok(s),
+        Some(Json::Int(i)) => Ok(i.to_string()),
+        Some(Json::BigInt(t)) => Ok(t),
+        Some(_) => Err(invalid("key is not a string or integer")),
+        None => Err(invalid("key is missing")),
+    }
+}
+
+/// `transaction_time`, else the legacy `timestamp`: a number; neither is 0.0.
+fn transaction_time_of(v: Option<Json>, legacy: Option<Json>) -> Result<f64> {
+    match given(v).or_else(|| given(legacy)) {
+        None => Ok(0.0),
+        Some(v) => number(&v).ok_or_else(|| invalid("transaction_time is not a number")),
+    }
+}
+
+/// `valid_time`, else the legacy `term`: a number or none.
+fn valid_time_of(v: Option<Json>, legacy: Option<Json>) -> Result<Option<f64>> {
+    match given(v).or_else(|| given(legacy)) {
+        None => Ok(None),
+        Some(v) => number(&v)
+            .map(Some)
+            .ok_or_else(|| invalid("valid_time is not a number")),
+    }
+}
+
+/// `schema_version`: an integer of any size; absent or null is 1.
+fn schema_version_of(v: Option<Json>) -> Result<Json> {
+    match given(v) {
+        None => Ok(Json::Int(1)),
+        Some(v @ (Json::Int(_) | Json::BigInt(_))) => Ok(v),
+        Some(_) => Err(invalid("schema_version is not an integer")),
+    }
+}
+
+/// The data fields as Ruby reads them back: duplicate keys resolved as a Hash
+/// does, and the Strings the `symbols` paths name turned back into Symbols.
+fn restore_data(rec: &mut FactRecord, symbols: Option<&Json>) {
     for data in [&mut rec.value, &mut rec.producer, &mut rec.derivation] {
         dedup_keys(data);
     }
-    if let Some(paths) = &m.symbols {
+    if let Some(paths) = symbols {
         let trie = SymbolTrie::from_paths(paths);
         trie.apply("value", &mut rec.value);
         trie.apply("producer", &mut rec.producer);
         trie.apply("derivation", &mut rec.derivation);
     }
-    Ok(rec)
 }
 
 /// The `symbols` paths as a trie, so applying them visits each container once, however

@@ -123,100 +123,88 @@ impl Plan {
 /// `Strict` when there is damage.
 pub fn plan(scan: &Scan, mode: RecoveryMode, path: &Path) -> Result<Plan> {
     let damaged_spans = scan.damage().count() as u64;
-    let first = scan.first_damage();
-    let tail = first.map(|(_, _, r)| r);
+    let tail = scan.first_damage().map(|(_, _, r)| r);
+    let clean = |keep| Plan {
+        keep,
+        quarantine: Vec::new(),
+        salvaged_frames: 0,
+        damaged_spans,
+        tail,
+    };
     match mode {
-        RecoveryMode::Strict => {
-            if let Some((offset, _, reason)) = first {
-                return Err(Error::Corrupt {
-                    path: path.to_path_buf(),
-                    offset,
-                    reason,
-                });
-            }
-            Ok(Plan {
-                keep: kept(&scan.segments),
-                quarantine: Vec::new(),
-                salvaged_frames: 0,
-                damaged_spans,
-                tail,
-            })
-        }
-        RecoveryMode::Salvage => {
-            let mut keep = Vec::new();
-            let mut quarantine = Vec::new();
-            let mut salvaged_frames = 0;
-            let mut seen_damage = false;
-            for seg in &scan.segments {
-                match *seg {
-                    Segment::Frames {
-                        offset,
-                        length,
-                        count,
-                    } => {
-                        push_range(&mut keep, offset..offset + length);
-                        if seen_damage {
-                            salvaged_frames += count;
-                        }
-                    }
-                    Segment::Damage {
-                        offset,
-                        length,
-                        reason,
-                    } => {
-                        seen_damage = true;
-                        quarantine.push((offset, length, reason));
-                        // Structurally sound: every reader skips such a frame and reads
-                        // on, and a newer writer's fact must survive a downgrade.
-                        if reason == Reason::Undecodable {
-                            push_range(&mut keep, offset..offset + length);
-                        }
-                    }
-                }
-            }
-            Ok(Plan {
-                keep,
-                quarantine,
-                salvaged_frames,
-                damaged_spans,
-                tail,
-            })
-        }
+        RecoveryMode::Strict => match scan.first_damage() {
+            Some((offset, _, reason)) => Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                offset,
+                reason,
+            }),
+            None => Ok(clean(kept(&scan.segments))),
+        },
+        RecoveryMode::Salvage => Ok(salvage_plan(&scan.segments, clean(Vec::new()))),
         RecoveryMode::Truncate => {
-            let cut = scan
+            let Some(cut) = scan
                 .segments
                 .iter()
-                .position(|s| matches!(s, Segment::Damage { .. }));
-            let Some(cut) = cut else {
-                return Ok(Plan {
-                    keep: kept(&scan.segments),
-                    quarantine: Vec::new(),
-                    salvaged_frames: 0,
-                    damaged_spans,
-                    tail,
-                });
+                .position(|s| matches!(s, Segment::Damage { .. }))
+            else {
+                return Ok(clean(kept(&scan.segments)));
             };
-            let keep = kept(&scan.segments[..cut]);
-            let quarantine = scan.segments[cut..]
-                .iter()
-                .map(|s| match *s {
-                    Segment::Frames { offset, length, .. } => (offset, length, Reason::AfterDamage),
-                    Segment::Damage {
-                        offset,
-                        length,
-                        reason,
-                    } => (offset, length, reason),
-                })
-                .collect();
             Ok(Plan {
-                keep,
-                quarantine,
-                salvaged_frames: 0,
-                damaged_spans,
-                tail,
+                quarantine: truncate_quarantine(&scan.segments[cut..]),
+                ..clean(kept(&scan.segments[..cut]))
             })
         }
     }
+}
+
+/// `:salvage`: every sound frame is kept, and so is an undecodable one (it is
+/// structurally sound: every reader skips it and reads on, and a newer
+/// writer's fact must survive a downgrade); every damage span is quarantined.
+/// Also counts the frames kept after the first damage. Fills in `plan`.
+fn salvage_plan(segments: &[Segment], mut plan: Plan) -> Plan {
+    let mut seen_damage = false;
+    for seg in segments {
+        match *seg {
+            Segment::Frames {
+                offset,
+                length,
+                count,
+            } => {
+                push_range(&mut plan.keep, offset..offset + length);
+                if seen_damage {
+                    plan.salvaged_frames += count;
+                }
+            }
+            Segment::Damage {
+                offset,
+                length,
+                reason,
+            } => {
+                seen_damage = true;
+                plan.quarantine.push((offset, length, reason));
+                if reason == Reason::Undecodable {
+                    push_range(&mut plan.keep, offset..offset + length);
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// `:truncate`: from the first damage on, everything is quarantined, sound
+/// frames as `after_damage`.
+fn truncate_quarantine(from_damage: &[Segment]) -> Vec<(u64, u64, Reason)> {
+    from_damage
+        .iter()
+        .map(|s| match *s {
+            Segment::Frames { offset, length, .. } => (offset, length, Reason::AfterDamage),
+            Segment::Damage {
+                offset,
+                length,
+                reason,
+            } => (offset, length, reason),
+        })
+        .collect()
 }
 
 fn kept(segments: &[Segment]) -> Vec<Range<u64>> {

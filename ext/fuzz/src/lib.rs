@@ -10,11 +10,11 @@
 pub mod log_index;
 
 use ledger_core::codec::compact_delta::{self as compact, CompactEncoder, BATCH_SIZE};
-use ledger_core::codec::json_crc32 as json_crc32;
+use ledger_core::codec::json_crc32;
 use ledger_core::codec::msgpack::{self as msgpack, Mp, MpError};
-use ledger_core::wal::salvage;
 use ledger_core::codec::segment_salvage::{Kept, Span};
 use ledger_core::value_hash;
+use ledger_core::wal::salvage;
 use ledger_core::{
     decode_fact_body, decode_frame_at, encode_fact_body, encode_frame, parse, scan_frames,
     write_canonical, write_json, Durability, Error, FactRecord, Json, Tail, Wal, FRAME_CRC_SIZE,

@@ -140,7 +140,8 @@ impl std::error::Error for Error {
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         let cancelled = e.kind() == std::io::ErrorKind::Interrupted
-            && e.get_ref().is_some_and(|inner| inner.is::<crate::wal::cancel::Cancelled>());
+            && e.get_ref()
+                .is_some_and(|inner| inner.is::<crate::wal::cancel::Cancelled>());
         if cancelled {
             Error::Interrupted
         } else {

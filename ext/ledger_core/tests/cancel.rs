@@ -7,8 +7,8 @@ use std::fs;
 
 use common::{body, fact, ids, TempDir};
 use ledger_core::{
-    wal::replay::ReplayPlan, replay_with, wal::snapshot::read_snapshot_with, Cancel, Durability, Error,
-    RecoveryMode, Wal, WalOptions,
+    replay_with, wal::replay::ReplayPlan, wal::snapshot::read_snapshot_with, Cancel, Durability,
+    Error, RecoveryMode, Wal, WalOptions,
 };
 
 /// A WAL of `n` facts plus a torn frame at its end, and the bytes on disk.

@@ -19,14 +19,14 @@ use flate2::{Decompress, FlushDecompress, Status};
 use rayon::prelude::*;
 
 use crate::codec::msgpack::{self as mp, Mp, MpError};
-use crate::json::encode::MAX_NESTING;
+use crate::codec::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 use crate::error::Error;
 use crate::fact::{new_uuid, FactRecord};
-use crate::wal::frame::{scan_frames, Tail};
+use crate::json::encode::MAX_NESTING;
 use crate::json::hash::value_hash;
 use crate::json::Json;
+use crate::wal::frame::{scan_frames, Tail};
 use crate::wal::replay::pool;
-use crate::codec::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 
 /// Facts per batch frame.
 pub const BATCH_SIZE: usize = 64;

@@ -6,11 +6,11 @@ use std::convert::Infallible;
 
 use rayon::prelude::*;
 
+use crate::codec::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 use crate::error::Result;
 use crate::fact::{decode_fact_body, encode_fact_body, FactRecord};
 use crate::wal::frame::{encode_frame, scan_frames, Tail, MAX_FRAME_LEN};
 use crate::wal::replay::{decode_bodies_parallel, pool};
-use crate::codec::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 use crate::Error;
 
 /// Below this many frames bodies are decoded on the calling thread.

@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
-use crate::json::encode::MAX_NESTING;
 use crate::error::{Error, Result};
 use crate::fact::{new_uuid, FactRecord};
-use crate::json::{dedup_keys, Json};
+use crate::json::encode::MAX_NESTING;
 use crate::json::parse::parse_nested;
+use crate::json::{dedup_keys, Json};
 
 /// Deepest nesting of a body: the body object, then a value of up to [`MAX_NESTING`].
 pub const BODY_NESTING: usize = MAX_NESTING + 1;

@@ -3,8 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::json::canonical::write_canonical;
 use crate::error::Result;
+use crate::json::canonical::write_canonical;
 use crate::json::Json;
 
 /// SHA-256 of the canonical JSON of `v`, as 64 lowercase hex digits.

@@ -4,8 +4,8 @@
 //! i64 as exact decimal text, `-0.0` as a Float, duplicate object keys in order. It never
 //! panics and never recurses deeper than [`MAX_PARSE_NESTING`].
 
-use crate::json::encode::MAX_NESTING;
 use crate::error::{Error, Result};
+use crate::json::encode::MAX_NESTING;
 use crate::json::Json;
 
 /// Deepest container nesting the parser accepts. Two more than the encoder's limit because

@@ -5,8 +5,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::wal::cancel::Cancel;
 use crate::error::Result;
+use crate::wal::cancel::Cancel;
 
 /// Bytes read between two cancel checkpoints by [`read_whole`].
 const READ_CHUNK: u64 = 8 << 20;

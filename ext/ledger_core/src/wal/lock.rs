@@ -10,8 +10,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::wal::fs_util::with_suffix;
 pub use crate::pid::current_pid;
+use crate::wal::fs_util::with_suffix;
 
 /// Who holds a lock we could not get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::json::encode::write_json_string;
-use crate::wal::fs_util::{lexical_absolute, sync_dir, sync_parent_dir, with_suffix};
 use crate::json::hash::sha256_hex;
+use crate::wal::fs_util::{lexical_absolute, sync_dir, sync_parent_dir, with_suffix};
 use crate::wal::salvage::Reason;
 
 /// `<file>.quarantine`.

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::wal::cancel::Cancel;
 use crate::error::Error;
 use crate::error::Result;
 use crate::fact::{decode_fact_body, FactRecord};
+use crate::wal::cancel::Cancel;
 use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
 use crate::wal::fs_util::read_whole;
 use crate::wal::recover::RecoveryMode;

@@ -11,8 +11,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use crate::wal::cancel::Cancel;
 use crate::fact::decode_fact_body;
+use crate::wal::cancel::Cancel;
 use crate::wal::frame::{crc32, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
 
 const OVERHEAD: u64 = (FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64;

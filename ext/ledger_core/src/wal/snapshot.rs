@@ -8,14 +8,14 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::wal::cancel::Cancel;
-use crate::json::encode::write_float;
 use crate::error::{Error, Result};
 use crate::fact::FactRecord;
+use crate::json::encode::write_float;
+use crate::json::parse::parse;
+use crate::json::Json;
+use crate::wal::cancel::Cancel;
 use crate::wal::frame::{encode_frame, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
 use crate::wal::fs_util::{read_whole, sync_parent_dir, with_suffix};
-use crate::json::Json;
-use crate::json::parse::parse;
 use crate::wal::recover::RecoveryMode;
 use crate::wal::replay::{decode_checked, refuse_in_strict, undecodable, Finding};
 use crate::wal::salvage::{scan_with, SliceSource, Verdict};

@@ -7,10 +7,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::wal::cancel::Cancel;
-use crate::wal::durability::Durability;
 use crate::error::{Error, Result};
 use crate::fact::decode_fact_body;
+use crate::wal::cancel::Cancel;
+use crate::wal::durability::Durability;
 use crate::wal::frame::{encode_frame, MAX_FRAME_LEN};
 use crate::wal::fs_util::sync_parent_dir;
 use crate::wal::lock::{current_pid, LedgerLock};

@@ -13,33 +13,9 @@ use crate::wal::frame::{
     decode_frame_at, scan_frames, Tail, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN,
 };
 
-/// Why bytes of a segment are not served (the quarantine receipt's `reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    /// The damage runs to the end of the file and starts with an incomplete frame.
-    Torn,
-    /// A complete frame whose CRC does not match (alone, or running to the end).
-    BadCrc,
-    /// A length prefix above [`MAX_FRAME_LEN`].
-    Oversized,
-    /// A CRC-valid frame whose body the codec cannot turn into facts.
-    Undecodable,
-    /// Bytes between two frames that do not form one frame.
-    Garbage,
-}
-
-impl Reason {
-    /// The name used in receipts and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Reason::Torn => "torn",
-            Reason::BadCrc => "bad_crc",
-            Reason::Oversized => "oversized",
-            Reason::Undecodable => "undecodable",
-            Reason::Garbage => "garbage",
-        }
-    }
-}
+/// Why bytes of a segment are not served: the reasons of the WAL's salvage,
+/// with the same receipt spellings (a segment has no `AfterDamage`).
+pub use crate::wal::salvage::Reason;
 
 /// Damaged bytes `[offset, offset + len)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

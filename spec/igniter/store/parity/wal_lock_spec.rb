@@ -11,20 +11,8 @@
 # GVL for a while, as a slow fsync would; it exists only on the native path,
 # so the examples run in a native child process from both suite runs.
 RSpec.describe "The native WAL lock" do
-  hooks_env = LedgerSpec::NATIVE_ENV.merge("IGNITER_LEDGER_NATIVE_TEST_HOOKS" => "1")
-
-  def run_native(script, env)
-    require_native_library!
-    out, err, status = run_ruby(script, env: env)
-    expect(status).to be_success, "child failed: #{err}"
-    JSON.parse(out.lines.last)
-  end
-
   it "makes a second writer wait for it without the GVL, then takes the write" do
-    result = run_native(<<~RUBY, hooks_env)
-      require "igniter-ledger"
-      require "json"
-      require "tmpdir"
+    result = run_native_child(<<~RUBY, hooks: true)
       clock = -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) }
       Dir.mktmpdir do |dir|
         path = File.join(dir, "ledger.wal")
@@ -58,10 +46,7 @@ RSpec.describe "The native WAL lock" do
   end
 
   it "refuses, instead of waiting forever, in a process forked while a thread held it" do
-    result = run_native(<<~RUBY, hooks_env)
-      require "igniter-ledger"
-      require "json"
-      require "tmpdir"
+    result = run_native_child(<<~RUBY, hooks: true)
       Dir.mktmpdir do |dir|
         path = File.join(dir, "ledger.wal")
         backend = Igniter::Store::FileBackend.new(path)

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::error::Error;
 use crate::error::Result;
 use crate::fact::{decode_fact_body, FactRecord};
+use crate::pid::current_pid;
 use crate::wal::cancel::Cancel;
 use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
 use crate::wal::fs_util::read_whole;
@@ -29,7 +30,7 @@ const PARALLEL_THRESHOLD: usize = 64;
 static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
 
 pub(crate) fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-    let pid = std::process::id();
+    let pid = current_pid();
     let current = {
         let Ok(mut slot) = POOL.lock() else {
             return op();

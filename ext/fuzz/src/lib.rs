@@ -7,12 +7,14 @@
 
 #![allow(clippy::missing_panics_doc)]
 
-use ledger_core::codec_compact_delta::{self as compact, CompactEncoder, BATCH_SIZE};
-use ledger_core::codec_json_crc32 as json_crc32;
-use ledger_core::codec_msgpack::{self as msgpack, Mp, MpError};
-use ledger_core::salvage;
-use ledger_core::segment_salvage::{Kept, Span};
+pub mod log_index;
+
+use ledger_core::codec::compact_delta::{self as compact, CompactEncoder, BATCH_SIZE};
+use ledger_core::codec::json_crc32;
+use ledger_core::codec::msgpack::{self as msgpack, Mp, MpError};
+use ledger_core::codec::segment_salvage::{Kept, Span};
 use ledger_core::value_hash;
+use ledger_core::wal::salvage;
 use ledger_core::{
     decode_fact_body, decode_frame_at, encode_fact_body, encode_frame, parse, scan_frames,
     write_canonical, write_json, Durability, Error, FactRecord, Json, Tail, Wal, FRAME_CRC_SIZE,
@@ -387,7 +389,7 @@ fn flipped_frame_keeps_the_others(
     segment: &[u8],
     frames: &[(usize, usize, usize)],
     src: &mut Source,
-    salvage: impl Fn(&[u8]) -> Option<ledger_core::segment_salvage::Salvaged<FactRecord>>,
+    salvage: impl Fn(&[u8]) -> Option<ledger_core::codec::segment_salvage::Salvaged<FactRecord>>,
     expected: &[FactRecord],
 ) {
     let pick = usize::from(src.byte()) << 8 | usize::from(src.byte());

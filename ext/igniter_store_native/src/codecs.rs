@@ -9,9 +9,9 @@
 
 use std::sync::Mutex;
 
-use ledger_core::codec_compact_delta::{self as compact, CompactEncoder};
-use ledger_core::codec_json_crc32 as json_codec;
-use ledger_core::segment_salvage::Salvaged;
+use ledger_core::codec::compact_delta::{self as compact, CompactEncoder};
+use ledger_core::codec::json_crc32 as json_codec;
+use ledger_core::codec::segment_salvage::Salvaged;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     prelude::*, typed_data::Obj, value::ReprValue, DataTypeFunctions, Error, RArray, RHash,
@@ -57,7 +57,7 @@ fn json_frame(ruby: &Ruby, fact: Obj<Fact>) -> Result<RString, Error> {
 /// `Native.salvage_json(bytes)` → `[facts, frames, spans]`.
 fn salvage_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
     let buf = bytes_of(bytes);
-    let result = nogvl::without_gvl(ruby, move || json_codec::salvage_segment(&buf))?;
+    let result = nogvl::blocking(ruby, || json_codec::salvage_segment(&buf))?;
     salvaged(ruby, &result)
 }
 
@@ -65,7 +65,7 @@ fn salvage_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
 /// holds something only the Ruby decoder reproduces exactly (it then salvages it).
 fn salvage_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
     let buf = bytes_of(bytes);
-    match nogvl::without_gvl(ruby, move || compact::salvage_segment(&buf))? {
+    match nogvl::blocking(ruby, || compact::salvage_segment(&buf))? {
         Ok(result) => Ok(Some(salvaged(ruby, &result)?)),
         Err(_) => Ok(None),
     }

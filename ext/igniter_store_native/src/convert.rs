@@ -5,7 +5,7 @@
 //! hashing) and reading a stored fact's frozen value for encoding (the model
 //! only). Sharing the walk keeps both paths' type rules in one place.
 
-use ledger_core::encode::MAX_NESTING;
+use ledger_core::json::encode::MAX_NESTING;
 use ledger_core::Json;
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{

@@ -35,6 +35,10 @@ pub fn core(ruby: &Ruby, error: CoreError) -> Error {
         e @ CoreError::Locked { .. } => ledger(ruby, e),
         e @ CoreError::ReadOnly { .. } => ledger(ruby, e),
         e @ CoreError::ForkedChild { .. } => ledger(ruby, e),
+        e @ CoreError::ForkedWhileBusy { .. } => ledger(ruby, e),
+        // Only reaches Ruby if an interrupt raised nothing and the work was not
+        // retried (nogvl retries it), so it is Ruby's own Interrupt.
+        CoreError::Interrupted => Error::new(ruby.exception_interrupt(), ""),
         CoreError::Io(io) => os(ruby, &io, None),
     }
 }
@@ -65,7 +69,8 @@ fn ledger(ruby: &Ruby, error: CoreError) -> Error {
             kw.aset(ruby.to_symbol("path"), text(path))
                 .and_then(|()| kw.aset(ruby.to_symbol("pid"), *pid)),
         ),
-        CoreError::ForkedChild { path, owner, .. } => (
+        CoreError::ForkedChild { path, owner, .. }
+        | CoreError::ForkedWhileBusy { path, owner, .. } => (
             "Igniter::Store::LedgerLockedError",
             kw.aset(ruby.to_symbol("path"), text(path))
                 .and_then(|()| kw.aset(ruby.to_symbol("pid"), *owner)),

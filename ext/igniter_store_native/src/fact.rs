@@ -5,7 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ledger_core::fact_decode::SymbolTrie;
+use ledger_core::fact::decode::SymbolTrie;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     gc::Marker,
@@ -483,7 +483,7 @@ impl Fact {
                 ruby.exception_arg_error(),
                 format!(
                     "marshal data is not a fact: {}",
-                    ledger_core::fact_decode::rejection_reason(&e)
+                    ledger_core::fact::decode::rejection_reason(&e)
                 ),
             )),
         }

@@ -1,10 +1,11 @@
 //! `Igniter::Store::FactLog`: the in-memory append-only log. Facts live in one
 //! Ruby Array (the only thing the GC has to mark); every lookup structure is
-//! Rust-side: per-(store, key) buckets with their transaction times, a
-//! per-store key order and fact list, and an id index.
+//! the core's [`Index`] of positions into that Array (per-(store, key) and
+//! per-store timelines, key order, ids).
 
 use std::sync::Mutex;
 
+use ledger_core::index::{Index, Timeline};
 use ledger_core::FactRecord;
 
 use magnus::{
@@ -21,9 +22,6 @@ use crate::{
     fact::{Fact, NewFact},
     file_backend::FileBackend,
 };
-
-mod index;
-use index::{Index, Timeline};
 
 /// The index of `facts`, in their order.
 fn index_of(ruby: &Ruby, facts: RArray) -> Result<Index, Error> {
@@ -220,7 +218,7 @@ impl FactLog {
         let key = fact.key_text(ruby)?;
         let id = fact.id_text(ruby)?;
         let mut index = rb_self.lock(ruby)?;
-        if index.len == u32::MAX {
+        if index.is_full() {
             return Err(full(ruby));
         }
         ruby.get_inner(rb_self.facts).push(fact)?;
@@ -238,7 +236,7 @@ impl FactLog {
     /// text instead of reading it back from Ruby.
     fn push_record(&self, ruby: &Ruby, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
         let mut index = self.lock(ruby)?;
-        if index.len == u32::MAX {
+        if index.is_full() {
             return Err(full(ruby));
         }
         ruby.get_inner(self.facts).push(fact)?;
@@ -349,8 +347,8 @@ impl FactLog {
     fn latest_of(&self, ruby: &Ruby, store: &str, key: &str) -> Result<Option<Obj<Fact>>, Error> {
         let pos = self
             .lock(ruby)?
-            .bucket(store, key)
-            .and_then(|b| b.latest(None));
+            .key_timeline(store, key)
+            .and_then(|t| t.latest(None));
         match pos {
             Some(pos) => Ok(Some(Obj::<Fact>::try_convert(self.at(ruby, pos)?)?)),
             None => Ok(None),
@@ -385,7 +383,7 @@ impl FactLog {
     /// exact native FileBackend hands over its decoded records directly (read
     /// and decoded in parallel without the GVL), indexed from their text.
     fn replay_from(ruby: &Ruby, rb_self: &Self, backend: Value) -> Result<(), Error> {
-        let empty = rb_self.lock(ruby)?.len == 0;
+        let empty = rb_self.lock(ruby)?.is_empty();
         if let (true, Some(file)) = (empty, FileBackend::exact(ruby, backend)) {
             let mut last = f64::NEG_INFINITY;
             let mut in_order = true;
@@ -422,8 +420,8 @@ impl FactLog {
             with_text(ruby, &key, None, |key| {
                 Ok(rb_self
                     .lock(ruby)?
-                    .bucket(store, key)
-                    .and_then(|b| b.latest(as_of)))
+                    .key_timeline(store, key)
+                    .and_then(|t| t.latest(as_of)))
             })
         })?;
         match found {
@@ -452,11 +450,11 @@ impl FactLog {
         with_text(ruby, &store, ruby.ary_new(), |store| match &key {
             Some(key) => with_text(ruby, key, ruby.ary_new(), |key| {
                 let index = rb_self.lock(ruby)?;
-                rb_self.facts_of(ruby, index.bucket(store, key), since, as_of)
+                rb_self.facts_of(ruby, index.key_timeline(store, key), since, as_of)
             }),
             None => {
                 let index = rb_self.lock(ruby)?;
-                rb_self.facts_of(ruby, index.stores.get(store).map(|s| &s.all), since, as_of)
+                rb_self.facts_of(ruby, index.store_timeline(store), since, as_of)
             }
         })
     }
@@ -475,7 +473,7 @@ impl FactLog {
             return Ok(ruby.ary_new());
         };
         match timeline.window(since, as_of) {
-            Some(range) => self.array_of(ruby, &timeline.positions[range]),
+            Some(range) => self.array_of(ruby, &timeline.positions()[range]),
             None => self.array_of(ruby, &timeline.select(since, as_of)),
         }
     }
@@ -493,14 +491,10 @@ impl FactLog {
         let store = text_arg(store, true)?;
         let candidates: Vec<u32> = with_text(ruby, &store, Vec::new(), |store| {
             let index = rb_self.lock(ruby)?;
-            Ok(match index.stores.get(store) {
-                Some(entry) => entry
-                    .buckets
-                    .iter()
-                    .filter_map(|b| b.latest(as_of))
-                    .collect(),
-                None => Vec::new(),
-            })
+            Ok(index
+                .key_timelines(store)
+                .filter_map(|t| t.latest(as_of))
+                .collect())
         })?;
         let pairs: Vec<(Value, Value)> = {
             let mut pairs = Vec::with_capacity(filters.len());
@@ -526,7 +520,7 @@ impl FactLog {
     }
 
     fn size(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {
-        Ok(rb_self.lock(ruby)?.len)
+        Ok(rb_self.lock(ruby)?.len())
     }
 
     fn fact_by_id(ruby: &Ruby, rb_self: &Self, id: Value) -> Result<Value, Error> {

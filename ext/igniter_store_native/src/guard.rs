@@ -70,6 +70,7 @@ pub mod test_hooks {
             .define_module("Store")?
             .define_module("NativeTestHooks")?;
         hooks.define_singleton_method("panic", magnus::function!(panic_now, 1))?;
-        crate::fact_log::define_test_hooks(ruby, hooks)
+        crate::fact_log::define_test_hooks(ruby, hooks)?;
+        crate::file_backend::define_test_hooks(hooks)
     }
 }

@@ -8,7 +8,7 @@ mod errors;
 mod fact;
 mod fact_log;
 mod file_backend;
-/// The panic boundary; `file_backend.rs` wraps its methods with `guard::run` too.
+/// The panic boundary every registered method runs under.
 pub mod guard;
 mod nogvl;
 

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::lock::Holder;
-use crate::salvage::Reason;
+use crate::wal::lock::Holder;
+use crate::wal::salvage::Reason;
 
 #[derive(Debug)]
 pub enum Error {
@@ -53,6 +53,16 @@ pub enum Error {
         owner: u32,
         pid: u32,
     },
+    /// A forked child found a WAL handle it inherited still taken by a thread of its
+    /// parent (`owner`) that was writing when the process forked: that thread does not
+    /// exist here, so the handle can never be used in this process.
+    ForkedWhileBusy {
+        path: PathBuf,
+        owner: u32,
+        pid: u32,
+    },
+    /// Long work stopped at a checkpoint because its [`crate::Cancel`] was raised.
+    Interrupted,
     Io(std::io::Error),
 }
 
@@ -80,7 +90,7 @@ impl fmt::Display for Error {
             Error::FrameTooLarge(n) => write!(
                 f,
                 "frame body of {n} bytes exceeds {}",
-                crate::frame::MAX_FRAME_LEN
+                crate::wal::frame::MAX_FRAME_LEN
             ),
             Error::Closed => f.write_str("closed stream"),
             Error::Corrupt { path, offset, reason } => {
@@ -107,6 +117,12 @@ impl fmt::Display for Error {
                 "{} is locked by another writer (pid {owner}): this process (pid {pid}) is a fork of it and may read the ledger but not write to it",
                 path.display()
             ),
+            Error::ForkedWhileBusy { path, owner, pid } => write!(
+                f,
+                "{} was being written by a thread of pid {owner} when this process (pid {pid}) forked from it; that handle cannot be used in this process",
+                path.display()
+            ),
+            Error::Interrupted => f.write_str("interrupted"),
             Error::Io(e) => fmt::Display::fmt(e, f),
         }
     }
@@ -123,6 +139,13 @@ impl std::error::Error for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Io(e)
+        let cancelled = e.kind() == std::io::ErrorKind::Interrupted
+            && e.get_ref()
+                .is_some_and(|inner| inner.is::<crate::wal::cancel::Cancelled>());
+        if cancelled {
+            Error::Interrupted
+        } else {
+            Error::Io(e)
+        }
     }
 }

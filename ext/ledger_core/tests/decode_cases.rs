@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ledger_core::fact_decode::rejection_reason;
+use ledger_core::fact::decode::rejection_reason;
 use ledger_core::{decode_fact_body, parse, write_ruby_float, FactRecord, Json};
 
 fn table() -> Vec<Json> {

@@ -1,4 +1,4 @@
-//! Ruby `Float#to_s` layout (spec 01 §2.4), checked as parse → format round trips.
+//! Ruby `Float#to_s` layout, checked as parse → format round trips.
 
 use ledger_core::{parse, write_ruby_float, Json};
 

@@ -94,3 +94,28 @@ fn codec_msgpack_corpus() {
         props::check_msgpack_write(data);
     });
 }
+
+#[test]
+fn log_index_corpus() {
+    replay("log_index", props::log_index::check_log_index);
+}
+
+/// Beyond the corpus: operation sequences from a seeded generator, so every
+/// `cargo test` runs the index against its model on fresh sequences too.
+#[test]
+fn log_index_generated_sequences() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..400 {
+        let len = 64 + (state % 1024) as usize;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                // xorshift64*
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+            })
+            .collect();
+        props::log_index::check_log_index(&data);
+    }
+}

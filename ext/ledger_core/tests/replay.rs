@@ -126,8 +126,12 @@ fn a_snapshot_whose_first_frame_is_not_a_header_keeps_its_facts_and_reports_the_
         encode_frame(&body(&fact("a", "k", 1.0)), &mut buf);
         fs::write(&snap, &buf).unwrap();
         assert_eq!(ids(&read_snapshot(&snap)), vec!["a"]);
-        let (_, findings) =
-            ledger_core::snapshot::read_snapshot_with(&snap, Default::default()).unwrap();
+        let (_, findings) = ledger_core::wal::snapshot::read_snapshot_with(
+            &snap,
+            Default::default(),
+            ledger_core::Cancel::never(),
+        )
+        .unwrap();
         assert_eq!(findings.len(), 1);
         assert_eq!(
             (findings[0].offset, findings[0].reason),
@@ -207,7 +211,8 @@ fn undecodable_wal_bodies_are_skipped_and_a_damaged_frame_costs_only_itself() {
 
     assert_eq!(ids(&replay(&path).unwrap()), vec!["a", "b", "d"]);
     assert_eq!(fs::read(&path).unwrap(), buf, "replay never writes");
-    let replayed = ledger_core::replay_with(&path, &Default::default()).unwrap();
+    let replayed =
+        ledger_core::replay_with(&path, &Default::default(), ledger_core::Cancel::never()).unwrap();
     let reasons: Vec<_> = replayed.findings.iter().map(|f| f.reason).collect();
     assert_eq!(
         reasons,
@@ -259,11 +264,16 @@ fn parallel_decoding_keeps_frame_order_and_skips_bad_ranges() {
 /// Every record a plan hands out, snapshot-decoded ones first, then batch by batch,
 /// with the WAL records stably sorted by time as the plan's contract asks.
 fn planned(path: &std::path::Path) -> Vec<ledger_core::FactRecord> {
-    let mut plan = ledger_core::replay::ReplayPlan::load(path, Default::default()).unwrap();
+    let mut plan = ledger_core::wal::replay::ReplayPlan::load(
+        path,
+        Default::default(),
+        ledger_core::Cancel::never(),
+    )
+    .unwrap();
     let mut out = plan.take_decoded();
     let mut wal = Vec::new();
     for n in 0..plan.batches() {
-        wal.extend(plan.batch(n).unwrap().0);
+        wal.extend(plan.batch(n, ledger_core::Cancel::never()).unwrap().0);
     }
     wal.sort_by(|a, b| a.transaction_time.total_cmp(&b.transaction_time));
     out.extend(wal);
@@ -274,7 +284,7 @@ fn planned(path: &std::path::Path) -> Vec<ledger_core::FactRecord> {
 fn a_batched_replay_plan_yields_what_replay_returns_across_batches_and_out_of_order_times() {
     let dir = TempDir::new("plan");
     let path = dir.join("ledger.wal");
-    let n = ledger_core::replay::REPLAY_BATCH * 2 + 17;
+    let n = ledger_core::wal::replay::REPLAY_BATCH * 2 + 17;
     let mut buf = Vec::new();
     for i in 0..n {
         if i % 11 == 5 {

@@ -11,9 +11,9 @@ use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
 use common::{body, fact, ids, TempDir};
-use ledger_core::lock::{lock_path_for, LedgerLock};
-use ledger_core::quarantine::{iso8601_millis, quarantine, quarantine_dir_for, receipt_json};
-use ledger_core::salvage::{self, FileSource, Segment, SliceSource, Verdict};
+use ledger_core::wal::lock::{lock_path_for, LedgerLock};
+use ledger_core::wal::quarantine::{iso8601_millis, quarantine, quarantine_dir_for, receipt_json};
+use ledger_core::wal::salvage::{self, FileSource, Segment, SliceSource, Verdict};
 use ledger_core::{encode_frame, replay, Durability, Error, Reason, RecoveryMode, Wal, WalOptions};
 
 /// Twenty fact frames; returns the bytes and each frame's (offset, size).

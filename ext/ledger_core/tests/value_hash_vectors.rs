@@ -1,4 +1,4 @@
-//! value_hash must be bit-exact with igniter-ledger 0.5.2 (spec 01 §2.4).
+//! value_hash must be bit-exact with igniter-ledger 0.5.2.
 
 mod common;
 

@@ -7,19 +7,8 @@
 # loaded with IGNITER_LEDGER_NATIVE_TEST_HOOKS=1, in a native child process
 # (so both runs of the suite check the native path).
 RSpec.describe "Native panic guard" do
-  hooks_env = LedgerSpec::NATIVE_ENV.merge("IGNITER_LEDGER_NATIVE_TEST_HOOKS" => "1")
-
-  def run_native(script, env)
-    require_native_library!
-    out, err, status = run_ruby(script, env: env)
-    expect(status).to be_success, "child failed: #{err}"
-    JSON.parse(out.lines.last)
-  end
-
   it "turns a panic into InternalError carrying the panic message" do
-    result = run_native(<<~RUBY, hooks_env)
-      require "igniter-ledger"
-      require "json"
+    result = run_native_child(<<~RUBY, hooks: true)
       begin
         Igniter::Store::NativeTestHooks.panic("boom at the boundary")
       rescue Igniter::Store::InternalError => e
@@ -31,10 +20,7 @@ RSpec.describe "Native panic guard" do
   end
 
   it "keeps every fact and a usable store after a panic inside the log's index" do
-    result = run_native(<<~RUBY, hooks_env)
-      require "igniter-ledger"
-      require "json"
-      require "tmpdir"
+    result = run_native_child(<<~RUBY, hooks: true)
       Dir.mktmpdir do |dir|
         path = File.join(dir, "ledger.wal")
         store = Igniter::Store::IgniterStore.open(path)
@@ -66,10 +52,39 @@ RSpec.describe "Native panic guard" do
     expect(after).to eq([10, 2, 3])
   end
 
+  it "keeps every fact and a writable backend after a panic inside a FileBackend write" do
+    result = run_native_child(<<~RUBY, hooks: true)
+      Dir.mktmpdir do |dir|
+        path = File.join(dir, "ledger.wal")
+        build = ->(key, n) { Igniter::Store::Fact.build(store: :s, key: key, value: { n: n }) }
+        backend = Igniter::Store::FileBackend.new(path, durability: :fsync)
+        backend.write_fact(build.call("a", 1))
+        raised = begin
+          # The frame reaches the file, then the panic poisons the WAL's lock.
+          Igniter::Store::NativeTestHooks.panic_while_writing(backend, build.call("b", 2))
+          nil
+        rescue Igniter::Store::InternalError => e
+          e.message
+        end
+        backend.write_fact(build.call("c", 3))
+        seen = [backend.closed?, backend.replay.map(&:key)]
+        backend.close
+        reopened = Igniter::Store::FileBackend.new(path)
+        after = [reopened.replay.map(&:key), reopened.recovery[:damaged_spans]]
+        reopened.close
+        puts JSON.generate([raised, seen, after])
+      end
+    RUBY
+    raised, seen, after = result
+    expect(raised).to eq("igniter-ledger: internal error in native code: test hook: panic while writing")
+    # The lock the panic poisoned is repaired from the file: the frame written
+    # before the panic stays, and the backend takes the next write.
+    expect(seen).to eq([false, %w[a b c]])
+    expect(after).to eq([%w[a b c], 0])
+  end
+
   it "defines no test hooks without the environment variable" do
-    result = run_native(<<~RUBY, LedgerSpec::NATIVE_ENV)
-      require "igniter-ledger"
-      require "json"
+    result = run_native_child(<<~RUBY)
       puts JSON.generate([Igniter::Store::NATIVE, defined?(Igniter::Store::NativeTestHooks).nil?])
     RUBY
     expect(result).to eq([true, true])

@@ -1,0 +1,124 @@
+//! The frame body of a fact (doc/format.md "WAL"): its members in a fixed
+//! order, then the paths of its Symbols. The reverse is `decode.rs`.
+
+use crate::error::{Error, Result};
+use crate::fact::FactRecord;
+use crate::json::encode::{guarded, write_float, write_json, write_json_string, MAX_NESTING};
+use crate::json::Json;
+
+/// Appends the body JSON of `rec`: the eleven members in format.md order, no whitespace,
+/// then `"symbols":[…]` only if a Symbol stands as a value in value/producer/derivation
+/// (so Symbol-free bodies are byte-identical to 0.5.2's). Fails on NaN/Infinity (also in
+/// the times) and on nesting; `out` is left as it was on failure.
+pub fn encode_fact_body(rec: &FactRecord, out: &mut Vec<u8>) -> Result<()> {
+    guarded(out, |out| {
+        out.extend_from_slice(b"{\"id\":");
+        write_json_string(&rec.id, out);
+        out.extend_from_slice(b",\"store\":");
+        write_json_string(&rec.store, out);
+        out.extend_from_slice(b",\"key\":");
+        write_json_string(&rec.key, out);
+        out.extend_from_slice(b",\"value\":");
+        write_json(&rec.value, out)?;
+        out.extend_from_slice(b",\"value_hash\":");
+        write_opt_str(rec.value_hash.as_deref(), out);
+        out.extend_from_slice(b",\"causation\":");
+        write_opt_str(rec.causation.as_deref(), out);
+        out.extend_from_slice(b",\"transaction_time\":");
+        write_float(rec.transaction_time, out)?;
+        out.extend_from_slice(b",\"valid_time\":");
+        match rec.valid_time {
+            Some(t) => write_float(t, out)?,
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"schema_version\":");
+        match &rec.schema_version {
+            v @ (Json::Int(_) | Json::BigInt(_)) => write_json(v, out)?,
+            _ => {
+                return Err(Error::InvalidRecord(
+                    "schema_version is not an integer".into(),
+                ))
+            }
+        }
+        out.extend_from_slice(b",\"producer\":");
+        write_json(&rec.producer, out)?;
+        out.extend_from_slice(b",\"derivation\":");
+        write_json(&rec.derivation, out)?;
+
+        let mut paths = Vec::new();
+        let mut stack = Vec::new();
+        for (field, v) in [
+            ("value", &rec.value),
+            ("producer", &rec.producer),
+            ("derivation", &rec.derivation),
+        ] {
+            collect_symbol_paths(v, field, &mut stack, 0, &mut paths);
+        }
+        if !paths.is_empty() {
+            out.extend_from_slice(b",\"symbols\":[");
+            out.extend_from_slice(&paths);
+            out.push(b']');
+        }
+        out.push(b'}');
+        Ok(())
+    })
+}
+
+fn write_opt_str(s: Option<&str>, out: &mut Vec<u8>) {
+    match s {
+        Some(s) => write_json_string(s, out),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// One step of a Symbol path: an object key or an array index.
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Depth-first, document order: appends `["field",seg,…]` for every `Sym` under `v`,
+/// comma-separated, to `paths`. The fields were already encoded, so nesting is within
+/// MAX_NESTING; the depth guard only keeps the recursion bounded regardless.
+fn collect_symbol_paths<'a>(
+    v: &'a Json,
+    field: &str,
+    stack: &mut Vec<Seg<'a>>,
+    depth: usize,
+    paths: &mut Vec<u8>,
+) {
+    match v {
+        Json::Sym(_) => {
+            if !paths.is_empty() {
+                paths.push(b',');
+            }
+            paths.push(b'[');
+            write_json_string(field, paths);
+            for seg in stack.iter() {
+                paths.push(b',');
+                match seg {
+                    Seg::Key(k) => write_json_string(k, paths),
+                    Seg::Index(i) => {
+                        let _ = std::io::Write::write_fmt(paths, format_args!("{i}"));
+                    }
+                }
+            }
+            paths.push(b']');
+        }
+        Json::Array(items) if depth < MAX_NESTING => {
+            for (i, item) in items.iter().enumerate() {
+                stack.push(Seg::Index(i));
+                collect_symbol_paths(item, field, stack, depth + 1, paths);
+                stack.pop();
+            }
+        }
+        Json::Object(members) if depth < MAX_NESTING => {
+            for (k, item) in members {
+                stack.push(Seg::Key(k));
+                collect_symbol_paths(item, field, stack, depth + 1, paths);
+                stack.pop();
+            }
+        }
+        _ => {}
+    }
+}

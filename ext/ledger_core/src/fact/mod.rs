@@ -1,0 +1,13 @@
+//! One fact as the ledger stores it: the record ([`FactRecord`]), its frame
+//! body (doc/format.md "WAL"), the decode rules for bodies written by any
+//! version (doc/format.md "Decoding a fact body") and fresh ids.
+
+mod body;
+pub mod decode;
+pub mod id;
+mod record;
+
+pub use body::encode_fact_body;
+pub use decode::decode_fact_body;
+pub use id::new_uuid;
+pub use record::FactRecord;

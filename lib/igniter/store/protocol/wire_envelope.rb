@@ -12,8 +12,19 @@ module Igniter
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
-          segment_manifest compaction_activity
+          segment_manifest compaction_activity history fact_by_id stats
         ].freeze
+
+        # The packet fields of each op that are points in time. A String
+        # there is read by {TimeParam} (seconds or ISO-8601) before the op
+        # runs; any other value goes to the engine as it is, which checks it.
+        # Bitemporal read fields join these lists (`valid_at` for read and
+        # query, `valid_from`/`valid_to` for history).
+        TIME_FIELDS = {
+          read: %i[as_of], query: %i[as_of], resolve: %i[as_of], history: %i[since as_of],
+          sync_hub_profile: %i[as_of], replay: %i[from to], compaction_activity: %i[since],
+          write: %i[valid_time], append: %i[valid_time], write_fact: %i[valid_time]
+        }.freeze
 
         # @param interpreter [Interpreter]
         def initialize(interpreter)
@@ -64,7 +75,7 @@ module Igniter
           return failed(request_id, :unknown_op, "Unknown or missing op: #{op.inspect}") unless OPERATIONS.include?(op)
 
           packet = env[:packet] || {}
-          packet = Protocol.symbolize_top(packet) if packet.is_a?(Hash)
+          packet = times(op, Protocol.symbolize_top(packet)) if packet.is_a?(Hash)
           [ok(request_id, route(op, packet)), nil]
         rescue StandardError => e
           kind = if packet.nil? then :bad_envelope
@@ -81,6 +92,7 @@ module Igniter
           case op
           when :register_descriptor then i.register(packet)
           when :write
+            packet = with_symbols(packet)
             i.write(store: packet.fetch(:store), key: packet.fetch(:key), value: packet.fetch(:value),
                     **packet.slice(:causation, :valid_time, :term, :producer, :derivation))
           when :append
@@ -90,11 +102,20 @@ module Igniter
           when :write_fact then i.write_fact(packet)
           when :read
             value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
-            { value: value, found: !value.nil? }
+            read_result(value)
           when :query
+            return scope_listing(packet) if packet[:scope]
+
             items = i.query(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
                             limit: packet[:limit], as_of: packet[:as_of])
             listing(items)
+          when :history
+            facts = i.history(store: packet.fetch(:store), key: packet[:key], **packet.slice(:since, :as_of))
+            { facts: facts.map { |f| FactDocument.from(f) }, count: facts.size }
+          when :fact_by_id
+            fact = i.fact_by_id(packet.fetch(:fact_id))
+            { found: !fact.nil?, fact: fact && FactDocument.from(fact) }
+          when :stats then i.stats
           when :resolve
             listing(i.resolve_items(Protocol.name!(packet.fetch(:relation), "relation"), from: packet.fetch(:from), as_of: packet[:as_of]))
           when :causation_chain
@@ -126,6 +147,40 @@ module Igniter
           truncated = !packet[:limit].nil? && facts.size == packet[:limit] &&
                       !@interpreter.replay(**packet.slice(:from, :to, :filter), after: cursor, limit: 1).empty?
           result.merge(next_cursor: cursor, truncated: truncated)
+        end
+
+        # `symbols` (the paths of the value's Symbols, as in a fact body) only
+        # when there are any, so a Symbol-free answer is 0.5.2's.
+        def read_result(value)
+          result = { value: value, found: !value.nil? }
+          symbols = JsonCanon.symbol_paths(value)
+          symbols.empty? ? result : result.merge(symbols: symbols)
+        end
+
+        # A registered access path (`scope`) instead of `where`: the store's
+        # own scope query, whose facts come along whole.
+        def scope_listing(packet)
+          facts = @interpreter.scope_query(store: packet.fetch(:store), scope: packet[:scope], as_of: packet[:as_of])
+          listing(facts.map { |f| { key: f.key, value: f.value } }).merge(facts: facts.map { |f| FactDocument.from(f) })
+        end
+
+        # A write packet may carry `symbols`, the paths of the Symbols in its
+        # value, producer and derivation as a fact body lists them
+        # (doc/format.md), so a remote client writes the value a local write
+        # would (JSON has no Symbols).
+        def with_symbols(packet)
+          trie = FactDecode.symbol_trie(packet[:symbols]) or return packet
+          %i[value producer derivation].each_with_object(packet.dup) do |field, out|
+            out[field] = FactDecode.apply_symbols(out[field], trie[field.to_s]) if out.key?(field)
+          end
+        end
+
+        # Reads the String times of the packet (see {TIME_FIELDS}).
+        def times(op, packet)
+          fields = TIME_FIELDS[op] or return packet
+          fields.each_with_object(packet.dup) do |field, out|
+            out[field] = TimeParam.seconds(out[field], field) if out[field].is_a?(String)
+          end
         end
 
         def listing(items)

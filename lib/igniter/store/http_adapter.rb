@@ -27,7 +27,7 @@ module Igniter
       DEFAULT_MAX_STREAMS = 1024
       SERVERS = %i[auto puma].freeze
       # Mounts anyone may call, even when reads need a token.
-      OPEN_MOUNTS = %w[/v1/health /v1/ready].freeze
+      OPEN_MOUNTS = %w[/v1/health /v1/ready /v1/openapi.json].freeze
 
       # @return [String]
       attr_reader :host
@@ -246,7 +246,8 @@ module Igniter
                                                                  on_close: method(:stream_closed),
                                                                  admit: method(:stream_admitted?)),
             "/v1/metadata" => MetadataHandler.new(@interpreter),
-            "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter)
+            "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter),
+            "/v1/openapi.json" => OpenApiHandler.new(console: !@console.nil?)
           },
           logger: @logger, auth: @auth, open: OPEN_MOUNTS, self_authorizing: %w[/v1/dispatch /ui]
         )
@@ -304,5 +305,6 @@ require_relative "http/dispatch_handler"
 require_relative "http/simple_handlers"
 require_relative "http/sse_body"
 require_relative "http/sse_events_handler"
+require_relative "adapters/http/open_api_handler"
 require_relative "http/guarded_listener"
 require_relative "http/puma_runner"

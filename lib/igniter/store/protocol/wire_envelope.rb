@@ -40,7 +40,8 @@ module Igniter
         Failure = Struct.new(:kind, :error)
 
         # Exceptions of the router that mean "the packet is wrong", not "the server is".
-        CLIENT_ERRORS = [KeyError, ArgumentError, TypeError, InvalidFactError, JSON::GeneratorError].freeze
+        # RangeError: a number too big for the op (an Integer limit beyond 64 bits).
+        CLIENT_ERRORS = [KeyError, ArgumentError, TypeError, RangeError, InvalidFactError, JSON::GeneratorError].freeze
 
         # Routes +envelope+ to the interpreter. Never raises: every failure
         # becomes an error envelope. Protocol rejections (bad descriptor or
@@ -75,7 +76,7 @@ module Igniter
           return failed(request_id, :unknown_op, "Unknown or missing op: #{op.inspect}") unless OPERATIONS.include?(op)
 
           packet = env[:packet] || {}
-          packet = times(op, Protocol.symbolize_top(packet)) if packet.is_a?(Hash)
+          packet = PacketFields.check!(op, times(op, Protocol.symbolize_top(packet))) if packet.is_a?(Hash)
           [ok(request_id, route(op, packet)), nil]
         rescue StandardError => e
           kind = if packet.nil? then :bad_envelope

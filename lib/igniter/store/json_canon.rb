@@ -243,8 +243,8 @@ module Igniter
         end
 
         # Where the Symbol values of a data member stand, as a fact body's
-        # `symbols` member lists them (doc/format.md): the envelope `read`
-        # op sends these with a value, so a client gets its Symbols back.
+        # `symbols` member lists them (doc/format.md): the op protocol's `read`
+        # envelopes send these with a value, so a client gets its Symbols back.
         # @param obj [Object] a stored value
         # @param field [String] the member the paths start with
         # @return [Array<Array>] e.g. `[["value", "status"]]`; [] without Symbols

@@ -17,7 +17,8 @@ module Igniter
           time: [->(v) { v.is_a?(Numeric) }, "seconds since the epoch or an ISO-8601 time"],
           # write/append: `false` means "no valid time" (as in the Ruby API)
           valid_time: [->(v) { v.is_a?(Numeric) || v == false }, "seconds since the epoch or an ISO-8601 time"],
-          limit: [->(v) { v.is_a?(Integer) && !v.negative? }, "a non-negative integer"],
+          # the ops themselves refuse a negative one, in their own words
+          limit: [->(v) { v.is_a?(Integer) }, "an integer"],
           integer: [->(v) { v.is_a?(Integer) }, "an integer"],
           object: [->(v) { v.is_a?(Hash) }, "an object"],
           names: [->(v) { v.is_a?(Array) ? v.all? { |s| s.is_a?(String) || s.is_a?(Symbol) } : v.is_a?(String) || v.is_a?(Symbol) },
@@ -68,11 +69,13 @@ module Igniter
           (FIELDS[op] || {}).each do |field, type|
             value = packet[field]
             next if value.nil?
+            # Names keep the engine's own words for a wrong one.
+            next Protocol.name!(value, field.to_s) if type == :name
 
             check, expected = TYPES.fetch(type)
             next if check.call(value)
 
-            raise ArgumentError, "#{field} must be #{expected}, got #{TransportSupport.json_kind(value)}"
+            raise ArgumentError, "#{field} must be #{expected}, got #{TransportSupport.json_kind(value)}: #{value.inspect[0, 40]}"
           end
           packet
         end

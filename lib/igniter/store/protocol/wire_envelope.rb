@@ -103,7 +103,7 @@ module Igniter
           when :write_fact then i.write_fact(packet)
           when :read
             value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
-            read_result(value)
+            { value: value, found: !value.nil? }
           when :query
             return scope_listing(packet) if packet[:scope]
 
@@ -111,12 +111,12 @@ module Igniter
                             limit: packet[:limit], as_of: packet[:as_of])
             listing(items)
           when :history
-            facts = i.history(store: packet.fetch(:store), key: packet[:key], **packet.slice(:since, :as_of))
+            facts = i.fact_history(store: packet.fetch(:store), key: packet[:key], **packet.slice(:since, :as_of))
             { facts: facts.map { |f| FactDocument.from(f) }, count: facts.size }
           when :fact_by_id
             fact = i.fact_by_id(packet.fetch(:fact_id))
             { found: !fact.nil?, fact: fact && FactDocument.from(fact) }
-          when :stats then i.stats
+          when :stats then i.ledger_stats
           when :resolve
             listing(i.resolve_items(Protocol.name!(packet.fetch(:relation), "relation"), from: packet.fetch(:from), as_of: packet[:as_of]))
           when :causation_chain
@@ -148,14 +148,6 @@ module Igniter
           truncated = !packet[:limit].nil? && facts.size == packet[:limit] &&
                       !@interpreter.replay(**packet.slice(:from, :to, :filter), after: cursor, limit: 1).empty?
           result.merge(next_cursor: cursor, truncated: truncated)
-        end
-
-        # `symbols` (the paths of the value's Symbols, as in a fact body) only
-        # when there are any, so a Symbol-free answer is 0.5.2's.
-        def read_result(value)
-          result = { value: value, found: !value.nil? }
-          symbols = JsonCanon.symbol_paths(value)
-          symbols.empty? ? result : result.merge(symbols: symbols)
         end
 
         # A registered access path (`scope`) instead of `where`: the store's

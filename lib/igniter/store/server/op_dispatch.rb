@@ -115,12 +115,23 @@ module Igniter
           response, failure = protocol.wire.dispatch_classified(envelope)
           label = TransportSupport.op_label(envelope[:op])
           TransportSupport.count_facts(@metrics, :op, label, response)
-          return { ok: true, envelope: response } if failure.nil?
+          return { ok: true, envelope: with_symbols(response, label) } if failure.nil?
 
           message = if failure.kind == :invalid_packet then TransportSupport.packet_problem(failure.error, envelope[:op])
                     else response[:error].to_s
                     end
           error_reply(ENVELOPE_ERROR_CODES.fetch(failure.kind), message)
+        end
+
+        # JSON has no Symbols: a `read` result also says where the value's
+        # Symbols stand (`symbols`, as in a fact body, doc/format.md), so the
+        # client reads the value a local read returns. (History and
+        # fact_by_id send whole facts, which carry them already.)
+        def with_symbols(response, op)
+          return response unless op == "read" && response[:result].is_a?(Hash)
+
+          symbols = JsonCanon.symbol_paths(response[:result][:value])
+          symbols.empty? ? response : response.merge(result: response[:result].merge(symbols: symbols))
         end
 
         def op_write_fact(request)

@@ -112,9 +112,11 @@ module Igniter
             @store.lineage(store: Protocol.name!(store, "store"), key: key)
           end
 
+          # The envelope `history` op (not named `history`: the interpreter
+          # has no doc-only store methods, see the calling conventions).
           # @param key [String, nil] one key, or every key of the store
           # @return [Array<Fact, CoercedFact>] see {IgniterStore#history}
-          def history(store:, key: nil, since: nil, as_of: nil)
+          def fact_history(store:, key: nil, since: nil, as_of: nil)
             @store.history(store: Protocol.name!(store, "store"), key: key, since: since, as_of: as_of)
           end
 
@@ -133,10 +135,10 @@ module Igniter
             @store.query(store: Protocol.name!(store, "store"), scope: Protocol.name!(scope, "scope"), as_of: as_of)
           end
 
-          # What the ledger holds per store ({Census}), its first and last
+          # The envelope `stats` op: what the ledger holds per store ({Census}), its first and last
           # transaction times also in ISO-8601.
           # @return [Hash] `fact_count`, `store_count`, `key_count`, `stores`
-          def stats
+          def ledger_stats
             census = Census.of(@store.fact_log_all)
             census.merge(stores: census[:stores].map do |entry|
               entry.merge(first_transaction_time_iso: TimeParam.iso8601(entry[:first_transaction_time]),

@@ -33,7 +33,7 @@ module Igniter
           write: { store: :name, key: :key, value: :any, causation: :string, valid_time: :valid_time,
                    term: :valid_time, producer: :any, derivation: :any, symbols: :symbols },
           append: { history: :name, event: :any, key: :key, partition_key: :name, valid_time: :valid_time,
-                    term: :valid_time, schema_version: :integer, producer: :any, derivation: :any },
+                    term: :valid_time, schema_version: :integer, producer: :any, derivation: :any, symbols: :symbols },
           write_fact: { kind: :string, store: :name, key: :key, value: :any, causation: :string,
                         valid_time: :valid_time, term: :valid_time, producer: :any, derivation: :any },
           read: { store: :name, key: :key, as_of: :time },

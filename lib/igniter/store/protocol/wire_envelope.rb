@@ -97,6 +97,7 @@ module Igniter
             i.write(store: packet.fetch(:store), key: packet.fetch(:key), value: packet.fetch(:value),
                     **packet.slice(:causation, :valid_time, :term, :producer, :derivation))
           when :append
+            packet = with_symbols(packet, :event)
             i.append(history: packet.fetch(:history), event: packet.fetch(:event),
                      **packet.slice(:key, :partition_key, :valid_time, :term, :producer, :derivation),
                      schema_version: packet.fetch(:schema_version, 1))
@@ -157,14 +158,15 @@ module Igniter
           listing(facts.map { |f| { key: f.key, value: f.value } }).merge(facts: facts.map { |f| FactDocument.from(f) })
         end
 
-        # A write packet may carry `symbols`, the paths of the Symbols in its
+        # A write or append packet may carry `symbols`, the paths of the Symbols in its
         # value, producer and derivation as a fact body lists them
         # (doc/format.md), so a remote client writes the value a local write
         # would (JSON has no Symbols).
-        def with_symbols(packet)
+        # An append packet's `event` is the fact's value (`"value"` paths).
+        def with_symbols(packet, value_field = :value)
           trie = FactDecode.symbol_trie(packet[:symbols]) or return packet
-          %i[value producer derivation].each_with_object(packet.dup) do |field, out|
-            out[field] = FactDecode.apply_symbols(out[field], trie[field.to_s]) if out.key?(field)
+          { value_field => "value", producer: "producer", derivation: "derivation" }.each_with_object(packet.dup) do |(field, name), out|
+            out[field] = FactDecode.apply_symbols(out[field], trie[name]) if out.key?(field)
           end
         end
 

@@ -115,14 +115,18 @@ module Igniter
         packet = { store: store, key: key, value: value, causation: causation, valid_time: time(valid_time),
                    term: term, producer: producer, derivation: derivation }.compact
         packet[:value] = value # nil is a value
-        symbols = %i[value producer derivation].flat_map { |f| JsonCanon.symbol_paths(packet[f], f.to_s) }
-        packet[:symbols] = symbols unless symbols.empty?
-        receipt = call(:write, packet)
-        unless receipt[:status].to_s == "accepted"
-          raise ArgumentError, "write rejected: #{Array(receipt[:errors]).join("; ")}"
-        end
+        committed(call(:write, with_symbols(packet, value)))
+      end
 
-        fact_by_id(receipt[:fact_id])
+      # Records an event under a fresh key of history store +history+ (see {IgniterStore#append}).
+      # @return [Fact] the fact the server committed
+      # @raise [ArgumentError] the server rejected the event
+      def append(history:, event:, schema_version: 1, valid_time: nil, term: nil, partition_key: nil,
+                 producer: nil, derivation: nil)
+        packet = { history: history, event: event, schema_version: schema_version, valid_time: time(valid_time),
+                   term: term, partition_key: partition_key, producer: producer, derivation: derivation }.compact
+        packet[:event] = event
+        committed(call(:append, with_symbols(packet, event)))
       end
 
       # Facts written to +stores+ (all for []) from now on, pushed by the server.
@@ -146,6 +150,22 @@ module Igniter
         raise ArgumentError, e.message if e.code == "invalid_packet"
 
         raise
+      end
+
+      # JSON has no Symbols: the packet says where they stand (`symbols`,
+      # as a fact body does, doc/format.md), so the server stores what a
+      # local write would.
+      def with_symbols(packet, value)
+        symbols = JsonCanon.symbol_paths(value, "value") +
+                  %i[producer derivation].flat_map { |f| JsonCanon.symbol_paths(packet[f], f.to_s) }
+        symbols.empty? ? packet : packet.merge(symbols: symbols)
+      end
+
+      # The fact of an accepted receipt, fetched whole (a receipt carries only its id).
+      def committed(receipt)
+        raise ArgumentError, "rejected: #{Array(receipt[:errors]).join("; ")}" unless receipt[:status].to_s == "accepted"
+
+        fact_by_id(receipt[:fact_id])
       end
 
       def facts(list)

@@ -28,6 +28,11 @@ module Igniter
         }.freeze
 
         # op => { field => type }; required fields are listed in {REQUIRED}.
+        # A field of type :time or :valid_time is a point in time: the router
+        # reads it as seconds or ISO-8601 ({TimeParam}). New read parameters
+        # (the bitemporal `valid_at` of read and query, `valid_from` and
+        # `valid_to` of history) are added here and so reach the router, the
+        # type check and the OpenAPI document at once.
         FIELDS = {
           register_descriptor: { kind: :string, name: :string },
           write: { store: :name, key: :key, value: :any, causation: :string, valid_time: :valid_time,
@@ -59,7 +64,16 @@ module Igniter
           fact_ref: %i[fact_id]
         }.freeze
 
+        # Types whose values are points in time.
+        TIME_TYPES = %i[time valid_time].freeze
+
         module_function
+
+        # @param op [Symbol]
+        # @return [Array<Symbol>] the fields of +op+ that are points in time
+        def time_fields(op)
+          (FIELDS[op] || {}).filter_map { |field, type| field if TIME_TYPES.include?(type) }
+        end
 
         # @param op [Symbol]
         # @param packet [Hash] Symbol top-level keys, times already read

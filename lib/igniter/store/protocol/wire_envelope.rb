@@ -15,17 +15,6 @@ module Igniter
           segment_manifest compaction_activity history fact_by_id stats
         ].freeze
 
-        # The packet fields of each op that are points in time. A String
-        # there is read by {TimeParam} (seconds or ISO-8601) before the op
-        # runs; any other value goes to the engine as it is, which checks it.
-        # Bitemporal read fields join these lists (`valid_at` for read and
-        # query, `valid_from`/`valid_to` for history).
-        TIME_FIELDS = {
-          read: %i[as_of], query: %i[as_of], resolve: %i[as_of], history: %i[since as_of],
-          sync_hub_profile: %i[as_of], replay: %i[from to], compaction_activity: %i[since],
-          write: %i[valid_time], append: %i[valid_time], write_fact: %i[valid_time]
-        }.freeze
-
         # @param interpreter [Interpreter]
         def initialize(interpreter)
           @interpreter = interpreter
@@ -170,9 +159,14 @@ module Igniter
           end
         end
 
-        # Reads the String times of the packet (see {TIME_FIELDS}).
+        # Reads the String times of the packet: a String in a field that is a
+        # point in time ({PacketFields.time_fields}) is read by {TimeParam}
+        # (seconds or ISO-8601) before the op runs; any other value goes on
+        # to {PacketFields.check!} and the engine as it is.
         def times(op, packet)
-          fields = TIME_FIELDS[op] or return packet
+          fields = PacketFields.time_fields(op)
+          return packet if fields.empty?
+
           fields.each_with_object(packet.dup) do |field, out|
             out[field] = TimeParam.seconds(out[field], field) if out[field].is_a?(String)
           end

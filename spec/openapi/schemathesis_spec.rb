@@ -45,9 +45,11 @@ RSpec.describe "the HTTP API against its OpenAPI document", :servers do
     expect([response.code, response["Content-Type"]]).to eq(%w[200 application/json])
     document = JSON.parse(response.body)
     expect(document["paths"].keys).to include("/v1/dispatch", "/v1/health", "/v1/events", "/metrics", "/v1/openapi.json")
-    path = File.join(Dir.mktmpdir("openapi"), "openapi.json")
-    File.write(path, response.body)
-    out, status = Open3.capture2e(python, "-m", "openapi_spec_validator", path)
+    out, status = Dir.mktmpdir("openapi") do |dir|
+      path = File.join(dir, "openapi.json")
+      File.write(path, response.body)
+      Open3.capture2e(python, "-m", "openapi_spec_validator", path)
+    end
     expect(status.success?).to be(true), out
     expect(out).to include("OK")
   end
@@ -57,7 +59,10 @@ RSpec.describe "the HTTP API against its OpenAPI document", :servers do
             "--phases", "examples,coverage,fuzzing", "--checks", checks.join(","), "--workers", "1",
             "--generation-database", "none", "--no-color", "--request-timeout", "10", "--max-time", "25",
             *excluded.flat_map { |path| ["--exclude-path", path] }]
-    out, status = Open3.capture2e({ "SCHEMATHESIS_HOOKS" => nil }, *args)
+    # Its caches and reports go to a directory of this example, not the checkout.
+    out, status = Dir.mktmpdir("schemathesis") do |dir|
+      Open3.capture2e({ "SCHEMATHESIS_HOOKS" => nil }, *args, chdir: dir)
+    end
     summary = out[/=+ SUMMARY =+.*\z/m] || out[-3000..] || out
     $stdout.puts "\nschemathesis (#{Igniter::Store::NATIVE ? "native" : "pure"}):\n#{summary}"
     expect(status.exitstatus).to eq(0), out[-20_000..] || out

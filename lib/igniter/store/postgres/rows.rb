@@ -22,9 +22,20 @@ module Igniter
 
         module_function
 
+        # On the native path the Rust fact-body encoder writes it
+        # (`Fact#_unstamped_body`); elsewhere {JsonCanon.fact_body} does. Both
+        # give the same bytes.
         # @param id [String] the fact's id in the ledger
         # @return [String] the body text of +fact+, without causation and time
         def body(fact, id = fact.id)
+          return fact._unstamped_body(id) if fact.respond_to?(:_unstamped_body)
+
+          pure_body(fact, id)
+        end
+
+        # {body} by the pure-Ruby encoder, on either path.
+        # @return [String]
+        def pure_body(fact, id = fact.id)
           members = fact.to_h.values_at(*JsonCanon::FIELDS)
           unstamped = Unstamped.new(*members)
           unstamped.id = id
@@ -70,7 +81,8 @@ module Igniter
         # A PostgreSQL array literal of text values (for `$n::text[]`).
         # @return [String]
         def text_array(values)
-          PG::TextEncoder::Array.new.encode(values)
+          # One encoder for all calls: it keeps no state between encodes.
+          (@text_array ||= PG::TextEncoder::Array.new.freeze).encode(values)
         end
       end
     end

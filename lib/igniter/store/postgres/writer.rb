@@ -13,7 +13,8 @@ module Igniter
       #    or a killed client rolls the counter back too), and the
       #    transaction times taken from it rise strictly with position;
       # 3. insert the facts, move the heads, NOTIFY the new position;
-      # 4. COMMIT.
+      # 4. COMMIT; with group commit (the default) without waiting for the
+      #    flush, followed by a durability barrier ({Durability}) that does.
       #
       # A lost connection is settled before anything is retried: the old
       # server session is terminated, then the fact ids are looked up. Found,
@@ -32,6 +33,8 @@ module Igniter
         # Floats near today's epoch seconds is about 2.4e-7).
         TICK = 0.000001
         RETRIES = 5
+        # Ends the clock lock at the commit record instead of after its flush.
+        ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off"
         # Seconds to wait for the server session of a lost connection to end.
         SETTLE_TIMEOUT = 5
 
@@ -109,7 +112,18 @@ module Igniter
         # never across a client round trip.
         # @return [Array<Array>] [item, position, causation, time] per item
         def run(items)
-          _, _, stamped, = @conn.pipeline(["BEGIN", lock_heads(items), stamp_and_insert(items), "COMMIT"])
+          stamp = stamp_and_insert(items)
+          steps = if @config.group_commit
+                    # Group commit (doc/postgres.md, "Group commit"): the commit
+                    # record is written but not waited for, so the clock lock
+                    # ends before the WAL flush; the barrier after COMMIT is a
+                    # synchronous commit of its own whose flush covers this
+                    # record, and the write returns only after it.
+                    ["BEGIN", ASYNC_COMMIT, lock_heads(items), stamp, "COMMIT", Durability.barrier_step(@config)]
+                  else
+                    ["BEGIN", lock_heads(items), stamp, "COMMIT"]
+                  end
+          stamped = @conn.pipeline(steps)[steps.index(stamp)]
           stamped.values.each_with_index.map do |(position, causation, time), i|
             [items[i], position.to_i, causation, Float(time)]
           end
@@ -139,6 +153,7 @@ module Igniter
 
         def stamped_fact(item, causation, time)
           return item.fact if item.verbatim
+          return item.fact._stamped(item.id, causation, time) if item.fact.respond_to?(:_stamped)
 
           Fact.from_h(item.fact.to_h.merge(id: item.id, causation: causation, transaction_time: time))
         end
@@ -194,7 +209,11 @@ module Igniter
                        h.key_version + i.nth AS key_version,
                        CASE WHEN h.key_version = 0 THEN t.position - $1 + i.first_ord ELSE h.first_position END
                          AS first_position
-                FROM items i CROSS JOIN tick t JOIN #{heads} h ON h.store = i.store AND h.key = i.key
+                FROM items i CROSS JOIN tick t
+                -- OFFSET 0 keeps this a lookup by primary key per item: flattened into
+                -- a join, the generic plan (which guesses 100 items) scans every head.
+                CROSS JOIN LATERAL (SELECT fact_id, key_version, first_position FROM #{heads} h
+                                    WHERE h.store = i.store AND h.key = i.key OFFSET 0) h
               ), new_facts AS (
                 INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
                 SELECT position, id, store, key, key_version, causation, transaction_time, body FROM stamped
@@ -221,7 +240,10 @@ module Igniter
         def settle(pid, items)
           ids = items.map { |i| i.id }
           terminate(pid) if pid
-          found(items)
+          committed = found(items)
+          # Found, but maybe not flushed yet (its barrier was lost with the session).
+          Durability.barrier(@conn, @config) if committed
+          committed
         rescue ConnectionError, *Connection::LOST => e
           raise WriteOutcomeUnknownError.new(
             "lost the connection to #{@config.display_url} during a write and could not reconnect to settle it " \

@@ -200,7 +200,7 @@ module Igniter
                   WITH ORDINALITY AS u(id, store, key, causation, verbatim, verbatim_time, body, ord)
                 WINDOW w AS (PARTITION BY u.store, u.key ORDER BY u.ord)
               ), stamped AS (
-                SELECT i.ord, i.id, i.store, i.key, i.body,
+                SELECT i.ord, i.id, i.store, i.key, i.body, h.tid,
                        t.position - $1 + i.ord AS position,
                        CASE WHEN i.verbatim THEN i.verbatim_time
                             ELSE t.transaction_time - ($1 - i.ord) * #{TICK} END AS transaction_time,
@@ -212,7 +212,7 @@ module Igniter
                 FROM items i CROSS JOIN tick t
                 -- OFFSET 0 keeps this a lookup by primary key per item: flattened into
                 -- a join, the generic plan (which guesses 100 items) scans every head.
-                CROSS JOIN LATERAL (SELECT fact_id, key_version, first_position FROM #{heads} h
+                CROSS JOIN LATERAL (SELECT ctid AS tid, fact_id, key_version, first_position FROM #{heads} h
                                     WHERE h.store = i.store AND h.key = i.key OFFSET 0) h
               ), new_facts AS (
                 INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
@@ -222,7 +222,9 @@ module Igniter
                 SET fact_id = l.id, position = l.position, key_version = l.key_version,
                     first_position = l.first_position, value = #{Rows.value_sql("l.body")}
                 FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
-                WHERE h.store = l.store AND h.key = l.key
+                -- The row versions the lookup above found (locked by step 1, so
+                -- current), fetched by TID instead of a join over all heads.
+                WHERE h.ctid = ANY (ARRAY(SELECT tid FROM stamped)) AND h.ctid = l.tid
               )
               SELECT s.position, s.causation, s.transaction_time
               FROM stamped s CROSS JOIN (SELECT pg_notify($10, position::text) FROM tick) notified

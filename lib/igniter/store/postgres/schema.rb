@@ -59,7 +59,8 @@ module Igniter
             CREATE TABLE %<t>s.flushes (
               slot integer PRIMARY KEY,
               n bigint NOT NULL
-            );
+            ) WITH (fillfactor = 50);
+            INSERT INTO %<t>s.flushes SELECT slot, 0 FROM generate_series(0, 1023) AS slot;
             ALTER TABLE %<t>s.heads SET (fillfactor = 50);
           SQL
         ].freeze

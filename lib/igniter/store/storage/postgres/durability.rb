@@ -16,8 +16,9 @@ module Igniter
       # It runs after a write's COMMIT (the write returns only after it) and
       # after a feed reads a page (so a feed never hands out a fact that a
       # server crash could still take back). Each session touches its own row
-      # of `flushes` (by backend pid, folded into {SLOTS} rows), so barriers
-      # never wait on each other's row locks in practice.
+      # of `flushes` (by backend pid, folded into the {SLOTS} rows the
+      # migration creates), so barriers never wait on each other's row locks
+      # in practice.
       module Durability
         SLOTS = 1024
         NAME = "igniter_flush_barrier"
@@ -41,9 +42,7 @@ module Igniter
         end
 
         def sql(config)
-          table = config.table("flushes")
-          "INSERT INTO #{table} AS f (slot, n) VALUES (pg_backend_pid() % #{SLOTS}, 1) " \
-            "ON CONFLICT (slot) DO UPDATE SET n = f.n + 1"
+          "UPDATE #{config.table("flushes")} SET n = n + 1 WHERE slot = pg_backend_pid() % #{SLOTS}"
         end
       end
     end

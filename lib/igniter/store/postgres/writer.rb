@@ -222,9 +222,10 @@ module Igniter
                 SET fact_id = l.id, position = l.position, key_version = l.key_version,
                     first_position = l.first_position, value = #{Rows.value_sql("l.body")}
                 FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
-                -- The row versions the lookup above found (locked by step 1, so
-                -- current), fetched by TID instead of a join over all heads.
-                WHERE h.ctid = ANY (ARRAY(SELECT tid FROM stamped)) AND h.ctid = l.tid
+                -- The row version the lookup above found (locked by step 1, so
+                -- current), fetched by TID instead of a join over all heads
+                -- (a generic plan, see Config#configure, keeps it a TID scan).
+                WHERE h.ctid = l.tid
               )
               SELECT s.position, s.causation, s.transaction_time
               FROM stamped s CROSS JOIN (SELECT pg_notify($10, position::text) FROM tick) notified

@@ -132,7 +132,6 @@ module Igniter
             SET synchronous_commit = on;
             SET client_min_messages = warning;
             SET jit = off;
-            SET plan_cache_mode = force_generic_plan;
           SQL
         end
 

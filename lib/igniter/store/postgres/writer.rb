@@ -33,8 +33,18 @@ module Igniter
         # Floats near today's epoch seconds is about 2.4e-7).
         TICK = 0.000001
         RETRIES = 5
-        # Ends the clock lock at the commit record instead of after its flush.
-        ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off"
+        # Settings of the write transaction (SET LOCAL). Its two statements
+        # run on generic plans: planning the stamping statement anew for each
+        # commit cost more server time than running it. A generic plan is
+        # made at the first run in a session — often on a new, empty ledger,
+        # where a sequential scan of `heads` looks cheapest and would then be
+        # kept for every later write — so it is planned without sequential
+        # scans, which keeps every head a lookup by key.
+        LOCAL_SETTINGS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), " \
+                         "set_config('enable_seqscan', 'off', true)"
+        # The same, plus group commit: the clock lock ends at the commit
+        # record instead of after its flush.
+        GROUP_COMMIT_SETTINGS = "#{LOCAL_SETTINGS}, set_config('synchronous_commit', 'off', true)".freeze
         # Seconds to wait for the server session of a lost connection to end.
         SETTLE_TIMEOUT = 5
 
@@ -119,9 +129,9 @@ module Igniter
                     # ends before the WAL flush; the barrier after COMMIT is a
                     # synchronous commit of its own whose flush covers this
                     # record, and the write returns only after it.
-                    ["BEGIN", ASYNC_COMMIT, lock_heads(items), stamp, "COMMIT", Durability.barrier_step(@config)]
+                    ["BEGIN", GROUP_COMMIT_SETTINGS, lock_heads(items), stamp, "COMMIT", Durability.barrier_step(@config)]
                   else
-                    ["BEGIN", lock_heads(items), stamp, "COMMIT"]
+                    ["BEGIN", LOCAL_SETTINGS, lock_heads(items), stamp, "COMMIT"]
                   end
           stamped = @conn.pipeline(steps)[steps.index(stamp)]
           stamped.values.each_with_index.map do |(position, causation, time), i|
@@ -224,7 +234,7 @@ module Igniter
                 FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
                 -- The row version the lookup above found (locked by step 1, so
                 -- current), fetched by TID instead of a join over all heads
-                -- (a generic plan, see Config#configure, keeps it a TID scan).
+                -- (planned without sequential scans, see LOCAL_SETTINGS).
                 WHERE h.ctid = l.tid
               )
               SELECT s.position, s.causation, s.transaction_time

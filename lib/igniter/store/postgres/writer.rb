@@ -143,6 +143,9 @@ module Igniter
         end
 
         # Step 1: the heads of the keys written, locked in sorted order.
+        # `DO UPDATE … WHERE false` locks an existing head without writing a
+        # new version of it (PostgreSQL locks every conflicting row of an
+        # ON CONFLICT DO UPDATE, whatever its WHERE says); step 3 moves it.
         def lock_heads(items)
           pairs = items.map { |i| [i.store, i.key] }.uniq.sort
           ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))]]
@@ -175,8 +178,7 @@ module Igniter
             lock_heads: <<~SQL,
               INSERT INTO #{heads} AS h (store, key, fact_id, position, key_version, first_position)
               SELECT s, k, '', 0, 0, 0 FROM unnest($1::text[], $2::text[]) AS u(s, k)
-              ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store
-              RETURNING h.store, h.key, h.fact_id, h.key_version, h.first_position
+              ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store WHERE false
             SQL
             keys_of_ids: "SELECT DISTINCT store, key FROM #{facts} WHERE id = ANY($1::text[]) ORDER BY store, key",
             lock_existing_heads: "SELECT 1 FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) " \

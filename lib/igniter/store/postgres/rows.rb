@@ -16,15 +16,11 @@ module Igniter
         # The same, qualified for a join on `facts f`.
         F_COLUMNS = "f.position, f.causation, f.transaction_time, f.body"
 
-        # The members `JsonCanon.fact_body` reads.
-        Unstamped = Struct.new(*JsonCanon::FIELDS)
-        private_constant :Unstamped
-
         module_function
 
-        # On the native path the Rust fact-body encoder writes it
-        # (`Fact#_unstamped_body`); elsewhere {JsonCanon.fact_body} does. Both
-        # give the same bytes.
+        # `Fact#_unstamped_body`: on the native path the Rust fact-body
+        # encoder, on the pure path {JsonCanon.unstamped_body}; both give the
+        # same bytes.
         # @param id [String] the fact's id in the ledger
         # @return [String] the body text of +fact+, without causation and time
         def body(fact, id = fact.id)
@@ -36,12 +32,7 @@ module Igniter
         # {body} by the pure-Ruby encoder, on either path.
         # @return [String]
         def pure_body(fact, id = fact.id)
-          members = fact.to_h.values_at(*JsonCanon::FIELDS)
-          unstamped = Unstamped.new(*members)
-          unstamped.id = id
-          unstamped.causation = nil
-          unstamped.transaction_time = 0.0
-          JsonCanon.fact_body(unstamped)
+          JsonCanon.unstamped_body(fact, id)
         end
 
         # @param row [Hash] with "position", "causation", "transaction_time", "body"

@@ -40,7 +40,7 @@ module Igniter
         # @raise [ArgumentError] for a bad schema name or timeout, or no database given
         def initialize(url: nil, connection: nil, connection_factory: nil, schema: DEFAULT_SCHEMA,
                        statement_timeout: 30, lock_timeout: 10, idle_in_transaction_timeout: 60,
-                       connect_timeout: 5, group_commit: true, env: ENV)
+                       connect_timeout: 5, group_commit: false, env: ENV)
           @schema = schema.to_s
           raise ArgumentError, "schema must be a lowercase SQL identifier, got #{schema.inspect}" unless @schema.match?(IDENTIFIER)
 

@@ -4,8 +4,8 @@
 # its own sessions); multi_process_spec.rb does the same with real processes.
 RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
   let(:schema) { fresh_pg_schema }
-  let(:a) { pg_store(schema: schema) }
-  let(:b) { pg_store(schema: schema) }
+  let(:a) { pg_store(schema: schema, group_commit: true) }
+  let(:b) { pg_store(schema: schema, group_commit: true) }
 
   it "shows a write of one store to a read of the other as soon as it returned" do
     a.write(store: :tasks, key: "t", value: { v: 1 })

@@ -2,6 +2,7 @@
 
 module Igniter
   module Store
+    # The storage layer: backends and what they share (see doc/format.md).
     module Storage
       # How long a backend's fdatasync calls took: the histogram
       # `igniter_ledger_storage_fsync_duration_seconds` of the server's `/metrics`

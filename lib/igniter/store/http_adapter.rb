@@ -193,6 +193,12 @@ module Igniter
         []
       end
 
+      # @return [Integer] HTTP connections open now (0 before {#start})
+      def open_connections
+        listener = @lock.synchronize { @listener }
+        listener ? listener.open_connections : 0
+      end
+
       # Puma's worker figures once started.
       # @return [Hash] e.g. `{running:, pool_capacity:, max_threads:, backlog:}`
       def pool_stats

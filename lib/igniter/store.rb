@@ -20,6 +20,8 @@ require_relative "store/access_path"
 require_relative "store/fact"
 require_relative "store/fact_log"
 require_relative "store/wire_protocol"
+require_relative "store/storage/backend"
+require_relative "store/storage/memory_backend"
 require_relative "store/file_backend"
 require_relative "store/subscription_registry"
 require_relative "store/change_event"
@@ -90,7 +92,7 @@ module Igniter
       backend = SegmentedFileBackend.new(root_dir, **options)
       begin
         store = IgniterStore.new(backend: backend)
-        backend.replay.each { |fact| store.__send__(:replay, fact) }
+        store.restore(backend.replay)
       rescue Exception # rubocop:disable Lint/RescueException
         backend.close
         raise

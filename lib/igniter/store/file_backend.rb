@@ -5,6 +5,7 @@ require "monitor"
 require_relative "json_canon"
 require_relative "wire_protocol"
 require_relative "errors"
+require_relative "storage/backend"
 require_relative "recovery/scanner"
 require_relative "recovery/plan"
 require_relative "recovery/ledger_lock"
@@ -15,7 +16,15 @@ module Igniter
       # The Rust extension defined FileBackend; add what callers read from the
       # Ruby side on both paths, unless the extension already provides it.
       class FileBackend
+        include Backend
+
         SNAPSHOT_SUFFIX = ".snap" unless const_defined?(:SNAPSHOT_SUFFIX, false)
+        CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
+
+        # @return [Set<Symbol>] {CAPABILITIES}: snapshots, rewrite, recovery
+        def capabilities
+          CAPABILITIES
+        end
       end
     else
       # Single-file WAL at `path` plus an optional snapshot at `path + ".snap"`
@@ -27,8 +36,10 @@ module Igniter
       # own bytes (see {#recovery}).
       class FileBackend
         include WireProtocol
+        include Backend
 
         SNAPSHOT_SUFFIX = ".snap"
+        CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
         TMP_SUFFIX = ".tmp"
         SNAPSHOT_HEADER_TYPE = "snapshot_header"
         # Whether a body decodes as a fact: what a resync target must do.
@@ -41,6 +52,11 @@ module Igniter
 
         # @return [String] the WAL path (frozen)
         attr_reader :path
+
+        # @return [Set<Symbol>] {CAPABILITIES}: snapshots, rewrite, recovery
+        def capabilities
+          CAPABILITIES
+        end
         # @return [Symbol, Hash] the durability policy given to {#initialize} (frozen)
         attr_reader :durability
         # @return [Hash{Symbol=>Object}] what opening found and did (doc/format.md

@@ -3,6 +3,7 @@
 require "json"
 require "socket"
 require "io/wait"
+require_relative "storage/backend"
 
 module Igniter
   module Store
@@ -11,6 +12,10 @@ module Igniter
     # `write_snapshot`, `close`. One persistent connection, one request in
     # flight at a time (a mutex serializes callers).
     class NetworkBackend
+      include Backend
+
+      CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS)
+
       # The server answered `ok: false`, or closed the connection instead of answering.
       class NetworkError < StandardError; end
 
@@ -67,6 +72,11 @@ module Igniter
 
         @socket = connect
         @lock = Mutex.new
+      end
+
+      # @return [Set<Symbol>] {CAPABILITIES}: snapshots (sent to the server)
+      def capabilities
+        CAPABILITIES
       end
 
       # @param fact [Fact]

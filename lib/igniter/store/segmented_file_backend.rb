@@ -6,6 +6,7 @@ require_relative "wire_protocol"
 require_relative "json_canon"
 require_relative "codecs"
 require_relative "errors"
+require_relative "storage/backend"
 require_relative "segmented/layout"
 require_relative "segmented/atomic_file"
 require_relative "segmented/manifest_index"
@@ -36,6 +37,7 @@ module Igniter
     # the ledger at a time.
     class SegmentedFileBackend
       include WireProtocol
+      include Backend
       include Segmented::Recovery
       include Segmented::RecoveryReport
       include Segmented::Reading
@@ -50,6 +52,8 @@ module Igniter
       DEFAULT_CODEC = :json_crc32
       SCHEMA_VERSION = 1
       DURABILITY_POLICIES = %i[flush fsync].freeze
+      CAPABILITIES = Capabilities.declare(Capabilities::RECOVERY, Capabilities::STORAGE_STATS,
+                                          Capabilities::SEGMENT_MANIFEST, Capabilities::PURGE_RECEIPTS)
 
       # A sealed segment that serves fewer facts than its manifest says (the
       # error class named in its `.quarantine.json` receipt).
@@ -57,6 +61,12 @@ module Igniter
 
       # @return [String] as given (only `to_s`)
       attr_reader :root_dir
+
+      # @return [Set<Symbol>] {CAPABILITIES}: recovery, storage stats,
+      #   segment manifest, purge receipts (no snapshots: segments are the log)
+      def capabilities
+        CAPABILITIES
+      end
       # @return [Symbol] `:flush` or `:fsync`
       attr_reader :durability
       # @return [Symbol] `:salvage`, `:strict` or `:truncate`

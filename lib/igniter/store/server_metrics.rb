@@ -287,7 +287,7 @@ module Igniter
       end
 
       def storage_stats_of(backend)
-        return nil unless backend.respond_to?(:storage_stats)
+        return nil unless Capabilities.of(backend).include?(Capabilities::STORAGE_STATS)
 
         backend.storage_stats
       rescue StandardError

@@ -386,7 +386,7 @@ module Igniter
         @backend = open_backend
         @recovery = Server::RecoveryReport.of(@backend)
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
-        @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
+        @store.restore(@backend.replay) if @backend
         raw = Server::Listener.bind(@transport, @host, @port, name: "op-protocol", flag: "--port")
         @bind_address = Server::Listener.address_of(raw, @transport, @host)
         @listener = @tls ? Transport::TLS.wrap_listener(raw, Transport::TLS.server_context(**@tls)) : raw

@@ -117,7 +117,7 @@ module Igniter
         # @return [Hash] `backend, recovery, quarantined, storage_stats, compaction_receipts, compaction_activity`
         def storage
           backend = @store.backend
-          recovery = reported { backend.recovery if backend.respond_to?(:recovery) }
+          recovery = reported { backend.recovery if Store::Capabilities.of(backend).include?(Store::Capabilities::RECOVERY) }
           { backend: backend.nil? ? "memory (no backend)" : backend.class.name,
             recovery: recovery, quarantined: quarantined_spans(recovery),
             storage_stats: reported { @store.storage_stats },

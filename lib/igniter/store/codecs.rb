@@ -10,7 +10,7 @@ require_relative "codecs/compact_salvage"
 
 module Igniter
   module Store
-    # Segment codecs of {SegmentedFileBackend} (spec 03 §6). A codec instance
+    # Segment codecs of {SegmentedFileBackend} (doc/format.md "Segment codecs"). A codec instance
     # is stateful and serves one segment.
     module Codecs
       # True when the Rust halves of the codecs (Codecs::Native,

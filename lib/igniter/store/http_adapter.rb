@@ -6,7 +6,7 @@ require "set"
 module Igniter
   module Store
     # The envelope protocol and the server's read surface over HTTP
-    # (spec 05 §11): a Rack app ({#rack_app}), served by puma.
+    # (doc/servers.md "Envelope transports"): a Rack app ({#rack_app}), served by puma.
     #
     # Differences from 0.5.2, on purpose: binds 127.0.0.1 by default;
     # {#start_async} binds synchronously and raises on failure; bodies are

@@ -9,7 +9,7 @@ require_relative "fact_decode"
 module Igniter
   module Store
     # The pure-Ruby data rules shared by both paths (the Rust core mirrors them
-    # byte for byte; see doc/format.md and spec 01 §2):
+    # byte for byte; see doc/format.md and doc/facts.md):
     #
     # * {normalize}: the deep-frozen, key-symbolized copy a Fact stores;
     # * {canonical_json} / {value_hash}: what `value_hash` digests;
@@ -39,7 +39,7 @@ module Igniter
 
       class << self
         # Deep copy with the normalization `Fact.build` applies to value,
-        # producer and derivation (spec 01 §2.3): Hash keys become Symbols
+        # producer and derivation (doc/facts.md "Normalization"): Hash keys become Symbols
         # (Strings via `to_sym`, others via `to_s.to_sym`) at every depth,
         # insertion order kept; containers are new and frozen; unfrozen
         # scalars are replaced by frozen dups, so the caller's objects are
@@ -55,7 +55,7 @@ module Igniter
           deep_normalize(obj, 1)
         end
 
-        # Canonical JSON of a normalized value (spec 01 §2.4): keys as
+        # Canonical JSON of a normalized value (doc/facts.md "Canonical JSON"): keys as
         # Strings, sorted bytewise at every depth (last wins on a collision);
         # Symbols and other objects as their name / `to_s`; no whitespace.
         #
@@ -120,7 +120,7 @@ module Igniter
         end
 
         # Members of a new fact: the whole of `Fact.build` except allocation
-        # (spec 01 §2.2). Validates everything before returning.
+        # (doc/facts.md "Building"). Validates everything before returning.
         #
         # @return [Hash{Symbol=>Object}] the 11 members in {FIELDS} order
         # @raise [ArgumentError] unknown or missing keywords

@@ -6,7 +6,7 @@ require "securerandom"
 module Igniter
   module Store
     # Read-only tools over the open protocol for an external MCP host
-    # (spec 05 §12). Not an MCP server: it exposes {#tool_list} and
+    # (doc/servers.md "Envelope transports"). Not an MCP server: it exposes {#tool_list} and
     # {#call_tool}; the host owns the JSON-RPC transport. Works in-process
     # (an Interpreter or IgniterStore) or against a remote {HTTPAdapter}.
     class MCPAdapter

@@ -7,10 +7,10 @@ require_relative "storage/backend"
 
 module Igniter
   module Store
-    # Client of the op protocol (spec 05 §8) and a storage backend duck type
-    # for `IgniterStore.new(backend: nb)`: `write_fact`, `replay`,
-    # `write_snapshot`, `close`. One persistent connection, one request in
-    # flight at a time (a mutex serializes callers).
+    # Client of the op protocol (doc/servers.md "NetworkBackend") and a
+    # storage backend (doc/contracts.md) for `IgniterStore.new(backend: nb)`:
+    # `write_fact`, `replay`, `write_snapshot`, `close`. One persistent
+    # connection, one request in flight at a time (a mutex serializes callers).
     class NetworkBackend
       include Backend
 

@@ -24,7 +24,7 @@ require_relative "segmented/reporting"
 module Igniter
   module Store
     # Facts in per-store, per-time-bucket segment files with manifest
-    # sidecars (spec 03). Layout:
+    # sidecars (doc/format.md "Segmented storage"). Layout:
     # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal` plus
     # `.manifest.json` (sealed), `.purged.json` and `.quarantine.json` receipts,
     # a `.quarantine/` sidecar per damaged segment, and `<root>/ledger.lock`.

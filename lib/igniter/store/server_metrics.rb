@@ -167,7 +167,7 @@ module Igniter
       end
 
       # @param backend [Object, nil] asked for `storage_stats` when it has it
-      # @return [Hash] see spec 05 §6.3 (key order pinned)
+      # @return [Hash] see doc/servers.md "Metrics snapshot" (key order pinned)
       def snapshot(backend: nil)
         stats = storage_stats_of(backend)
         counts = totals

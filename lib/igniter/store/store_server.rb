@@ -5,7 +5,7 @@ require "time"
 
 module Igniter
   module Store
-    # The op-protocol server (spec 05 §2-3): legacy ledger ops and push
+    # The op-protocol server (doc/servers.md "The op protocol"): legacy ledger ops and push
     # subscriptions over CRC frames, one thread per connection, plus the
     # process surface (PID file, drain, signals, HTTP/TCP envelope adapters).
     #

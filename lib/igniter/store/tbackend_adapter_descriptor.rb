@@ -6,7 +6,7 @@ require "digest"
 module Igniter
   module Store
     # Metadata-only description of this ledger as a TBackend adapter
-    # (spec 04 §12): which TBackend operations, hooks, capabilities and
+    # (doc/protocol.md "TBackend adapter descriptor"): which TBackend operations, hooks, capabilities and
     # history axes the ledger's protocol can back, with stable content
     # hashes. It never touches a ledger and has no operational methods.
     class TBackendAdapterDescriptor
@@ -113,7 +113,7 @@ module Igniter
         payload[:cursor_policy]
       end
 
-      # What a consumer's requirement lacks here (spec 04 §12.5).
+      # What a consumer's requirement lacks here (doc/protocol.md "TBackend adapter descriptor").
       # @param requirement [#to_h] +required_ops, required_hook_methods,
       #   required_capabilities, history_axes, schema_fingerprint+
       # @raise [ArgumentError] for a non-Hash requirement

@@ -5,7 +5,7 @@ require "json"
 
 module Igniter
   module Store
-    # The envelope protocol over {WireProtocol} frames (spec 05 §10): one
+    # The envelope protocol over {WireProtocol} frames (doc/servers.md "Envelope transports"): one
     # JSON request envelope per frame, one response envelope frame back,
     # pipelining allowed, one thread per connection.
     #

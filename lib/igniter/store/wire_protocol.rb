@@ -5,7 +5,7 @@ require "stringio"
 
 module Igniter
   module Store
-    # Length-prefixed, CRC-checked frames (doc/format.md, spec 01 §4):
+    # Length-prefixed, CRC-checked frames (doc/format.md "Frame"):
     # `[u32 BE length][body][u32 BE CRC-32 of body]`.
     #
     # Include it for the instance methods {#encode_frame} / {#read_frame};

@@ -4,7 +4,7 @@ module Igniter
   module Store
     module Protocol
       # OP3 router: one request envelope in, one response envelope out, no
-      # I/O (spec 04 §11). Transports parse JSON with symbolized names, call
+      # I/O (doc/protocol.md "Envelope"). Transports parse JSON with symbolized names, call
       # {#dispatch} and generate JSON from the response.
       class WireEnvelope
         PROTOCOL = :igniter_store

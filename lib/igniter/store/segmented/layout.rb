@@ -6,7 +6,7 @@ module Igniter
     class InvalidStoreNameError < ArgumentError; end
 
     module Segmented
-      # Where segments and their sidecars live (spec 03 §2):
+      # Where segments and their sidecars live (doc/format.md "Segments: directory tree"):
       # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal[suffix]`.
       # Paths are built with File.join from root_dir exactly as given.
       module Layout

@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Segmented
-      # `storage_stats` / `segment_manifest` (spec 03 §9), from the manifest
+      # `storage_stats` / `segment_manifest` (doc/format.md "Segments: manifests and reports"), from the manifest
       # index and the live segments; no directory scan per call. The
       # `"recovery"` section lists what recovery found ({RecoveryReport}).
       module Reporting

@@ -38,9 +38,11 @@ require_relative "store/tbackend_adapter_descriptor"
 require_relative "store/servers"
 require_relative "store/adapters"
 
+# The igniter family of packages; this gem defines {Igniter::Store} (alias Igniter::Ledger).
 module Igniter
   # Append-only bitemporal fact ledger. Also reachable as Igniter::Ledger.
   module Store
+    # 0.5.2's other name of {IgniterStore}.
     LedgerStore = IgniterStore unless const_defined?(:LedgerStore, false)
 
     # @return [IgniterStore] an in-memory store

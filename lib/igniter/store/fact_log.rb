@@ -24,6 +24,7 @@ module Igniter
             @monotonic = true
           end
 
+          # Appends +fact+; a time below the last one ends the binary-search order.
           def push(fact)
             last = @facts.last
             @monotonic = false if last && fact.transaction_time < last.transaction_time

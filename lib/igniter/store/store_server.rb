@@ -195,6 +195,7 @@ module Igniter
         raise
       end
 
+      # Remembers the envelope adapters started beside the op server, so stop ends them too.
       # @api private
       def adapters_started(http, tcp)
         @http_adapter = http if http

@@ -164,6 +164,8 @@ module Igniter
         end
       end
 
+      # Freezes +value+ and every Hash value and Array element inside it.
+      # @return [Object] +value+
       # @api private
       def self.deep_freeze(value)
         case value

@@ -96,6 +96,7 @@ module Igniter
           error_response(message.is_a?(Hash) ? message["id"] : nil, INTERNAL_ERROR, "Internal error: #{e.class}")
         end
 
+        # A JSON-RPC error to answer with: its code and message.
         RpcError = Struct.new(:code, :message)
 
         def request(method, params)

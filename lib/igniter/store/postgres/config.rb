@@ -2,6 +2,7 @@
 
 module Igniter
   module Store
+    # The parts of {PostgresBackend}: configuration, sessions, schema, reads, writes, commit tail (doc/postgres.md).
     module Postgres
       # Connection settings of a {PostgresBackend}: where the database is
       # (a libpq URL or conninfo string, an existing `PG::Connection`, or a

@@ -2,6 +2,7 @@
 
 module Igniter
   module Store
+    # Opening a single-file ledger: the salvage scanner, the recovery plan, quarantine and the lock (doc/format.md "Recovery").
     module Recovery
       # One writer per ledger (doc/format.md "Lock file"): a writer holds an
       # exclusive, non-blocking flock on `<wal>.lock` with its pid in it; read-only

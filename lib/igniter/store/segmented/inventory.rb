@@ -31,6 +31,7 @@ module Igniter
           found.sort
         end
 
+        # Adds to +found+ what `wal/` holds besides `store=<name>/date=<bucket>/` directories.
         def wal(dir, found)
           each_child(dir) do |path, name|
             next found << path unless File.directory?(path) && store_dir?(name)
@@ -49,6 +50,8 @@ module Igniter
           false
         end
 
+        # Adds to +found+ what a bucket directory holds besides segments, their sidecars and
+        # their quarantine files.
         def bucket_dir(dir, found)
           each_child(dir) do |path, name|
             if name.match?(QUARANTINE_DIR) && File.directory?(path)
@@ -59,6 +62,7 @@ module Igniter
           end
         end
 
+        # Yields (path, name) of each entry of +dir+; an unreadable directory yields nothing.
         def each_child(dir)
           Dir.children(dir).each { |name| yield File.join(dir, name), name }
         rescue SystemCallError

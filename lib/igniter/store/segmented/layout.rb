@@ -5,6 +5,7 @@ module Igniter
     # A store name that cannot be a single directory name under `wal/`.
     class InvalidStoreNameError < ArgumentError; end
 
+    # The parts of {SegmentedFileBackend}: layout, manifests, lock, recovery, reading, appending, retention (doc/format.md "Segmented storage").
     module Segmented
       # Where segments and their sidecars live (doc/format.md "Segments: directory tree"):
       # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal[suffix]`.

@@ -39,6 +39,7 @@ module Igniter
           raise InvalidFactError, "invalid fact: #{name} must be #{expected}, got #{json_type(value)}"
         end
 
+        # @return [String] the JSON type name of +value+, for error messages
         def json_type(value)
           case value
           when nil then "null"

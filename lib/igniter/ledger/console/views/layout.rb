@@ -3,6 +3,7 @@
 module Igniter
   module Ledger
     class Console
+      # HTML of the console pages: escaped templates, one module per group of pages.
       module Views
         # The frame around every page (header, navigation, footer), the login
         # form and error pages.

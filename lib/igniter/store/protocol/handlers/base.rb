@@ -3,6 +3,7 @@
 module Igniter
   module Store
     module Protocol
+      # One handler per descriptor kind: validates a descriptor and applies it to the schema graph (doc/protocol.md "Descriptors").
       module Handlers
         # Shared checks of the descriptor handlers. A handler gets the
         # descriptor with Symbol top-level keys and returns a {Receipt}.

@@ -9,6 +9,10 @@ module Igniter
           KIND = :projection
           SYMBOL_FIELDS = %i[name consumer_hint].freeze
 
+          # Validates a projection descriptor (name, reads or source, Symbol-like fields) and
+          # registers it.
+          # @param descriptor [Hash] symbolized
+          # @return [Receipt] accepted, or a rejection naming the field
           def call(descriptor)
             return Receipt.rejection("Missing required fields: name", kind: KIND) if descriptor[:name].nil?
             if descriptor[:reads].nil? && descriptor[:source].nil?

@@ -17,6 +17,7 @@ module Igniter
       # Codecs::NativeCompactEncoder) are loaded, i.e. on the native path.
       NATIVE_CODECS = (Store::NATIVE && const_defined?(:Native, false)) ? true : false
 
+      # Codec names accepted in `codec:` => canonical codec name.
       ALIASES = {
         json_crc32: JsonCrc32,
         compact_delta: CompactDelta,

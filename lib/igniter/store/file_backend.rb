@@ -18,7 +18,9 @@ module Igniter
       class FileBackend
         include Backend
 
+        # Appended to the WAL path to name its snapshot.
         SNAPSHOT_SUFFIX = ".snap" unless const_defined?(:SNAPSHOT_SUFFIX, false)
+        # What this backend declares (doc/contracts.md).
         CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
 
         # @return [Set<Symbol>] {CAPABILITIES}: snapshots, rewrite, recovery
@@ -40,7 +42,9 @@ module Igniter
 
         SNAPSHOT_SUFFIX = ".snap"
         CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
+        # Appended to a file being written atomically.
         TMP_SUFFIX = ".tmp"
+        # `type` of a snapshot's first frame (doc/format.md "Snapshot").
         SNAPSHOT_HEADER_TYPE = "snapshot_header"
         # Whether a body decodes as a fact: what a resync target must do.
         DECODES = ->(body) { JsonCanon.decode_fact_body(body) }

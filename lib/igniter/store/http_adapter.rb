@@ -19,12 +19,17 @@ module Igniter
     # SSE has no catch-up/live gap, a heartbeat, runs off puma's worker
     # threads, and rejects a negative cursor (400); HTTPS with `tls_cert:`.
     class HTTPAdapter
+      # Largest request body accepted.
       DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+      # Connections served at once; more are refused.
       DEFAULT_MAX_CONNECTIONS = 64
+      # Seconds to wait for a request's bytes.
       DEFAULT_READ_TIMEOUT = 10
+      # Seconds a keep-alive connection may stay idle.
       DEFAULT_IDLE_TIMEOUT = 30
       # Event streams open at once (each has a thread); more get 503.
       DEFAULT_MAX_STREAMS = 1024
+      # Accepted `server:` values.
       SERVERS = %i[auto puma].freeze
       # Mounts anyone may call, even when reads need a token.
       OPEN_MOUNTS = %w[/v1/health /v1/ready].freeze

@@ -32,6 +32,7 @@ module Igniter
       # Members that hold arbitrary JSON-like data.
       DATA_FIELDS = %i[value producer derivation].freeze
 
+      # Message of the error raised for a String that is not valid UTF-8.
       INVALID_UTF8 = "source sequence is illegal/malformed utf-8"
 
       GENERATE_OPTIONS = { max_nesting: false }.freeze

@@ -14,6 +14,7 @@ module Igniter
     class NetworkBackend
       include Backend
 
+      # What this backend declares (doc/contracts.md).
       CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS)
 
       # The server answered `ok: false`, or closed the connection instead of answering.

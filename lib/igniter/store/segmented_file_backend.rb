@@ -45,13 +45,21 @@ module Igniter
       include Segmented::Retention
       include Segmented::Reporting
 
+      # Appended to a segment's name to name its manifest.
       MANIFEST_SUFFIX = Segmented::ManifestIndex::MANIFEST_SUFFIX
+      # Appended to a segment's name to name its purge receipt.
       PURGED_SUFFIX = Segmented::ManifestIndex::PURGED_SUFFIX
+      # Appended to a segment's name to name its whole-segment damage receipt.
       QUARANTINE_SUFFIX = Segmented::ManifestIndex::QUARANTINE_SUFFIX
+      # Segment size at which the next write rotates.
       DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+      # Codec of a store without one configured.
       DEFAULT_CODEC = :json_crc32
+      # Version reported in `storage_stats` and `segment_manifest`.
       SCHEMA_VERSION = 1
+      # Accepted `durability:` values.
       DURABILITY_POLICIES = %i[flush fsync].freeze
+      # What this backend declares (doc/contracts.md).
       CAPABILITIES = Capabilities.declare(Capabilities::RECOVERY, Capabilities::STORAGE_STATS,
                                           Capabilities::SEGMENT_MANIFEST, Capabilities::PURGE_RECEIPTS)
 

@@ -23,7 +23,9 @@ module Igniter
       include Server::OpDispatch
       include Server::Events
 
+      # Accepted `transport:` values.
       TRANSPORTS = %i[tcp unix].freeze
+      # Accepted `backend:` values.
       BACKENDS = %i[memory file segmented postgres].freeze
 
       # @return [String] bound address ("ip:port" with the real port, or the unix path)

@@ -11,7 +11,9 @@ module Igniter
     # Include it for the instance methods {#encode_frame} / {#read_frame};
     # the same operations plus {.scan} and {.each_frame} are module methods.
     module WireProtocol
+      # Bytes of a frame's length prefix (doc/format.md "Frame").
       FRAME_HEADER_SIZE = 4
+      # Bytes of a frame's CRC-32 (doc/format.md "Frame").
       FRAME_CRC_SIZE = 4
       # Longest body a reader accepts; a bigger length prefix is damage (or
       # an attempt to make the reader allocate gigabytes).

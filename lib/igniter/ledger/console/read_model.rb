@@ -10,7 +10,9 @@ module Igniter
       # them and the `api/` endpoints return them unchanged. Only the store's
       # public read API is used; nothing here writes.
       class ReadModel
+        # Rows per page when none is asked for.
         DEFAULT_PER_PAGE = 50
+        # Largest page a request may ask for.
         MAX_PER_PAGE = 500
         # Longest causation chain followed from one fact (a guard against
         # pathological ledgers; a chain this long is cut and says so).

@@ -26,7 +26,9 @@ module Igniter
       # MessagePack) and segments decoded in Rust; compression is Ruby's Zlib
       # on both paths, so files are identical.
       class CompactDelta
+        # Canonical codec name, as recorded in manifests.
         NAME = "compact_delta_zlib"
+        # Facts per batch frame.
         BATCH_SIZE = 64
 
         def initialize

@@ -11,7 +11,9 @@ module Igniter
       # `:__compaction_receipts` and, where the backend can, makes the drop
       # durable.
       module Compaction
+        # Meta-store of compaction receipts.
         RECEIPT_STORE = :__compaction_receipts
+        # Retention strategies `set_retention` accepts.
         STRATEGIES = %i[permanent ephemeral rolling_window].freeze
 
         # Declares the retention policy of +store+ (replacing an earlier one).

@@ -8,6 +8,7 @@ module Igniter
       # Exact removal of facts by id (e.g. an erasure request), leaving a
       # receipt with compact references (no payloads) behind.
       module Prune
+        # Meta-store of exact-prune receipts.
         DEFAULT_RECEIPT_STORE = :__fact_prune_receipts
 
         # Removes the facts with these ids from the live log and every index.

@@ -9,9 +9,11 @@ module Igniter
       # factory that returns new ones), the schema of the ledger's tables and
       # the session timeouts applied to every connection the backend opens.
       class Config
+        # SQL schema holding the ledger's tables.
         DEFAULT_SCHEMA = "igniter_ledger"
         # Unquoted PostgreSQL identifier; the schema name is interpolated into SQL.
         IDENTIFIER = /\A[a-z_][a-z0-9_]{0,62}\z/
+        # Environment variable read when no URL is given.
         URL_ENV = "DATABASE_URL"
 
         # @return [String] schema holding the ledger's tables

@@ -31,6 +31,7 @@ module Igniter
         # Epsilon between consecutive transaction times (the spacing of
         # Floats near today's epoch seconds is about 2.4e-7).
         TICK = 0.000001
+        # Retries of a commit that hit a deadlock or a serialization failure.
         RETRIES = 5
         # Seconds to wait for the server session of a lost connection to end.
         SETTLE_TIMEOUT = 5

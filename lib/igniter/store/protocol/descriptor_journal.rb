@@ -22,9 +22,13 @@ module Igniter
       # distinct content). Derivation descriptors store nothing, so they are
       # not journaled. The dedup registry stays per interpreter (doc/protocol.md "Descriptors").
       class DescriptorJournal
+        # `kind` of a journal document (doc/format.md "Sidecar files").
         FILE_KIND = "igniter_ledger_protocol_descriptors"
+        # Appended to a WAL path to name its journal.
         FILE_SUFFIX = ".descriptors.json"
+        # Journal file name in a segmented root.
         SEGMENTED_FILE = "protocol_descriptors.json"
+        # Descriptor kinds that store nothing and are not journaled.
         NOT_JOURNALED = %i[derivation].freeze
 
         # Opens the sidecar of +backend+ (if it has a file location) and
@@ -145,6 +149,7 @@ module Igniter
         # Float) and Hash key order, so a restored descriptor is the one
         # registered.
         module TypedJson
+          # Float texts JSON cannot carry as numbers.
           NON_FINITE = { "NaN" => Float::NAN, "Infinity" => Float::INFINITY, "-Infinity" => -Float::INFINITY }.freeze
 
           # @return [Array, nil] nil when +obj+ holds something else than

@@ -16,6 +16,7 @@ module Igniter
         include Snapshots
         include Sync
 
+        # Descriptor kind => its handler.
         HANDLERS = {
           store: Handlers::StoreHandler,
           history: Handlers::HistoryHandler,
@@ -28,6 +29,7 @@ module Igniter
           subscription: Handlers::SubscriptionHandler
         }.freeze
 
+        # Thresholds of the observability snapshot's storage alerts.
         DEFAULT_STORAGE_ALERT_THRESHOLDS = { quarantine_receipt_count: 10, storage_byte_size: 1_073_741_824 }.freeze
 
         # @param store [IgniterStore]

@@ -7,8 +7,11 @@ module Igniter
       # I/O (doc/protocol.md "Envelope"). Transports parse JSON with symbolized names, call
       # {#dispatch} and generate JSON from the response.
       class WireEnvelope
+        # The `protocol` every envelope carries.
         PROTOCOL = :igniter_store
+        # The envelope's `schema_version`.
         SCHEMA_VERSION = 1
+        # The ops an envelope may name (doc/protocol.md "Envelope").
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats

@@ -11,6 +11,7 @@ module Igniter
       # shares its parent's lock: it may not write, and its close must not release
       # the parent's lock. The Rust twin is `ext/ledger_core/src/lock.rs`.
       class LedgerLock
+        # Appended to the WAL path to name its lock file.
         SUFFIX = ".lock"
 
         # @return [Integer] pid of the process that took the lock

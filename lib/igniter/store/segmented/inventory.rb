@@ -10,8 +10,11 @@ module Igniter
         # At the root: the lock file, and the protocol descriptor journal that
         # Protocol::DescriptorJournal keeps beside the segments (with its tmp).
         ROOT_FILES = [Lock::FILE, "protocol_descriptors.json", "protocol_descriptors.json.tmp"].freeze
+        # Name of a segment or one of its sidecars.
         SEGMENT_FILE = /\Asegment-\d+\.wal(?:\.(?:manifest|purged|quarantine)\.json(?:\.tmp)?)?\z/.freeze
+        # Name of a segment's quarantine directory.
         QUARANTINE_DIR = /\Asegment-\d+\.wal#{Regexp.escape(Quarantine::SUFFIX)}\z/.freeze
+        # Name of a file inside a quarantine directory.
         QUARANTINE_FILE = /\A\d{20}-\d+(?:-\d+)?\.(?:bin|json)(?:\.tmp\.\d+\.\d+)?\z/.freeze
 
         module_function

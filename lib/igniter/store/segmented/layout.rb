@@ -11,6 +11,7 @@ module Igniter
       # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal[suffix]`.
       # Paths are built with File.join from root_dir exactly as given.
       module Layout
+        # Glob of segment files in a bucket directory.
         SEGMENT_GLOB = "segment-*.wal"
         # What SEGMENT_GLOB finds that is really a segment (a number, not
         # `segment-notes.wal`): anything else is not the ledger's to touch.

@@ -16,6 +16,7 @@ module Igniter
       # before the original is cut). Nothing is overwritten: a stem holding
       # other bytes gets a `-1`, `-2`, … suffix; the same bytes again reuse it.
       module Quarantine
+        # Appended to a segment's path to name its quarantine directory.
         SUFFIX = ".quarantine"
 
         module_function

@@ -7,6 +7,7 @@ module Igniter
       # index and the live segments; no directory scan per call. The
       # `"recovery"` section lists what recovery found ({RecoveryReport}).
       module Reporting
+        # Keys of one segment in `segment_manifest`, in order.
         SEGMENT_KEYS = %w[segment_id codec fact_count byte_size min_timestamp max_timestamp sealed sealed_at].freeze
 
         private

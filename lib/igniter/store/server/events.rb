@@ -17,6 +17,7 @@ module Igniter
           subscription_count
         ].freeze
 
+        # Server event => its log level.
         LEVELS = {
           request: :debug, request_error: :warn, slow_op: :warn, backend_error: :error
         }.freeze

@@ -8,6 +8,7 @@ module Igniter
       # WALs) and would turn `"transaction_time": "abc"` into 0.0 or a Hash
       # key into its inspect String. Symbol-keyed Hash in, frozen {Fact} out.
       module WireFact
+        # A value hash: 64 lowercase hex digits.
         HEX64 = /\A[0-9a-f]{64}\z/.freeze
 
         module_function

@@ -12,6 +12,7 @@ module Igniter
     class MemoryBackend
       include Backend
 
+      # What this backend declares (doc/contracts.md).
       CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE)
 
       def initialize

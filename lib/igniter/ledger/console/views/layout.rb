@@ -8,6 +8,7 @@ module Igniter
         # The frame around every page (header, navigation, footer), the login
         # form and error pages.
         module Layout
+          # Navigation entries: label, path, page id.
           NAV = [["Stores", "/", :stores], ["Live feed", "/feed", :feed], ["Storage", "/storage", :storage],
                  ["Status", "/status", :status]].freeze
 

@@ -8,6 +8,7 @@ module Igniter
         # Shared checks of the descriptor handlers. A handler gets the
         # descriptor with Symbol top-level keys and returns a {Receipt}.
         class Base
+          # Fields the descriptor must have (none by default).
           REQUIRED = [].freeze
           # Fields the handler turns into Symbols. A present value that cannot
           # be one (Integer, Array, …) is rejected instead of raising.

@@ -6,7 +6,9 @@ module Igniter
       module Handlers
         # +kind: :projection+ — registers projection metadata (replacing by name).
         class ProjectionHandler < Base
+          # Descriptor kind handled.
           KIND = :projection
+          # Fields that must be Symbols or Strings.
           SYMBOL_FIELDS = %i[name consumer_hint].freeze
 
           # Validates a projection descriptor (name, reads or source, Symbol-like fields) and

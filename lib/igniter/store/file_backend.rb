@@ -5,7 +5,6 @@ require "monitor"
 require_relative "json_canon"
 require_relative "wire_protocol"
 require_relative "errors"
-require_relative "storage/backend"
 require_relative "recovery/scanner"
 require_relative "recovery/plan"
 require_relative "recovery/ledger_lock"
@@ -16,17 +15,7 @@ module Igniter
       # The Rust extension defined FileBackend; add what callers read from the
       # Ruby side on both paths, unless the extension already provides it.
       class FileBackend
-        include Backend
-
-        # Appended to the WAL path to name its snapshot.
         SNAPSHOT_SUFFIX = ".snap" unless const_defined?(:SNAPSHOT_SUFFIX, false)
-        # What this backend declares (doc/contracts.md).
-        CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
-
-        # @return [Set<Symbol>] {CAPABILITIES}: snapshots, rewrite, recovery
-        def capabilities
-          CAPABILITIES
-        end
       end
     else
       # Single-file WAL at `path` plus an optional snapshot at `path + ".snap"`
@@ -38,10 +27,9 @@ module Igniter
       # own bytes (see {#recovery}).
       class FileBackend
         include WireProtocol
-        include Backend
 
+        # Appended to the WAL path to name its snapshot.
         SNAPSHOT_SUFFIX = ".snap"
-        CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
         # Appended to a file being written atomically.
         TMP_SUFFIX = ".tmp"
         # `type` of a snapshot's first frame (doc/format.md "Snapshot").
@@ -56,11 +44,6 @@ module Igniter
 
         # @return [String] the WAL path (frozen)
         attr_reader :path
-
-        # @return [Set<Symbol>] {CAPABILITIES}: snapshots, rewrite, recovery
-        def capabilities
-          CAPABILITIES
-        end
         # @return [Symbol, Hash] the durability policy given to {#initialize} (frozen)
         attr_reader :durability
         # @return [Hash{Symbol=>Object}] what opening found and did (doc/format.md
@@ -560,3 +543,5 @@ module Igniter
     end
   end
 end
+
+require "igniter/store/storage/file_backend_capabilities"

@@ -3,7 +3,7 @@
 require "json"
 require "socket"
 require "io/wait"
-require_relative "storage/backend"
+require "igniter/store/storage/backend"
 
 module Igniter
   module Store

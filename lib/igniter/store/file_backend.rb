@@ -544,4 +544,4 @@ module Igniter
   end
 end
 
-require "igniter/store/storage/file_backend_capabilities"
+require_relative "storage/file_backend_capabilities"

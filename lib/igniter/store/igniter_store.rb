@@ -3,7 +3,7 @@
 require "securerandom"
 require "set"
 require "monitor"
-require "igniter/store/storage/backend"
+require_relative "storage/backend"
 
 require_relative "engine/scope_index"
 require_relative "engine/partition_index"

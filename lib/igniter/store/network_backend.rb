@@ -3,7 +3,7 @@
 require "json"
 require "socket"
 require "io/wait"
-require "igniter/store/storage/backend"
+require_relative "storage/backend"
 
 module Igniter
   module Store

@@ -9,7 +9,7 @@ rescue LoadError => e
                    "or add `gem \"pg\"` to your Gemfile (#{e.message})"
 end
 
-require "igniter/store/storage/backend"
+require_relative "storage/backend"
 require_relative "postgres/errors"
 require_relative "postgres/config"
 require_relative "postgres/connection"

@@ -25,13 +25,21 @@ module Igniter
     # is counted once as failed, removed, and never called again; the
     # writer and the other subscribers are unaffected.
     class ChangefeedBuffer
+      # Events kept in the replay ring.
       DEFAULT_MAX_SIZE = 1_000
+      # Events queued per subscriber before the overflow policy applies.
       DEFAULT_SUBSCRIBER_QUEUE_SIZE = 100
+      # What a full subscriber queue drops: its oldest event.
       DEFAULT_OVERFLOW = :drop_oldest
+      # What closing a subscription does with its queued events: deliver them.
       DEFAULT_CLOSE_POLICY = :drain
+      # Diagnostic entries (failures, drops) kept.
       DEFAULT_DIAGNOSTIC_RING_SIZE = 100
+      # Accepted `overflow:` values.
       VALID_OVERFLOW_POLICIES = %i[drop_oldest drop_newest].freeze
+      # Accepted `close_policy:` values.
       VALID_CLOSE_POLICIES = %i[drain discard].freeze
+      # Accepted keys of `alert_thresholds:`.
       VALID_THRESHOLD_KEYS = %i[total_queued overflow_dropped_total failed_total queue_pressure_ratio].freeze
       # Default bound, in seconds, on waiting for a worker thread to end.
       JOIN_TIMEOUT = 2.0

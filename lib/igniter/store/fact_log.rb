@@ -7,7 +7,7 @@ require_relative "json_canon"
 module Igniter
   module Store
     unless defined?(NATIVE) && NATIVE
-      # In-memory append-only log (spec 01 §3). "Latest" always means last
+      # In-memory append-only log (doc/facts.md "The fact log"). "Latest" always means last
       # appended; transaction times only bound `as_of` / `since` (inclusive).
       #
       # Every method is safe across threads and returns fresh Arrays.
@@ -24,6 +24,7 @@ module Igniter
             @monotonic = true
           end
 
+          # Appends +fact+; a time below the last one ends the binary-search order.
           def push(fact)
             last = @facts.last
             @monotonic = false if last && fact.transaction_time < last.transaction_time

@@ -6,7 +6,7 @@ require "set"
 module Igniter
   module Store
     # The envelope protocol and the server's read surface over HTTP
-    # (spec 05 §11): a Rack app ({#rack_app}), served by puma.
+    # (doc/servers.md "Envelope transports"): a Rack app ({#rack_app}), served by puma.
     #
     # Differences from 0.5.2, on purpose: binds 127.0.0.1 by default;
     # {#start_async} binds synchronously and raises on failure; bodies are
@@ -19,12 +19,17 @@ module Igniter
     # SSE has no catch-up/live gap, a heartbeat, runs off puma's worker
     # threads, and rejects a negative cursor (400); HTTPS with `tls_cert:`.
     class HTTPAdapter
+      # Largest request body accepted.
       DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+      # Connections served at once; more are refused.
       DEFAULT_MAX_CONNECTIONS = 64
+      # Seconds to wait for a request's bytes.
       DEFAULT_READ_TIMEOUT = 10
+      # Seconds a keep-alive connection may stay idle.
       DEFAULT_IDLE_TIMEOUT = 30
       # Event streams open at once (each has a thread); more get 503.
       DEFAULT_MAX_STREAMS = 1024
+      # Accepted `server:` values.
       SERVERS = %i[auto puma].freeze
       # Mounts anyone may call, even when reads need a token.
       OPEN_MOUNTS = %w[/v1/health /v1/ready /v1/openapi.json].freeze

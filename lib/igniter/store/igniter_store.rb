@@ -3,6 +3,7 @@
 require "securerandom"
 require "set"
 require "monitor"
+require_relative "storage/backend"
 
 require_relative "engine/scope_index"
 require_relative "engine/partition_index"
@@ -61,7 +62,7 @@ module Igniter
         backend = FileBackend.new(path, recovery: recovery, read_only: read_only)
         begin
           store = new(backend: backend, lru_cap: lru_cap)
-          store.__send__(:replay_from, backend)
+          store.replay_from(backend)
           store
         rescue Exception # rubocop:disable Lint/RescueException -- release the lock on any failure, then re-raise
           backend.close
@@ -72,11 +73,13 @@ module Igniter
       # An empty store. Nothing is read from +backend+; it only receives
       # `write_fact` calls (and snapshot calls when it supports them).
       #
-      # @param backend [#write_fact, nil] persistence; nil keeps facts in memory only
+      # @param backend [Backend, nil] persistence; nil keeps facts in memory only
       # @param lru_cap [Integer] bound of cached time-travel reads
       # @param changefeed [#emit, nil] receives every written/appended fact
+      # @raise [ArgumentError] +backend+ does not keep the backend contract
+      #   (no `write_fact` or no declared `capabilities`; doc/contracts.md)
       def initialize(backend: nil, lru_cap: ReadCache::DEFAULT_LRU_CAP, changefeed: nil)
-        @backend = backend
+        @backend = Backend.check!(backend)
         @lru_cap = lru_cap
         @changefeed = changefeed
         # shared log: a backend that serves its own log (Engine::SharedLog) replaces the in-memory one.
@@ -317,8 +320,6 @@ module Igniter
       def fact_log_all(since: nil, as_of: nil)
         time_bound!(:since, since)
         time_bound!(:as_of, as_of)
-        return [] unless @log.respond_to?(:all_facts)
-
         facts = @log.all_facts
         facts.select! { |f| f.transaction_time >= since } if since
         facts.select! { |f| f.transaction_time <= as_of } if as_of
@@ -336,7 +337,7 @@ module Igniter
       # the next open replays from it.
       # @return [self]
       def checkpoint
-        @backend.write_snapshot(@log.all_facts) if @backend.respond_to?(:write_snapshot) && @log.respond_to?(:all_facts)
+        @backend.write_snapshot(@log.all_facts) if Capabilities.of(@backend).include?(Capabilities::SNAPSHOTS)
         self
       end
 
@@ -347,14 +348,14 @@ module Igniter
 
       # @return [Hash, nil] the backend's storage statistics, if it has any
       def storage_stats(store: nil)
-        return nil unless @backend.respond_to?(:storage_stats)
+        return nil unless Capabilities.of(@backend).include?(Capabilities::STORAGE_STATS)
 
         @backend.storage_stats(store: store)
       end
 
       # @return [Object, nil] the backend's segment manifest, if it has one
       def segment_manifest(store: nil)
-        return nil unless @backend.respond_to?(:segment_manifest)
+        return nil unless Capabilities.of(@backend).include?(Capabilities::SEGMENT_MANIFEST)
 
         @backend.segment_manifest(store: store)
       end
@@ -369,6 +370,52 @@ module Igniter
         protocol.register(packet)
       end
 
+      # Loads facts that are already persisted (a backend's replay, a file
+      # read at rest) into the log, in the given order, without persisting,
+      # emitting, invalidating or deriving: how a store is rebuilt on open.
+      # @param facts [Enumerable<Fact>] built facts, oldest first
+      # @return [self]
+      def restore(facts)
+        facts.each { |fact| replay(fact) }
+        self
+      end
+
+      # Loads every fact +backend+ replays, as {#restore} does. The log takes
+      # them in bulk (the native log straight from the decoded WAL records),
+      # unless a subclass redefined {#replay}: then each fact goes through it,
+      # as in 0.5.2 (doc/contracts.md).
+      # @param backend [Backend]
+      # @return [nil]
+      def replay_from(backend)
+        if self.class.replay_redefined?
+          restore(backend.replay)
+        else
+          @log.replay_from(backend)
+        end
+        nil
+      end
+
+      class << self
+        # Notes a subclass defining its own #replay (read by {.replay_redefined?}).
+        # @return [void]
+        def method_added(name)
+          @replay_redefined = true if name == :replay && !equal?(IgniterStore)
+          super
+        end
+
+        # @return [Boolean] true when this class, or a superclass below
+        #   IgniterStore, defines its own #replay(fact)
+        def replay_redefined?
+          klass = self
+          until klass.equal?(IgniterStore)
+            return true if klass.instance_variable_defined?(:@replay_redefined)
+
+            klass = klass.superclass
+          end
+          false
+        end
+      end
+
       protected
 
       # Adds an already-built fact (from a backend replay) to the log without
@@ -377,19 +424,6 @@ module Igniter
       def replay(fact)
         @log.replay(fact)
         fact
-      end
-
-      # Adds every fact +backend+ replays, in order, as {#replay} does one.
-      # Unless a subclass redefined {#replay}, the log takes them in bulk
-      # (the native log straight from the decoded WAL records).
-      # @return [void]
-      def replay_from(backend)
-        if method(:replay).owner == IgniterStore
-          @log.replay_from(backend)
-        else
-          backend.replay.each { |fact| replay(fact) }
-        end
-        nil
       end
 
       private

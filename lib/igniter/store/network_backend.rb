@@ -3,14 +3,20 @@
 require "json"
 require "socket"
 require "io/wait"
+require_relative "storage/backend"
 
 module Igniter
   module Store
-    # Client of the op protocol (spec 05 §8) and a storage backend duck type
-    # for `IgniterStore.new(backend: nb)`: `write_fact`, `replay`,
-    # `write_snapshot`, `close`. One persistent connection, one request in
-    # flight at a time (a mutex serializes callers).
+    # Client of the op protocol (doc/servers.md "NetworkBackend") and a
+    # storage backend (doc/contracts.md) for `IgniterStore.new(backend: nb)`:
+    # `write_fact`, `replay`, `write_snapshot`, `close`. One persistent
+    # connection, one request in flight at a time (a mutex serializes callers).
     class NetworkBackend
+      include Backend
+
+      # What this backend declares (doc/contracts.md).
+      CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS)
+
       # The server answered `ok: false`, or closed the connection instead of answering.
       class NetworkError < StandardError
         # @return [String, nil] the server's `error_code` (`unauthorized`, `invalid_packet`, …), if it sent one
@@ -77,6 +83,11 @@ module Igniter
 
         @socket = connect
         @lock = Mutex.new
+      end
+
+      # @return [Set<Symbol>] {CAPABILITIES}: snapshots (sent to the server)
+      def capabilities
+        CAPABILITIES
       end
 
       # @param fact [Fact]

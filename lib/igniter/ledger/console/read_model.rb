@@ -10,7 +10,9 @@ module Igniter
       # them and the `api/` endpoints return them unchanged. Only the store's
       # public read API is used; nothing here writes.
       class ReadModel
+        # Rows per page when none is asked for.
         DEFAULT_PER_PAGE = 50
+        # Largest page a request may ask for.
         MAX_PER_PAGE = 500
         # Longest causation chain followed from one fact (a guard against
         # pathological ledgers; a chain this long is cut and says so).
@@ -117,7 +119,7 @@ module Igniter
         # @return [Hash] `backend, recovery, quarantined, storage_stats, compaction_receipts, compaction_activity`
         def storage
           backend = @store.backend
-          recovery = reported { backend.recovery if backend.respond_to?(:recovery) }
+          recovery = reported { backend.recovery if Store::Capabilities.of(backend).include?(Store::Capabilities::RECOVERY) }
           { backend: backend.nil? ? "memory (no backend)" : backend.class.name,
             recovery: recovery, quarantined: quarantined_spans(recovery),
             storage_stats: reported { @store.storage_stats },

@@ -17,9 +17,11 @@ module Igniter
         SSE_SENTINEL = :sse_wakeup
         # Comment frame sent after a quiet interval, so dead peers are found.
         HEARTBEAT = ": keepalive\n\n"
+        # Seconds of silence after which a comment line keeps the stream open.
         DEFAULT_HEARTBEAT_INTERVAL = 15.0
         # Events read from the ring per replay call while live.
         PAGE_SIZE = 500
+        # SSE `event:` of a committed fact.
         EVENT_NAME = "fact_committed"
 
         # @param buffer [ChangefeedBuffer]

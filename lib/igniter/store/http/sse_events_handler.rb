@@ -7,11 +7,13 @@ module Igniter
       # Cursor from `Last-Event-ID` (wins) or `?cursor=`; store filter from
       # `?stores=a,b` or `?store=` (repeatable).
       class SseEventsHandler < GetHandler
+        # Response headers of an event stream.
         SSE_HEADERS = {
           "Content-Type" => "text/event-stream; charset=utf-8",
           "Cache-Control" => "no-cache",
           "X-Accel-Buffering" => "no"
         }.freeze
+        # A base-10 cursor as sent in `Last-Event-ID` or `cursor=`.
         INTEGER = /\A-?\d+\z/.freeze
 
         # @param provider [#call, nil] returns the ChangefeedBuffer (or nil)

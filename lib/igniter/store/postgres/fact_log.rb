@@ -16,6 +16,10 @@ module Igniter
       # {Igniter::Store::FactLog}; "latest" is the head (the last committed
       # fact of the key), transaction-time bounds are inclusive.
       class FactLog
+        # Bounds are checked as the in-memory log checks them (a NaN bound
+        # is refused, not compared; doc/contracts.md).
+        include Engine::TimeBounds
+
         # @param writer [Writer]
         # @param reader [Reader]
         # @param tail_factory [#call] `call(from_position, callback)` → {CommitTail}
@@ -86,6 +90,7 @@ module Igniter
 
         # @return [Fact, nil]
         def latest(store, key, as_of)
+          time_bound!(:as_of, as_of)
           @reader.latest(store_name(store), key_name(key), as_of)
         rescue InvalidEncodingError
           nil
@@ -98,6 +103,8 @@ module Igniter
 
         # @return [Array<Fact>] commit order
         def facts(store, key, since, as_of)
+          time_bound!(:since, since)
+          time_bound!(:as_of, as_of)
           @reader.facts(store_name(store), key.nil? ? nil : key_name(key), since, as_of)
         rescue InvalidEncodingError
           []
@@ -114,6 +121,7 @@ module Igniter
         # pairs that JSON can express), Ruby decides.
         # @return [Array<Fact>] keys in first-write order
         def query_scope(store:, filters:, as_of: nil)
+          time_bound!(:as_of, as_of)
           candidates = @reader.latest_per_key(store_name(store), as_of, containment(filters))
           candidates.select { |fact| Engine::Filters.match?(fact.value, filters) }
         end

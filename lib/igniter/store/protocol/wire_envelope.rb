@@ -4,11 +4,14 @@ module Igniter
   module Store
     module Protocol
       # OP3 router: one request envelope in, one response envelope out, no
-      # I/O (spec 04 §11). Transports parse JSON with symbolized names, call
+      # I/O (doc/protocol.md "Envelope"). Transports parse JSON with symbolized names, call
       # {#dispatch} and generate JSON from the response.
       class WireEnvelope
+        # The `protocol` every envelope carries.
         PROTOCOL = :igniter_store
+        # The envelope's `schema_version`.
         SCHEMA_VERSION = 1
+        # The ops an envelope may name (doc/protocol.md "Envelope").
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats

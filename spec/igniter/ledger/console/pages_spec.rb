@@ -202,13 +202,13 @@ RSpec.describe Igniter::Ledger::Console, :console do
     it "tables the quarantined spans of a recovery report, wherever the report lists them" do
       span = { file: "/data/seg-1.wal", offset: 4096, length: 17, reason: :bad_crc,
                quarantine_path: "/data/seg-1.wal.quarantine/00000000000000004096-17.bin" }
-      backend = Struct.new(:recovery) { def write_fact(_fact) = nil }.new({ files: { "seg-1.wal" => { mode: :salvage, quarantined: [span] } } })
+      backend = Struct.new(:recovery) { def capabilities = Igniter::Store::Capabilities.declare(:recovery); def write_fact(_fact) = nil }.new({ files: { "seg-1.wal" => { mode: :salvage, quarantined: [span] } } })
       page = get(console_for(Igniter::Store::IgniterStore.new(backend: backend)), "/storage").body
       expect(page[/<table class="records quarantine">.*?<\/table>/m]).to include("4096", "17", "bad_crc", "00000000000000004096-17.bin")
     end
 
     it "shows a report that raises as its error, keeping the page" do
-      backend = Class.new { def write_fact(_fact) = nil; def recovery = raise(IOError, "disk gone") }.new # rubocop:disable Style/SingleLineMethods
+      backend = Class.new { def capabilities = Igniter::Store::Capabilities.declare(:recovery); def write_fact(_fact) = nil; def recovery = raise(IOError, "disk gone") }.new # rubocop:disable Style/SingleLineMethods
       status, data = api(console_for(Igniter::Store::IgniterStore.new(backend: backend)), "/api/storage")
       expect(status).to eq(200)
       expect(data[:recovery]).to eq(error: "IOError: disk gone")

@@ -4,7 +4,7 @@ module Igniter
   module Store
     module Protocol
       class Interpreter
-        # Protocol-level fact reads and writes (spec 04 §7).
+        # Protocol-level fact reads and writes (doc/protocol.md "Fact reads and writes").
         module FactIO
           # Packet fields the engine assigns itself; a client sending them is told.
           ENGINE_ASSIGNED = %i[id value_hash transaction_time at].freeze
@@ -28,7 +28,7 @@ module Igniter
             Receipt.append_accepted(history: history, fact: fact, requested_key: key)
           end
 
-          # Writes a +kind: :fact+ packet (spec 04 §7.1). Fields the engine
+          # Writes a +kind: :fact+ packet (doc/protocol.md "Fact reads and writes"). Fields the engine
           # assigns (id, value_hash, transaction_time, at) and a fact
           # schema_version other than 1 are ignored, with a warning.
           # @param packet [Hash]
@@ -61,7 +61,7 @@ module Igniter
           end
 
           # The latest (last appended) value of every key of +store+, filtered,
-          # ordered and limited (spec 04 §7.2). Keys whose value is not a Hash
+          # ordered and limited (doc/protocol.md "Fact reads and writes"). Keys whose value is not a Hash
           # never match a +where+; +order+ puts missing values last.
           # @return [Array<Hash>] +{key:, value:}+
           # @raise [ArgumentError] for a non-Hash +where+, a negative +limit+ or

@@ -1,0 +1,22 @@
+# frozen_string_literal: true
+
+require_relative "backend"
+
+module Igniter
+  module Store
+    # What {FileBackend} declares (doc/contracts.md), on either path: loaded
+    # after the class exists (the Rust extension's or the pure Ruby one), so
+    # both halves answer the same capabilities.
+    class FileBackend
+      include Backend
+
+      # What this backend declares: snapshots, rewrite, recovery.
+      CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
+
+      # @return [Set<Symbol>] {CAPABILITIES}
+      def capabilities
+        CAPABILITIES
+      end
+    end
+  end
+end

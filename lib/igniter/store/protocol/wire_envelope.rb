@@ -89,7 +89,7 @@ module Igniter
                      schema_version: packet.fetch(:schema_version, 1))
           when :write_fact then i.write_fact(packet)
           when :read
-            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
+            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), **packet.slice(:as_of, :valid_at))
             { value: value, found: !value.nil? }
           when :query
             items = i.query(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],

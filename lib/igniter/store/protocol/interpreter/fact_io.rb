@@ -55,9 +55,11 @@ module Igniter
             Receipt.write_accepted(store: store, key: packet[:key], fact: fact, warnings: ignored_fields(packet))
           end
 
-          # @return [Object, nil] the (coerced) latest value with tt <= as_of
-          def read(store:, key:, as_of: nil)
-            @store.read(store: Protocol.name!(store, "store"), key: key, as_of: as_of)
+          # @param valid_at [Numeric, nil] valid time (doc/bitemporal.md)
+          # @return [Object, nil] the (coerced) latest value with tt <= as_of,
+          #   or the value valid at +valid_at+ as known at +as_of+
+          def read(store:, key:, as_of: nil, valid_at: nil)
+            @store.read(store: Protocol.name!(store, "store"), key: key, as_of: as_of, valid_at: valid_at)
           end
 
           # The latest (last appended) value of every key of +store+, filtered,

@@ -56,7 +56,14 @@ impl Index {
     /// `None` once positions run out, so the caller refuses the append
     /// instead of wrapping around. `vt` is the fact's valid time; without
     /// one, its transaction time is its valid time (doc/bitemporal.md).
-    pub fn insert(&mut self, store: &str, key: &str, id: &str, tt: f64, vt: Option<f64>) -> Option<u32> {
+    pub fn insert(
+        &mut self,
+        store: &str,
+        key: &str,
+        id: &str,
+        tt: f64,
+        vt: Option<f64>,
+    ) -> Option<u32> {
         let pos = self.len;
         self.len = self.len.checked_add(1)?;
         let entry = match self.stores.get_mut(store) {
@@ -144,7 +151,10 @@ mod tests {
             ..Index::default()
         };
         assert!(!index.is_full());
-        assert_eq!(index.insert("s", "k", "last", 1.0, None), Some(u32::MAX - 1));
+        assert_eq!(
+            index.insert("s", "k", "last", 1.0, None),
+            Some(u32::MAX - 1)
+        );
         assert!(index.is_full());
         assert_eq!(index.insert("s", "k", "past", 2.0, None), None);
         assert_eq!(index.by_id("past"), None);

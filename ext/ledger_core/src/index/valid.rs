@@ -129,9 +129,15 @@ mod tests {
     #[test]
     fn the_timeline_starts_with_the_fact_valid_at_its_start() {
         let (t, v) = build(&[(1.0, 100.0), (2.0, 200.0), (3.0, 300.0), (4.0, 150.0)]);
-        assert_eq!(v.timeline(&t, None, Some(120.0), Some(250.0)), vec![0, 30, 10]);
+        assert_eq!(
+            v.timeline(&t, None, Some(120.0), Some(250.0)),
+            vec![0, 30, 10]
+        );
         assert_eq!(v.timeline(&t, None, Some(200.0), Some(200.0)), vec![10]);
-        assert_eq!(v.timeline(&t, None, Some(50.0), Some(99.0)), Vec::<u32>::new());
+        assert_eq!(
+            v.timeline(&t, None, Some(50.0), Some(99.0)),
+            Vec::<u32>::new()
+        );
         assert_eq!(v.timeline(&t, None, Some(350.0), None), vec![20]);
         assert_eq!(v.timeline(&t, Some(2.0), None, None), vec![0, 10]);
     }
@@ -141,5 +147,43 @@ mod tests {
         let (t, v) = build(&[(1.0, 0.0), (2.0, -0.0)]);
         assert_eq!(v.valid_at(&t, None, 0.0), Some(10));
         assert_eq!(v.timeline(&t, None, None, None), vec![10]);
+    }
+
+    /// The rules of doc/bitemporal.md as a scan, for comparison.
+    fn scan_valid_at(facts: &[(f64, f64)], as_of: Option<f64>, valid_at: f64) -> Option<u32> {
+        let mut best: Option<(f64, usize)> = None;
+        for (i, (tt, vt)) in facts.iter().enumerate() {
+            if as_of.is_some_and(|a| *tt > a) || *vt > valid_at {
+                continue;
+            }
+            if best.is_none_or(|(b, _)| *vt >= b) {
+                best = Some((*vt, i));
+            }
+        }
+        best.map(|(_, i)| i as u32 * 10)
+    }
+
+    #[test]
+    fn the_index_agrees_with_a_scan_on_random_logs() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        for _ in 0..200 {
+            let facts: Vec<(f64, f64)> = (0..next(12) + 1)
+                .map(|_| (next(8) as f64, next(10) as f64))
+                .collect();
+            let (t, v) = build(&facts);
+            for _ in 0..20 {
+                let as_of = [None, Some(next(9) as f64 - 0.5)][next(2) as usize];
+                let valid_at = next(12) as f64 - 1.0;
+                assert_eq!(
+                    v.valid_at(&t, as_of, valid_at),
+                    scan_valid_at(&facts, as_of, valid_at),
+                    "{facts:?} as_of {as_of:?} valid_at {valid_at}"
+                );
+            }
+        }
     }
 }

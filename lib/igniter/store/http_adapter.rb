@@ -27,7 +27,7 @@ module Igniter
       DEFAULT_MAX_STREAMS = 1024
       SERVERS = %i[auto puma].freeze
       # Mounts anyone may call, even when reads need a token.
-      OPEN_MOUNTS = %w[/v1/health /v1/ready].freeze
+      OPEN_MOUNTS = %w[/v1/health /v1/ready /v1/openapi.json].freeze
 
       # @return [String]
       attr_reader :host
@@ -250,7 +250,8 @@ module Igniter
                                                                  admit: method(:stream_admitted?),
                                                                  log: p[:changefeed_log]),
             "/v1/metadata" => MetadataHandler.new(@interpreter),
-            "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter)
+            "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter),
+            "/v1/openapi.json" => OpenApiHandler.new(console: !@console.nil?)
           },
           logger: @logger, auth: @auth, open: OPEN_MOUNTS, self_authorizing: %w[/v1/dispatch /ui]
         )
@@ -308,5 +309,6 @@ require_relative "http/dispatch_handler"
 require_relative "http/simple_handlers"
 require_relative "http/sse_body"
 require_relative "http/sse_events_handler"
+require_relative "adapters/http/open_api_handler"
 require_relative "http/guarded_listener"
 require_relative "http/puma_runner"

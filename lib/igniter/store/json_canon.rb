@@ -242,6 +242,18 @@ module Igniter
           name.encoding == Encoding::UTF_8 || name.ascii_only? ? sym : utf8(name).to_sym
         end
 
+        # Where the Symbol values of a data member stand, as a fact body's
+        # `symbols` member lists them (doc/format.md): the op protocol's `read`
+        # envelopes send these with a value, so a client gets its Symbols back.
+        # @param obj [Object] a stored value
+        # @param field [String] the member the paths start with
+        # @return [Array<Array>] e.g. `[["value", "status"]]`; [] without Symbols
+        def symbol_paths(obj, field = "value")
+          symbols = []
+          plain_field(obj, field, [], symbols)
+          symbols
+        end
+
         private
 
         def deep_normalize(obj, depth)

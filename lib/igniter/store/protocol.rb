@@ -59,7 +59,10 @@ module Igniter
 end
 
 require_relative "protocol/receipt"
+require_relative "protocol/time_param"
+require_relative "protocol/packet_fields"
 require_relative "protocol/fact_packet"
+require_relative "protocol/fact_document"
 require_relative "protocol/replay_cursor"
 require_relative "protocol/fingerprint"
 require_relative "protocol/registry"

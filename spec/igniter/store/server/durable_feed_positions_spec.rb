@@ -28,40 +28,12 @@ RSpec.describe "Durable feed positions across a server restart", :servers do
     expect(response.code).to eq("200")
   end
 
-  # Reads SSE frames from GET /v1/events with +headers+ until +count+
-  # arrived (then the client disconnects); yields once the stream is open.
-  def read_sse(server, count, headers = {})
-    frames = Queue.new
-    opened = Queue.new
-    reader = Thread.new do
-      Net::HTTP.start("127.0.0.1", http_port(server), open_timeout: 2, read_timeout: 5) do |http|
-        http.request(Net::HTTP::Get.new("/v1/events", headers)) do |response|
-          opened << response.code
-          text = +""
-          response.read_body do |chunk|
-            text << chunk
-            blocks = text.split("\n\n", -1)
-            text = blocks.pop || +""
-            blocks.each { |block| frames << block unless block.start_with?(":") }
-            raise StopIteration if frames.size >= count # leaves Net::HTTP.start, which closes the socket
-          end
-        end
-      end
-    rescue StopIteration
-      nil
-    end
-    expect(pop_within(opened, 5)).to eq("200")
-    yield if block_given?
-    out = Array.new(count) { pop_within(frames, 5) }
-    reader.join(5)
-    sse_frames(out.compact.join("\n\n"))
+  def read_sse(server, count, headers = {}, &block)
+    sse_read(http_port(server), count, headers, &block)
   end
 
   def sse_status(server, headers)
-    Net::HTTP.start("127.0.0.1", http_port(server), open_timeout: 2, read_timeout: 5) do |http|
-      response = http.get("/v1/events", headers)
-      [response.code, JSON.parse(response.body)]
-    end
+    sse_refusal(http_port(server), headers)
   end
 
   def position(fact)

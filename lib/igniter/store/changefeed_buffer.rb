@@ -7,6 +7,7 @@ require_relative "changefeed/diagnostic_ring"
 require_relative "changefeed/subscription"
 require_relative "changefeed/settings"
 require_relative "changefeed/alerts"
+require_relative "feed/durable_feed"
 
 module Igniter
   module Store
@@ -188,6 +189,17 @@ module Igniter
 
         wanted = stores.nil? || Array(stores).empty? ? nil : Array(stores).map(&:to_s)
         @lock.synchronize { replay_locked(after, wanted, limit) }
+      end
+
+      # @param fact_id [String]
+      # @return [Integer, nil] the sequence of the retained event of that
+      #   fact (the newest, looked up from the newest end), nil when the ring
+      #   holds none ({DurableFeed} then reads the log)
+      def sequence_of(fact_id)
+        @lock.synchronize do
+          @ring.reverse_each { |event| return event.sequence if event.fact_id == fact_id }
+          nil
+        end
       end
 
       # @return [Hash] counters, configuration, ring bounds, alerts and diagnostics

@@ -51,6 +51,9 @@ module Igniter
       # @param prometheus_provider [#call, nil] metric families for `GET /metrics` (default: {#metrics}' own)
       # @param events_provider [#call, nil] Array for `GET /v1/events/recent`
       # @param changefeed_provider [#call, nil] the ChangefeedBuffer for SSE
+      # @param changefeed_log_provider [#call, nil] the store whose commits that
+      #   buffer carries: SSE positions the ring no longer holds (after a
+      #   restart) are read from its log (doc/feed_positions.md)
       # @param auth_token [String, nil] the write token (0.5.2's name), required as Bearer for mutating ops
       # @param read_token [String, nil] required (or the write token) by every read endpoint
       # @param auth_reads [Boolean] reads need a token even without a read token
@@ -71,7 +74,7 @@ module Igniter
       # @raise [ArgumentError] for an invalid option
       def initialize(interpreter:, port: 7300, host: "127.0.0.1", health_provider: nil, status_provider: nil,
                      ready_provider: nil, metrics_provider: nil, prometheus_provider: nil, events_provider: nil,
-                     changefeed_provider: nil, auth_token: nil, read_token: nil, auth_reads: false, auth: nil,
+                     changefeed_provider: nil, changefeed_log_provider: nil, auth_token: nil, read_token: nil, auth_reads: false, auth: nil,
                      max_body_bytes: DEFAULT_MAX_BODY_BYTES, server: :auto, max_connections: DEFAULT_MAX_CONNECTIONS,
                      max_streams: DEFAULT_MAX_STREAMS, read_timeout: DEFAULT_READ_TIMEOUT,
                      idle_timeout: DEFAULT_IDLE_TIMEOUT, sse_heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL,
@@ -86,7 +89,7 @@ module Igniter
         @metrics = metrics || ServerMetrics.new
         @providers = { health: health_provider, status: status_provider, ready: ready_provider,
                        metrics: metrics_provider, prometheus: prometheus_provider, events: events_provider,
-                       changefeed: changefeed_provider }
+                       changefeed: changefeed_provider, changefeed_log: changefeed_log_provider }
         @max_body_bytes = max_body_bytes
         @max_connections = max_connections
         @max_streams = max_streams
@@ -255,7 +258,8 @@ module Igniter
             "/v1/events" => SseEventsHandler.new(p[:changefeed], heartbeat_interval: @sse_heartbeat_interval,
                                                                  on_open: method(:stream_opened),
                                                                  on_close: method(:stream_closed),
-                                                                 admit: method(:stream_admitted?)),
+                                                                 admit: method(:stream_admitted?),
+                                                                 log: p[:changefeed_log]),
             "/v1/metadata" => MetadataHandler.new(@interpreter),
             "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter),
             "/v1/openapi.json" => OpenApiHandler.new(console: !@console.nil?)

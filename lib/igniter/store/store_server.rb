@@ -391,13 +391,19 @@ module Igniter
         @backend = open_backend
         @recovery = Server::RecoveryReport.of(@backend)
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
-        @store.restore(@backend.replay) if @backend
+        # A backend that serves its own log (PostgreSQL) is read by the store
+        # directly; replaying it into that log would commit every fact again.
+        @store.restore(@backend.replay) if @backend && !serves_fact_log?(@backend)
         raw = Server::Listener.bind(@transport, @host, @port, name: "op-protocol", flag: "--port")
         @bind_address = Server::Listener.address_of(raw, @transport, @host)
         @listener = @tls ? Transport::TLS.wrap_listener(raw, Transport::TLS.server_context(**@tls)) : raw
       rescue StandardError
         @backend&.close
         raise
+      end
+
+      def serves_fact_log?(backend)
+        Capabilities.of(backend).include?(Capabilities::FACT_LOG)
       end
 
       # Absolute paths, so logs and status name the files unambiguously.

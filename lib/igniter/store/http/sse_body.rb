@@ -39,6 +39,7 @@ module Igniter
           @closed = false
           @pending = []
           @cursor = nil
+          @sent_sequence = nil
           @subscription = nil
         end
 
@@ -96,10 +97,14 @@ module Igniter
           nil
         end
 
-        # @return [Integer] sequence of the last event sent (0 before any)
+        # @return [Integer] ring sequence of the last event sent (0 before
+        #   any; events read from the log after a restart have none)
         def sequence
-          cursor = @lock.synchronize { @cursor }
-          cursor.is_a?(Hash) ? cursor[:sequence].to_i : 0
+          cursor, sent = @lock.synchronize { [@cursor, @sent_sequence] }
+          return sent if sent
+          return cursor[:sequence] if cursor.is_a?(Hash) && cursor[:sequence].is_a?(Integer)
+
+          0
         end
 
         # @return [Boolean]
@@ -146,6 +151,8 @@ module Igniter
         end
 
         def frame(event)
+          ring = event.respond_to?(:ring_sequence) ? event.ring_sequence : nil
+          @lock.synchronize { @sent_sequence = ring } if ring
           "id: #{event.sequence}\nevent: #{EVENT_NAME}\ndata: #{JSON.generate(event.to_h)}\n\n"
         end
       end

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "securerandom"
+require_relative "../core/valid_time"
 
 module Igniter
   module Store
@@ -108,6 +109,22 @@ module Igniter
           @reader.facts(store_name(store), key.nil? ? nil : key_name(key), since, as_of)
         rescue InvalidEncodingError
           []
+        end
+
+        # The fact of (store, key) valid at +valid_at+ as known at +as_of+
+        # (doc/bitemporal.md), chosen from the key's facts up to +as_of+.
+        # @return [Fact, nil]
+        def latest_valid(store, key, as_of, valid_at)
+          return latest(store, key, as_of) if valid_at.nil?
+
+          ValidTime.winner(facts(store, key, nil, as_of), valid_at.to_f)
+        end
+
+        # The facts of (store, key) in effect within +valid_from..valid_to+
+        # as known at +as_of+, in valid-time order (doc/bitemporal.md).
+        # @return [Array<Fact>]
+        def facts_valid(store, key, as_of, valid_from, valid_to)
+          ValidTime.timeline(facts(store, key, nil, as_of), valid_from&.to_f, valid_to&.to_f)
         end
 
         # @return [Array<Fact>]

@@ -95,7 +95,7 @@ module Igniter
                      schema_version: packet.fetch(:schema_version, 1))
           when :write_fact then i.write_fact(packet)
           when :read
-            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
+            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), **packet.slice(:as_of, :valid_at))
             { value: value, found: !value.nil? }
           when :query
             return scope_listing(packet) if packet[:scope]
@@ -104,7 +104,8 @@ module Igniter
                             limit: packet[:limit], as_of: packet[:as_of])
             listing(items)
           when :history
-            facts = i.fact_history(store: packet.fetch(:store), key: packet[:key], **packet.slice(:since, :as_of))
+            facts = i.fact_history(store: packet.fetch(:store), key: packet[:key],
+                                   **packet.slice(:since, :as_of, :valid_from, :valid_to))
             { facts: facts.map { |f| FactDocument.from(f) }, count: facts.size }
           when :fact_by_id
             fact = i.fact_by_id(packet.fetch(:fact_id))

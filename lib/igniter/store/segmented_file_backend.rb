@@ -62,7 +62,8 @@ module Igniter
       DURABILITY_POLICIES = %i[flush fsync].freeze
       # What this backend declares (doc/contracts.md).
       CAPABILITIES = Capabilities.declare(Capabilities::RECOVERY, Capabilities::STORAGE_STATS,
-                                          Capabilities::SEGMENT_MANIFEST, Capabilities::PURGE_RECEIPTS)
+                                          Capabilities::SEGMENT_MANIFEST, Capabilities::PURGE_RECEIPTS,
+                                          Capabilities::SYNC_STATS)
 
       # A sealed segment that serves fewer facts than its manifest says (the
       # error class named in its `.quarantine.json` receipt).

@@ -24,13 +24,16 @@ module Igniter
       PURGE_RECEIPTS = :purge_receipts
       # `fact_log`: the backend serves reads itself (a log shared by processes).
       FACT_LOG = :fact_log
+      # `sync_stats`: a histogram of the fdatasync durations of its data file.
+      SYNC_STATS = :sync_stats
 
       # Every name a backend may declare.
-      ALL = Set[SNAPSHOTS, REWRITE, RECOVERY, STORAGE_STATS, SEGMENT_MANIFEST, PURGE_RECEIPTS, FACT_LOG].freeze
+      ALL = Set[SNAPSHOTS, REWRITE, RECOVERY, STORAGE_STATS, SEGMENT_MANIFEST, PURGE_RECEIPTS, FACT_LOG,
+                SYNC_STATS].freeze
       # The method each capability promises (what a lint checks is there).
       OPERATIONS = { SNAPSHOTS => :write_snapshot, REWRITE => :replace_with_snapshot!, RECOVERY => :recovery,
                      STORAGE_STATS => :storage_stats, SEGMENT_MANIFEST => :segment_manifest,
-                     PURGE_RECEIPTS => :purge_receipts, FACT_LOG => :fact_log }.freeze
+                     PURGE_RECEIPTS => :purge_receipts, FACT_LOG => :fact_log, SYNC_STATS => :sync_stats }.freeze
       # What a backend with only the required operations declares.
       NONE = Set[].freeze
 

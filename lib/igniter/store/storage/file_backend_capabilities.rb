@@ -10,8 +10,9 @@ module Igniter
     class FileBackend
       include Backend
 
-      # What this backend declares: snapshots, rewrite, recovery.
-      CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY)
+      # What this backend declares: snapshots, rewrite, recovery, sync stats.
+      CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY,
+                                          Capabilities::SYNC_STATS)
 
       # @return [Set<Symbol>] {CAPABILITIES}
       def capabilities

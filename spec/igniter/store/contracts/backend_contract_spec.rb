@@ -17,7 +17,7 @@ RSpec.describe "The storage backend contract" do
   end
 
   describe Igniter::Store::FileBackend do
-    it_behaves_like "an igniter-ledger backend", capabilities: [caps::SNAPSHOTS, caps::REWRITE, caps::RECOVERY] do
+    it_behaves_like "an igniter-ledger backend", capabilities: [caps::SNAPSHOTS, caps::REWRITE, caps::RECOVERY, caps::SYNC_STATS] do
       let(:path) { File.join(dir, "ledger.wal") }
       let(:backend) { described_class.new(path) }
       let(:reopen) { -> { described_class.new(path) } }
@@ -26,7 +26,8 @@ RSpec.describe "The storage backend contract" do
 
   describe Igniter::Store::SegmentedFileBackend do
     it_behaves_like "an igniter-ledger backend",
-                    capabilities: [caps::RECOVERY, caps::STORAGE_STATS, caps::SEGMENT_MANIFEST, caps::PURGE_RECEIPTS] do
+                    capabilities: [caps::RECOVERY, caps::STORAGE_STATS, caps::SEGMENT_MANIFEST, caps::PURGE_RECEIPTS,
+                                   caps::SYNC_STATS] do
       let(:root) { File.join(dir, "segments") }
       let(:backend) { described_class.new(root) }
       let(:reopen) { -> { described_class.new(root) } }

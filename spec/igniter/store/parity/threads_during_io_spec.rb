@@ -31,23 +31,33 @@ RSpec.describe "Other Ruby threads during ledger I/O" do
     marks.each_cons(2).count { |before, after| after > before }
   end
 
+  # The best of three tries: on a loaded machine the OS may not run the
+  # counter during a short wait for the disk, but a writer that holds the GVL
+  # lets it move in at most a gap or two of any try.
+  def best_of_three_tries(&block)
+    Array.new(3) { gaps_with_progress(block.call) }.max
+  end
+
   it "keep running during each fsync of a durability: :fsync ledger" do
     with_tmpdir do |dir|
-      store = Igniter::Store::IgniterStore.new(
-        backend: Igniter::Store::FileBackend.new(File.join(dir, "ledger.wal"), durability: :fsync)
-      )
       writes = 9
-      marks = with_counter do |counter|
-        Array.new(writes) do |i|
-          store.write(store: :s, key: "k#{i}", value: { n: i })
-          counter.call
+      tries = 0
+      best = best_of_three_tries do
+        path = File.join(dir, "ledger-#{tries += 1}.wal")
+        store = Igniter::Store::IgniterStore.new(backend: Igniter::Store::FileBackend.new(path, durability: :fsync))
+        marks = with_counter do |counter|
+          Array.new(writes) do |i|
+            store.write(store: :s, key: "k#{i}", value: { n: i })
+            counter.call
+          end
         end
+        store.close
+        marks
       end
-      store.close
 
       # Every gap contains one fsync; a scheduler hiccup may cost a few.
-      expect(gaps_with_progress(marks)).to be >= (writes - 1) / 2
-      reopened = Igniter::Store.open(File.join(dir, "ledger.wal"))
+      expect(best).to be >= (writes - 1) / 2
+      reopened = Igniter::Store.open(File.join(dir, "ledger-1.wal"))
       expect(reopened.fact_count).to eq(writes)
       reopened.close
     end
@@ -59,15 +69,17 @@ RSpec.describe "Other Ruby threads during ledger I/O" do
       backend = Igniter::Store::FileBackend.new(path)
       facts = Array.new(300) { |i| Igniter::Store::Fact.build(store: :s, key: "k#{i}", value: { n: i }) }
       rounds = 5
-      marks = with_counter do |counter|
-        Array.new(rounds) do
-          backend.write_snapshot(facts)
-          counter.call
+      best = best_of_three_tries do
+        with_counter do |counter|
+          Array.new(rounds) do
+            backend.write_snapshot(facts)
+            counter.call
+          end
         end
       end
       backend.close
 
-      expect(gaps_with_progress(marks)).to be >= (rounds - 1) / 2
+      expect(best).to be >= (rounds - 1) / 2
       expect(Igniter::Store::FileBackend.new(path).then { |b| b.replay.size.tap { b.close } }).to eq(facts.size)
     end
   end

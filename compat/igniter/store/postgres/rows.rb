@@ -1,0 +1,5 @@
+# frozen_string_literal: true
+
+# Moved to lib/igniter/store/storage/postgres/rows.rb;
+# kept so that `require "igniter/store/postgres/rows"` still works.
+require_relative "../../../../lib/igniter/store/storage/postgres/rows"

@@ -1,0 +1,5 @@
+# frozen_string_literal: true
+
+# Moved to lib/igniter/store/storage/postgres/schema.rb;
+# kept so that `require "igniter/store/postgres/schema"` still works.
+require_relative "../../../../lib/igniter/store/storage/postgres/schema"

@@ -1,0 +1,119 @@
+# frozen_string_literal: true
+
+require_relative "../../engine/census"
+
+module Igniter
+  module Store
+    class MCPAdapter
+      # The tool set of the stdio MCP server: the adapter's read catalog
+      # (read, query, causation_chain, storage_stats, …) plus `history`,
+      # `stats` and, only when writes are allowed, `write`. One ledger,
+      # local (an {IgniterStore}) or remote (a {RemoteDispatch} to a server's
+      # HTTP API); the extra tools speak the same envelope protocol to either.
+      class LedgerTools
+        EXTRA_READ_TOOLS = %i[history stats].freeze
+        WRITE_TOOLS = %i[write].freeze
+        # Facts per replay page when a remote ledger is counted for `stats`.
+        STATS_PAGE = 5_000
+
+        # A tool call that cannot run; the server reports it as a tool error.
+        class ToolError < StandardError; end
+
+        # @param target [IgniterStore, RemoteDispatch]
+        # @param allow_writes [Boolean] list and run `write`
+        # @raise [ArgumentError] for another target
+        def initialize(target, allow_writes: false)
+          @store = target.is_a?(IgniterStore) ? target : nil
+          @remote = target.is_a?(RemoteDispatch) ? target : nil
+          raise ArgumentError, "LedgerTools expects an IgniterStore or a RemoteDispatch, got #{target.class}" unless @store || @remote
+
+          @adapter = MCPAdapter.new(@store ? @store.protocol : @remote)
+          @names = READ_TOOLS + EXTRA_READ_TOOLS + (allow_writes ? WRITE_TOOLS : [])
+        end
+
+        # @return [Array<Hash>] `{name:, description:, input_schema:}`, read tools first
+        def list
+          @names.map { |name| ToolCatalog.entry(name) }
+        end
+
+        # @param name [String]
+        # @return [Boolean]
+        def tool?(name)
+          @names.any? { |tool| tool.to_s == name.to_s }
+        end
+
+        # Runs one tool.
+        # @param name [String] a listed tool
+        # @param arguments [Hash] String or Symbol keys
+        # @return [Object] the tool's result (JSON-encodable)
+        # @raise [ToolError] missing arguments, a refused write, a failed read
+        def call(name, arguments)
+          tool = @names.find { |t| t.to_s == name.to_s } or raise ToolError, "Unknown tool: #{name}"
+          args = Protocol.symbolize_top(arguments)
+          missing = Array(ToolCatalog::SCHEMAS.fetch(tool)[:required]).reject { |field| args.key?(field.to_sym) }
+          raise ToolError, "#{tool}: missing required argument#{"s" if missing.size > 1} #{missing.join(", ")}" unless missing.empty?
+
+          case tool
+          when :history then history(args)
+          when :stats then stats
+          when :write then write(args)
+          else catalog(tool, args)
+          end
+        end
+
+        private
+
+        def catalog(tool, args)
+          response = @adapter.call_tool(tool, args)
+          raise ToolError, response[:error] if response[:status] == :error
+
+          response[:result]
+        end
+
+        def history(args)
+          filter = { store: args[:store], key: args[:key] }
+          facts = envelope(:replay, { from: args[:since], to: args[:as_of], filter: filter }.compact)[:facts]
+          { store: args[:store], key: args[:key], facts: facts, count: facts.size }
+        end
+
+        def write(args)
+          receipt = envelope(:write, args.slice(:store, :key, :value, :causation, :valid_time))
+          data = receipt.respond_to?(:to_h) ? receipt.to_h : receipt
+          raise ToolError, "write rejected: #{Array(data[:errors]).join("; ")}" unless data[:status].to_s == "accepted"
+
+          data
+        end
+
+        # Counted from the store itself, or from a remote ledger's replay,
+        # page by page (the HTTP API has no counting op of its own yet).
+        def stats
+          return Census.of(@store.fact_log_all) if @store
+
+          census = Census.new
+          cursor = nil
+          loop do
+            page = envelope(:replay, { limit: STATS_PAGE, after: cursor }.compact)
+            page[:facts].each { |fact| census.add(fact) }
+            break unless page[:truncated]
+
+            cursor = page[:next_cursor]
+          end
+          census.to_h
+        end
+
+        # One envelope through the store's own router or the remote server.
+        def envelope(op, packet)
+          response =
+            if @store
+              @store.protocol.dispatch(protocol: "igniter_store", op: op, packet: packet)
+            else
+              @remote.dispatch(op: op, packet: packet, request_id: "mcp_#{SecureRandom.hex(8)}")
+            end
+          raise ToolError, response[:error].to_s unless response[:status].to_s == "ok"
+
+          response[:result]
+        end
+      end
+    end
+  end
+end

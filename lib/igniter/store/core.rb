@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
 # Layer 1, core: facts and the rules every other layer builds on. The native
-# seam (core/native.rb) loads the Rust extension or the pure-Ruby classes;
-# errors, canonical JSON and the fact body (json_canon, fact_decode,
-# fact_protocol), Fact, FactLog and AccessPath. Needs nothing above it.
+# seam (core/native.rb) loads the Rust extension or the pure-Ruby classes and
+# binds the halves of Fact, FactLog and FileBackend; errors, canonical JSON
+# and the fact body (json_canon, fact_decode, fact_protocol) and AccessPath.
 require "json"
 require "digest"
 require "digest/sha2"
@@ -21,5 +21,3 @@ require_relative "core/native"
 require_relative "core/errors"
 require_relative "core/json_canon"
 require_relative "core/access_path"
-require_relative "core/pure/fact"
-require_relative "core/pure/fact_log"

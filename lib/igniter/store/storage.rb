@@ -5,7 +5,9 @@
 # SegmentedFileBackend and (loaded on first use) the PostgresBackend.
 require_relative "core"
 require_relative "storage/wire_protocol"
-require_relative "storage/pure/file_backend"
+require_relative "storage/recovery/scanner"
+require_relative "storage/recovery/plan"
+require_relative "storage/recovery/ledger_lock"
 require_relative "storage/codecs"
 require_relative "storage/segmented_file_backend"
 

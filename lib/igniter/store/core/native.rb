@@ -77,5 +77,27 @@ module Igniter
     end
 
     NATIVE = NativeLoader.load! unless const_defined?(:NATIVE, false)
+
+    # @return [String] "native" or "pure": the path this process runs on, for
+    #   reports (metrics, logs); code never branches on it.
+    CORE = NATIVE ? "native" : "pure"
   end
+end
+
+# The one seam. The classes whose halves differ (Fact, FactLog, FileBackend)
+# and the codecs' accelerator are bound here, once; no other file asks which
+# path is active. The native halves only add the Ruby protocol to classes the
+# extension defined; the pure halves are whole classes.
+if Igniter::Store::NATIVE
+  require_relative "native/fact"
+  require_relative "native/fact_log"
+  require_relative "../storage/native/file_backend"
+  require_relative "../storage/codecs/native_accelerator"
+  Igniter::Store::Codecs::Accelerator = Igniter::Store::Codecs::NativeAccelerator
+else
+  require_relative "pure/fact"
+  require_relative "pure/fact_log"
+  require_relative "../storage/pure/file_backend"
+  require_relative "../storage/codecs/ruby_accelerator"
+  Igniter::Store::Codecs::Accelerator = Igniter::Store::Codecs::RubyAccelerator
 end

@@ -13,10 +13,6 @@ module Igniter
     # Segment codecs of {SegmentedFileBackend} (spec 03 §6). A codec instance
     # is stateful and serves one segment.
     module Codecs
-      # True when the Rust halves of the codecs (Codecs::Native,
-      # Codecs::NativeCompactEncoder) are loaded, i.e. on the native path.
-      NATIVE_CODECS = (Store::NATIVE && const_defined?(:Native, false)) ? true : false
-
       ALIASES = {
         json_crc32: JsonCrc32,
         compact_delta: CompactDelta,
@@ -68,11 +64,11 @@ module Igniter
         end
 
         # A Fact from decoded members (the output of
-        # {JsonCanon.decode_fact_body}, already normalized and frozen): the
-        # pure Struct takes them as they are, the native class through from_h.
+        # {JsonCanon.decode_fact_body}, already normalized and frozen), as
+        # the path's {Accelerator} builds it.
         # @return [Fact]
         def fact(attributes)
-          NATIVE ? Fact.from_h(attributes) : Fact.new(**attributes).freeze
+          Accelerator.fact(attributes)
         end
 
         # The bytes of `io` from its position on, for the salvage functions; a

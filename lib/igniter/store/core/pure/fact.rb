@@ -5,13 +5,9 @@ require_relative "../fact_protocol"
 
 module Igniter
   module Store
-    # When the Rust extension is loaded it has already defined Fact (the
-    # Struct protocol it lacks is added by {FactProtocol}); the shared rules
-    # live in {JsonCanon} (`build_attributes`, `fact_attributes`).
-    if defined?(NATIVE) && NATIVE
-      Fact.include(Enumerable)
-      Fact.prepend(FactProtocol)
-    else
+    # The pure-Ruby Fact, bound by core/native.rb on the pure path (the
+    # native half is core/native/fact.rb); the shared rules live in
+    # {JsonCanon} (`build_attributes`, `fact_attributes`).
       # An immutable fact (spec 01 §2). Members in `to_h` / WAL order; value
       # equality over all of them; instances are frozen and so are `value`,
       # `producer` and `derivation` (deeply) and the String members.
@@ -118,6 +114,5 @@ module Igniter
           struct_new(**JsonCanon.fact_attributes(hash)).freeze
         end
       end
-    end
   end
 end

@@ -6,7 +6,6 @@ require_relative "../json_canon"
 
 module Igniter
   module Store
-    unless defined?(NATIVE) && NATIVE
       # In-memory append-only log (spec 01 §3). "Latest" always means last
       # appended; transaction times only bound `as_of` / `since` (inclusive).
       #
@@ -218,8 +217,5 @@ module Igniter
           value.is_a?(Hash) && filters.all? { |k, v| value[k] == v }
         end
       end
-    end
   end
 end
-
-require_relative "../native/fact_log" if Igniter::Store::NATIVE

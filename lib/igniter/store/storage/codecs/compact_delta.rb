@@ -128,11 +128,10 @@ module Igniter
         # @return [Salvage::Scan]
         def self.salvage(bytes)
           bytes = bytes.b unless bytes.encoding == Encoding::BINARY
-          if NATIVE_CODECS
-            # nil: something only the Ruby decoder reproduces exactly.
-            found = Native.salvage_compact(bytes)
-            return Salvage::Scan.new(*found) if found
-          end
+          # nil: the pure path, or something only the Ruby decoder reproduces exactly.
+          found = Accelerator.salvage_compact(bytes)
+          return Salvage::Scan.new(*found) if found
+
           CompactSalvage.new(bytes).scan
         end
 
@@ -151,9 +150,7 @@ module Igniter
         # only once the entry is encoded. The first fact fixes the side: one
         # segment's dictionary and deltas live in one place.
         def push_entry(fact, header)
-          if @header.nil? && NATIVE_CODECS && fact.is_a?(Fact)
-            @native = NativeCompactEncoder.new(header["fields"], MessagePack.pack(header))
-          end
+          @native = Accelerator.compact_encoder(fact, header) if @header.nil?
           if @native
             @native.push(fact.is_a?(Fact) ? fact : Fact.from_h(fact.to_h))
           else

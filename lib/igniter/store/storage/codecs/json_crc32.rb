@@ -29,9 +29,7 @@ module Igniter
 
         # @return [String] the binary frame of one fact
         def frame(fact)
-          return Native.json_frame(fact) if NATIVE_CODECS && fact.is_a?(Fact)
-
-          WireProtocol.encode_frame(JsonCanon.fact_body(fact))
+          Accelerator.json_frame(fact) || WireProtocol.encode_frame(JsonCanon.fact_body(fact))
         end
 
         # Nothing buffered. @return [Integer] 0
@@ -76,7 +74,8 @@ module Igniter
         # @return [Salvage::Scan]
         def self.salvage(bytes)
           bytes = bytes.b unless bytes.encoding == Encoding::BINARY
-          return Salvage::Scan.new(*Native.salvage_json(bytes)) if NATIVE_CODECS
+          found = Accelerator.salvage_json(bytes)
+          return Salvage::Scan.new(*found) if found
 
           ruby_salvage(bytes)
         end

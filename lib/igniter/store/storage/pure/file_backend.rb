@@ -11,13 +11,6 @@ require_relative "../recovery/ledger_lock"
 
 module Igniter
   module Store
-    if defined?(NATIVE) && NATIVE
-      # The Rust extension defined FileBackend; add what callers read from the
-      # Ruby side on both paths, unless the extension already provides it.
-      class FileBackend
-        SNAPSHOT_SUFFIX = ".snap" unless const_defined?(:SNAPSHOT_SUFFIX, false)
-      end
-    else
       # Single-file WAL at `path` plus an optional snapshot at `path + ".snap"`
       # (byte format, recovery, quarantine and lock file in doc/format.md).
       #
@@ -537,6 +530,5 @@ module Igniter
           Process.clock_gettime(Process::CLOCK_MONOTONIC)
         end
       end
-    end
   end
 end

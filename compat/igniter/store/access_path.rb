@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/core/access_path.rb
 # (loaded with the core layer);
 # kept so that `require "igniter/store/access_path"` still works.
-require_relative "../../../lib/igniter/store/core"
+require "igniter/store/core"

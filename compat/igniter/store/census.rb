@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/engine/census.rb
 # (loaded with the engine layer);
 # kept so that `require "igniter/store/census"` still works.
-require_relative "../../../lib/igniter/store/engine"
+require "igniter/store/engine"

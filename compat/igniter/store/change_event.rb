@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/feed/change_event.rb
 # (loaded with the feed layer);
 # kept so that `require "igniter/store/change_event"` still works.
-require_relative "../../../lib/igniter/store/feed"
+require "igniter/store/feed"

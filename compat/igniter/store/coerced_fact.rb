@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/engine/coerced_fact.rb
 # (loaded with the engine layer);
 # kept so that `require "igniter/store/coerced_fact"` still works.
-require_relative "../../../lib/igniter/store/engine"
+require "igniter/store/engine"

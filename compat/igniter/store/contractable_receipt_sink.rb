@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/protocol/contractable_receipt_sink.rb
 # (loaded with the protocol layer);
 # kept so that `require "igniter/store/contractable_receipt_sink"` still works.
-require_relative "../../../lib/igniter/store/protocol"
+require "igniter/store/protocol"

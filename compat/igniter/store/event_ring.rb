@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/feed/event_ring.rb
 # (loaded with the feed layer);
 # kept so that `require "igniter/store/event_ring"` still works.
-require_relative "../../../lib/igniter/store/feed"
+require "igniter/store/feed"

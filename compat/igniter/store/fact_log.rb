@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/core/pure/fact_log.rb
 # (loaded with the core layer);
 # kept so that `require "igniter/store/fact_log"` still works.
-require_relative "../../../lib/igniter/store/core"
+require "igniter/store/core"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/pure/file_backend.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/file_backend"` still works.
-require_relative "../../../lib/igniter/store/storage"
+require "igniter/store/storage"

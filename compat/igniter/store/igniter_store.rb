@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/engine/igniter_store.rb
 # (loaded with the engine layer);
 # kept so that `require "igniter/store/igniter_store"` still works.
-require_relative "../../../lib/igniter/store/engine"
+require "igniter/store/engine"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/server/network_backend.rb
 # (loaded with the server layer);
 # kept so that `require "igniter/store/network_backend"` still works.
-require_relative "../../../lib/igniter/store/servers"
+require "igniter/store/servers"

@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres_backend.rb;
 # kept so that `require "igniter/store/postgres_backend"` still works.
-require_relative "../../../lib/igniter/store/storage/postgres_backend"
+require "igniter/store/storage/postgres_backend"

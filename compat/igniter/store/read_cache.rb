@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/engine/read_cache.rb
 # (loaded with the engine layer);
 # kept so that `require "igniter/store/read_cache"` still works.
-require_relative "../../../lib/igniter/store/engine"
+require "igniter/store/engine"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/engine/schema_graph.rb
 # (loaded with the engine layer);
 # kept so that `require "igniter/store/schema_graph"` still works.
-require_relative "../../../lib/igniter/store/engine"
+require "igniter/store/engine"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/segmented_file_backend.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/segmented_file_backend"` still works.
-require_relative "../../../lib/igniter/store/storage"
+require "igniter/store/storage"

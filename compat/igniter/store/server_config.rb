@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/server/server_config.rb
 # (loaded with the server layer);
 # kept so that `require "igniter/store/server_config"` still works.
-require_relative "../../../lib/igniter/store/servers"
+require "igniter/store/servers"

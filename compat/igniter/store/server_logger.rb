@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/server/server_logger.rb
 # (loaded with the server layer);
 # kept so that `require "igniter/store/server_logger"` still works.
-require_relative "../../../lib/igniter/store/servers"
+require "igniter/store/servers"

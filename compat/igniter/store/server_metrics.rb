@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/server/server_metrics.rb
 # (loaded with the server layer);
 # kept so that `require "igniter/store/server_metrics"` still works.
-require_relative "../../../lib/igniter/store/servers"
+require "igniter/store/servers"

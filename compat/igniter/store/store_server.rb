@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/server/store_server.rb
 # (loaded with the server layer);
 # kept so that `require "igniter/store/store_server"` still works.
-require_relative "../../../lib/igniter/store/servers"
+require "igniter/store/servers"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/feed/subscription_registry.rb
 # (loaded with the feed layer);
 # kept so that `require "igniter/store/subscription_registry"` still works.
-require_relative "../../../lib/igniter/store/feed"
+require "igniter/store/feed"

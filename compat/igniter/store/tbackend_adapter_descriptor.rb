@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/protocol/tbackend_adapter_descriptor.rb
 # (loaded with the protocol layer);
 # kept so that `require "igniter/store/tbackend_adapter_descriptor"` still works.
-require_relative "../../../lib/igniter/store/protocol"
+require "igniter/store/protocol"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/adapters/tcp_adapter.rb
 # (loaded with the adapters layer);
 # kept so that `require "igniter/store/tcp_adapter"` still works.
-require_relative "../../../lib/igniter/store/adapters"
+require "igniter/store/adapters"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/wire_protocol.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/wire_protocol"` still works.
-require_relative "../../../lib/igniter/store/storage"
+require "igniter/store/storage"

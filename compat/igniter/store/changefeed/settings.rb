@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/feed/changefeed_buffer/settings.rb
 # (loaded with the feed layer);
 # kept so that `require "igniter/store/changefeed/settings"` still works.
-require_relative "../../../../lib/igniter/store/feed"
+require "igniter/store/feed"

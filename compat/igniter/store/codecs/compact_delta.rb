@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/codecs/compact_delta.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/codecs/compact_delta"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

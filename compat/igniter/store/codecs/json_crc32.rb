@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/codecs/json_crc32.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/codecs/json_crc32"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

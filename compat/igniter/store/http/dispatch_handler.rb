@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/adapters/http_adapter/dispatch_handler.rb
 # (loaded with the adapters layer);
 # kept so that `require "igniter/store/http/dispatch_handler"` still works.
-require_relative "../../../../lib/igniter/store/adapters"
+require "igniter/store/adapters"

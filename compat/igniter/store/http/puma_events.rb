@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/adapters/http_adapter/puma_events.rb
 # (loaded with the adapters layer);
 # kept so that `require "igniter/store/http/puma_events"` still works.
-require_relative "../../../../lib/igniter/store/adapters"
+require "igniter/store/adapters"

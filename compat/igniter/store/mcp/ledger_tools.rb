@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/adapters/mcp_adapter/ledger_tools.rb
 # (loaded with the adapters layer);
 # kept so that `require "igniter/store/mcp/ledger_tools"` still works.
-require_relative "../../../../lib/igniter/store/adapters"
+require "igniter/store/adapters"

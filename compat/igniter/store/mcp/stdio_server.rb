@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/adapters/mcp_adapter/stdio_server.rb
 # (loaded with the adapters layer);
 # kept so that `require "igniter/store/mcp/stdio_server"` still works.
-require_relative "../../../../lib/igniter/store/adapters"
+require "igniter/store/adapters"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/adapters/mcp_adapter/tool_catalog.rb
 # (loaded with the adapters layer);
 # kept so that `require "igniter/store/mcp/tool_catalog"` still works.
-require_relative "../../../../lib/igniter/store/adapters"
+require "igniter/store/adapters"

@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/commit_tail.rb;
 # kept so that `require "igniter/store/postgres/commit_tail"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/commit_tail"
+require "igniter/store/storage/postgres/commit_tail"

@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/config.rb;
 # kept so that `require "igniter/store/postgres/config"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/config"
+require "igniter/store/storage/postgres/config"

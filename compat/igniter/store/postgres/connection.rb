@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/connection.rb;
 # kept so that `require "igniter/store/postgres/connection"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/connection"
+require "igniter/store/storage/postgres/connection"

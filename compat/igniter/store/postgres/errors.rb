@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/errors.rb;
 # kept so that `require "igniter/store/postgres/errors"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/errors"
+require "igniter/store/storage/postgres/errors"

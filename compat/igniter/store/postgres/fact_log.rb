@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/fact_log.rb;
 # kept so that `require "igniter/store/postgres/fact_log"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/fact_log"
+require "igniter/store/storage/postgres/fact_log"

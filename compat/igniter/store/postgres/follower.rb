@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/follower.rb;
 # kept so that `require "igniter/store/postgres/follower"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/follower"
+require "igniter/store/storage/postgres/follower"

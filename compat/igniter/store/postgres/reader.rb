@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/reader.rb;
 # kept so that `require "igniter/store/postgres/reader"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/reader"
+require "igniter/store/storage/postgres/reader"

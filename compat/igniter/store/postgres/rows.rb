@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/rows.rb;
 # kept so that `require "igniter/store/postgres/rows"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/rows"
+require "igniter/store/storage/postgres/rows"

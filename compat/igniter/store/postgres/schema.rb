@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/schema.rb;
 # kept so that `require "igniter/store/postgres/schema"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/schema"
+require "igniter/store/storage/postgres/schema"

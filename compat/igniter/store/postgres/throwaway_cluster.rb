@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/throwaway_cluster.rb;
 # kept so that `require "igniter/store/postgres/throwaway_cluster"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/throwaway_cluster"
+require "igniter/store/storage/postgres/throwaway_cluster"

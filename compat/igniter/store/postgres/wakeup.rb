@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/wakeup.rb;
 # kept so that `require "igniter/store/postgres/wakeup"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/wakeup"
+require "igniter/store/storage/postgres/wakeup"

@@ -2,4 +2,4 @@
 
 # Moved to lib/igniter/store/storage/postgres/writer.rb;
 # kept so that `require "igniter/store/postgres/writer"` still works.
-require_relative "../../../../lib/igniter/store/storage/postgres/writer"
+require "igniter/store/storage/postgres/writer"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/recovery/ledger_lock.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/recovery/ledger_lock"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/recovery/scanner.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/recovery/scanner"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

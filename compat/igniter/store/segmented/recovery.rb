@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/segmented/recovery.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/segmented/recovery"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/segmented/retention.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/segmented/retention"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

@@ -3,4 +3,4 @@
 # Moved to lib/igniter/store/storage/segmented/salvage_plan.rb
 # (loaded with the storage layer);
 # kept so that `require "igniter/store/segmented/salvage_plan"` still works.
-require_relative "../../../../lib/igniter/store/storage"
+require "igniter/store/storage"

@@ -85,8 +85,14 @@ module Igniter
         @log ||= FactLog.new
         @cache = ReadCache.new(lru_cap: lru_cap)
         @schema_graph = SchemaGraph.new
-        @scope_index = Engine::ScopeIndex.new
-        @partition_index = Engine::PartitionIndex.new
+        # The two Hashes keep 0.5.2's shape, because sibling igniter packages
+        # (the durable-model playground's inspector) read them:
+        # `[store, scope] => Set<key>` and `[store, partition_key] =>
+        # {value => [Fact]}`. The index objects own and maintain them.
+        @scope_index = {}
+        @partition_index = {}
+        @scopes = Engine::ScopeIndex.new(@scope_index)
+        @partitions = Engine::PartitionIndex.new(@partition_index)
         @coercions = {}
         @write_lock = Monitor.new
         @relation_scatters = {}
@@ -179,7 +185,7 @@ module Igniter
         calls = nil
         fact = @write_lock.synchronize do
           fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)
-          @partition_index.add(store, field, fact) if field
+          @partitions.add(store, field, fact) if field
           calls = settle(fact, store, fact.key)
           fact
         end
@@ -272,11 +278,11 @@ module Igniter
         # shared log: the log filters the store's facts itself (no index to keep across processes).
         return apply_coercions(store, @log.partition(store, field, partition_value, since, as_of)) if @shared_log
 
-        unless @partition_index.built?(store, field)
+        unless @partitions.built?(store, field)
           # Under the write lock so an append cannot land both in the scan and in the index.
-          @write_lock.synchronize { @partition_index.build(store, field, @log.facts_for(store: store)) }
+          @write_lock.synchronize { @partitions.build(store, field, @log.facts_for(store: store)) }
         end
-        slice = @partition_index.slice(store, field, partition_value)
+        slice = @partitions.slice(store, field, partition_value)
         slice.select! { |f| f.transaction_time >= since } if since
         slice.select! { |f| f.transaction_time <= as_of } if as_of
         apply_coercions(store, slice)
@@ -416,7 +422,7 @@ module Igniter
         return @log.deliver(fact) if @shared_log # the commit tail settles, in commit order
 
         paths = @schema_graph.paths_for(store)
-        changes = paths.empty? ? NO_SCOPE_CHANGES : @scope_index.update(store, key, fact.value, paths)
+        changes = paths.empty? ? NO_SCOPE_CHANGES : @scopes.update(store, key, fact.value, paths)
         calls = @cache.evict(store: store, key: key, scope_changes: changes)
         @changefeed&.emit(fact)
         calls
@@ -428,17 +434,17 @@ module Igniter
         # query on a shared log, whose index could miss another process's write.
         return @log.query_scope(store: store, filters: filters, as_of: as_of) if as_of || scope.nil? || @shared_log
 
-        keys = @scope_index.keys(store, scope)
+        keys = @scopes.keys(store, scope)
         return latest_of(store, keys) if keys
 
         # Cold: scan and build under the write lock, so no write can slip
         # between the scan and the index creation and be missing from it.
         @write_lock.synchronize do
-          keys = @scope_index.keys(store, scope)
+          keys = @scopes.keys(store, scope)
           next latest_of(store, keys) if keys
 
           facts = @log.query_scope(store: store, filters: filters)
-          @scope_index.build(store, scope, facts.map(&:key))
+          @scopes.build(store, scope, facts.map(&:key))
           facts
         end
       end
@@ -455,8 +461,8 @@ module Igniter
           log = FactLog.new
           facts.each { |fact| log.replay(fact) }
           @log = log
-          @scope_index.clear
-          @partition_index.clear
+          @scopes.clear
+          @partitions.clear
           @cache.clear!
         end
         nil

@@ -1,8 +1,10 @@
 # frozen_string_literal: true
 
-# The layers, bottom up; each file requires the one beneath it, so any of
-# them (and every 0.5.2 path, now a thin file that requires its layer) loads
-# alone. Folders under store/ are these layers (README "Layout").
+# The layers, bottom up. Each entry file requires the layer beneath it, so any
+# of them loads alone, and so does every 0.5.2 and 0.6 path (compat/, a file
+# per old path that requires its layer). Folders under store/ are these
+# layers; a class's private parts live in a folder named after it (README
+# "Layout").
 #
 #   core/       errors, Fact, FactLog, canonical JSON, fact body; native.rb is
 #               the one place the Rust and pure-Ruby halves are chosen

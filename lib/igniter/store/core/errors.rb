@@ -102,5 +102,12 @@ module Igniter
         super(message || "#{path} is open read-only; writes are refused")
       end
     end
+
+    # A fact from outside (a network client) that cannot enter the log as
+    # sent: its value_hash does not match its value, or its id is taken.
+    class InvalidFactError < Error; end
+
+    # A store name that cannot be a single directory name under `wal/`.
+    class InvalidStoreNameError < ArgumentError; end
   end
 end

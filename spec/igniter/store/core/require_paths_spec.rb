@@ -51,7 +51,6 @@ RSpec.describe "0.5.2 require paths" do
     end
   ).freeze
 
-
   # Each argument is "path=Const,Const"; per path one line of output:
   # "path<TAB>ok<TAB>constants left undefined" or "path<TAB>error<TAB>message".
   driver = <<~'RUBY'

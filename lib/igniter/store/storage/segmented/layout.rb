@@ -2,9 +2,6 @@
 
 module Igniter
   module Store
-    # A store name that cannot be a single directory name under `wal/`.
-    class InvalidStoreNameError < ArgumentError; end
-
     module Segmented
       # Where segments and their sidecars live (spec 03 §2):
       # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal[suffix]`.

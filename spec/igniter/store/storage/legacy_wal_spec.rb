@@ -113,6 +113,7 @@ RSpec.describe "Opening a WAL written by igniter-ledger 0.5.2" do
       expect(reopened.fact_count).to eq(expected.size + 1)
       expect(reopened.read(store: :items, key: "k2")).to eq(added: :now)
       expect(reopened.history(store: :items, key: "k2").last.causation).to eq("e00ac80b-bfd0-4270-b0e5-853f98efd605")
+      expect(reopened.history(store: :items, key: "k2").last.id).to eq(added.id)
       reopened.close
     end
   end

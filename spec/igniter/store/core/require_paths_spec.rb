@@ -105,6 +105,16 @@ RSpec.describe "0.5.2 require paths" do
     expect(missing).to eq([])
   end
 
+  it "keeps every old path in compat/ pointing at a file of lib/" do
+    compat = File.join(LedgerSpec::ROOT, "compat")
+    targets = Dir[File.join(compat, "**", "*.rb")].to_h do |file|
+      [file.delete_prefix("#{compat}/"), File.read(file)[/^require "([^"]+)"$/, 1]]
+    end
+    expect(targets.size).to be >= paths.size
+    dangling = targets.reject { |_old, target| target && File.file?(File.join(LedgerSpec::LIB_DIR, "#{target}.rb")) }
+    expect(dangling).to eq({})
+  end
+
   paths.each do |path, names|
     it "#{path} loads alone and defines #{names.join(", ")}" do
       result, detail = outcome_of.call(self).fetch(path)

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../../core/errors"
+
 module Igniter
   module Store
     module Postgres

@@ -4,6 +4,7 @@ require "tmpdir"
 require "fileutils"
 require "etc"
 require "uri"
+require_relative "../../core/errors"
 
 module Igniter
   module Store

@@ -43,7 +43,7 @@ module PgBench
 
   def value(i) = Bench.value(i)
 
-  def postgres(schema) = Igniter::Store.postgres(ENV.fetch("BENCH_PG_URL"), schema: schema, poll_interval: 0.05)
+  def postgres(schema, **opts) = Igniter::Store.postgres(ENV.fetch("BENCH_PG_URL"), schema: schema, poll_interval: 0.05, **opts)
 
   # --- workloads of one backend; +open+ makes a store, +fork_open+ one per process
 
@@ -183,7 +183,7 @@ module PgBench
         Igniter::Store::IgniterStore.new(backend: Igniter::Store::FileBackend.new(path, durability: durability))
       end
     end
-    pg = ->(name) { ->(_w = nil) { postgres(fresh.call(name)) } }
+    pg = ->(name, **opts) { ->(_w = nil) { postgres(fresh.call(name), **opts) } }
     pg_times = load_big_postgres
     file_path = File.join(dir, "big.wal")
     file_times = load_big_file(file_path)
@@ -191,6 +191,8 @@ module PgBench
       "postgres" => {
         "single commits/s, 1 process" => single(pg.call("single")),
         "single commits/s, 4 processes" => single_parallel(pg.call("parallel"), 4),
+        # Opt-in group commit (doc/postgres.md, "Group commit"): shared flushes.
+        "4 processes, group_commit: true" => single_parallel(pg.call("parallel_gc", group_commit: true), 4),
         "batched facts/s (100/batch)" => batched(pg.call("batched"))
       }.merge(big_reads(-> { postgres("bench_big") }, *pg_times)).merge(feed_latency(fresh.call("feed"))),
       # The file backend has one writer and no transactions: single writes

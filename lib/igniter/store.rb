@@ -35,6 +35,20 @@ module Igniter
       IgniterStore.new
     end
 
+    # A ledger on a server, read and written there: nothing is replayed into
+    # this process (see {RemoteStore}).
+    #
+    #   store = Igniter::Store.remote("127.0.0.1:7400", token: ENV["LEDGER_TOKEN"])
+    #   store.read(store: :tasks, key: "t1")
+    #
+    # @param address [String] "host:port" of the server's op-protocol listener
+    # @param token [String, nil] its read or write token
+    # @param options [Hash] {RemoteStore#initialize} options (`timeout:`, `tls:`, `ca_file:`, …)
+    # @return [RemoteStore]
+    def self.remote(address, token: nil, **options)
+      RemoteStore.new(address, token: token, **options)
+    end
+
     POSTGRES_URL = %r{\Apostgres(?:ql)?://}i
     private_constant :POSTGRES_URL
 

@@ -472,6 +472,61 @@ impl Fact {
         Ok(ruby.str_new(&text))
     }
 
+    /// `_unstamped_body(id)`: the body the PostgreSQL backend stores for this
+    /// fact (doc/postgres.md, "Tables"): the fact body under `id`, with
+    /// causation null and transaction_time 0.0, which the write transaction
+    /// settles in their own columns. Byte for byte what the pure path's
+    /// `Postgres::Rows.body` makes.
+    fn unstamped_body(ruby: &Ruby, rb_self: &Self, id: RString) -> Result<RString, Error> {
+        let mut rec = rb_self.to_record(ruby)?;
+        rec.id = convert::utf8_text(ruby, id)?;
+        rec.causation = None;
+        rec.transaction_time = 0.0;
+        let mut body = Vec::with_capacity(256);
+        ledger_core::encode_fact_body(&rec, &mut body).map_err(|e| errors::core(ruby, e))?;
+        let text = String::from_utf8(body).map_err(|_| errors::invalid_encoding(ruby))?;
+        Ok(ruby.str_new(&text))
+    }
+
+    /// `_stamped(id, causation, transaction_time)`: a copy of this fact under
+    /// the id, causation and time a PostgreSQL commit settled; every other
+    /// member is shared. Equal to the pure path's
+    /// `Fact.from_h(to_h.merge(id:, causation:, transaction_time:))`.
+    fn stamped(
+        ruby: &Ruby,
+        rb_self: &Self,
+        id: Value,
+        causation: Value,
+        time: Value,
+    ) -> Result<Obj<Fact>, Error> {
+        Ok(Self::wrap(
+            ruby,
+            Fact {
+                id: key_string(ruby, id)?.into(),
+                causation: optional_string(ruby, Some(causation))?.into(),
+                transaction_time: to_f(ruby, time)?,
+                ..rb_self.clone_members()
+            },
+        ))
+    }
+
+    /// The members, shared (for copies and [`Fact::stamped`]).
+    fn clone_members(&self) -> Fact {
+        Fact {
+            id: self.id,
+            store: self.store,
+            key: self.key,
+            value: self.value,
+            value_hash: self.value_hash,
+            causation: self.causation,
+            transaction_time: self.transaction_time,
+            valid_time: self.valid_time,
+            schema_version: self.schema_version,
+            producer: self.producer,
+            derivation: self.derivation,
+        }
+    }
+
     /// `Fact._load(body)`: a fact from its `_dump`; a body that breaks a decode
     /// rule is an `ArgumentError` naming the rule.
     fn load(ruby: &Ruby, body: RString) -> Result<Obj<Fact>, Error> {
@@ -491,22 +546,7 @@ impl Fact {
 
     /// A new fact object with the same members (frozen: a fact never changes).
     fn copy(&self, ruby: &Ruby) -> Obj<Fact> {
-        Self::wrap(
-            ruby,
-            Fact {
-                id: self.id,
-                store: self.store,
-                key: self.key,
-                value: self.value,
-                value_hash: self.value_hash,
-                causation: self.causation,
-                transaction_time: self.transaction_time,
-                valid_time: self.valid_time,
-                schema_version: self.schema_version,
-                producer: self.producer,
-                derivation: self.derivation,
-            },
-        )
+        Self::wrap(ruby, self.clone_members())
     }
 
     /// A fact decoded by the core (WAL or snapshot replay).

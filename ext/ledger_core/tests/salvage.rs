@@ -101,6 +101,58 @@ fn span_reasons_follow_the_classification_rule() {
 }
 
 #[test]
+fn a_run_of_zero_bytes_is_one_span_up_to_the_next_valid_frame_or_the_end() {
+    // Empty frames have a matching CRC (crc32 of nothing is 0), but no fact is shorter
+    // than 2 bytes: a zero run is one damage span, however long.
+    let (clean, frames) = twenty();
+    let mut tail = clean.clone();
+    tail.extend_from_slice(&[0u8; 4096]);
+    let (at, _) = frames[9];
+    let mut middle = clean[..at].to_vec();
+    middle.extend_from_slice(&[0u8; 1000]);
+    middle.extend_from_slice(&clean[at..]);
+    let mut one_byte = clean.clone();
+    encode_frame(b"x", &mut one_byte);
+    for (bytes, offset, length) in [
+        (&tail, clean.len(), 4096),
+        (&middle, at, 1000),
+        (&one_byte, clean.len(), 9),
+    ] {
+        let damage: Vec<_> = scan_bytes(bytes).damage().collect();
+        assert_eq!(
+            damage,
+            vec![(offset as u64, length as u64, Reason::Garbage)]
+        );
+    }
+
+    let dir = TempDir::new("zerotail");
+    let path = dir.join("zero.wal");
+    fs::write(&path, &tail).unwrap();
+    let wal = Wal::open(&path, Durability::Flush).unwrap();
+    let rec = wal.recovery();
+    assert_eq!(rec.tail, Some(Reason::Garbage));
+    assert_eq!(rec.damaged_spans, 1);
+    assert_eq!(rec.quarantined.len(), 1);
+    assert_eq!(
+        (rec.quarantined[0].offset, rec.quarantined[0].length),
+        (clean.len() as u64, 4096)
+    );
+    let receipts = fs::read_dir(quarantine_dir_for(&path)).unwrap().count();
+    assert_eq!(receipts, 2, "one .bin and one .json");
+    drop(wal);
+    assert_eq!(fs::read(&path).unwrap(), clean);
+
+    // A file of nothing but zeros is a ledger whose bytes are all damage.
+    let zeros = dir.join("zeros.wal");
+    fs::write(&zeros, [0u8; 64]).unwrap();
+    let wal = Wal::open(&zeros, Durability::Flush).unwrap();
+    assert_eq!(wal.recovery().damaged_spans, 1);
+    assert_eq!(wal.recovery().quarantined[0].length, 64);
+    drop(wal);
+    assert_eq!(fs::metadata(&zeros).unwrap().len(), 0);
+}
+
+#[test]
 fn a_file_window_scans_exactly_like_the_bytes_in_memory_across_refills() {
     // About 3 MiB, so the 1 MiB window refills many times, damaged in several places.
     let mut bytes = Vec::new();

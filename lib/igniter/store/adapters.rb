@@ -93,6 +93,22 @@ module Igniter
         nil
       end
 
+      # What a client is told about an envelope whose packet was refused
+      # (a {Protocol::WireEnvelope::Failure} of kind :invalid_packet): what
+      # is missing or wrong, not "Internal error".
+      # @param error [Exception, nil] the failure's exception
+      # @param op [Object] the envelope's op
+      # @return [String]
+      def packet_problem(error, op)
+        if error.is_a?(KeyError) && error.respond_to?(:key)
+          "#{op}: the packet lacks the required field #{error.key.to_s.inspect}"
+        elsif error.is_a?(NoMethodError) || error.nil?
+          "#{op}: the packet must be a JSON object"
+        else
+          "#{op}: #{safe_message(error)}"
+        end
+      end
+
       # @param value [Object] a parsed JSON value
       # @return [String] "an object", "an array", "a string", "null", "a boolean" or "a number"
       def json_kind(value)

@@ -27,6 +27,18 @@ pub fn keyword_init(ruby: &Ruby) -> Result<bool, Error> {
 pub fn dump(ruby: &Ruby, rb_self: &Fact, level: Value) -> Result<RString, Error> {
     run(ruby, || Fact::dump(ruby, rb_self, level))
 }
+pub fn unstamped_body(ruby: &Ruby, rb_self: &Fact, id: RString) -> Result<RString, Error> {
+    run(ruby, || Fact::unstamped_body(ruby, rb_self, id))
+}
+pub fn stamped(
+    ruby: &Ruby,
+    rb_self: &Fact,
+    id: Value,
+    causation: Value,
+    time: Value,
+) -> Result<Obj<Fact>, Error> {
+    run(ruby, || Fact::stamped(ruby, rb_self, id, causation, time))
+}
 
 macro_rules! reader {
     ($name:ident, |$ruby:ident, $f:ident| $body:expr) => {
@@ -156,5 +168,7 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("dup", magnus::method!(dup, 0))?;
     class.define_method("clone", magnus::method!(clone, -1))?;
     class.define_method("_dump", magnus::method!(dump, 1))?;
+    class.define_method("_unstamped_body", magnus::method!(unstamped_body, 1))?;
+    class.define_method("_stamped", magnus::method!(stamped, 3))?;
     Ok(())
 }

@@ -40,6 +40,25 @@ fn snapshot_path(ruby: &Ruby, backend: &FileBackend) -> Result<RString, Error> {
 fn durability(ruby: &Ruby, backend: &FileBackend) -> Result<Value, Error> {
     run(ruby, || Ok(ruby.get_inner(backend.policy)))
 }
+/// `{bounds:, counts:, sum:, count:}`: how long the WAL's fdatasync calls took
+/// (the pure path's `Storage::SyncTiming#to_h`).
+fn sync_stats(ruby: &Ruby, backend: &FileBackend) -> Result<RHash, Error> {
+    run(ruby, || {
+        let stats = backend.quick(ruby, |wal| wal.sync_stats().clone())?;
+        let sym = |name: &str| ruby.to_symbol(name);
+        let h = ruby.hash_new();
+        let bounds = ruby.ary_from_iter(ledger_core::wal::sync_stats::BOUNDS.iter().copied());
+        bounds.freeze();
+        let counts = ruby.ary_from_iter(stats.counts.iter().copied());
+        counts.freeze();
+        h.aset(sym("bounds"), bounds)?;
+        h.aset(sym("counts"), counts)?;
+        h.aset(sym("sum"), stats.sum_seconds)?;
+        h.aset(sym("count"), stats.count)?;
+        h.freeze();
+        Ok(h)
+    })
+}
 fn recovery(ruby: &Ruby, backend: &FileBackend) -> Result<RHash, Error> {
     run(ruby, || {
         // Copied out first: the Hash is built after the lock is released.
@@ -113,5 +132,6 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("snapshot_path", magnus::method!(snapshot_path, 0))?;
     class.define_method("durability", magnus::method!(durability, 0))?;
     class.define_method("recovery", magnus::method!(recovery, 0))?;
+    class.define_method("sync_stats", magnus::method!(sync_stats, 0))?;
     Ok(())
 }

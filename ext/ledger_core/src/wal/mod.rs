@@ -12,4 +12,5 @@ pub mod recover;
 pub mod replay;
 pub mod salvage;
 pub mod snapshot;
+pub mod sync_stats;
 pub mod writer;

@@ -35,7 +35,8 @@ pub enum Reason {
     /// A frame whose CRC matches but whose body is not a fact.
     Undecodable,
     /// Bytes between valid frames that are not one frame (inserted junk, a damaged
-    /// length, several damaged frames in a row), or the same at the end of the file.
+    /// length, several damaged frames in a row, a run of zero bytes), or the same at the
+    /// end of the file.
     Garbage,
     /// Valid frames dropped by `recovery: :truncate` because they follow damage.
     AfterDamage,
@@ -248,6 +249,10 @@ enum Failure {
     /// Fewer than 4 bytes left, or a length that runs past the end.
     Incomplete,
     Oversized,
+    /// A length below [`MIN_BODY`]: no fact fits, whatever the CRC says. A run of zero
+    /// bytes (preallocated space, or a crash that left zeros) reads as empty frames whose
+    /// CRC matches; treating them as damage makes the whole run one span.
+    Implausible,
     /// A complete frame ending at the given offset whose CRC does not match.
     BadCrc(u64),
 }
@@ -348,7 +353,7 @@ fn classify(failure: Failure, next: u64, len: u64) -> Reason {
         _ if next < len => Reason::Garbage,
         Failure::Incomplete => Reason::Torn,
         Failure::Oversized => Reason::Oversized,
-        Failure::BadCrc(_) => Reason::Garbage,
+        Failure::Implausible | Failure::BadCrc(_) => Reason::Garbage,
     }
 }
 
@@ -361,6 +366,9 @@ fn frame_at<S: Source>(src: &mut S, pos: u64) -> io::Result<Result<u64, Failure>
     let body_len = header_len(src, pos)?;
     if body_len > MAX_FRAME_LEN as u64 {
         return Ok(Err(Failure::Oversized));
+    }
+    if body_len < MIN_BODY {
+        return Ok(Err(Failure::Implausible));
     }
     if body_len + OVERHEAD > left {
         return Ok(Err(Failure::Incomplete));
@@ -435,9 +443,10 @@ fn valid_frame_at<S: Source>(src: &mut S, at: u64) -> io::Result<bool> {
 }
 
 /// The not-a-ledger rule (format.md): a file is a ledger when it is empty, a frame
-/// with a matching CRC starts at offset 0, a resync finds a valid frame anywhere, or it
+/// with a matching CRC starts at offset 0, a resync finds a valid frame anywhere, it
 /// is one torn first frame (a length of at most [`MAX_FRAME_LEN`] that runs past the
-/// end, and the body bytes present, if any, start with `{`).
+/// end, and the body bytes present, if any, start with `{`), or it holds only zero
+/// bytes (a preallocated WAL, or one whose first writes a crash left as zeros).
 pub fn is_ledger<S: Source>(src: &mut S, cancel: &Cancel) -> io::Result<bool> {
     let len = src.len();
     if len == 0 {
@@ -449,7 +458,25 @@ pub fn is_ledger<S: Source>(src: &mut S, cancel: &Cancel) -> io::Result<bool> {
     if torn_first_frame(&probe, len) || frame_at(src, 0)?.is_ok() {
         return Ok(true);
     }
-    Ok(resync_with(src, 1, cancel)? < len)
+    if resync_with(src, 1, cancel)? < len {
+        return Ok(true);
+    }
+    all_zero(src, cancel)
+}
+
+/// Whether every byte of `src` is zero.
+fn all_zero<S: Source>(src: &mut S, cancel: &Cancel) -> io::Result<bool> {
+    let len = src.len();
+    let mut pos = 0u64;
+    while pos < len {
+        cancel.check_io()?;
+        let n = (len - pos).min(CHUNK as u64) as usize;
+        if src.window(pos, n)?.iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        pos += n as u64;
+    }
+    Ok(true)
 }
 
 /// `first_bytes`: the first (up to 5) bytes of a file of `len` bytes.

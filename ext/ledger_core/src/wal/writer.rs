@@ -21,6 +21,7 @@ use crate::wal::salvage::{self, FileSource, Scan, Verdict};
 use crate::wal::snapshot::{
     read_snapshot_with, snapshot_path_for, snapshot_tmp_path_for, write_snapshot_file,
 };
+use crate::wal::sync_stats::SyncStats;
 
 /// How to open a WAL.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -50,6 +51,8 @@ pub struct Wal {
     /// Frames written since the last fsync (Group policy).
     pending: usize,
     last_sync: Instant,
+    /// Durations of the fdatasync calls of [`Wal::sync`].
+    sync_stats: SyncStats,
     /// Reused frame buffer.
     buf: Vec<u8>,
     closed: bool,
@@ -215,6 +218,7 @@ impl Wal {
             len,
             pending: 0,
             last_sync: Instant::now(),
+            sync_stats: SyncStats::default(),
             buf: Vec::new(),
             closed: false,
         }
@@ -393,13 +397,21 @@ impl Wal {
         self.sync_due(self.pending.saturating_add(1))
     }
 
-    /// fdatasync the WAL now.
+    /// fdatasync the WAL now (timed into [`Wal::sync_stats`], failed calls too).
     pub fn sync(&mut self) -> Result<()> {
         let file = self.file.as_ref().ok_or(Error::Closed)?;
-        file.sync_data()?;
+        let started = Instant::now();
+        let synced = file.sync_data();
+        self.sync_stats.observe(started.elapsed());
+        synced?;
         self.pending = 0;
         self.last_sync = Instant::now();
         Ok(())
+    }
+
+    /// How long the WAL's fdatasync calls took so far.
+    pub fn sync_stats(&self) -> &SyncStats {
+        &self.sync_stats
     }
 
     /// Closes the WAL and releases the lock; idempotent. Under Group commit, pending

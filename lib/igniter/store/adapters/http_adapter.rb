@@ -27,7 +27,7 @@ module Igniter
       DEFAULT_MAX_STREAMS = 1024
       SERVERS = %i[auto puma].freeze
       # Mounts anyone may call, even when reads need a token.
-      OPEN_MOUNTS = %w[/v1/health /v1/ready].freeze
+      OPEN_MOUNTS = %w[/v1/health /v1/ready /v1/openapi.json].freeze
 
       # @return [String]
       attr_reader :host
@@ -193,6 +193,12 @@ module Igniter
         []
       end
 
+      # @return [Integer] HTTP connections open now (0 before {#start})
+      def open_connections
+        listener = @lock.synchronize { @listener }
+        listener ? listener.open_connections : 0
+      end
+
       # Puma's worker figures once started.
       # @return [Hash] e.g. `{running:, pool_capacity:, max_threads:, backlog:}`
       def pool_stats
@@ -246,7 +252,8 @@ module Igniter
                                                                  on_close: method(:stream_closed),
                                                                  admit: method(:stream_admitted?)),
             "/v1/metadata" => MetadataHandler.new(@interpreter),
-            "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter)
+            "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter),
+            "/v1/openapi.json" => OpenApiHandler.new(console: !@console.nil?)
           },
           logger: @logger, auth: @auth, open: OPEN_MOUNTS, self_authorizing: %w[/v1/dispatch /ui]
         )
@@ -304,5 +311,6 @@ require_relative "http_adapter/dispatch_handler"
 require_relative "http_adapter/simple_handlers"
 require_relative "http_adapter/sse_body"
 require_relative "http_adapter/sse_events_handler"
+require_relative "http_adapter/open_api_handler"
 require_relative "http_adapter/guarded_listener"
 require_relative "http_adapter/puma_runner"

@@ -37,6 +37,10 @@ module Igniter
       GENERATE_OPTIONS = { max_nesting: false }.freeze
       private_constant :GENERATE_OPTIONS
 
+      # The members {fact_body} reads, for {unstamped_body}.
+      UNSTAMPED = Struct.new(*FIELDS)
+      private_constant :UNSTAMPED
+
       class << self
         # Deep copy with the normalization `Fact.build` applies to value,
         # producer and derivation (spec 01 §2.3): Hash keys become Symbols
@@ -103,6 +107,22 @@ module Igniter
           }
           doc["symbols"] = symbols unless symbols.empty?
           JSON.generate(doc, GENERATE_OPTIONS)
+        end
+
+        # The body the PostgreSQL backend stores for +fact+ (doc/postgres.md,
+        # "Tables"): its {fact_body} under +id+, with causation null and
+        # transaction_time 0.0, which the write transaction settles in columns
+        # of their own. The Rust `Fact#_unstamped_body` writes the same bytes.
+        #
+        # @param fact [#to_h] any Fact
+        # @param id [String]
+        # @return [String] UTF-8 JSON text
+        def unstamped_body(fact, id)
+          view = UNSTAMPED.new(*fact.to_h.values_at(*FIELDS))
+          view.id = id
+          view.causation = nil
+          view.transaction_time = 0.0
+          fact_body(view)
         end
 
         # Decodes a WAL / snapshot fact body under the rules of doc/format.md
@@ -240,6 +260,18 @@ module Igniter
           sym = store.to_sym
           name = sym.name
           name.encoding == Encoding::UTF_8 || name.ascii_only? ? sym : utf8(name).to_sym
+        end
+
+        # Where the Symbol values of a data member stand, as a fact body's
+        # `symbols` member lists them (doc/format.md): the op protocol's `read`
+        # envelopes send these with a value, so a client gets its Symbols back.
+        # @param obj [Object] a stored value
+        # @param field [String] the member the paths start with
+        # @return [Array<Array>] e.g. `[["value", "status"]]`; [] without Symbols
+        def symbol_paths(obj, field = "value")
+          symbols = []
+          plain_field(obj, field, [], symbols)
+          symbols
         end
 
         private

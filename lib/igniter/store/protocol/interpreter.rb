@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative "../engine/census"
 require_relative "interpreter/fact_io"
 require_relative "interpreter/snapshots"
 require_relative "interpreter/sync"

@@ -16,7 +16,7 @@ module Igniter
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
-          segment_manifest compaction_activity
+          segment_manifest compaction_activity history fact_by_id stats
         ].freeze
 
         # @param interpreter [Interpreter]
@@ -33,7 +33,8 @@ module Igniter
         Failure = Struct.new(:kind, :error)
 
         # Exceptions of the router that mean "the packet is wrong", not "the server is".
-        CLIENT_ERRORS = [KeyError, ArgumentError, TypeError, InvalidFactError, JSON::GeneratorError].freeze
+        # RangeError: a number too big for the op (an Integer limit beyond 64 bits).
+        CLIENT_ERRORS = [KeyError, ArgumentError, TypeError, RangeError, InvalidFactError, JSON::GeneratorError].freeze
 
         # Routes +envelope+ to the interpreter. Never raises: every failure
         # becomes an error envelope. Protocol rejections (bad descriptor or
@@ -68,7 +69,7 @@ module Igniter
           return failed(request_id, :unknown_op, "Unknown or missing op: #{op.inspect}") unless OPERATIONS.include?(op)
 
           packet = env[:packet] || {}
-          packet = Protocol.symbolize_top(packet) if packet.is_a?(Hash)
+          packet = PacketFields.check!(op, times(op, Protocol.symbolize_top(packet))) if packet.is_a?(Hash)
           [ok(request_id, route(op, packet)), nil]
         rescue StandardError => e
           kind = if packet.nil? then :bad_envelope
@@ -85,9 +86,11 @@ module Igniter
           case op
           when :register_descriptor then i.register(packet)
           when :write
+            packet = with_symbols(packet)
             i.write(store: packet.fetch(:store), key: packet.fetch(:key), value: packet.fetch(:value),
                     **packet.slice(:causation, :valid_time, :term, :producer, :derivation))
           when :append
+            packet = with_symbols(packet, :event)
             i.append(history: packet.fetch(:history), event: packet.fetch(:event),
                      **packet.slice(:key, :partition_key, :valid_time, :term, :producer, :derivation),
                      schema_version: packet.fetch(:schema_version, 1))
@@ -96,9 +99,18 @@ module Igniter
             value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
             { value: value, found: !value.nil? }
           when :query
+            return scope_listing(packet) if packet[:scope]
+
             items = i.query(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
                             limit: packet[:limit], as_of: packet[:as_of])
             listing(items)
+          when :history
+            facts = i.fact_history(store: packet.fetch(:store), key: packet[:key], **packet.slice(:since, :as_of))
+            { facts: facts.map { |f| FactDocument.from(f) }, count: facts.size }
+          when :fact_by_id
+            fact = i.fact_by_id(packet.fetch(:fact_id))
+            { found: !fact.nil?, fact: fact && FactDocument.from(fact) }
+          when :stats then i.ledger_stats
           when :resolve
             listing(i.resolve_items(Protocol.name!(packet.fetch(:relation), "relation"), from: packet.fetch(:from), as_of: packet[:as_of]))
           when :causation_chain
@@ -130,6 +142,38 @@ module Igniter
           truncated = !packet[:limit].nil? && facts.size == packet[:limit] &&
                       !@interpreter.replay(**packet.slice(:from, :to, :filter), after: cursor, limit: 1).empty?
           result.merge(next_cursor: cursor, truncated: truncated)
+        end
+
+        # A registered access path (`scope`) instead of `where`: the store's
+        # own scope query, whose facts come along whole.
+        def scope_listing(packet)
+          facts = @interpreter.scope_query(store: packet.fetch(:store), scope: packet[:scope], as_of: packet[:as_of])
+          listing(facts.map { |f| { key: f.key, value: f.value } }).merge(facts: facts.map { |f| FactDocument.from(f) })
+        end
+
+        # A write or append packet may carry `symbols`, the paths of the Symbols in its
+        # value, producer and derivation as a fact body lists them
+        # (doc/format.md), so a remote client writes the value a local write
+        # would (JSON has no Symbols).
+        # An append packet's `event` is the fact's value (`"value"` paths).
+        def with_symbols(packet, value_field = :value)
+          trie = FactDecode.symbol_trie(packet[:symbols]) or return packet
+          { value_field => "value", producer: "producer", derivation: "derivation" }.each_with_object(packet.dup) do |(field, name), out|
+            out[field] = FactDecode.apply_symbols(out[field], trie[name]) if out.key?(field)
+          end
+        end
+
+        # Reads the String times of the packet: a String in a field that is a
+        # point in time ({PacketFields.time_fields}) is read by {TimeParam}
+        # (seconds or ISO-8601) before the op runs; any other value goes on
+        # to {PacketFields.check!} and the engine as it is.
+        def times(op, packet)
+          fields = PacketFields.time_fields(op)
+          return packet if fields.empty?
+
+          fields.each_with_object(packet.dup) do |field, out|
+            out[field] = TimeParam.seconds(out[field], field) if out[field].is_a?(String)
+          end
         end
 
         def listing(items)

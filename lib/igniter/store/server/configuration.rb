@@ -81,6 +81,9 @@ module Igniter
                   "Storage", arg: "DIR"),
           setting(:path, "--path", :string, nil, "WAL file (default: DIR/ledger.wal); segmented: its directory " \
                                                  "(default: DIR/segments)", "Storage", arg: "PATH"),
+          setting(:durability, "--durability", :choice, :flush, "flush (each fact handed to the OS in one write) or " \
+                                                              "fsync (fdatasync after each fact); file and segmented",
+                  "Storage", choices: %i[flush fsync], arg: "POLICY"),
           setting(:log_level, "--log-level", :choice, :info, "debug, info, warn or error", "Operations",
                   choices: ServerLogger::LEVELS.keys, arg: "LEVEL"),
           setting(:log_format, "--log-format", :choice, :text, "text or json (one object per line)", "Operations",
@@ -183,7 +186,7 @@ module Igniter
                    read_token: v[:read_token],
                    auth_reads: v[:auth_reads], tls_cert: v[:tls_cert], tls_key: v[:tls_key], backend: v[:backend],
                    path: v[:backend] == :postgres ? v[:database_url] : v[:path], log_level: v[:log_level], log_format: v[:log_format], pid_file: v[:pid_file],
-                   drain_timeout: v[:drain_timeout] }
+                   drain_timeout: v[:drain_timeout], durability: v[:durability] }
           changefeed = changefeed_options
           opts[:changefeed] = changefeed unless changefeed.empty?
           opts

@@ -62,19 +62,36 @@ module Igniter
             gauge(:changefeed_buffered_events, "Events the changefeed ring holds for replay", [[{}, feed[:buffered]]]),
             gauge(:changefeed_queued_events, "Events waiting in subscriber queues", [[{}, feed[:total_queued]]]),
             gauge(:storage_bytes, "Bytes of the ledger's files", storage_samples(server.storage_facts)),
-            *recovery_families(server.recovery)
+            *recovery_families(server.recovery),
+            *sync_families(server.store.backend)
           ]
         end
 
+        # The backend's fdatasync durations (file and segmented backends;
+        # none under `--durability flush`).
+        # @param backend [Object, nil]
+        # @return [Array<Hash>] one histogram family, or none
+        def sync_families(backend)
+          return [] unless backend.respond_to?(:sync_stats)
+
+          stats = backend.sync_stats
+          running = 0
+          buckets = stats[:bounds].each_with_index.map { |bound, i| [bound, running += stats[:counts][i]] }
+          [{ name: "#{PREFIX}storage_fsync_duration_seconds", type: :histogram,
+             help: "Time an fdatasync of the ledger's data file (WAL or open segment) took",
+             samples: [{ labels: {}, value: { buckets: buckets, sum: stats[:sum], count: stats[:count] } }] }]
+        end
+
         # @param adapter [HTTPAdapter]
-        # @return [Array<Hash>] SSE streams, their lag and puma's threads
+        # @return [Array<Hash>] SSE streams, their lag, open connections and puma's threads
         def http_families(adapter)
           lags = adapter.stream_lags
           pool = adapter.pool_stats
           families = [
             gauge(:subscribers, "Event streams (SSE) open now", [[{ transport: :http }, adapter.open_streams]]),
             gauge(:subscriber_lag_events, "Events the most behind event stream has not sent yet",
-                  [[{ transport: :http }, lags.max || 0]])
+                  [[{ transport: :http }, lags.max || 0]]),
+            gauge(:connections, "Connections open now", [[{ transport: :http }, adapter.open_connections]])
           ]
           return families if pool.empty?
 
@@ -127,7 +144,7 @@ module Igniter
             samples: samples.map { |labels, value| { labels: labels, value: value.to_i == value ? value.to_i : value } } }
         end
 
-        private_class_method :recovery_families, :subscriber_lag, :storage_samples, :gauge, :counter, :family
+        private_class_method :sync_families, :recovery_families, :subscriber_lag, :storage_samples, :gauge, :counter, :family
       end
     end
   end

@@ -12,7 +12,17 @@ module Igniter
     # flight at a time (a mutex serializes callers).
     class NetworkBackend
       # The server answered `ok: false`, or closed the connection instead of answering.
-      class NetworkError < StandardError; end
+      class NetworkError < StandardError
+        # @return [String, nil] the server's `error_code` (`unauthorized`, `invalid_packet`, …), if it sent one
+        attr_reader :code
+
+        # @param message [String]
+        # @param code [String, nil]
+        def initialize(message = nil, code: nil)
+          super(message)
+          @code = code
+        end
+      end
 
       # Goodbye request: the server answers and ends the connection with FIN.
       CLOSE_FRAME = Transport::JsonFrame.encode({ op: "close" }).freeze
@@ -128,6 +138,19 @@ module Igniter
         Subscription.new(socket, Thread.new { read_pushes(socket, block) })
       end
 
+      # Sends one open-protocol envelope (`read`, `history`, `query`,
+      # `fact_by_id`, `write`, …: the ops of `POST /v1/dispatch`) for the
+      # server's store to answer, as the `envelope` op.
+      # @param op [String, Symbol]
+      # @param packet [Hash]
+      # @return [Hash] the response envelope's `result` (Symbol keys at every depth)
+      # @raise [NetworkError] refused (its {NetworkError#code}: `invalid_packet`, `unknown_op`,
+      #   `unauthorized`, `forbidden`, …) or the connection failed
+      def envelope(op, packet = {})
+        reply = rpc("envelope", envelope: { protocol: "igniter_store", schema_version: 1, op: op.to_s, packet: packet })
+        reply.dig(:envelope, :result)
+      end
+
       # Says goodbye (so the socket ends with FIN, not RST) and closes. Idempotent.
       # @return [nil]
       def close
@@ -159,7 +182,7 @@ module Igniter
           Transport::JsonFrame.read(@socket)
         end
         raise NetworkError, "Connection closed by server" unless response
-        raise NetworkError, response[:error].to_s unless response[:ok]
+        raise NetworkError.new(response[:error].to_s, code: response[:error_code]) unless response[:ok]
 
         response
       rescue OpenSSL::SSL::SSLError => e

@@ -11,7 +11,10 @@ module Igniter
         # Ops anyone may send (liveness and goodbye); every other op is a read.
         OPEN_OPS = %w[ping close].freeze
         # Every op the server knows (metric labels: any other is "unknown").
-        KNOWN_OPS = %w[write_fact replay write_snapshot stats server_status ping close subscribe].freeze
+        KNOWN_OPS = %w[write_fact replay write_snapshot stats server_status ping close subscribe envelope].freeze
+        # Error codes of an `envelope` request the router refused, by failure kind.
+        ENVELOPE_ERROR_CODES = { bad_envelope: :bad_envelope, unknown_op: :unknown_op, invalid_packet: :invalid_packet,
+                                 internal: :internal_error }.freeze
 
         # A request without the token its op needs.
         class Unauthorized < StandardError; end
@@ -35,6 +38,7 @@ module Igniter
           when "write_snapshot" then op_write_snapshot(request)
           when "stats" then op_stats
           when "server_status" then { ok: true }.merge(observability_snapshot)
+          when "envelope" then op_envelope(request)
           when "ping" then { ok: true, pong: true }
           when "close" then { ok: true }
           else error_reply(:unknown_op, "Unknown op: #{op.inspect}")
@@ -54,8 +58,9 @@ module Igniter
 
         # @param op [Object] a request's op
         # @return [Symbol] :write, :read or :open
-        def op_access(op)
+        def op_access(op, request = nil)
           return :write if WRITE_OPS.include?(op)
+          return TransportSupport.access_of(envelope_op(request)) if op == "envelope"
 
           OPEN_OPS.include?(op) ? :open : :read
         end
@@ -81,13 +86,52 @@ module Igniter
         private
 
         def authorize!(request)
-          case @auth.check(op_access(request[:op]), request[:token])
+          access = op_access(request[:op], request)
+          name = request[:op] == "envelope" ? "envelope #{envelope_op(request)}" : request[:op]
+          case @auth.check(access, request[:token])
           when :ok then nil
-          when :forbidden then raise Forbidden, "#{request[:op]} requires the write token; a read token cannot write"
+          when :forbidden then raise Forbidden, "#{name} requires the write token; a read token cannot write"
           else
-            need = op_access(request[:op]) == :write ? "the write token" : "a read or write token"
-            raise Unauthorized, "#{request[:op]} requires a valid token (#{need})"
+            need = access == :write ? "the write token" : "a read or write token"
+            raise Unauthorized, "#{name} requires a valid token (#{need})"
           end
+        end
+
+        def envelope_op(request)
+          envelope = request.is_a?(Hash) ? request[:envelope] : nil
+          envelope.is_a?(Hash) ? envelope[:op] : nil
+        end
+
+        # One open-protocol envelope (the ops of `POST /v1/dispatch`: read,
+        # history, query, fact_by_id, causation_chain, write, …) answered by
+        # the server's store: how {RemoteStore} reads without replaying the
+        # ledger. The reply carries the response envelope; an envelope the
+        # router refused is an error reply whose code names the failure.
+        def op_envelope(request)
+          envelope = request[:envelope]
+          raise InvalidRequestError, "envelope requires an \"envelope\" object" unless envelope.is_a?(Hash)
+
+          envelope = { protocol: Protocol::WireEnvelope::PROTOCOL }.merge(envelope)
+          response, failure = protocol.wire.dispatch_classified(envelope)
+          label = TransportSupport.op_label(envelope[:op])
+          TransportSupport.count_facts(@metrics, :op, label, response)
+          return { ok: true, envelope: with_symbols(response, label) } if failure.nil?
+
+          message = if failure.kind == :invalid_packet then TransportSupport.packet_problem(failure.error, envelope[:op])
+                    else response[:error].to_s
+                    end
+          error_reply(ENVELOPE_ERROR_CODES.fetch(failure.kind), message)
+        end
+
+        # JSON has no Symbols: a `read` result also says where the value's
+        # Symbols stand (`symbols`, as in a fact body, doc/format.md), so the
+        # client reads the value a local read returns. (History and
+        # fact_by_id send whole facts, which carry them already.)
+        def with_symbols(response, op)
+          return response unless op == "read" && response[:result].is_a?(Hash)
+
+          symbols = JsonCanon.symbol_paths(response[:result][:value])
+          symbols.empty? ? response : response.merge(result: response[:result].merge(symbols: symbols))
         end
 
         def op_write_fact(request)

@@ -39,7 +39,9 @@ module Igniter
         tls_cert: nil,
         tls_key: nil,
         # Largest HTTP request body; larger ones get 413 from their headers.
-        max_body_bytes: 8 * 1024 * 1024
+        max_body_bytes: 8 * 1024 * 1024,
+        # :flush (a write(2) per fact) or :fsync (fdatasync after each) for the file and segmented backends.
+        durability: :flush
       }.freeze
 
       DEFAULTS.each_key do |key|

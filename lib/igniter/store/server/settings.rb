@@ -15,6 +15,15 @@ module Igniter
           raise ArgumentError, "Unknown transport: #{value.inspect}. Use :tcp or :unix"
         end
 
+        # @return [Symbol] :flush or :fsync (the file and segmented backends' policy)
+        # @raise [ArgumentError] anything else
+        def durability(value)
+          sym = value.respond_to?(:to_sym) ? value.to_sym : value
+          return sym if %i[flush fsync].include?(sym)
+
+          raise ArgumentError, "StoreServer durability must be :flush or :fsync, got #{value.inspect}"
+        end
+
         # @return [Symbol] :memory, :file, :segmented or :postgres
         def backend(value)
           sym = value.respond_to?(:to_sym) ? value.to_sym : value

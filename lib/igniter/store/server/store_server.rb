@@ -71,6 +71,7 @@ module Igniter
       # @param tls_cert [String, nil] PEM certificate: the op-protocol listener speaks TLS
       # @param tls_key [String, nil] its PEM private key
       # @param max_body_bytes [Integer, nil] largest HTTP request body of {#start_adapters}' HTTP adapter
+      # @param durability [Symbol, nil] :flush (default) or :fsync for the file and segmented backends
       # @raise [ArgumentError] for an invalid transport, backend, limit, token, TLS file or changefeed setting
       # @raise [SystemCallError] when the socket cannot be bound (the backend is closed again); it is
       #   a {Server::ListenFailure} naming the listener
@@ -78,7 +79,7 @@ module Igniter
                      drain_timeout: nil, max_connections: nil, config: nil, address: nil, metrics_thresholds: {},
                      slow_op_threshold_ms: nil, max_recent_events: 100, changefeed: nil, max_frame_bytes: nil,
                      read_timeout: nil, idle_timeout: nil, auth_token: nil, read_token: nil, auth_reads: nil,
-                     tls_cert: nil, tls_key: nil, max_body_bytes: nil)
+                     tls_cert: nil, tls_key: nil, max_body_bytes: nil, durability: nil)
         cfg = config || ServerConfig.new
         addr_host, addr_port = address ? Server::Address.parse(address) : [nil, nil]
         @host = pick(host, addr_host, cfg.host).to_s
@@ -88,6 +89,7 @@ module Igniter
         @path = pick(path, cfg.path)
         Server::Settings.require_path!(@backend_kind, @path)
         @pid_file = pick(pid_file, cfg.pid_file)
+        @durability = Server::Settings.durability(pick(durability, cfg.durability))
         @drain_timeout = Server::Settings.seconds(:drain_timeout, pick(drain_timeout, cfg.drain_timeout))
         # nil is a value here (unlimited), so only an absent kwarg falls back to the config.
         @max_connections = Server::Settings.limit(:max_connections,
@@ -398,8 +400,8 @@ module Igniter
       # Absolute paths, so logs and status name the files unambiguously.
       def open_backend
         case @backend_kind
-        when :file then FileBackend.new(File.expand_path(@path.to_s))
-        when :segmented then SegmentedFileBackend.new(File.expand_path(@path.to_s))
+        when :file then FileBackend.new(File.expand_path(@path.to_s), durability: @durability)
+        when :segmented then SegmentedFileBackend.new(File.expand_path(@path.to_s), durability: @durability)
         # PostgreSQL: `path` is the database URL; nothing is replayed, and the
         # changefeed is fed with every process's commits by the store's commit tail.
         when :postgres then PostgresBackend.new(url: @path.to_s)

@@ -15,6 +15,7 @@ require_relative "postgres/config"
 require_relative "postgres/connection"
 require_relative "postgres/schema"
 require_relative "postgres/rows"
+require_relative "postgres/durability"
 require_relative "postgres/writer"
 require_relative "postgres/reader"
 require_relative "postgres/fact_log"
@@ -55,15 +56,19 @@ module Igniter
       #   ends a session idle inside a transaction, releasing its locks
       # @param connect_timeout [Numeric] seconds
       # @param poll_interval [Numeric] longest wait of a feed poller between NOTIFYs
+      # @param group_commit [Boolean] false (default): each commit holds the
+      #   clock lock through its own WAL flush, so nothing is visible before it
+      #   is durable; true: concurrent commits share flushes, and a plain read
+      #   may see a write during its flush (doc/postgres.md, "Group commit")
       # @raise [Postgres::ConnectionError] the database cannot be reached (URL shown without password)
       # @raise [Postgres::SchemaVersionError] the schema is newer than this gem
       def initialize(url: nil, connection: nil, connection_factory: nil, schema: Postgres::Config::DEFAULT_SCHEMA,
                      statement_timeout: 30, lock_timeout: 10, idle_in_transaction_timeout: 60, connect_timeout: 5,
-                     poll_interval: 0.5)
+                     poll_interval: 0.5, group_commit: false)
         @config = Postgres::Config.new(url: url, connection: connection, connection_factory: connection_factory,
                                        schema: schema, statement_timeout: statement_timeout, lock_timeout: lock_timeout,
                                        idle_in_transaction_timeout: idle_in_transaction_timeout,
-                                       connect_timeout: connect_timeout)
+                                       connect_timeout: connect_timeout, group_commit: group_commit)
         @poll_interval = poll_interval
         @write_conn = Postgres::Connection.new(@config, "write")
         @read_conn = Postgres::Connection.new(@config, "read")

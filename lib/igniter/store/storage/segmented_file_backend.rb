@@ -6,6 +6,7 @@ require_relative "wire_protocol"
 require_relative "../core/json_canon"
 require_relative "codecs"
 require_relative "../core/errors"
+require_relative "sync_timing"
 require_relative "segmented/layout"
 require_relative "segmented/atomic_file"
 require_relative "segmented/manifest_index"
@@ -99,6 +100,7 @@ module Igniter
         @codec_config = codec
         @flush = flush
         @durability = durability
+        @sync_timing = Storage::SyncTiming.new
         @mutex = Mutex.new
         @segments = {}
         @store_names = {}
@@ -291,6 +293,14 @@ module Igniter
       # @return [Hash] {#storage_stats} plus a `"segments"` Array per store
       def segment_manifest(store: nil)
         @mutex.synchronize { storage_view(store, true) }
+      end
+
+      # How long the segments' fdatasync/fsync calls took (none unless
+      # `durability: :fsync`), for the server's
+      # `igniter_ledger_storage_fsync_duration_seconds`.
+      # @return [Hash{Symbol=>Object}] see {Storage::SyncTiming#to_h}
+      def sync_stats
+        @sync_timing.to_h
       end
 
       # @param store [Symbol, String, nil] exactly this store (zeros when unknown)

@@ -137,9 +137,18 @@ RSpec.describe "HTTPAdapter read-only surface: ready, metrics, recent events, st
       expect(json_body(get(app, "/v1/compaction/activity", query: "limit=1"))["count"]).to eq(1)
     end
 
-    it "answers a non-numeric since with 400" do
+    it "answers a since that is neither seconds nor ISO-8601 with 400" do
       response = get(app, "/v1/compaction/activity", query: "since=abc")
-      expect([response[0], json_body(response)]).to eq([400, { "error" => "Invalid numeric value for 'since': \"abc\"" }])
+      expect([response[0], json_body(response)]).to eq(
+        [400, { "error" => "Invalid value for 'since': since must be seconds since the epoch or an ISO-8601 time " \
+                           "with a zone (2026-11-26T10:30:21Z), got \"abc\"" }]
+      )
+    end
+
+    it "takes since as ISO-8601 as well as seconds" do
+      all = json_body(get(app, "/v1/compaction/activity"))["count"]
+      expect(json_body(get(app, "/v1/compaction/activity", query: "since=1970-01-01T00:00:00Z"))["count"]).to eq(all)
+      expect(json_body(get(app, "/v1/compaction/activity", query: "since=2999-01-01T00:00:00Z"))["count"]).to eq(0)
     end
 
     it "answers a non-integer limit with 400" do

@@ -7,7 +7,7 @@ RSpec.describe "Igniter::Store::PostgresBackend opening a ledger", :postgres do
     expect(first.schema_version).to eq(Igniter::Store::Postgres::Schema.latest_version)
     tables = pg_session.exec_params("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
                                     [schema]).column_values(0)
-    expect(tables).to eq(%w[clock cursors facts heads schema_version])
+    expect(tables).to eq(%w[clock cursors facts flushes heads schema_version])
     migrated_at = pg_session.exec(%(SELECT migrated_at FROM "#{schema}".schema_version)).getvalue(0, 0)
 
     second = pg_backend(schema: schema)
@@ -21,7 +21,19 @@ RSpec.describe "Igniter::Store::PostgresBackend opening a ledger", :postgres do
     schema = fresh_pg_schema
     pg_backend(schema: schema).close
     pg_session.exec(%(UPDATE "#{schema}".schema_version SET version = 99))
-    expect { pg_backend(schema: schema) }.to raise_error(Igniter::Store::Postgres::SchemaVersionError, /version 99.*\(1\)/)
+    expect { pg_backend(schema: schema) }.to raise_error(Igniter::Store::Postgres::SchemaVersionError, /version 99.*\(#{Igniter::Store::Postgres::Schema.latest_version}\)/)
+  end
+
+  it "upgrades a version 1 ledger in place, keeping its facts" do
+    schema = fresh_pg_schema
+    store = pg_store(schema: schema)
+    kept = store.write(store: :tasks, key: "t1", value: { title: "one" })
+    store.close
+    pg_session.exec(%(DROP TABLE "#{schema}".flushes; UPDATE "#{schema}".schema_version SET version = 1))
+    reopened = pg_store(schema: schema)
+    expect(pg_session.exec(%(SELECT version FROM "#{schema}".schema_version)).getvalue(0, 0).to_i).to eq(2)
+    expect(reopened.read(store: :tasks, key: "t1")).to eq(title: "one")
+    expect(reopened.write(store: :tasks, key: "t1", value: { title: "two" }).causation).to eq(kept.id)
   end
 
   it "opens as Igniter::Store.postgres and Igniter::Ledger.open with a postgresql:// URL, without replaying" do

@@ -42,4 +42,20 @@ RSpec.describe "PostgreSQL ledger across the native and pure paths", :postgres d
     stored = pg_session.exec_params(%(SELECT body FROM "#{schema}".facts WHERE id = $1), [child_id]).getvalue(0, 0)
     expect(stored).to eq(Igniter::Store::Postgres::Rows.body(child_fact))
   end
+
+  it "stores, on either path, the body the pure encoder makes, with causation null and time 0.0 left to columns" do
+    store = pg_store(schema: schema)
+    first = store.write(store: :cross, key: "same", value: VALUES.first, producer: { system: :spec }, schema_version: 2**70)
+    batch = store.write_batch(VALUES.each_with_index.map do |value, i|
+      { store: :cross, key: i.even? ? "same" : "k#{i}", value: value, valid_time: 1.5 + i, derivation: { n: i, s: :x } }
+    end)
+    [first, *batch].each do |fact|
+      stored = pg_session.exec_params(%(SELECT body FROM "#{schema}".facts WHERE id = $1), [fact.id]).getvalue(0, 0)
+      expect(stored).to eq(Igniter::Store::Postgres::Rows.pure_body(fact))
+      expect(JSON.parse(stored)).to include("causation" => nil, "transaction_time" => 0.0, "id" => fact.id)
+    end
+    # The facts handed back carry what the transaction settled, equal to the facts read back.
+    expect(batch.first.causation).to eq(first.id)
+    expect(batch.map { |f| store.fact_by_id(f.id) }).to eq(batch)
+  end
 end

@@ -4,8 +4,8 @@
 # its own sessions); multi_process_spec.rb does the same with real processes.
 RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
   let(:schema) { fresh_pg_schema }
-  let(:a) { pg_store(schema: schema) }
-  let(:b) { pg_store(schema: schema) }
+  let(:a) { pg_store(schema: schema, group_commit: true) }
+  let(:b) { pg_store(schema: schema, group_commit: true) }
 
   it "shows a write of one store to a read of the other as soon as it returned" do
     a.write(store: :tasks, key: "t", value: { v: 1 })
@@ -23,6 +23,25 @@ RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
     times = pg_session.exec(%(SELECT transaction_time FROM "#{schema}".facts ORDER BY position)).column_values(0).map(&:to_f)
     expect(times).to eq(times.sort.uniq)
     expect(facts.map(&:transaction_time)).to eq(times)
+  end
+
+  it "keeps chains whole and positions gapless with writers with and without group commit at once" do
+    strict = pg_store(schema: schema, group_commit: false)
+    writers = [a, b, strict].map do |store|
+      Thread.new { Array.new(40) { |i| store.write(store: :s, key: "k#{i % 3}", value: i) } }
+    end
+    written = writers.flat_map(&:value)
+    positions = pg_session.exec(%(SELECT position FROM "#{schema}".facts ORDER BY 1)).column_values(0).map(&:to_i)
+    expect(positions).to eq((1..120).to_a)
+    %w[k0 k1 k2].each do |key|
+      history = strict.history(store: :s, key: key)
+      expect(history.map(&:causation)).to eq([nil] + history.map(&:id)[0..-2])
+    end
+    expect(written.map(&:id).uniq.size).to eq(120)
+    expect(written.values_at(0, 40, 80).map { |fact| b.fact_by_id(fact.id) }).to eq(written.values_at(0, 40, 80))
+    # Every acknowledged write went through a durability barrier or a synchronous commit.
+    expect(pg_session.exec(%(SELECT sum(n) FROM "#{schema}".flushes)).getvalue(0, 0).to_i).to be >= 80
+    expect { pg_backend(schema: schema, group_commit: "yes") }.to raise_error(ArgumentError, /group_commit must be true or false/)
   end
 
   it "never serves a time-travel read older than a write committed elsewhere before the read" do

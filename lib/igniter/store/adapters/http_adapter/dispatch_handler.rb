@@ -67,18 +67,8 @@ module Igniter
         def explained(response, failure, envelope)
           case failure.kind
           when :unknown_op then response.merge(valid_ops: VALID_OPS)
-          when :invalid_packet then response.merge(error: packet_problem(failure.error, envelope[:op]))
+          when :invalid_packet then response.merge(error: TransportSupport.packet_problem(failure.error, envelope[:op]))
           else response
-          end
-        end
-
-        def packet_problem(error, op)
-          if error.is_a?(KeyError) && error.respond_to?(:key)
-            "#{op}: the packet lacks the required field #{error.key.to_s.inspect}"
-          elsif error.is_a?(NoMethodError)
-            "#{op}: the packet must be a JSON object"
-          else
-            "#{op}: #{TransportSupport.safe_message(error)}"
           end
         end
 

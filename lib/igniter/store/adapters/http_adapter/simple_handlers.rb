@@ -88,8 +88,8 @@ module Igniter
         end
       end
 
-      # `GET /v1/compaction/activity?store=&kind=&since=&limit=`; 400 for a
-      # malformed `since`/`limit`.
+      # `GET /v1/compaction/activity?store=&kind=&since=&limit=` (`since` in
+      # seconds or ISO-8601); 400 for a malformed `since`/`limit`.
       class CompactionActivityHandler < GetHandler
         # @param interpreter [Protocol::Interpreter]
         def initialize(interpreter)
@@ -103,9 +103,9 @@ module Igniter
           since = last_param(params, "since")
           limit = last_param(params, "limit")
           begin
-            since = Float(since) unless since.nil?
-          rescue ArgumentError, TypeError
-            return bad_request("Invalid numeric value for 'since': #{since.inspect}")
+            since = Protocol::TimeParam.seconds(since, "since")
+          rescue ArgumentError => e
+            return bad_request("Invalid value for 'since': #{e.message}")
           end
           begin
             limit = Integer(limit, 10) unless limit.nil?
@@ -116,7 +116,7 @@ module Igniter
             store: last_param(params, "store"), kind: last_param(params, "kind"), since: since, limit: limit
           )
           json_response(200, activity)
-        rescue ArgumentError => e
+        rescue ArgumentError, RangeError => e
           bad_request(TransportSupport.safe_message(e))
         end
       end

@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require_relative "../../engine/census"
-
 module Igniter
   module Store
     class MCPAdapter
@@ -13,8 +11,6 @@ module Igniter
       class LedgerTools
         EXTRA_READ_TOOLS = %i[history stats].freeze
         WRITE_TOOLS = %i[write].freeze
-        # Facts per replay page when a remote ledger is counted for `stats`.
-        STATS_PAGE = 5_000
 
         # A tool call that cannot run; the server reports it as a tool error.
         class ToolError < StandardError; end
@@ -84,21 +80,10 @@ module Igniter
           data
         end
 
-        # Counted from the store itself, or from a remote ledger's replay,
-        # page by page (the HTTP API has no counting op of its own yet).
+        # The envelope `stats` op, answered by the store or the server (which
+        # counts its own facts: nothing is replayed here).
         def stats
-          return Census.of(@store.fact_log_all) if @store
-
-          census = Census.new
-          cursor = nil
-          loop do
-            page = envelope(:replay, { limit: STATS_PAGE, after: cursor }.compact)
-            page[:facts].each { |fact| census.add(fact) }
-            break unless page[:truncated]
-
-            cursor = page[:next_cursor]
-          end
-          census.to_h
+          envelope(:stats, {})
         end
 
         # One envelope through the store's own router or the remote server.

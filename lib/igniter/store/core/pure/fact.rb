@@ -71,6 +71,24 @@ module Igniter
           JsonCanon.fact_body(self)
         end
 
+        # The body the PostgreSQL backend stores for this fact under +id+
+        # (doc/postgres.md, "Tables"); the native Fact's is written in Rust,
+        # byte for byte the same.
+        #
+        # @param id [String]
+        # @return [String]
+        def _unstamped_body(id)
+          JsonCanon.unstamped_body(self, id)
+        end
+
+        # This fact under the id, causation and transaction time a PostgreSQL
+        # commit settled (doc/postgres.md, "The write transaction").
+        #
+        # @return [Fact] frozen
+        def _stamped(id, causation, transaction_time)
+          Fact.from_h(to_h.merge(id: id, causation: causation, transaction_time: transaction_time))
+        end
+
         # A copy of a fact is a fact: frozen (`dup`, and `clone` whatever
         # `freeze:` says).
         def initialize_copy(other)

@@ -112,6 +112,40 @@ module Igniter
             @store.lineage(store: Protocol.name!(store, "store"), key: key)
           end
 
+          # The envelope `history` op (not named `history`: the interpreter
+          # has no doc-only store methods, see the calling conventions).
+          # @param key [String, nil] one key, or every key of the store
+          # @return [Array<Fact, CoercedFact>] see {IgniterStore#history}
+          def fact_history(store:, key: nil, since: nil, as_of: nil)
+            @store.history(store: Protocol.name!(store, "store"), key: key, since: since, as_of: as_of)
+          end
+
+          # @return [Fact, nil] the live fact with this id (see {IgniterStore#fact_by_id})
+          # @raise [ArgumentError] for an id that is not a String
+          def fact_by_id(fact_id)
+            raise ArgumentError, "fact_by_id: fact_id must be a string, got #{fact_id.inspect[0, 60]}" unless fact_id.is_a?(String)
+
+            @store.fact_by_id(fact_id)
+          end
+
+          # The facts of a registered access path (see {IgniterStore#query}).
+          # @return [Array<Fact, CoercedFact>]
+          # @raise [ArgumentError] when +store+ has no path named +scope+
+          def scope_query(store:, scope:, as_of: nil)
+            @store.query(store: Protocol.name!(store, "store"), scope: Protocol.name!(scope, "scope"), as_of: as_of)
+          end
+
+          # The envelope `stats` op: what the ledger holds per store ({Census}), its first and last
+          # transaction times also in ISO-8601.
+          # @return [Hash] `fact_count`, `store_count`, `key_count`, `stores`
+          def ledger_stats
+            census = Census.of(@store.fact_log_all)
+            census.merge(stores: census[:stores].map do |entry|
+              entry.merge(first_transaction_time_iso: TimeParam.iso8601(entry[:first_transaction_time]),
+                          last_transaction_time_iso: TimeParam.iso8601(entry[:last_transaction_time]))
+            end)
+          end
+
           # @return [Hash, nil] reference of a live fact, without its value
           def fact_ref(fact_id)
             @store.fact_ref(fact_id)

@@ -79,7 +79,9 @@ module Igniter
         def catch_up(limit)
           calls = []
           loop do
-            page = @reader.page(@last, PAGE)
+            # Up to +limit+ (this process's own commit, already past its
+            # barrier) every fact is durable; beyond it, only after a barrier.
+            page = @reader.page(@last, PAGE, durable: limit.nil?)
             page.each do |position, fact|
               return finish(calls, limit) if limit && position > limit
 

@@ -24,6 +24,10 @@ module Igniter
         attr_reader :idle_in_transaction_timeout
         # @return [Integer] seconds to wait for a connection to be made
         attr_reader :connect_timeout
+        # @return [Boolean] whether writes use group commit (doc/postgres.md,
+        #   "Group commit"): the clock lock ends before the WAL flush and a
+        #   durability barrier waits for it, so concurrent commits share flushes
+        attr_reader :group_commit
 
         # @param url [String, nil] libpq URL or conninfo; nil: +connection+,
         #   +connection_factory+ or `$DATABASE_URL`
@@ -31,10 +35,12 @@ module Igniter
         #   connections (reads, the feed, reconnects) reuse its conninfo
         # @param connection_factory [#call, nil] returns a new PG::Connection
         # @param schema [String]
+        # @param group_commit [Boolean] false: each commit holds the clock lock
+        #   through its own WAL flush (no fact is ever visible before it is durable)
         # @raise [ArgumentError] for a bad schema name or timeout, or no database given
         def initialize(url: nil, connection: nil, connection_factory: nil, schema: DEFAULT_SCHEMA,
                        statement_timeout: 30, lock_timeout: 10, idle_in_transaction_timeout: 60,
-                       connect_timeout: 5, env: ENV)
+                       connect_timeout: 5, group_commit: false, env: ENV)
           @schema = schema.to_s
           raise ArgumentError, "schema must be a lowercase SQL identifier, got #{schema.inspect}" unless @schema.match?(IDENTIFIER)
 
@@ -42,6 +48,9 @@ module Igniter
           @lock_timeout = seconds!(:lock_timeout, lock_timeout)
           @idle_in_transaction_timeout = seconds!(:idle_in_transaction_timeout, idle_in_transaction_timeout)
           @connect_timeout = Integer(seconds!(:connect_timeout, connect_timeout).ceil)
+          raise ArgumentError, "group_commit must be true or false, got #{group_commit.inspect}" unless [true, false].include?(group_commit)
+
+          @group_commit = group_commit
           @given = connection
           @factory = connection_factory
           @url = url || (connection || connection_factory ? nil : env[URL_ENV])

@@ -130,7 +130,7 @@ module Igniter
 
         # @return [Integer] facts handled
         def poll(&block)
-          page = @reader.page(@position, PAGE, @stores)
+          page = @reader.page(@position, PAGE, @stores, durable: true)
           return 0 if reclaim! || page.empty?
 
           if @transactional

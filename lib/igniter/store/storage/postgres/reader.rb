@@ -67,20 +67,31 @@ module Igniter
           @conn.exec("igniter_count", "SELECT fact_count FROM #{@config.table("clock")}").getvalue(0, 0).to_i
         end
 
-        # @return [Integer] position of the last commit
+        # Position of the last commit, once it is durable: the feeds start
+        # there, and with group commit a commit can be visible a moment
+        # before its flush (a crash then would hand its position to another
+        # fact, which a feed starting past it would never deliver).
+        # @return [Integer]
         def position
-          @conn.exec("igniter_position", "SELECT position FROM #{@config.table("clock")}").getvalue(0, 0).to_i
+          at = @conn.exec("igniter_position", "SELECT position FROM #{@config.table("clock")}").getvalue(0, 0).to_i
+          Durability.barrier(@conn, @config)
+          at
         end
 
-        # Up to +limit+ facts after +position+, optionally of some stores only.
+        # Up to +limit+ facts after +position+, optionally of some stores
+        # only. The feeds read with +durable+: with group commit the page is
+        # handed out only after a durability barrier, so no feed delivers a
+        # fact that a server crash could still take back.
         # @param stores [Array<String>, nil]
+        # @param durable [Boolean]
         # @return [Array<Array(Integer, Fact)>] [position, fact] pairs
-        def page(position, limit, stores = nil)
+        def page(position, limit, stores = nil, durable: false)
           rows = if stores
                    @conn.exec("igniter_page_stores", @sql[:page_stores], [position, limit, Rows.text_array(stores)])
                  else
                    @conn.exec("igniter_page", @sql[:page], [position, limit])
                  end
+          Durability.barrier(@conn, @config) if durable && rows.ntuples.positive?
           rows.map { |r| [r["position"].to_i, Rows.fact(r, @config)] }
         end
 

@@ -16,21 +16,23 @@ module Igniter
         # The same, qualified for a join on `facts f`.
         F_COLUMNS = "f.position, f.causation, f.transaction_time, f.body"
 
-        # The members `JsonCanon.fact_body` reads.
-        Unstamped = Struct.new(*JsonCanon::FIELDS)
-        private_constant :Unstamped
-
         module_function
 
+        # `Fact#_unstamped_body`: on the native path the Rust fact-body
+        # encoder, on the pure path {JsonCanon.unstamped_body}; both give the
+        # same bytes.
         # @param id [String] the fact's id in the ledger
         # @return [String] the body text of +fact+, without causation and time
         def body(fact, id = fact.id)
-          members = fact.to_h.values_at(*JsonCanon::FIELDS)
-          unstamped = Unstamped.new(*members)
-          unstamped.id = id
-          unstamped.causation = nil
-          unstamped.transaction_time = 0.0
-          JsonCanon.fact_body(unstamped)
+          return fact._unstamped_body(id) if fact.respond_to?(:_unstamped_body)
+
+          pure_body(fact, id)
+        end
+
+        # {body} by the pure-Ruby encoder, on either path.
+        # @return [String]
+        def pure_body(fact, id = fact.id)
+          JsonCanon.unstamped_body(fact, id)
         end
 
         # @param row [Hash] with "position", "causation", "transaction_time", "body"
@@ -70,7 +72,8 @@ module Igniter
         # A PostgreSQL array literal of text values (for `$n::text[]`).
         # @return [String]
         def text_array(values)
-          PG::TextEncoder::Array.new.encode(values)
+          # One encoder for all calls: it keeps no state between encodes.
+          (@text_array ||= PG::TextEncoder::Array.new.freeze).encode(values)
         end
       end
     end

@@ -12,7 +12,7 @@ module Igniter
         # Each entry upgrades the schema from version (index) to index + 1.
         # `%<t>s` stands for the quoted schema name.
         MIGRATIONS = [
-          <<~SQL
+          <<~SQL,
             CREATE TABLE %<t>s.clock (
               singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
               position bigint NOT NULL,
@@ -51,6 +51,17 @@ module Igniter
               position bigint NOT NULL,
               updated_at timestamptz NOT NULL DEFAULT now()
             );
+          SQL
+          # Version 2: one row per session slot for the durability barrier of
+          # group commit (storage/postgres/durability.rb); room on each heads
+          # page, so moving a head is a HOT update (no new index entry).
+          <<~SQL
+            CREATE TABLE %<t>s.flushes (
+              slot integer PRIMARY KEY,
+              n bigint NOT NULL
+            ) WITH (fillfactor = 50);
+            INSERT INTO %<t>s.flushes SELECT slot, 0 FROM generate_series(0, 1023) AS slot;
+            ALTER TABLE %<t>s.heads SET (fillfactor = 50);
           SQL
         ].freeze
 

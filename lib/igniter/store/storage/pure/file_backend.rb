@@ -8,6 +8,7 @@ require_relative "../../core/errors"
 require_relative "../recovery/scanner"
 require_relative "../recovery/plan"
 require_relative "../recovery/ledger_lock"
+require_relative "../sync_timing"
 
 module Igniter
   module Store
@@ -70,6 +71,7 @@ module Igniter
           @mode = Recovery::Plan.check_mode(recovery)
           @read_only = read_only ? true : false
           @lock = Monitor.new
+          @sync_timing = Storage::SyncTiming.new
           @replay_limit = nil
           @closed = false
           with_os_errors { open_ledger }
@@ -78,6 +80,13 @@ module Igniter
         # @return [String] `path + SNAPSHOT_SUFFIX`
         def snapshot_path
           @path + SNAPSHOT_SUFFIX
+        end
+
+        # How long the WAL's fdatasync calls took (none under `:flush`), for
+        # the server's `igniter_ledger_storage_fsync_duration_seconds`.
+        # @return [Hash{Symbol=>Object}] see {Storage::SyncTiming#to_h}
+        def sync_stats
+          @sync_timing.to_h
         end
 
         # @return [Boolean] whether this backend was opened with `read_only: true`
@@ -193,7 +202,7 @@ module Igniter
 
             @closed = true
             begin
-              with_os_errors { @wal.fdatasync if @wal && !@wal.closed? && @pending.positive? }
+              with_os_errors { @sync_timing.time { @wal.fdatasync } if @wal && !@wal.closed? && @pending.positive? }
             ensure
               @wal&.close unless @wal&.closed?
               @ledger_lock&.release
@@ -392,7 +401,7 @@ module Igniter
         def synced_write
           case @durability
           when :flush then nil
-          when :fsync then @wal.fdatasync
+          when :fsync then @sync_timing.time { @wal.fdatasync }
           else
             @pending += 1
             group = @durability[:group]
@@ -400,7 +409,7 @@ module Igniter
             due = (group && @pending >= group) || (interval && monotonic - @synced_at >= interval)
             return unless due
 
-            @wal.fdatasync
+            @sync_timing.time { @wal.fdatasync }
             @pending = 0
             @synced_at = monotonic
           end

@@ -95,7 +95,8 @@ module Igniter
         end
 
         # The not-a-ledger rule (doc/format.md): empty, a sound frame at offset 0, a
-        # valid frame anywhere, or one torn first frame.
+        # valid frame anywhere, one torn first frame, or only zero bytes (a
+        # preallocated WAL, or one whose first writes a crash left as zeros).
         #
         # @return [Boolean]
         def ledger?
@@ -103,20 +104,24 @@ module Igniter
           return true if size.zero?
           return true if torn_first_frame?(@window.bytes(0, [HEADER + 1, size].min), size)
           return true unless frame_at(0)[1]
+          return true if resync(1) < size
 
-          resync(1) < size
+          all_zero?
         end
 
         private
 
         # [body length, nil] for a sound frame, else [nil, failure] where failure is
-        # :incomplete, :oversized or the end offset of a complete frame whose CRC fails.
+        # :incomplete, :oversized, :implausible (a length below MIN_BODY: no fact fits,
+        # so a run of zero bytes — empty frames whose CRC matches — is one damage span)
+        # or the end offset of a complete frame whose CRC fails.
         def frame_at(pos)
           left = @window.size - pos
           return [nil, :incomplete] if left < HEADER
 
           body_len = @window.u32(pos)
           return [nil, :oversized] if body_len > WireProtocol::MAX_FRAME_LEN
+          return [nil, :implausible] if body_len < MIN_BODY
           return [nil, :incomplete] if body_len + OVERHEAD > left
           return [body_len, nil] if crc_matches?(pos, body_len)
 
@@ -138,6 +143,18 @@ module Igniter
           when :oversized then :oversized
           else :garbage
           end
+        end
+
+        def all_zero?
+          pos = 0
+          size = @window.size
+          while pos < size
+            n = [size - pos, Window::CHUNK].min
+            return false if @window.bytes(pos, n).match?(/[^\x00]/n)
+
+            pos += n
+          end
+          true
         end
 
         def push_frames(segments, pos, frame_size)

@@ -45,7 +45,7 @@ module Igniter
         # the device untrustworthy (the kernel may have dropped the pages): the
         # segment is closed and recovered from disk at the next open.
         def sync_segment(seg)
-          seg[:file].fdatasync
+          @sync_timing.time { seg[:file].fdatasync }
         rescue SystemCallError, IOError => e
           abandon(seg)
           raise write_fault(e, "syncing segment", seg[:path],
@@ -57,7 +57,7 @@ module Igniter
           pos = seg[:bytes]
           seg[:bytes] += seg[:codec].flush(seg[:file])
           seg[:file].flush
-          seg[:file].fsync if sync?
+          @sync_timing.time { seg[:file].fsync } if sync?
         rescue SystemCallError, IOError => e
           cut_back(seg, pos)
           raise write_fault(e, "writing the last batch of segment", seg[:path])

@@ -206,8 +206,8 @@ module PgBench
   end
 
   def report
-    require_relative "../lib/igniter/store/errors"
-    require_relative "../lib/igniter/store/postgres/throwaway_cluster"
+    require_relative "../lib/igniter/store/core/errors"
+    require_relative "../lib/igniter/store/storage/postgres/throwaway_cluster"
     cluster = Igniter::Store::Postgres::ThrowawayCluster.new.start
     dir = Dir.mktmpdir("igniter-ledger-pg-bench")
     env = { "BENCH_PG_URL" => cluster.url, "BENCH_PG_DIR" => dir, "BENCH_PG_GO" => File.join(dir, "go"),

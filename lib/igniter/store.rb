@@ -1,40 +1,29 @@
 # frozen_string_literal: true
 
-require "json"
-require "digest"
-require "digest/sha2"
-require "securerandom"
-require "set"
-require "zlib"
-require "monitor"
-require "socket"
-require "fileutils"
-require "time"
-require "rbconfig"
-
-require_relative "ledger/version"
-require_relative "store/native"
-require_relative "store/errors"
-require_relative "store/json_canon"
-require_relative "store/access_path"
-require_relative "store/fact"
-require_relative "store/fact_log"
-require_relative "store/wire_protocol"
-require_relative "store/storage/backend"
-require_relative "store/storage/memory_backend"
-require_relative "store/file_backend"
-require_relative "store/subscription_registry"
-require_relative "store/change_event"
-require_relative "store/changefeed_buffer"
-require_relative "store/coerced_fact"
-require_relative "store/read_cache"
-require_relative "store/schema_graph"
-require_relative "store/igniter_store"
+# The layers, bottom up. Each entry file requires the layer beneath it, so any
+# of them loads alone, and so does every 0.5.2 and 0.6 path (compat/, a file
+# per old path that requires its layer). Folders under store/ are these
+# layers; a class's private parts live in a folder named after it (README
+# "Layout").
+#
+#   core/       errors, Fact, FactLog, canonical JSON, fact body; native.rb is
+#               the one place the Rust and pure-Ruby halves are chosen
+#   storage/    WAL frames, FileBackend, codecs, SegmentedFileBackend,
+#               recovery, PostgresBackend (autoloaded)
+#   feed/       change events, ChangefeedBuffer, subscriptions, event ring
+#   engine/     IgniterStore and its collaborators
+#   protocol/   the open protocol: interpreter, handlers, wire envelope,
+#               receipts, the TBackend descriptor
+#   transport/  clock, socket IO, framing, auth, TLS, the accept loop
+#   server/     StoreServer (op protocol), config, logger, metrics, NetworkBackend
+#   adapters/   TCPAdapter, HTTPAdapter (+ SSE), MCPAdapter
+#   cli/        the `igniter-ledger` command (required by exe/, not here)
+require_relative "store/core"
+require_relative "store/storage"
+require_relative "store/feed"
+require_relative "store/engine"
 require_relative "store/protocol"
-require_relative "store/codecs"
-require_relative "store/segmented_file_backend"
-require_relative "store/contractable_receipt_sink"
-require_relative "store/tbackend_adapter_descriptor"
+require_relative "store/transport"
 require_relative "store/servers"
 require_relative "store/adapters"
 
@@ -42,9 +31,6 @@ require_relative "store/adapters"
 module Igniter
   # Append-only bitemporal fact ledger. Also reachable as Igniter::Ledger.
   module Store
-    # 0.5.2's other name of {IgniterStore}.
-    LedgerStore = IgniterStore unless const_defined?(:LedgerStore, false)
-
     # @return [IgniterStore] an in-memory store
     def self.memory
       IgniterStore.new
@@ -63,9 +49,6 @@ module Igniter
     def self.remote(address, token: nil, **options)
       RemoteStore.new(address, token: token, **options)
     end
-
-    # Loaded on first use, so the gem works without the pg gem until then.
-    autoload :PostgresBackend, File.expand_path("store/postgres_backend", __dir__)
 
     POSTGRES_URL = %r{\Apostgres(?:ql)?://}i
     private_constant :POSTGRES_URL

@@ -34,7 +34,7 @@ module LedgerSpec
       def cluster
         @cluster ||= begin
           require "pg"
-          require "igniter/store/postgres/throwaway_cluster"
+          require "igniter/store/storage/postgres/throwaway_cluster"
           Igniter::Store::PostgresBackend # loads the backend (autoload)
           Igniter::Store::Postgres::ThrowawayCluster.new.start
         end

@@ -7,6 +7,7 @@ require "socket"
 require "json"
 require "securerandom"
 require "io/wait"
+require_relative "servers"
 
 module Igniter
   module Store
@@ -140,7 +141,6 @@ module Igniter
   end
 end
 
-require_relative "transport/option_checks"
-require_relative "tcp_adapter"
-require_relative "http_adapter"
-require_relative "mcp_adapter"
+require_relative "adapters/tcp_adapter"
+require_relative "adapters/http_adapter"
+require_relative "adapters/mcp_adapter"

@@ -54,7 +54,7 @@ RSpec.describe "igniter/ledger/rspec", :ledger do
       end
       expect(message).to start_with('expected the block to write a fact to tasks/"t1" with value {:title=>"Ship", :status=>:open}, ' \
                                     'but it wrote one with value {:title=>"Ship", :status=>:done}')
-      expect(message).to include("Diff:", '-:status => :open', '+:status => :done')
+      expect(message).to include("Diff:", "-:status => :open", "+:status => :done")
     end
 
     it "ignores facts the key had before the block" do

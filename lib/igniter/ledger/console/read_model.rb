@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "set"
-require_relative "../../store/census"
+require_relative "../../store/engine/census"
 
 module Igniter
   module Ledger

@@ -2,7 +2,7 @@
 
 require "optparse"
 require_relative "main"
-require_relative "../mcp/stdio_server"
+require_relative "../adapters/mcp_adapter/stdio_server"
 
 module Igniter
   module Store

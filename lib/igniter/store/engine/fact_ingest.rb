@@ -2,10 +2,6 @@
 
 module Igniter
   module Store
-    # A fact from outside (a network client) that cannot enter the log as
-    # sent: its value_hash does not match its value, or its id is taken.
-    class InvalidFactError < Error; end
-
     module Engine
       # Entry point for facts built elsewhere (the op protocol's legacy
       # `write_fact`): the fact keeps its id, causation and times, but is

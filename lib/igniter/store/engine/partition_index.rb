@@ -9,8 +9,10 @@ module Igniter
       # extended only by `append(..., partition_key: field)` (0.5.2 semantics,
       # pinned by its specs) and dropped on every log rebuild.
       class PartitionIndex
-        def initialize
-          @groups = {}
+        # @param groups [Hash] the Hash the index maintains (empty); its owner may
+        #   hand it out as is (see {IgniterStore})
+        def initialize(groups = {})
+          @groups = groups
           @mutex = Mutex.new
         end
 

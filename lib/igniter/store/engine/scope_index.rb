@@ -10,8 +10,10 @@ module Igniter
       # and maintained by every write afterwards, so warm queries cost
       # O(matching keys) instead of a scan of the whole store.
       class ScopeIndex
-        def initialize
-          @sets = {}
+        # @param sets [Hash] the Hash the index maintains (empty); its owner may
+        #   hand it out as is (see {IgniterStore})
+        def initialize(sets = {})
+          @sets = sets
           @mutex = Mutex.new
         end
 

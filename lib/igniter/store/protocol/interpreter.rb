@@ -1,9 +1,28 @@
 # frozen_string_literal: true
 
-require_relative "../census"
+require_relative "../engine/census"
 require_relative "interpreter/fact_io"
 require_relative "interpreter/snapshots"
 require_relative "interpreter/sync"
+require_relative "../engine"
+require_relative "functions"
+require_relative "receipt"
+require_relative "fact_packet"
+require_relative "replay_cursor"
+require_relative "fingerprint"
+require_relative "registry"
+require_relative "descriptor_journal"
+require_relative "sync_profile"
+require_relative "handlers/store_handler"
+require_relative "handlers/history_handler"
+require_relative "handlers/access_path_handler"
+require_relative "handlers/relation_handler"
+require_relative "handlers/projection_handler"
+require_relative "handlers/derivation_handler"
+require_relative "handlers/command_handler"
+require_relative "handlers/effect_handler"
+require_relative "handlers/subscription_handler"
+require_relative "wire_envelope"
 
 module Igniter
   module Store

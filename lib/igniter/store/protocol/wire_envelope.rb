@@ -1,5 +1,9 @@
 # frozen_string_literal: true
 
+require_relative "../engine"
+require_relative "functions"
+require_relative "receipt"
+
 module Igniter
   module Store
     module Protocol

@@ -46,7 +46,7 @@ module Igniter
             gauge(:start_time_seconds, "When the server started, in seconds since the epoch",
                   [[{}, server.started_at.to_f]]),
             gauge(:build_info, "Version and core path (native or pure) of the running ledger",
-                  [[{ version: VERSION, core: NATIVE ? "native" : "pure" }, 1]]),
+                  [[{ version: VERSION, core: CORE }, 1]]),
             gauge(:facts, "Live facts in the ledger", [[{}, server.store.fact_count]]),
             gauge(:subscribers, "Subscribers connected now (op: push subscriptions, http: event streams)",
                   [[{ transport: :op }, server.push_subscribers]]),

@@ -1,0 +1,6 @@
+# frozen_string_literal: true
+
+# Moved to lib/igniter/store/core/fact_protocol.rb
+# (loaded with the core layer);
+# kept so that `require "igniter/store/fact_protocol"` still works.
+require "igniter/store/core"

@@ -1,0 +1,6 @@
+# frozen_string_literal: true
+
+# Moved to lib/igniter/store/adapters/mcp_adapter/remote_tools.rb
+# (loaded with the adapters layer);
+# kept so that `require "igniter/store/mcp/remote_tools"` still works.
+require "igniter/store/adapters"

@@ -1,0 +1,136 @@
+# frozen_string_literal: true
+
+require_relative "../json_canon"
+require_relative "../fact_protocol"
+
+module Igniter
+  module Store
+    # The pure-Ruby Fact, bound by core/native.rb on the pure path (the
+    # native half is core/native/fact.rb); the shared rules live in
+    # {JsonCanon} (`build_attributes`, `fact_attributes`).
+      # An immutable fact (doc/facts.md). Members in `to_h` / WAL order; value
+      # equality over all of them; instances are frozen and so are `value`,
+      # `producer` and `derivation` (deeply) and the String members.
+      #
+      # @!attribute [r] id               [String] UUID v4
+      # @!attribute [r] store            [Symbol]
+      # @!attribute [r] key              [String]
+      # @!attribute [r] value            [Object] normalized, deep-frozen
+      # @!attribute [r] value_hash       [String] SHA-256 hex of the canonical JSON of value
+      # @!attribute [r] causation        [String, nil] id of the fact this one follows
+      # @!attribute [r] transaction_time [Float] CLOCK_REALTIME at build
+      # @!attribute [r] valid_time       [Float, nil] domain time
+      # @!attribute [r] schema_version   [Integer]
+      # @!attribute [r] producer         [Hash, nil] normalized, deep-frozen
+      # @!attribute [r] derivation       [Hash, nil] normalized, deep-frozen
+      Fact = Struct.new(*JsonCanon::FIELDS, keyword_init: true) do
+        alias_method :timestamp, :transaction_time
+        alias_method :term, :valid_time
+
+        class << self
+          # Struct's own constructor, for attributes already converted.
+          alias_method :struct_new, :new
+          private :struct_new
+
+          # Keyword construction from the 11 members, converted and checked
+          # as by {from_h}; the fact is frozen like every fact.
+          #
+          # @param members [Hash{Symbol=>Object}] a subset of {JsonCanon::FIELDS}
+          # @return [Fact] frozen
+          # @raise [ArgumentError] positional arguments or unknown keywords
+          # @raise [KeyError] when `store` is missing
+          def new(**members)
+            # Decoded members (a replay) need no conversion; checking costs less.
+            return struct_new(**members).freeze if JsonCanon.stored_form?(members)
+
+            unknown = members.keys - JsonCanon::FIELDS
+            raise ArgumentError, "unknown keywords: #{unknown.map(&:inspect).join(", ")}" unless unknown.empty?
+
+            struct_new(**JsonCanon.fact_attributes(members)).freeze
+          end
+          alias_method :[], :new
+
+          # Marshal: a fact from its {#_dump}.
+          #
+          # @param body [String] a WAL body
+          # @return [Fact]
+          # @raise [ArgumentError] when the body breaks a decode rule
+          def _load(body)
+            attributes, reason = FactDecode.decode_with_reason(body)
+            raise ArgumentError, "marshal data is not a fact: #{reason}" unless attributes
+
+            struct_new(**attributes).freeze
+          end
+        end
+
+        # Marshal: a fact's dump is its WAL body (doc/format.md), the same
+        # bytes on both paths, so a dump loads on either.
+        #
+        # @return [String]
+        def _dump(_level)
+          JsonCanon.fact_body(self)
+        end
+
+        # The body the PostgreSQL backend stores for this fact under +id+
+        # (doc/postgres.md, "Tables"); the native Fact's is written in Rust,
+        # byte for byte the same.
+        #
+        # @param id [String]
+        # @return [String]
+        def _unstamped_body(id)
+          JsonCanon.unstamped_body(self, id)
+        end
+
+        # This fact under the id, causation and transaction time a PostgreSQL
+        # commit settled (doc/postgres.md, "The write transaction").
+        #
+        # @return [Fact] frozen
+        def _stamped(id, causation, transaction_time)
+          Fact.from_h(to_h.merge(id: id, causation: causation, transaction_time: transaction_time))
+        end
+
+        # A copy of a fact is a fact: frozen (`dup`, and `clone` whatever
+        # `freeze:` says).
+        def initialize_copy(other)
+          super
+          freeze
+        end
+
+        # Builds a new fact: fresh id, current CLOCK_REALTIME as
+        # transaction_time, value/producer/derivation normalized (String keys
+        # become Symbols at every depth) and validated before anything is
+        # returned.
+        #
+        # @param store [String, Symbol]
+        # @param key [#to_s]
+        # @param value [Object]
+        # @param causation [String, nil] id of the previous fact
+        # @param valid_time [#to_f, nil]
+        # @param term [#to_f, nil] legacy name of valid_time
+        # @param schema_version [#to_i]
+        # @param producer [Hash, nil]
+        # @param derivation [Hash, nil]
+        # @return [Fact] frozen
+        # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
+        def self.build(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
+                       schema_version: 1, producer: nil, derivation: nil)
+          struct_new(**JsonCanon.build_attributes(
+            store: store, key: key, value: value, causation: causation, valid_time: valid_time,
+            term: term, schema_version: schema_version, producer: producer, derivation: derivation
+          )).freeze
+        end
+
+        # Restores a fact from its Hash form (wire, WAL, snapshot, `to_h`),
+        # keeping id, times, value_hash and causation verbatim.
+        #
+        # @param hash [Hash] see {JsonCanon.fact_attributes}
+        # @return [Fact] frozen
+        # @raise [KeyError] when `store` is missing
+        # @raise [NonFiniteNumberError] a NaN/Infinite time or number in a data member
+        # @raise [InvalidEncodingError, JSON::NestingError, UnrepresentableValueError]
+        def self.from_h(hash)
+          struct_new(**JsonCanon.fact_attributes(hash)).freeze
+        end
+      end
+  end
+end

@@ -1,0 +1,95 @@
+# frozen_string_literal: true
+
+module Igniter
+  module Store
+    module Codecs
+      # One frame per fact, body = the fact's JSON record (the same bytes as a
+      # {FileBackend} WAL frame). Nothing is buffered: every frame reaches the
+      # IO inside {#encode_fact}. On the native path frames are encoded and
+      # segments decoded by the Rust core (same bytes, same facts).
+      class JsonCrc32
+        # Canonical codec name, as recorded in manifests.
+        NAME = "json_crc32"
+
+        # @return [String] canonical codec name
+        def name
+          NAME
+        end
+
+        # No segment header. @return [Integer] 0
+        def start_segment(_io, store:)
+          @store = store
+          0
+        end
+
+        # @param flush [Boolean] ignored: every frame is written at once
+        # @return [Integer] bytes written
+        def encode_fact(io, fact, flush: false) # rubocop:disable Lint/UnusedMethodArgument
+          io.write(frame(fact))
+        end
+
+        # @return [String] the binary frame of one fact
+        def frame(fact)
+          Accelerator.json_frame(fact) || WireProtocol.encode_frame(JsonCanon.fact_body(fact))
+        end
+
+        # Nothing buffered. @return [Integer] 0
+        def flush(_io)
+          0
+        end
+
+        # @return [Integer] 0
+        def buffered_count
+          0
+        end
+
+        # @return [Array<Fact>] nothing is ever buffered
+        def buffered_facts
+          []
+        end
+
+        # @param io [IO] positioned at the segment start
+        # @return [Array<Fact>] every fact of the segment's good frames
+        def decode(io)
+          self.class.salvage(Codecs.rest(io)).facts
+        end
+
+        # After damage, the next frame is one whose body decodes as a fact.
+        module Resync
+          module_function
+
+          def plausible?(bytes, offset, length)
+            Salvage.json_object_start?(bytes, offset, length)
+          end
+
+          def accepts?(body)
+            !JsonCanon.decode_fact_body(body).nil?
+          end
+        end
+
+        # Every fact of a CRC-valid frame whose body decodes, before and after
+        # damage, and the damaged spans (doc/format.md "Segments: salvage"). In
+        # Rust on the native path (same frames, spans and facts).
+        #
+        # @param bytes [String] the whole segment
+        # @return [Salvage::Scan]
+        def self.salvage(bytes)
+          bytes = bytes.b unless bytes.encoding == Encoding::BINARY
+          found = Accelerator.salvage_json(bytes)
+          return Salvage::Scan.new(*found) if found
+
+          ruby_salvage(bytes)
+        end
+
+        # The Ruby salvage (the pure path's).
+        # @return [Salvage::Scan]
+        def self.ruby_salvage(bytes)
+          Salvage.scan(bytes, Resync) do |body|
+            attributes = JsonCanon.decode_fact_body(body)
+            attributes && [Codecs.fact(attributes)]
+          end
+        end
+      end
+    end
+  end
+end

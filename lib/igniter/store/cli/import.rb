@@ -25,6 +25,8 @@ module Igniter
         USAGE = "Usage: igniter-ledger import PATH FILE [--segmented] [--codec C] [--json]   (FILE - reads stdin)"
         # The positional arguments, by name.
         ARGUMENTS = %i[path file].freeze
+        # PATH is created when it does not exist.
+        WRITES = %i[path].freeze
 
         # @return [String]
         def self.summary

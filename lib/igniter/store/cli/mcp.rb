@@ -2,6 +2,7 @@
 
 require "optparse"
 require_relative "main"
+require_relative "filesystem_failure"
 require_relative "../mcp/stdio_server"
 
 module Igniter
@@ -31,7 +32,8 @@ module Igniter
         end
 
         # @param argv [Array<String>]
-        # @return [Integer] 0 when the client closed stdin; EX_USAGE for bad flags; 1 when the ledger cannot be opened
+        # @return [Integer] 0 when the client closed stdin; EX_USAGE for bad flags; 1 when the ledger cannot be
+        #   opened; 74 (FilesystemFailure::EX_IOERR) when the file system refused
         def run(argv)
           options = parse(argv)
           return 0 if options.nil?
@@ -53,6 +55,12 @@ module Igniter
         rescue Interrupt, SignalException
           0
         rescue StandardError => e
+          if FilesystemFailure.handles?(e)
+            writing = options && options[:allow_writes] ? [options[:path]] : []
+            @err.puts("igniter-ledger mcp: #{FilesystemFailure.line(e, writing: writing)}")
+            return FilesystemFailure::EX_IOERR
+          end
+
           @err.puts("igniter-ledger mcp: cannot open the ledger: #{e.class}: #{e.message}")
           1
         ensure

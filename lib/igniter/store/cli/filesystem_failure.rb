@@ -32,6 +32,10 @@ module Igniter
                        "apply2files" => "remove", "rb_file_s_truncate" => "truncate",
                        "rb_file_flock" => "lock", "rb_io_fsync" => "sync", "rb_io_fdatasync" => "sync" }.freeze
 
+        # What IO.copy_stream and friends put where a path would be.
+        SYSCALLS = { "sendfile" => "write to", "copy_file_range" => "write to", "write" => "write to",
+                     "read" => "read", "fsync" => "sync", "fdatasync" => "sync", "flock" => "lock" }.freeze
+
         module_function
 
         # @param error [Exception]
@@ -51,17 +55,20 @@ module Igniter
         # @return [String] one line: task, operation, path, cause, hint
         def line(error, doing: nil, writing: [])
           function, path = parse(error)
+          if SYSCALLS.key?(path)
+            # no path in the error: the task's one output is what was written
+            function = path
+            path = writing.compact.one? ? writing.compact.first : nil
+          end
           output = path && writing.compact.find { |out| path.start_with?(out) }
           # a tool's temporary sibling ("OUT.tmp-123") is reported as OUT itself
           rest = output && path.delete_prefix(output)
           path = output if rest && !rest.empty? && !rest.start_with?(File::SEPARATOR)
           operation = operation(function, path, error, output)
           cause = cause(error)
-          if error.is_a?(Errno::EEXIST)
-            # mkdir -p names the file in its way: say which directory was wanted
-            path = writing.compact.find { |out| out.start_with?(path + File::SEPARATOR) } || path
-            cause = "not a directory"
-          end
+          # mkdir -p names the part it failed at: say which directory was wanted
+          path = writing.compact.find { |out| out.start_with?(path + File::SEPARATOR) } || path if function == "dir_s_mkdir"
+          cause = "not a directory" if error.is_a?(Errno::EEXIST) # a file in the way
           text = "cannot #{operation}#{" #{path}" if path}: #{cause}"
           hint = hint(error, path, output)
           [doing, hint ? "#{text}#{hint}" : text].compact.join(": ")
@@ -82,6 +89,7 @@ module Igniter
         # the error came from opening the file.
         def operation(function, path, error, output)
           return OPERATIONS.fetch(function) if OPERATIONS.key?(function)
+          return SYSCALLS.fetch(function) if SYSCALLS.key?(function)
           return "write to" if function.to_s.include?("write")
           return "use the file system" unless path
           return path && !File.exist?(path) ? "create" : "open" unless error.is_a?(Errno::ENOENT)

@@ -61,6 +61,8 @@ module Igniter
           fail_with(e.message, EX_NOT_A_LEDGER)
         rescue LedgerLockedError => e
           fail_with("#{e.message}#{lock_hint(e)}")
+        rescue FilesystemFailure::Refused => e
+          fail_with(e.message, FilesystemFailure::EX_IOERR)
         rescue Interrupt
           @err.puts("#{program}: interrupted")
           130

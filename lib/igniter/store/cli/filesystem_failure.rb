@@ -21,6 +21,11 @@ module Igniter
         # Exit status of a file system refusal, as sysexits.h's EX_IOERR.
         EX_IOERR = 74
 
+        # A refusal already worded by {line}, raised where the context is
+        # known (a config file, an import that stopped halfway) and printed
+        # as it is, with {EX_IOERR}.
+        class Refused < StandardError; end
+
         # The refusals this explains (EDQUOT and EPERM read as ENOSPC and EACCES).
         ERRNOS = [Errno::EACCES, Errno::EPERM, Errno::ENOENT, Errno::EROFS, Errno::ENOSPC, Errno::EDQUOT,
                   Errno::ENOTDIR, Errno::EISDIR].freeze
@@ -74,6 +79,15 @@ module Igniter
           [doing, hint ? "#{text}#{hint}" : text].compact.join(": ")
         end
 
+        # @param error [SystemCallError] one {handles?} accepts
+        # @param doing [String, nil] see {line}
+        # @param writing [Array<String, nil>] see {line}
+        # @param detail [String, nil] appended, e.g. how far the work got
+        # @return [Refused] the error worded by {line}, to raise
+        def refused(error, doing: nil, writing: [], detail: nil)
+          Refused.new([line(error, doing: doing, writing: writing), detail].compact.join(" "))
+        end
+
         # [function, path] from "Cause @ function - path" (either may be nil).
         def parse(error)
           message = error.message
@@ -91,7 +105,9 @@ module Igniter
           return OPERATIONS.fetch(function) if OPERATIONS.key?(function)
           return SYSCALLS.fetch(function) if SYSCALLS.key?(function)
           return "write to" if function.to_s.include?("write")
+          return "read" if function.to_s.include?("read")
           return "use the file system" unless path
+          return "write to" if error.is_a?(Errno::ENOSPC) || error.is_a?(Errno::EDQUOT) # only writes fill a disk
           return path && !File.exist?(path) ? "create" : "open" unless error.is_a?(Errno::ENOENT)
 
           output ? "create" : "open"

@@ -114,8 +114,10 @@ module Igniter
             store.ingest_fact(fact)
             bar.progress = i + 1
           rescue SystemCallError, IOError, Error => e
-            raise InterruptedError, "#{e.message} (imported #{i} of #{facts.size} new facts before it; " \
-                                    "importing the file again adds only the rest)"
+            progress = "(imported #{i} of #{facts.size} new facts before it; importing the file again adds only the rest)"
+            raise FilesystemFailure.refused(e, writing: [opts[:path]], detail: progress) if FilesystemFailure.handles?(e)
+
+            raise InterruptedError, "#{e.message} #{progress}"
           end
           bar.finish
           facts

@@ -58,6 +58,9 @@ module Igniter
           serve(config)
         rescue OptionParser::ParseError, UsageError => e
           usage_error(e)
+        rescue Store::CLI::FilesystemFailure::Refused => e
+          @err.puts("Error: #{e.message}")
+          Store::CLI::FilesystemFailure::EX_IOERR
         rescue SystemCallError => e
           return listen_failure(e) if e.is_a?(ListenFailure) || !Store::CLI::FilesystemFailure.handles?(e)
 

@@ -160,6 +160,36 @@ RSpec.describe "file system refusals on the command line", :ledger_cli do
                           "check the owner and permissions of #{locked}\n")
   end
 
+  it "import onto a full file system stops naming the ledger, the cause and how far it got" do
+    small_wal(File.join(@dir, "ledger.wal"))
+    source = Igniter::Store.open(File.join(@dir, "big.wal"))
+    300.times { |i| source.write(store: :orders, key: "k#{i}", value: { pad: "y" * 200 }) }
+    source.close
+    expect(ledger_cli("export", "big.wal", "--out", "big.ndjson", chdir: @dir).exit_code).to eq(0)
+    full = File.join(@dir, "full")
+    with_tmpfs(full, "size=64k") do
+      File.write(File.join(full, "fill"), "\0" * 40_000)
+      ran = ledger_cli("import", "full/restored.wal", "big.ndjson", chdir: @dir)
+
+      expect(ran.exit_code).to eq(74)
+      line = "igniter-ledger import: cannot write to full/restored.wal: no space left on device; free space on " \
+             "that file system or choose a path on another (imported N of 300 new facts before it; importing the " \
+             "file again adds only the rest)\n"
+      expect(ran.err.sub(/imported \d+ of/, "imported N of")).to eq(line)
+      expect(ran.err[/imported (\d+) of/, 1].to_i).to be_between(1, 299)
+    end
+  end
+
+  it "a config file that does not exist: the server and `config` name it, exit 74" do
+    server = ledger_cli("--config", "ledger.yml", chdir: @dir, exe: SERVER_EXE, prefix: %w[timeout 20])
+    config = ledger_cli("config", "--config", "ledger.yml", chdir: @dir)
+    line = "Error: reading the config file: cannot open #{File.realpath(@dir)}/ledger.yml: no such file or directory; " \
+           "check the path\n"
+
+    expect([server.exit_code, server.err]).to eq([74, line])
+    expect([config.exit_code, config.err]).to eq([74, line])
+  end
+
   it "export to a directory that does not exist names the output, not its temporary file" do
     small_wal(File.join(@dir, "ledger.wal"))
     ran = ledger_cli("export", "ledger.wal", "--out", "out/orders.ndjson", chdir: @dir)

@@ -20,6 +20,8 @@ require_relative "store/access_path"
 require_relative "store/fact"
 require_relative "store/fact_log"
 require_relative "store/wire_protocol"
+require_relative "store/storage/backend"
+require_relative "store/storage/memory_backend"
 require_relative "store/file_backend"
 require_relative "store/subscription_registry"
 require_relative "store/change_event"
@@ -36,9 +38,11 @@ require_relative "store/tbackend_adapter_descriptor"
 require_relative "store/servers"
 require_relative "store/adapters"
 
+# The igniter family of packages; this gem defines {Igniter::Store} (alias Igniter::Ledger).
 module Igniter
   # Append-only bitemporal fact ledger. Also reachable as Igniter::Ledger.
   module Store
+    # 0.5.2's other name of {IgniterStore}.
     LedgerStore = IgniterStore unless const_defined?(:LedgerStore, false)
 
     # @return [IgniterStore] an in-memory store
@@ -104,7 +108,7 @@ module Igniter
       backend = SegmentedFileBackend.new(root_dir, **options)
       begin
         store = IgniterStore.new(backend: backend)
-        backend.replay.each { |fact| store.__send__(:replay, fact) }
+        store.restore(backend.replay)
       rescue Exception # rubocop:disable Lint/RescueException
         backend.close
         raise

@@ -108,7 +108,10 @@ module LedgerSpec
       text << drain_queue(chunks)
     end
 
-    # Parses an SSE stream into `{id:, event:, data:}` Hashes (comments skipped).
+    # Parses an SSE stream into `{id:, event:, data:, sequence:}` Hashes
+    # (comments skipped): +id+ is the frame id as sent (a durable position,
+    # doc/feed_positions.md), +sequence+ the changefeed ring's sequence
+    # from the data's cursor.
     def sse_frames(text)
       text.split("\n\n").filter_map do |block|
         fields = block.lines.map(&:chomp).reject { |line| line.start_with?(":") }
@@ -119,8 +122,8 @@ module LedgerSpec
           name, value = line.split(": ", 2)
           frame[name.to_sym] = value
         end
-        frame[:id] = Integer(frame[:id]) if frame[:id]
         frame[:data] = JSON.parse(frame[:data]) if frame[:data]
+        frame[:sequence] = frame[:data].dig("cursor", "sequence") if frame[:data].is_a?(Hash)
         frame
       end
     end

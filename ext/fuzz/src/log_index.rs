@@ -125,7 +125,7 @@ pub fn check_log_index(data: &[u8]) {
             0..=2 => {
                 let id = model.next_id(&mut input);
                 let tt = model.next_tt(&mut input);
-                let pos = index.insert(store, key, &id, tt);
+                let pos = index.insert(store, key, &id, tt, None);
                 assert_eq!(pos, Some(model.facts.len() as u32));
                 model.facts.push(Appended { store, key, id, tt });
             }

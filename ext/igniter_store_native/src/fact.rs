@@ -650,6 +650,10 @@ impl Fact {
         self.transaction_time
     }
 
+    pub fn vt(&self) -> Option<f64> {
+        self.valid_time
+    }
+
     pub fn value_of(&self, ruby: &Ruby) -> Value {
         ruby.get_inner(self.value)
     }

@@ -34,6 +34,7 @@ fn index_of(ruby: &Ruby, facts: RArray) -> Result<Index, Error> {
                 &fact.key_text(ruby)?,
                 &fact.id_text(ruby)?,
                 fact.tt(),
+                fact.vt(),
             )
             .ok_or_else(|| full(ruby))?;
     }
@@ -223,7 +224,7 @@ impl FactLog {
         }
         ruby.get_inner(rb_self.facts).push(fact)?;
         index
-            .insert(&store, &key, &id, fact.tt())
+            .insert(&store, &key, &id, fact.tt(), fact.vt())
             .ok_or_else(|| full(ruby))?;
         Ok(fact)
     }
@@ -241,7 +242,13 @@ impl FactLog {
         }
         ruby.get_inner(self.facts).push(fact)?;
         index
-            .insert(&rec.store, &rec.key, &rec.id, rec.transaction_time)
+            .insert(
+                &rec.store,
+                &rec.key,
+                &rec.id,
+                rec.transaction_time,
+                rec.valid_time,
+            )
             .ok_or_else(|| full(ruby))?;
         Ok(())
     }
@@ -430,6 +437,61 @@ impl FactLog {
         }
     }
 
+    /// `latest_valid(store, key, as_of, valid_at)`: the fact of (store, key)
+    /// valid at `valid_at` as known at `as_of` (doc/bitemporal.md), found
+    /// in the key's valid-time order.
+    fn latest_valid(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Value, Error> {
+        let [store, key, as_of, valid_at] = args else {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                "latest_valid takes 4 arguments",
+            ));
+        };
+        let as_of = time_arg(ruby, "as_of", Some(*as_of))?;
+        let Some(valid_at) = time_arg(ruby, "valid_at", Some(*valid_at))? else {
+            return Self::latest_for(ruby, rb_self, *store, *key, Some(as_of_value(ruby, as_of)));
+        };
+        let (store, key) = (text_arg(*store, true)?, text_arg(*key, false)?);
+        let found = with_text(ruby, &store, None, |store| {
+            with_text(ruby, &key, None, |key| {
+                Ok(rb_self
+                    .lock(ruby)?
+                    .key_valid(store, key)
+                    .and_then(|(t, v)| v.valid_at(t, as_of, valid_at)))
+            })
+        })?;
+        match found {
+            Some(pos) => rb_self.at(ruby, pos),
+            None => Ok(ruby.qnil().as_value()),
+        }
+    }
+
+    /// `facts_valid(store, key, as_of, valid_from, valid_to)`: the facts of
+    /// (store, key) in effect within `valid_from ..= valid_to` as known at
+    /// `as_of`, in valid-time order (doc/bitemporal.md).
+    fn facts_valid(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<RArray, Error> {
+        let [store, key, as_of, valid_from, valid_to] = args else {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                "facts_valid takes 5 arguments",
+            ));
+        };
+        let as_of = time_arg(ruby, "as_of", Some(*as_of))?;
+        let valid_from = time_arg(ruby, "valid_from", Some(*valid_from))?;
+        let valid_to = time_arg(ruby, "valid_to", Some(*valid_to))?;
+        let (store, key) = (text_arg(*store, true)?, text_arg(*key, false)?);
+        let positions = with_text(ruby, &store, Vec::new(), |store| {
+            with_text(ruby, &key, Vec::new(), |key| {
+                Ok(rb_self
+                    .lock(ruby)?
+                    .key_valid(store, key)
+                    .map(|(t, v)| v.timeline(t, as_of, valid_from, valid_to))
+                    .unwrap_or_default())
+            })
+        })?;
+        rb_self.array_of(ruby, &positions)
+    }
+
     fn facts_for(
         ruby: &Ruby,
         rb_self: &Self,
@@ -568,6 +630,14 @@ fn matches(ruby: &Ruby, value: Value, filters: &[(Value, Value)]) -> Result<bool
     Ok(true)
 }
 
+/// An `as_of` already checked, as the Value `latest_for` takes.
+fn as_of_value(ruby: &Ruby, as_of: Option<f64>) -> Value {
+    match as_of {
+        Some(t) => ruby.float_from_f64(t).as_value(),
+        None => ruby.qnil().as_value(),
+    }
+}
+
 /// The methods Ruby calls, each under [`guard::run`].
 mod api {
     use super::*;
@@ -599,6 +669,12 @@ mod api {
     }
     pub fn replay_from(ruby: &Ruby, log: &FactLog, backend: Value) -> Result<(), Error> {
         run(ruby, || FactLog::replay_from(ruby, log, backend))
+    }
+    pub fn latest_valid(ruby: &Ruby, log: &FactLog, args: &[Value]) -> Result<Value, Error> {
+        run(ruby, || FactLog::latest_valid(ruby, log, args))
+    }
+    pub fn facts_valid(ruby: &Ruby, log: &FactLog, args: &[Value]) -> Result<RArray, Error> {
+        run(ruby, || FactLog::facts_valid(ruby, log, args))
     }
     pub fn facts(
         ruby: &Ruby,
@@ -669,6 +745,8 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("append_new", magnus::method!(api::append_new, -1))?;
     class.define_method("replay_from", magnus::method!(api::replay_from, 1))?;
     class.define_method("_facts_for", magnus::method!(api::facts, 4))?;
+    class.define_method("latest_valid", magnus::method!(api::latest_valid, -1))?;
+    class.define_method("facts_valid", magnus::method!(api::facts_valid, -1))?;
     class.define_method("facts", magnus::method!(api::facts, 4))?;
     class.define_method("_query_scope", magnus::method!(api::query_scope, 3))?;
     class.define_method("all_facts", magnus::method!(api::all_facts, 0))?;

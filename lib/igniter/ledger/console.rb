@@ -17,6 +17,7 @@ require_relative "console/json_api"
 require_relative "console/router"
 
 module Igniter
+  # Igniter::Ledger is Igniter::Store (see lib/igniter/ledger.rb); the web console lives under it.
   module Ledger
     # A read-only web console over one store: a Rack app, mountable in any
     # Rack or Rails app (`mount Igniter::Ledger::Console.new(store) => "/ledger"`)

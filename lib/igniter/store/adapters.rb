@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Envelope-protocol transports (spec 05 §9-12): TCPAdapter, HTTPAdapter
+# Envelope-protocol transports (doc/servers.md "Envelope transports"): TCPAdapter, HTTPAdapter
 # (Rack app, SSE) and MCPAdapter. Required from lib/igniter/store.rb.
 
 require "socket"

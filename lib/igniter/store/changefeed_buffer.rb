@@ -7,6 +7,7 @@ require_relative "changefeed/diagnostic_ring"
 require_relative "changefeed/subscription"
 require_relative "changefeed/settings"
 require_relative "changefeed/alerts"
+require_relative "feed/durable_feed"
 
 module Igniter
   module Store
@@ -25,13 +26,21 @@ module Igniter
     # is counted once as failed, removed, and never called again; the
     # writer and the other subscribers are unaffected.
     class ChangefeedBuffer
+      # Events kept in the replay ring.
       DEFAULT_MAX_SIZE = 1_000
+      # Events queued per subscriber before the overflow policy applies.
       DEFAULT_SUBSCRIBER_QUEUE_SIZE = 100
+      # What a full subscriber queue drops: its oldest event.
       DEFAULT_OVERFLOW = :drop_oldest
+      # What closing a subscription does with its queued events: deliver them.
       DEFAULT_CLOSE_POLICY = :drain
+      # Diagnostic entries (failures, drops) kept.
       DEFAULT_DIAGNOSTIC_RING_SIZE = 100
+      # Accepted `overflow:` values.
       VALID_OVERFLOW_POLICIES = %i[drop_oldest drop_newest].freeze
+      # Accepted `close_policy:` values.
       VALID_CLOSE_POLICIES = %i[drain discard].freeze
+      # Accepted keys of `alert_thresholds:`.
       VALID_THRESHOLD_KEYS = %i[total_queued overflow_dropped_total failed_total queue_pressure_ratio].freeze
       # Default bound, in seconds, on waiting for a worker thread to end.
       JOIN_TIMEOUT = 2.0
@@ -180,6 +189,17 @@ module Igniter
 
         wanted = stores.nil? || Array(stores).empty? ? nil : Array(stores).map(&:to_s)
         @lock.synchronize { replay_locked(after, wanted, limit) }
+      end
+
+      # @param fact_id [String]
+      # @return [Integer, nil] the sequence of the retained event of that
+      #   fact (the newest, looked up from the newest end), nil when the ring
+      #   holds none ({DurableFeed} then reads the log)
+      def sequence_of(fact_id)
+        @lock.synchronize do
+          @ring.reverse_each { |event| return event.sequence if event.fact_id == fact_id }
+          nil
+        end
       end
 
       # @return [Hash] counters, configuration, ring bounds, alerts and diagnostics

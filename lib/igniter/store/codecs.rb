@@ -10,13 +10,14 @@ require_relative "codecs/compact_salvage"
 
 module Igniter
   module Store
-    # Segment codecs of {SegmentedFileBackend} (spec 03 §6). A codec instance
+    # Segment codecs of {SegmentedFileBackend} (doc/format.md "Segment codecs"). A codec instance
     # is stateful and serves one segment.
     module Codecs
       # True when the Rust halves of the codecs (Codecs::Native,
       # Codecs::NativeCompactEncoder) are loaded, i.e. on the native path.
       NATIVE_CODECS = (Store::NATIVE && const_defined?(:Native, false)) ? true : false
 
+      # Codec names accepted in `codec:` => canonical codec name.
       ALIASES = {
         json_crc32: JsonCrc32,
         compact_delta: CompactDelta,

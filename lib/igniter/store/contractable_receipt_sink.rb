@@ -8,10 +8,14 @@ module Igniter
     # {IgniterStore} or a client object answering the same calls
     # (`write`, `append`, `read`, and `history`/`history_partition` or `replay`).
     class ContractableReceiptSink
+      # Fields an observation receipt must have.
       REQUIRED_OBSERVATION_FIELDS = %i[observation_id receipt_kind].freeze
+      # Fields an event receipt must have.
       REQUIRED_EVENT_FIELDS = %i[event_id receipt_kind observation_id].freeze
+      # Fields of an observation receipt kept in the ledger.
       OBSERVATION_FIELDS = %i[observation_id name role stage status sampled async started_at finished_at
                               duration_ms redaction].freeze
+      # Fields of an event receipt kept in the ledger.
       EVENT_FIELDS = %i[event_id observation_id event severity summary occurred_at].freeze
 
       attr_reader :store, :client, :observations_store, :events_store, :producer

@@ -12,7 +12,7 @@ module Igniter
       Fact.include(Enumerable)
       Fact.prepend(FactProtocol)
     else
-      # An immutable fact (spec 01 §2). Members in `to_h` / WAL order; value
+      # An immutable fact (doc/facts.md). Members in `to_h` / WAL order; value
       # equality over all of them; instances are frozen and so are `value`,
       # `producer` and `derivation` (deeply) and the String members.
       #

@@ -3,11 +3,12 @@
 require "monitor"
 require "securerandom"
 require_relative "json_canon"
+require_relative "core/valid_time"
 
 module Igniter
   module Store
     unless defined?(NATIVE) && NATIVE
-      # In-memory append-only log (spec 01 §3). "Latest" always means last
+      # In-memory append-only log (doc/facts.md "The fact log"). "Latest" always means last
       # appended; transaction times only bound `as_of` / `since` (inclusive).
       #
       # Every method is safe across threads and returns fresh Arrays.
@@ -24,6 +25,7 @@ module Igniter
             @monotonic = true
           end
 
+          # Appends +fact+; a time below the last one ends the binary-search order.
           def push(fact)
             last = @facts.last
             @monotonic = false if last && fact.transaction_time < last.transaction_time
@@ -138,6 +140,29 @@ module Igniter
         def latest(store, key, as_of)
           as_of = bound(:as_of, as_of)
           @lock.synchronize { series(store, key)&.latest(as_of) }
+        end
+
+        # The fact of (store, key) valid at +valid_at+ as known at +as_of+
+        # (doc/bitemporal.md); a nil +valid_at+ is {#latest}. A scan of the
+        # key's facts: the native log answers from its valid-time index.
+        # @return [Fact, nil]
+        def latest_valid(store, key, as_of, valid_at)
+          as_of = bound(:as_of, as_of)
+          valid_at = bound(:valid_at, valid_at)
+          return latest(store, key, as_of) if valid_at.nil?
+
+          ValidTime.winner(facts(store, key, nil, as_of), valid_at)
+        end
+
+        # The facts of (store, key) in effect at some valid time within
+        # +valid_from..valid_to+ (inclusive, nil = unbounded) as known at
+        # +as_of+, in valid-time order (doc/bitemporal.md).
+        # @return [Array<Fact>]
+        def facts_valid(store, key, as_of, valid_from, valid_to)
+          as_of = bound(:as_of, as_of)
+          valid_from = bound(:valid_from, valid_from)
+          valid_to = bound(:valid_to, valid_to)
+          ValidTime.timeline(facts(store, key, nil, as_of), valid_from, valid_to)
         end
 
         # @param store [Symbol, String]

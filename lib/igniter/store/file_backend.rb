@@ -29,8 +29,11 @@ module Igniter
       class FileBackend
         include WireProtocol
 
+        # Appended to the WAL path to name its snapshot.
         SNAPSHOT_SUFFIX = ".snap"
+        # Appended to a file being written atomically.
         TMP_SUFFIX = ".tmp"
+        # `type` of a snapshot's first frame (doc/format.md "Snapshot").
         SNAPSHOT_HEADER_TYPE = "snapshot_header"
         # Whether a body decodes as a fact: what a resync target must do.
         DECODES = ->(body) { JsonCanon.decode_fact_body(body) }
@@ -549,3 +552,5 @@ module Igniter
     end
   end
 end
+
+require_relative "storage/file_backend_capabilities"

@@ -6,7 +6,7 @@ require "set"
 module Igniter
   module Store
     # The envelope protocol and the server's read surface over HTTP
-    # (spec 05 §11): a Rack app ({#rack_app}), served by puma.
+    # (doc/servers.md "Envelope transports"): a Rack app ({#rack_app}), served by puma.
     #
     # Differences from 0.5.2, on purpose: binds 127.0.0.1 by default;
     # {#start_async} binds synchronously and raises on failure; bodies are
@@ -19,12 +19,17 @@ module Igniter
     # SSE has no catch-up/live gap, a heartbeat, runs off puma's worker
     # threads, and rejects a negative cursor (400); HTTPS with `tls_cert:`.
     class HTTPAdapter
+      # Largest request body accepted.
       DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+      # Connections served at once; more are refused.
       DEFAULT_MAX_CONNECTIONS = 64
+      # Seconds to wait for a request's bytes.
       DEFAULT_READ_TIMEOUT = 10
+      # Seconds a keep-alive connection may stay idle.
       DEFAULT_IDLE_TIMEOUT = 30
       # Event streams open at once (each has a thread); more get 503.
       DEFAULT_MAX_STREAMS = 1024
+      # Accepted `server:` values.
       SERVERS = %i[auto puma].freeze
       # Mounts anyone may call, even when reads need a token.
       OPEN_MOUNTS = %w[/v1/health /v1/ready /v1/openapi.json].freeze
@@ -46,6 +51,9 @@ module Igniter
       # @param prometheus_provider [#call, nil] metric families for `GET /metrics` (default: {#metrics}' own)
       # @param events_provider [#call, nil] Array for `GET /v1/events/recent`
       # @param changefeed_provider [#call, nil] the ChangefeedBuffer for SSE
+      # @param changefeed_log_provider [#call, nil] the store whose commits that
+      #   buffer carries: SSE positions the ring no longer holds (after a
+      #   restart) are read from its log (doc/feed_positions.md)
       # @param auth_token [String, nil] the write token (0.5.2's name), required as Bearer for mutating ops
       # @param read_token [String, nil] required (or the write token) by every read endpoint
       # @param auth_reads [Boolean] reads need a token even without a read token
@@ -66,7 +74,7 @@ module Igniter
       # @raise [ArgumentError] for an invalid option
       def initialize(interpreter:, port: 7300, host: "127.0.0.1", health_provider: nil, status_provider: nil,
                      ready_provider: nil, metrics_provider: nil, prometheus_provider: nil, events_provider: nil,
-                     changefeed_provider: nil, auth_token: nil, read_token: nil, auth_reads: false, auth: nil,
+                     changefeed_provider: nil, changefeed_log_provider: nil, auth_token: nil, read_token: nil, auth_reads: false, auth: nil,
                      max_body_bytes: DEFAULT_MAX_BODY_BYTES, server: :auto, max_connections: DEFAULT_MAX_CONNECTIONS,
                      max_streams: DEFAULT_MAX_STREAMS, read_timeout: DEFAULT_READ_TIMEOUT,
                      idle_timeout: DEFAULT_IDLE_TIMEOUT, sse_heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL,
@@ -81,7 +89,7 @@ module Igniter
         @metrics = metrics || ServerMetrics.new
         @providers = { health: health_provider, status: status_provider, ready: ready_provider,
                        metrics: metrics_provider, prometheus: prometheus_provider, events: events_provider,
-                       changefeed: changefeed_provider }
+                       changefeed: changefeed_provider, changefeed_log: changefeed_log_provider }
         @max_body_bytes = max_body_bytes
         @max_connections = max_connections
         @max_streams = max_streams
@@ -250,7 +258,8 @@ module Igniter
             "/v1/events" => SseEventsHandler.new(p[:changefeed], heartbeat_interval: @sse_heartbeat_interval,
                                                                  on_open: method(:stream_opened),
                                                                  on_close: method(:stream_closed),
-                                                                 admit: method(:stream_admitted?)),
+                                                                 admit: method(:stream_admitted?),
+                                                                 log: p[:changefeed_log]),
             "/v1/metadata" => MetadataHandler.new(@interpreter),
             "/v1/compaction/activity" => CompactionActivityHandler.new(@interpreter),
             "/v1/openapi.json" => OpenApiHandler.new(console: !@console.nil?)

@@ -3,6 +3,7 @@
 require "securerandom"
 require "set"
 require "monitor"
+require_relative "storage/backend"
 
 require_relative "engine/scope_index"
 require_relative "engine/partition_index"
@@ -61,7 +62,7 @@ module Igniter
         backend = FileBackend.new(path, recovery: recovery, read_only: read_only)
         begin
           store = new(backend: backend, lru_cap: lru_cap)
-          store.__send__(:replay_from, backend)
+          store.replay_from(backend)
           store
         rescue Exception # rubocop:disable Lint/RescueException -- release the lock on any failure, then re-raise
           backend.close
@@ -72,11 +73,13 @@ module Igniter
       # An empty store. Nothing is read from +backend+; it only receives
       # `write_fact` calls (and snapshot calls when it supports them).
       #
-      # @param backend [#write_fact, nil] persistence; nil keeps facts in memory only
+      # @param backend [Backend, nil] persistence; nil keeps facts in memory only
       # @param lru_cap [Integer] bound of cached time-travel reads
       # @param changefeed [#emit, nil] receives every written/appended fact
+      # @raise [ArgumentError] +backend+ does not keep the backend contract
+      #   (no `write_fact` or no declared `capabilities`; doc/contracts.md)
       def initialize(backend: nil, lru_cap: ReadCache::DEFAULT_LRU_CAP, changefeed: nil)
-        @backend = backend
+        @backend = Backend.check!(backend)
         @lru_cap = lru_cap
         @changefeed = changefeed
         # shared log: a backend that serves its own log (Engine::SharedLog) replaces the in-memory one.
@@ -189,15 +192,27 @@ module Igniter
 
       # --- reads ----------------------------------------------------------
 
-      # @param as_of [Float, nil] transaction time (inclusive); nil = now
-      # @param ttl [Numeric, nil] max age in seconds of a cached answer
-      # @return [Object, nil] the (coerced) value of the key's latest fact
-      # @raise [ArgumentError] as_of not a Numeric/Time, ttl not a non-negative Numeric
-      def read(store:, key:, as_of: nil, ttl: nil)
+      # Reads a key: its latest value, or as of a transaction time (what the
+      # ledger knew then), or valid at a valid time (what was true then), or
+      # both: "what did we know at +as_of+ about what was true at +valid_at+".
+      # The valid-time rules are in doc/bitemporal.md.
+      #
+      # @param as_of [Float, Time, nil] transaction time (inclusive); nil = now
+      # @param valid_at [Float, Time, nil] valid time; nil = the key's latest fact
+      # @param ttl [Numeric, nil] max age in seconds of a cached answer (reads
+      #   with +valid_at+ are indexed lookups and never cached)
+      # @return [Object, nil] the (coerced) value of the key's latest fact, or
+      #   of the fact valid at +valid_at+ (nil when none was)
+      # @raise [ArgumentError] as_of/valid_at not a Numeric/Time, ttl not a non-negative Numeric
+      def read(store:, key:, as_of: nil, valid_at: nil, ttl: nil)
         # Inline checks: the already-normalized common case calls nothing.
         store = normalize_store(store) unless store.is_a?(Symbol)
         key = normalize_key(key) unless key.is_a?(String)
         ttl!(ttl) unless ttl.nil?
+        unless valid_at.nil?
+          fact = fact_valid_at(store: store, key: key, as_of: as_of, valid_at: valid_at)
+          return fact && fact.value
+        end
         if as_of.nil?
           # The log's latest fact is an indexed lookup and always current, so
           # a current-state read skips the cache: a cached answer could only
@@ -216,9 +231,30 @@ module Igniter
         fact && coerce_value(store, fact)
       end
 
+      # @param at [Float, Time] transaction time (what the ledger knew then)
+      # @param valid_at [Float, Time, nil] valid time (what was true then)
       # @return [Object, nil] the value of +key+ as it was at time +at+
-      def time_travel(store:, key:, at:)
-        read(store: store, key: key, as_of: at)
+      def time_travel(store:, key:, at:, valid_at: nil)
+        read(store: store, key: key, as_of: at, valid_at: valid_at)
+      end
+
+      # The fact behind `read(store:, key:, as_of:, valid_at:)`: the fact of
+      # the key with the greatest valid time at or before +valid_at+ among
+      # the facts recorded by +as_of+ (doc/bitemporal.md).
+      #
+      # @param as_of [Float, Time, nil] transaction time (inclusive); nil = now
+      # @param valid_at [Float, Time] valid time
+      # @return [Fact, CoercedFact, nil]
+      # @raise [ArgumentError] as_of/valid_at not a Numeric/Time
+      def fact_valid_at(store:, key:, valid_at:, as_of: nil)
+        store = normalize_store(store) unless store.is_a?(Symbol)
+        key = normalize_key(key) unless key.is_a?(String)
+        time_bound!(:as_of, as_of)
+        raise ArgumentError, "valid_at is required (seconds since the epoch or a Time)" if valid_at.nil?
+
+        time_bound!(:valid_at, valid_at)
+        fact = @log.latest_valid(store, key, as_of, valid_at) or return nil
+        @coercions.empty? ? fact : apply_coercions(store, [fact]).first
       end
 
       # The latest fact of every key of +store+ that matches the filters of
@@ -247,15 +283,29 @@ module Igniter
         apply_coercions(store, facts).freeze
       end
 
+      # A key's (or a store's) facts in append order; with +valid_from+ or
+      # +valid_to+, a key's valid-time history instead: the facts in effect
+      # at some valid time within the bounds, as known at +as_of+, in
+      # valid-time order (doc/bitemporal.md).
+      #
       # @param key [String, nil] one key, or every key of the store when nil
       # @param since [Float, nil] inclusive lower transaction-time bound
       # @param as_of [Float, nil] inclusive upper transaction-time bound
-      # @return [Array<Fact, CoercedFact>] in append order
-      def history(store:, key: nil, since: nil, as_of: nil)
+      # @param valid_from [Float, Time, nil] inclusive lower valid-time bound
+      # @param valid_to [Float, Time, nil] inclusive upper valid-time bound
+      # @return [Array<Fact, CoercedFact>] in append order (valid-time order
+      #   with valid bounds)
+      # @raise [ArgumentError] a bound not a Numeric/Time; valid bounds
+      #   without a key or together with +since+
+      def history(store:, key: nil, since: nil, as_of: nil, valid_from: nil, valid_to: nil)
         store = normalize_store(store) unless store.is_a?(Symbol)
         key = normalize_key(key) unless key.is_a?(String)
         time_bound!(:since, since) unless since.nil?
         time_bound!(:as_of, as_of) unless as_of.nil?
+        unless valid_from.nil? && valid_to.nil?
+          return valid_history(store, key, since, as_of, valid_from, valid_to)
+        end
+
         facts = @log.facts(store, key, since, as_of)
         @coercions.empty? ? facts : apply_coercions(store, facts)
       end
@@ -317,8 +367,6 @@ module Igniter
       def fact_log_all(since: nil, as_of: nil)
         time_bound!(:since, since)
         time_bound!(:as_of, as_of)
-        return [] unless @log.respond_to?(:all_facts)
-
         facts = @log.all_facts
         facts.select! { |f| f.transaction_time >= since } if since
         facts.select! { |f| f.transaction_time <= as_of } if as_of
@@ -336,7 +384,7 @@ module Igniter
       # the next open replays from it.
       # @return [self]
       def checkpoint
-        @backend.write_snapshot(@log.all_facts) if @backend.respond_to?(:write_snapshot) && @log.respond_to?(:all_facts)
+        @backend.write_snapshot(@log.all_facts) if Capabilities.of(@backend).include?(Capabilities::SNAPSHOTS)
         self
       end
 
@@ -347,14 +395,14 @@ module Igniter
 
       # @return [Hash, nil] the backend's storage statistics, if it has any
       def storage_stats(store: nil)
-        return nil unless @backend.respond_to?(:storage_stats)
+        return nil unless Capabilities.of(@backend).include?(Capabilities::STORAGE_STATS)
 
         @backend.storage_stats(store: store)
       end
 
       # @return [Object, nil] the backend's segment manifest, if it has one
       def segment_manifest(store: nil)
-        return nil unless @backend.respond_to?(:segment_manifest)
+        return nil unless Capabilities.of(@backend).include?(Capabilities::SEGMENT_MANIFEST)
 
         @backend.segment_manifest(store: store)
       end
@@ -369,6 +417,52 @@ module Igniter
         protocol.register(packet)
       end
 
+      # Loads facts that are already persisted (a backend's replay, a file
+      # read at rest) into the log, in the given order, without persisting,
+      # emitting, invalidating or deriving: how a store is rebuilt on open.
+      # @param facts [Enumerable<Fact>] built facts, oldest first
+      # @return [self]
+      def restore(facts)
+        facts.each { |fact| replay(fact) }
+        self
+      end
+
+      # Loads every fact +backend+ replays, as {#restore} does. The log takes
+      # them in bulk (the native log straight from the decoded WAL records),
+      # unless a subclass redefined {#replay}: then each fact goes through it,
+      # as in 0.5.2 (doc/contracts.md).
+      # @param backend [Backend]
+      # @return [nil]
+      def replay_from(backend)
+        if self.class.replay_redefined?
+          restore(backend.replay)
+        else
+          @log.replay_from(backend)
+        end
+        nil
+      end
+
+      class << self
+        # Notes a subclass defining its own #replay (read by {.replay_redefined?}).
+        # @return [void]
+        def method_added(name)
+          @replay_redefined = true if name == :replay && !equal?(IgniterStore)
+          super
+        end
+
+        # @return [Boolean] true when this class, or a superclass below
+        #   IgniterStore, defines its own #replay(fact)
+        def replay_redefined?
+          klass = self
+          until klass.equal?(IgniterStore)
+            return true if klass.instance_variable_defined?(:@replay_redefined)
+
+            klass = klass.superclass
+          end
+          false
+        end
+      end
+
       protected
 
       # Adds an already-built fact (from a backend replay) to the log without
@@ -379,20 +473,19 @@ module Igniter
         fact
       end
 
-      # Adds every fact +backend+ replays, in order, as {#replay} does one.
-      # Unless a subclass redefined {#replay}, the log takes them in bulk
-      # (the native log straight from the decoded WAL records).
-      # @return [void]
-      def replay_from(backend)
-        if method(:replay).owner == IgniterStore
-          @log.replay_from(backend)
-        else
-          backend.replay.each { |fact| replay(fact) }
-        end
-        nil
-      end
-
       private
+
+      # {#history} with valid-time bounds (arguments normalized, tt bounds checked).
+      def valid_history(store, key, since, as_of, valid_from, valid_to)
+        raise ArgumentError, "history with valid_from/valid_to needs a key" if key.nil?
+        unless since.nil?
+          raise ArgumentError, "history takes since (transaction time) or valid_from/valid_to (valid time), not both"
+        end
+
+        time_bound!(:valid_from, valid_from)
+        time_bound!(:valid_to, valid_to)
+        apply_coercions(store, @log.facts_valid(store, key, as_of, valid_from, valid_to))
+      end
 
       # Commits a fact built elsewhere ({#ingest_fact}); the caller holds the
       # write lock. Persist first so a backend failure leaves memory

@@ -9,7 +9,7 @@ require_relative "fact_decode"
 module Igniter
   module Store
     # The pure-Ruby data rules shared by both paths (the Rust core mirrors them
-    # byte for byte; see doc/format.md and spec 01 §2):
+    # byte for byte; see doc/format.md and doc/facts.md):
     #
     # * {normalize}: the deep-frozen, key-symbolized copy a Fact stores;
     # * {canonical_json} / {value_hash}: what `value_hash` digests;
@@ -32,6 +32,7 @@ module Igniter
       # Members that hold arbitrary JSON-like data.
       DATA_FIELDS = %i[value producer derivation].freeze
 
+      # Message of the error raised for a String that is not valid UTF-8.
       INVALID_UTF8 = "source sequence is illegal/malformed utf-8"
 
       GENERATE_OPTIONS = { max_nesting: false }.freeze
@@ -43,7 +44,7 @@ module Igniter
 
       class << self
         # Deep copy with the normalization `Fact.build` applies to value,
-        # producer and derivation (spec 01 §2.3): Hash keys become Symbols
+        # producer and derivation (doc/facts.md "Normalization"): Hash keys become Symbols
         # (Strings via `to_sym`, others via `to_s.to_sym`) at every depth,
         # insertion order kept; containers are new and frozen; unfrozen
         # scalars are replaced by frozen dups, so the caller's objects are
@@ -59,7 +60,7 @@ module Igniter
           deep_normalize(obj, 1)
         end
 
-        # Canonical JSON of a normalized value (spec 01 §2.4): keys as
+        # Canonical JSON of a normalized value (doc/facts.md "Canonical JSON"): keys as
         # Strings, sorted bytewise at every depth (last wins on a collision);
         # Symbols and other objects as their name / `to_s`; no whitespace.
         #
@@ -140,7 +141,7 @@ module Igniter
         end
 
         # Members of a new fact: the whole of `Fact.build` except allocation
-        # (spec 01 §2.2). Validates everything before returning.
+        # (doc/facts.md "Building"). Validates everything before returning.
         #
         # @return [Hash{Symbol=>Object}] the 11 members in {FIELDS} order
         # @raise [ArgumentError] unknown or missing keywords

@@ -6,15 +6,18 @@ require "securerandom"
 module Igniter
   module Store
     # Read-only tools over the open protocol for an external MCP host
-    # (spec 05 §12). Not an MCP server: it exposes {#tool_list} and
+    # (doc/servers.md "Envelope transports"). Not an MCP server: it exposes {#tool_list} and
     # {#call_tool}; the host owns the JSON-RPC transport. Works in-process
     # (an Interpreter or IgniterStore) or against a remote {HTTPAdapter}.
     class MCPAdapter
+      # Version of the `call_tool` reply.
       SCHEMA_VERSION = 1
+      # The tools, all read-only, in listing order.
       READ_TOOLS = %i[
         metadata_snapshot descriptor_snapshot observability_snapshot read query resolve causation_chain lineage
         fact_ref replay sync_profile storage_stats segment_manifest compaction_activity
       ].freeze
+      # Tool => the envelope op it runs.
       TOOL_TO_OP = READ_TOOLS.to_h { |tool| [tool, tool] }.merge(sync_profile: :sync_hub_profile).freeze
 
       # @param endpoint [String] base URL of an HTTPAdapter (path defaults to /v1/dispatch)

@@ -6,6 +6,7 @@ module Igniter
     # pure-Ruby classes. IGNITER_LEDGER_REQUIRE_NATIVE=1 turns a missing or
     # broken library into an error, so a broken build can never pass as pure.
     module NativeLoader
+      # File name of the Rust extension.
       LIBRARY = "igniter_store_native"
 
       # @return [Boolean] true when the extension's classes are defined
@@ -72,6 +73,7 @@ module Igniter
       end
     end
 
+    # true when the Rust extension is loaded and in use (decided once, here).
     NATIVE = NativeLoader.load! unless const_defined?(:NATIVE, false)
   end
 end

@@ -3,14 +3,20 @@
 require "json"
 require "socket"
 require "io/wait"
+require_relative "storage/backend"
 
 module Igniter
   module Store
-    # Client of the op protocol (spec 05 §8) and a storage backend duck type
-    # for `IgniterStore.new(backend: nb)`: `write_fact`, `replay`,
-    # `write_snapshot`, `close`. One persistent connection, one request in
-    # flight at a time (a mutex serializes callers).
+    # Client of the op protocol (doc/servers.md "NetworkBackend") and a
+    # storage backend (doc/contracts.md) for `IgniterStore.new(backend: nb)`:
+    # `write_fact`, `replay`, `write_snapshot`, `close`. One persistent
+    # connection, one request in flight at a time (a mutex serializes callers).
     class NetworkBackend
+      include Backend
+
+      # What this backend declares (doc/contracts.md).
+      CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS)
+
       # The server answered `ok: false`, or closed the connection instead of answering.
       class NetworkError < StandardError
         # @return [String, nil] the server's `error_code` (`unauthorized`, `invalid_packet`, …), if it sent one
@@ -29,11 +35,20 @@ module Igniter
 
       # Handle of a push subscription ({NetworkBackend#subscribe}).
       class Subscription
+        # @return [String, nil] position of the last fact received
+        #   (doc/feed_positions.md): pass it as `after:` to resume, also
+        #   after a server restart
+        attr_accessor :position
+
         # @api private
-        def initialize(socket, thread)
+        def initialize(socket, thread = nil)
           @socket = socket
           @thread = thread
+          @position = nil
         end
+
+        # @api private
+        attr_writer :thread
 
         # Asks the server to end the subscription, closes the socket and
         # stops the reader thread. Idempotent.
@@ -79,6 +94,11 @@ module Igniter
         @lock = Mutex.new
       end
 
+      # @return [Set<Symbol>] {CAPABILITIES}: snapshots (sent to the server)
+      def capabilities
+        CAPABILITIES
+      end
+
       # @param fact [Fact]
       # @return [nil]
       # @raise [NetworkError] rejected by the server (e.g. invalid_fact, unauthorized)
@@ -113,17 +133,23 @@ module Igniter
       end
 
       # Opens a second connection that receives every fact written to +stores+
-      # (all stores for []) after the server's ack.
+      # (all stores for []) after the server's ack; with +after+, first every
+      # fact committed after that position (doc/feed_positions.md), from the
+      # ledger, so a position from before a server restart resumes exactly.
       # @param stores [Array<Symbol, String>]
+      # @param after [String, nil] a position: {Subscription#position}, or
+      #   `DurableFeed.position_of(fact)` of the last fact handled
       # @yieldparam fact [Fact]
       # @return [Subscription]
       # @raise [ArgumentError] without a block
-      # @raise [NetworkError] refused by the server
-      def subscribe(stores:, &block)
+      # @raise [NetworkError] refused by the server (a malformed position, or
+      #   one whose fact the ledger no longer holds: error_code cursor_too_old)
+      def subscribe(stores:, after: nil, &block)
         raise ArgumentError, "subscribe requires a block" unless block
 
         socket = connect
         request = { stores: Array(stores).map(&:to_s) }
+        request[:after] = after unless after.nil?
         request[:token] = @token if @token
         Transport::SocketIO.write_all(socket, Transport::JsonFrame.encode(request.merge(op: "subscribe")), @timeout)
         ack = Transport::JsonFrame.read(socket)
@@ -135,7 +161,9 @@ module Igniter
           socket.close
           raise NetworkError, ack[:error].to_s
         end
-        Subscription.new(socket, Thread.new { read_pushes(socket, block) })
+        subscription = Subscription.new(socket)
+        subscription.thread = Thread.new { read_pushes(socket, subscription, block) }
+        subscription
       end
 
       # Sends one open-protocol envelope (`read`, `history`, `query`,
@@ -199,7 +227,7 @@ module Igniter
         raise NetworkError, "no reply from #{@address} within #{@timeout}s"
       end
 
-      def read_pushes(socket, block)
+      def read_pushes(socket, subscription, block)
         Thread.current.report_on_exception = false
         while (message = Transport::JsonFrame.read(socket))
           next unless message[:event] == "fact_written"
@@ -209,6 +237,7 @@ module Igniter
           rescue StandardError
             nil # a failing handler must not end the subscription
           end
+          subscription.position = message[:position] if message[:position]
         end
       rescue IOError, SystemCallError, JSON::ParserError, OpenSSL::SSL::SSLError
         nil

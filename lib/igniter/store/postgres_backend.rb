@@ -9,6 +9,7 @@ rescue LoadError => e
                    "or add `gem \"pg\"` to your Gemfile (#{e.message})"
 end
 
+require_relative "storage/backend"
 require_relative "postgres/errors"
 require_relative "postgres/config"
 require_relative "postgres/connection"
@@ -34,9 +35,11 @@ module Igniter
     # follower (each LISTENs for commits); all get the configured statement,
     # lock and idle-in-transaction timeouts.
     class PostgresBackend
+      include Backend
+
       # What an engine can rely on: this backend answers reads and writes
       # itself (`fact_log`) instead of receiving `write_fact` calls.
-      CAPABILITIES = Set[:fact_log].freeze
+      CAPABILITIES = Capabilities.declare(Capabilities::FACT_LOG, Capabilities::STORAGE_STATS)
 
       # @return [Postgres::Config]
       attr_reader :config

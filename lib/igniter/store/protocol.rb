@@ -8,7 +8,7 @@ require "monitor"
 
 module Igniter
   module Store
-    # Ledger Open Protocol (spec 04): descriptor registration, protocol fact
+    # Ledger Open Protocol (doc/protocol.md): descriptor registration, protocol fact
     # IO, metadata export, replay / sync profiles and the wire envelope.
     module Protocol
       # @param store [IgniterStore, nil] a fresh in-memory store when nil

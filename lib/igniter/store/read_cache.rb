@@ -22,6 +22,7 @@ module Igniter
     # Point and scope entries live in separate tables, so a store literally
     # named +:scope+ cannot be mistaken for a scope entry (a 0.5.2 weakness).
     class ReadCache
+      # Cached time-travel reads kept.
       DEFAULT_LRU_CAP = 1_000
       # Bound of current-state point entries; far above the LRU cap because
       # such entries are the hot path of `read`.

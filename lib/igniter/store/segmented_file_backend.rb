@@ -7,6 +7,7 @@ require_relative "json_canon"
 require_relative "codecs"
 require_relative "errors"
 require_relative "storage/sync_timing"
+require_relative "storage/backend"
 require_relative "segmented/layout"
 require_relative "segmented/atomic_file"
 require_relative "segmented/manifest_index"
@@ -24,7 +25,7 @@ require_relative "segmented/reporting"
 module Igniter
   module Store
     # Facts in per-store, per-time-bucket segment files with manifest
-    # sidecars (spec 03). Layout:
+    # sidecars (doc/format.md "Segmented storage"). Layout:
     # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal` plus
     # `.manifest.json` (sealed), `.purged.json` and `.quarantine.json` receipts,
     # a `.quarantine/` sidecar per damaged segment, and `<root>/ledger.lock`.
@@ -37,6 +38,7 @@ module Igniter
     # the ledger at a time.
     class SegmentedFileBackend
       include WireProtocol
+      include Backend
       include Segmented::Recovery
       include Segmented::RecoveryReport
       include Segmented::Reading
@@ -44,13 +46,24 @@ module Igniter
       include Segmented::Retention
       include Segmented::Reporting
 
+      # Appended to a segment's name to name its manifest.
       MANIFEST_SUFFIX = Segmented::ManifestIndex::MANIFEST_SUFFIX
+      # Appended to a segment's name to name its purge receipt.
       PURGED_SUFFIX = Segmented::ManifestIndex::PURGED_SUFFIX
+      # Appended to a segment's name to name its whole-segment damage receipt.
       QUARANTINE_SUFFIX = Segmented::ManifestIndex::QUARANTINE_SUFFIX
+      # Segment size at which the next write rotates.
       DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+      # Codec of a store without one configured.
       DEFAULT_CODEC = :json_crc32
+      # Version reported in `storage_stats` and `segment_manifest`.
       SCHEMA_VERSION = 1
+      # Accepted `durability:` values.
       DURABILITY_POLICIES = %i[flush fsync].freeze
+      # What this backend declares (doc/contracts.md).
+      CAPABILITIES = Capabilities.declare(Capabilities::RECOVERY, Capabilities::STORAGE_STATS,
+                                          Capabilities::SEGMENT_MANIFEST, Capabilities::PURGE_RECEIPTS,
+                                          Capabilities::SYNC_STATS)
 
       # A sealed segment that serves fewer facts than its manifest says (the
       # error class named in its `.quarantine.json` receipt).
@@ -58,6 +71,12 @@ module Igniter
 
       # @return [String] as given (only `to_s`)
       attr_reader :root_dir
+
+      # @return [Set<Symbol>] {CAPABILITIES}: recovery, storage stats,
+      #   segment manifest, purge receipts (no snapshots: segments are the log)
+      def capabilities
+        CAPABILITIES
+      end
       # @return [Symbol] `:flush` or `:fsync`
       attr_reader :durability
       # @return [Symbol] `:salvage`, `:strict` or `:truncate`

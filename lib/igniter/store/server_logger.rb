@@ -18,6 +18,7 @@ module Igniter
     # concurrent lines never interleave. A nil IO is silent; a destination
     # that fails (closed, disk full) loses the line, never the server.
     class ServerLogger
+      # Log level => its rank (lines below the logger's level are dropped).
       LEVELS = { debug: 0, info: 1, warn: 2, error: 3 }.freeze
       # Output formats of {#initialize}'s `format:`.
       FORMATS = %i[text json].freeze

@@ -167,7 +167,7 @@ module Igniter
       end
 
       # @param backend [Object, nil] asked for `storage_stats` when it has it
-      # @return [Hash] see spec 05 §6.3 (key order pinned)
+      # @return [Hash] see doc/servers.md "Metrics snapshot" (key order pinned)
       def snapshot(backend: nil)
         stats = storage_stats_of(backend)
         counts = totals
@@ -287,7 +287,7 @@ module Igniter
       end
 
       def storage_stats_of(backend)
-        return nil unless backend.respond_to?(:storage_stats)
+        return nil unless Capabilities.of(backend).include?(Capabilities::STORAGE_STATS)
 
         backend.storage_stats
       rescue StandardError

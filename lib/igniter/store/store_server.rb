@@ -5,7 +5,7 @@ require "time"
 
 module Igniter
   module Store
-    # The op-protocol server (spec 05 §2-3): legacy ledger ops and push
+    # The op-protocol server (doc/servers.md "The op protocol"): legacy ledger ops and push
     # subscriptions over CRC frames, one thread per connection, plus the
     # process surface (PID file, drain, signals, HTTP/TCP envelope adapters).
     #
@@ -23,7 +23,9 @@ module Igniter
       include Server::OpDispatch
       include Server::Events
 
+      # Accepted `transport:` values.
       TRANSPORTS = %i[tcp unix].freeze
+      # Accepted `backend:` values.
       BACKENDS = %i[memory file segmented postgres].freeze
 
       # @return [String] bound address ("ip:port" with the real port, or the unix path)
@@ -197,6 +199,7 @@ module Igniter
         raise
       end
 
+      # Remembers the envelope adapters started beside the op server, so stop ends them too.
       # @api private
       def adapters_started(http, tcp)
         @http_adapter = http if http
@@ -388,7 +391,9 @@ module Igniter
         @backend = open_backend
         @recovery = Server::RecoveryReport.of(@backend)
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
-        @backend&.replay&.each { |fact| @store.__send__(:replay, fact) }
+        # A backend that serves its own log (PostgreSQL) is read by the store
+        # directly; replaying it into that log would commit every fact again.
+        @store.restore(@backend.replay) if @backend && !serves_fact_log?(@backend)
         raw = Server::Listener.bind(@transport, @host, @port, name: "op-protocol", flag: "--port")
         @bind_address = Server::Listener.address_of(raw, @transport, @host)
         @listener = @tls ? Transport::TLS.wrap_listener(raw, Transport::TLS.server_context(**@tls)) : raw
@@ -406,6 +411,10 @@ module Igniter
         when :postgres then " durability=commit"
         else ""
         end
+      end
+
+      def serves_fact_log?(backend)
+        Capabilities.of(backend).include?(Capabilities::FACT_LOG)
       end
 
       # Absolute paths, so logs and status name the files unambiguously.

@@ -6,28 +6,43 @@ require "digest"
 module Igniter
   module Store
     # Metadata-only description of this ledger as a TBackend adapter
-    # (spec 04 §12): which TBackend operations, hooks, capabilities and
+    # (doc/protocol.md "TBackend adapter descriptor"): which TBackend operations, hooks, capabilities and
     # history axes the ledger's protocol can back, with stable content
     # hashes. It never touches a ledger and has no operational methods.
     class TBackendAdapterDescriptor
+      # `kind` of the payload.
       KIND = "ledger_tbackend_adapter_descriptor"
+      # `kind` of a diagnostics answer.
       DIAGNOSTICS_KIND = "ledger_tbackend_adapter_descriptor_diagnostics"
+      # `adapter_kind` of the payload.
       ADAPTER_KIND = "ledger_open_protocol"
+      # `adapter_version` of the payload.
       ADAPTER_VERSION = "0.1.0"
+      # TBackend contract version described.
       CONTRACT_VERSION = "tbackend.v0"
+      # `protocol` of the payload.
       PROTOCOL = "igniter_store"
+      # `evidence_mode` of the payload: every write answers a receipt.
       EVIDENCE_MODE = "receipt_required"
+      # `adapter_ref` when none is given.
       DEFAULT_ADAPTER_REF = "adapter:ledger-open-protocol/package-descriptor-v0"
+      # Protocol ops that cover the TBackend `read` group.
       READ_OPS = %w[read query fact_ref].freeze
+      # Protocol ops that cover the TBackend `append` group.
       APPEND_OPS = %w[write write_fact append].freeze
+      # Protocol ops that cover the TBackend `replay` group.
       REPLAY_OPS = %w[replay sync_hub_profile].freeze
+      # Protocol ops that cover the TBackend `snapshot` group.
       SNAPSHOT_OPS = %w[metadata_snapshot descriptor_snapshot sync_hub_profile].freeze
+      # TBackend operation group => the protocol ops that cover it.
       TBACKEND_OPS = {
         "read" => READ_OPS, "append" => APPEND_OPS, "replay" => REPLAY_OPS, "snapshot" => SNAPSHOT_OPS,
         "compact" => %w[compact].freeze, "subscribe" => %w[subscribe].freeze
       }.freeze
+      # How replay cursors behave, as the payload states it.
       CURSOR_POLICY = { ordered: "forward", cursor_kinds: ["timestamp"].freeze, truncation_reported: true,
                         tie_breaker: "timestamp_then_fact_id_required" }.freeze
+      # What the descriptor does not authorize (it is metadata only).
       NON_AUTHORIZATION = {
         runtime_binding: false, ledger_reads: false, ledger_writes: false, ledger_append: false,
         ledger_replay: false, ledger_compact: false, ledger_subscribe: false, migration_execution: false
@@ -113,7 +128,7 @@ module Igniter
         payload[:cursor_policy]
       end
 
-      # What a consumer's requirement lacks here (spec 04 §12.5).
+      # What a consumer's requirement lacks here (doc/protocol.md "TBackend adapter descriptor").
       # @param requirement [#to_h] +required_ops, required_hook_methods,
       #   required_capabilities, history_axes, schema_fingerprint+
       # @raise [ArgumentError] for a non-Hash requirement
@@ -164,6 +179,8 @@ module Igniter
         end
       end
 
+      # Freezes +value+ and every Hash value and Array element inside it.
+      # @return [Object] +value+
       # @api private
       def self.deep_freeze(value)
         case value

@@ -5,7 +5,7 @@ require "json"
 
 module Igniter
   module Store
-    # The envelope protocol over {WireProtocol} frames (spec 05 §10): one
+    # The envelope protocol over {WireProtocol} frames (doc/servers.md "Envelope transports"): one
     # JSON request envelope per frame, one response envelope frame back,
     # pipelining allowed, one thread per connection.
     #
@@ -19,11 +19,17 @@ module Igniter
     # {ServerMetrics} (transport `tcp`); TLS with `tls_cert:`/`tls_key:`
     # (the handshake runs on the connection's thread, bounded by read_timeout).
     class TCPAdapter
+      # Largest request frame accepted.
       DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
+      # Seconds to wait for the rest of a started request.
       DEFAULT_READ_TIMEOUT = 10
+      # Seconds a connection may stay idle between requests.
       DEFAULT_IDLE_TIMEOUT = 300
+      # Connections served at once; more are refused.
       DEFAULT_MAX_CONNECTIONS = 64
+      # Seconds `stop` waits for open requests.
       DEFAULT_DRAIN_TIMEOUT = 2
+      # Accepted `transport:` values.
       TRANSPORTS = %i[tcp unix].freeze
 
       # @param interpreter [Protocol::Interpreter]

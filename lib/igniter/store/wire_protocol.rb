@@ -5,13 +5,15 @@ require "stringio"
 
 module Igniter
   module Store
-    # Length-prefixed, CRC-checked frames (doc/format.md, spec 01 §4):
+    # Length-prefixed, CRC-checked frames (doc/format.md "Frame"):
     # `[u32 BE length][body][u32 BE CRC-32 of body]`.
     #
     # Include it for the instance methods {#encode_frame} / {#read_frame};
     # the same operations plus {.scan} and {.each_frame} are module methods.
     module WireProtocol
+      # Bytes of a frame's length prefix (doc/format.md "Frame").
       FRAME_HEADER_SIZE = 4
+      # Bytes of a frame's CRC-32 (doc/format.md "Frame").
       FRAME_CRC_SIZE = 4
       # Longest body a reader accepts; a bigger length prefix is damage (or
       # an attempt to make the reader allocate gigabytes).

@@ -10,8 +10,10 @@
 
 mod ids;
 mod timeline;
+mod valid;
 
 pub use timeline::Timeline;
+pub use valid::ValidOrder;
 
 use ids::Ids;
 use rustc_hash::FxHashMap;
@@ -22,6 +24,8 @@ struct StoreIndex {
     keys: FxHashMap<Box<str>, usize>,
     /// One timeline per key, in first-appearance order of the key.
     by_key: Vec<Timeline>,
+    /// The valid-time order of each key's facts, aligned with `by_key`.
+    valid: Vec<ValidOrder>,
     all: Timeline,
 }
 
@@ -50,8 +54,16 @@ impl Index {
 
     /// Indexes the fact at the next position and returns that position;
     /// `None` once positions run out, so the caller refuses the append
-    /// instead of wrapping around.
-    pub fn insert(&mut self, store: &str, key: &str, id: &str, tt: f64) -> Option<u32> {
+    /// instead of wrapping around. `vt` is the fact's valid time; without
+    /// one, its transaction time is its valid time (doc/bitemporal.md).
+    pub fn insert(
+        &mut self,
+        store: &str,
+        key: &str,
+        id: &str,
+        tt: f64,
+        vt: Option<f64>,
+    ) -> Option<u32> {
         let pos = self.len;
         self.len = self.len.checked_add(1)?;
         let entry = match self.stores.get_mut(store) {
@@ -62,11 +74,13 @@ impl Index {
             Some(slot) => *slot,
             None => {
                 entry.by_key.push(Timeline::default());
+                entry.valid.push(ValidOrder::default());
                 entry.keys.insert(key.into(), entry.by_key.len() - 1);
                 entry.by_key.len() - 1
             }
         };
         entry.by_key[slot].push(pos, tt);
+        entry.valid[slot].push(vt.unwrap_or(tt));
         entry.all.push(pos, tt);
         self.ids.insert(id, pos);
         Some(pos)
@@ -76,6 +90,15 @@ impl Index {
     pub fn key_timeline(&self, store: &str, key: &str) -> Option<&Timeline> {
         let entry = self.stores.get(store)?;
         entry.keys.get(key).map(|slot| &entry.by_key[*slot])
+    }
+
+    /// The facts of (store, key) with their valid-time order.
+    pub fn key_valid(&self, store: &str, key: &str) -> Option<(&Timeline, &ValidOrder)> {
+        let entry = self.stores.get(store)?;
+        entry
+            .keys
+            .get(key)
+            .map(|slot| (&entry.by_key[*slot], &entry.valid[*slot]))
     }
 
     /// Every fact of the store.
@@ -105,10 +128,10 @@ mod tests {
     #[test]
     fn facts_are_found_by_key_by_store_and_by_id() {
         let mut index = Index::default();
-        assert_eq!(index.insert("s", "a", "id-0", 1.0), Some(0));
-        assert_eq!(index.insert("s", "b", "id-1", 2.0), Some(1));
-        assert_eq!(index.insert("t", "a", "id-2", 3.0), Some(2));
-        assert_eq!(index.insert("s", "a", "id-3", 4.0), Some(3));
+        assert_eq!(index.insert("s", "a", "id-0", 1.0, None), Some(0));
+        assert_eq!(index.insert("s", "b", "id-1", 2.0, None), Some(1));
+        assert_eq!(index.insert("t", "a", "id-2", 3.0, None), Some(2));
+        assert_eq!(index.insert("s", "a", "id-3", 4.0, None), Some(3));
         assert_eq!(index.len(), 4);
         assert_eq!(index.key_timeline("s", "a").unwrap().positions(), [0, 3]);
         assert_eq!(index.store_timeline("s").unwrap().positions(), [0, 1, 3]);
@@ -128,9 +151,12 @@ mod tests {
             ..Index::default()
         };
         assert!(!index.is_full());
-        assert_eq!(index.insert("s", "k", "last", 1.0), Some(u32::MAX - 1));
+        assert_eq!(
+            index.insert("s", "k", "last", 1.0, None),
+            Some(u32::MAX - 1)
+        );
         assert!(index.is_full());
-        assert_eq!(index.insert("s", "k", "past", 2.0), None);
+        assert_eq!(index.insert("s", "k", "past", 2.0, None), None);
         assert_eq!(index.by_id("past"), None);
     }
 }

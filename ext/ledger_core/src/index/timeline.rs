@@ -29,6 +29,11 @@ impl Timeline {
         &self.positions
     }
 
+    /// The transaction time of the entry at `i` (append order).
+    pub fn time_at(&self, i: usize) -> f64 {
+        self.times[i]
+    }
+
     pub fn len(&self) -> usize {
         self.positions.len()
     }

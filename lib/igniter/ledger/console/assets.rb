@@ -9,8 +9,11 @@ module Igniter
       # gem (`console/assets/`): no CDN, no build step. Read once and served
       # with a content hash as ETag, so a browser revalidates cheaply.
       module Assets
+        # Directory of the console's static files.
         DIR = File.expand_path("assets", __dir__)
+        # Content type by file extension (only CSS and JavaScript are served).
         TYPES = { ".css" => "text/css; charset=utf-8", ".js" => "text/javascript; charset=utf-8" }.freeze
+        # Asset file name => its bytes, content type and ETag, read once at load.
         FILES = TYPES.keys.flat_map { |ext| Dir[File.join(DIR, "*#{ext}")] }.to_h do |path|
           body = File.binread(path).freeze
           [File.basename(path), { body: body, type: TYPES.fetch(File.extname(path)),

@@ -16,8 +16,11 @@ module Igniter
       #   share the token and dies when the token changes. HttpOnly,
       #   SameSite=Strict, scoped to the console's mount path, Secure over https.
       class Auth
+        # Name of the session cookie.
         COOKIE = "igniter_ledger_console"
+        # HMAC message of session cookie values, so a cookie is not the token itself.
         SESSION_CONTEXT = "igniter-ledger console session"
+        # An `Authorization: Bearer <token>` header value.
         BEARER = /\ABearer[ \t]+(\S+)[ \t]*\z/.freeze
 
         # @param token [String, Array<String>, nil] the token, or the tokens any

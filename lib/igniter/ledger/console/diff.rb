@@ -33,6 +33,8 @@ module Igniter
           value.map { |field, v| { path: field.to_s, change: "added", from: nil, to: v } }
         end
 
+        # Appends to +changes+ one entry per field that differs between +before+ and +after+,
+        # descending into Hashes present on both sides (paths joined with ".").
         # @api private
         def walk(before, after, path, changes)
           if before.is_a?(Hash) && after.is_a?(Hash)

@@ -13,10 +13,10 @@ module Igniter
       # and 409 for a cursor the ring no longer holds. A store without a
       # changefeed buffer is streamed the same way, from its log ({LogSource}).
       #
-      # Positions: the frame ids are whatever the source uses (the buffer's
-      # sequence, or "transaction_time:fact_id" for the log poll). The
-      # browser only echoes them back as `Last-Event-ID`, so when the ledger
-      # gains durable feed positions this is the one class to point at them.
+      # Positions: the frame ids are "transaction_time:fact_id" from either
+      # source (over a buffer, the durable positions of doc/feed_positions.md,
+      # resumed from the store's log once the ring no longer holds them). The
+      # browser only echoes them back as `Last-Event-ID`.
       class Feed
         # @return [Store::ChangefeedBuffer, nil] the buffer streamed from, if any
         attr_reader :buffer
@@ -45,7 +45,8 @@ module Igniter
           buffer = @buffer
           @handler = Store::HTTPAdapter::SseEventsHandler.new(-> { buffer }, heartbeat_interval: heartbeat_interval,
                                                                               on_open: method(:opened),
-                                                                              on_close: method(:closed))
+                                                                              on_close: method(:closed),
+                                                                              log: -> { store })
         end
 
         # @param env [Hash] Rack env of `GET api/events`

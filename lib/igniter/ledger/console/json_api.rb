@@ -6,6 +6,7 @@ module Igniter
       # The console's data endpoints (`api/...`): the read model's Hashes as
       # JSON, and the live feed. Same parameters as the pages.
       class JsonApi
+        # Path => handler method of the JSON API.
         ROUTES = {
           "/api/stores" => :stores, "/api/keys" => :keys, "/api/history" => :history, "/api/fact" => :fact,
           "/api/storage" => :storage, "/api/status" => :status, "/api/events" => :events

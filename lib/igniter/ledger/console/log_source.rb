@@ -18,6 +18,7 @@ module Igniter
       # written between two polls while a compaction removed as many. A store
       # built with a ChangefeedBuffer has neither gap.
       class LogSource
+        # Seconds between polls of a log that cannot push changes.
         DEFAULT_POLL_INTERVAL = 0.5
         # Facts sent first on a fresh stream (no Last-Event-ID): the most recent ones.
         CATCH_UP = 50

@@ -20,6 +20,7 @@ module Igniter
         include Views::LedgerPages
         include Views::OperationsPages
 
+        # Path => handler method of the HTML pages.
         ROUTES = {
           "" => :stores_page, "/" => :stores_page, "/store" => :store_page, "/key" => :key_page,
           "/fact" => :fact_page, "/feed" => :feed_page, "/storage" => :storage_page, "/status" => :status_page

@@ -10,7 +10,9 @@ module Igniter
       # them and the `api/` endpoints return them unchanged. Only the store's
       # public read API is used; nothing here writes.
       class ReadModel
+        # Rows per page when none is asked for.
         DEFAULT_PER_PAGE = 50
+        # Largest page a request may ask for.
         MAX_PER_PAGE = 500
         # Longest causation chain followed from one fact (a guard against
         # pathological ledgers; a chain this long is cut and says so).
@@ -26,8 +28,9 @@ module Igniter
 
         # Whether the store's reads take a valid time (`read(..., valid_at:)`).
         # This is the switch for the console's "valid at" control: when it
-        # turns true, {#keys} and {#history} pass +valid_at+ on (the one
-        # place to add it) and the pages enable the field.
+        # is true, {#keys} and {#history} pass +valid_at+ on (doc/bitemporal.md)
+        # and the pages enable the field; a store whose reads take no valid
+        # time (another read API behind the console) shows it disabled.
         # @return [Boolean]
         def valid_time_reads?
           @store.method(:read).parameters.any? { |_, name| name == :valid_at }
@@ -56,6 +59,7 @@ module Igniter
             latest[fact.key] = fact
           end
           rows = scope.to_s.empty? ? latest.values : scope_members(name, scope, coords)
+          rows = valid_rows(name, rows, coords) if valid_at_applied?(coords)
           rows = rows.sort_by { |fact| fact.key.to_s }
           per_page = per_page.to_i.clamp(1, MAX_PER_PAGE)
           pages = [(rows.size + per_page - 1) / per_page, 1].max
@@ -76,7 +80,7 @@ module Igniter
           raise BadRequest, "key is required" if key.nil?
 
           facts = @store.history(store: name, key: key)
-          current = facts.rindex { |f| coords.as_of.nil? || f.transaction_time <= coords.as_of }
+          current = current_version(name, key, facts, coords)
           previous = nil
           versions = facts.each_with_index.map do |fact, index|
             diff = index.zero? ? Diff.initial(fact.value) : Diff.between(previous.value, fact.value)
@@ -86,7 +90,7 @@ module Igniter
           end
           lineage = @store.lineage(store: name, key: key)
           { store: name.to_s, key: key.to_s, time: time_info(coords), found: !facts.empty?,
-            value_as_of: @store.read(store: name, key: key, as_of: coords.as_of),
+            value_as_of: value_at(name, key, coords),
             current_version: current && current + 1, versions: versions,
             lineage: { depth: lineage[:depth], proof_hash: lineage[:proof_hash], derived_by: lineage[:derived_by] } }
         end
@@ -117,7 +121,7 @@ module Igniter
         # @return [Hash] `backend, recovery, quarantined, storage_stats, compaction_receipts, compaction_activity`
         def storage
           backend = @store.backend
-          recovery = reported { backend.recovery if backend.respond_to?(:recovery) }
+          recovery = reported { backend.recovery if Store::Capabilities.of(backend).include?(Store::Capabilities::RECOVERY) }
           { backend: backend.nil? ? "memory (no backend)" : backend.class.name,
             recovery: recovery, quarantined: quarantined_spans(recovery),
             storage_stats: reported { @store.storage_stats },
@@ -153,7 +157,35 @@ module Igniter
 
         def time_info(coords)
           { as_of: coords.as_of, valid_at: coords.valid_at, valid_time_reads: valid_time_reads?,
-            valid_at_applied: false }
+            valid_at_applied: valid_at_applied?(coords) }
+        end
+
+        def valid_at_applied?(coords)
+          !coords.valid_at.nil? && valid_time_reads?
+        end
+
+        # The rows' keys with the fact valid at +coords.valid_at+ as known at
+        # +coords.as_of+ (doc/bitemporal.md); a key with none is left out.
+        def valid_rows(name, rows, coords)
+          rows.filter_map do |fact|
+            @store.fact_valid_at(store: name, key: fact.key, as_of: coords.as_of, valid_at: coords.valid_at)
+          end
+        end
+
+        # The index of the version the coordinates show: the fact valid at
+        # +valid_at+ when applied, else the last one recorded by +as_of+.
+        def current_version(name, key, facts, coords)
+          if valid_at_applied?(coords)
+            shown = @store.fact_valid_at(store: name, key: key, as_of: coords.as_of, valid_at: coords.valid_at)
+            return shown && facts.index { |f| f.id == shown.id }
+          end
+          facts.rindex { |f| coords.as_of.nil? || f.transaction_time <= coords.as_of }
+        end
+
+        def value_at(name, key, coords)
+          return @store.read(store: name, key: key, as_of: coords.as_of) unless valid_at_applied?(coords)
+
+          @store.read(store: name, key: key, as_of: coords.as_of, valid_at: coords.valid_at)
         end
 
         # @return [Array(Array<Hash>, String)] the causes, and why the walk ended

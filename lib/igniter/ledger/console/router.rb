@@ -9,6 +9,7 @@ module Igniter
       # (scripts and styles only from the console itself, nothing inline),
       # so even a value that slipped past escaping could not run.
       class Router
+        # Headers sent with every response: CSP, no sniffing, no referrer, no caching.
         SECURITY_HEADERS = {
           "Content-Security-Policy" => "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
                                        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -16,6 +17,7 @@ module Igniter
           "Referrer-Policy" => "no-referrer",
           "Cache-Control" => "no-store"
         }.freeze
+        # The only HTTP methods the console answers (it never changes the ledger).
         READ_METHODS = %w[GET HEAD].freeze
 
         # @return [Array] Rack response with a JSON body

@@ -17,6 +17,7 @@ module Igniter
           active_connections: "connections", subscription_count: "subscriptions",
           bytes_in: "bytes in", bytes_out: "bytes out"
         }.freeze
+        # Changefeed counters charted on the status page, with their labels.
         FEED_SERIES = { emitted_total: "feed events", total_queued: "feed queued", dropped_total: "feed evicted" }.freeze
 
         # @param read_model [ReadModel]

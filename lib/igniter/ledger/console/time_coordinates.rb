@@ -14,6 +14,7 @@ module Igniter
       # a given +valid_at+ is reported back as not applied, never silently
       # mixed into a transaction-time answer.
       class TimeCoordinates
+        # A decimal number as typed into a time field.
         NUMBER = /\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\z/.freeze
         # An ISO-8601 date-time without a zone designator (what an HTML
         # datetime-local input sends): read as UTC, so an answer never

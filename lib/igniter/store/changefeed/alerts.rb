@@ -34,6 +34,7 @@ module Igniter
           alerts
         end
 
+        # Adds a warning to +alerts+ when +value+ reached +threshold+ (nil: the alert is off).
         def add(alerts, code, value, threshold)
           return if threshold.nil? || value < threshold
 

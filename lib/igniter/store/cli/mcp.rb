@@ -13,6 +13,7 @@ module Igniter
       # Standard output carries only JSON-RPC; anything else the process
       # prints goes to standard error.
       class Mcp
+        # Usage line of `igniter-ledger mcp`.
         USAGE = "Usage: igniter-ledger mcp (--path FILE | --url HOST:PORT) [--allow-writes] [--token TOKEN]"
 
         # @return [String]

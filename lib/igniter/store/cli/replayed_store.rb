@@ -12,10 +12,8 @@ module Igniter
         # @param facts [Array<Fact>] in replay order
         # @return [IgniterStore] memory only: nothing it does reaches a file
         def build(facts)
-          store = IgniterStore.new
-          # Store.segmented replays a backend's facts the same way.
-          facts.each { |fact| store.__send__(:replay, fact) }
-          store
+          # Store.segmented restores a backend's facts the same way.
+          IgniterStore.new.restore(facts)
         end
 
         # A fact as JSON-safe data: its WAL body (doc/format.md), whose

@@ -7,7 +7,7 @@ require_relative "message_pack"
 module Igniter
   module Store
     module Codecs
-      # 0.5.2's dense codec (spec 03 §6.3): a MessagePack header frame (store,
+      # 0.5.2's dense codec (doc/format.md "Segment codecs"): a MessagePack header frame (store,
       # sorted field names, valid_time, schema_version of the first fact), then
       # batch frames of `u32 BE count + zlib-9(MessagePack {"km" => keys,
       # "e" => [[key_idx, delta_ms, values]], "t" => first ms[, "h" => header]})`.
@@ -20,13 +20,15 @@ module Igniter
       # Lossy by design: ids, causation, producer, derivation and fields not
       # in the header are not stored, tt keeps millisecond precision.
       # Facts wait in memory until 64 are pending or {#flush} is called; a
-      # crash loses them (the loss windows of spec 03 §7.2 are contractual).
+      # crash loses them (the loss windows of doc/format.md "Segments: flush policy and loss windows" are contractual).
       #
       # On the native path entries are encoded (dictionary, deltas,
       # MessagePack) and segments decoded in Rust; compression is Ruby's Zlib
       # on both paths, so files are identical.
       class CompactDelta
+        # Canonical codec name, as recorded in manifests.
         NAME = "compact_delta_zlib"
+        # Facts per batch frame.
         BATCH_SIZE = 64
 
         def initialize

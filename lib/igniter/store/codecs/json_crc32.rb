@@ -8,6 +8,7 @@ module Igniter
       # IO inside {#encode_fact}. On the native path frames are encoded and
       # segments decoded by the Rust core (same bytes, same facts).
       class JsonCrc32
+        # Canonical codec name, as recorded in manifests.
         NAME = "json_crc32"
 
         # @return [String] canonical codec name

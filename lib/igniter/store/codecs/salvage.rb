@@ -12,10 +12,15 @@ module Igniter
       # (`ext/ledger_core/src/segment_salvage.rs`) finds the same frames and
       # spans for the same bytes; this one is the pure path's.
       module Salvage
+        # Bytes of a frame's length prefix.
         HEADER = WireProtocol::FRAME_HEADER_SIZE
+        # Bytes a frame adds to its body (length and CRC).
         OVERHEAD = WireProtocol::FRAME_HEADER_SIZE + WireProtocol::FRAME_CRC_SIZE
+        # Largest frame body a reader accepts.
         MAX_LEN = WireProtocol::MAX_FRAME_LEN
+        # JSON whitespace bytes (may surround a fact body).
         JSON_SPACE = [0x20, 0x09, 0x0A, 0x0D].freeze
+        # First bytes of a MessagePack map (fixmap, map16, map32).
         MAP_MARKERS = ((0x80..0x8F).to_a + [0xDE, 0xDF]).freeze
 
         # What a codec's salvage found in one segment.

@@ -11,7 +11,9 @@ module Igniter
       # `:__compaction_receipts` and, where the backend can, makes the drop
       # durable.
       module Compaction
+        # Meta-store of compaction receipts.
         RECEIPT_STORE = :__compaction_receipts
+        # Retention strategies `set_retention` accepts.
         STRATEGIES = %i[permanent ephemeral rolling_window].freeze
 
         # Declares the retention policy of +store+ (replacing an earlier one).
@@ -70,7 +72,7 @@ module Igniter
         def compaction_activity(store: nil)
           entries = compaction_receipts(store: store).map { |f| retention_activity(f) }
           entries.concat(prune_activity(store))
-          entries.concat(segment_activity(store)) if @backend.respond_to?(:purge_receipts)
+          entries.concat(segment_activity(store)) if Capabilities.of(@backend).include?(Capabilities::PURGE_RECEIPTS)
           entries.sort_by { |e| e[:occurred_at] }
         end
 
@@ -135,10 +137,11 @@ module Igniter
 
         # @return [Boolean] true when dropped facts cannot come back on reopen
         def persist_rebuild
-          if @backend.respond_to?(:replace_with_snapshot!)
+          caps = Capabilities.of(@backend)
+          if caps.include?(Capabilities::REWRITE)
             @backend.replace_with_snapshot!(@log.all_facts)
             true
-          elsif @backend.respond_to?(:write_snapshot)
+          elsif caps.include?(Capabilities::SNAPSHOTS)
             @backend.write_snapshot(@log.all_facts)
             false
           else

@@ -36,7 +36,7 @@ module Igniter
         # @return [self]
         def write_backend_snapshot(facts)
           @write_lock.synchronize do
-            @backend.write_snapshot(facts) if @backend.respond_to?(:write_snapshot)
+            @backend.write_snapshot(facts) if Capabilities.of(@backend).include?(Capabilities::SNAPSHOTS)
           end
           self
         end

@@ -8,6 +8,7 @@ module Igniter
       # Exact removal of facts by id (e.g. an erasure request), leaving a
       # receipt with compact references (no payloads) behind.
       module Prune
+        # Meta-store of exact-prune receipts.
         DEFAULT_RECEIPT_STORE = :__fact_prune_receipts
 
         # Removes the facts with these ids from the live log and every index.
@@ -27,7 +28,7 @@ module Igniter
         #   :backend_does_not_support_exact_prune, backend:+ (class name) for a
         #   backend that cannot rewrite its log (nothing is changed then)
         def prune_fact_ids(fact_ids:, reason:, metadata: {}, receipt_store: DEFAULT_RECEIPT_STORE)
-          if @backend && !@shared_log && !@backend.respond_to?(:replace_with_snapshot!) # shared log: deletes by id
+          if @backend && !@shared_log && !Capabilities.of(@backend).include?(Capabilities::REWRITE) # shared log: deletes by id
             return { status: :unsupported, reason: :backend_does_not_support_exact_prune,
                      backend: @backend.class.name }
           end

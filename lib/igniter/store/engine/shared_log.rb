@@ -74,8 +74,7 @@ module Igniter
 
         # @return [Object, nil] the backend's own log, when it declares one
         def shared_log_of(backend)
-          caps = backend.respond_to?(:capabilities) ? backend.capabilities : nil
-          caps&.include?(:fact_log) ? backend.fact_log : nil
+          Capabilities.of(backend).include?(Capabilities::FACT_LOG) ? backend.fact_log : nil
         end
 
         # Subscribes the engine to the log's commit tail (once); called when

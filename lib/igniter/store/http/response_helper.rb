@@ -6,6 +6,7 @@ module Igniter
       # Rack triplets with JSON bodies. Headers are a plain Hash with exactly
       # "Content-Type" and "Content-Length" (0.5.2 shape, read by clients).
       module ResponseHelper
+        # Content type of JSON responses.
         JSON_CONTENT_TYPE = "application/json"
 
         module_function

@@ -8,6 +8,7 @@ module Igniter
       # `GET /v1/health`: the provider's snapshot, or a static ready payload.
       # Always 200, also while draining (liveness, not readiness).
       class HealthHandler < GetHandler
+        # The health answer without a health provider.
         DEFAULT = { protocol: "igniter_store", schema_version: 1, status: "ready" }.freeze
 
         private

@@ -17,9 +17,11 @@ module Igniter
         SSE_SENTINEL = :sse_wakeup
         # Comment frame sent after a quiet interval, so dead peers are found.
         HEARTBEAT = ": keepalive\n\n"
+        # Seconds of silence after which a comment line keeps the stream open.
         DEFAULT_HEARTBEAT_INTERVAL = 15.0
         # Events read from the ring per replay call while live.
         PAGE_SIZE = 500
+        # SSE `event:` of a committed fact.
         EVENT_NAME = "fact_committed"
 
         # @param buffer [ChangefeedBuffer]
@@ -37,6 +39,7 @@ module Igniter
           @closed = false
           @pending = []
           @cursor = nil
+          @sent_sequence = nil
           @subscription = nil
         end
 
@@ -94,10 +97,14 @@ module Igniter
           nil
         end
 
-        # @return [Integer] sequence of the last event sent (0 before any)
+        # @return [Integer] ring sequence of the last event sent (0 before
+        #   any; events read from the log after a restart have none)
         def sequence
-          cursor = @lock.synchronize { @cursor }
-          cursor.is_a?(Hash) ? cursor[:sequence].to_i : 0
+          cursor, sent = @lock.synchronize { [@cursor, @sent_sequence] }
+          return sent if sent
+          return cursor[:sequence] if cursor.is_a?(Hash) && cursor[:sequence].is_a?(Integer)
+
+          0
         end
 
         # @return [Boolean]
@@ -144,6 +151,8 @@ module Igniter
         end
 
         def frame(event)
+          ring = event.respond_to?(:ring_sequence) ? event.ring_sequence : nil
+          @lock.synchronize { @sent_sequence = ring } if ring
           "id: #{event.sequence}\nevent: #{EVENT_NAME}\ndata: #{JSON.generate(event.to_h)}\n\n"
         end
       end

@@ -5,23 +5,31 @@ module Igniter
     class HTTPAdapter
       # `GET /v1/events`: cursor-resumable SSE stream of the changefeed.
       # Cursor from `Last-Event-ID` (wins) or `?cursor=`; store filter from
-      # `?stores=a,b` or `?store=` (repeatable).
+      # `?stores=a,b` or `?store=` (repeatable). Event ids are durable
+      # positions ({DurableFeed}, doc/feed_positions.md): resuming from one
+      # works across a server restart; a position the ledger cannot serve
+      # gets 409, a malformed cursor 400.
       class SseEventsHandler < GetHandler
+        # Response headers of an event stream.
         SSE_HEADERS = {
           "Content-Type" => "text/event-stream; charset=utf-8",
           "Cache-Control" => "no-cache",
           "X-Accel-Buffering" => "no"
         }.freeze
-        INTEGER = /\A-?\d+\z/.freeze
+        # A negative numeric cursor, refused with 400.
+        NEGATIVE = /\A-\d+\z/.freeze
 
         # @param provider [#call, nil] returns the ChangefeedBuffer (or nil)
         # @param heartbeat_interval [Numeric]
         # @param on_open [#call, nil] called with each body that streams
         # @param on_close [#call, nil] called with each body when it closes
         # @param admit [#call, nil] false = no room for another stream (503)
+        # @param log [#call, nil] returns the store whose commits the buffer
+        #   carries, so positions the ring no longer holds are read from its log
         def initialize(provider, heartbeat_interval: SseBody::DEFAULT_HEARTBEAT_INTERVAL, on_open: nil, on_close: nil,
-                       admit: nil)
+                       admit: nil, log: nil)
           super(provider)
+          @log = log
           @heartbeat_interval = heartbeat_interval
           @on_open = on_open
           @on_close = on_close
@@ -38,24 +46,29 @@ module Igniter
           return json_response(503, { error: "Too many event streams open; retry later" }) if @admit && !@admit.call
 
           params = query_params(env)
-          sequence = cursor_sequence(env, params)
-          return bad_request("Invalid cursor: #{sequence} (must be >= 0)") if sequence&.negative?
+          raw = cursor_text(env, params)
+          return bad_request("Invalid cursor: #{raw} (must be >= 0)") if raw&.match?(NEGATIVE)
 
-          body = SseBody.new(buffer, stores: stores(params), heartbeat_interval: @heartbeat_interval,
-                                     on_close: @on_close)
-          result = body.open(sequence.nil? ? nil : { sequence: sequence })
-          return too_old(result) if result[:status] == :cursor_too_old
+          cursor = DurableFeed.cursor(raw)
+          body = SseBody.new(DurableFeed.new(buffer, @log&.call), stores: stores(params),
+                                                                  heartbeat_interval: @heartbeat_interval,
+                                                                  on_close: @on_close)
+          result = body.open(cursor)
+          return too_old(result) unless result[:status] == :ok
 
           @on_open&.call(body)
           [200, SSE_HEADERS.dup, body]
         rescue ChangefeedBuffer::ClosedError
           json_response(503, { error: "SSE events endpoint unavailable: changefeed is closed" })
+        rescue ArgumentError => e
+          bad_request(e.message)
         end
 
-        def cursor_sequence(env, params)
+        # @return [String, nil] Last-Event-ID when sent (not blank), else `?cursor=`
+        def cursor_text(env, params)
           [env["HTTP_LAST_EVENT_ID"], last_param(params, "cursor")].each do |raw|
             text = raw.to_s.strip
-            return Integer(text, 10) if text.match?(INTEGER)
+            return text unless text.empty?
           end
           nil
         end
@@ -67,8 +80,8 @@ module Igniter
         end
 
         def too_old(result)
-          json_response(409, { status: "cursor_too_old", oldest_cursor: result[:oldest_cursor],
-                               newest_cursor: result[:newest_cursor], dropped_total: result[:dropped_total] })
+          json_response(409, { status: result[:status].to_s, error: result[:error], oldest_cursor: result[:oldest_cursor],
+                               newest_cursor: result[:newest_cursor], dropped_total: result[:dropped_total] }.compact)
         end
       end
     end

@@ -9,7 +9,9 @@ module Igniter
       # local (an {IgniterStore}) or remote (a {RemoteDispatch} to a server's
       # HTTP API); the extra tools speak the same envelope protocol to either.
       class LedgerTools
+        # Read tools of the stdio server beyond the adapter's.
         EXTRA_READ_TOOLS = %i[history stats].freeze
+        # Tools enabled only with `--allow-writes`.
         WRITE_TOOLS = %i[write].freeze
 
         # A tool call that cannot run; the server reports it as a tool error.

@@ -10,7 +10,9 @@ module Igniter
       # {MCPAdapter.remote}. Bounded timeouts (0.5.2 used Net::HTTP's 60 s
       # defaults) and an optional Bearer token.
       class RemoteDispatch
+        # Seconds to connect to the remote server.
         DEFAULT_OPEN_TIMEOUT = 5
+        # Seconds to wait for the remote server's reply.
         DEFAULT_READ_TIMEOUT = 30
 
         # @return [URI::HTTP] the dispatch URI

@@ -23,12 +23,18 @@ module Igniter
         # Revisions whose tool results may carry `structuredContent`.
         STRUCTURED_SINCE = "2025-06-18"
 
+        # JSON-RPC error code: the line is not JSON.
         PARSE_ERROR = -32_700
+        # JSON-RPC error code: not a request object.
         INVALID_REQUEST = -32_600
+        # JSON-RPC error code: unknown method.
         METHOD_NOT_FOUND = -32_601
+        # JSON-RPC error code: bad params.
         INVALID_PARAMS = -32_602
+        # JSON-RPC error code: the server failed.
         INTERNAL_ERROR = -32_603
 
+        # What the server tells an MCP client about the ledger at `initialize`.
         INSTRUCTIONS = "An append-only, bitemporal fact ledger. Facts are never changed: every write adds a " \
                        "version. Use stats to see the stores, read/history for one key, query for a store's " \
                        "latest values, causation_chain/lineage for where a value came from."
@@ -96,6 +102,7 @@ module Igniter
           error_response(message.is_a?(Hash) ? message["id"] : nil, INTERNAL_ERROR, "Internal error: #{e.class}")
         end
 
+        # A JSON-RPC error to answer with: its code and message.
         RpcError = Struct.new(:code, :message)
 
         def request(method, params)

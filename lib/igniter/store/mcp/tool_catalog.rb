@@ -6,6 +6,7 @@ module Igniter
       # Descriptions and JSON-schema input shapes of the read tools
       # (exact 0.5.2 strings; MCP hosts show them to models).
       module ToolCatalog
+        # Tool name => its description (0.5.2's texts).
         DESCRIPTIONS = {
           metadata_snapshot: "Return the full protocol registry metadata snapshot.",
           descriptor_snapshot: "Return registered descriptors grouped by kind.",
@@ -27,11 +28,16 @@ module Igniter
           write: "Write a new value for one store/key (a new fact; earlier facts stay). Only when the server allows writes."
         }.freeze
 
+        # JSON-schema of a string argument.
         STRING = { type: "string" }.freeze
+        # JSON-schema of a number argument.
         NUMBER = { type: "number" }.freeze
+        # JSON-schema of an integer argument.
         INTEGER = { type: "integer" }.freeze
+        # Schema properties of a (store, key) pair.
         STORE_KEY = { store: STRING, key: STRING }.freeze
 
+        # Tool name => its input schema.
         SCHEMAS = {
           metadata_snapshot: { type: "object", properties: {} },
           descriptor_snapshot: { type: "object", properties: {} },

@@ -12,6 +12,7 @@ module Igniter
       # position after each NOTIFY wake-up (or every +interval+ seconds).
       # It feeds the engine's changefeed, subscriptions and consumers.
       class CommitTail
+        # Facts read per query while catching up.
         PAGE = 500
 
         # @param reader [Reader]

@@ -2,15 +2,18 @@
 
 module Igniter
   module Store
+    # The parts of {PostgresBackend}: configuration, sessions, schema, reads, writes, commit tail (doc/postgres.md).
     module Postgres
       # Connection settings of a {PostgresBackend}: where the database is
       # (a libpq URL or conninfo string, an existing `PG::Connection`, or a
       # factory that returns new ones), the schema of the ledger's tables and
       # the session timeouts applied to every connection the backend opens.
       class Config
+        # SQL schema holding the ledger's tables.
         DEFAULT_SCHEMA = "igniter_ledger"
         # Unquoted PostgreSQL identifier; the schema name is interpolated into SQL.
         IDENTIFIER = /\A[a-z_][a-z0-9_]{0,62}\z/
+        # Environment variable read when no URL is given.
         URL_ENV = "DATABASE_URL"
 
         # @return [String] schema holding the ledger's tables

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "securerandom"
+require_relative "../core/valid_time"
 
 module Igniter
   module Store
@@ -16,6 +17,10 @@ module Igniter
       # {Igniter::Store::FactLog}; "latest" is the head (the last committed
       # fact of the key), transaction-time bounds are inclusive.
       class FactLog
+        # Bounds are checked as the in-memory log checks them (a NaN bound
+        # is refused, not compared; doc/contracts.md).
+        include Engine::TimeBounds
+
         # @param writer [Writer]
         # @param reader [Reader]
         # @param tail_factory [#call] `call(from_position, callback)` → {CommitTail}
@@ -86,6 +91,7 @@ module Igniter
 
         # @return [Fact, nil]
         def latest(store, key, as_of)
+          time_bound!(:as_of, as_of)
           @reader.latest(store_name(store), key_name(key), as_of)
         rescue InvalidEncodingError
           nil
@@ -98,9 +104,27 @@ module Igniter
 
         # @return [Array<Fact>] commit order
         def facts(store, key, since, as_of)
+          time_bound!(:since, since)
+          time_bound!(:as_of, as_of)
           @reader.facts(store_name(store), key.nil? ? nil : key_name(key), since, as_of)
         rescue InvalidEncodingError
           []
+        end
+
+        # The fact of (store, key) valid at +valid_at+ as known at +as_of+
+        # (doc/bitemporal.md), chosen from the key's facts up to +as_of+.
+        # @return [Fact, nil]
+        def latest_valid(store, key, as_of, valid_at)
+          return latest(store, key, as_of) if valid_at.nil?
+
+          ValidTime.winner(facts(store, key, nil, as_of), valid_at.to_f)
+        end
+
+        # The facts of (store, key) in effect within +valid_from..valid_to+
+        # as known at +as_of+, in valid-time order (doc/bitemporal.md).
+        # @return [Array<Fact>]
+        def facts_valid(store, key, as_of, valid_from, valid_to)
+          ValidTime.timeline(facts(store, key, nil, as_of), valid_from&.to_f, valid_to&.to_f)
         end
 
         # @return [Array<Fact>]
@@ -114,6 +138,7 @@ module Igniter
         # pairs that JSON can express), Ruby decides.
         # @return [Array<Fact>] keys in first-write order
         def query_scope(store:, filters:, as_of: nil)
+          time_bound!(:as_of, as_of)
           candidates = @reader.latest_per_key(store_name(store), as_of, containment(filters))
           candidates.select { |fact| Engine::Filters.match?(fact.value, filters) }
         end

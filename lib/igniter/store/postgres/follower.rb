@@ -18,7 +18,9 @@ module Igniter
       # One process per consumer name at a time: the follower holds a
       # session-level advisory lock on the name while it runs.
       class Follower
+        # Facts handed to a consumer per batch.
         PAGE = 500
+        # Accepted `from:` values besides a position.
         FROM = %i[start now].freeze
 
         # @return [String]

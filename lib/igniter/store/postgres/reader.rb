@@ -8,6 +8,7 @@ module Igniter
       # committed before it started (READ COMMITTED): a fact another process
       # wrote before this read began is always seen.
       class Reader
+        # Rows fetched per query of a full scan.
         PAGE = 5_000
 
         # @param conn [Connection] the read session

@@ -10,6 +10,7 @@ module Igniter
       # costly part) is encoded before the transaction starts. A fact read
       # back is equal to the fact written, Symbols included, on both paths.
       module Rows
+        # The character PostgreSQL text cannot hold.
         NUL = "\u0000"
         # The columns {fact} reads, in a SELECT list.
         COLUMNS = "position, causation, transaction_time, body"

@@ -22,9 +22,11 @@ module Igniter
         # cluster does not start.
         class Unavailable < Igniter::Store::Error; end
 
+        # Where Debian installs the PostgreSQL server binaries.
         BIN_GLOB = "/usr/lib/postgresql/*/bin"
         # initdb refuses to run as root; the Debian package creates this user.
         SYSTEM_USER = "postgres"
+        # Database created in the cluster.
         DATABASE = "ledger"
 
         # @return [String] the cluster directory (data in `data/`, socket here)

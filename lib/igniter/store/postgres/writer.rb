@@ -32,6 +32,7 @@ module Igniter
         # Epsilon between consecutive transaction times (the spacing of
         # Floats near today's epoch seconds is about 2.4e-7).
         TICK = 0.000001
+        # Retries of a commit that hit a deadlock or a serialization failure.
         RETRIES = 5
         # Settings of the write transaction (SET LOCAL). Its two statements
         # run on generic plans: planning the stamping statement anew for each

@@ -9,10 +9,10 @@ module Igniter
       # The descriptors in force on a persistent store, kept in a sidecar
       # file and re-applied when the store is opened again, so relations keep
       # resolving and projections, commands, … survive a reopen (0.5.2 forgot
-      # them, spec 04 §15.1).
+      # them, doc/protocol.md "Descriptor journal").
       #
       # Not in the fact log on purpose: fact counts, replay sizes and sync
-      # profiles must not change when descriptors are registered (§17.3).
+      # profiles must not change when descriptors are registered.
       # Sidecar: `<wal path>.descriptors.json` for a {FileBackend},
       # `<root_dir>/protocol_descriptors.json` for a {SegmentedFileBackend};
       # stores without a file backend keep descriptors in memory only.
@@ -20,11 +20,15 @@ module Igniter
       # One entry per registration slot (kind, owner, name), last registration
       # wins, like the schema graph; access paths accumulate (one entry per
       # distinct content). Derivation descriptors store nothing, so they are
-      # not journaled. The dedup registry stays per interpreter (§5.1).
+      # not journaled. The dedup registry stays per interpreter (doc/protocol.md "Descriptors").
       class DescriptorJournal
+        # `kind` of a journal document (doc/format.md "Sidecar files").
         FILE_KIND = "igniter_ledger_protocol_descriptors"
+        # Appended to a WAL path to name its journal.
         FILE_SUFFIX = ".descriptors.json"
+        # Journal file name in a segmented root.
         SEGMENTED_FILE = "protocol_descriptors.json"
+        # Descriptor kinds that store nothing and are not journaled.
         NOT_JOURNALED = %i[derivation].freeze
 
         # Opens the sidecar of +backend+ (if it has a file location) and
@@ -145,6 +149,7 @@ module Igniter
         # Float) and Hash key order, so a restored descriptor is the one
         # registered.
         module TypedJson
+          # Float texts JSON cannot carry as numbers.
           NON_FINITE = { "NaN" => Float::NAN, "Infinity" => Float::INFINITY, "-Infinity" => -Float::INFINITY }.freeze
 
           # @return [Array, nil] nil when +obj+ holds something else than

@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Protocol
-      # The replay / sync form of a fact (spec 04 §8.1).
+      # The replay / sync form of a fact (doc/protocol.md "Replay and sync").
       module FactPacket
         # @param fact [Fact, CoercedFact]
         # @return [Hash] Symbol keys in protocol order

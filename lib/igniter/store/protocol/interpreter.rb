@@ -8,7 +8,7 @@ require_relative "interpreter/sync"
 module Igniter
   module Store
     module Protocol
-      # The open-protocol surface of one {IgniterStore} (spec 04): descriptor
+      # The open-protocol surface of one {IgniterStore} (doc/protocol.md): descriptor
       # registration (OP1), fact IO, metadata export (OP2), the wire router
       # (OP3) and replay / sync profiles (OP4). A thin adapter: all state
       # lives in the store and its schema graph, except the dedup registry.
@@ -17,6 +17,7 @@ module Igniter
         include Snapshots
         include Sync
 
+        # Descriptor kind => its handler.
         HANDLERS = {
           store: Handlers::StoreHandler,
           history: Handlers::HistoryHandler,
@@ -29,6 +30,7 @@ module Igniter
           subscription: Handlers::SubscriptionHandler
         }.freeze
 
+        # Thresholds of the observability snapshot's storage alerts.
         DEFAULT_STORAGE_ALERT_THRESHOLDS = { quarantine_receipt_count: 10, storage_byte_size: 1_073_741_824 }.freeze
 
         # @param store [IgniterStore]
@@ -40,7 +42,7 @@ module Igniter
           @wire = WireEnvelope.new(self)
         end
 
-        # Validates and applies a descriptor (spec 04 §5.1). Identical content
+        # Validates and applies a descriptor (doc/protocol.md "Descriptors"). Identical content
         # registered before (by this interpreter) is answered +:deduplicated+
         # without running the handler again. On a file-backed store an
         # accepted descriptor is also journaled, so it is in force again after

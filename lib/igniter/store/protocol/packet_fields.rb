@@ -29,10 +29,10 @@ module Igniter
 
         # op => { field => type }; required fields are listed in {REQUIRED}.
         # A field of type :time or :valid_time is a point in time: the router
-        # reads it as seconds or ISO-8601 ({TimeParam}). New read parameters
-        # (the bitemporal `valid_at` of read and query, `valid_from` and
-        # `valid_to` of history) are added here and so reach the router, the
-        # type check and the OpenAPI document at once.
+        # reads it as seconds or ISO-8601 ({TimeParam}). The bitemporal
+        # `valid_at` of read and `valid_from`/`valid_to` of history
+        # (doc/bitemporal.md) are listed here like every other time, and so
+        # reach the router, the type check and the OpenAPI document at once.
         FIELDS = {
           register_descriptor: { kind: :string, name: :string },
           write: { store: :name, key: :key, value: :any, causation: :string, valid_time: :valid_time,
@@ -41,8 +41,8 @@ module Igniter
                     term: :valid_time, schema_version: :integer, producer: :any, derivation: :any, symbols: :symbols },
           write_fact: { kind: :string, store: :name, key: :key, value: :any, causation: :string,
                         valid_time: :valid_time, term: :valid_time, producer: :any, derivation: :any },
-          read: { store: :name, key: :key, as_of: :time },
-          history: { store: :name, key: :key, since: :time, as_of: :time },
+          read: { store: :name, key: :key, as_of: :time, valid_at: :time },
+          history: { store: :name, key: :key, since: :time, as_of: :time, valid_from: :time, valid_to: :time },
           fact_by_id: { fact_id: :string },
           query: { store: :name, where: :object, order: :name, limit: :limit, as_of: :time, scope: :name },
           resolve: { relation: :name, from: :key, as_of: :time },

@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Protocol
-      # Outcome of a registration or a protocol write (spec 04 §4). Errors
+      # Outcome of a registration or a protocol write (doc/protocol.md "Receipts"). Errors
       # and warnings are human-readable Strings; there are no error codes.
       Receipt = Struct.new(:schema_version, :kind, :status, :name, :store, :key, :fact_id, :value_hash,
                            :warnings, :errors, :derived, keyword_init: true) do

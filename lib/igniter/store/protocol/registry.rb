@@ -14,6 +14,7 @@ module Igniter
       # force (0.5.2's stale dedup). Kinds that accumulate (access paths) or
       # store nothing (derivations) have no slot.
       class Registry
+        # Kinds with a registration slot: a later descriptor in the slot replaces the earlier.
         REPLACING_KINDS = %i[store history relation projection command effect subscription].freeze
 
         def initialize

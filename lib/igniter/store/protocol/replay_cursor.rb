@@ -14,8 +14,11 @@ module Igniter
       #   one timestamp (as long as no fact is later written with an older
       #   timestamp than the cursor — a realtime clock stepping back).
       class ReplayCursor
+        # Cursor kind: transaction time only (inclusive).
         TIMESTAMP = :timestamp
+        # Cursor kind: strictly after a (transaction time, fact id) pair.
         TIE_BREAK = :timestamp_then_fact_id
+        # Accepted cursor kinds.
         KINDS = [TIMESTAMP, TIE_BREAK].freeze
 
         # @return [Float, nil] lower transaction-time bound

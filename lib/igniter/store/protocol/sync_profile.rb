@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Protocol
-      # What a sync hub receives (spec 04 §8.4). Omitted members are nil.
+      # What a sync hub receives (doc/protocol.md "Replay and sync"). Omitted members are nil.
       SyncProfile = Struct.new(:schema_version, :kind, :generated_at, :cursor, :descriptors, :facts, :retention,
                                :compaction_receipts, :compaction_activity, :subscription_checkpoints,
                                keyword_init: true) do

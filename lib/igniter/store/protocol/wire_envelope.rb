@@ -4,11 +4,14 @@ module Igniter
   module Store
     module Protocol
       # OP3 router: one request envelope in, one response envelope out, no
-      # I/O (spec 04 §11). Transports parse JSON with symbolized names, call
+      # I/O (doc/protocol.md "Envelope"). Transports parse JSON with symbolized names, call
       # {#dispatch} and generate JSON from the response.
       class WireEnvelope
+        # The `protocol` every envelope carries.
         PROTOCOL = :igniter_store
+        # The envelope's `schema_version`.
         SCHEMA_VERSION = 1
+        # The ops an envelope may name (doc/protocol.md "Envelope").
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
@@ -92,7 +95,7 @@ module Igniter
                      schema_version: packet.fetch(:schema_version, 1))
           when :write_fact then i.write_fact(packet)
           when :read
-            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet[:as_of])
+            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), **packet.slice(:as_of, :valid_at))
             { value: value, found: !value.nil? }
           when :query
             return scope_listing(packet) if packet[:scope]
@@ -101,7 +104,8 @@ module Igniter
                             limit: packet[:limit], as_of: packet[:as_of])
             listing(items)
           when :history
-            facts = i.fact_history(store: packet.fetch(:store), key: packet[:key], **packet.slice(:since, :as_of))
+            facts = i.fact_history(store: packet.fetch(:store), key: packet[:key],
+                                   **packet.slice(:since, :as_of, :valid_from, :valid_to))
             { facts: facts.map { |f| FactDocument.from(f) }, count: facts.size }
           when :fact_by_id
             fact = i.fact_by_id(packet.fetch(:fact_id))

@@ -2,6 +2,7 @@
 
 module Igniter
   module Store
+    # Opening a single-file ledger: the salvage scanner, the recovery plan, quarantine and the lock (doc/format.md "Recovery").
     module Recovery
       # One writer per ledger (doc/format.md "Lock file"): a writer holds an
       # exclusive, non-blocking flock on `<wal>.lock` with its pid in it; read-only
@@ -10,6 +11,7 @@ module Igniter
       # shares its parent's lock: it may not write, and its close must not release
       # the parent's lock. The Rust twin is `ext/ledger_core/src/lock.rs`.
       class LedgerLock
+        # Appended to the WAL path to name its lock file.
         SUFFIX = ".lock"
 
         # @return [Integer] pid of the process that took the lock

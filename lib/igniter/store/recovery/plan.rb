@@ -9,8 +9,11 @@ module Igniter
       # bytes each mode keeps, the quarantine copies, and the crash-safe cut or
       # rewrite of the file. The Rust twin is `ext/ledger_core/src/recover.rs`.
       class Plan
+        # Accepted `recovery:` modes.
         MODES = %i[salvage strict truncate].freeze
+        # Appended to the WAL path to name the file a salvage rewrites into.
         RECOVERY_TMP_SUFFIX = ".recovery.tmp"
+        # Bytes copied per read when a WAL is rewritten.
         COPY_CHUNK = 1 << 20
 
         # @return [Array<Range>] byte ranges kept, in order (exclusive ends)

@@ -13,6 +13,7 @@ module Igniter
       # both durable. Nothing is ever overwritten. The Rust twin is
       # `ext/ledger_core/src/quarantine.rs`.
       module Quarantine
+        # Appended to a damaged file's path to name its quarantine directory.
         SUFFIX = ".quarantine"
 
         module_function

@@ -11,13 +11,17 @@ module Igniter
       # span costs only its own bytes. Byte for byte the algorithm of the Rust
       # scanner (`ext/ledger_core/src/salvage.rs`): it decides which bytes are facts.
       class Scanner
+        # Bytes of a frame's length prefix.
         HEADER = 4
+        # Bytes a frame adds to its body (length and CRC).
         OVERHEAD = 8
         # Smallest body that could decode as a fact (`{}`).
         MIN_BODY = 2
         # A resync refills its window when fewer bytes than this are left in it.
         RESYNC_STEP = 1 << 16
+        # Bytes a fact body may start with (`{` or JSON whitespace).
         OPENS = [0x7B, 0x20, 0x09, 0x0A, 0x0D].freeze
+        # Bytes a fact body may end with (`}` or JSON whitespace).
         CLOSES = [0x7D, 0x20, 0x09, 0x0A, 0x0D].freeze
 
         # `count` consecutive sound frames (kind :frames) or a damaged span (:damage).

@@ -7,6 +7,7 @@ module Igniter
       # sequential scan reads every byte once and a resync never re-reads the file per
       # candidate) or of a String. The Rust scanner's `FileSource` / `SliceSource`.
       class Window
+        # Bytes read ahead at a time.
         CHUNK = 1 << 20
 
         # A candidate frame start during a resync: a length of at most

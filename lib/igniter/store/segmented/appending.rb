@@ -31,7 +31,7 @@ module Igniter
           sync_segment(seg) if sync? && written.positive?
         end
 
-        # The flush policy (spec 03 §7.1): after this fact, is the pending
+        # The flush policy (doc/format.md "Segments: flush policy and loss windows"): after this fact, is the pending
         # batch written?
         def flush_due?(seg)
           case @flush

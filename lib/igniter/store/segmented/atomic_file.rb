@@ -8,6 +8,7 @@ module Igniter
       # file is fsynced before the rename and the directory after it, so the
       # sidecar survives power loss once this returns.
       module AtomicFile
+        # Appended to a sidecar being written.
         TMP_SUFFIX = ".tmp"
 
         module_function

@@ -10,8 +10,11 @@ module Igniter
         # At the root: the lock file, and the protocol descriptor journal that
         # Protocol::DescriptorJournal keeps beside the segments (with its tmp).
         ROOT_FILES = [Lock::FILE, "protocol_descriptors.json", "protocol_descriptors.json.tmp"].freeze
+        # Name of a segment or one of its sidecars.
         SEGMENT_FILE = /\Asegment-\d+\.wal(?:\.(?:manifest|purged|quarantine)\.json(?:\.tmp)?)?\z/.freeze
+        # Name of a segment's quarantine directory.
         QUARANTINE_DIR = /\Asegment-\d+\.wal#{Regexp.escape(Quarantine::SUFFIX)}\z/.freeze
+        # Name of a file inside a quarantine directory.
         QUARANTINE_FILE = /\A\d{20}-\d+(?:-\d+)?\.(?:bin|json)(?:\.tmp\.\d+\.\d+)?\z/.freeze
 
         module_function
@@ -31,6 +34,7 @@ module Igniter
           found.sort
         end
 
+        # Adds to +found+ what `wal/` holds besides `store=<name>/date=<bucket>/` directories.
         def wal(dir, found)
           each_child(dir) do |path, name|
             next found << path unless File.directory?(path) && store_dir?(name)
@@ -49,6 +53,8 @@ module Igniter
           false
         end
 
+        # Adds to +found+ what a bucket directory holds besides segments, their sidecars and
+        # their quarantine files.
         def bucket_dir(dir, found)
           each_child(dir) do |path, name|
             if name.match?(QUARANTINE_DIR) && File.directory?(path)
@@ -59,6 +65,7 @@ module Igniter
           end
         end
 
+        # Yields (path, name) of each entry of +dir+; an unreadable directory yields nothing.
         def each_child(dir)
           Dir.children(dir).each { |name| yield File.join(dir, name), name }
         rescue SystemCallError

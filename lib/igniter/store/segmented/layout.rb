@@ -5,11 +5,13 @@ module Igniter
     # A store name that cannot be a single directory name under `wal/`.
     class InvalidStoreNameError < ArgumentError; end
 
+    # The parts of {SegmentedFileBackend}: layout, manifests, lock, recovery, reading, appending, retention (doc/format.md "Segmented storage").
     module Segmented
-      # Where segments and their sidecars live (spec 03 §2):
+      # Where segments and their sidecars live (doc/format.md "Segments: directory tree"):
       # `<root>/wal/store=<store>/date=<bucket>/segment-NNNNNN.wal[suffix]`.
       # Paths are built with File.join from root_dir exactly as given.
       module Layout
+        # Glob of segment files in a bucket directory.
         SEGMENT_GLOB = "segment-*.wal"
         # What SEGMENT_GLOB finds that is really a segment (a number, not
         # `segment-notes.wal`): anything else is not the ledger's to touch.

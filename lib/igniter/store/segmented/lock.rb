@@ -10,6 +10,7 @@ module Igniter
       # in another process, and a forked child shares its parent's lock: it may
       # not write through it, and its close must not release the parent's.
       class Lock
+        # Lock file name in the root.
         FILE = "ledger.lock"
 
         # @return [String] the lock file

@@ -11,8 +11,11 @@ module Igniter
       # the backend's own seal / purge / quarantine writes, so stats never
       # rescan the tree. Not thread-safe: the backend holds its lock.
       class ManifestIndex
+        # Appended to a segment's name to name its manifest.
         MANIFEST_SUFFIX = ".manifest.json"
+        # Appended to a segment's name to name its purge receipt.
         PURGED_SUFFIX = ".purged.json"
+        # Appended to a segment's name to name its whole-segment damage receipt.
         QUARANTINE_SUFFIX = ".quarantine.json"
 
         # @param wal_dir [String]

@@ -16,6 +16,7 @@ module Igniter
       # before the original is cut). Nothing is overwritten: a stem holding
       # other bytes gets a `-1`, `-2`, … suffix; the same bytes again reuse it.
       module Quarantine
+        # Appended to a segment's path to name its quarantine directory.
         SUFFIX = ".quarantine"
 
         module_function
@@ -77,6 +78,8 @@ module Igniter
           "#{JSON.generate(doc)}\n"
         end
 
+        # Yields the candidate file stems of a span: `<offset 20 digits>-<length>`, then with
+        # `-1`, `-2`, … appended (doc/format.md "Segments: quarantine").
         def each_stem(offset, length)
           base = format("%020d-%d", offset, length)
           (0..).each { |n| yield n.zero? ? base : "#{base}-#{n}" }
@@ -97,6 +100,8 @@ module Igniter
           File.unlink(tmp) if tmp && File.exist?(tmp)
         end
 
+        # Links +tmp+ to +path+ unless +path+ exists; without hard links, renames it after an
+        # existence check. @return [Boolean] true when +path+ now holds +tmp+'s bytes
         def link(tmp, path)
           File.link(tmp, path)
           true
@@ -110,6 +115,7 @@ module Igniter
           true
         end
 
+        # Makes the entries of +dir+ durable (a no-op where directories cannot be fsynced).
         def fsync_dir(dir)
           File.open(dir, "r", &:fsync)
         rescue Errno::EINVAL, Errno::ENOTSUP

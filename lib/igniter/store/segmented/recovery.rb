@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Segmented
-      # Startup recovery (spec 03 §4.6, doc/format.md "Segments: salvage"):
+      # Startup recovery (doc/format.md "Segments: salvage"):
       # every segment without a manifest was left by a process that did not
       # seal it. Each is salvaged under the recovery mode, whatever is cut is
       # copied to its quarantine sidecar first, then it gets a manifest with

@@ -3,10 +3,11 @@
 module Igniter
   module Store
     module Segmented
-      # `storage_stats` / `segment_manifest` (spec 03 §9), from the manifest
+      # `storage_stats` / `segment_manifest` (doc/format.md "Segments: manifests and reports"), from the manifest
       # index and the live segments; no directory scan per call. The
       # `"recovery"` section lists what recovery found ({RecoveryReport}).
       module Reporting
+        # Keys of one segment in `segment_manifest`, in order.
         SEGMENT_KEYS = %w[segment_id codec fact_count byte_size min_timestamp max_timestamp sealed sealed_at].freeze
 
         private

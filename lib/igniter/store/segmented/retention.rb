@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Segmented
-      # Physical purge of sealed segments by per-store policy (spec 03 §10).
+      # Physical purge of sealed segments by per-store policy (doc/format.md "Segments: retention").
       # Key-unaware by contract: `:ephemeral` keeps only the newest sealed
       # segment, `:rolling_window` drops segments whose manifest
       # `max_timestamp` is older than the window. Each deleted segment leaves

@@ -8,6 +8,7 @@ module Igniter
       # quarantine, and the end of the last kept frame (where an orphan is
       # cut). Shared by both paths: only the scan comes from Rust or Ruby.
       class SalvagePlan
+        # Accepted `recovery:` modes.
         MODES = %i[salvage strict truncate].freeze
 
         # @return [Array<Fact>] facts served from the segment

@@ -71,7 +71,8 @@ module Igniter
             metrics_provider: -> { server.metrics_document },
             prometheus_provider: -> { server.metric_families },
             events_provider: -> { server.recent_events },
-            changefeed_provider: -> { server.changefeed }
+            changefeed_provider: -> { server.changefeed },
+            changefeed_log_provider: -> { server.store }
           }
         end
 

@@ -7,6 +7,7 @@ module Igniter
       # IPv6 literals work ("[::1]:7400"); a missing port means the default
       # (0.5.2's client raised TypeError there instead).
       module Address
+        # Port of a `host` address given without one.
         DEFAULT_PORT = 7400
 
         module_function

@@ -19,9 +19,13 @@ module Igniter
       # read-only or full) is worded by {Store::CLI::FilesystemFailure} and
       # exits with its status, 74.
       class CLI
+        # Directory of the ledger when none is given.
         DEFAULT_DATA_DIR = Configuration::DEFAULT_DATA_DIR
+        # WAL file under the data directory.
         WAL_NAME = "ledger.wal"
+        # Segmented root under the data directory.
         SEGMENTS_NAME = "segments"
+        # Port of the HTTP adapter when enabled without one.
         DEFAULT_HTTP_PORT = Configuration::DEFAULT_HTTP_PORT
         # 0.5.2's variable of the write token (IGNITER_LEDGER_WRITE_TOKEN and
         # IGNITER_LEDGER_AUTH_TOKEN name it too).

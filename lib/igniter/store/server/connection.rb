@@ -138,14 +138,27 @@ module Igniter
 
         # Register with the changefeed first, then ack: a write racing the ack
         # is queued for this subscriber and pushed after the ack (the worker
-        # waits for the write lock the ack holds).
+        # waits for the write lock the ack holds). With `after` (a position,
+        # doc/feed_positions.md) the facts after it are pushed next, still
+        # under that lock; live events they already covered are skipped.
         def subscription(request)
           stores = Array(request[:stores]).map(&:to_s)
           handle = nil
           @write_lock.synchronize do
-            handle = @server.changefeed.subscribe(stores: stores) { |event| push(event) }
+            catch_up = nil
+            handle = @server.changefeed.subscribe(stores: stores) { |event| push_live(event, catch_up) }
+            if request.key?(:after)
+              catch_up, refusal = catch_up_after(request[:after], stores)
+              if refusal
+                handle.close(timeout: 0.5)
+                handle = nil
+                write_unlocked(Transport::JsonFrame.encode(refusal))
+                return :done
+              end
+            end
             @server.subscription_opened(@id, stores)
             write_unlocked(Transport::JsonFrame.encode({ ok: true }))
+            catch_up&.each_value { |fact| write_unlocked(push_frame(fact)) }
           end
           # A subscriber only waits from here on: a drain may close it.
           @slot.idle!
@@ -169,12 +182,44 @@ module Igniter
           end
         end
 
-        def push(event)
-          write_raw(Transport::JsonFrame.encode({ event: "fact_written", fact: event.fact.to_h }))
+        # The facts after position +after+ (by fact id, in log order), or
+        # the error reply when it is malformed or cannot be served.
+        # @return [Array(Hash{String => Fact}, nil), Array(nil, Hash)]
+        def catch_up_after(after, stores)
+          cursor = after.is_a?(String) ? DurableFeed.cursor(after) : nil
+          unless cursor && cursor[:sequence].is_a?(String)
+            raise ArgumentError, "subscribe after must be a position \"transaction_time:fact_id\" " \
+                                 "(DurableFeed.position_of(fact)), got #{after.inspect[0, 80]}"
+          end
+
+          feed = DurableFeed.new(@server.changefeed, @server.store)
+          result = feed.replay(cursor: cursor, stores: stores.empty? ? nil : stores)
+          return [nil, @server.error_reply(result[:status], result[:error])] unless result[:status] == :ok
+
+          [result[:events].to_h { |event| [event.change.fact_id, event.change.fact] }, nil]
+        rescue ArgumentError => e
+          [nil, @server.error_reply(:invalid_request, e.message)]
+        end
+
+        # A live event, unless the catch-up already pushed it: events queue in
+        # commit order, so once one is new, none of the later ones was pushed.
+        def push_live(event, catch_up)
+          @write_lock.synchronize do
+            if catch_up && !catch_up.empty?
+              next if catch_up.key?(event.fact_id)
+
+              catch_up.clear
+            end
+            write_unlocked(push_frame(event.fact))
+          end
         rescue IOError, SystemCallError
           # Dead or stalled subscriber: closing the socket ends its reading
           # loop, which releases the subscription.
           @slot.force_close
+        end
+
+        def push_frame(fact)
+          Transport::JsonFrame.encode({ event: "fact_written", fact: fact.to_h, position: DurableFeed.position_of(fact) })
         end
 
         def write_raw(frame)

@@ -4,6 +4,7 @@ require "time"
 
 module Igniter
   module Store
+    # The parts of {StoreServer}: settings, listener, op dispatch, events, recovery report, CLI (doc/servers.md).
     module Server
       # Structured events and per-request bookkeeping of {StoreServer}:
       # each event is one logger line and one {EventRing} entry. Called by
@@ -16,6 +17,7 @@ module Igniter
           subscription_count
         ].freeze
 
+        # Server event => its log level.
         LEVELS = {
           request: :debug, request_error: :warn, slow_op: :warn, backend_error: :error
         }.freeze
@@ -57,6 +59,7 @@ module Igniter
           end
         end
 
+        # Counts and logs an op slower than the configured threshold.
         # @api private
         def check_slow_op(connection_id, op, elapsed_ms)
           return if @slow_op_threshold_ms.nil? || elapsed_ms <= @slow_op_threshold_ms
@@ -66,6 +69,7 @@ module Igniter
                                threshold_ms: @slow_op_threshold_ms)
         end
 
+        # Records a push subscription opened on a connection (metrics, event).
         # @api private
         def subscription_opened(connection_id, stores)
           @lock.synchronize { @push_subscribers += 1 }
@@ -73,6 +77,7 @@ module Igniter
           emit_event(:subscription_open, connection_id: connection_id, stores: stores)
         end
 
+        # Records a push subscription closed (metrics, event).
         # @api private
         def subscription_closed(connection_id, stores)
           @lock.synchronize { @push_subscribers -= 1 }
@@ -80,6 +85,7 @@ module Igniter
           emit_event(:subscription_close, connection_id: connection_id, stores: stores)
         end
 
+        # Records a connection that ended with an error (last error, log, event, metrics).
         # @api private
         def connection_failed(connection_id, error)
           message = Transport::ErrorText.first_line(error)
@@ -89,6 +95,7 @@ module Igniter
           @metrics.record_error(op: "connection", error_class: error.class.name)
         end
 
+        # Records a closed connection and why (metrics, event, debug log).
         # @api private
         def connection_closed(connection, reason)
           @metrics.record_connection_closed(id: connection.id, reason: reason)

@@ -42,6 +42,8 @@ module Igniter
           UNIXServer.new(path)
         end
 
+        # Deletes a unix socket file nobody listens on any more (left by a crashed server);
+        # a live one is left for the bind to refuse.
         def remove_stale_socket(path)
           return unless File.socket?(path)
 

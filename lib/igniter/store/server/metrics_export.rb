@@ -69,10 +69,10 @@ module Igniter
 
         # The backend's fdatasync durations (file and segmented backends;
         # none under `--durability flush`).
-        # @param backend [Object, nil]
+        # @param backend [Backend, nil]
         # @return [Array<Hash>] one histogram family, or none
         def sync_families(backend)
-          return [] unless backend.respond_to?(:sync_stats)
+          return [] unless Capabilities.of(backend).include?(Capabilities::SYNC_STATS)
 
           stats = backend.sync_stats
           running = 0

@@ -3,7 +3,7 @@
 module Igniter
   module Store
     module Server
-      # The legacy ops of the op protocol (spec 05 §2.1), answered against
+      # The legacy ops of the op protocol (doc/servers.md "The op protocol"), answered against
       # the server's one {IgniterStore}. Mixed into {StoreServer}.
       module OpDispatch
         # Ops that change stored data; they need the write token when one is set.

@@ -37,7 +37,7 @@ module Igniter
         #   "files" => [one Hash per file, keys FILE_KEYS first]}` (deep-frozen),
         #   or nil for a backend without a recovery report (memory)
         def of(backend)
-          return nil unless backend.respond_to?(:recovery)
+          return nil unless Capabilities.of(backend).include?(Capabilities::RECOVERY)
 
           build(backend.recovery, default_file: location(backend))
         end
@@ -76,8 +76,9 @@ module Igniter
         end
 
         def location(backend)
-          if backend.respond_to?(:path) then backend.path.to_s
-          elsif backend.respond_to?(:root_dir) then backend.root_dir.to_s
+          case backend
+          when FileBackend then backend.path.to_s
+          when SegmentedFileBackend then backend.root_dir.to_s
           end
         end
 

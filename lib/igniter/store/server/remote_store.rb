@@ -30,25 +30,30 @@ module Igniter
       # --- reads ----------------------------------------------------------
 
       # @param as_of [Numeric, Time, String, nil] transaction time (inclusive); a String is ISO-8601
-      # @return [Object, nil] the key's latest value (as the server's coercions make it)
+      # @param valid_at [Numeric, Time, String, nil] valid time (doc/bitemporal.md)
+      # @return [Object, nil] the key's latest value, or the one valid at +valid_at+
+      #   (as the server's coercions make it)
       # @raise [ArgumentError] the server refused an argument (the message says which)
-      def read(store:, key:, as_of: nil)
-        result = call(:read, { store: store, key: key, as_of: time(as_of) }.compact)
+      def read(store:, key:, as_of: nil, valid_at: nil)
+        result = call(:read, { store: store, key: key, as_of: time(as_of), valid_at: time(valid_at) }.compact)
         trie = FactDecode.symbol_trie(result[:symbols])
         trie ? FactDecode.apply_symbols(result[:value], trie["value"]) : result[:value]
       end
 
       # @return [Object, nil] the value of +key+ as it was at time +at+
-      def time_travel(store:, key:, at:)
-        read(store: store, key: key, as_of: at)
+      def time_travel(store:, key:, at:, valid_at: nil)
+        read(store: store, key: key, as_of: at, valid_at: valid_at)
       end
 
       # @param key [String, nil] one key, or every key of the store
       # @param since [Numeric, Time, String, nil] inclusive lower transaction-time bound
       # @param as_of [Numeric, Time, String, nil] inclusive upper transaction-time bound
-      # @return [Array<Fact>] in append order
-      def history(store:, key: nil, since: nil, as_of: nil)
-        packet = { store: store, key: key, since: time(since), as_of: time(as_of) }.compact
+      # @param valid_from [Numeric, Time, String, nil] valid-time bounds (doc/bitemporal.md)
+      # @param valid_to [Numeric, Time, String, nil]
+      # @return [Array<Fact>] in append order (valid-time order with valid bounds)
+      def history(store:, key: nil, since: nil, as_of: nil, valid_from: nil, valid_to: nil)
+        packet = { store: store, key: key, since: time(since), as_of: time(as_of), valid_from: time(valid_from),
+                   valid_to: time(valid_to) }.compact
         facts(call(:history, packet)[:facts])
       end
 
@@ -129,11 +134,13 @@ module Igniter
         committed(call(:append, with_symbols(packet, event)))
       end
 
-      # Facts written to +stores+ (all for []) from now on, pushed by the server.
+      # Facts written to +stores+ (all for []) from now on, pushed by the server;
+      # with +after+ (a position, doc/feed_positions.md) first those committed after it.
+      # @param after [String, nil]
       # @yieldparam fact [Fact]
       # @return [NetworkBackend::Subscription]
-      def subscribe(stores: [], &block)
-        @client.subscribe(stores: stores, &block)
+      def subscribe(stores: [], after: nil, &block)
+        @client.subscribe(stores: stores, after: after, &block)
       end
 
       # Closes the connection. Idempotent.

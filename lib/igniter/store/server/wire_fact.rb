@@ -8,6 +8,7 @@ module Igniter
       # WALs) and would turn `"transaction_time": "abc"` into 0.0 or a Hash
       # key into its inspect String. Symbol-keyed Hash in, frozen {Fact} out.
       module WireFact
+        # A value hash: 64 lowercase hex digits.
         HEX64 = /\A[0-9a-f]{64}\z/.freeze
 
         module_function
@@ -39,6 +40,7 @@ module Igniter
           raise InvalidFactError, "invalid fact: #{name} must be #{expected}, got #{json_type(value)}"
         end
 
+        # @return [String] the JSON type name of +value+, for error messages
         def json_type(value)
           case value
           when nil then "null"

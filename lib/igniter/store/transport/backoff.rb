@@ -7,7 +7,9 @@ module Igniter
       # a while and then works again (an accept(2) out of descriptors). Not
       # thread-safe: one retry loop owns one instance.
       class Backoff
+        # First pause, in seconds.
         DEFAULT_INITIAL = 0.01
+        # Longest pause, in seconds.
         DEFAULT_MAX = 0.5
 
         # @return [Integer] retries since the last {#reset}

@@ -2,6 +2,7 @@
 
 module Igniter
   module Store
+    # What the servers share below the protocols: clock, socket IO, framing, auth, TLS (doc/servers.md).
     module Transport
       # Monotonic time budgets of the servers and clients: wall-clock jumps
       # must not stretch or cut a timeout.

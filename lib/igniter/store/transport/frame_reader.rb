@@ -17,7 +17,9 @@ module Igniter
         # :too_large (length set), :idle_timeout or :read_timeout.
         Result = Struct.new(:kind, :body, :length)
 
+        # Bytes of a frame's length prefix.
         HEADER = WireProtocol::FRAME_HEADER_SIZE
+        # Bytes of a frame's CRC.
         CRC = WireProtocol::FRAME_CRC_SIZE
 
         # @param io [BasicSocket]

@@ -11,6 +11,7 @@ module Igniter
       # No byte within the allowed time.
       class Timeout < IOError; end
 
+      # Bytes read per call.
       CHUNK = 16 * 1024
 
       # @param io [IO] a socket

@@ -99,7 +99,7 @@ RSpec.describe "Web console in headless Chromium", :servers do
     # Typed as ISO-8601 (microseconds) on the store page: t2 did not exist yet.
     expect(seen[:travelStore][:keys]).to eq([{ key: "t1", value: JSON.generate(title: "Ship", status: "open", owner: "ana"),
                                                versions: 1 }])
-    expect(seen[:travelStore][:validAtDisabled]).to be(true)
+    expect(seen[:travelStore][:validAtDisabled]).to be(false)
 
     # Markup in a store, key or value is shown as text, never run or parsed.
     expect(seen[:escaping][:heading]).to eq("#{probe[:store]} / #{probe[:key]}")

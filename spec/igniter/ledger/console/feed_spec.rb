@@ -17,12 +17,14 @@ RSpec.describe Igniter::Ledger::Console::Feed, :console do
 
     after { feed.close }
 
-    it "streams the retained events, then live writes, with the buffer's sequence as id" do
-      store.write(store: :tasks, key: "t1", value: { n: 1 })
+    it "streams the retained events, then live writes, with the fact's position as id" do
+      first = store.write(store: :tasks, key: "t1", value: { n: 1 })
       body = events_body(app)
       Thread.new { sleep 0.1; store.write(store: :tasks, key: "t2", value: { n: 2 }) }
       frames = read_frames(body, 2)
-      expect(frames.map { |f| [f[:id], f[:event], f[:data][:key]] }).to eq([["1", "fact_committed", "t1"], ["2", "fact_committed", "t2"]])
+      expect(frames.map { |f| [f[:event], f[:data][:key], f[:data][:cursor][:sequence]] })
+        .to eq([["fact_committed", "t1", 1], ["fact_committed", "t2", 2]])
+      expect(frames.first[:id]).to eq("#{first.transaction_time}:#{first.id}")
     end
 
     it "resumes after Last-Event-ID and filters by store" do

@@ -74,7 +74,7 @@ RSpec.describe Igniter::Ledger::Console, :console do
       write("t2", { n: 9 })
       _, data = api(app, "/api/keys?store=tasks&as_of=#{first.transaction_time}")
       expect(data[:rows].map { |r| [r[:key], r[:value], r[:versions]] }).to eq([["t1", { n: 1 }, 1]])
-      expect(data[:time]).to include(as_of: first.transaction_time, valid_time_reads: false)
+      expect(data[:time]).to include(as_of: first.transaction_time, valid_time_reads: true)
     end
   end
 
@@ -124,11 +124,36 @@ RSpec.describe Igniter::Ledger::Console, :console do
       expect(body[:error]).to eq('as_of must be seconds since the epoch or an ISO-8601 time (e.g. 2026-11-26T07:49:20.5Z), got "yesterday"')
     end
 
-    it "reports a valid_at it cannot apply instead of ignoring it silently" do
-      write("t1", { n: 1 })
-      _, data = api(app, "/api/history?store=tasks&key=t1&valid_at=2026-01-01T00:00:00Z")
-      expect(data[:time]).to include(valid_at: Time.utc(2026, 1, 1, 0, 0, 1).to_f.prev_float, valid_at_applied: false)
-      page = get(app, "/key?store=tasks&key=t1&valid_at=2026-01-01T00:00:00Z").body
+    it "shows the values valid at a valid time, as known as of a transaction time (doc/bitemporal.md)" do
+      write("t1", { n: 1 }, valid_time: Time.utc(2026, 1, 1).to_f)
+      second = write("t1", { n: 2 }, valid_time: Time.utc(2026, 3, 1).to_f)
+      write("t1", { n: 3 }, valid_time: Time.utc(2026, 2, 1).to_f) # back-dated
+      write("t2", { n: 9 }, valid_time: Time.utc(2026, 6, 1).to_f)
+      _, data = api(app, "/api/history?store=tasks&key=t1&valid_at=2026-02-15T00:00:00Z")
+      expect(data).to include(value_as_of: { n: 3 }, current_version: 3)
+      expect(data[:time]).to include(valid_at: Time.utc(2026, 2, 15, 0, 0, 1).to_f.prev_float, valid_at_applied: true)
+      _, data = api(app, "/api/history?store=tasks&key=t1&valid_at=2026-02-15T00:00:00Z&as_of=#{second.transaction_time}")
+      expect(data).to include(value_as_of: { n: 1 }, current_version: 1)
+      _, data = api(app, "/api/keys?store=tasks&valid_at=2026-02-15T00:00:00Z")
+      expect(data[:rows].map { |r| [r[:key], r[:value], r[:versions]] }).to eq([["t1", { n: 3 }, 3]])
+      page = get(app, "/key?store=tasks&key=t1&valid_at=2026-02-15T00:00:00Z").body
+      expect(page).to include("Showing the values valid at")
+      expect(page[/<input type="text" name="valid_at"[^>]*>/]).not_to include("disabled")
+    end
+
+    it "reports a valid_at it cannot apply, for a store whose reads take no valid time" do
+      as_of_only = Class.new(Igniter::Store::IgniterStore) do
+        def read(store:, key:, as_of: nil, ttl: nil)
+          super
+        end
+      end
+      narrow_store = as_of_only.new
+      narrow_store.write(store: :tasks, key: "t1", value: { n: 1 })
+      narrow = console_for(narrow_store)
+      _, data = api(narrow, "/api/history?store=tasks&key=t1&valid_at=2026-01-01T00:00:00Z")
+      expect(data[:time]).to include(valid_at: Time.utc(2026, 1, 1, 0, 0, 1).to_f.prev_float, valid_at_applied: false,
+                                     valid_time_reads: false)
+      page = get(narrow, "/key?store=tasks&key=t1&valid_at=2026-01-01T00:00:00Z").body
       expect(page).to include("is not applied: this ledger's reads do not take a valid time", "disabled")
     end
   end
@@ -202,13 +227,13 @@ RSpec.describe Igniter::Ledger::Console, :console do
     it "tables the quarantined spans of a recovery report, wherever the report lists them" do
       span = { file: "/data/seg-1.wal", offset: 4096, length: 17, reason: :bad_crc,
                quarantine_path: "/data/seg-1.wal.quarantine/00000000000000004096-17.bin" }
-      backend = Struct.new(:recovery) { def write_fact(_fact) = nil }.new({ files: { "seg-1.wal" => { mode: :salvage, quarantined: [span] } } })
+      backend = Struct.new(:recovery) { def capabilities = Igniter::Store::Capabilities.declare(:recovery); def write_fact(_fact) = nil }.new({ files: { "seg-1.wal" => { mode: :salvage, quarantined: [span] } } })
       page = get(console_for(Igniter::Store::IgniterStore.new(backend: backend)), "/storage").body
       expect(page[/<table class="records quarantine">.*?<\/table>/m]).to include("4096", "17", "bad_crc", "00000000000000004096-17.bin")
     end
 
     it "shows a report that raises as its error, keeping the page" do
-      backend = Class.new { def write_fact(_fact) = nil; def recovery = raise(IOError, "disk gone") }.new # rubocop:disable Style/SingleLineMethods
+      backend = Class.new { def capabilities = Igniter::Store::Capabilities.declare(:recovery); def write_fact(_fact) = nil; def recovery = raise(IOError, "disk gone") }.new # rubocop:disable Style/SingleLineMethods
       status, data = api(console_for(Igniter::Store::IgniterStore.new(backend: backend)), "/api/storage")
       expect(status).to eq(200)
       expect(data[:recovery]).to eq(error: "IOError: disk gone")

@@ -113,7 +113,7 @@ RSpec.describe "HTTPAdapter serving on a real socket (puma)" do
     adapter.stop
     expect(thread.join(3)).not_to be_nil
     frames = sse_frames(text << drain_queue(chunks))
-    expect(frames.map { |f| f[:id] }).to eq([1, 2, 3])
+    expect(frames.map { |f| f[:sequence] }).to eq([1, 2, 3])
     expect(frames.last[:data]["key"]).to eq("live1")
     expect(wait_until { buffer.subscriber_count.zero? }).to be(true)
     expect(adapter.open_streams).to eq(0)

@@ -14,9 +14,9 @@ RSpec.describe "HTTPAdapter GET /v1/events (SSE)" do
     app.call(rack_env("GET", "/v1/events", query: query, headers: headers))
   end
 
-  # Ids streamed by +response+; waits for +frames+ of them when given.
+  # Ring sequences streamed by +response+; waits for +frames+ of them when given.
   def ids_of(response, frames: nil, &block)
-    sse_frames(stream_sse(response[2], frames: frames, &block)).map { |f| f[:id] }
+    sse_frames(stream_sse(response[2], frames: frames, &block)).map { |f| f[:sequence] }
   end
 
   after { buffer.close }
@@ -46,10 +46,12 @@ RSpec.describe "HTTPAdapter GET /v1/events (SSE)" do
     expect { body.close }.not_to raise_error
   end
 
-  it "replays retained events with sequence ids and the fact_committed event name" do
+  it "replays retained events with positions as ids, in sequence order, and the fact_committed event name" do
     emit_facts(buffer, 3)
     frames = sse_frames(stream_sse(events[2], frames: 3))
-    expect(frames.map { |f| f[:id] }).to eq([1, 2, 3])
+    expect(frames.map { |f| f[:sequence] }).to eq([1, 2, 3])
+    expect(frames.map { |f| f[:id] }).to eq(frames.map { |f| "#{f[:data]["transaction_time"]}:#{f[:data]["fact_id"]}" })
+    expect(frames.map { |f| f[:data]["position"] }).to eq(frames.map { |f| f[:id] })
     expect(frames.map { |f| f[:event] }.uniq).to eq(["fact_committed"])
   end
 
@@ -178,7 +180,7 @@ RSpec.describe "HTTPAdapter GET /v1/events (SSE)" do
       app = Igniter::Store::HTTPAdapter.new(interpreter: interpreter, changefeed_provider: -> { buffer }).rack_app
       body = app.call(rack_env("GET", "/v1/events"))[2]
       frames = sse_frames(stream_sse(body, frames: 60) { emit_facts(buffer, 60) })
-      expect(frames.map { |f| f[:id] }).to eq((1..60).to_a)
+      expect(frames.map { |f| f[:sequence] }).to eq((1..60).to_a)
     ensure
       buffer.close
     end

@@ -66,6 +66,7 @@ RSpec.describe Igniter::Store::IgniterStore, "durability of compaction and check
 
     snaps = []
     backend = Class.new do
+      define_method(:capabilities) { Igniter::Store::Capabilities.declare(:snapshots) }
       define_method(:write_fact) { |_f| nil }
       define_method(:write_snapshot) { |facts| snaps << facts.size }
     end.new
@@ -90,7 +91,7 @@ RSpec.describe Igniter::Store::IgniterStore, "durability of compaction and check
 
     it "is a no-op without a backend or without write_snapshot" do
       expect(described_class.new.checkpoint).to be_a(described_class)
-      backend = Class.new { def write_fact(_f) = nil }.new
+      backend = Class.new { include Igniter::Store::Backend; def write_fact(_f) = nil }.new # rubocop:disable Style/Semicolon
       expect { described_class.new(backend: backend).checkpoint }.not_to raise_error
     end
   end

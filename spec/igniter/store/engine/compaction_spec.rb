@@ -218,6 +218,7 @@ RSpec.describe Igniter::Store::IgniterStore, "retention and compaction" do
 
     it "includes segment purges when the backend reports them" do
       backend = Class.new do
+        def capabilities = Igniter::Store::Capabilities.declare(:purge_receipts)
         def write_fact(_f) = nil
         def purge_receipts(store:)
           [{ "store" => "gps", "purge_strategy" => "ttl", "fact_count" => 4, "segment_path" => "p/seg",

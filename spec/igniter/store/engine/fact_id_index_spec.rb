@@ -66,7 +66,7 @@ RSpec.describe Igniter::Store::IgniterStore, "fact-id index" do
 
   it "finds a fact given to the protected replay, without persisting it" do
     written = []
-    backend = Class.new { define_method(:write_fact) { |f| written << f } }.new
+    backend = Class.new { include Igniter::Store::Backend; define_method(:write_fact) { |f| written << f } }.new # rubocop:disable Style/Semicolon
     s = described_class.new(backend: backend)
     fact = build_fact(store: :s, key: "k")
     s.__send__(:replay, fact)

@@ -53,7 +53,7 @@ RSpec.describe Igniter::Store::IgniterStore do
       write_wal(wal(dir), [fact_body("id" => "x", "transaction_time" => 1.0)])
       backend = Igniter::Store::FileBackend.new(wal(dir))
       store = subclass.new(backend: backend)
-      store.__send__(:replay_from, backend)
+      store.replay_from(backend)
 
       expect(seen).to eq(["x"])
       expect(store.fact_count).to eq(1)

@@ -46,6 +46,7 @@ RSpec.describe Igniter::Store::IgniterStore, "#prune_fact_ids" do
   it "writes only a receipt when every id is missing (no rebuild, no snapshot rewrite)" do
     calls = []
     backend = Class.new do
+      define_method(:capabilities) { Igniter::Store::Capabilities.declare(:rewrite) }
       define_method(:write_fact) { |_f| nil }
       define_method(:replace_with_snapshot!) { |facts| calls << facts.size }
     end.new
@@ -57,7 +58,7 @@ RSpec.describe Igniter::Store::IgniterStore, "#prune_fact_ids" do
   end
 
   it "is unsupported, without side effects, on a backend that cannot rewrite its log" do
-    backend = Class.new { def write_fact(_f) = nil }.new
+    backend = Class.new { include Igniter::Store::Backend; def write_fact(_f) = nil }.new # rubocop:disable Style/Semicolon
     s = described_class.new(backend: backend)
     fact = s.write(store: :docs, key: "k", value: {})
     expect(s.prune_fact_ids(fact_ids: [fact.id], reason: :x))

@@ -41,6 +41,7 @@ RSpec.describe Igniter::Store::IgniterStore, "#rebuild_log! (private)" do
     backend = Class.new do
       attr_reader :calls
       def initialize = (@calls = [])
+      def capabilities = Igniter::Store::Capabilities.declare(:snapshots, :rewrite)
       def write_fact(_f) = (@calls << :write_fact)
       def write_snapshot(_f) = (@calls << :write_snapshot)
       def replace_with_snapshot!(_f) = (@calls << :replace)

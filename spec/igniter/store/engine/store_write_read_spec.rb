@@ -6,14 +6,21 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
   subject(:store) { ledger_store }
 
   describe "construction" do
-    it "accepts a backend that only has write_fact and calls nothing on it until a write" do
-      backend = Class.new { def write_fact(_fact) = nil }.new
+    it "accepts a backend that only has write_fact (and declares no capabilities) and calls nothing on it until a write" do
+      backend = Class.new { include Igniter::Store::Backend; def write_fact(_fact) = nil }.new # rubocop:disable Style/Semicolon
       expect(backend).not_to receive(:write_fact)
       expect(described_class.new(backend: backend).fact_count).to eq(0)
     end
 
-    it "exposes the internals 0.5.2 specs reach into: @log, @backend, @cache" do
+    it "refuses a backend that does not declare its capabilities, naming what it lacks" do
       backend = Class.new { def write_fact(_fact) = nil }.new
+      expect { described_class.new(backend: backend) }
+        .to raise_error(ArgumentError, /lacks #capabilities .*include Igniter::Store::Backend/)
+      expect { described_class.new(backend: Object.new) }.to raise_error(ArgumentError, /lacks #write_fact and #capabilities/)
+    end
+
+    it "exposes the internals 0.5.2 specs reach into: @log, @backend, @cache" do
+      backend = Class.new { include Igniter::Store::Backend; def write_fact(_fact) = nil }.new # rubocop:disable Style/Semicolon
       s = described_class.new(backend: backend)
       expect(s.instance_variable_get(:@log)).to respond_to(:all_facts)
       expect(s.instance_variable_get(:@backend)).to be(backend)
@@ -70,13 +77,13 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
 
     it "persists through the backend" do
       written = []
-      backend = Class.new { define_method(:write_fact) { |f| written << f } }.new
+      backend = Class.new { include Igniter::Store::Backend; define_method(:write_fact) { |f| written << f } }.new # rubocop:disable Style/Semicolon
       fact = described_class.new(backend: backend).write(store: :s, key: "k", value: { a: 1 })
       expect(written).to eq([fact])
     end
 
     it "leaves memory untouched when the backend fails (persist before commit)" do
-      backend = Class.new { def write_fact(_f) = raise(IOError, "disk full") }.new
+      backend = Class.new { include Igniter::Store::Backend; def write_fact(_f) = raise(IOError, "disk full") }.new # rubocop:disable Style/Semicolon
       s = described_class.new(backend: backend)
       expect { s.write(store: :s, key: "k", value: { a: 1 }) }.to raise_error(IOError, "disk full")
       expect(s.fact_count).to eq(0)
@@ -247,6 +254,7 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
 
     it "delegates storage_stats and segment_manifest when the backend has them" do
       backend = Class.new do
+        def capabilities = Igniter::Store::Capabilities.declare(:storage_stats, :segment_manifest)
         def write_fact(_f) = nil
         def storage_stats(store:) = { store: store }
         def segment_manifest(store:) = [store]
@@ -257,7 +265,7 @@ RSpec.describe Igniter::Store::IgniterStore, "write, read and time travel" do
     end
 
     it "closes the backend, and close is a no-op in memory" do
-      backend = Class.new { attr_reader :closed; def write_fact(_f) = nil; def close = (@closed = true) }.new
+      backend = Class.new { include Igniter::Store::Backend; attr_reader :closed; def write_fact(_f) = nil; def close = (@closed = true) }.new
       described_class.new(backend: backend).close
       expect(backend.closed).to be(true)
       expect(store.close).to be_nil

@@ -87,8 +87,7 @@ RSpec.describe Igniter::Store::IntelligentLedger::AvailabilityBoundaryLedger do
   end
 
   it "reports a store whose backend cannot prune, after every other check passed" do
-    backend = Object.new
-    def backend.write_fact(_fact) = nil
+    backend = Class.new { include Igniter::Store::Backend; def write_fact(_fact) = nil }.new # rubocop:disable Style/Semicolon
     limited = Igniter::Store::IgniterStore.new(backend: backend)
     limited_ledger = boundary_ledger(limited)
     compacted_day(limited_ledger)

@@ -5,12 +5,19 @@ require "net/http"
 # Two igniter-ledger-server processes over one PostgreSQL database serve one
 # ledger: a subscriber of one sees writes made through the other.
 RSpec.describe "igniter-ledger-server --backend postgres", :postgres, :servers do
+  include LedgerSpec::AdapterHelpers
+
   def start_ledger_server(dir, args, env: {})
+    start_ledger_process(dir, args, env: env).last
+  end
+
+  # @return [Array(LedgerProcess, Array(Integer, Integer))] the process, its op and HTTP ports
+  def start_ledger_process(dir, args, env: {})
     process = spawn_ledger(["--backend", "postgres", "--port", "0", "--http-port", "0", "--drain-timeout", "0.2", *args],
                            chdir: dir, env: env)
     op = await_line(process, /Listening on 127\.0\.0\.1:(\d+) \(transport=tcp backend=postgres durability=commit\)/, timeout: 20)[1].to_i
     http = await_line(process, %r{HTTP listening on (?:http://)?127\.0\.0\.1:(\d+)}, timeout: 20)[1].to_i
-    [op, http]
+    [process, [op, http]]
   end
 
   it "shows an SSE client of server 1 a write made through server 2" do
@@ -42,6 +49,32 @@ RSpec.describe "igniter-ledger-server --backend postgres", :postgres, :servers d
       expect(data).to include(type: "fact_committed", store: "tasks", key: "via-two")
       reader.kill
       reader.join(1)
+    end
+  end
+
+  it "resumes an SSE stream from a position sent before the server restarted (doc/feed_positions.md)" do
+    pg_schemas << Igniter::Store::Postgres::Config::DEFAULT_SCHEMA
+    with_tmpdir do |dir|
+      write = lambda do |port, key|
+        envelope = { protocol: "igniter_store", schema_version: 1, op: "write",
+                     packet: { store: "tasks", key: key, value: { key: key } } }
+        Net::HTTP.start("127.0.0.1", port) { |http| http.post("/v1/dispatch", JSON.generate(envelope), "Content-Type" => "application/json") }
+      end
+      process, (_, http_one) = start_ledger_process(dir, ["--database-url", pg_url])
+      %w[k1 k2 k3].each { |key| write.call(http_one, key) }
+      before = sse_read(http_one, 3)
+      expect(before.map { |f| f[:data]["key"] }).to eq(%w[k1 k2 k3])
+      Process.kill("TERM", process.pid)
+      expect(await_exit(process).exitstatus).to eq(0)
+
+      _, (_, http_two) = start_ledger_process(dir, ["--database-url", pg_url])
+      write.call(http_two, "k4")
+      frames = sse_read(http_two, 3, "Last-Event-ID" => before[1][:id]) do
+        sleep 0.2
+        write.call(http_two, "k5")
+      end
+      expect(frames.map { |f| f[:data]["key"] }).to eq(%w[k3 k4 k5])
+      expect(frames.first[:id]).to eq(before[2][:id])
     end
   end
 

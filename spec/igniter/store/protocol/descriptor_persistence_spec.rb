@@ -168,7 +168,7 @@ RSpec.describe "Open protocol descriptor persistence" do
 
     it "is not used by memory stores or backends without a file location" do
       expect(journal_class.for(Igniter::Store::IgniterStore.new)).to be_nil
-      backend = Class.new { def write_fact(_fact); end }.new
+      backend = Class.new { include Igniter::Store::Backend; def write_fact(_fact); end }.new # rubocop:disable Style/Semicolon
       store = Igniter::Store::IgniterStore.new(backend: backend)
       expect(store.register_descriptor({ kind: :store, name: :t, key: "id" }).warnings).to eq([])
       expect(journal_class.for(store)).to be_nil

@@ -47,6 +47,9 @@ RSpec.describe "Open protocol observatory conformance" do
 
   it "reports nil storage and no alerts when the backend's statistics raise" do
     failing = Class.new do
+      include Igniter::Store::Backend
+
+      def capabilities = Igniter::Store::Capabilities.declare(:storage_stats)
       def write_fact(_fact); end
 
       def storage_stats(store: nil)
@@ -59,6 +62,9 @@ RSpec.describe "Open protocol observatory conformance" do
 
   it "raises a quarantine alert with its message when the threshold is exceeded" do
     backend = Class.new do
+      include Igniter::Store::Backend
+
+      def capabilities = Igniter::Store::Capabilities.declare(:storage_stats)
       def write_fact(_fact); end
 
       def storage_stats(store: nil)

@@ -7,6 +7,9 @@ RSpec.describe "Open protocol snapshots, compaction activity and observability" 
   # A backend that only reports storage statistics (String keys, as a segmented one does).
   let(:stats_backend) do
     Class.new do
+      include Igniter::Store::Backend
+
+      def capabilities = Igniter::Store::Capabilities.declare(:storage_stats)
       def write_fact(_fact); end
 
       def storage_stats(store: nil)

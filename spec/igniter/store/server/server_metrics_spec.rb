@@ -75,12 +75,15 @@ RSpec.describe Igniter::Store::ServerMetrics do
     expect(metrics.snapshot[:uptime_ms]).to be >= first
   end
 
-  it "reads storage_stats only from backends that have it, treating errors as nil" do
-    stats = Class.new { def storage_stats = { "stores" => {} } }.new
-    failing = Class.new { def storage_stats = raise("boom") }.new
+  it "reads storage_stats only from backends that declare it, treating errors as nil" do
+    declared = Class.new { def capabilities = Igniter::Store::Capabilities.declare(:storage_stats) }
+    stats = Class.new(declared) { def storage_stats = { "stores" => {} } }.new
+    failing = Class.new(declared) { def storage_stats = raise("boom") }.new
+    undeclared = Class.new { include Igniter::Store::Backend; def storage_stats = { "stores" => {} } }.new # rubocop:disable Style/Semicolon
 
     expect(metrics.snapshot(backend: nil)[:storage_stats]).to be_nil
     expect(metrics.snapshot(backend: Object.new)[:storage_stats]).to be_nil
+    expect(metrics.snapshot(backend: undeclared)[:storage_stats]).to be_nil
     expect(metrics.snapshot(backend: stats)[:storage_stats]).to eq("stores" => {})
     expect(metrics.snapshot(backend: failing)[:storage_stats]).to be_nil
   end
@@ -114,6 +117,8 @@ RSpec.describe Igniter::Store::ServerMetrics do
 
     it "fires quarantine_receipt_count and storage_byte_size from the backend's storage_stats" do
       backend = Class.new do
+        def capabilities = Igniter::Store::Capabilities.declare(:storage_stats)
+
         def storage_stats
           { "stores" => { "a" => { "quarantine_receipt_count" => 7, "byte_size" => 60 },
                           "b" => { "quarantine_receipt_count" => 6, "byte_size" => 50 } } }

@@ -3,10 +3,12 @@
 module Igniter
   module Ledger
     class Console
+      # HTML of the console pages: escaped templates, one module per group of pages.
       module Views
         # The frame around every page (header, navigation, footer), the login
         # form and error pages.
         module Layout
+          # Navigation entries: label, path, page id.
           NAV = [["Stores", "/", :stores], ["Live feed", "/feed", :feed], ["Storage", "/storage", :storage],
                  ["Status", "/status", :status]].freeze
 

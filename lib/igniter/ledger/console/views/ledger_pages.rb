@@ -7,6 +7,7 @@ module Igniter
         # The pages about what the ledger holds: stores, a store's keys, a
         # key's history with diffs, one fact with its causation chain.
         module LedgerPages
+          # Characters of an id shown before it is elided.
           SHORT_ID = 8
 
           # `/`: every store with its fact and key counts.

@@ -7,7 +7,9 @@ module Igniter
         # The pages about the running ledger: the live feed, storage
         # (compaction, recovery and quarantine) and status with charts.
         module OperationsPages
+          # Compaction receipt fields shown in the storage table.
           RECEIPT_FIELDS = %i[compacted_store strategy compacted_count compacted_at].freeze
+          # Quarantined span fields shown in the storage table.
           SPAN_FIELDS = %i[file offset length reason quarantine_path].freeze
 
           # `/feed?stores=`: facts as they are committed (filled by the script over SSE).

@@ -35,7 +35,9 @@ module Igniter
           def time_notice(time)
             notices = []
             notices << %(<p class="notice travel" data-as-of="#{h(epoch(time[:as_of]))}">Showing the ledger as of #{time_tag(time[:as_of])}.</p>) if time[:as_of]
-            if time[:valid_at] && !time[:valid_at_applied]
+            if time[:valid_at] && time[:valid_at_applied]
+              notices << %(<p class="notice travel" data-valid-at="#{h(epoch(time[:valid_at]))}">Showing the values valid at #{time_tag(time[:valid_at])}.</p>)
+            elsif time[:valid_at]
               notices << %(<p class="notice warn">valid_at #{time_tag(time[:valid_at])} is not applied: this ledger's reads do not take a valid time.</p>)
             end
             notices.join

@@ -9,6 +9,7 @@ module Igniter
         # field/value rows, Arrays of Hashes as one table with a column per
         # field, anything else as escaped JSON text.
         module Tree
+          # Nesting shown open before a value is collapsed.
           MAX_DEPTH = 6
 
           # @param value [Object]

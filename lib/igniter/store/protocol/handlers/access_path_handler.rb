@@ -7,9 +7,13 @@ module Igniter
         # +kind: :access_path+ — registers a scope path named after the
         # descriptor. +fields+ is required but, as in 0.5.2, not enforced.
         class AccessPathHandler < Base
+          # Descriptor kind handled.
           KIND = :access_path
+          # Fields the descriptor must have.
           REQUIRED = %i[name store fields].freeze
+          # Fields that must be Symbols or Strings.
           SYMBOL_FIELDS = %i[name store].freeze
+          # Warning of an access path declared non-unique.
           NON_UNIQUE_WARNING = "unique: false — non-unique access paths are recorded but not enforced by the engine"
 
           private

@@ -3,10 +3,12 @@
 module Igniter
   module Store
     module Protocol
+      # One handler per descriptor kind: validates a descriptor and applies it to the schema graph (doc/protocol.md "Descriptors").
       module Handlers
         # Shared checks of the descriptor handlers. A handler gets the
         # descriptor with Symbol top-level keys and returns a {Receipt}.
         class Base
+          # Fields the descriptor must have (none by default).
           REQUIRED = [].freeze
           # Fields the handler turns into Symbols. A present value that cannot
           # be one (Integer, Array, …) is rejected instead of raising.

@@ -7,10 +7,15 @@ module Igniter
         # +kind: :command+ — an application command's contract, stored under
         # `[owner][name]` with defaults filled in.
         class CommandHandler < Base
+          # Descriptor kind handled.
           KIND = :command
+          # Fields the descriptor must have.
           REQUIRED = %i[name owner operation].freeze
+          # Fields that must be Symbols or Strings.
           SYMBOL_FIELDS = %i[name owner operation target_shape boundary mutation_intent].freeze
+          # Accepted `operation:` values.
           OPERATIONS = %i[record_append record_update history_append none].freeze
+          # Operation => the target shape it implies.
           TARGET_SHAPES = { record_append: :store, record_update: :store, history_append: :history, none: :none }.freeze
 
           private

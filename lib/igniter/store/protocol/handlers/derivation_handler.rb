@@ -8,7 +8,9 @@ module Igniter
         # needs a rule callable, which a descriptor cannot carry. The
         # warning says so, so clients are not misled by "accepted".
         class DerivationHandler < Base
+          # Descriptor kind handled.
           KIND = :derivation
+          # Fields the descriptor must have.
           REQUIRED = %i[name inputs output].freeze
 
           private

@@ -7,11 +7,17 @@ module Igniter
         # +kind: :effect+ — how a command lowers onto store operations,
         # stored under `[owner][name]` with defaults filled in.
         class EffectHandler < Base
+          # Descriptor kind handled.
           KIND = :effect
+          # Fields the descriptor must have.
           REQUIRED = %i[name owner store_op write_kind].freeze
+          # Fields that must be Symbols or Strings.
           SYMBOL_FIELDS = %i[name owner store_op write_kind lowers_to boundary source_operation].freeze
+          # Accepted `store_op:` values.
           STORE_OPS = %i[store_write store_append none].freeze
+          # Accepted `write_kind:` values.
           WRITE_KINDS = %i[insert update append none].freeze
+          # Store op => the target it lowers to.
           LOWERS_TO = { store_write: :store_t, store_append: :history_t, none: :none }.freeze
 
           private

@@ -6,7 +6,9 @@ module Igniter
       module Handlers
         # +kind: :history+ — records the descriptor in the schema graph (metadata).
         class HistoryHandler < Base
+          # Descriptor kind handled.
           KIND = :history
+          # Fields the descriptor must have.
           REQUIRED = %i[name key].freeze
 
           private

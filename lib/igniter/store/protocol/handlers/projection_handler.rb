@@ -6,9 +6,15 @@ module Igniter
       module Handlers
         # +kind: :projection+ — registers projection metadata (replacing by name).
         class ProjectionHandler < Base
+          # Descriptor kind handled.
           KIND = :projection
+          # Fields that must be Symbols or Strings.
           SYMBOL_FIELDS = %i[name consumer_hint].freeze
 
+          # Validates a projection descriptor (name, reads or source, Symbol-like fields) and
+          # registers it.
+          # @param descriptor [Hash] symbolized
+          # @return [Receipt] accepted, or a rejection naming the field
           def call(descriptor)
             return Receipt.rejection("Missing required fields: name", kind: KIND) if descriptor[:name].nil?
             if descriptor[:reads].nil? && descriptor[:source].nil?

@@ -7,8 +7,11 @@ module Igniter
         # +kind: :relation+ — `from: {store:, key:}` (the "one" side) and
         # `to: {store:, field:}` (the "many" side, indexed by +field+).
         class RelationHandler < Base
+          # Descriptor kind handled.
           KIND = :relation
+          # Fields the descriptor must have.
           REQUIRED = %i[name from to].freeze
+          # Warning of a relation declared with cardinality one.
           ONE_WARNING = "cardinality: :one is informational only; engine always stores as G-Set"
 
           private

@@ -6,7 +6,9 @@ module Igniter
       module Handlers
         # +kind: :store+ — records the descriptor in the schema graph (metadata).
         class StoreHandler < Base
+          # Descriptor kind handled.
           KIND = :store
+          # Fields the descriptor must have.
           REQUIRED = %i[name key].freeze
 
           private

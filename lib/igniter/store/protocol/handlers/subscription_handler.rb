@@ -7,7 +7,9 @@ module Igniter
         # +kind: :subscription+ — metadata only: no live subscription (and no
         # changefeed) is created; clients subscribe through a server.
         class SubscriptionHandler < Base
+          # Descriptor kind handled.
           KIND = :subscription
+          # Fields the descriptor must have.
           REQUIRED = %i[name source].freeze
 
           private

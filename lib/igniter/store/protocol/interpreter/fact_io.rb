@@ -4,7 +4,7 @@ module Igniter
   module Store
     module Protocol
       class Interpreter
-        # Protocol-level fact reads and writes (spec 04 §7).
+        # Protocol-level fact reads and writes (doc/protocol.md "Fact reads and writes").
         module FactIO
           # Packet fields the engine assigns itself; a client sending them is told.
           ENGINE_ASSIGNED = %i[id value_hash transaction_time at].freeze
@@ -28,7 +28,7 @@ module Igniter
             Receipt.append_accepted(history: history, fact: fact, requested_key: key)
           end
 
-          # Writes a +kind: :fact+ packet (spec 04 §7.1). Fields the engine
+          # Writes a +kind: :fact+ packet (doc/protocol.md "Fact reads and writes"). Fields the engine
           # assigns (id, value_hash, transaction_time, at) and a fact
           # schema_version other than 1 are ignored, with a warning.
           # @param packet [Hash]
@@ -55,13 +55,15 @@ module Igniter
             Receipt.write_accepted(store: store, key: packet[:key], fact: fact, warnings: ignored_fields(packet))
           end
 
-          # @return [Object, nil] the (coerced) latest value with tt <= as_of
-          def read(store:, key:, as_of: nil)
-            @store.read(store: Protocol.name!(store, "store"), key: key, as_of: as_of)
+          # @param valid_at [Numeric, nil] valid time (doc/bitemporal.md)
+          # @return [Object, nil] the (coerced) latest value with tt <= as_of,
+          #   or the value valid at +valid_at+ as known at +as_of+
+          def read(store:, key:, as_of: nil, valid_at: nil)
+            @store.read(store: Protocol.name!(store, "store"), key: key, as_of: as_of, valid_at: valid_at)
           end
 
           # The latest (last appended) value of every key of +store+, filtered,
-          # ordered and limited (spec 04 §7.2). Keys whose value is not a Hash
+          # ordered and limited (doc/protocol.md "Fact reads and writes"). Keys whose value is not a Hash
           # never match a +where+; +order+ puts missing values last.
           # @return [Array<Hash>] +{key:, value:}+
           # @raise [ArgumentError] for a non-Hash +where+, a negative +limit+ or
@@ -115,9 +117,12 @@ module Igniter
           # The envelope `history` op (not named `history`: the interpreter
           # has no doc-only store methods, see the calling conventions).
           # @param key [String, nil] one key, or every key of the store
+          # @param valid_from [Numeric, nil] valid-time bounds (doc/bitemporal.md)
+          # @param valid_to [Numeric, nil]
           # @return [Array<Fact, CoercedFact>] see {IgniterStore#history}
-          def fact_history(store:, key: nil, since: nil, as_of: nil)
-            @store.history(store: Protocol.name!(store, "store"), key: key, since: since, as_of: as_of)
+          def fact_history(store:, key: nil, since: nil, as_of: nil, valid_from: nil, valid_to: nil)
+            @store.history(store: Protocol.name!(store, "store"), key: key, since: since, as_of: as_of,
+                           valid_from: valid_from, valid_to: valid_to)
           end
 
           # @return [Fact, nil] the live fact with this id (see {IgniterStore#fact_by_id})

@@ -5,7 +5,7 @@ module Igniter
     module Protocol
       class Interpreter
         # Metadata export (OP2), storage passthrough, compaction activity and
-        # the observability snapshot (spec 04 §6, §9, §10).
+        # the observability snapshot (doc/protocol.md "Snapshots").
         module Snapshots
           # Everything the store knows about its shape. Registries are copied,
           # so callers cannot mutate them through the snapshot (0.5.2 handed
@@ -49,7 +49,7 @@ module Igniter
             @store.segment_manifest(store: store)
           end
 
-          # Compaction-like events (spec 04 §9.2), filtered.
+          # Compaction-like events (doc/protocol.md "Snapshots"), filtered.
           # @param kind [Symbol, String, nil] e.g. +:retention_compaction+
           # @param since [#to_f, nil] inclusive lower bound on +occurred_at+
           # @param limit [#to_i, nil] at most this many (oldest first)
@@ -67,7 +67,7 @@ module Igniter
               activity: entries, count: entries.size }
           end
 
-          # Health view of the store (spec 04 §10); only +generated_at+ varies.
+          # Health view of the store (doc/protocol.md "Snapshots"); only +generated_at+ varies.
           # @return [Hash]
           def observability_snapshot
             storage = begin

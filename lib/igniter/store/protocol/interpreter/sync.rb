@@ -4,7 +4,7 @@ module Igniter
   module Store
     module Protocol
       class Interpreter
-        # Replay and sync hub profiles (OP4, spec 04 §8).
+        # Replay and sync hub profiles (doc/protocol.md "Replay and sync").
         module Sync
           # Fact packets, oldest first.
           #
@@ -26,7 +26,7 @@ module Igniter
             page.map { |f| FactPacket.from(f) }
           end
 
-          # Everything a hub needs to mirror this store (spec 04 §8.3).
+          # Everything a hub needs to mirror this store (doc/protocol.md "Replay and sync").
           #
           # The cursor may be 0.5.2's inclusive +{kind: :timestamp, value:}+ or
           # the exclusive tie-break cursor of {SyncProfile#resume_cursor}; with

@@ -5,6 +5,7 @@ require_relative "main"
 require_relative "output"
 require_relative "progress"
 require_relative "ledger_path"
+require_relative "filesystem_failure"
 require_relative "wal_at_rest"
 require_relative "segmented_at_rest"
 
@@ -14,7 +15,9 @@ module Igniter
       # What every tool for ledgers at rest shares: option parsing with
       # `--help`, positional arguments, and one exit status per outcome —
       # 0 done, 1 the ledger is damaged or the work failed (the message says
-      # why, in one line), 2 the path is not a ledger, 64 a usage mistake.
+      # why, in one line), 2 the path is not a ledger, 64 a usage mistake,
+      # 74 the file system refused (a missing or unwritable path, a full or
+      # read-only disk: {FilesystemFailure} words the line).
       # A subclass defines USAGE, `.summary` and `#execute`, and ARGUMENTS or
       # `#options` where it differs from a tool that reads one PATH and prints
       # data (`--json`, `--[no-]progress`).
@@ -25,6 +28,12 @@ module Igniter
         EX_FAILURE = 1
         # The positional arguments, by name, in order.
         ARGUMENTS = %i[path].freeze
+        # The options naming paths the command creates (see {FilesystemFailure.line}).
+        WRITES = %i[dest out].freeze
+        # The exit statuses, as `--help` lists them.
+        EXIT_STATUSES = "Exit status: 0 done, 1 failed or damaged, 2 not a ledger, 64 usage mistake, " \
+                        "#{FilesystemFailure::EX_IOERR} the file system refused (missing path, permissions, " \
+                        "read-only or full disk)".freeze
 
         # @param out [IO] results
         # @param err [IO] errors, and the progress bar on a terminal
@@ -41,6 +50,8 @@ module Igniter
           opts = parse(argv)
           return 0 if opts.nil?
 
+          @writes = opts.values_at(*self.class::WRITES)
+
           execute(opts)
         rescue UsageError => e
           @err.puts("#{program}: #{e.message}")
@@ -50,10 +61,16 @@ module Igniter
           fail_with(e.message, EX_NOT_A_LEDGER)
         rescue LedgerLockedError => e
           fail_with("#{e.message}#{lock_hint(e)}")
+        rescue FilesystemFailure::Refused => e
+          fail_with(e.message, FilesystemFailure::EX_IOERR)
         rescue Interrupt
           @err.puts("#{program}: interrupted")
           130
         rescue SystemCallError, IOError, Error, ArgumentError, JSON::JSONError, TypeError => e
+          if FilesystemFailure.handles?(e)
+            return fail_with(FilesystemFailure.line(e, writing: @writes.to_a), FilesystemFailure::EX_IOERR)
+          end
+
           fail_with(message_of(e))
         end
 
@@ -97,6 +114,8 @@ module Igniter
               @out.puts(o)
               return nil
             end
+            o.separator("")
+            o.separator(EXIT_STATUSES)
           end
           arguments(parser.parse(argv), opts)
           opts

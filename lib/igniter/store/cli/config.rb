@@ -30,7 +30,8 @@ module Igniter
         end
 
         # @param argv [Array<String>] the flags `serve` takes, plus --json
-        # @return [Integer] 0, or 1 for a bad flag, variable or config file
+        # @return [Integer] 0, or 1 for a bad flag, variable or config file, 74 for a config file the file
+        #   system refuses
         def run(argv)
           json = false
           config = Server::Configuration.new(argv.dup, env: @env, program: "igniter-ledger config", out: @out,
@@ -39,6 +40,9 @@ module Igniter
 
           json ? print_json(config) : print_table(config)
           0
+        rescue FilesystemFailure::Refused => e
+          @err.puts("Error: #{e.message}")
+          FilesystemFailure::EX_IOERR
         rescue OptionParser::ParseError, Server::CLI::UsageError => e
           @err.puts("Error: #{e.message}")
           @err.puts("(igniter-ledger config --help lists the flags)")

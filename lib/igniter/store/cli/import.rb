@@ -25,6 +25,8 @@ module Igniter
         USAGE = "Usage: igniter-ledger import PATH FILE [--segmented] [--codec C] [--json]   (FILE - reads stdin)"
         # The positional arguments, by name.
         ARGUMENTS = %i[path file].freeze
+        # PATH is created when it does not exist.
+        WRITES = %i[path].freeze
 
         # @return [String]
         def self.summary
@@ -112,8 +114,10 @@ module Igniter
             store.ingest_fact(fact)
             bar.progress = i + 1
           rescue SystemCallError, IOError, Error => e
-            raise InterruptedError, "#{e.message} (imported #{i} of #{facts.size} new facts before it; " \
-                                    "importing the file again adds only the rest)"
+            progress = "(imported #{i} of #{facts.size} new facts before it; importing the file again adds only the rest)"
+            raise FilesystemFailure.refused(e, writing: [opts[:path]], detail: progress) if FilesystemFailure.handles?(e)
+
+            raise InterruptedError, "#{e.message} #{progress}"
           end
           bar.finish
           facts

@@ -2,6 +2,7 @@
 
 require "optparse"
 require_relative "../../ledger/version"
+require_relative "filesystem_failure"
 
 module Igniter
   module Store
@@ -75,6 +76,9 @@ module Igniter
           io.puts("")
           width = CLI.commands.keys.map(&:size).max || 0
           CLI.commands.each { |name, klass| io.puts("  #{name.ljust(width)}  #{klass.summary}") }
+          io.puts("")
+          io.puts("Exit status of every command: 0 done, #{EX_USAGE} a usage mistake, #{FilesystemFailure::EX_IOERR} the file " \
+                  "system refused (missing path, permissions, read-only or full disk); COMMAND --help lists the rest")
           status
         end
 

@@ -2,6 +2,7 @@
 
 require "optparse"
 require_relative "main"
+require_relative "filesystem_failure"
 require_relative "../adapters/mcp_adapter/stdio_server"
 
 module Igniter
@@ -32,7 +33,8 @@ module Igniter
         end
 
         # @param argv [Array<String>]
-        # @return [Integer] 0 when the client closed stdin; EX_USAGE for bad flags; 1 when the ledger cannot be opened
+        # @return [Integer] 0 when the client closed stdin; EX_USAGE for bad flags; 1 when the ledger cannot be
+        #   opened; 74 (FilesystemFailure::EX_IOERR) when the file system refused
         def run(argv)
           options = parse(argv)
           return 0 if options.nil?
@@ -54,6 +56,12 @@ module Igniter
         rescue Interrupt, SignalException
           0
         rescue StandardError => e
+          if FilesystemFailure.handles?(e)
+            writing = options && options[:allow_writes] ? [options[:path]] : []
+            @err.puts("igniter-ledger mcp: #{FilesystemFailure.line(e, writing: writing)}")
+            return FilesystemFailure::EX_IOERR
+          end
+
           @err.puts("igniter-ledger mcp: cannot open the ledger: #{e.class}: #{e.message}")
           1
         ensure

@@ -2,8 +2,8 @@
 
 require "optparse"
 require "fileutils"
-require "pathname"
 require_relative "configuration"
+require_relative "../cli/filesystem_failure"
 
 module Igniter
   module Store
@@ -14,7 +14,10 @@ module Igniter
       # ./igniter-ledger-data/), serves the op protocol and the HTTP envelope
       # API, and returns the exit status once SIGTERM/SIGINT has drained and
       # closed it. A start-up failure is one line on stderr naming the
-      # listener or the path and what went wrong, and exit status 1.
+      # listener or the path and what went wrong, and exit status 1; a file
+      # system refusal (data directory or ledger missing, unwritable,
+      # read-only or full) is worded by {Store::CLI::FilesystemFailure} and
+      # exits with its status, 74.
       class CLI
         # Directory of the ledger when none is given.
         DEFAULT_DATA_DIR = Configuration::DEFAULT_DATA_DIR
@@ -32,9 +35,10 @@ module Igniter
         # printed as `Error: ...` and a pointer to --help.
         class UsageError < StandardError; end
 
-        # A start-up step that failed (the data directory); printed as one
-        # `Error: ...` line.
-        class StartupError < StandardError; end
+        # Exit statuses, as `--help` lists them.
+        EXIT_STATUSES = "Exit status: 0 stopped by SIGTERM/SIGINT, 1 bad settings or a start-up failure " \
+                        "(a port in use, ...), #{Store::CLI::FilesystemFailure::EX_IOERR} the file system refused " \
+                        "(data directory or ledger missing, unwritable, read-only or full)".freeze
 
         # @param program [String] name shown in the banner
         # @param out [IO] the log
@@ -58,9 +62,14 @@ module Igniter
           serve(config)
         rescue OptionParser::ParseError, UsageError => e
           usage_error(e)
+        rescue Store::CLI::FilesystemFailure::Refused => e
+          @err.puts("Error: #{e.message}")
+          Store::CLI::FilesystemFailure::EX_IOERR
         rescue SystemCallError => e
-          @err.puts("Error: #{e.is_a?(ListenFailure) ? e.explanation : Transport::ErrorText.first_line(e)}")
-          1
+          return listen_failure(e) if e.is_a?(ListenFailure) || !Store::CLI::FilesystemFailure.handles?(e)
+
+          @err.puts("Error: #{Store::CLI::FilesystemFailure.line(e, doing: "starting the server", writing: @writing.to_a)}")
+          Store::CLI::FilesystemFailure::EX_IOERR
         rescue StandardError => e
           @err.puts("Error: #{Transport::ErrorText.first_line(e)}")
           1
@@ -69,10 +78,19 @@ module Igniter
         # @param argv [Array<String>]
         # @return [Configuration]
         def configuration(argv)
-          Configuration.new(argv, env: @env, program: @program, out: @out)
+          Configuration.new(argv, env: @env, program: @program, out: @out,
+                                  extra: lambda { |o|
+                                    o.separator("")
+                                    o.separator(EXIT_STATUSES)
+                                  })
         end
 
         private
+
+        def listen_failure(error)
+          @err.puts("Error: #{error.is_a?(ListenFailure) ? error.explanation : Transport::ErrorText.first_line(error)}")
+          1
+        end
 
         def usage_error(error)
           @err.puts("Error: #{error.message}")
@@ -127,23 +145,13 @@ module Igniter
           end
         end
 
+        # The server creates the directory and the ledger in it, so a missing
+        # part of either is something to create (see FilesystemFailure.line).
         def announce_data_dir(dir, what)
+          @writing = [dir]
           created = !Dir.exist?(dir)
-          make_directory(dir)
-          @log.info("igniter-ledger #{VERSION}: data in #{dir}#{" (created)" if created}, #{what}")
-        end
-
-        # mkdir -p, with an error that says which part of the path is wrong.
-        def make_directory(dir)
           FileUtils.mkdir_p(dir)
-        rescue SystemCallError => e
-          blocker = Pathname(dir).ascend.find { |part| File.exist?(part) && !File.directory?(part) }
-          raise StartupError, "data directory #{dir}: #{blocker} is a file, not a directory" if blocker
-          if e.is_a?(Errno::EACCES)
-            raise StartupError, "data directory #{dir}: permission denied (choose another --data-dir or fix its owner)"
-          end
-
-          raise StartupError, "data directory #{dir}: cannot create it (#{Transport::ErrorText.first_line(e)})"
+          @log.info("igniter-ledger #{VERSION}: data in #{dir}#{" (created)" if created}, #{what}")
         end
       end
     end

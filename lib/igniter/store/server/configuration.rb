@@ -2,6 +2,7 @@
 
 require "optparse"
 require "yaml"
+require_relative "../cli/filesystem_failure"
 
 module Igniter
   module Store
@@ -253,6 +254,9 @@ module Igniter
 
           file_keys(data)
         rescue SystemCallError => e
+          raise Store::CLI::FilesystemFailure.refused(e, doing: "reading the config file") if
+            Store::CLI::FilesystemFailure.handles?(e)
+
           raise Server::CLI::UsageError, "config file #{@file}: #{Transport::ErrorText.first_line(e)}"
         rescue Psych::Exception => e
           raise Server::CLI::UsageError, "config file #{@file}: not valid YAML (#{Transport::ErrorText.first_line(e)})"

@@ -135,7 +135,7 @@ module Igniter
 
         log_recovery
         @logger.info("Listening on #{@bind_address} (transport=#{@transport} backend=#{@backend_kind}" \
-                     "#{" tls=on" if @tls}); #{@auth.describe}")
+                     "#{durability_note}#{" tls=on" if @tls}); #{@auth.describe}")
         emit_event(:server_start, bind_address: @bind_address, transport: @transport, backend: @backend_kind)
         @accept.run { |slot| serve(slot) }
         nil
@@ -400,6 +400,17 @@ module Igniter
       rescue StandardError
         @backend&.close
         raise
+      end
+
+      # The write policy in force, for the start-up line: flush (a write(2)
+      # per fact) or fsync for a file ledger; PostgreSQL commits each write
+      # before it is acknowledged; nothing for memory, which keeps nothing.
+      def durability_note
+        case @backend_kind
+        when :file, :segmented then " durability=#{@durability}"
+        when :postgres then " durability=commit"
+        else ""
+        end
       end
 
       def serves_fact_log?(backend)

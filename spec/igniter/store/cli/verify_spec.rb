@@ -91,11 +91,11 @@ RSpec.describe "igniter-ledger verify", :ledger_cli do
     expect(tree_state(@dir)).to eq(before)
   end
 
-  it "names a path that does not exist, exit 1" do
+  it "names a path that does not exist, exit 74" do
     ran = ledger_cli("verify", "missing.wal", chdir: @dir)
 
-    expect(ran.exit_code).to eq(1)
-    expect(ran.err).to eq("igniter-ledger verify: No such file or directory - missing.wal\n")
+    expect(ran.exit_code).to eq(74)
+    expect(ran.err).to eq("igniter-ledger verify: cannot open missing.wal: no such file or directory; check the path\n")
   end
 
   it "reports causation that is not the key's previous fact, or no fact of the ledger" do

@@ -146,8 +146,8 @@ RSpec.describe "igniter-ledger mcp over stdio (scripted client)", :servers do
     it "opens the ledger read-only without --allow-writes: a missing one is an error, a torn tail stays on disk" do
       missing = File.join(dir, "missing.wal")
       status, _out, err = run_cli("--path", missing)
-      expect(status).to eq(1)
-      expect(err).to include("cannot open the ledger: Errno::ENOENT", missing)
+      expect(status).to eq(74) # a file system refusal (cli/filesystem_failure.rb)
+      expect(err).to eq("igniter-ledger mcp: cannot open #{missing}: no such file or directory; check the path\n")
       expect(File.exist?(missing)).to be(false)
 
       writer = Igniter::Store.open(wal)

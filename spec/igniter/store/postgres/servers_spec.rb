@@ -15,7 +15,7 @@ RSpec.describe "igniter-ledger-server --backend postgres", :postgres, :servers d
   def start_ledger_process(dir, args, env: {})
     process = spawn_ledger(["--backend", "postgres", "--port", "0", "--http-port", "0", "--drain-timeout", "0.2", *args],
                            chdir: dir, env: env)
-    op = await_line(process, /Listening on 127\.0\.0\.1:(\d+) \(transport=tcp backend=postgres\)/, timeout: 20)[1].to_i
+    op = await_line(process, /Listening on 127\.0\.0\.1:(\d+) \(transport=tcp backend=postgres durability=commit\)/, timeout: 20)[1].to_i
     http = await_line(process, %r{HTTP listening on (?:http://)?127\.0\.0\.1:(\d+)}, timeout: 20)[1].to_i
     [process, [op, http]]
   end

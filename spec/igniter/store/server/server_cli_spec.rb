@@ -131,14 +131,30 @@ RSpec.describe "exe/igniter-ledger-server", :servers do
     taken&.close
   end
 
-  it "says which part of a data directory path is a file, without Errno text" do
+  it "says which part of a data directory path is a file, without Errno text, exit 74" do
     with_tmpdir do |dir|
       File.write(File.join(dir, "plain"), "")
       process = spawn_ledger(%w[--port 0 --no-http --data-dir plain/data], chdir: dir)
 
-      expect(await_exit(process).exitstatus).to eq(1)
+      expect(await_exit(process).exitstatus).to eq(74)
       real = File.realpath(dir)
-      expect(process.lines).to eq(["Error: data directory #{real}/plain/data: #{real}/plain is a file, not a directory\n"])
+      expect(process.lines).to eq(["Error: starting the server: cannot create the directory #{real}/plain/data: " \
+                                   "not a directory (#{real}/plain is a file, not a directory); choose another path\n"])
+    end
+  end
+
+  it "names the durability policy in force in its start-up line" do
+    with_tmpdir do |dir|
+      process = spawn_ledger(%w[--port 0 --no-http --durability fsync], chdir: dir)
+      line = await_line(process, /Listening on .*/)[0]
+      Process.kill("TERM", process.pid)
+
+      expect(line).to match(/\(transport=tcp backend=file durability=fsync\)/)
+      expect(await_exit(process).exitstatus).to eq(0)
+      other = spawn_ledger(%w[--port 0 --no-http --backend segmented], chdir: dir)
+      expect(await_line(other, /Listening on .*/)[0]).to match(/backend=segmented durability=flush\)/)
+      Process.kill("TERM", other.pid)
+      expect(await_exit(other).exitstatus).to eq(0)
     end
   end
 

@@ -30,14 +30,15 @@ module LedgerCliSpec
     Igniter::Store::NATIVE ? LedgerSpec::PURE_ENV : LedgerSpec::NATIVE_ENV
   end
 
-  # `igniter-ledger *args` in +chdir+.
+  # `igniter-ledger *args` in +chdir+ (+exe+: another executable of exe/;
+  # +prefix+: a command that runs it, e.g. setpriv to drop root).
   # @return [Ran]
-  def ledger_cli(*args, chdir:, env: path_env, stdin_data: "")
+  def ledger_cli(*args, chdir:, env: path_env, stdin_data: "", exe: EXE, prefix: [])
     without_bundler do
       rubyopt = ENV["RUBYOPT"].to_s.split.reject { |opt| opt.include?("bundler") }.join(" ")
       clean = { "BUNDLE_GEMFILE" => nil, "BUNDLE_BIN_PATH" => nil, "RUBYOPT" => (rubyopt.empty? ? nil : rubyopt) }
-      Ran.new(*Open3.capture3(clean.merge(env), RbConfig.ruby, EXE, *args.map(&:to_s), chdir: chdir,
-                                                                                    stdin_data: stdin_data))
+      Ran.new(*Open3.capture3(clean.merge(env), *prefix, RbConfig.ruby, exe, *args.map(&:to_s), chdir: chdir,
+                                                                                               stdin_data: stdin_data))
     end
   end
 

@@ -112,7 +112,10 @@ module Igniter
           raise ArgumentError, "boundary must be closed before compaction" unless boundary.status == :closed
           raise ArgumentError, "boundary must be settled before compaction" unless boundary.settled?
 
-          compacted_at = Time.now.iso8601(3)
+          # One instant for the receipt, the redirects and the boundary, so a
+          # boundary hydrated from the receipt has the time it had in memory.
+          now = Time.at(Time.now.to_r.floor(3))
+          compacted_at = now.iso8601(3)
           receipt = write(:ledger_cleanup_receipts, boundary_key, {
                             "boundary_key" => boundary_key, "output_fact_id" => boundary.output_fact_id,
                             "result_hash" => boundary.result_hash, "source_fact_ids" => boundary.source_fact_ids,
@@ -123,7 +126,7 @@ module Igniter
           redirect_sources(boundary).each do |fact_id, hint|
             write(:ledger_fact_redirects, fact_id, redirect_value(boundary, fact_id, hint, receipt.id, compacted_at))
           end
-          boundary.compact!(compaction_receipt_id: receipt.id)
+          boundary.compact!(compaction_receipt_id: receipt.id, at: now)
           receipt
         end
 

@@ -81,16 +81,18 @@ module Igniter
         end
 
         # Marks the detail as purged; only a settled, closed boundary compacts.
+        # @param compaction_receipt_id [String]
+        # @param at [Time] when it compacted (the cleanup receipt's time)
         # @raise [RuntimeError] unless closed and settled
         # @return [self]
-        def compact!(compaction_receipt_id:)
+        def compact!(compaction_receipt_id:, at: Time.now)
           raise "boundary must be closed before compaction" unless status == :closed
           raise "boundary must be settled before compaction" unless settled?
 
           @compaction_receipt_id = compaction_receipt_id
           @detail_status = :purged
           @status = :compacted
-          @compacted_at = Time.now
+          @compacted_at = at
           self
         end
 

@@ -29,13 +29,15 @@ Gem::Specification.new do |spec|
   # read that corpus) or a built library. The extension builds at install time;
   # without cargo the gem installs on pure Ruby (doc/releasing.md).
   spec.files = Dir[
-    "lib/**/*.rb", "lib/igniter/ledger/console/assets/*.{css,js}", "ext/**/*.{rb,rs,toml}",
+    "lib/**/*.rb", "compat/**/*.rb", "lib/igniter/ledger/console/assets/*.{css,js}", "ext/**/*.{rb,rs,toml}",
     "Cargo.toml", "Cargo.lock", "examples/**/*.rb", "exe/*", "doc/*.md", "README.md", "CHANGELOG.md",
     "LICENSE", ".yardopts"
   ].reject { |f| f.include?("/target/") || f.include?("/tests/") || f.start_with?("ext/fuzz") }
   spec.bindir = "exe"
   spec.executables = Dir["exe/*"].map { |f| File.basename(f) }
-  spec.require_paths = ["lib"]
+  # compat/ holds the 0.5.2 and 0.6 require paths, each a file that requires
+  # its new home in lib/ (README "Layout").
+  spec.require_paths = ["lib", "compat"]
   spec.extensions = ["ext/igniter_store_native/extconf.rb"]
 
   # Ranges that Debian's packages satisfy, so `bundle install --local` works offline.

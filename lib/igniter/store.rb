@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
 # The layers, bottom up. Each entry file requires the layer beneath it, so any
-# of them loads alone, and so does every 0.5.2 and 0.6 path (a thin file per
-# old path, left where it was, that requires its layer). Folders under store/ are these
+# of them loads alone, and so does every 0.5.2 and 0.6 path (compat/, a file
+# per old path that requires its layer). Folders under store/ are these
 # layers; a class's private parts live in a folder named after it (README
 # "Layout").
 #

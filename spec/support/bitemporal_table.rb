@@ -46,3 +46,4 @@ module BitemporalTable
                 far: times[4] + 86_400)
   end
 end
+

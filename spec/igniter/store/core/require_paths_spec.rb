@@ -4,8 +4,8 @@ require "open3"
 
 # Every library path of 0.5.2 loads on its own, in a process that required
 # nothing else, on the path this suite runs on (the suite runs once per path),
-# with the gem's own require paths (lib/, as the gemspec declares it; an old
-# path is a thin file that requires its layer). Each path defines the constants its 0.5.2
+# with the gem's own require paths (lib/ and compat/, as the gemspec declares
+# them for RubyGems and Bundler). Each path defines the constants its 0.5.2
 # file defined. One driver process forks a child per path, so each child
 # starts from a bare interpreter without paying for a Ruby start each time.
 RSpec.describe "0.5.2 require paths" do
@@ -105,12 +105,13 @@ RSpec.describe "0.5.2 require paths" do
     expect(missing).to eq([])
   end
 
-  it "keeps every old-path shim pointing at a file of lib/" do
-    lib = LedgerSpec::LIB_DIR
-    shims = Dir[File.join(lib, "igniter", "store", "**", "*.rb")].select { |file| File.read(file).include?("kept so that `require") }
-    targets = shims.to_h { |file| [file.delete_prefix("#{lib}/"), File.read(file)[/^require "([^"]+)"$/, 1]] }
+  it "keeps every old path in compat/ pointing at a file of lib/" do
+    compat = File.join(LedgerSpec::ROOT, "compat")
+    targets = Dir[File.join(compat, "**", "*.rb")].to_h do |file|
+      [file.delete_prefix("#{compat}/"), File.read(file)[/^require "([^"]+)"$/, 1]]
+    end
     expect(targets.size).to be >= paths.size
-    dangling = targets.reject { |_old, target| target && File.file?(File.join(lib, "#{target}.rb")) }
+    dangling = targets.reject { |_old, target| target && File.file?(File.join(LedgerSpec::LIB_DIR, "#{target}.rb")) }
     expect(dangling).to eq({})
   end
 

@@ -13,6 +13,7 @@ require_relative "engine/census"
 
 module Igniter
   module Store
+    # 0.5.2's other name of {IgniterStore}.
     LedgerStore = IgniterStore unless const_defined?(:LedgerStore, false)
   end
 end

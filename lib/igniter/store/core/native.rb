@@ -95,12 +95,14 @@ if Igniter::Store::NATIVE
   require_relative "native/fact_log"
   require_relative "../storage/native/file_backend"
   require_relative "../storage/codecs/native_accelerator"
+  # The codecs' hot loops: the Rust halves on this path.
   Igniter::Store::Codecs::Accelerator = Igniter::Store::Codecs::NativeAccelerator
 else
   require_relative "pure/fact"
   require_relative "pure/fact_log"
   require_relative "../storage/pure/file_backend"
   require_relative "../storage/codecs/ruby_accelerator"
+  # The codecs' hot loops: pure Ruby on this path.
   Igniter::Store::Codecs::Accelerator = Igniter::Store::Codecs::RubyAccelerator
 end
 # What FileBackend declares, added to whichever half was bound.

@@ -40,7 +40,6 @@ module Igniter
           end
         end
 
-        # @param seconds [Numeric, nil]
         # Nanoseconds, so that the text read back by {.seconds} is the very
         # same Float: a fact's own `transaction_time_iso` given as `as_of`
         # finds that fact (microseconds would land before it).

@@ -48,6 +48,7 @@ module Igniter
         end
 
         # @api private
+        # @return [Thread] the reader thread (set once it is started)
         attr_writer :thread
 
         # Asks the server to end the subscription, closes the socket and

@@ -34,7 +34,8 @@ RSpec.describe "Segment codec decoders on corrupted input" do
 
   # Damages +bytes+ once; returns the damaged bytes and the byte ranges of
   # the original that the damage touched (inclusive; an insertion at i is the
-  # empty range i..i-1, which touches only a frame it lands inside of).
+  # empty range i..i-1, which touches only a frame it lands inside of; one
+  # that could have been made at lo..hi as well is hi..lo-1).
   def mutate(bytes)
     data = bytes.b.dup
     touched = []
@@ -51,8 +52,17 @@ RSpec.describe "Segment codec decoders on corrupted input" do
       touched << (i..bytes.bytesize)
     when 2
       i = rng.rand(data.bytesize)
-      data.insert(i, rng.bytes(rng.rand(1..8)))
-      touched << (i..(i - 1))
+      inserted = rng.bytes(rng.rand(1..8))
+      data.insert(i, inserted)
+      # The same bytes come from inserting at any of lo..hi (the inserted run
+      # slides over equal neighbours); it touches a frame only if every one of
+      # those positions lies inside it.
+      n = inserted.bytesize
+      lo = i
+      lo -= 1 while lo.positive? && data.getbyte(lo - 1) == data.getbyte(lo - 1 + n)
+      hi = i
+      hi += 1 while hi < bytes.bytesize && data.getbyte(hi) == data.getbyte(hi + n)
+      touched << (hi..(lo - 1))
     else
       i = rng.rand(data.bytesize)
       n = rng.rand(1..8)

@@ -10,16 +10,23 @@ module Igniter
       # answers. Built once per process; the server's own address is not in
       # it (clients know where they fetched it from).
       module OpenApi
+        # The OpenAPI version the document follows.
         VERSION = "3.0.3"
 
         # A point in time: seconds since the epoch or ISO-8601 with a zone.
         TIME = { oneOf: [{ type: :number }, { type: :string, format: "date-time" }],
                  description: "Seconds since the epoch, or an ISO-8601 time with a zone (2026-11-26T10:30:21Z)" }.freeze
+        # A store, history or other name.
         NAME = { type: :string, description: "A store (or other) name" }.freeze
+        # A key of a store.
         KEY = { type: :string }.freeze
+        # A count of results.
         LIMIT = { type: :integer, minimum: 0 }.freeze
+        # Any JSON value.
         ANY = {}.freeze
+        # Any JSON object.
         OBJECT = { type: :object, additionalProperties: true }.freeze
+        # Where a value holds Symbols (paths into it).
         SYMBOLS = { type: :array, items: { type: :array, items: { oneOf: [{ type: :string }, { type: :integer }] } },
                     description: "Paths of the Symbol values, as a fact body's `symbols` member (doc/format.md)" }.freeze
 
@@ -30,6 +37,7 @@ module Igniter
           names: { oneOf: [{ type: :string }, { type: :array, items: { type: :string } }] }
         }.freeze
 
+        # The one-line summary of each envelope op in the document.
         SUMMARIES = {
           register_descriptor: "Register an open-protocol descriptor (kind: store, history, access_path, …; a write op)",
           write: "Write a value under a key (a write op: needs the write token when one is set)",

@@ -108,7 +108,8 @@ module Igniter
         #
         # @param backend [#write_fact, nil]
         # @return [Fact] the appended fact
-        # @raise see {Fact.build}; whatever +backend+ raises
+        # @raise [ArgumentError, InvalidFactError] what {Fact.build} raises;
+        #   and whatever +backend+ raises
         def write_new(store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend)
           causation ||= latest(store, key, nil)&.id
           fact = Fact.build(store: store, key: key, value: value, causation: causation, schema_version: schema_version,

@@ -20,7 +20,9 @@ module Igniter
       # migration creates), so barriers never wait on each other's row locks
       # in practice.
       module Durability
+        # Rows of `flushes`; sessions share them by backend pid.
         SLOTS = 1024
+        # The prepared statement's name.
         NAME = "igniter_flush_barrier"
 
         module_function
@@ -41,6 +43,8 @@ module Igniter
           nil
         end
 
+        # @param config [Config]
+        # @return [String] the barrier's statement: touch this session's row of `flushes`
         def sql(config)
           "UPDATE #{config.table("flushes")} SET n = n + 1 WHERE slot = pg_backend_pid() % #{SLOTS}"
         end

@@ -7,6 +7,7 @@ require_relative "../core/json_canon"
 require_relative "codecs"
 require_relative "../core/errors"
 require_relative "sync_timing"
+require_relative "recovery_mode"
 require_relative "backend"
 require_relative "segmented/layout"
 require_relative "segmented/atomic_file"
@@ -110,7 +111,7 @@ module Igniter
           raise ArgumentError, "unknown durability policy: #{durability.inspect} (expected :flush or :fsync)"
         end
 
-        @recovery_mode = Segmented::SalvagePlan.check_mode(recovery)
+        @recovery_mode = RecoveryMode.check(recovery)
         @read_only = read_only ? true : false
         @root_dir = root_dir.to_s
         @wal_dir = File.join(@root_dir, "wal")

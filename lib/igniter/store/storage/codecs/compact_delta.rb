@@ -3,6 +3,7 @@
 require "zlib"
 require "securerandom"
 require_relative "message_pack"
+require_relative "segment_codec"
 
 module Igniter
   module Store
@@ -31,6 +32,8 @@ module Igniter
         # Facts per batch frame.
         BATCH_SIZE = 64
 
+        include SegmentCodec
+
         def initialize
           @header = nil
           @header_bytes = nil
@@ -45,17 +48,6 @@ module Igniter
           @pending = []
           @native = nil
           @undo = nil
-        end
-
-        # @return [String] canonical codec name
-        def name
-          NAME
-        end
-
-        # The header waits for the first fact. @return [Integer] 0
-        def start_segment(_io, store:)
-          @store = store
-          0
         end
 
         # Buffers the fact; writes the header before the first one and a batch
@@ -112,12 +104,6 @@ module Igniter
         # @return [Array<Fact>] the facts not yet written, as given
         def buffered_facts
           @pending.dup
-        end
-
-        # @param io [IO] positioned at the segment start
-        # @return [Array<Fact>] every fact the segment's good frames give
-        def decode(io)
-          self.class.salvage(Codecs.rest(io)).facts
         end
 
         # The facts of every batch whose header (the header frame, else the

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "segment_codec"
+
 module Igniter
   module Store
     module Codecs
@@ -11,16 +13,7 @@ module Igniter
         # Canonical codec name, as recorded in manifests.
         NAME = "json_crc32"
 
-        # @return [String] canonical codec name
-        def name
-          NAME
-        end
-
-        # No segment header. @return [Integer] 0
-        def start_segment(_io, store:)
-          @store = store
-          0
-        end
+        include SegmentCodec
 
         # @param flush [Boolean] ignored: every frame is written at once
         # @return [Integer] bytes written
@@ -46,12 +39,6 @@ module Igniter
         # @return [Array<Fact>] nothing is ever buffered
         def buffered_facts
           []
-        end
-
-        # @param io [IO] positioned at the segment start
-        # @return [Array<Fact>] every fact of the segment's good frames
-        def decode(io)
-          self.class.salvage(Codecs.rest(io)).facts
         end
 
         # After damage, the next frame is one whose body decodes as a fact.

@@ -6,6 +6,7 @@ require_relative "../../core/json_canon"
 require_relative "../wire_protocol"
 require_relative "../../core/errors"
 require_relative "../recovery/scanner"
+require_relative "../recovery_mode"
 require_relative "../recovery/plan"
 require_relative "../recovery/ledger_lock"
 require_relative "../sync_timing"
@@ -71,7 +72,7 @@ module Igniter
         def initialize(path, durability: :flush, recovery: :salvage, read_only: false)
           @path = check_path(path)
           @durability = check_durability(durability)
-          @mode = Recovery::Plan.check_mode(recovery)
+          @mode = RecoveryMode.check(recovery)
           @read_only = read_only ? true : false
           @lock = Monitor.new
           @sync_timing = Storage::SyncTiming.new

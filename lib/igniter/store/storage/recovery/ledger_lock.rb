@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../lock_file"
+
 module Igniter
   module Store
     # Opening a single-file ledger: the salvage scanner, the recovery plan, quarantine and the lock (doc/format.md "Recovery").
@@ -23,17 +25,7 @@ module Igniter
         # @return [LedgerLock]
         # @raise [LedgerLockedError] another writer or a read-only open holds it
         def self.exclusive(wal)
-          io = File.open(wal + SUFFIX, File::RDWR | File::CREAT | File::BINARY, 0o644)
-          unless io.flock(File::LOCK_EX | File::LOCK_NB)
-            readers = io.flock(File::LOCK_SH | File::LOCK_NB)
-            io.flock(File::LOCK_UN) if readers
-            pid = readers ? nil : recorded_pid(io)
-            io.close
-            raise locked(wal, pid, readers: readers, reader: false)
-          end
-          io.truncate(0)
-          io.pwrite("#{Process.pid}\n", 0)
-          new(io)
+          new(LockFile.exclusive(wal + SUFFIX, wal))
         end
 
         # Takes a reader's share of the lock of +wal+, creating the (empty) lock file
@@ -43,45 +35,11 @@ module Igniter
         # @return [LedgerLock, nil]
         # @raise [LedgerLockedError] a writer holds it
         def self.shared(wal)
-          io = open_for_reading(wal + SUFFIX)
-          return nil unless io
-
-          unless io.flock(File::LOCK_SH | File::LOCK_NB)
-            pid = recorded_pid(io)
-            io.close
-            raise locked(wal, pid, readers: false, reader: true)
-          end
-          new(io)
+          io = LockFile.shared(wal + SUFFIX, wal)
+          io && new(io)
         end
 
-        def self.open_for_reading(path)
-          File.open(path, File::RDONLY | File::BINARY)
-        rescue Errno::ENOENT
-          begin
-            File.open(path, File::RDWR | File::CREAT | File::BINARY, 0o644)
-          rescue Errno::EROFS, Errno::EACCES, Errno::EPERM
-            nil
-          end
-        end
-
-        # The messages of the Rust `Error::Locked`.
-        def self.locked(wal, pid, readers:, reader:)
-          by = if readers
-                 "a read-only open"
-               else
-                 "#{reader ? "a" : "another"} writer#{" (pid #{pid})" if pid}"
-               end
-          LedgerLockedError.new("#{wal} is locked by #{by}", path: wal, pid: pid)
-        end
-
-        def self.recorded_pid(io)
-          text = io.pread(32, 0)
-          text =~ /\A\s*(\d+)\s*\z/ ? Integer(Regexp.last_match(1), 10) : nil
-        rescue EOFError, SystemCallError
-          nil
-        end
-
-        private_class_method :new, :open_for_reading, :locked, :recorded_pid
+        private_class_method :new
 
         def initialize(io)
           @io = io

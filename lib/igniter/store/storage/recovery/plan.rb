@@ -9,8 +9,6 @@ module Igniter
       # bytes each mode keeps, the quarantine copies, and the crash-safe cut or
       # rewrite of the file. The Rust twin is `ext/ledger_core/src/recover.rs`.
       class Plan
-        # Accepted `recovery:` modes.
-        MODES = %i[salvage strict truncate].freeze
         # Appended to the WAL path to name the file a salvage rewrites into.
         RECOVERY_TMP_SUFFIX = ".recovery.tmp"
         # Bytes copied per read when a WAL is rewritten.
@@ -27,15 +25,6 @@ module Igniter
         attr_reader :damaged_spans
         # @return [Symbol, nil] reason of the first damage
         attr_reader :tail
-
-        # @param mode [Object] the `recovery:` argument
-        # @return [Symbol]
-        # @raise [ArgumentError] anything but :salvage, :strict, :truncate
-        def self.check_mode(mode)
-          return mode if MODES.include?(mode)
-
-          raise ArgumentError, "unknown recovery mode: #{mode.inspect} (expected :salvage, :strict or :truncate)"
-        end
 
         # @param scan [Scanner::Scan]
         # @param mode [Symbol]

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../lock_file"
+
 module Igniter
   module Store
     module Segmented
@@ -25,16 +27,7 @@ module Igniter
         # @raise [LedgerLockedError] another writer or a read-only open holds it
         def self.exclusive(root)
           path = File.join(root, FILE)
-          io = File.open(path, File::RDWR | File::CREAT | File::BINARY, 0o644)
-          unless io.flock(File::LOCK_EX | File::LOCK_NB)
-            readers = io.flock(File::LOCK_SH | File::LOCK_NB)
-            pid = readers ? nil : recorded_pid(io)
-            io.close
-            raise locked(path, pid, readers: readers, reader: false)
-          end
-          io.truncate(0)
-          io.pwrite("#{Process.pid}\n", 0)
-          new(io, path, exclusive: true)
+          new(LockFile.exclusive(path, path), path, exclusive: true)
         end
 
         # Takes a reader's share of the lock of +root+, creating the (empty)
@@ -46,42 +39,10 @@ module Igniter
         # @raise [LedgerLockedError] a writer holds it
         def self.shared(root)
           path = File.join(root, FILE)
-          io = open_for_reading(path)
-          if io && !io.flock(File::LOCK_SH | File::LOCK_NB)
-            pid = recorded_pid(io)
-            io.close
-            raise locked(path, pid, readers: false, reader: true)
-          end
-          new(io, path, exclusive: false)
+          new(LockFile.shared(path, path), path, exclusive: false)
         end
 
-        def self.open_for_reading(path)
-          File.open(path, File::RDONLY | File::BINARY)
-        rescue Errno::ENOENT
-          begin
-            File.open(path, File::RDONLY | File::CREAT | File::BINARY, 0o644)
-          rescue Errno::EROFS, Errno::EACCES, Errno::EPERM
-            nil
-          end
-        end
-
-        def self.locked(path, pid, readers:, reader:)
-          by = if readers
-                 "a read-only open"
-               else
-                 "#{reader ? "a" : "another"} writer#{" (pid #{pid})" if pid}"
-               end
-          LedgerLockedError.new("#{path} is locked by #{by}", path: path, pid: pid)
-        end
-
-        def self.recorded_pid(io)
-          text = io.pread(32, 0)
-          text =~ /\A\s*(\d+)\s*\z/ ? Integer(Regexp.last_match(1), 10) : nil
-        rescue EOFError, SystemCallError
-          nil
-        end
-
-        private_class_method :new, :open_for_reading, :locked, :recorded_pid
+        private_class_method :new
 
         def initialize(io, path, exclusive:)
           @io = io

@@ -2,8 +2,7 @@
 
 require "digest"
 require "fileutils"
-require "json"
-require "time"
+require_relative "../quarantine_sidecar"
 
 module Igniter
   module Store
@@ -16,40 +15,29 @@ module Igniter
       # before the original is cut). Nothing is overwritten: a stem holding
       # other bytes gets a `-1`, `-2`, … suffix; the same bytes again reuse it.
       module Quarantine
+        extend QuarantineSidecar
+
         # Appended to a segment's path to name its quarantine directory.
-        SUFFIX = ".quarantine"
+        SUFFIX = QuarantineSidecar::SUFFIX
 
         module_function
 
-        # @param file [String]
-        # @return [String] `<file>.quarantine`
-        def dir_for(file)
-          file + SUFFIX
-        end
-
-        # Copies +bytes+ (found at +offset+ of +file+) into the sidecar.
-        #
-        # @param file [String] the damaged segment
-        # @param offset [Integer]
-        # @param bytes [String]
-        # @param reason [Symbol] :torn, :bad_crc, :oversized, :undecodable, :garbage, :after_damage
-        # @return [String] absolute path of the `.bin`
-        # @raise [SystemCallError] the copy could not be made durable (the caller then cuts nothing)
-        def write(file, offset, bytes, reason)
-          dir = dir_for(file)
+        # @return [Boolean] true when +dir+ was created, false when it existed
+        def make_dir(dir)
           created = !File.directory?(dir)
           FileUtils.mkdir_p(dir)
-          fsync_dir(File.dirname(dir)) if created
-          sha = Digest::SHA256.hexdigest(bytes)
-          each_stem(offset, bytes.bytesize) do |stem|
-            bin = File.join(dir, "#{stem}.bin")
-            receipt = File.join(dir, "#{stem}.json")
-            created_bin = !File.exist?(bin) && create(bin, bytes)
-            next unless created_bin || Digest::SHA256.file(bin).hexdigest == sha
-            create(receipt, receipt_json(file, offset, bytes.bytesize, reason, sha, stem)) unless File.exist?(receipt)
-            fsync_dir(dir)
-            return File.absolute_path(bin)
-          end
+          created
+        end
+
+        # Reusing a copy fsyncs the directory too: an earlier open may have
+        # stopped before its own directory fsync. @return [true]
+        def sync_reused?
+          true
+        end
+
+        # @return [Boolean] true when +path+ was created with +bytes+ (never overwritten)
+        def create_new(path, bytes)
+          !File.exist?(path) && create(path, bytes)
         end
 
         # The copy of +bytes+ an earlier open made, without writing anything
@@ -68,21 +56,6 @@ module Igniter
             sha ||= Digest::SHA256.hexdigest(bytes)
             return File.absolute_path(bin) if Digest::SHA256.file(bin).hexdigest == sha
           end
-        end
-
-        # @return [String] the receipt line: JSON object in the shared key order + "\n"
-        def receipt_json(file, offset, length, reason, sha, stem, at = Time.now)
-          doc = { "file" => File.absolute_path(file), "offset" => offset, "length" => length,
-                  "reason" => reason.to_s, "quarantined_at" => at.utc.iso8601(3), "sha256" => sha,
-                  "data" => "#{stem}.bin" }
-          "#{JSON.generate(doc)}\n"
-        end
-
-        # Yields the candidate file stems of a span: `<offset 20 digits>-<length>`, then with
-        # `-1`, `-2`, … appended (doc/format.md "Segments: quarantine").
-        def each_stem(offset, length)
-          base = format("%020d-%d", offset, length)
-          (0..).each { |n| yield n.zero? ? base : "#{base}-#{n}" }
         end
 
         # Writes +bytes+ to a private temporary file, fsyncs it and links it
@@ -113,13 +86,6 @@ module Igniter
 
           File.rename(tmp, path)
           true
-        end
-
-        # Makes the entries of +dir+ durable (a no-op where directories cannot be fsynced).
-        def fsync_dir(dir)
-          File.open(dir, "r", &:fsync)
-        rescue Errno::EINVAL, Errno::ENOTSUP
-          nil # filesystems that cannot fsync a directory
         end
       end
     end

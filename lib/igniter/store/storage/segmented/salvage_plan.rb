@@ -8,9 +8,6 @@ module Igniter
       # quarantine, and the end of the last kept frame (where an orphan is
       # cut). Shared by both paths: only the scan comes from Rust or Ruby.
       class SalvagePlan
-        # Accepted `recovery:` modes.
-        MODES = %i[salvage strict truncate].freeze
-
         # @return [Array<Fact>] facts served from the segment
         attr_reader :facts
         # @return [Array<Array(Integer, Integer, Symbol)>] offset, length and
@@ -25,15 +22,6 @@ module Igniter
         attr_reader :salvaged_frames
         # @return [Integer] size of the scanned bytes
         attr_reader :size
-
-        # @param mode [Object] the `recovery:` argument
-        # @return [Symbol]
-        # @raise [ArgumentError] anything but :salvage, :strict, :truncate
-        def self.check_mode(mode)
-          return mode if MODES.include?(mode)
-
-          raise ArgumentError, "unknown recovery mode: #{mode.inspect} (expected :salvage, :strict or :truncate)"
-        end
 
         # @param scan [Codecs::Salvage::Scan]
         # @param mode [Symbol]

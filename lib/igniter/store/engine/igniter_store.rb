@@ -37,11 +37,9 @@ module Igniter
     #
     # The parts with state of their own are collaborators, each given only
     # what it needs (doc/contracts.md "Engine collaborators"): indexes,
-    # read cache, derivations, compaction and prune.
+    # read cache, coercions, derivations, compaction, prune and lineage.
     class IgniterStore
       include Engine::Names
-      include Engine::Coercions
-      include Engine::Lineage
       include Engine::TimeBounds
       include Engine::SharedLog
 
@@ -99,7 +97,8 @@ module Igniter
         @partition_index = {}
         @scopes = Engine::ScopeIndex.new(@scope_index)
         @partitions = Engine::PartitionIndex.new(@partition_index)
-        @coercions = {}
+        # nil until a coercion is registered: reads then test one ivar, call nothing.
+        @coercions = nil
         @write_lock = Monitor.new
         build_collaborators
         # Re-applies protocol descriptors registered before a reopen (sidecar file, not facts).
@@ -131,6 +130,20 @@ module Igniter
       # @return [self]
       def register_projection(projection_path)
         @schema_graph.register_projection(projection_path)
+        self
+      end
+
+      # Registers (replacing any earlier one) the coercion of +store_name+:
+      # read-time schema migration, applied on read paths only (stored facts
+      # are never modified). The block runs on every read (no memo); its
+      # errors reach the reader.
+      #
+      # @yieldparam value [Object] the stored value
+      # @yieldparam schema_version [Integer]
+      # @yieldreturn [Object] the value to expose
+      # @return [self]
+      def register_coercion(store_name, &block)
+        (@coercions ||= Engine::Coercions.new).register(store_name, block)
         self
       end
 
@@ -326,7 +339,7 @@ module Igniter
           # a current-state read skips the cache: a cached answer could only
           # be the same fact, reached at a higher cost.
           fact = @log.latest(store, key, nil) or return nil
-          return @coercions.empty? ? fact.value : coerce_value(store, fact)
+          return @coercions ? @coercions.value(store, fact) : fact.value
         end
 
         time_bound!(:as_of, as_of)
@@ -336,7 +349,7 @@ module Igniter
                else
                  @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
                end
-        fact && coerce_value(store, fact)
+        fact && (@coercions ? @coercions.value(store, fact) : fact.value)
       end
 
       # @param at [Float, Time] transaction time (what the ledger knew then)
@@ -362,7 +375,7 @@ module Igniter
 
         time_bound!(:valid_at, valid_at)
         fact = @log.latest_valid(store, key, as_of, valid_at) or return nil
-        @coercions.empty? ? fact : apply_coercions(store, [fact]).first
+        @coercions ? @coercions.apply(store, [fact]).first : fact
       end
 
       # The latest fact of every key of +store+ that matches the filters of
@@ -383,12 +396,12 @@ module Igniter
 
         # shared log: answers are recorded (for scope consumers) but never served.
         cached = @shared_log ? nil : @cache.get_scope(store: store, scope: scope, as_of: as_of, ttl: ttl || path.cache_ttl)
-        return apply_coercions(store, cached).freeze if cached
+        return coerced(store, cached).freeze if cached
 
         generation = @cache.generation
         facts = scope_facts(store, scope, path.filters || {}, as_of).freeze
         @cache.put_scope(store: store, scope: scope, facts: facts, as_of: as_of, generation: generation)
-        apply_coercions(store, facts).freeze
+        coerced(store, facts).freeze
       end
 
       # A key's (or a store's) facts in append order; with +valid_from+ or
@@ -415,7 +428,7 @@ module Igniter
         end
 
         facts = @log.facts(store, key, since, as_of)
-        @coercions.empty? ? facts : apply_coercions(store, facts)
+        @coercions ? @coercions.apply(store, facts) : facts
       end
 
       # Facts of +store+ whose value has +partition_key+ equal to
@@ -428,7 +441,7 @@ module Igniter
         time_bound!(:as_of, as_of)
         field = normalize_field(partition_key)
         # shared log: the log filters the store's facts itself (no index to keep across processes).
-        return apply_coercions(store, @log.partition(store, field, partition_value, since, as_of)) if @shared_log
+        return coerced(store, @log.partition(store, field, partition_value, since, as_of)) if @shared_log
 
         unless @partitions.built?(store, field)
           # Under the write lock so an append cannot land both in the scan and in the index.
@@ -437,7 +450,7 @@ module Igniter
         slice = @partitions.slice(store, field, partition_value)
         slice.select! { |f| f.transaction_time >= since } if since
         slice.select! { |f| f.transaction_time <= as_of } if as_of
-        apply_coercions(store, slice)
+        coerced(store, slice)
       end
 
       # @return [Array<Hash>] +id, value_hash+ (first 12 hex), +causation,
@@ -447,6 +460,16 @@ module Igniter
           { id: fact.id, value_hash: fact.value_hash[0, 12], causation: fact.causation,
             transaction_time: fact.transaction_time }
         end
+      end
+
+      # Causal proof of one key: its fact chain, the derivation rules its
+      # store feeds, and a SHA-256 over the chain.
+      # @return [Hash] keys +subject+, +chain+, +depth+, +derived_by+, +proof_hash+.
+      #   +chain+ entries carry +id, store, key, causation, value_hash (full),
+      #   transaction_time, valid_time, schema_version+ in log order;
+      #   +proof_hash+ is nil for an empty chain.
+      def lineage(store:, key:)
+        @lineage.of({ store: store, key: key }, normalize_store(store), normalize_key(key))
       end
 
       # @param fact_id [#to_s, nil]
@@ -597,6 +620,13 @@ module Igniter
                                              shared_log: @shared_log, lock: @write_lock, write: write, rebuild: rebuild)
         @prune = Engine::Prune.new(log: live_log, backend: @backend, shared_log: @shared_log, lock: @write_lock,
                                    fact_ref: method(:fact_ref), write: write, rebuild: rebuild)
+        @lineage = Engine::Lineage.new(log: live_log, schema_graph: @schema_graph)
+      end
+
+      # @return [Array<Fact, CoercedFact>] +facts+ itself without a coercion
+      #   for +store+ (cached query answers keep their identity)
+      def coerced(store, facts)
+        @coercions ? @coercions.apply(store, facts) : facts
       end
 
       # {#history} with valid-time bounds (arguments normalized, tt bounds checked).
@@ -608,7 +638,7 @@ module Igniter
 
         time_bound!(:valid_from, valid_from)
         time_bound!(:valid_to, valid_to)
-        apply_coercions(store, @log.facts_valid(store, key, as_of, valid_from, valid_to))
+        coerced(store, @log.facts_valid(store, key, as_of, valid_from, valid_to))
       end
 
       # Commits a fact built elsewhere ({#ingest_fact}); the caller holds the

@@ -1,27 +1,29 @@
 # frozen_string_literal: true
 
+require_relative "names"
+
 module Igniter
   module Store
     module Engine
       # Read-time schema migration: a per-store block `(value, schema_version)
       # -> value` applied on read paths only. Stored facts are never modified.
-      module Coercions
-        # Registers (replacing any earlier one) the coercion of +store_name+.
-        # The block runs on every read (no memo); its errors reach the reader.
-        #
-        # @yieldparam value [Object] the stored value
-        # @yieldparam schema_version [Integer]
-        # @yieldreturn [Object] the value to expose
-        # @return [self]
-        def register_coercion(store_name, &block)
-          @coercions[normalize_store(store_name)] = block
-          self
+      # Owns the registered blocks, one per store.
+      class Coercions
+        def initialize
+          @blocks = {}
         end
 
-        private
+        # What {IgniterStore#register_coercion} does (documented there).
+        # @return [void]
+        def register(store_name, block)
+          @blocks[Names.normalize_store(store_name)] = block
+          nil
+        end
 
-        def coerce_value(store, fact)
-          coercion = @coercions[store]
+        # @param store [Symbol] normalized store of +fact+
+        # @return [Object] the fact's value as the store's coercion exposes it
+        def value(store, fact)
+          coercion = @blocks[store]
           return fact.value unless coercion
 
           coercion.call(fact.value, fact.schema_version)
@@ -30,8 +32,11 @@ module Igniter
         # Without a coercion the very Array given is returned (a spec pins the
         # identity of cached query results). With one, facts whose value the
         # block returns unchanged (`equal?`) stay Facts; others are wrapped.
-        def apply_coercions(store, facts)
-          coercion = @coercions[store]
+        # @param store [Symbol] normalized store of +facts+
+        # @param facts [Array<Fact>]
+        # @return [Array<Fact, CoercedFact>]
+        def apply(store, facts)
+          coercion = @blocks[store]
           return facts unless coercion
 
           facts.map do |fact|

@@ -9,23 +9,33 @@ module Igniter
       # Retention policies and their execution. A compaction drops facts of
       # one store from the live log, leaves a receipt fact in
       # `:__compaction_receipts` and, where the backend can, makes the drop
-      # durable.
-      module Compaction
+      # durable. The policies live in the schema graph.
+      class Compaction
         # Meta-store of compaction receipts.
         RECEIPT_STORE = :__compaction_receipts
         # Retention strategies `set_retention` accepts.
         STRATEGIES = %i[permanent ephemeral rolling_window].freeze
 
-        # Declares the retention policy of +store+ (replacing an earlier one).
-        # @param strategy [Symbol, String] +:permanent+ (never compacted), +:ephemeral+
-        #   (keep the latest fact per key) or +:rolling_window+ (also keep facts
-        #   younger than +duration+ seconds)
-        # @param duration [Numeric, nil] required for +:rolling_window+
-        # @raise [ArgumentError] for an unknown strategy or a rolling window
-        #   without a non-negative duration (0.5.2 accepted both and then
-        #   silently never dropped, or used a zero window)
-        # @return [self]
-        def set_retention(store, strategy:, duration: nil)
+        # @param schema_graph [SchemaGraph] where retention policies are registered
+        # @param log [#call] answers the live fact log (the store replaces it on a rebuild)
+        # @param backend [Backend, nil] made to forget dropped facts, where it can
+        # @param shared_log [Boolean] the log is the backend's own (it deletes by id)
+        # @param lock [Monitor] the store's write lock
+        # @param write [#call] `write.call(store:, key:, value:)` commits a receipt
+        # @param rebuild [#call] `rebuild.call(facts)` replaces the live log with +facts+
+        def initialize(schema_graph:, log:, backend:, shared_log:, lock:, write:, rebuild:)
+          @schema_graph = schema_graph
+          @log = log
+          @backend = backend
+          @shared_log = shared_log
+          @lock = lock
+          @write = write
+          @rebuild = rebuild
+        end
+
+        # What {IgniterStore#set_retention} does (documented there).
+        # @return [void]
+        def set_retention(store, strategy:, duration:)
           strategy = strategy.to_sym if strategy.is_a?(String) # e.g. from a JSON client
           unless STRATEGIES.include?(strategy)
             raise ArgumentError, "unknown retention strategy: #{strategy.inspect}. Valid: #{STRATEGIES.map(&:inspect).join(", ")}"
@@ -35,15 +45,14 @@ module Igniter
           end
 
           @schema_graph.register_retention(store, RetentionPolicy.new(strategy: strategy, duration: duration))
-          self
+          nil
         end
 
-        # Applies the retention policy of +store+, or of every store with a
-        # policy. Stores without a policy or with +:permanent+ give no report.
-        # @return [Array<Hash>] per store: +store, strategy, dropped_count,
-        #   kept_count, receipt_id, durable+
-        def compact(store = nil)
-          targets = store ? [normalize_store(store)] : @schema_graph.retention_stores
+        # What {IgniterStore#compact} does (documented there).
+        # @param store [Symbol, nil] a normalized store name, or nil for every store with a policy
+        # @return [Array<Hash>]
+        def compact(store)
+          targets = store ? [store] : @schema_graph.retention_stores
           targets.filter_map do |target|
             policy = @schema_graph.retention_for(store: target)
             next unless policy && policy.strategy != :permanent
@@ -52,26 +61,22 @@ module Igniter
           end
         end
 
-        # @param store [Symbol, String, nil] only receipts of this compacted
-        #   store; compared by name, so it also matches receipts whose Symbol
-        #   became a String through a WAL round trip
-        # @return [Array<Fact>] receipt facts in log order
-        def compaction_receipts(store: nil)
-          receipts = @log.facts_for(store: RECEIPT_STORE)
+        # What {IgniterStore#compaction_receipts} does (documented there).
+        # @return [Array<Fact>]
+        def receipts(store)
+          receipts = @log.call.facts_for(store: RECEIPT_STORE)
           return receipts if store.nil?
 
           name = store.to_s
           receipts.select { |f| receipt_field(f, :compacted_store).to_s == name }
         end
 
-        # Every compaction-like event, oldest first: retention compactions,
-        # exact prunes (with +store:+ only those that removed a fact of that
-        # store) and, when the backend reports them, segment purges.
-        # @return [Array<Hash>] a new mutable Array of +kind, executor, store,
-        #   status, reason, fact_count, receipt_id, occurred_at+
-        def compaction_activity(store: nil)
-          entries = compaction_receipts(store: store).map { |f| retention_activity(f) }
-          entries.concat(prune_activity(store))
+        # What {IgniterStore#compaction_activity} does (documented there).
+        # @param prunes [Array<Hash>] the exact prunes' entries ({Prune#activity})
+        # @return [Array<Hash>]
+        def activity(store, prunes)
+          entries = receipts(store).map { |f| retention_activity(f) }
+          entries.concat(prunes)
           entries.concat(segment_activity(store)) if Capabilities.of(@backend).include?(Capabilities::PURGE_RECEIPTS)
           entries.sort_by { |e| e[:occurred_at] }
         end
@@ -81,9 +86,10 @@ module Igniter
         # Under the write lock from the read of the store's facts to the new
         # log, so no concurrent write can vanish in the swap.
         def compact_store(store, policy)
-          @write_lock.synchronize do
+          @lock.synchronize do
+            log = @log.call
             now = Process.clock_gettime(Process::CLOCK_REALTIME)
-            keep, drop = partition_compaction(@log.facts_for(store: store), policy, now)
+            keep, drop = partition_compaction(log.facts_for(store: store), policy, now)
             if drop.empty?
               next { store: store, strategy: policy.strategy, dropped_count: 0, kept_count: keep.size,
                      receipt_id: nil, durable: false }
@@ -92,12 +98,12 @@ module Igniter
             receipt = write_compaction_receipt(store, drop, policy, now)
             dropped = drop.to_set(&:id)
             durable = if @shared_log # shared log: deleted in the database, in one transaction
-                        @log.remove_facts(dropped.to_a)
+                        log.remove_facts(dropped.to_a)
                         true
                       else
                         # Log order is kept (no re-sort by time): "latest" is the last
                         # appended fact, and a sort could reorder a key whose clock stepped back.
-                        rebuild_log!(@log.all_facts.reject { |f| f.store == store && dropped.include?(f.id) })
+                        @rebuild.call(log.all_facts.reject { |f| f.store == store && dropped.include?(f.id) })
                         persist_rebuild
                       end
             { store: store, strategy: policy.strategy, dropped_count: drop.size, kept_count: keep.size,
@@ -124,7 +130,7 @@ module Igniter
         def write_compaction_receipt(store, dropped, policy, now)
           oldest = dropped.min_by(&:transaction_time)
           newest = dropped.max_by(&:transaction_time)
-          write(
+          @write.call(
             store: RECEIPT_STORE,
             key: "#{store}_#{SecureRandom.hex(4)}",
             value: {
@@ -139,10 +145,10 @@ module Igniter
         def persist_rebuild
           caps = Capabilities.of(@backend)
           if caps.include?(Capabilities::REWRITE)
-            @backend.replace_with_snapshot!(@log.all_facts)
+            @backend.replace_with_snapshot!(@log.call.all_facts)
             true
           elsif caps.include?(Capabilities::SNAPSHOTS)
-            @backend.write_snapshot(@log.all_facts)
+            @backend.write_snapshot(@log.call.all_facts)
             false
           else
             false
@@ -159,20 +165,6 @@ module Igniter
           { kind: :retention_compaction, executor: :store_compact, store: v[:compacted_store], status: :ok,
             reason: v[:strategy], fact_count: v[:compacted_count].to_i, receipt_id: fact.id,
             occurred_at: v[:compacted_at].to_f }
-        end
-
-        def prune_activity(store)
-          name = store&.to_s
-          @prune_receipt_stores.flat_map { |receipt_store| @log.facts_for(store: receipt_store) }.filter_map do |fact|
-            v = fact.value
-            next unless v.is_a?(Hash)
-            # A custom receipt store may hold other facts; the default one is ours alone.
-            next unless fact.store == Prune::DEFAULT_RECEIPT_STORE || v[:type].to_s == "fact_prune_receipt"
-            next if name && v[:pruned_fact_refs].to_a.none? { |ref| ref[:store].to_s == name }
-
-            { kind: :exact_prune, executor: :fact_prune, store: nil, status: :ok, reason: v[:reason],
-              fact_count: v[:pruned_count].to_i, receipt_id: fact.id, occurred_at: v[:pruned_at].to_f }
-          end
         end
 
         def segment_activity(store)

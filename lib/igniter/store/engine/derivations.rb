@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "names"
+
 module Igniter
   module Store
     module Engine
@@ -12,39 +14,59 @@ module Igniter
       # scatters but no derivations; a scatter write triggers derivations
       # (unless already deriving) but no scatters. The guards are per store
       # and per thread, and restored (not reset) on exit.
-      module Derivations
-        # Registers a gather rule: after each write to +source_store+,
-        # `rule.call(facts)` gets the latest fact of every key of the store
-        # that matches +source_filters+; a truthy result is written to
-        # +target_store+ under +target_key+ (or `target_key.call(facts)`).
-        # @return [self]
-        def register_derivation(source_store:, target_store:, target_key:, rule:, source_filters: {})
+      #
+      # Owns the relation names it registered (so re-registering one replaces
+      # its index rule) and its per-store recursion guards; the rules
+      # themselves live in the schema graph.
+      class Derivations
+        # @param schema_graph [SchemaGraph] where the rules are registered
+        # @param log [#call] answers the live fact log (the store replaces it on a rebuild)
+        # @param write [#call] `write.call(store:, key:, value:)`: {IgniterStore#write}
+        # @param read [#call] `read.call(store:, key:, as_of:)`: {IgniterStore#read}
+        def initialize(schema_graph:, log:, write:, read:)
+          @schema_graph = schema_graph
+          @log = log
+          @write = write
+          @read = read
+          @relation_scatters = {}
+          # Recursion guards are keyed per store (one Derivations each) so one
+          # store's rules writing into another store do not suppress that store's rules.
+          @deriving_flag = :"__igniter_store_deriving_#{object_id}"
+          @scattering_flag = :"__igniter_store_scattering_#{object_id}"
+        end
+
+        # Runs the derivation rules, then the scatter rules, of a fact just
+        # written to +store+ (never after an append).
+        # @param store [Symbol] normalized store of +fact+
+        # @param fact [Fact]
+        # @return [void]
+        def after_write(store, fact)
+          run_derivations(store, fact)
+          run_scatters(fact)
+        end
+
+        # What {IgniterStore#register_derivation} does (documented there).
+        # @return [void]
+        def register_derivation(source_store:, target_store:, target_key:, rule:, source_filters:)
           @schema_graph.register_derivation(
             DerivationRule.new(source_store: source_store, source_filters: source_filters,
                                target_store: target_store, target_key: target_key, rule: rule)
           )
-          self
+          nil
         end
 
-        # Registers a scatter rule: after each write to +source_store+ whose
-        # value has a truthy +partition_by+ field, `rule.call(partition_value,
-        # existing_target_value, source_fact)`; a truthy result is written to
-        # +target_store+ under `partition_value.to_s`.
-        # @return [self]
+        # What {IgniterStore#register_scatter} does (documented there).
+        # @return [void]
         def register_scatter(source_store:, partition_by:, target_store:, rule:)
           @schema_graph.register_scatter(
             ScatterRule.new(source_store: source_store, partition_by: partition_by,
                             target_store: target_store, rule: rule)
           )
-          self
+          nil
         end
 
-        # Declares a 1-N relation: source keys grouped by their +partition+
-        # field, indexed in store `:"__rel_<name>"` as `{keys:, count:,
-        # partition_key:}`. The index only grows (a G-set, as in 0.5.2).
-        # Re-registering a name replaces the earlier index rule instead of
-        # adding a second one.
-        # @return [self]
+        # What {IgniterStore#register_relation} does (documented there).
+        # @return [void]
         def register_relation(name, source:, partition:, target:)
           @schema_graph.unregister_scatter(@relation_scatters[name]) if @relation_scatters.key?(name)
           @schema_graph.register_relation(RelationRule.new(name: name, source: source, partition: partition, target: target))
@@ -52,22 +74,19 @@ module Igniter
                                  target_store: :"__rel_#{name}", rule: method(:relation_index_value).to_proc)
           @schema_graph.register_scatter(rule)
           @relation_scatters[name] = rule
-          self
+          nil
         end
 
-        # Current values of every source key related to +from+, one per key in
-        # first-indexed order. With +as_of+ both the index and each source
-        # value are read at that time.
-        # @raise [ArgumentError] for an unknown relation
-        # @return [Array<Object>] values ([] when nothing is indexed)
-        def resolve(relation_name, from:, as_of: nil)
+        # What {IgniterStore#resolve} does (documented there).
+        # @return [Array<Object>]
+        def resolve(relation_name, from:, as_of:)
           rule = @schema_graph.relation_for(name: relation_name)
           raise ArgumentError, "No relation registered: #{relation_name.inspect}" unless rule
 
-          entry = read(store: :"__rel_#{relation_name}", key: from.to_s, as_of: as_of)
+          entry = @read.call(store: :"__rel_#{relation_name}", key: from.to_s, as_of: as_of)
           return [] unless entry
 
-          entry[:keys].filter_map { |key| read(store: rule.source, key: key, as_of: as_of) }
+          entry[:keys].filter_map { |key| @read.call(store: rule.source, key: key, as_of: as_of) }
         end
 
         private
@@ -84,12 +103,12 @@ module Igniter
 
           guarded(@deriving_flag) do
             rules.each do |rule|
-              facts = @log.query_scope(store: normalize_store(rule.source_store), filters: rule.source_filters || {})
+              facts = @log.call.query_scope(store: Names.normalize_store(rule.source_store), filters: rule.source_filters || {})
               derived = rule.rule.call(facts)
               next unless derived
 
               target_key = rule.target_key.respond_to?(:call) ? rule.target_key.call(facts) : rule.target_key.to_s
-              write(store: rule.target_store, key: target_key, value: derived)
+              @write.call(store: rule.target_store, key: target_key, value: derived)
             end
           end
         end
@@ -100,15 +119,15 @@ module Igniter
 
           guarded(@scattering_flag) do
             rules.each do |rule|
-              partition_value = PartitionIndex.value_of(source_fact, normalize_field(rule.partition_by))
+              partition_value = PartitionIndex.value_of(source_fact, Names.normalize_field(rule.partition_by))
               next unless partition_value
 
               target_key = partition_value.to_s
-              existing = read(store: rule.target_store, key: target_key)
+              existing = @read.call(store: rule.target_store, key: target_key)
               derived = rule.rule.call(partition_value, existing, source_fact)
               next unless derived
 
-              write(store: rule.target_store, key: target_key, value: derived)
+              @write.call(store: rule.target_store, key: target_key, value: derived)
             end
           end
         end

@@ -5,6 +5,7 @@ require "set"
 require "monitor"
 require_relative "../storage/backend"
 
+require_relative "names"
 require_relative "scope_index"
 require_relative "partition_index"
 require_relative "coercions"
@@ -33,12 +34,12 @@ module Igniter
     # causation chains stay linear and a write racing a compaction or prune
     # cannot vanish. Consumers, derivations and scatters run after the commit,
     # outside the lock. Readers take no store-wide lock.
+    #
+    # The parts with state of their own are collaborators, each given only
+    # what it needs (doc/contracts.md "Engine collaborators"): indexes,
+    # read cache, coercions, derivations, compaction, prune and lineage.
     class IgniterStore
-      include Engine::Coercions
-      include Engine::Derivations
-      include Engine::Compaction
-      include Engine::Prune
-      include Engine::Lineage
+      include Engine::Names
       include Engine::TimeBounds
       include Engine::SharedLog
 
@@ -96,14 +97,10 @@ module Igniter
         @partition_index = {}
         @scopes = Engine::ScopeIndex.new(@scope_index)
         @partitions = Engine::PartitionIndex.new(@partition_index)
-        @coercions = {}
+        # nil until a coercion is registered: reads then test one ivar, call nothing.
+        @coercions = nil
         @write_lock = Monitor.new
-        @relation_scatters = {}
-        @prune_receipt_stores = Set[Engine::Prune::DEFAULT_RECEIPT_STORE]
-        # Recursion guards are keyed per store so one store's rules writing
-        # into another store do not suppress that store's rules.
-        @deriving_flag = :"__igniter_store_deriving_#{object_id}"
-        @scattering_flag = :"__igniter_store_scattering_#{object_id}"
+        build_collaborators
         # Re-applies protocol descriptors registered before a reopen (sidecar file, not facts).
         @descriptor_journal = Protocol::DescriptorJournal.attach(self, backend)
         follow_commits if @changefeed # shared log
@@ -134,6 +131,125 @@ module Igniter
       def register_projection(projection_path)
         @schema_graph.register_projection(projection_path)
         self
+      end
+
+      # Registers (replacing any earlier one) the coercion of +store_name+:
+      # read-time schema migration, applied on read paths only (stored facts
+      # are never modified). The block runs on every read (no memo); its
+      # errors reach the reader.
+      #
+      # @yieldparam value [Object] the stored value
+      # @yieldparam schema_version [Integer]
+      # @yieldreturn [Object] the value to expose
+      # @return [self]
+      def register_coercion(store_name, &block)
+        (@coercions ||= Engine::Coercions.new).register(store_name, block)
+        self
+      end
+
+      # --- reactive rules (Engine::Derivations) ----------------------------
+
+      # Registers a gather rule: after each write to +source_store+,
+      # `rule.call(facts)` gets the latest fact of every key of the store
+      # that matches +source_filters+; a truthy result is written to
+      # +target_store+ under +target_key+ (or `target_key.call(facts)`).
+      # @return [self]
+      def register_derivation(source_store:, target_store:, target_key:, rule:, source_filters: {})
+        @derivations.register_derivation(source_store: source_store, target_store: target_store,
+                                         target_key: target_key, rule: rule, source_filters: source_filters)
+        self
+      end
+
+      # Registers a scatter rule: after each write to +source_store+ whose
+      # value has a truthy +partition_by+ field, `rule.call(partition_value,
+      # existing_target_value, source_fact)`; a truthy result is written to
+      # +target_store+ under `partition_value.to_s`.
+      # @return [self]
+      def register_scatter(source_store:, partition_by:, target_store:, rule:)
+        @derivations.register_scatter(source_store: source_store, partition_by: partition_by,
+                                      target_store: target_store, rule: rule)
+        self
+      end
+
+      # Declares a 1-N relation: source keys grouped by their +partition+
+      # field, indexed in store `:"__rel_<name>"` as `{keys:, count:,
+      # partition_key:}`. The index only grows (a G-set, as in 0.5.2).
+      # Re-registering a name replaces the earlier index rule instead of
+      # adding a second one.
+      # @return [self]
+      def register_relation(name, source:, partition:, target:)
+        @derivations.register_relation(name, source: source, partition: partition, target: target)
+        self
+      end
+
+      # Current values of every source key related to +from+, one per key in
+      # first-indexed order. With +as_of+ both the index and each source
+      # value are read at that time.
+      # @raise [ArgumentError] for an unknown relation
+      # @return [Array<Object>] values ([] when nothing is indexed)
+      def resolve(relation_name, from:, as_of: nil)
+        @derivations.resolve(relation_name, from: from, as_of: as_of)
+      end
+
+      # --- retention and prune (Engine::Compaction, Engine::Prune) ---------
+
+      # Declares the retention policy of +store+ (replacing an earlier one).
+      # @param strategy [Symbol, String] +:permanent+ (never compacted), +:ephemeral+
+      #   (keep the latest fact per key) or +:rolling_window+ (also keep facts
+      #   younger than +duration+ seconds)
+      # @param duration [Numeric, nil] required for +:rolling_window+
+      # @raise [ArgumentError] for an unknown strategy or a rolling window
+      #   without a non-negative duration (0.5.2 accepted both and then
+      #   silently never dropped, or used a zero window)
+      # @return [self]
+      def set_retention(store, strategy:, duration: nil)
+        @compaction.set_retention(store, strategy: strategy, duration: duration)
+        self
+      end
+
+      # Applies the retention policy of +store+, or of every store with a
+      # policy. Stores without a policy or with +:permanent+ give no report.
+      # @return [Array<Hash>] per store: +store, strategy, dropped_count,
+      #   kept_count, receipt_id, durable+
+      def compact(store = nil)
+        @compaction.compact(store ? normalize_store(store) : nil)
+      end
+
+      # @param store [Symbol, String, nil] only receipts of this compacted
+      #   store; compared by name, so it also matches receipts whose Symbol
+      #   became a String through a WAL round trip
+      # @return [Array<Fact>] receipt facts in log order
+      def compaction_receipts(store: nil)
+        @compaction.receipts(store)
+      end
+
+      # Every compaction-like event, oldest first: retention compactions,
+      # exact prunes (with +store:+ only those that removed a fact of that
+      # store) and, when the backend reports them, segment purges.
+      # @return [Array<Hash>] a new mutable Array of +kind, executor, store,
+      #   status, reason, fact_count, receipt_id, occurred_at+
+      def compaction_activity(store: nil)
+        @compaction.activity(store, @prune.activity(store))
+      end
+
+      # Removes the facts with these ids from the live log and every index.
+      #
+      # The receipt is written (and persisted) first, then the log is
+      # rebuilt without the facts, then the backend's snapshot replaces its
+      # log so the facts cannot come back on reopen. Unknown ids are
+      # reported, not an error; when none of the ids is live only the
+      # receipt is written (nothing to rebuild).
+      #
+      # @param fact_ids [Enumerable<#to_s>, #to_s]
+      # @param reason [Object] recorded in the receipt
+      # @param metadata [Hash] recorded in the receipt
+      # @param receipt_store [Symbol] store of the receipt fact
+      # @return [Hash] +status: :ok, receipt_id, pruned_count, missing_count,
+      #   pruned_fact_refs, missing_ids+; or +status: :unsupported, reason:
+      #   :backend_does_not_support_exact_prune, backend:+ (class name) for a
+      #   backend that cannot rewrite its log (nothing is changed then)
+      def prune_fact_ids(fact_ids:, reason:, metadata: {}, receipt_store: Engine::Prune::DEFAULT_RECEIPT_STORE)
+        @prune.prune(fact_ids: fact_ids, reason: reason, metadata: metadata, receipt_store: receipt_store)
       end
 
       # --- writes ---------------------------------------------------------
@@ -168,8 +284,7 @@ module Igniter
           fact
         end
         @cache.notify(calls)
-        run_derivations(store, fact)
-        run_scatters(fact)
+        @derivations.after_write(store, fact)
         fact
       end
 
@@ -224,7 +339,7 @@ module Igniter
           # a current-state read skips the cache: a cached answer could only
           # be the same fact, reached at a higher cost.
           fact = @log.latest(store, key, nil) or return nil
-          return @coercions.empty? ? fact.value : coerce_value(store, fact)
+          return @coercions ? @coercions.value(store, fact) : fact.value
         end
 
         time_bound!(:as_of, as_of)
@@ -234,7 +349,7 @@ module Igniter
                else
                  @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
                end
-        fact && coerce_value(store, fact)
+        fact && (@coercions ? @coercions.value(store, fact) : fact.value)
       end
 
       # @param at [Float, Time] transaction time (what the ledger knew then)
@@ -260,7 +375,7 @@ module Igniter
 
         time_bound!(:valid_at, valid_at)
         fact = @log.latest_valid(store, key, as_of, valid_at) or return nil
-        @coercions.empty? ? fact : apply_coercions(store, [fact]).first
+        @coercions ? @coercions.apply(store, [fact]).first : fact
       end
 
       # The latest fact of every key of +store+ that matches the filters of
@@ -281,12 +396,12 @@ module Igniter
 
         # shared log: answers are recorded (for scope consumers) but never served.
         cached = @shared_log ? nil : @cache.get_scope(store: store, scope: scope, as_of: as_of, ttl: ttl || path.cache_ttl)
-        return apply_coercions(store, cached).freeze if cached
+        return coerced(store, cached).freeze if cached
 
         generation = @cache.generation
         facts = scope_facts(store, scope, path.filters || {}, as_of).freeze
         @cache.put_scope(store: store, scope: scope, facts: facts, as_of: as_of, generation: generation)
-        apply_coercions(store, facts).freeze
+        coerced(store, facts).freeze
       end
 
       # A key's (or a store's) facts in append order; with +valid_from+ or
@@ -313,7 +428,7 @@ module Igniter
         end
 
         facts = @log.facts(store, key, since, as_of)
-        @coercions.empty? ? facts : apply_coercions(store, facts)
+        @coercions ? @coercions.apply(store, facts) : facts
       end
 
       # Facts of +store+ whose value has +partition_key+ equal to
@@ -326,7 +441,7 @@ module Igniter
         time_bound!(:as_of, as_of)
         field = normalize_field(partition_key)
         # shared log: the log filters the store's facts itself (no index to keep across processes).
-        return apply_coercions(store, @log.partition(store, field, partition_value, since, as_of)) if @shared_log
+        return coerced(store, @log.partition(store, field, partition_value, since, as_of)) if @shared_log
 
         unless @partitions.built?(store, field)
           # Under the write lock so an append cannot land both in the scan and in the index.
@@ -335,7 +450,7 @@ module Igniter
         slice = @partitions.slice(store, field, partition_value)
         slice.select! { |f| f.transaction_time >= since } if since
         slice.select! { |f| f.transaction_time <= as_of } if as_of
-        apply_coercions(store, slice)
+        coerced(store, slice)
       end
 
       # @return [Array<Hash>] +id, value_hash+ (first 12 hex), +causation,
@@ -345,6 +460,16 @@ module Igniter
           { id: fact.id, value_hash: fact.value_hash[0, 12], causation: fact.causation,
             transaction_time: fact.transaction_time }
         end
+      end
+
+      # Causal proof of one key: its fact chain, the derivation rules its
+      # store feeds, and a SHA-256 over the chain.
+      # @return [Hash] keys +subject+, +chain+, +depth+, +derived_by+, +proof_hash+.
+      #   +chain+ entries carry +id, store, key, causation, value_hash (full),
+      #   transaction_time, valid_time, schema_version+ in log order;
+      #   +proof_hash+ is nil for an empty chain.
+      def lineage(store:, key:)
+        @lineage.of({ store: store, key: key }, normalize_store(store), normalize_key(key))
       end
 
       # @param fact_id [#to_s, nil]
@@ -481,6 +606,29 @@ module Igniter
 
       private
 
+      # The collaborators with state of their own (doc/contracts.md "Engine
+      # collaborators"). They reach the live log through a reader, because
+      # {#rebuild_log!} replaces it, and write receipts and derived facts
+      # through {#write}, as a caller would.
+      def build_collaborators
+        live_log = -> { @log }
+        write = ->(**entry) { write(**entry) }
+        rebuild = method(:rebuild_log!)
+        @derivations = Engine::Derivations.new(schema_graph: @schema_graph, log: live_log, write: write,
+                                               read: ->(**query) { read(**query) })
+        @compaction = Engine::Compaction.new(schema_graph: @schema_graph, log: live_log, backend: @backend,
+                                             shared_log: @shared_log, lock: @write_lock, write: write, rebuild: rebuild)
+        @prune = Engine::Prune.new(log: live_log, backend: @backend, shared_log: @shared_log, lock: @write_lock,
+                                   fact_ref: method(:fact_ref), write: write, rebuild: rebuild)
+        @lineage = Engine::Lineage.new(log: live_log, schema_graph: @schema_graph)
+      end
+
+      # @return [Array<Fact, CoercedFact>] +facts+ itself without a coercion
+      #   for +store+ (cached query answers keep their identity)
+      def coerced(store, facts)
+        @coercions ? @coercions.apply(store, facts) : facts
+      end
+
       # {#history} with valid-time bounds (arguments normalized, tt bounds checked).
       def valid_history(store, key, since, as_of, valid_from, valid_to)
         raise ArgumentError, "history with valid_from/valid_to needs a key" if key.nil?
@@ -490,7 +638,7 @@ module Igniter
 
         time_bound!(:valid_from, valid_from)
         time_bound!(:valid_to, valid_to)
-        apply_coercions(store, @log.facts_valid(store, key, as_of, valid_from, valid_to))
+        coerced(store, @log.facts_valid(store, key, as_of, valid_from, valid_to))
       end
 
       # Commits a fact built elsewhere ({#ingest_fact}); the caller holds the
@@ -559,24 +707,6 @@ module Igniter
           @cache.clear!
         end
         nil
-      end
-
-      def normalize_store(store)
-        case store
-        when Symbol then store
-        when nil then raise ArgumentError, "store is required"
-        else store.to_s.to_sym
-        end
-      end
-
-      def normalize_key(key)
-        key&.to_s
-      end
-
-      # Value keys are Symbols after Fact.build, so a String field name is
-      # looked up as a Symbol.
-      def normalize_field(field)
-        field.is_a?(String) ? field.to_sym : field
       end
     end
   end

@@ -6,22 +6,29 @@ module Igniter
   module Store
     module Engine
       # Causal proof of one key: its fact chain, the derivation rules its
-      # store feeds, and a SHA-256 over the chain.
-      module Lineage
-        # @return [Hash] keys +subject+, +chain+, +depth+, +derived_by+, +proof_hash+.
-        #   +chain+ entries carry +id, store, key, causation, value_hash (full),
-        #   transaction_time, valid_time, schema_version+ in log order;
-        #   +proof_hash+ is nil for an empty chain.
-        def lineage(store:, key:)
-          subject = { store: store, key: key }
-          store = normalize_store(store)
-          chain = @log.facts_for(store: store, key: normalize_key(key)).map { |fact| chain_entry(fact) }
+      # store feeds, and a SHA-256 over the chain. Holds no state; it reads
+      # the live log and the schema graph it is given.
+      class Lineage
+        # @param log [#call] answers the live fact log (the store replaces it on a rebuild)
+        # @param schema_graph [SchemaGraph] the registered derivation rules
+        def initialize(log:, schema_graph:)
+          @log = log
+          @schema_graph = schema_graph
+        end
+
+        # What {IgniterStore#lineage} does (documented there).
+        # @param subject [Hash] +store, key+ as the caller named them
+        # @param store [Symbol] normalized
+        # @param key [String, nil] normalized
+        # @return [Hash]
+        def of(subject, store, key)
+          chain = @log.call.facts_for(store: store, key: key).map { |fact| chain_entry(fact) }
           {
             subject: subject,
             chain: chain,
             depth: chain.size,
             derived_by: derived_by(store),
-            proof_hash: chain.empty? ? nil : lineage_proof_hash(chain)
+            proof_hash: chain.empty? ? nil : proof_hash(chain)
           }
         end
 
@@ -43,7 +50,7 @@ module Igniter
 
         # "id:value_hash:causation" per fact, "|"-joined; stable for a chain,
         # changes with every fact added, differs per key because ids differ.
-        def lineage_proof_hash(chain)
+        def proof_hash(chain)
           Digest::SHA256.hexdigest(chain.map { |e| "#{e[:id]}:#{e[:value_hash]}:#{e[:causation]}" }.join("|"))
         end
       end

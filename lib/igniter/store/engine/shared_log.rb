@@ -46,8 +46,7 @@ module Igniter
           facts.zip(entries).each do |fact, entry|
             next if SharedLog.batch_entry(entry).first == :append
 
-            run_derivations(fact.store, fact)
-            run_scatters(fact)
+            @derivations.after_write(fact.store, fact)
           end
           facts
         end

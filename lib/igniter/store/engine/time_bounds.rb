@@ -2,7 +2,7 @@
 
 module Igniter
   module Store
-    # IgniterStore's collaborators: indexes, derivations, compaction, prune, lineage, time bounds.
+    # IgniterStore's collaborators (doc/contracts.md "Engine collaborators") and its helper mixins.
     module Engine
       # Argument checks for the transaction-time bounds (`as_of`, `since`,
       # `at`) and cache `ttl` of the read methods. Without them `to_f` turned

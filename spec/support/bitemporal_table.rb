@@ -46,4 +46,3 @@ module BitemporalTable
                 far: times[4] + 86_400)
   end
 end
-

@@ -227,7 +227,11 @@ RSpec.describe Igniter::Ledger::Console, :console do
     it "tables the quarantined spans of a recovery report, wherever the report lists them" do
       span = { file: "/data/seg-1.wal", offset: 4096, length: 17, reason: :bad_crc,
                quarantine_path: "/data/seg-1.wal.quarantine/00000000000000004096-17.bin" }
-      backend = Struct.new(:recovery) { def capabilities = Igniter::Store::Capabilities.declare(:recovery); def write_fact(_fact) = nil }.new({ files: { "seg-1.wal" => { mode: :salvage, quarantined: [span] } } })
+      backend_class = Struct.new(:recovery) do
+        def capabilities = Igniter::Store::Capabilities.declare(:recovery)
+        def write_fact(_fact) = nil
+      end
+      backend = backend_class.new({ files: { "seg-1.wal" => { mode: :salvage, quarantined: [span] } } })
       page = get(console_for(Igniter::Store::IgniterStore.new(backend: backend)), "/storage").body
       expect(page[/<table class="records quarantine">.*?<\/table>/m]).to include("4096", "17", "bad_crc", "00000000000000004096-17.bin")
     end

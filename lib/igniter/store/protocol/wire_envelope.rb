@@ -104,9 +104,9 @@ module Igniter
           when :query
             return scope_listing(packet) if packet[:scope]
 
-            items = i.query(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
-                            limit: packet[:limit], as_of: packet[:as_of])
-            listing(items)
+            facts = i.query_facts(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
+                                  limit: packet[:limit], as_of: packet[:as_of])
+            fact_listing(facts)
           when :history
             facts = i.fact_history(store: packet.fetch(:store), key: packet[:key],
                                    **packet.slice(:since, :as_of, :valid_from, :valid_to))
@@ -151,7 +151,13 @@ module Igniter
         # A registered access path (`scope`) instead of `where`: the store's
         # own scope query, whose facts come along whole.
         def scope_listing(packet)
-          facts = @interpreter.scope_query(store: packet.fetch(:store), scope: packet[:scope], as_of: packet[:as_of])
+          fact_listing(@interpreter.scope_query(store: packet.fetch(:store), scope: packet[:scope], as_of: packet[:as_of]))
+        end
+
+        # A listing of whole facts: 0.5.2's `items`/`results`/`count`, plus
+        # `facts`, the fact bodies ({FactDocument}: `symbols` included), so
+        # a remote client reads the values a local query returns.
+        def fact_listing(facts)
           listing(facts.map { |f| { key: f.key, value: f.value } }).merge(facts: facts.map { |f| FactDocument.from(f) })
         end
 

@@ -60,7 +60,8 @@ module Igniter
       # The latest fact of every key matching the server's registered access
       # path +scope+ (as {IgniterStore#query}); or, with +where:+ instead,
       # the latest `{key:, value:}` of every key whose value has those fields
-      # (the envelope `query`, with `order:` and `limit:`).
+      # (the envelope `query`, with `order:` and `limit:`), Symbol values
+      # included as the server's store holds them.
       # @return [Array<Fact>, Array<Hash>]
       # @raise [ArgumentError] neither or both of scope and where; an unknown scope
       def query(store:, scope: nil, where: nil, order: nil, limit: nil, as_of: nil)
@@ -72,7 +73,11 @@ module Igniter
           return facts(call(:query, { store: store, scope: scope, as_of: time(as_of) }.compact)[:facts])
         end
 
-        call(:query, { store: store, where: where, order: order, limit: limit, as_of: time(as_of) }.compact)[:items]
+        result = call(:query, { store: store, where: where, order: order, limit: limit, as_of: time(as_of) }.compact)
+        # The fact bodies carry `symbols`; a server before them sends only items.
+        return result[:items] unless result.key?(:facts)
+
+        facts(result[:facts]).map { |fact| { key: fact.key, value: fact.value } }
       end
 
       # @return [Array<Hash>] `{id:, value_hash:, causation:, transaction_time:}` of each fact of the key

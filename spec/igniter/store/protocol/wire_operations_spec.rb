@@ -132,7 +132,9 @@ RSpec.describe "Open protocol wire operations" do
 
     it "queries with items, results and count, ordered and limited" do
       q = result(:query, { store: :tasks, where: { status: :open }, order: :n, limit: 1 })
-      expect(q).to eq(items: [{ key: "t2", value: { status: :open, n: 1 } }], results: [{ status: :open, n: 1 }], count: 1)
+      expect(q.except(:facts)).to eq(items: [{ key: "t2", value: { status: :open, n: 1 } }], results: [{ status: :open, n: 1 }], count: 1)
+      # Added beside 0.5.2's members: the facts whole, as fact bodies.
+      expect(q[:facts].map { |doc| Igniter::Store::Fact.from_h(doc) }).to eq([store.history(store: :tasks, key: "t2").last])
     end
 
     it "counts the latest values matching a Symbol where" do

@@ -19,7 +19,7 @@ module Igniter
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
-          segment_manifest compaction_activity history fact_by_id stats
+          segment_manifest compaction_activity history fact_by_id stats time_travel
         ].freeze
 
         # @param interpreter [Interpreter]
@@ -100,6 +100,11 @@ module Igniter
           when :write_fact then i.write_fact(packet)
           when :read
             value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), **packet.slice(:as_of, :valid_at))
+            { value: value, found: !value.nil? }
+          when :time_travel
+            # IgniterStore#time_travel over the wire: `read` as of `at` (doc/bitemporal.md).
+            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet.fetch(:at),
+                           valid_at: packet[:valid_at])
             { value: value, found: !value.nil? }
           when :query
             return scope_listing(packet) if packet[:scope]

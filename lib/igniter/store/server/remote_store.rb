@@ -35,14 +35,16 @@ module Igniter
       #   (as the server's coercions make it)
       # @raise [ArgumentError] the server refused an argument (the message says which)
       def read(store:, key:, as_of: nil, valid_at: nil)
-        result = call(:read, { store: store, key: key, as_of: time(as_of), valid_at: time(valid_at) }.compact)
-        trie = FactDecode.symbol_trie(result[:symbols])
-        trie ? FactDecode.apply_symbols(result[:value], trie["value"]) : result[:value]
+        value_of(call(:read, { store: store, key: key, as_of: time(as_of), valid_at: time(valid_at) }.compact))
       end
 
+      # The envelope `time_travel` op: {#read} as of +at+.
+      # @param at [Numeric, Time, String] transaction time (inclusive); a String is ISO-8601
+      # @param valid_at [Numeric, Time, String, nil] valid time (doc/bitemporal.md)
       # @return [Object, nil] the value of +key+ as it was at time +at+
+      # @raise [ArgumentError] the server refused an argument (the message says which)
       def time_travel(store:, key:, at:, valid_at: nil)
-        read(store: store, key: key, as_of: at, valid_at: valid_at)
+        value_of(call(:time_travel, { store: store, key: key, at: time(at), valid_at: time(valid_at) }.compact))
       end
 
       # @param key [String, nil] one key, or every key of the store
@@ -178,6 +180,12 @@ module Igniter
         raise ArgumentError, "rejected: #{Array(receipt[:errors]).join("; ")}" unless receipt[:status].to_s == "accepted"
 
         fact_by_id(receipt[:fact_id])
+      end
+
+      # The value of a read result, its Symbols restored from `symbols`.
+      def value_of(result)
+        trie = FactDecode.symbol_trie(result[:symbols])
+        trie ? FactDecode.apply_symbols(result[:value], trie["value"]) : result[:value]
       end
 
       def facts(list)

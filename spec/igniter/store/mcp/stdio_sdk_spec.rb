@@ -49,7 +49,7 @@ RSpec.describe "igniter-ledger mcp with the official MCP client", :servers do
   def expect_bitemporal_reads(seen)
     expect(seen[:schemas]).to eq(read: %w[store key as_of valid_at], history: %w[store key since as_of valid_from valid_to])
     expect(seen[:validAt].except(:bad)).to eq(feb15: "c", jan2: "a", before: nil, now: "b", plain: "c")
-    expect(seen[:validAt][:bad]).to eq(isError: true, text: 'valid_at must be seconds since the epoch or an ISO-8601 time ' \
+    expect(seen[:validAt][:bad]).to eq(isError: true, text: "valid_at must be seconds since the epoch or an ISO-8601 time " \
                                                             'with a zone (2026-11-26T10:30:21Z), got "soon"')
     history = seen[:validHistory]
     expect(history[:facts].map { |f| f[:value] }).to eq(%w[a c b])

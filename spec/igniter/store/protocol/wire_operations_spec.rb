@@ -18,11 +18,11 @@ RSpec.describe "Open protocol wire operations" do
   end
 
   describe "envelope" do
-    it "lists the 18 operations in spec order, then history, fact_by_id and stats, frozen" do
+    it "lists the 18 operations in spec order, then history, fact_by_id, stats and time_travel, frozen" do
       expect(Igniter::Store::Protocol::WireEnvelope::OPERATIONS).to eq(
         %i[register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
            metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
-           segment_manifest compaction_activity history fact_by_id stats]
+           segment_manifest compaction_activity history fact_by_id stats time_travel]
       )
       expect(Igniter::Store::Protocol::WireEnvelope::OPERATIONS).to be_frozen
       expect([Igniter::Store::Protocol::WireEnvelope::PROTOCOL, Igniter::Store::Protocol::WireEnvelope::SCHEMA_VERSION])

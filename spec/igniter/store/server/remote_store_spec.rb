@@ -29,6 +29,11 @@ RSpec.describe "Igniter::Store.remote", :servers do
         expect(remote.read(store: :tasks, key: "t1", as_of: as_of)).to eq(title: "Ship", status: :open, tags: [:a, "b"])
       end
       expect(remote.time_travel(store: :tasks, key: "t1", at: at - 1)).to be_nil
+      # The envelope time_travel op, Symbols restored as for read.
+      expect(remote.time_travel(store: :tasks, key: "t1", at: iso)).to eq(local.time_travel(store: :tasks, key: "t1", at: at))
+      expect(remote.time_travel(store: :tasks, key: "t1", at: at)).to eq(title: "Ship", status: :open, tags: [:a, "b"])
+      expect { remote.time_travel(store: :tasks, key: "t1", at: "soon") }
+        .to raise_error(ArgumentError, /\Atime_travel: at must be seconds since the epoch or an ISO-8601 time/)
       expect(remote.read(store: "tasks", key: "nope")).to be_nil
     end
 

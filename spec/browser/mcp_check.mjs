@@ -23,7 +23,10 @@ try {
   result.server = client.getServerVersion();
   result.capabilities = client.getServerCapabilities();
   result.instructions = client.getInstructions();
-  result.tools = (await client.listTools()).tools.map((t) => ({ name: t.name, required: t.inputSchema.required || [] }));
+  const listed = (await client.listTools()).tools;
+  result.tools = listed.map((t) => ({ name: t.name, required: t.inputSchema.required || [] }));
+  result.schemas = Object.fromEntries(listed.filter((t) => ["read", "history"].includes(t.name))
+    .map((t) => [t.name, Object.keys(t.inputSchema.properties)]));
 
   const write = async (key, value) => client.callTool({ name: "write", arguments: { store: "tasks", key, value } });
   const first = await write("t1", { title: "Ship", status: "open" });
@@ -41,6 +44,28 @@ try {
   result.stats = stats.structuredContent;
   const chain = await client.callTool({ name: "causation_chain", arguments: { store: "tasks", key: "t1" } });
   result.chain = chain.structuredContent;
+
+  // Bitemporal reads (doc/bitemporal.md): values written with valid times,
+  // one back-dated, read by valid_at and listed by valid_from/valid_to, in
+  // seconds or ISO-8601 as the HTTP API takes them.
+  const price = async (value, validTime) =>
+    client.callTool({ name: "write", arguments: { store: "prices", key: "p1", value, valid_time: validTime } });
+  await price("a", 1767225600); // 2026-01-01
+  await price("b", 1772323200); // 2026-03-01
+  await price("c", 1769904000); // 2026-02-01, recorded last (back-dated)
+  const readAt = async (validAt) => {
+    const reply = await client.callTool({ name: "read", arguments: { store: "prices", key: "p1", valid_at: validAt } });
+    return reply.isError ? { isError: true, text: text(reply) } : JSON.parse(text(reply));
+  };
+  result.validAt = {
+    feb15: await readAt("2026-02-15T00:00:00Z"), jan2: await readAt(1767312000), before: await readAt("2025-12-31"),
+    now: await readAt(1893456000), plain: JSON.parse(text(await client.callTool({ name: "read", arguments: { store: "prices", key: "p1" } }))),
+    bad: await readAt("soon")
+  };
+  const validHistory = await client.callTool({
+    name: "history", arguments: { store: "prices", key: "p1", valid_from: "2026-01-15", valid_to: 1773532800 } // ..2026-03-15
+  });
+  result.validHistory = validHistory.structuredContent;
 
   // A tool error is a result the model can read, not a failure of the call.
   const missing = await client.callTool({ name: "read", arguments: { store: "tasks" } });

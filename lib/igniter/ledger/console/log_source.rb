@@ -25,11 +25,12 @@ module Igniter
 
         # One fact as SseBody frames it.
         Event = Struct.new(:fact, :sequence) do
-          # @return [Hash] the changefeed event's public fields
+          # @return [Hash] the changefeed event's public fields and, as the
+          #   server's stream sends it, the whole fact (`fact_document`)
           def to_h
             { schema_version: 1, type: Store::ChangeEvent::TYPE, store: fact.store, key: fact.key, fact_id: fact.id,
               transaction_time: fact.transaction_time, producer: fact.producer, causation: fact.causation,
-              cursor: { sequence: sequence } }
+              cursor: { sequence: sequence }, fact_document: Store::Protocol::FactDocument.from(fact) }
           end
         end
 

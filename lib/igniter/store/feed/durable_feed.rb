@@ -26,11 +26,16 @@ module Igniter
       SEQUENCE = /\A\d+\z/.freeze
 
       # One event as the SSE body frames it: +sequence+ is its position
-      # (the frame id); the data is the changefeed event plus +position+.
+      # (the frame id); the data is the changefeed event plus +position+
+      # and +fact_document+, the whole fact as the envelope read ops send it
+      # ({Protocol::FactDocument}: value, times, `symbols`), so a consumer
+      # needs no second request for the value. The event's own members
+      # stay 0.5.2's (whose data had no `fact`).
       Event = Struct.new(:change, :sequence) do
         # @return [Hash]
         def to_h
-          change.to_h.merge(position: sequence)
+          data = change.to_h.merge(position: sequence)
+          change.fact ? data.merge(fact_document: Protocol::FactDocument.from(change.fact)) : data
         end
 
         # @return [Integer, nil] the ring sequence (nil for an event read from the log)

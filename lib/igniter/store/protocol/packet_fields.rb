@@ -42,6 +42,7 @@ module Igniter
           write_fact: { kind: :string, store: :name, key: :key, value: :any, causation: :string,
                         valid_time: :valid_time, term: :valid_time, producer: :any, derivation: :any },
           read: { store: :name, key: :key, as_of: :time, valid_at: :time },
+          time_travel: { store: :name, key: :key, at: :time, valid_at: :time },
           history: { store: :name, key: :key, since: :time, as_of: :time, valid_from: :time, valid_to: :time },
           fact_by_id: { fact_id: :string },
           query: { store: :name, where: :object, order: :name, limit: :limit, as_of: :time, scope: :name },
@@ -59,7 +60,8 @@ module Igniter
         # op => fields the op cannot run without
         REQUIRED = {
           register_descriptor: %i[kind], write: %i[store key value], append: %i[history event],
-          write_fact: %i[kind store key value], read: %i[store key], history: %i[store], fact_by_id: %i[fact_id],
+          write_fact: %i[kind store key value], read: %i[store key], time_travel: %i[store key at], history: %i[store],
+          fact_by_id: %i[fact_id],
           query: %i[store], resolve: %i[relation from], causation_chain: %i[store key], lineage: %i[store key],
           fact_ref: %i[fact_id]
         }.freeze

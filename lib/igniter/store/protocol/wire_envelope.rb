@@ -19,7 +19,7 @@ module Igniter
         OPERATIONS = %i[
           register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
           metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
-          segment_manifest compaction_activity history fact_by_id stats
+          segment_manifest compaction_activity history fact_by_id stats time_travel
         ].freeze
 
         # @param interpreter [Interpreter]
@@ -101,12 +101,17 @@ module Igniter
           when :read
             value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), **packet.slice(:as_of, :valid_at))
             { value: value, found: !value.nil? }
+          when :time_travel
+            # IgniterStore#time_travel over the wire: `read` as of `at` (doc/bitemporal.md).
+            value = i.read(store: packet.fetch(:store), key: packet.fetch(:key), as_of: packet.fetch(:at),
+                           valid_at: packet[:valid_at])
+            { value: value, found: !value.nil? }
           when :query
             return scope_listing(packet) if packet[:scope]
 
-            items = i.query(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
-                            limit: packet[:limit], as_of: packet[:as_of])
-            listing(items)
+            facts = i.query_facts(store: packet.fetch(:store), where: packet.fetch(:where, {}), order: packet[:order],
+                                  limit: packet[:limit], as_of: packet[:as_of])
+            fact_listing(facts)
           when :history
             facts = i.fact_history(store: packet.fetch(:store), key: packet[:key],
                                    **packet.slice(:since, :as_of, :valid_from, :valid_to))
@@ -151,7 +156,13 @@ module Igniter
         # A registered access path (`scope`) instead of `where`: the store's
         # own scope query, whose facts come along whole.
         def scope_listing(packet)
-          facts = @interpreter.scope_query(store: packet.fetch(:store), scope: packet[:scope], as_of: packet[:as_of])
+          fact_listing(@interpreter.scope_query(store: packet.fetch(:store), scope: packet[:scope], as_of: packet[:as_of]))
+        end
+
+        # A listing of whole facts: 0.5.2's `items`/`results`/`count`, plus
+        # `facts`, the fact bodies ({FactDocument}: `symbols` included), so
+        # a remote client reads the values a local query returns.
+        def fact_listing(facts)
           listing(facts.map { |f| { key: f.key, value: f.value } }).merge(facts: facts.map { |f| FactDocument.from(f) })
         end
 

@@ -218,8 +218,13 @@ module Igniter
           @slot.force_close
         end
 
+        # `fact` is the fact body the envelope read ops send
+        # ({Protocol::FactDocument}): 0.5.2's eleven members in their order,
+        # plus `symbols` (so `Fact.from_h` on the subscriber restores Symbol
+        # values) and the ISO-8601 times, which 0.5.2 clients ignore.
         def push_frame(fact)
-          Transport::JsonFrame.encode({ event: "fact_written", fact: fact.to_h, position: DurableFeed.position_of(fact) })
+          Transport::JsonFrame.encode({ event: "fact_written", fact: Protocol::FactDocument.from(fact),
+                                        position: DurableFeed.position_of(fact) })
         end
 
         def write_raw(frame)

@@ -123,12 +123,12 @@ module Igniter
           error_reply(ENVELOPE_ERROR_CODES.fetch(failure.kind), message)
         end
 
-        # JSON has no Symbols: a `read` result also says where the value's
+        # JSON has no Symbols: a `read` (or `time_travel`) result also says where the value's
         # Symbols stand (`symbols`, as in a fact body, doc/format.md), so the
         # client reads the value a local read returns. (History and
         # fact_by_id send whole facts, which carry them already.)
         def with_symbols(response, op)
-          return response unless op == "read" && response[:result].is_a?(Hash)
+          return response unless %w[read time_travel].include?(op) && response[:result].is_a?(Hash)
 
           symbols = JsonCanon.symbol_paths(response[:result][:value])
           symbols.empty? ? response : response.merge(result: response[:result].merge(symbols: symbols))

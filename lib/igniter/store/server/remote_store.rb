@@ -35,14 +35,16 @@ module Igniter
       #   (as the server's coercions make it)
       # @raise [ArgumentError] the server refused an argument (the message says which)
       def read(store:, key:, as_of: nil, valid_at: nil)
-        result = call(:read, { store: store, key: key, as_of: time(as_of), valid_at: time(valid_at) }.compact)
-        trie = FactDecode.symbol_trie(result[:symbols])
-        trie ? FactDecode.apply_symbols(result[:value], trie["value"]) : result[:value]
+        value_of(call(:read, { store: store, key: key, as_of: time(as_of), valid_at: time(valid_at) }.compact))
       end
 
+      # The envelope `time_travel` op: {#read} as of +at+.
+      # @param at [Numeric, Time, String] transaction time (inclusive); a String is ISO-8601
+      # @param valid_at [Numeric, Time, String, nil] valid time (doc/bitemporal.md)
       # @return [Object, nil] the value of +key+ as it was at time +at+
+      # @raise [ArgumentError] the server refused an argument (the message says which)
       def time_travel(store:, key:, at:, valid_at: nil)
-        read(store: store, key: key, as_of: at, valid_at: valid_at)
+        value_of(call(:time_travel, { store: store, key: key, at: time(at), valid_at: time(valid_at) }.compact))
       end
 
       # @param key [String, nil] one key, or every key of the store
@@ -60,7 +62,8 @@ module Igniter
       # The latest fact of every key matching the server's registered access
       # path +scope+ (as {IgniterStore#query}); or, with +where:+ instead,
       # the latest `{key:, value:}` of every key whose value has those fields
-      # (the envelope `query`, with `order:` and `limit:`).
+      # (the envelope `query`, with `order:` and `limit:`), Symbol values
+      # included as the server's store holds them.
       # @return [Array<Fact>, Array<Hash>]
       # @raise [ArgumentError] neither or both of scope and where; an unknown scope
       def query(store:, scope: nil, where: nil, order: nil, limit: nil, as_of: nil)
@@ -72,7 +75,11 @@ module Igniter
           return facts(call(:query, { store: store, scope: scope, as_of: time(as_of) }.compact)[:facts])
         end
 
-        call(:query, { store: store, where: where, order: order, limit: limit, as_of: time(as_of) }.compact)[:items]
+        result = call(:query, { store: store, where: where, order: order, limit: limit, as_of: time(as_of) }.compact)
+        # The fact bodies carry `symbols`; a server before them sends only items.
+        return result[:items] unless result.key?(:facts)
+
+        facts(result[:facts]).map { |fact| { key: fact.key, value: fact.value } }
       end
 
       # @return [Array<Hash>] `{id:, value_hash:, causation:, transaction_time:}` of each fact of the key
@@ -173,6 +180,12 @@ module Igniter
         raise ArgumentError, "rejected: #{Array(receipt[:errors]).join("; ")}" unless receipt[:status].to_s == "accepted"
 
         fact_by_id(receipt[:fact_id])
+      end
+
+      # The value of a read result, its Symbols restored from `symbols`.
+      def value_of(result)
+        trie = FactDecode.symbol_trie(result[:symbols])
+        trie ? FactDecode.apply_symbols(result[:value], trie["value"]) : result[:value]
       end
 
       def facts(list)

@@ -27,6 +27,12 @@ RSpec.describe Igniter::Ledger::Console::Feed, :console do
       expect(frames.first[:id]).to eq("#{first.transaction_time}:#{first.id}")
     end
 
+    it "sends each fact whole as fact_document, Symbols restorable" do
+      fact = store.write(store: :tasks, key: "t1", value: { status: :open })
+      data = read_frames(events_body(app), 1).first[:data]
+      expect(Igniter::Store::Fact.from_h(data[:fact_document])).to eq(fact)
+    end
+
     it "resumes after Last-Event-ID and filters by store" do
       store.write(store: :tasks, key: "t1", value: 1)
       store.write(store: :notes, key: "n1", value: 2)
@@ -58,6 +64,8 @@ RSpec.describe Igniter::Ledger::Console::Feed, :console do
       expect(frames.map { |f| f[:data][:key] }).to eq(%w[t1 t2])
       expect(frames.first[:id]).to eq("#{first.transaction_time}:#{first.id}")
       expect(frames.first[:data]).to include(store: "tasks", fact_id: first.id, type: "fact_committed")
+      # The same fact body as the server's own stream (a ChangefeedBuffer) sends.
+      expect(Igniter::Store::Fact.from_h(frames.first[:data][:fact_document])).to eq(first)
     end
 
     it "catches up on a fresh stream with at most the last #{Igniter::Ledger::Console::LogSource::CATCH_UP} facts" do

@@ -66,6 +66,17 @@ RSpec.describe "HTTPAdapter GET /v1/events (SSE)" do
     expect(data).not_to have_key("fact")
   end
 
+  it "adds the whole fact as fact_document, the body the envelope read ops send, Symbols included" do
+    fact = Igniter::Store::Fact.build(store: :tasks, key: "t1", value: { status: :open, tags: [:a, "b"] }, valid_time: 100.0)
+    buffer.emit(fact)
+    data = sse_frames(stream_sse(events[2], frames: 1)).first[:data]
+    expect(data["fact_document"]).to eq(Igniter::Store::Protocol::FactDocument.from(fact))
+    expect(data["fact_document"]).to include("symbols" => [%w[value status], ["value", "tags", 0]],
+                                             "valid_time_iso" => "1970-01-01T00:01:40.000000000Z")
+    expect(Igniter::Store::Fact.from_h(data["fact_document"])).to eq(fact)
+    expect(data["fact_id"]).to eq(fact.id)
+  end
+
   describe "cursor" do
     before { emit_facts(buffer, 5) }
 

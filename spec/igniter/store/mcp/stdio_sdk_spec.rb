@@ -38,10 +38,24 @@ RSpec.describe "igniter-ledger mcp with the official MCP client", :servers do
     expect(seen[:query]).to eq([{ title: "Later", status: "open" }])
     expect(seen[:stats]).to include(fact_count: 3, store_count: 1, key_count: 2)
     expect(seen[:stats][:stores]).to match([include(store: "tasks", facts: 3, keys: 2)])
+    expect_bitemporal_reads(seen)
     expect(seen[:chain][:count]).to eq(2)
     expect(seen[:missingArgument]).to eq(isError: true, text: "read: missing required argument key")
     expect(seen[:unknownTool]).to eq(code: -32_602, message: "MCP error -32602: Unknown tool: drop_everything")
     expect(seen[:ping]).to be(true)
+  end
+
+  # The client's valid-time reads of prices/p1: a (Jan 1), b (Mar 1), c (Feb 1, written last).
+  def expect_bitemporal_reads(seen)
+    expect(seen[:schemas]).to eq(read: %w[store key as_of valid_at], history: %w[store key since as_of valid_from valid_to])
+    expect(seen[:validAt].except(:bad)).to eq(feb15: "c", jan2: "a", before: nil, now: "b", plain: "c")
+    expect(seen[:validAt][:bad]).to eq(isError: true, text: "valid_at must be seconds since the epoch or an ISO-8601 time " \
+                                                            'with a zone (2026-11-26T10:30:21Z), got "soon"')
+    history = seen[:validHistory]
+    expect(history[:facts].map { |f| f[:value] }).to eq(%w[a c b])
+    expect(history[:facts].map { |f| f[:valid_time_iso] })
+      .to eq(%w[2026-01-01T00:00:00.000000000Z 2026-02-01T00:00:00.000000000Z 2026-03-01T00:00:00.000000000Z])
+    expect(history[:count]).to eq(3)
   end
 
   it "serves a WAL file: lists the tools, writes and reads through them" do

@@ -102,6 +102,17 @@ RSpec.describe "Open protocol read ops: history, fact_by_id, stats, scope querie
     end
   end
 
+  describe "query by where" do
+    it "sends the matching facts whole beside 0.5.2's listing, so Symbol values can be restored" do
+      listing = result(:query, { store: "tasks", where: { title: "Ship" }, order: "title", limit: 5 })
+      expect(listing.slice(:items, :results, :count))
+        .to eq(items: [{ key: "t1", value: { title: "Ship", status: "done" } }], results: [{ title: "Ship", status: "done" }], count: 1)
+      expect(listing[:facts].map { |f| f.slice(:id, :symbols) }).to eq([{ id: second.id, symbols: [%w[value status]] }])
+      expect(listing[:facts].map { |f| Igniter::Store::Fact.from_h(f) }).to eq([second])
+      expect(result(:query, { store: "tasks", where: { title: "None" } })).to eq(items: [], results: [], count: 0, facts: [])
+    end
+  end
+
   describe "times in packets" do
     it "reads as_of as seconds, as ISO-8601 with any zone, and as a date" do
       t = first.transaction_time

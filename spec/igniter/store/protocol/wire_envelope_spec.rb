@@ -14,9 +14,9 @@ RSpec.describe Igniter::Store::Protocol::WireEnvelope do
     expect(proto.dispatch(env)).to eq(proto.wire.dispatch(env))
   end
 
-  it "lists the 18 operations of 0.5.2 and history, fact_by_id, stats" do
-    expect(described_class::OPERATIONS.size).to eq(21)
-    expect(described_class::OPERATIONS.last(4)).to eq(%i[compaction_activity history fact_by_id stats])
+  it "lists the 18 operations of 0.5.2 and history, fact_by_id, stats, time_travel" do
+    expect(described_class::OPERATIONS.size).to eq(22)
+    expect(described_class::OPERATIONS.last(5)).to eq(%i[compaction_activity history fact_by_id stats time_travel])
   end
 
   it "wraps a result in an ok envelope echoing request_id" do

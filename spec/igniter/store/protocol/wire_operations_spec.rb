@@ -18,11 +18,11 @@ RSpec.describe "Open protocol wire operations" do
   end
 
   describe "envelope" do
-    it "lists the 18 operations in spec order, then history, fact_by_id and stats, frozen" do
+    it "lists the 18 operations in spec order, then history, fact_by_id, stats and time_travel, frozen" do
       expect(Igniter::Store::Protocol::WireEnvelope::OPERATIONS).to eq(
         %i[register_descriptor write append write_fact read query resolve causation_chain lineage fact_ref
            metadata_snapshot descriptor_snapshot observability_snapshot sync_hub_profile replay storage_stats
-           segment_manifest compaction_activity history fact_by_id stats]
+           segment_manifest compaction_activity history fact_by_id stats time_travel]
       )
       expect(Igniter::Store::Protocol::WireEnvelope::OPERATIONS).to be_frozen
       expect([Igniter::Store::Protocol::WireEnvelope::PROTOCOL, Igniter::Store::Protocol::WireEnvelope::SCHEMA_VERSION])
@@ -132,7 +132,9 @@ RSpec.describe "Open protocol wire operations" do
 
     it "queries with items, results and count, ordered and limited" do
       q = result(:query, { store: :tasks, where: { status: :open }, order: :n, limit: 1 })
-      expect(q).to eq(items: [{ key: "t2", value: { status: :open, n: 1 } }], results: [{ status: :open, n: 1 }], count: 1)
+      expect(q.except(:facts)).to eq(items: [{ key: "t2", value: { status: :open, n: 1 } }], results: [{ status: :open, n: 1 }], count: 1)
+      # Added beside 0.5.2's members: the facts whole, as fact bodies.
+      expect(q[:facts].map { |doc| Igniter::Store::Fact.from_h(doc) }).to eq([store.history(store: :tasks, key: "t2").last])
     end
 
     it "counts the latest values matching a Symbol where" do

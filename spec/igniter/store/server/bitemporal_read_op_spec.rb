@@ -41,6 +41,23 @@ RSpec.describe "Bitemporal reads over the protocol", :servers do
     socket&.close
   end
 
+  it "answers time_travel (at, valid_at) over HTTP as the read of the table as of at, in seconds or ISO-8601" do
+    port = port_of(server.http_adapter.bind_address)
+    rows = BitemporalTable::READS.reject { |as_of, _valid_at, _expected| as_of.nil? }
+    expect(rows.size).to be >= 10
+    rows.each do |as_of, valid_at, expected|
+      at = names.fetch(as_of)
+      [at, Igniter::Store::Protocol::TimeParam.iso8601(at)].each do |given|
+        travel = { store: "prices", key: "p1", at: given, valid_at: valid_at && names.fetch(valid_at) }.compact
+        response = http_post_json(port, "/v1/dispatch", envelope(:time_travel, travel))
+        expect([response.code, JSON.parse(response.body)["result"]]).to eq(["200", { "value" => expected, "found" => !expected.nil? }]),
+                                                                          "at #{as_of.inspect} valid_at #{valid_at.inspect}"
+      end
+    end
+    missing = http_post_json(port, "/v1/dispatch", envelope(:time_travel, { store: "prices", key: "p1" }))
+    expect([missing.code, JSON.parse(missing.body)["error"]]).to eq(["422", 'time_travel: the packet lacks the required field "at"'])
+  end
+
   it "refuses a valid_at that is not a time as an invalid packet, naming it" do
     names
     port = port_of(server.http_adapter.bind_address)

@@ -29,6 +29,11 @@ RSpec.describe "Igniter::Store.remote", :servers do
         expect(remote.read(store: :tasks, key: "t1", as_of: as_of)).to eq(title: "Ship", status: :open, tags: [:a, "b"])
       end
       expect(remote.time_travel(store: :tasks, key: "t1", at: at - 1)).to be_nil
+      # The envelope time_travel op, Symbols restored as for read.
+      expect(remote.time_travel(store: :tasks, key: "t1", at: iso)).to eq(local.time_travel(store: :tasks, key: "t1", at: at))
+      expect(remote.time_travel(store: :tasks, key: "t1", at: at)).to eq(title: "Ship", status: :open, tags: [:a, "b"])
+      expect { remote.time_travel(store: :tasks, key: "t1", at: "soon") }
+        .to raise_error(ArgumentError, /\Atime_travel: at must be seconds since the epoch or an ISO-8601 time/)
       expect(remote.read(store: "tasks", key: "nope")).to be_nil
     end
 
@@ -54,7 +59,8 @@ RSpec.describe "Igniter::Store.remote", :servers do
       local.register_path(Igniter::Store.access_path(store: :tasks, scope: :open, filters: { status: :open }))
       expect(remote.query(store: :tasks, scope: :open)).to eq(local.query(store: :tasks, scope: :open).to_a)
       expect(remote.query(store: :tasks, scope: :open)).to eq([other])
-      expect(remote.query(store: :tasks, where: { title: "Ship" })).to eq([{ key: "t1", value: { title: "Ship", status: "done" } }])
+      expect(remote.query(store: :tasks, where: { title: "Ship" })).to eq([{ key: "t1", value: { title: "Ship", status: :done } }])
+      expect(remote.query(store: :tasks, where: { title: "Ship" })).to eq(local.protocol.query(store: :tasks, where: { title: "Ship" }))
       expect(remote.query(store: :tasks, where: {}, order: :title, limit: 1).map { |i| i[:key] }).to eq(["t1"])
     end
 
@@ -86,8 +92,9 @@ RSpec.describe "Igniter::Store.remote", :servers do
       expect(second.value).to eq(status: :done, n: 2)
       expect(second.valid_time).to eq(Time.utc(2026, 11, 26, 10, 30, 21).to_f)
       expect(second.value_hash).to eq(Igniter::Store::Fact.build(store: :x, key: "y", value: { status: :done, n: 2 }).value_hash)
-      # (pushes carry 0.5.2's fact Hash: Symbol values arrive as Strings)
-      expect([pop_within(pushed), pop_within(pushed)].map(&:id)).to eq([first.id, second.id])
+      # Pushes carry the fact body (`symbols` included): the subscriber gets the facts the server holds.
+      expect([pop_within(pushed), pop_within(pushed)]).to eq([first, second])
+      expect(first.value).to eq(status: :open, n: 1)
       event = remote.append(history: :audit, event: { what: :shipped })
       expect(local.fact_by_id(event.id)).to eq(event)
       expect(event.value).to eq(what: :shipped)

@@ -44,6 +44,7 @@ module Igniter
           append: "Append an event to a history store under a generated key (write)",
           write_fact: "Write a fact packet (kind: fact; write)",
           read: "The latest value of a key, or as of a transaction time (ReadResult)",
+          time_travel: "The value of a key as it was at transaction time `at`, optionally valid at `valid_at` (ReadResult)",
           history: "Every fact of a key (or of a store), in append order, within transaction-time bounds (HistoryResult)",
           fact_by_id: "One live fact, whole, by its id (FactByIdResult)",
           query: "Latest values of a store filtered by fields (where, order, limit) or by a registered scope (ListingResult)",

@@ -20,7 +20,8 @@ module Igniter
           when :metadata_snapshot then i.metadata_snapshot
           when :descriptor_snapshot then i.descriptor_snapshot
           when :observability_snapshot then i.observability_snapshot
-          when :read then i.read(store: args.fetch(:store), key: args.fetch(:key), as_of: args[:as_of])
+          when :read
+            i.read(store: args.fetch(:store), key: args.fetch(:key), **ToolArguments.times(args, :as_of, :valid_at))
           when :query then query(args)
           when :resolve then i.resolve(args.fetch(:relation).to_sym, from: args.fetch(:from), as_of: args[:as_of])
           when :causation_chain
@@ -83,6 +84,17 @@ module Igniter
         # @return [Hash, nil] `{store:}` when a store is given, else the `filter` argument
         def replay_filter(args)
           args[:store] ? { store: args[:store] } : args[:filter]
+        end
+
+        # The time arguments +fields+ in seconds, read as the HTTP API reads
+        # them (seconds or ISO-8601, {Protocol::TimeParam}); absent ones left out.
+        # Embedded and remote runs thus take the same times and refuse the same ones.
+        # @return [Hash{Symbol=>Numeric}]
+        # @raise [ArgumentError] naming the field of a time that is neither
+        def times(args, *fields)
+          fields.each_with_object({}) do |field, out|
+            out[field] = Protocol::TimeParam.seconds(args[field], field) unless args[field].nil?
+          end
         end
       end
     end

@@ -68,9 +68,13 @@ module Igniter
           response[:result]
         end
 
+        # The envelope `history` op: transaction-time bounds (since, as_of)
+        # and valid-time bounds (valid_from, valid_to; doc/bitemporal.md),
+        # facts whole as the op sends them (`symbols`, ISO-8601 times).
         def history(args)
-          filter = { store: args[:store], key: args[:key] }
-          facts = envelope(:replay, { from: args[:since], to: args[:as_of], filter: filter }.compact)[:facts]
+          packet = { store: args[:store], key: args[:key] }
+                   .merge(ToolArguments.times(args, :since, :as_of, :valid_from, :valid_to))
+          facts = envelope(:history, packet)[:facts]
           { store: args[:store], key: args[:key], facts: facts, count: facts.size }
         end
 

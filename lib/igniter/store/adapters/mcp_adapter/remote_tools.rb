@@ -28,7 +28,7 @@ module Igniter
         def packet(tool, args)
           raw =
             case tool
-            when :read then { store: args.fetch(:store), key: args.fetch(:key), as_of: args[:as_of] }
+            when :read then { store: args.fetch(:store), key: args.fetch(:key), **ToolArguments.times(args, :as_of, :valid_at) }
             when :query
               { store: args.fetch(:store), where: args[:where] || {}, order: args[:order],
                 limit: ToolArguments.query_limit(args), as_of: args[:as_of] }

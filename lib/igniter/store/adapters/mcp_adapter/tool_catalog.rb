@@ -23,7 +23,8 @@ module Igniter
           segment_manifest: "Return per-segment storage manifest for one or all stores.",
           compaction_activity: "Return normalized compaction lifecycle activity (retention compact, exact prune, segment purge).",
           # Tools of the stdio MCP server (`igniter-ledger mcp`), beyond 0.5.2's catalog.
-          history: "Return every fact (version) of one store/key, oldest first, optionally within since/as_of transaction times.",
+          history: "Return every fact (version) of one store/key, oldest first, optionally within since/as_of transaction times; " \
+                   "with valid_from/valid_to, the facts in effect at those valid times, in valid-time order.",
           stats: "Return how many facts and keys each store holds, and the ledger's totals.",
           write: "Write a new value for one store/key (a new fact; earlier facts stay). Only when the server allows writes."
         }.freeze
@@ -36,13 +37,21 @@ module Igniter
         INTEGER = { type: "integer" }.freeze
         # Schema properties of a (store, key) pair.
         STORE_KEY = { store: STRING, key: STRING }.freeze
+        # A valid time (doc/bitemporal.md): seconds or ISO-8601, as the HTTP API takes it.
+        VALID_TIME = { type: %w[number string],
+                       description: "Valid time: seconds since the epoch or an ISO-8601 time with a zone " \
+                                    "(2026-11-26T10:30:21Z)" }.freeze
+        # `valid_at` of read: the value that was true then (as known at as_of).
+        VALID_AT = VALID_TIME.merge(description: "#{VALID_TIME[:description]}; the value valid at that time, " \
+                                                 "as known at as_of (doc/bitemporal.md)").freeze
 
         # Tool name => its input schema.
         SCHEMAS = {
           metadata_snapshot: { type: "object", properties: {} },
           descriptor_snapshot: { type: "object", properties: {} },
           observability_snapshot: { type: "object", properties: {} },
-          read: { type: "object", properties: { store: STRING, key: STRING, as_of: NUMBER }, required: %w[store key] },
+          read: { type: "object", properties: { store: STRING, key: STRING, as_of: NUMBER, valid_at: VALID_AT },
+                  required: %w[store key] },
           query: {
             type: "object",
             properties: { store: STRING, where: { type: "object" }, order: STRING, limit: INTEGER, as_of: NUMBER },
@@ -60,7 +69,9 @@ module Igniter
           segment_manifest: { type: "object", properties: { store: STRING } },
           compaction_activity: { type: "object",
                                  properties: { store: STRING, kind: STRING, since: NUMBER, limit: INTEGER } },
-          history: { type: "object", properties: { store: STRING, key: STRING, since: NUMBER, as_of: NUMBER },
+          history: { type: "object",
+                     properties: { store: STRING, key: STRING, since: NUMBER, as_of: NUMBER, valid_from: VALID_TIME,
+                                   valid_to: VALID_TIME },
                      required: %w[store key] },
           stats: { type: "object", properties: {} },
           write: { type: "object",

@@ -69,6 +69,14 @@ module Igniter
           # @raise [ArgumentError] for a non-Hash +where+, a negative +limit+ or
           #   +order+ values that cannot be compared with each other
           def query(store:, where: {}, order: nil, limit: nil, as_of: nil)
+            query_facts(store: store, where: where, order: order, limit: limit, as_of: as_of).map { |f| { key: f.key, value: f.value } }
+          end
+
+          # The facts behind {#query}, whole (the envelope `query` sends them
+          # along as fact bodies, so a remote client gets Symbols back).
+          # @return [Array<Fact, CoercedFact>]
+          # @raise [ArgumentError] as {#query}
+          def query_facts(store:, where: {}, order: nil, limit: nil, as_of: nil)
             raise ArgumentError, "query: where must be a Hash, got #{where.inspect}" unless where.is_a?(Hash)
             raise ArgumentError, "query: limit must be >= 0, got #{limit.inspect}" if limit && limit.to_i.negative?
 
@@ -79,8 +87,7 @@ module Igniter
               rows = rows.select { |f| f.value.is_a?(Hash) && f.value[field] == expected }
             end
             rows = order_rows(rows, Protocol.name!(order, "order")) if order
-            rows = rows.first(limit.to_i) if limit
-            rows.map { |f| { key: f.key, value: f.value } }
+            limit ? rows.first(limit.to_i) : rows
           end
 
           # @return [Array] values of the source records related to +from+

@@ -23,6 +23,19 @@ module Igniter
         # millisecond (an in-memory read) to ten seconds (a large replay).
         DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].freeze
 
+        # A histogram sample's value, as {#samples} gives it and as scrape-time
+        # histograms (a backend's fsync timings) are exported.
+        # @param bounds [Array<Numeric>] ascending upper bounds (without +Inf)
+        # @param counts [Array<Integer>] observations per bound (not cumulative;
+        #   extra entries, such as a `+Inf` one, are ignored)
+        # @param sum [Numeric]
+        # @param count [Integer] every observation, `+Inf` included
+        # @return [Hash] `{buckets: [[le, cumulative count]...], sum:, count:}`
+        def self.histogram_value(bounds, counts, sum, count)
+          running = 0
+          { buckets: bounds.each_with_index.map { |bound, i| [bound, running += counts[i]] }, sum: sum, count: count }
+        end
+
         def initialize
           @lock = Mutex.new
           @families = {}
@@ -192,9 +205,7 @@ module Igniter
           labels = family.labels.zip(key.map(&:to_s)).to_h
           return { labels: labels, value: cell } unless family.type == :histogram
 
-          running = 0
-          buckets = family.buckets.each_with_index.map { |bound, i| [bound, running += cell[:counts][i]] }
-          { labels: labels, value: { buckets: buckets, sum: cell[:sum], count: cell[:count] } }
+          { labels: labels, value: self.class.histogram_value(family.buckets, cell[:counts], cell[:sum], cell[:count]) }
         end
       end
     end

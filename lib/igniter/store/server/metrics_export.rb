@@ -75,11 +75,10 @@ module Igniter
           return [] unless Capabilities.of(backend).include?(Capabilities::SYNC_STATS)
 
           stats = backend.sync_stats
-          running = 0
-          buckets = stats[:bounds].each_with_index.map { |bound, i| [bound, running += stats[:counts][i]] }
+          value = MetricRegistry.histogram_value(stats[:bounds], stats[:counts], stats[:sum], stats[:count])
           [{ name: "#{PREFIX}storage_fsync_duration_seconds", type: :histogram,
              help: "Time an fdatasync of the ledger's data file (WAL or open segment) took",
-             samples: [{ labels: {}, value: { buckets: buckets, sum: stats[:sum], count: stats[:count] } }] }]
+             samples: [{ labels: {}, value: value }] }]
         end
 
         # @param adapter [HTTPAdapter]

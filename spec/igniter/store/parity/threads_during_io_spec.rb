@@ -31,18 +31,25 @@ RSpec.describe "Other Ruby threads during ledger I/O" do
     marks.each_cons(2).count { |before, after| after > before }
   end
 
-  # The best of three tries: on a loaded machine the OS may not run the
-  # counter during a short wait for the disk, but a writer that holds the GVL
-  # lets it move in at most a gap or two of any try.
-  def best_of_three_tries(&block)
-    Array.new(3) { gaps_with_progress(block.call) }.max
+  # The best of up to three tries, stopping at the first that reaches
+  # +bar+: on a loaded machine the OS may not run the counter during a short
+  # wait for the disk, but a writer that holds the GVL lets it move in at
+  # most a gap or two of any try.
+  def best_of_three_tries(bar, &block)
+    best = 0
+    3.times do
+      best = [best, gaps_with_progress(block.call)].max
+      break if best >= bar
+    end
+    best
   end
 
   it "keep running during each fsync of a durability: :fsync ledger" do
     with_tmpdir do |dir|
       writes = 9
       tries = 0
-      best = best_of_three_tries do
+      bar = (writes - 1) / 2
+      best = best_of_three_tries(bar) do
         path = File.join(dir, "ledger-#{tries += 1}.wal")
         store = Igniter::Store::IgniterStore.new(backend: Igniter::Store::FileBackend.new(path, durability: :fsync))
         marks = with_counter do |counter|
@@ -56,7 +63,7 @@ RSpec.describe "Other Ruby threads during ledger I/O" do
       end
 
       # Every gap contains one fsync; a scheduler hiccup may cost a few.
-      expect(best).to be >= (writes - 1) / 2
+      expect(best).to be >= bar
       reopened = Igniter::Store.open(File.join(dir, "ledger-1.wal"))
       expect(reopened.fact_count).to eq(writes)
       reopened.close
@@ -69,7 +76,8 @@ RSpec.describe "Other Ruby threads during ledger I/O" do
       backend = Igniter::Store::FileBackend.new(path)
       facts = Array.new(300) { |i| Igniter::Store::Fact.build(store: :s, key: "k#{i}", value: { n: i }) }
       rounds = 5
-      best = best_of_three_tries do
+      bar = (rounds - 1) / 2
+      best = best_of_three_tries(bar) do
         with_counter do |counter|
           Array.new(rounds) do
             backend.write_snapshot(facts)
@@ -79,7 +87,7 @@ RSpec.describe "Other Ruby threads during ledger I/O" do
       end
       backend.close
 
-      expect(best).to be >= (rounds - 1) / 2
+      expect(best).to be >= bar
       expect(Igniter::Store::FileBackend.new(path).then { |b| b.replay.size.tap { b.close } }).to eq(facts.size)
     end
   end

@@ -269,6 +269,21 @@ pub struct NewFact {
     pub derivation: Option<Value>,
 }
 
+/// The members of [`Fact::from_members`], as Ruby values.
+pub struct Members {
+    pub id: RString,
+    pub store: Symbol,
+    pub key: RString,
+    pub value: Value,
+    pub value_hash: Value,
+    pub causation: Value,
+    pub transaction_time: f64,
+    pub valid_time: Option<f64>,
+    pub schema_version: Value,
+    pub producer: Value,
+    pub derivation: Value,
+}
+
 impl Fact {
     fn wrap(ruby: &Ruby, fact: Fact) -> Obj<Fact> {
         let obj = ruby.obj_wrap(fact);
@@ -593,6 +608,28 @@ impl Fact {
                 derivation: nil_or(&rec.derivation)?.into(),
             },
         ))
+    }
+
+    /// A fact from members already built as Ruby values: how the log builds a
+    /// fact from its compact record on first touch (fact_log/lazy.rs). The
+    /// caller builds each member exactly as [`Fact::from_record_after`] does.
+    pub fn from_members(ruby: &Ruby, m: Members) -> Obj<Fact> {
+        Self::wrap(
+            ruby,
+            Fact {
+                id: m.id.into(),
+                store: m.store.into(),
+                key: m.key.into(),
+                value: m.value.into(),
+                value_hash: m.value_hash.into(),
+                causation: m.causation.into(),
+                transaction_time: m.transaction_time,
+                valid_time: m.valid_time,
+                schema_version: m.schema_version.into(),
+                producer: m.producer.into(),
+                derivation: m.derivation.into(),
+            },
+        )
     }
 
     /// The record the core encodes into a WAL or snapshot frame.

@@ -1,10 +1,14 @@
-//! `Igniter::Store::FactLog`: the in-memory append-only log. Facts live in one
-//! Ruby Array (the only thing the GC has to mark); every lookup structure is
-//! the core's [`Index`] of positions into that Array (per-(store, key) and
-//! per-store timelines, key order, ids).
+//! `Igniter::Store::FactLog`: the in-memory append-only log. Every fact has a
+//! compact record (the core's [`CompactFacts`]); a replayed fact is only that,
+//! and its Ruby object is built on first touch and kept in its slot of one
+//! Ruby Array (the only thing the GC has to mark), as a written fact's is from
+//! the start (doc/performance.md "Native fact records"). Every lookup structure
+//! is the core's [`Index`] of positions (per-(store, key) and per-store
+//! timelines, key order, ids).
 
 use std::sync::Mutex;
 
+use ledger_core::fact::compact::CompactFacts;
 use ledger_core::index::{Index, Timeline};
 use ledger_core::FactRecord;
 
@@ -23,10 +27,27 @@ use crate::{
     file_backend::FileBackend,
 };
 
-/// The index of `facts`, in their order.
-fn index_of(ruby: &Ruby, facts: RArray) -> Result<Index, Error> {
+mod lazy;
+
+/// The index of the log's facts, in their order: from the record, or from the
+/// built fact when it was appended built.
+fn index_of(ruby: &Ruby, facts: RArray, records: &CompactFacts) -> Result<Index, Error> {
     let mut index = Index::default();
-    for v in facts.into_iter() {
+    for pos in 0..records.len() as u32 {
+        if let Some(view) = records.view(pos) {
+            index
+                .insert(
+                    view.store(),
+                    view.key(),
+                    &view.id(),
+                    view.transaction_time(),
+                    view.valid_time(),
+                )
+                .ok_or_else(|| full(ruby))?;
+            continue;
+        }
+        // SAFETY: bounds-checked, raises nothing.
+        let v = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
         let fact = Obj::<Fact>::try_convert(v)?;
         index
             .insert(
@@ -41,6 +62,31 @@ fn index_of(ruby: &Ruby, facts: RArray) -> Result<Index, Error> {
     Ok(index)
 }
 
+/// What the log's lock guards: the records and their index, always the same length.
+#[derive(Default)]
+struct State {
+    index: Index,
+    records: CompactFacts,
+}
+
+impl State {
+    /// Indexes the fact at the next position, whose record was just pushed.
+    fn insert(
+        &mut self,
+        ruby: &Ruby,
+        store: &str,
+        key: &str,
+        id: &str,
+        tt: f64,
+        vt: Option<f64>,
+    ) -> Result<(), Error> {
+        self.index
+            .insert(store, key, id, tt, vt)
+            .map(|_| ())
+            .ok_or_else(|| full(ruby))
+    }
+}
+
 #[derive(TypedData)]
 #[magnus(
     class = "Igniter::Store::FactLog",
@@ -50,8 +96,10 @@ fn index_of(ruby: &Ruby, facts: RArray) -> Result<Index, Error> {
     wb_protected
 )]
 pub struct FactLog {
+    /// Slot `pos` holds the fact at `pos` once built; nil, or past the end,
+    /// until then. Never longer than the records.
     facts: Opaque<RArray>,
-    index: Mutex<Index>,
+    state: Mutex<State>,
 }
 
 impl DataTypeFunctions for FactLog {
@@ -170,62 +218,113 @@ impl FactLog {
     fn new(ruby: &Ruby) -> Obj<FactLog> {
         ruby.obj_wrap(FactLog {
             facts: ruby.ary_new().into(),
-            index: Mutex::new(Index::default()),
+            state: Mutex::new(State::default()),
         })
     }
 
-    /// The index. A panic while it was held (caught at the method boundary)
-    /// may have left it half-updated: it is then rebuilt from the facts Array,
-    /// which every append fills first, so no fact is lost and the log stays usable.
-    fn lock(&self, ruby: &Ruby) -> Result<std::sync::MutexGuard<'_, Index>, Error> {
-        match self.index.lock() {
+    /// The records and index. A panic while they were held (caught at the
+    /// method boundary) may have left them half-updated: the index is then
+    /// rebuilt from the records, which every append fills first (a built
+    /// fact's slot before its record, so a slot past the records is cut), so
+    /// no fact is lost and the log stays usable.
+    fn lock(&self, ruby: &Ruby) -> Result<std::sync::MutexGuard<'_, State>, Error> {
+        match self.state.lock() {
             Ok(guard) => Ok(guard),
             Err(poisoned) => {
                 let mut guard = poisoned.into_inner();
-                *guard = index_of(ruby, ruby.get_inner(self.facts))?;
-                self.index.clear_poison();
+                let facts = ruby.get_inner(self.facts);
+                if facts.len() > guard.records.len() {
+                    // SAFETY: shrinking a live Array; raises nothing.
+                    unsafe { rb_sys::rb_ary_resize(facts.as_raw(), guard.records.len() as _) };
+                }
+                guard.index = index_of(ruby, facts, &guard.records)?;
+                self.state.clear_poison();
                 Ok(guard)
             }
         }
     }
 
+    /// The fact at `pos`, built from its record on first touch.
     fn at(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
         let facts = ruby.get_inner(self.facts);
         // SAFETY: rb_ary_entry is bounds-checked (nil past the end), never
         // raises and allocates nothing, so it needs no protect frame.
-        Ok(unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) })
+        let v = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
+        if !v.is_nil() {
+            return Ok(v);
+        }
+        self.materialize(ruby, pos)
     }
 
+    /// Builds the fact at `pos` from its record and keeps it in its slot. The
+    /// record is copied out first: building runs Ruby code (`Integer()`), so
+    /// another thread may build the same fact meanwhile, and then its object
+    /// is the one kept and returned (a fact is one object, whoever asks).
+    fn materialize(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
+        let owned = match self.lock(ruby)?.records.view(pos) {
+            Some(view) => lazy::Owned::of(&view),
+            None => return Ok(ruby.qnil().as_value()),
+        };
+        let fact = owned.build(ruby)?.as_value();
+        let facts = ruby.get_inner(self.facts);
+        // SAFETY: as in `at`.
+        let now = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
+        if !now.is_nil() {
+            return Ok(now);
+        }
+        // SAFETY: a live Array and a live fact; rb_ary_store takes the write
+        // barrier and fills a gap before `pos` with nil.
+        unsafe { rb_sys::rb_ary_store(facts.as_raw(), pos as _, fact.as_raw()) };
+        Ok(fact)
+    }
+
+    /// The facts at `positions` (from the index), built where they were not yet.
+    /// The caller must not hold the lock (building takes it).
     fn array_of(&self, ruby: &Ruby, positions: &[u32]) -> Result<RArray, Error> {
         let facts = ruby.get_inner(self.facts);
+        let nil = ruby.qnil().as_value();
         // SAFETY: the slice is read before anything can mutate the Array
         // (no Ruby call in between), and every position came from the index.
-        // One bulk copy into the new Array: it is young, so unlike a push per
-        // fact this takes no write barrier per element.
         let mut values: Vec<Value> = Vec::with_capacity(positions.len());
         unsafe {
             let all = facts.as_slice();
             values.extend(
                 positions
                     .iter()
-                    .filter_map(|p| all.get(*p as usize).copied()),
+                    .map(|p| all.get(*p as usize).copied().unwrap_or(nil)),
             );
         }
+        for (v, pos) in values.iter_mut().zip(positions) {
+            if v.is_nil() {
+                *v = self.materialize(ruby, *pos)?;
+            }
+        }
+        // One bulk copy into the new Array: it is young, so unlike a push per
+        // fact this takes no write barrier per element.
         Ok(ruby.ary_new_from_values(&values))
+    }
+
+    /// Appends a fact built elsewhere: its slot, then its record, then the index.
+    fn push_built(&self, ruby: &Ruby, state: &mut State, fact: Obj<Fact>) -> Result<(), Error> {
+        if state.index.is_full() {
+            return Err(full(ruby));
+        }
+        let facts = ruby.get_inner(self.facts);
+        let pos = state.records.len();
+        // SAFETY: a live Array and a live fact; a gap of unbuilt slots before
+        // `pos` is filled with nil.
+        unsafe { rb_sys::rb_ary_store(facts.as_raw(), pos as _, fact.as_raw()) };
+        state.records.push_built(fact.tt(), fact.vt());
+        Ok(())
     }
 
     fn append(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<Obj<Fact>, Error> {
         let store = fact.store_name(ruby)?;
         let key = fact.key_text(ruby)?;
         let id = fact.id_text(ruby)?;
-        let mut index = rb_self.lock(ruby)?;
-        if index.is_full() {
-            return Err(full(ruby));
-        }
-        ruby.get_inner(rb_self.facts).push(fact)?;
-        index
-            .insert(&store, &key, &id, fact.tt(), fact.vt())
-            .ok_or_else(|| full(ruby))?;
+        let mut state = rb_self.lock(ruby)?;
+        rb_self.push_built(ruby, &mut state, fact)?;
+        state.insert(ruby, &store, &key, &id, fact.tt(), fact.vt())?;
         Ok(fact)
     }
 
@@ -236,21 +335,32 @@ impl FactLog {
     /// Appends a fact whose record is at hand, indexing from the record's
     /// text instead of reading it back from Ruby.
     fn push_record(&self, ruby: &Ruby, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
-        let mut index = self.lock(ruby)?;
-        if index.is_full() {
+        let mut state = self.lock(ruby)?;
+        self.push_built(ruby, &mut state, fact)?;
+        state.insert(
+            ruby,
+            &rec.store,
+            &rec.key,
+            &rec.id,
+            rec.transaction_time,
+            rec.valid_time,
+        )
+    }
+
+    /// Appends a replayed fact as its record only: no Ruby object until it is read.
+    fn push_lazy(&self, ruby: &Ruby, state: &mut State, rec: &FactRecord) -> Result<(), Error> {
+        if state.index.is_full() {
             return Err(full(ruby));
         }
-        ruby.get_inner(self.facts).push(fact)?;
-        index
-            .insert(
-                &rec.store,
-                &rec.key,
-                &rec.id,
-                rec.transaction_time,
-                rec.valid_time,
-            )
-            .ok_or_else(|| full(ruby))?;
-        Ok(())
+        state.records.push(rec);
+        state.insert(
+            ruby,
+            &rec.store,
+            &rec.key,
+            &rec.id,
+            rec.transaction_time,
+            rec.valid_time,
+        )
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
@@ -350,56 +460,33 @@ impl FactLog {
         rb_self.create_persist_push(ruby, input, *backend)
     }
 
-    /// The last appended fact of (store, key), looked up by text.
-    fn latest_of(&self, ruby: &Ruby, store: &str, key: &str) -> Result<Option<Obj<Fact>>, Error> {
-        let pos = self
-            .lock(ruby)?
-            .key_timeline(store, key)
-            .and_then(|t| t.latest(None));
-        match pos {
-            Some(pos) => Ok(Some(Obj::<Fact>::try_convert(self.at(ruby, pos)?)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Stably sorts every fact by transaction time and rebuilds the index:
+    /// Stably sorts every record by transaction time and rebuilds the index:
     /// what a replay whose WAL times stepped back needs (the common, ordered
-    /// replay never comes here).
+    /// replay never comes here). Only replayed records are there, none built.
     fn sort_by_time(&self, ruby: &Ruby) -> Result<(), Error> {
-        let facts = ruby.get_inner(self.facts);
-        let mut timed: Vec<(f64, Value)> = Vec::with_capacity(facts.len());
-        for v in facts.into_iter() {
-            timed.push((Obj::<Fact>::try_convert(v)?.tt(), v));
-        }
-        // By value, as Ruby's `<=>` compares Floats: -0.0 and 0.0 tie (and keep
-        // their order), where total_cmp would put -0.0 first. Times are finite.
-        timed.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
-        // The sorted Array is complete before the old one is replaced, so every
-        // fact stays reachable (GC-marked) throughout.
-        let sorted = ruby.ary_new_capa(timed.len());
-        for (_, v) in &timed {
-            sorted.push(*v)?;
-        }
-        facts.replace(sorted)?;
-        let index = index_of(ruby, sorted)?;
-        *self.lock(ruby)? = index;
+        let mut state = self.lock(ruby)?;
+        state.records.sort_by_time();
+        state.index = index_of(ruby, ruby.get_inner(self.facts), &state.records)?;
         Ok(())
     }
 
     /// `replay_from(backend)`: appends every fact `backend.replay` returns. An
     /// exact native FileBackend hands over its decoded records directly (read
-    /// and decoded in parallel without the GVL), indexed from their text.
+    /// and decoded in parallel without the GVL), and they are kept as records:
+    /// no Ruby object is built until a fact is read.
     fn replay_from(ruby: &Ruby, rb_self: &Self, backend: Value) -> Result<(), Error> {
-        let empty = rb_self.lock(ruby)?.is_empty();
+        let empty = rb_self.lock(ruby)?.records.is_empty();
         if let (true, Some(file)) = (empty, FileBackend::exact(ruby, backend)) {
             let mut last = f64::NEG_INFINITY;
             let mut in_order = true;
-            file.replay_each(ruby, |rec| {
-                in_order &= rec.transaction_time >= last;
-                last = rec.transaction_time;
-                let previous = rb_self.latest_of(ruby, &rec.store, &rec.key)?;
-                let fact = Fact::from_record_after(ruby, rec, previous)?;
-                rb_self.push_record(ruby, fact, rec)
+            file.replay_batches(ruby, |batch| {
+                let mut state = rb_self.lock(ruby)?;
+                for rec in batch {
+                    in_order &= rec.transaction_time >= last;
+                    last = rec.transaction_time;
+                    rb_self.push_lazy(ruby, &mut state, rec)?;
+                }
+                Ok(())
             })?;
             if !in_order {
                 rb_self.sort_by_time(ruby)?;
@@ -427,6 +514,7 @@ impl FactLog {
             with_text(ruby, &key, None, |key| {
                 Ok(rb_self
                     .lock(ruby)?
+                    .index
                     .key_timeline(store, key)
                     .and_then(|t| t.latest(as_of)))
             })
@@ -456,6 +544,7 @@ impl FactLog {
             with_text(ruby, &key, None, |key| {
                 Ok(rb_self
                     .lock(ruby)?
+                    .index
                     .key_valid(store, key)
                     .and_then(|(t, v)| v.valid_at(t, as_of, valid_at)))
             })
@@ -484,6 +573,7 @@ impl FactLog {
             with_text(ruby, &key, Vec::new(), |key| {
                 Ok(rb_self
                     .lock(ruby)?
+                    .index
                     .key_valid(store, key)
                     .map(|(t, v)| v.timeline(t, as_of, valid_from, valid_to))
                     .unwrap_or_default())
@@ -509,35 +599,25 @@ impl FactLog {
             .filter(|k| !k.is_nil())
             .map(|k| text_arg(k, false))
             .transpose()?;
-        with_text(ruby, &store, ruby.ary_new(), |store| match &key {
-            Some(key) => with_text(ruby, key, ruby.ary_new(), |key| {
-                let index = rb_self.lock(ruby)?;
-                rb_self.facts_of(ruby, index.key_timeline(store, key), since, as_of)
+        let positions = with_text(ruby, &store, Vec::new(), |store| match &key {
+            Some(key) => with_text(ruby, key, Vec::new(), |key| {
+                let state = rb_self.lock(ruby)?;
+                Ok(positions_of(
+                    state.index.key_timeline(store, key),
+                    since,
+                    as_of,
+                ))
             }),
             None => {
-                let index = rb_self.lock(ruby)?;
-                rb_self.facts_of(ruby, index.store_timeline(store), since, as_of)
+                let state = rb_self.lock(ruby)?;
+                Ok(positions_of(
+                    state.index.store_timeline(store),
+                    since,
+                    as_of,
+                ))
             }
-        })
-    }
-
-    /// The facts of a timeline within the bounds, as a new Array. A sorted
-    /// timeline's window is copied straight from the index (the caller holds
-    /// the lock; allocating the Array may run GC, which never takes it).
-    fn facts_of(
-        &self,
-        ruby: &Ruby,
-        timeline: Option<&Timeline>,
-        since: Option<f64>,
-        as_of: Option<f64>,
-    ) -> Result<RArray, Error> {
-        let Some(timeline) = timeline else {
-            return Ok(ruby.ary_new());
-        };
-        match timeline.window(since, as_of) {
-            Some(range) => self.array_of(ruby, &timeline.positions()[range]),
-            None => self.array_of(ruby, &timeline.select(since, as_of)),
-        }
+        })?;
+        rb_self.array_of(ruby, &positions)
     }
 
     fn query_scope(
@@ -552,8 +632,9 @@ impl FactLog {
         // Ruby's ==, which may switch threads, so they run after it is released.
         let store = text_arg(store, true)?;
         let candidates: Vec<u32> = with_text(ruby, &store, Vec::new(), |store| {
-            let index = rb_self.lock(ruby)?;
-            Ok(index
+            let state = rb_self.lock(ruby)?;
+            Ok(state
+                .index
                 .key_timelines(store)
                 .filter_map(|t| t.latest(as_of))
                 .collect())
@@ -577,22 +658,40 @@ impl FactLog {
         Ok(out)
     }
 
-    fn all_facts(ruby: &Ruby, rb_self: &Self) -> RArray {
-        ruby.get_inner(rb_self.facts).dup()
+    /// Every fact in append order (each built, if it was not yet).
+    fn all_facts(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
+        let len = rb_self.lock(ruby)?.records.len() as u32;
+        for pos in 0..len {
+            rb_self.at(ruby, pos)?;
+        }
+        Ok(ruby.get_inner(rb_self.facts).dup())
     }
 
     fn size(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {
-        Ok(rb_self.lock(ruby)?.len())
+        Ok(rb_self.lock(ruby)?.index.len())
     }
 
     fn fact_by_id(ruby: &Ruby, rb_self: &Self, id: Value) -> Result<Value, Error> {
         let Some(id) = RString::from_value(id).and_then(id_text) else {
             return Ok(ruby.qnil().as_value());
         };
-        match rb_self.lock(ruby)?.by_id(&id) {
+        let found = rb_self.lock(ruby)?.index.by_id(&id);
+        match found {
             Some(pos) => rb_self.at(ruby, pos),
             None => Ok(ruby.qnil().as_value()),
         }
+    }
+}
+
+/// The positions of a timeline within the bounds: a sorted timeline's window
+/// is copied straight from the index.
+fn positions_of(timeline: Option<&Timeline>, since: Option<f64>, as_of: Option<f64>) -> Vec<u32> {
+    let Some(timeline) = timeline else {
+        return Vec::new();
+    };
+    match timeline.window(since, as_of) {
+        Some(range) => timeline.positions()[range].to_vec(),
+        None => timeline.select(since, as_of),
     }
 }
 
@@ -700,7 +799,7 @@ mod api {
         })
     }
     pub fn all_facts(ruby: &Ruby, log: &FactLog) -> Result<RArray, Error> {
-        run(ruby, || Ok(FactLog::all_facts(ruby, log)))
+        run(ruby, || FactLog::all_facts(ruby, log))
     }
     pub fn size(ruby: &Ruby, log: &FactLog) -> Result<u32, Error> {
         run(ruby, || FactLog::size(ruby, log))
@@ -710,15 +809,15 @@ mod api {
     }
 
     /// Test hook: panics while holding the index lock, half-way through an
-    /// append (the fact is in the Array, not yet indexed).
+    /// append (the fact is in its slot and has its record, not yet indexed).
     pub fn panic_while_indexing(
         ruby: &Ruby,
         log: Obj<FactLog>,
         fact: Obj<Fact>,
     ) -> Result<(), Error> {
         run(ruby, || {
-            let _index = log.lock(ruby)?;
-            ruby.get_inner(log.facts).push(fact)?;
+            let mut state = log.lock(ruby)?;
+            log.push_built(ruby, &mut state, fact)?;
             panic!("test hook: panic while indexing");
         })
     }

@@ -206,29 +206,22 @@ impl FileBackend {
     /// time (see `ReplayPlan`): the caller sorts if the times it saw ever
     /// decreased. Ctrl-C stops it between any two batches, and within the
     /// reading and decoding.
-    pub fn replay_each(
+    pub fn replay_batches(
         &self,
         ruby: &Ruby,
-        mut each: impl FnMut(&FactRecord) -> Result<(), Error>,
+        mut each: impl FnMut(&[FactRecord]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let (path, opts) = self.read_plan(ruby)?;
         let mut plan = nogvl::interruptible(ruby, |cancel| ReplayPlan::load(&path, opts, cancel))?
             .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
-        for rec in &plan.take_decoded() {
-            each(rec)?;
-        }
+        each(&plan.take_decoded())?;
         for n in 0..plan.batches() {
             let plan = &plan;
-            // A batch is freed whole after its facts are built: freeing record by
-            // record between the Ruby allocations fragmented the heap, and the next
-            // batch's decode then paid for it in malloc.
             let (batch, found) = nogvl::interruptible(ruby, |cancel| plan.batch(n, cancel))?
                 .map_err(|e| self.core_error(ruby, e))?;
             findings.extend(found);
-            for rec in &batch {
-                each(rec)?;
-            }
+            each(&batch)?;
         }
         self.note(ruby, findings)
     }

@@ -3,6 +3,7 @@
 //! version (doc/format.md "Decoding a fact body") and fresh ids.
 
 mod body;
+pub mod compact;
 pub mod decode;
 pub mod id;
 mod record;

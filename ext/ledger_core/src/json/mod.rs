@@ -6,6 +6,7 @@ pub mod canonical;
 pub mod encode;
 pub mod float_fmt;
 pub mod hash;
+pub mod packed;
 pub mod parse;
 mod value;
 

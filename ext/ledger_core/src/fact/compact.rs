@@ -1,0 +1,523 @@
+//! The in-memory log's facts as compact records (doc/performance.md "Native fact
+//! records"): a fixed 104-byte [`Compact`] per fact, store and key interned, ids,
+//! causations and value hashes as their bytes when they have the canonical spelling
+//! (text otherwise), and the data members packed ([`crate::json::packed`]) into
+//! chunked arenas. A replay fills it without building anything else; the binding
+//! builds a fact's Ruby object from its record on first touch.
+
+use rustc_hash::FxHashMap;
+
+use crate::fact::FactRecord;
+use crate::json::packed::{self, Reader};
+use crate::json::Json;
+
+/// Flag bits of a [`Compact`].
+const BUILT: u32 = 1;
+const HAS_VALID_TIME: u32 = 1 << 1;
+const ID_TEXT: u32 = 1 << 2;
+const CAUSATION_NONE: u32 = 1 << 3;
+const CAUSATION_TEXT: u32 = 1 << 4;
+const HASH_NONE: u32 = 1 << 5;
+const HASH_TEXT: u32 = 1 << 6;
+/// `schema_version` other than 1 (packed after the value).
+const HAS_SCHEMA: u32 = 1 << 7;
+const HAS_PRODUCER: u32 = 1 << 8;
+const HAS_DERIVATION: u32 = 1 << 9;
+
+/// Bytes per arena chunk. A chunk never grows past its capacity, so nothing is
+/// ever moved; a larger data blob gets a chunk of its own.
+const CHUNK: usize = 1 << 20;
+
+/// One fact. A 16-byte field holds a canonical UUID's bits, or (with its `*_TEXT`
+/// flag) the index of its text in `texts`; `hash` the 32 bytes of a lowercase hex
+/// SHA-256, or likewise a text index.
+#[derive(Debug, Clone, Copy)]
+struct Compact {
+    tt: f64,
+    vt: f64,
+    id: [u8; 16],
+    causation: [u8; 16],
+    hash: [u8; 32],
+    store: u32,
+    key: u32,
+    chunk: u32,
+    offset: u32,
+    len: u32,
+    flags: u32,
+}
+
+/// Texts numbered in first-seen order.
+#[derive(Debug, Default, Clone)]
+struct Interner {
+    names: Vec<Box<str>>,
+    numbers: FxHashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(n) = self.numbers.get(s) {
+            return *n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(s.into());
+        self.numbers.insert(s.into(), n);
+        n
+    }
+}
+
+/// The records of a log, by position.
+#[derive(Debug, Default, Clone)]
+pub struct CompactFacts {
+    recs: Vec<Compact>,
+    stores: Interner,
+    keys: Interner,
+    texts: Vec<Box<str>>,
+    chunks: Vec<Vec<u8>>,
+    scratch: Vec<u8>,
+}
+
+/// The canonical UUID spelling (lowercase, hyphenated 8-4-4-4-12) as its bytes.
+pub fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    let mut i = 0;
+    while i < 36 {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b[i] != b'-' {
+                return None;
+            }
+            i += 1;
+            continue;
+        }
+        out[n] = (lower_hex(b[i])? << 4) | lower_hex(b[i + 1])?;
+        n += 1;
+        i += 2;
+    }
+    Some(out)
+}
+
+fn lower_hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_into(bytes: &[u8], out: &mut String) {
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+}
+
+/// The canonical spelling of UUID bytes.
+pub fn uuid_text(bytes: &[u8; 16]) -> String {
+    let mut out = String::with_capacity(36);
+    for (i, part) in [0..4, 4..6, 6..8, 8..10, 10..16].into_iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        hex_into(&bytes[part], &mut out);
+    }
+    out
+}
+
+/// A lowercase 64-digit hex text as its 32 bytes.
+fn hash_bytes(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        out[i] = (lower_hex(pair[0])? << 4) | lower_hex(pair[1])?;
+    }
+    Some(out)
+}
+
+fn text_index(field: &[u8]) -> usize {
+    u32::from_le_bytes([field[0], field[1], field[2], field[3]]) as usize
+}
+
+/// What a record says about one of its 16/32-byte members.
+fn indexed(n: usize) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..4].copy_from_slice(&(n as u32).to_le_bytes());
+    out
+}
+
+impl CompactFacts {
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Keeps only the first `len` records (their texts and data stay allocated).
+    pub fn truncate(&mut self, len: usize) {
+        self.recs.truncate(len);
+    }
+
+    fn text(&mut self, s: &str) -> usize {
+        self.texts.push(s.into());
+        self.texts.len() - 1
+    }
+
+    /// Appends the record of a fact whose object is built elsewhere and kept: only
+    /// its times are recorded.
+    pub fn push_built(&mut self, tt: f64, vt: Option<f64>) {
+        self.recs.push(Compact {
+            tt,
+            vt: vt.unwrap_or(0.0),
+            id: [0; 16],
+            causation: [0; 16],
+            hash: [0; 32],
+            store: 0,
+            key: 0,
+            chunk: 0,
+            offset: 0,
+            len: 0,
+            flags: BUILT | if vt.is_some() { HAS_VALID_TIME } else { 0 },
+        });
+    }
+
+    /// Appends a decoded fact.
+    pub fn push(&mut self, rec: &FactRecord) {
+        let mut flags = 0;
+        let id = match uuid_bytes(&rec.id) {
+            Some(bits) => bits,
+            None => {
+                flags |= ID_TEXT;
+                indexed(self.text(&rec.id))
+            }
+        };
+        let causation = match rec.causation.as_deref() {
+            None => {
+                flags |= CAUSATION_NONE;
+                [0; 16]
+            }
+            Some(c) => match uuid_bytes(c) {
+                Some(bits) => bits,
+                None => {
+                    flags |= CAUSATION_TEXT;
+                    indexed(self.text(c))
+                }
+            },
+        };
+        let hash = match rec.value_hash.as_deref() {
+            None => {
+                flags |= HASH_NONE;
+                [0; 32]
+            }
+            Some(h) => match hash_bytes(h) {
+                Some(bytes) => bytes,
+                None => {
+                    flags |= HASH_TEXT;
+                    let mut out = [0; 32];
+                    out[..16].copy_from_slice(&indexed(self.text(h)));
+                    out
+                }
+            },
+        };
+        let mut blob = std::mem::take(&mut self.scratch);
+        blob.clear();
+        packed::pack(&rec.value, &mut blob);
+        if rec.schema_version != Json::Int(1) {
+            flags |= HAS_SCHEMA;
+            packed::pack(&rec.schema_version, &mut blob);
+        }
+        if rec.producer != Json::Null {
+            flags |= HAS_PRODUCER;
+            packed::pack(&rec.producer, &mut blob);
+        }
+        if rec.derivation != Json::Null {
+            flags |= HAS_DERIVATION;
+            packed::pack(&rec.derivation, &mut blob);
+        }
+        let (chunk, offset) = self.store_blob(&blob);
+        self.scratch = blob;
+        if rec.valid_time.is_some() {
+            flags |= HAS_VALID_TIME;
+        }
+        let store = self.stores.intern(&rec.store);
+        let key = self.keys.intern(&rec.key);
+        self.recs.push(Compact {
+            tt: rec.transaction_time,
+            vt: rec.valid_time.unwrap_or(0.0),
+            id,
+            causation,
+            hash,
+            store,
+            key,
+            chunk,
+            offset,
+            len: self.scratch.len() as u32,
+            flags,
+        });
+    }
+
+    fn store_blob(&mut self, blob: &[u8]) -> (u32, u32) {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= blob.len());
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(blob.len())));
+        }
+        let n = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[n];
+        let offset = chunk.len();
+        chunk.extend_from_slice(blob);
+        (n as u32, offset as u32)
+    }
+
+    /// The record at `pos`, `None` past the end or for a built fact.
+    pub fn view(&self, pos: u32) -> Option<View<'_>> {
+        let rec = self.recs.get(pos as usize)?;
+        if rec.flags & BUILT != 0 {
+            return None;
+        }
+        Some(View { log: self, rec })
+    }
+
+    /// Whether the fact at `pos` was appended built (no record to build from).
+    pub fn is_built(&self, pos: u32) -> bool {
+        self.recs
+            .get(pos as usize)
+            .is_some_and(|r| r.flags & BUILT != 0)
+    }
+
+    /// Stably sorts the records by transaction time (by value, as Ruby's `<=>`
+    /// compares Floats: -0.0 and 0.0 tie).
+    pub fn sort_by_time(&mut self) {
+        self.recs
+            .sort_by(|a, b| a.tt.partial_cmp(&b.tt).unwrap_or(std::cmp::Ordering::Equal));
+    }
+
+    /// Transaction and valid time of the fact at `pos`.
+    pub fn times(&self, pos: u32) -> Option<(f64, Option<f64>)> {
+        let rec = self.recs.get(pos as usize)?;
+        Some((rec.tt, (rec.flags & HAS_VALID_TIME != 0).then_some(rec.vt)))
+    }
+}
+
+/// One record, read.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    log: &'a CompactFacts,
+    rec: &'a Compact,
+}
+
+impl<'a> View<'a> {
+    fn has(&self, flag: u32) -> bool {
+        self.rec.flags & flag != 0
+    }
+
+    pub fn id(&self) -> String {
+        if self.has(ID_TEXT) {
+            return self.log.texts[text_index(&self.rec.id)].to_string();
+        }
+        uuid_text(&self.rec.id)
+    }
+
+    pub fn causation(&self) -> Option<String> {
+        if self.has(CAUSATION_NONE) {
+            return None;
+        }
+        if self.has(CAUSATION_TEXT) {
+            return Some(self.log.texts[text_index(&self.rec.causation)].to_string());
+        }
+        Some(uuid_text(&self.rec.causation))
+    }
+
+    pub fn value_hash(&self) -> Option<String> {
+        if self.has(HASH_NONE) {
+            return None;
+        }
+        if self.has(HASH_TEXT) {
+            return Some(self.log.texts[text_index(&self.rec.hash)].to_string());
+        }
+        let mut out = String::with_capacity(64);
+        hex_into(&self.rec.hash, &mut out);
+        Some(out)
+    }
+
+    pub fn store(&self) -> &'a str {
+        &self.log.stores.names[self.rec.store as usize]
+    }
+
+    /// The store's number (first-seen order), for a per-store cache.
+    pub fn store_number(&self) -> u32 {
+        self.rec.store
+    }
+
+    pub fn key(&self) -> &'a str {
+        &self.log.keys.names[self.rec.key as usize]
+    }
+
+    /// The key's number (first-seen order), for a per-key cache.
+    pub fn key_number(&self) -> u32 {
+        self.rec.key
+    }
+
+    pub fn transaction_time(&self) -> f64 {
+        self.rec.tt
+    }
+
+    pub fn valid_time(&self) -> Option<f64> {
+        self.has(HAS_VALID_TIME).then_some(self.rec.vt)
+    }
+
+    /// The packed data members: (value, schema_version, producer, derivation), the
+    /// last three `None` when they are the defaults (1, null, null).
+    pub fn data(&self) -> Data<'a> {
+        let chunk = &self.log.chunks[self.rec.chunk as usize];
+        let start = self.rec.offset as usize;
+        let bytes = &chunk[start..start + self.rec.len as usize];
+        let mut rest = bytes;
+        let mut take = |present: bool| -> Option<&'a [u8]> {
+            if !present {
+                return None;
+            }
+            let mut probe = Reader::new(rest);
+            probe.json()?;
+            let used = rest.len() - probe.rest().len();
+            let (node, tail) = rest.split_at(used);
+            rest = tail;
+            Some(node)
+        };
+        let flags = self.rec.flags;
+        Data {
+            value: take(true).unwrap_or(&[]),
+            schema_version: take(flags & HAS_SCHEMA != 0),
+            producer: take(flags & HAS_PRODUCER != 0),
+            derivation: take(flags & HAS_DERIVATION != 0),
+        }
+    }
+
+    /// The record as decoded.
+    pub fn to_record(&self) -> FactRecord {
+        let data = self.data();
+        let model = |b: Option<&[u8]>| b.and_then(packed::unpack).unwrap_or(Json::Null);
+        FactRecord {
+            id: self.id(),
+            store: self.store().to_owned(),
+            key: self.key().to_owned(),
+            value: packed::unpack(data.value).unwrap_or(Json::Null),
+            value_hash: self.value_hash(),
+            causation: self.causation(),
+            transaction_time: self.transaction_time(),
+            valid_time: self.valid_time(),
+            schema_version: data
+                .schema_version
+                .and_then(packed::unpack)
+                .unwrap_or(Json::Int(1)),
+            producer: model(data.producer),
+            derivation: model(data.derivation),
+        }
+    }
+}
+
+/// The packed data members of a record.
+#[derive(Debug, Clone, Copy)]
+pub struct Data<'a> {
+    pub value: &'a [u8],
+    pub schema_version: Option<&'a [u8]>,
+    pub producer: Option<&'a [u8]>,
+    pub derivation: Option<&'a [u8]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, causation: Option<&str>, hash: Option<&str>) -> FactRecord {
+        FactRecord {
+            id: id.into(),
+            store: "tasks".into(),
+            key: "k1".into(),
+            value: Json::Object(vec![
+                ("title".into(), Json::Str("a".into())),
+                ("status".into(), Json::Sym("open".into())),
+            ]),
+            value_hash: hash.map(Into::into),
+            causation: causation.map(Into::into),
+            transaction_time: 1.5,
+            valid_time: None,
+            schema_version: Json::Int(1),
+            producer: Json::Null,
+            derivation: Json::Null,
+        }
+    }
+
+    #[test]
+    fn the_record_comes_back_exactly() {
+        let uuid = "0a1b2c3d-0000-4000-8000-00000000000f";
+        let hash = "ab".repeat(32);
+        let mut log = CompactFacts::default();
+        let canonical = record(uuid, Some(uuid), Some(&hash));
+        let other = FactRecord {
+            schema_version: Json::BigInt("99999999999999999999".into()),
+            producer: Json::Object(vec![("by".into(), Json::Str("x".into()))]),
+            derivation: Json::Bool(true),
+            valid_time: Some(-0.0),
+            ..record(
+                "0A1B2C3D-0000-4000-8000-00000000000F",
+                Some("plain"),
+                Some("AB"),
+            )
+        };
+        let bare = record("x", None, None);
+        for rec in [&canonical, &other, &bare] {
+            log.push(rec);
+        }
+        log.push_built(3.0, Some(4.0));
+        assert_eq!(log.view(0).unwrap().to_record(), canonical);
+        assert_eq!(log.view(1).unwrap().to_record(), other);
+        assert_eq!(log.view(2).unwrap().to_record(), bare);
+        assert!(log.view(3).is_none() && log.is_built(3));
+        assert_eq!(log.times(3), Some((3.0, Some(4.0))));
+        assert!(log.view(4).is_none());
+        assert_eq!(
+            log.view(0).unwrap().key_number(),
+            log.view(2).unwrap().key_number()
+        );
+    }
+
+    #[test]
+    fn a_sort_by_time_is_stable() {
+        let mut log = CompactFacts::default();
+        for (i, tt) in [2.0, 1.0, 2.0, 0.0, -0.0].iter().enumerate() {
+            log.push(&FactRecord {
+                transaction_time: *tt,
+                ..record(&format!("id{i}"), None, None)
+            });
+        }
+        log.sort_by_time();
+        let ids: Vec<String> = (0..5).map(|p| log.view(p).unwrap().id()).collect();
+        assert_eq!(ids, ["id3", "id4", "id1", "id0", "id2"]);
+    }
+
+    #[test]
+    fn blobs_larger_than_a_chunk_get_their_own() {
+        let mut log = CompactFacts::default();
+        let big = FactRecord {
+            value: Json::Str("x".repeat(CHUNK + 10)),
+            ..record("a", None, None)
+        };
+        log.push(&record("s", None, None));
+        log.push(&big);
+        log.push(&record("t", None, None));
+        assert_eq!(log.view(1).unwrap().to_record(), big);
+        assert_eq!(log.view(2).unwrap().id(), "t");
+    }
+}

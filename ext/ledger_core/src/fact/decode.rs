@@ -4,12 +4,12 @@
 //! the cases of `spec/fixtures/decode_cases.json` (`tests/decode_cases.rs` here, the
 //! rspec table there), so a rule cannot drift between the two.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use crate::fact::{new_uuid, FactRecord};
 use crate::json::encode::MAX_NESTING;
-use crate::json::parse::parse_nested;
+use crate::json::parse::parse_members;
 use crate::json::{dedup_keys, Json};
 
 /// Deepest nesting of a body: the body object, then a value of up to [`MAX_NESTING`].
@@ -75,10 +75,10 @@ struct Members {
 impl Members {
     /// Moves each member into its slot; a repeated key overwrites, so the last one wins as
     /// in a Ruby Hash. Unknown members are dropped.
-    fn sort(members: Vec<(String, Json)>) -> Self {
+    fn sort(members: Vec<(std::borrow::Cow<'_, str>, Json)>) -> Self {
         let mut m = Members::default();
         for (k, v) in members {
-            let slot = match k.as_str() {
+            let slot = match k.as_ref() {
                 "id" => &mut m.id,
                 "store" => &mut m.store,
                 "key" => &mut m.key,
@@ -112,7 +112,7 @@ fn opt_string(v: Option<Json>, what: &str) -> Result<Option<String>> {
 /// Decodes a fact body by the format.md rules; any broken rule is an
 /// `Error::InvalidRecord` (or `Parse`/`Nesting` for bad JSON) so the reader can skip it.
 pub fn decode_fact_body(body: &[u8]) -> Result<FactRecord> {
-    let Json::Object(members) = parse_nested(body, BODY_NESTING)? else {
+    let Some(members) = parse_members(body, BODY_NESTING)? else {
         return Err(invalid("top level is not an object"));
     };
     let m = Members::sort(members);
@@ -212,8 +212,8 @@ fn restore_data(rec: &mut FactRecord, symbols: Option<&Json>) {
 pub struct SymbolTrie<'a> {
     /// A path ends here: the String at this place becomes a Symbol.
     leaf: bool,
-    keys: HashMap<&'a str, SymbolTrie<'a>>,
-    indexes: HashMap<usize, SymbolTrie<'a>>,
+    keys: FxHashMap<&'a str, SymbolTrie<'a>>,
+    indexes: FxHashMap<usize, SymbolTrie<'a>>,
 }
 
 impl<'a> SymbolTrie<'a> {

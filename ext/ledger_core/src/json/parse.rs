@@ -4,6 +4,8 @@
 //! i64 as exact decimal text, `-0.0` as a Float, duplicate object keys in order. It never
 //! panics and never recurses deeper than [`MAX_PARSE_NESTING`].
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::json::encode::MAX_NESTING;
 use crate::json::Json;
@@ -42,6 +44,32 @@ pub fn parse_nested(bytes: &[u8], max_nesting: usize) -> Result<Json> {
     Ok(v)
 }
 
+/// [`parse_nested`] of a text whose top level should be an object (a fact body): its
+/// members, the names borrowed from `bytes` where they hold no escape, so a decoder that
+/// only sorts them allocates nothing for them. `Ok(None)` when the text parses but is not
+/// an object; errors are those of [`parse_nested`].
+pub fn parse_members(
+    bytes: &[u8],
+    max_nesting: usize,
+) -> Result<Option<Vec<(Cow<'_, str>, Json)>>> {
+    let mut p = Parser {
+        b: bytes,
+        text: std::str::from_utf8(bytes).ok(),
+        i: 0,
+        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
+    };
+    p.skip_ws();
+    if p.peek() != Some(b'{') || p.max_nesting == 0 {
+        return parse_nested(bytes, max_nesting).map(|_| None);
+    }
+    let members = p.members(1)?;
+    p.skip_ws();
+    if p.i != p.b.len() {
+        return Err(p.err("unexpected trailing characters"));
+    }
+    Ok(Some(members))
+}
+
 struct Parser<'a> {
     b: &'a [u8],
     /// `b` as text when the whole input is valid UTF-8.
@@ -51,7 +79,7 @@ struct Parser<'a> {
     max_nesting: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err(&self, message: &str) -> Error {
         Error::Parse {
             offset: self.i,
@@ -127,20 +155,31 @@ impl Parser<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Result<Json> {
+        let members = self.members(depth)?;
+        Ok(Json::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v))
+                .collect(),
+        ))
+    }
+
+    /// An object's members, names borrowed where they hold no escape.
+    fn members(&mut self, depth: usize) -> Result<Vec<(Cow<'a, str>, Json)>> {
         self.check_depth(depth)?;
         self.i += 1; // '{'
         let mut members = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
-            return Ok(Json::Object(members));
+            return Ok(members);
         }
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
                 return Err(self.err("expected a string key"));
             }
-            let key = self.string()?;
+            let key = self.string_cow()?;
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return Err(self.err("expected ':'"));
@@ -154,7 +193,7 @@ impl Parser<'_> {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Json::Object(members));
+                    return Ok(members);
                 }
                 _ => return Err(self.err("expected ',' or '}'")),
             }
@@ -224,6 +263,11 @@ impl Parser<'_> {
     }
 
     fn string(&mut self) -> Result<String> {
+        self.string_cow().map(Cow::into_owned)
+    }
+
+    /// A string, borrowed from the input when it holds no escape.
+    fn string_cow(&mut self) -> Result<Cow<'a, str>> {
         let start = self.i;
         self.i += 1; // opening quote
                      // Most strings (keys, ids, plain text) hold no escape: their bytes are copied once
@@ -234,11 +278,11 @@ impl Parser<'_> {
             self.i = run_end + 1;
             // Both ends sit next to ASCII quotes, so they are char boundaries.
             if let Some(text) = self.text.and_then(|t| t.get(from..run_end)) {
-                return Ok(text.to_owned());
+                return Ok(Cow::Borrowed(text));
             }
             let raw = self.b.get(from..run_end).unwrap_or(&[]);
             return match std::str::from_utf8(raw) {
-                Ok(text) => Ok(text.to_owned()),
+                Ok(text) => Ok(Cow::Borrowed(text)),
                 Err(e) => Err(Error::Parse {
                     offset: start + 1 + e.valid_up_to(),
                     message: "invalid UTF-8 in string".to_string(),
@@ -255,10 +299,12 @@ impl Parser<'_> {
                     self.i += 1;
                     // Raw runs end only at ASCII bytes and escapes emit whole characters,
                     // so validating the assembled bytes is the same as validating the input.
-                    return String::from_utf8(out).map_err(|e| Error::Parse {
-                        offset: start + 1 + e.utf8_error().valid_up_to(),
-                        message: "invalid UTF-8 in string".to_string(),
-                    });
+                    return String::from_utf8(out)
+                        .map(Cow::Owned)
+                        .map_err(|e| Error::Parse {
+                            offset: start + 1 + e.utf8_error().valid_up_to(),
+                            message: "invalid UTF-8 in string".to_string(),
+                        });
                 }
                 Some(b'\\') => {
                     self.i += 1;

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use ledger_core::fact::compact::CompactFacts;
 use ledger_core::index::{Index, Timeline};
+use ledger_core::wal::replay::Decoded;
 use ledger_core::FactRecord;
 
 use magnus::{
@@ -261,12 +262,27 @@ impl FactLog {
     /// another thread may build the same fact meanwhile, and then its object
     /// is the one kept and returned (a fact is one object, whoever asks).
     fn materialize(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
-        let owned = match self.lock(ruby)?.records.view(pos) {
-            Some(view) => lazy::Owned::of(&view),
-            None => return Ok(ruby.qnil().as_value()),
+        let (owned, cause_pos) = {
+            let state = self.lock(ruby)?;
+            let Some(view) = state.records.view(pos) else {
+                return Ok(ruby.qnil().as_value());
+            };
+            let owned = lazy::Owned::of(&view);
+            let cause_pos = owned.causation().and_then(|c| state.index.by_id(c));
+            (owned, cause_pos)
         };
-        let fact = owned.build(ruby)?.as_value();
         let facts = ruby.get_inner(self.facts);
+        // A causation naming a fact already built shares its id String instead
+        // of a copy, as a replay that built every fact did.
+        let shared_id = cause_pos
+            .map(|p| {
+                // SAFETY: as in `at`.
+                unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), p as _)) }
+            })
+            .and_then(|v| Obj::<Fact>::try_convert(v).ok())
+            .filter(|cause| owned.causation().is_some_and(|c| cause.id_is(ruby, c)))
+            .map(|cause| cause.id_value(ruby));
+        let fact = owned.build(ruby, shared_id)?.as_value();
         // SAFETY: as in `at`.
         let now = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
         if !now.is_nil() {
@@ -348,19 +364,21 @@ impl FactLog {
     }
 
     /// Appends a replayed fact as its record only: no Ruby object until it is read.
-    fn push_lazy(&self, ruby: &Ruby, state: &mut State, rec: &FactRecord) -> Result<(), Error> {
+    fn push_lazy(&self, ruby: &Ruby, state: &mut State, rec: &Decoded) -> Result<(), Error> {
         if state.index.is_full() {
             return Err(full(ruby));
         }
-        state.records.push(rec);
-        state.insert(
-            ruby,
-            &rec.store,
-            &rec.key,
-            &rec.id,
-            rec.transaction_time,
-            rec.valid_time,
-        )
+        let (store, key, id, tt, vt) = match rec {
+            Decoded::Packed(p) => {
+                state.records.push_packed(p);
+                (&p.store, &p.key, &p.id, p.transaction_time, p.valid_time)
+            }
+            Decoded::Record(r) => {
+                state.records.push(r);
+                (&r.store, &r.key, &r.id, r.transaction_time, r.valid_time)
+            }
+        };
+        state.insert(ruby, store, key, id, tt, vt)
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
@@ -482,8 +500,9 @@ impl FactLog {
             file.replay_batches(ruby, |batch| {
                 let mut state = rb_self.lock(ruby)?;
                 for rec in batch {
-                    in_order &= rec.transaction_time >= last;
-                    last = rec.transaction_time;
+                    let tt = rec.transaction_time();
+                    in_order &= tt >= last;
+                    last = tt;
                     rb_self.push_lazy(ruby, &mut state, rec)?;
                 }
                 Ok(())

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use ledger_core::{
-    wal::replay::{Finding, ReadOptions, ReplayPlan},
+    wal::replay::{Decoded, Finding, ReadOptions, ReplayPlan},
     FactRecord, Wal, WalOptions,
 };
 use magnus::{
@@ -209,16 +209,22 @@ impl FileBackend {
     pub fn replay_batches(
         &self,
         ruby: &Ruby,
-        mut each: impl FnMut(&[FactRecord]) -> Result<(), Error>,
+        mut each: impl FnMut(&[Decoded]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let (path, opts) = self.read_plan(ruby)?;
         let mut plan = nogvl::interruptible(ruby, |cancel| ReplayPlan::load(&path, opts, cancel))?
             .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
-        each(&plan.take_decoded())?;
+        let decoded: Vec<Decoded> = plan
+            .take_decoded()
+            .into_iter()
+            .map(Decoded::Record)
+            .collect();
+        each(&decoded)?;
+        drop(decoded);
         for n in 0..plan.batches() {
             let plan = &plan;
-            let (batch, found) = nogvl::interruptible(ruby, |cancel| plan.batch(n, cancel))?
+            let (batch, found) = nogvl::interruptible(ruby, |cancel| plan.batch_packed(n, cancel))?
                 .map_err(|e| self.core_error(ruby, e))?;
             findings.extend(found);
             each(&batch)?;

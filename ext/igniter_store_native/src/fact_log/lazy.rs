@@ -45,8 +45,13 @@ impl Owned {
         }
     }
 
-    /// The fact, frozen.
-    pub fn build(&self, ruby: &Ruby) -> Result<Obj<Fact>, Error> {
+    pub fn causation(&self) -> Option<&str> {
+        self.causation.as_deref()
+    }
+
+    /// The fact, frozen; `causation` is the String to share as its causation
+    /// (the id String of the fact it names), if there is one.
+    pub fn build(&self, ruby: &Ruby, causation: Option<Value>) -> Result<Obj<Fact>, Error> {
         let text = |s: &Option<String>| match s {
             Some(s) => convert::frozen_str(ruby, s).as_value(),
             None => ruby.qnil().as_value(),
@@ -67,7 +72,7 @@ impl Owned {
                 key: convert::interned_str(ruby, &self.key),
                 value: value(ruby, &self.value)?,
                 value_hash: text(&self.value_hash),
-                causation: text(&self.causation),
+                causation: causation.unwrap_or_else(|| text(&self.causation)),
                 transaction_time: self.transaction_time,
                 valid_time: self.valid_time,
                 schema_version,

@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::fact::FactRecord;
+use crate::fact::{FactRecord, PackedRecord};
 use crate::json::packed::{self, Reader};
 use crate::json::Json;
 
@@ -63,6 +63,19 @@ impl Interner {
         self.numbers.insert(s.into(), n);
         n
     }
+}
+
+/// What [`CompactFacts::push_parts`] stores, borrowed from either decoded form.
+struct Parts<'a> {
+    id: &'a str,
+    store: &'a str,
+    key: &'a str,
+    value_hash: Option<&'a str>,
+    causation: Option<&'a str>,
+    tt: f64,
+    vt: Option<f64>,
+    blob: &'a [u8],
+    flags: u32,
 }
 
 /// The records of a log, by position.
@@ -192,15 +205,80 @@ impl CompactFacts {
 
     /// Appends a decoded fact.
     pub fn push(&mut self, rec: &FactRecord) {
+        let mut blob = std::mem::take(&mut self.scratch);
+        blob.clear();
+        packed::pack(&rec.value, &mut blob);
         let mut flags = 0;
-        let id = match uuid_bytes(&rec.id) {
+        if rec.schema_version != Json::Int(1) {
+            flags |= HAS_SCHEMA;
+            packed::pack(&rec.schema_version, &mut blob);
+        }
+        if rec.producer != Json::Null {
+            flags |= HAS_PRODUCER;
+            packed::pack(&rec.producer, &mut blob);
+        }
+        if rec.derivation != Json::Null {
+            flags |= HAS_DERIVATION;
+            packed::pack(&rec.derivation, &mut blob);
+        }
+        self.push_parts(&Parts {
+            id: &rec.id,
+            store: &rec.store,
+            key: &rec.key,
+            value_hash: rec.value_hash.as_deref(),
+            causation: rec.causation.as_deref(),
+            tt: rec.transaction_time,
+            vt: rec.valid_time,
+            blob: &blob,
+            flags,
+        });
+        self.scratch = blob;
+    }
+
+    /// Appends a fact decoded straight into packed data
+    /// ([`crate::fact::decode::decode_packed_body`]): the same record as [`Self::push`]
+    /// of the same body decoded by `decode_fact_body`.
+    pub fn push_packed(&mut self, rec: &PackedRecord) {
+        let mut blob = std::mem::take(&mut self.scratch);
+        blob.clear();
+        blob.extend_from_slice(&rec.value);
+        let mut flags = 0;
+        if rec.schema_version != Json::Int(1) {
+            flags |= HAS_SCHEMA;
+            packed::pack(&rec.schema_version, &mut blob);
+        }
+        if let Some(p) = &rec.producer {
+            flags |= HAS_PRODUCER;
+            blob.extend_from_slice(p);
+        }
+        if let Some(d) = &rec.derivation {
+            flags |= HAS_DERIVATION;
+            blob.extend_from_slice(d);
+        }
+        self.push_parts(&Parts {
+            id: &rec.id,
+            store: &rec.store,
+            key: &rec.key,
+            value_hash: rec.value_hash.as_deref(),
+            causation: rec.causation.as_deref(),
+            tt: rec.transaction_time,
+            vt: rec.valid_time,
+            blob: &blob,
+            flags,
+        });
+        self.scratch = blob;
+    }
+
+    fn push_parts(&mut self, rec: &Parts<'_>) {
+        let mut flags = rec.flags;
+        let id = match uuid_bytes(rec.id) {
             Some(bits) => bits,
             None => {
                 flags |= ID_TEXT;
-                indexed(self.text(&rec.id))
+                indexed(self.text(rec.id))
             }
         };
-        let causation = match rec.causation.as_deref() {
+        let causation = match rec.causation {
             None => {
                 flags |= CAUSATION_NONE;
                 [0; 16]
@@ -213,7 +291,7 @@ impl CompactFacts {
                 }
             },
         };
-        let hash = match rec.value_hash.as_deref() {
+        let hash = match rec.value_hash {
             None => {
                 flags |= HASH_NONE;
                 [0; 32]
@@ -228,31 +306,15 @@ impl CompactFacts {
                 }
             },
         };
-        let mut blob = std::mem::take(&mut self.scratch);
-        blob.clear();
-        packed::pack(&rec.value, &mut blob);
-        if rec.schema_version != Json::Int(1) {
-            flags |= HAS_SCHEMA;
-            packed::pack(&rec.schema_version, &mut blob);
-        }
-        if rec.producer != Json::Null {
-            flags |= HAS_PRODUCER;
-            packed::pack(&rec.producer, &mut blob);
-        }
-        if rec.derivation != Json::Null {
-            flags |= HAS_DERIVATION;
-            packed::pack(&rec.derivation, &mut blob);
-        }
-        let (chunk, offset) = self.store_blob(&blob);
-        self.scratch = blob;
-        if rec.valid_time.is_some() {
+        let (chunk, offset) = self.store_blob(rec.blob);
+        if rec.vt.is_some() {
             flags |= HAS_VALID_TIME;
         }
-        let store = self.stores.intern(&rec.store);
-        let key = self.keys.intern(&rec.key);
+        let store = self.stores.intern(rec.store);
+        let key = self.keys.intern(rec.key);
         self.recs.push(Compact {
-            tt: rec.transaction_time,
-            vt: rec.valid_time.unwrap_or(0.0),
+            tt: rec.tt,
+            vt: rec.vt.unwrap_or(0.0),
             id,
             causation,
             hash,
@@ -260,7 +322,7 @@ impl CompactFacts {
             key,
             chunk,
             offset,
-            len: self.scratch.len() as u32,
+            len: rec.blob.len() as u32,
             flags,
         });
     }

@@ -9,7 +9,8 @@ use rustc_hash::FxHashMap;
 use crate::error::{Error, Result};
 use crate::fact::{new_uuid, FactRecord};
 use crate::json::encode::MAX_NESTING;
-use crate::json::parse::parse_members;
+use crate::json::packed::{self, Reader};
+use crate::json::parse::{parse_body_packed, parse_members, Member};
 use crate::json::{dedup_keys, Json};
 
 /// Deepest nesting of a body: the body object, then a value of up to [`MAX_NESTING`].
@@ -78,26 +79,33 @@ impl Members {
     fn sort(members: Vec<(std::borrow::Cow<'_, str>, Json)>) -> Self {
         let mut m = Members::default();
         for (k, v) in members {
-            let slot = match k.as_ref() {
-                "id" => &mut m.id,
-                "store" => &mut m.store,
-                "key" => &mut m.key,
-                "value" => &mut m.value,
-                "value_hash" => &mut m.value_hash,
-                "causation" => &mut m.causation,
-                "transaction_time" => &mut m.transaction_time,
-                "timestamp" => &mut m.timestamp,
-                "valid_time" => &mut m.valid_time,
-                "term" => &mut m.term,
-                "schema_version" => &mut m.schema_version,
-                "producer" => &mut m.producer,
-                "derivation" => &mut m.derivation,
-                "symbols" => &mut m.symbols,
-                _ => continue,
-            };
-            *slot = Some(v);
+            if let Some(slot) = m.slot(&k) {
+                *slot = Some(v);
+            }
         }
         m
+    }
+
+    /// The slot of member `name`; `None` for an unknown member (dropped).
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Json>> {
+        let m = self;
+        Some(match name {
+            "id" => &mut m.id,
+            "store" => &mut m.store,
+            "key" => &mut m.key,
+            "value" => &mut m.value,
+            "value_hash" => &mut m.value_hash,
+            "causation" => &mut m.causation,
+            "transaction_time" => &mut m.transaction_time,
+            "timestamp" => &mut m.timestamp,
+            "valid_time" => &mut m.valid_time,
+            "term" => &mut m.term,
+            "schema_version" => &mut m.schema_version,
+            "producer" => &mut m.producer,
+            "derivation" => &mut m.derivation,
+            "symbols" => &mut m.symbols,
+            _ => return None,
+        })
     }
 }
 
@@ -133,6 +141,136 @@ pub fn decode_fact_body(body: &[u8]) -> Result<FactRecord> {
     };
     restore_data(&mut rec, m.symbols.as_ref());
     Ok(rec)
+}
+
+/// A fact decoded for the in-memory log's compact records
+/// ([`crate::fact::compact::CompactFacts::push_packed`]): the members of a
+/// [`FactRecord`], the data members as packed bytes ([`crate::json::packed`]), the
+/// optional ones `None` when absent (null, as nil).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedRecord {
+    pub id: String,
+    pub store: String,
+    pub key: String,
+    pub value: Vec<u8>,
+    pub value_hash: Option<String>,
+    pub causation: Option<String>,
+    pub transaction_time: f64,
+    pub valid_time: Option<f64>,
+    pub schema_version: Json,
+    pub producer: Option<Vec<u8>>,
+    pub derivation: Option<Vec<u8>>,
+}
+
+/// [`decode_fact_body`] straight into packed data members, no model tree built for
+/// them. `None` when the body is not one this route decodes to the same fact — any
+/// broken rule, bad JSON, or a data object with a repeated name — so the caller
+/// decodes it with [`decode_fact_body`], which applies (or reports) every rule.
+pub fn decode_packed_body(body: &[u8]) -> Option<PackedRecord> {
+    let members = parse_body_packed(body, BODY_NESTING, &["value", "producer", "derivation"])?;
+    let mut m = Members::default();
+    let (mut value, mut producer, mut derivation) = (None, None, None);
+    for (name, member) in members {
+        match (name.as_ref(), member) {
+            ("value", Member::Packed(b)) => value = Some(b),
+            ("producer", Member::Packed(b)) => producer = Some(b),
+            ("derivation", Member::Packed(b)) => derivation = Some(b),
+            (name, Member::Json(j)) => {
+                if let Some(slot) = m.slot(name) {
+                    *slot = Some(j);
+                }
+            }
+            _ => return None,
+        }
+    }
+    // In decode_fact_body's order, so a rule it would report sends the body there.
+    let id = id_of(m.id).ok()?;
+    let store = store_of(m.store).ok()?;
+    let key = key_of(m.key).ok()?;
+    let value_hash = opt_string(m.value_hash, "value_hash").ok()?;
+    let causation = opt_string(m.causation, "causation").ok()?;
+    let transaction_time = transaction_time_of(m.transaction_time, m.timestamp).ok()?;
+    let valid_time = valid_time_of(m.valid_time, m.term).ok()?;
+    let schema_version = schema_version_of(m.schema_version).ok()?;
+    // Absent and null data are nil; false producer/derivation too (optional_data).
+    let none_if = |b: Option<Vec<u8>>, falsy: &[u8]| b.filter(|b| !falsy.contains(&b[0]));
+    let mut value = value.unwrap_or_else(|| vec![packed::NULL]);
+    let mut producer = none_if(producer, &[packed::NULL, packed::FALSE]);
+    let mut derivation = none_if(derivation, &[packed::NULL, packed::FALSE]);
+    if let Some(paths) = m.symbols.as_ref() {
+        let trie = SymbolTrie::from_paths(paths);
+        for (field, bytes) in [
+            ("value", Some(&mut value)),
+            ("producer", producer.as_mut()),
+            ("derivation", derivation.as_mut()),
+        ] {
+            if let (Some(node), Some(bytes)) = (trie.key(field), bytes) {
+                let mut at = Vec::new();
+                symbol_places(node, bytes, 0, &mut at)?;
+                for i in at {
+                    bytes[i] = packed::SYM;
+                }
+            }
+        }
+    }
+    Some(PackedRecord {
+        id,
+        store,
+        key,
+        value,
+        value_hash,
+        causation,
+        transaction_time,
+        valid_time,
+        schema_version,
+        producer,
+        derivation,
+    })
+}
+
+/// The offsets of the String tags under the node at `at` that `node`'s paths turn
+/// into Symbols — [`SymbolTrie::restore`] on packed bytes; returns the node's end.
+fn symbol_places(
+    node: &SymbolTrie<'_>,
+    bytes: &[u8],
+    at: usize,
+    out: &mut Vec<usize>,
+) -> Option<usize> {
+    let tag = *bytes.get(at)?;
+    match tag {
+        packed::STR if node.leaf => {
+            out.push(at);
+            packed::node_end(bytes, at)
+        }
+        packed::OBJECT if !node.keys.is_empty() => {
+            let mut r = Reader::new(&bytes[at + 1..]);
+            let n = r.varint()?;
+            let mut pos = bytes.len() - r.rest().len();
+            for _ in 0..n {
+                let mut r = Reader::new(&bytes[pos..]);
+                let name = r.text()?;
+                let value_at = bytes.len() - r.rest().len();
+                pos = match node.keys.get(name) {
+                    Some(child) => symbol_places(child, bytes, value_at, out)?,
+                    None => packed::node_end(bytes, value_at)?,
+                };
+            }
+            Some(pos)
+        }
+        packed::ARRAY if !node.indexes.is_empty() => {
+            let mut r = Reader::new(&bytes[at + 1..]);
+            let n = r.varint()?;
+            let mut pos = bytes.len() - r.rest().len();
+            for i in 0..n {
+                pos = match usize::try_from(i).ok().and_then(|i| node.indexes.get(&i)) {
+                    Some(child) => symbol_places(child, bytes, pos, out)?,
+                    None => packed::node_end(bytes, pos)?,
+                };
+            }
+            Some(pos)
+        }
+        _ => packed::node_end(bytes, at),
+    }
 }
 
 /// `id`: a string; absent or null is a fresh UUID.

@@ -9,6 +9,6 @@ pub mod id;
 mod record;
 
 pub use body::encode_fact_body;
-pub use decode::decode_fact_body;
+pub use decode::{decode_fact_body, decode_packed_body, PackedRecord};
 pub use id::new_uuid;
 pub use record::FactRecord;

@@ -61,13 +61,15 @@ pub fn pack(v: &Json, out: &mut Vec<u8>) {
     }
 }
 
-fn text(tag: u8, s: &str, out: &mut Vec<u8>) {
+/// Appends a length-prefixed text node with tag `tag` ([`STR`], [`SYM`], [`BIG_INT`]).
+pub fn text(tag: u8, s: &str, out: &mut Vec<u8>) {
     out.push(tag);
     varint(s.len() as u64, out);
     out.extend_from_slice(s.as_bytes());
 }
 
-fn varint(mut n: u64, out: &mut Vec<u8>) {
+/// Appends `n` as a LEB128 varint.
+pub fn varint(mut n: u64, out: &mut Vec<u8>) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
         n >>= 7;
@@ -164,6 +166,44 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         })
+    }
+}
+
+/// The end of the node starting at `at`, `None` for bytes [`pack`] did not write.
+pub fn node_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut r = Reader::new(bytes.get(at..)?);
+    r.skip()?;
+    Some(bytes.len() - r.rest().len())
+}
+
+impl Reader<'_> {
+    /// Reads past the next whole node, building nothing.
+    pub fn skip(&mut self) -> Option<()> {
+        match self.tag()? {
+            NULL | TRUE | FALSE => {}
+            INT => {
+                self.varint()?;
+            }
+            FLOAT => {
+                self.float()?;
+            }
+            BIG_INT | STR | SYM => {
+                self.text()?;
+            }
+            ARRAY => {
+                for _ in 0..self.varint()? {
+                    self.skip()?;
+                }
+            }
+            OBJECT => {
+                for _ in 0..self.varint()? {
+                    self.text()?;
+                    self.skip()?;
+                }
+            }
+            _ => return None,
+        }
+        Some(())
     }
 }
 

@@ -407,6 +407,9 @@ impl<'a> Parser<'a> {
     }
 }
 
+mod packed_value;
+pub use packed_value::{parse_body_packed, parse_packed, Member};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::error::Result;
-use crate::fact::{decode_fact_body, FactRecord};
+use crate::fact::{decode_fact_body, decode_packed_body, FactRecord, PackedRecord};
 use crate::pid::current_pid;
 use crate::wal::cancel::Cancel;
 use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
@@ -71,13 +71,23 @@ pub fn decode_checked(
     ranges: &[Range<usize>],
     cancel: &Cancel,
 ) -> Result<(Vec<FactRecord>, Vec<usize>)> {
+    decode_checked_with(buf, ranges, cancel, |b| decode_fact_body(b).ok())
+}
+
+/// [`decode_checked`] with another decoder (`None`: not a fact).
+fn decode_checked_with<T: Send>(
+    buf: &[u8],
+    ranges: &[Range<usize>],
+    cancel: &Cancel,
+    decode_body: impl Fn(&[u8]) -> Option<T> + Sync,
+) -> Result<(Vec<T>, Vec<usize>)> {
     let decode = |r: &Range<usize>| {
         if cancel.is_raised() {
             return None;
         }
-        buf.get(r.clone()).and_then(|b| decode_fact_body(b).ok())
+        buf.get(r.clone()).and_then(&decode_body)
     };
-    let decoded: Vec<Option<FactRecord>> = if ranges.len() < PARALLEL_THRESHOLD {
+    let decoded: Vec<Option<T>> = if ranges.len() < PARALLEL_THRESHOLD {
         ranges.iter().map(decode).collect()
     } else {
         // collect() on a rayon iterator keeps the input order.
@@ -269,6 +279,40 @@ impl ReplayPlan {
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
         let ranges = &self.bodies[start..end];
         let (records, failed) = decode_checked(&self.wal, ranges, cancel)?;
+        let findings = undecodable(&self.path, &self.wal, ranges, failed);
+        refuse_in_strict(&self.path, &findings, self.opts.mode)?;
+        Ok((records, findings))
+    }
+}
+
+/// A body as a replay into the in-memory log's compact records decodes it: packed
+/// where [`decode_packed_body`] takes it, else by [`decode_fact_body`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    Packed(PackedRecord),
+    Record(FactRecord),
+}
+
+impl Decoded {
+    pub fn transaction_time(&self) -> f64 {
+        match self {
+            Decoded::Packed(p) => p.transaction_time,
+            Decoded::Record(r) => r.transaction_time,
+        }
+    }
+}
+
+impl ReplayPlan {
+    /// [`ReplayPlan::batch`] decoded as [`Decoded`]: the same facts, the same findings.
+    pub fn batch_packed(&self, n: usize, cancel: &Cancel) -> Result<(Vec<Decoded>, Vec<Finding>)> {
+        let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
+        let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
+        let ranges = &self.bodies[start..end];
+        let (records, failed) = decode_checked_with(&self.wal, ranges, cancel, |b| {
+            decode_packed_body(b)
+                .map(Decoded::Packed)
+                .or_else(|| decode_fact_body(b).ok().map(Decoded::Record))
+        })?;
         let findings = undecodable(&self.path, &self.wal, ranges, failed);
         refuse_in_strict(&self.path, &findings, self.opts.mode)?;
         Ok((records, findings))

@@ -8,7 +8,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::fact::{FactRecord, PackedRecord};
-use crate::json::packed::{self, Reader};
+use crate::json::packed;
 use crate::json::Json;
 
 /// Flag bits of a [`Compact`].
@@ -450,9 +450,7 @@ impl<'a> View<'a> {
             if !present {
                 return None;
             }
-            let mut probe = Reader::new(rest);
-            probe.json()?;
-            let used = rest.len() - probe.rest().len();
+            let used = packed::node_end(rest, 0)?;
             let (node, tail) = rest.split_at(used);
             rest = tail;
             Some(node)

@@ -44,14 +44,14 @@ pub fn parse_nested(bytes: &[u8], max_nesting: usize) -> Result<Json> {
     Ok(v)
 }
 
+/// An object's members in order, names borrowed where they hold no escape.
+pub type Members<'a> = Vec<(Cow<'a, str>, Json)>;
+
 /// [`parse_nested`] of a text whose top level should be an object (a fact body): its
 /// members, the names borrowed from `bytes` where they hold no escape, so a decoder that
 /// only sorts them allocates nothing for them. `Ok(None)` when the text parses but is not
 /// an object; errors are those of [`parse_nested`].
-pub fn parse_members(
-    bytes: &[u8],
-    max_nesting: usize,
-) -> Result<Option<Vec<(Cow<'_, str>, Json)>>> {
+pub fn parse_members(bytes: &[u8], max_nesting: usize) -> Result<Option<Members<'_>>> {
     let mut p = Parser {
         b: bytes,
         text: std::str::from_utf8(bytes).ok(),
@@ -165,7 +165,7 @@ impl<'a> Parser<'a> {
     }
 
     /// An object's members, names borrowed where they hold no escape.
-    fn members(&mut self, depth: usize) -> Result<Vec<(Cow<'a, str>, Json)>> {
+    fn members(&mut self, depth: usize) -> Result<Members<'a>> {
         self.check_depth(depth)?;
         self.i += 1; // '{'
         let mut members = Vec::new();

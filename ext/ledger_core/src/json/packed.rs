@@ -136,6 +136,17 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(bytes).ok()
     }
 
+    /// Reads past a length-prefixed text without checking it is UTF-8.
+    fn skip_text(&mut self) -> Option<()> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        let end = self.at.checked_add(len)?;
+        if end > self.bytes.len() {
+            return None;
+        }
+        self.at = end;
+        Some(())
+    }
+
     /// The next whole node as a model.
     pub fn json(&mut self) -> Option<Json> {
         Some(match self.tag()? {
@@ -187,9 +198,7 @@ impl Reader<'_> {
             FLOAT => {
                 self.float()?;
             }
-            BIG_INT | STR | SYM => {
-                self.text()?;
-            }
+            BIG_INT | STR | SYM => self.skip_text()?,
             ARRAY => {
                 for _ in 0..self.varint()? {
                     self.skip()?;
@@ -197,7 +206,7 @@ impl Reader<'_> {
             }
             OBJECT => {
                 for _ in 0..self.varint()? {
-                    self.text()?;
+                    self.skip_text()?;
                     self.skip()?;
                 }
             }

@@ -46,6 +46,9 @@ struct Compact {
     flags: u32,
 }
 
+// The size doc/performance.md documents.
+const _: () = assert!(std::mem::size_of::<Compact>() == 104);
+
 /// Texts numbered in first-seen order.
 #[derive(Debug, Default, Clone)]
 struct Interner {

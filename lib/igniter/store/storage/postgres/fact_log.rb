@@ -212,13 +212,12 @@ module Igniter
           committed.map(&:fact)
         end
 
-        # Ids come from Ruby's SecureRandom here, not from `Fact.build`: the
-        # native build draws them from a generator that a forked child (a Puma
-        # or Sidekiq worker) inherits unchanged, so sibling workers would
-        # hand out the same ids and their writes would fail as duplicates.
+        # The id is the one `Fact.build` drew: both paths draw ids that stay
+        # distinct across fork (a Puma or Sidekiq worker inherits the
+        # parent's generator; the native one reseeds when the process id
+        # changed, spec/igniter/store/parity/fork_ids_spec.rb).
         def item(fact, causation, verbatim: false)
-          id = verbatim ? fact.id : SecureRandom.uuid
-          Writer::Item.new(fact, id, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
+          Writer::Item.new(fact, fact.id, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
         end
 
         def batch_item(entry)

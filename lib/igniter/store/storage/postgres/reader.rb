@@ -154,7 +154,7 @@ module Igniter
             store_needle: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND ($2::text IS NULL OR " \
                           "strpos(body, $2) > 0) AND #{format(bounds, s: 3, a: 4)} ORDER BY position",
             scope_heads: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
-                         "WHERE h.store = $1 AND ($2::jsonb IS NULL OR h.value IS NULL OR h.value @> $2) " \
+                         "WHERE h.store = $1 AND ($2::jsonb IS NULL OR coalesce(#{Rows.value_sql("f.body")} @> $2, true)) " \
                          "ORDER BY h.first_position",
             scope_as_of: "SELECT #{Rows::COLUMNS} FROM (SELECT DISTINCT ON (key) #{Rows::COLUMNS}, " \
                          "min(position) OVER (PARTITION BY key) AS first_position FROM #{facts} " \

@@ -55,13 +55,27 @@ module Igniter
           # Version 2: one row per session slot for the durability barrier of
           # group commit (storage/postgres/durability.rb); room on each heads
           # page, so moving a head is a HOT update (no new index entry).
-          <<~SQL
+          <<~SQL,
             CREATE TABLE %<t>s.flushes (
               slot integer PRIMARY KEY,
               n bigint NOT NULL
             ) WITH (fillfactor = 50);
             INSERT INTO %<t>s.flushes SELECT slot, 0 FROM generate_series(0, 1023) AS slot;
             ALTER TABLE %<t>s.heads SET (fillfactor = 50);
+          SQL
+          # Version 3: what a write costs (doc/postgres.md, "Performance").
+          # Two of the five indexes of `facts` go: `(store, position)` (a
+          # store's history and store-filtered feed pages read the primary
+          # key or `facts_by_key_time` instead) and the unique
+          # `(store, key, key_version)`, a second guard of the chains, which
+          # the head row lock keeps unforked. `heads.value` goes too: it was
+          # a jsonb copy of the head's value, parsed by the server at every
+          # write; a scope filter now takes it from the head's fact body.
+          # IF EXISTS: a ledger whose version row was set back re-runs this.
+          <<~SQL
+            DROP INDEX IF EXISTS %<t>s.facts_by_store;
+            ALTER TABLE %<t>s.facts DROP CONSTRAINT IF EXISTS facts_store_key_key_version_key;
+            ALTER TABLE %<t>s.heads DROP COLUMN IF EXISTS value;
           SQL
         ].freeze
 

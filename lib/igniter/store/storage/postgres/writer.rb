@@ -34,18 +34,19 @@ module Igniter
         TICK = 0.000001
         # Retries of a commit that hit a deadlock or a serialization failure.
         RETRIES = 5
-        # Settings of the write transaction (SET LOCAL). Its two statements
-        # run on generic plans: planning the stamping statement anew for each
-        # commit cost more server time than running it. A generic plan is
-        # made at the first run in a session — often on a new, empty ledger,
-        # where a sequential scan of `heads` looks cheapest and would then be
-        # kept for every later write — so it is planned without sequential
-        # scans, which keeps every head a lookup by key.
+        # Settings of the write transaction (`set_config(..., true)`, i.e.
+        # SET LOCAL), applied by step 1's statement so that a commit is
+        # BEGIN, two statements and COMMIT. The stamping statement runs on a
+        # generic plan: planning it anew for each commit cost more server
+        # time than running it. A generic plan is made at the first run in a
+        # session — often on a new, empty ledger, where a sequential scan of
+        # `heads` looks cheapest and would then be kept for every later
+        # write — so it is planned without sequential scans, which keeps
+        # every head a lookup by key. With group commit, synchronous_commit
+        # is off too: the clock lock ends at the commit record instead of
+        # after its flush.
         LOCAL_SETTINGS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), " \
-                         "set_config('enable_seqscan', 'off', true)"
-        # The same, plus group commit: the clock lock ends at the commit
-        # record instead of after its flush.
-        GROUP_COMMIT_SETTINGS = "#{LOCAL_SETTINGS}, set_config('synchronous_commit', 'off', true)".freeze
+                         "set_config('enable_seqscan', 'off', true), set_config('synchronous_commit', $3, true)"
         # Seconds to wait for the server session of a lost connection to end.
         SETTLE_TIMEOUT = 5
 
@@ -123,16 +124,17 @@ module Igniter
         # never across a client round trip.
         # @return [Array<Array>] [item, position, causation, time] per item
         def run(items)
-          stamp = stamp_and_insert(items)
+          chain = chain_columns(items)
+          stamp = stamp_and_insert(items, chain)
           steps = if @config.group_commit
                     # Group commit (doc/postgres.md, "Group commit"): the commit
                     # record is written but not waited for, so the clock lock
                     # ends before the WAL flush; the barrier after COMMIT is a
                     # synchronous commit of its own whose flush covers this
                     # record, and the write returns only after it.
-                    ["BEGIN", GROUP_COMMIT_SETTINGS, lock_heads(items), stamp, "COMMIT", Durability.barrier_step(@config)]
+                    ["BEGIN", lock_heads(chain[:keys]), stamp, "COMMIT", Durability.barrier_step(@config)]
                   else
-                    ["BEGIN", LOCAL_SETTINGS, lock_heads(items), stamp, "COMMIT"]
+                    ["BEGIN", lock_heads(chain[:keys]), stamp, "COMMIT"]
                   end
           stamped = @conn.pipeline(steps)[steps.index(stamp)]
           stamped.values.each_with_index.map do |(position, causation, time), i|
@@ -143,26 +145,72 @@ module Igniter
           raise
         end
 
-        # Step 1: the heads of the keys written, locked in sorted order.
+        # Step 1: the heads of the keys written, locked in sorted order, and
+        # the transaction's settings ({LOCAL_SETTINGS}).
         # `DO UPDATE … WHERE false` locks an existing head without writing a
         # new version of it (PostgreSQL locks every conflicting row of an
         # ON CONFLICT DO UPDATE, whatever its WHERE says); step 3 moves it.
-        def lock_heads(items)
-          pairs = items.map { |i| [i.store, i.key] }.uniq.sort
-          ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))]]
+        # @param keys [Hash{String=>Hash{String=>Integer}}] store => key => item
+        def lock_heads(keys)
+          stores = []
+          names = []
+          keys.keys.sort.each do |store|
+            keys[store].keys.sort.each do |key|
+              stores << store
+              names << key
+            end
+          end
+          ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(stores), Rows.text_array(names),
+                                                     @config.group_commit ? "off" : "on"]]
         end
 
         # Steps 2 and 3 in one statement: bump the clock (last lock taken),
         # stamp each item (position, time, causation and key version along
         # its key's chain through the batch), insert the facts, move the
-        # heads, NOTIFY.
-        def stamp_and_insert(items)
+        # heads, NOTIFY. Where each item stands in its key's chain through
+        # the batch is worked out here, so the server sorts nothing: its rank
+        # (+nth+), the ordinal of the key's first item, whether it is the
+        # key's last item (which moves the head), and its causation when an
+        # earlier item of the batch gives it. The bodies travel as one text
+        # joined by {BODY_SEPARATOR}, split by the server without the
+        # escaping an array literal of JSON texts would need.
+        def stamp_and_insert(items, chain)
           verbatim_times = items.map { |i| i.verbatim ? i.fact.transaction_time.to_f : nil }
           floor = verbatim_times.compact.max || 0.0
-          columns = [items.map(&:id), items.map(&:store), items.map(&:key), items.map(&:causation),
-                     items.map { |i| i.verbatim ? "t" : "f" }, verbatim_times, items.map(&:body)]
           ["igniter_stamp_insert", @sql[:stamp_insert],
-           [items.size, floor.to_s, *columns.map { |col| Rows.text_array(col) }, @config.channel]]
+           [items.size, floor.to_s, Rows.text_array(items.map(&:id)), Rows.text_array(items.map(&:store)),
+            Rows.text_array(items.map(&:key)), Rows.text_array(chain[:causation]), Rows.text_array(verbatim_times),
+            Rows.text_array(chain[:nth]), Rows.text_array(chain[:first_ord]), Rows.text_array(chain[:last]),
+            Rows.joined_bodies(items.map(&:body)), @config.channel]]
+        end
+
+        # Per item: causation (the caller's; else, unless verbatim, the
+        # previous item of its key in the batch; nil leaves it to the head),
+        # rank among its key's items, ordinal (1-based) of its key's first
+        # item, and "t" for its key's last item; and the keys written
+        # (store => key => index of the key's last item).
+        def chain_columns(items)
+          n = items.size
+          causation = Array.new(n)
+          nth = Array.new(n, 1)
+          first_ord = Array.new(n)
+          last = Array.new(n, "t")
+          keys = {}
+          items.each_with_index do |item, i|
+            of_store = (keys[item.store] ||= {})
+            previous = of_store[item.key]
+            causation[i] = item.causation
+            if previous
+              causation[i] ||= items[previous].id unless item.verbatim
+              nth[i] = nth[previous] + 1
+              first_ord[i] = first_ord[previous]
+              last[previous] = "f"
+            else
+              first_ord[i] = i + 1
+            end
+            of_store[item.key] = i
+          end
+          { causation: causation, nth: nth, first_ord: first_ord, last: last, keys: keys }
         end
 
         def stamped_fact(item, causation, time)
@@ -179,6 +227,8 @@ module Igniter
             lock_heads: <<~SQL,
               INSERT INTO #{heads} AS h (store, key, fact_id, position, key_version, first_position)
               SELECT s, k, '', 0, 0, 0 FROM unnest($1::text[], $2::text[]) AS u(s, k)
+              -- One row: the settings, evaluated before any head is locked.
+              CROSS JOIN (#{LOCAL_SETTINGS} OFFSET 0) settings
               ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store WHERE false
             SQL
             keys_of_ids: "SELECT DISTINCT store, key FROM #{facts} WHERE id = ANY($1::text[]) ORDER BY store, key",
@@ -190,10 +240,10 @@ module Igniter
                               "(SELECT 1 FROM #{facts} f WHERE f.store = h.store AND f.key = h.key)",
             repair_heads: <<~SQL,
               UPDATE #{heads} h
-              SET fact_id = l.id, position = l.position, key_version = l.key_version, value = #{Rows.value_sql("l.body")},
+              SET fact_id = l.id, position = l.position, key_version = l.key_version,
                   first_position = (SELECT min(position) FROM #{facts} m WHERE m.store = u.s AND m.key = u.k)
               FROM unnest($1::text[], $2::text[]) AS u(s, k)
-              CROSS JOIN LATERAL (SELECT id, position, key_version, body FROM #{facts} f
+              CROSS JOIN LATERAL (SELECT id, position, key_version FROM #{facts} f
                                   WHERE f.store = u.s AND f.key = u.k ORDER BY key_version DESC LIMIT 1) l
               WHERE h.store = u.s AND h.key = u.k
             SQL
@@ -206,23 +256,20 @@ module Igniter
                                                 $2::float8) + ($1 - 1) * #{TICK},
                     fact_count = fact_count + $1
                 RETURNING position, transaction_time
-              ), items AS (
-                SELECT u.*, row_number() OVER w AS nth, lag(u.id) OVER w AS previous_id,
-                       min(u.ord) OVER (PARTITION BY u.store, u.key) AS first_ord
-                FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::float8[], $9::text[])
-                  WITH ORDINALITY AS u(id, store, key, causation, verbatim, verbatim_time, body, ord)
-                WINDOW w AS (PARTITION BY u.store, u.key ORDER BY u.ord)
               ), stamped AS (
-                SELECT i.ord, i.id, i.store, i.key, i.body, h.tid,
+                SELECT i.ord, i.id, i.store, i.key, i.body, i.last, h.tid,
                        t.position - $1 + i.ord AS position,
-                       CASE WHEN i.verbatim THEN i.verbatim_time
+                       CASE WHEN i.verbatim_time IS NOT NULL THEN i.verbatim_time
                             ELSE t.transaction_time - ($1 - i.ord) * #{TICK} END AS transaction_time,
-                       CASE WHEN i.verbatim THEN i.causation
-                            ELSE coalesce(i.causation, i.previous_id, nullif(h.fact_id, '')) END AS causation,
+                       CASE WHEN i.verbatim_time IS NOT NULL OR i.nth > 1 THEN i.causation
+                            ELSE coalesce(i.causation, nullif(h.fact_id, '')) END AS causation,
                        h.key_version + i.nth AS key_version,
                        CASE WHEN h.key_version = 0 THEN t.position - $1 + i.first_ord ELSE h.first_position END
                          AS first_position
-                FROM items i CROSS JOIN tick t
+                FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::int[], $9::int[],
+                            $10::bool[], string_to_array($11, #{Rows::BODY_SEPARATOR_SQL}))
+                  WITH ORDINALITY AS i(id, store, key, causation, verbatim_time, nth, first_ord, last, body, ord)
+                CROSS JOIN tick t
                 -- OFFSET 0 keeps this a lookup by primary key per item: flattened into
                 -- a join, the generic plan (which guesses 100 items) scans every head.
                 CROSS JOIN LATERAL (SELECT ctid AS tid, fact_id, key_version, first_position FROM #{heads} h
@@ -232,16 +279,15 @@ module Igniter
                 SELECT position, id, store, key, key_version, causation, transaction_time, body FROM stamped
               ), new_heads AS (
                 UPDATE #{heads} h
-                SET fact_id = l.id, position = l.position, key_version = l.key_version,
-                    first_position = l.first_position, value = #{Rows.value_sql("l.body")}
-                FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
+                SET fact_id = l.id, position = l.position, key_version = l.key_version, first_position = l.first_position
+                FROM stamped l
                 -- The row version the lookup above found (locked by step 1, so
                 -- current), fetched by TID instead of a join over all heads
                 -- (planned without sequential scans, see LOCAL_SETTINGS).
-                WHERE h.ctid = l.tid
+                WHERE l.last AND h.ctid = l.tid
               )
               SELECT s.position, s.causation, s.transaction_time
-              FROM stamped s CROSS JOIN (SELECT pg_notify($10, position::text) FROM tick) notified
+              FROM stamped s CROSS JOIN (SELECT pg_notify($12, position::text) FROM tick) notified
               ORDER BY s.ord
             SQL
           }

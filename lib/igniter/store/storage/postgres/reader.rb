@@ -143,7 +143,7 @@ module Igniter
           clock = @config.table("clock")
           bounds = "($%<s>d::float8 IS NULL OR transaction_time >= $%<s>d) AND ($%<a>d::float8 IS NULL OR transaction_time <= $%<a>d)"
           {
-            head: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
+            head: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.id = h.fact_id " \
                   "WHERE h.store = $1 AND h.key = $2",
             latest_as_of: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND key = $2 AND transaction_time <= $3 " \
                           "ORDER BY transaction_time DESC LIMIT 1",
@@ -153,9 +153,10 @@ module Igniter
                          "ORDER BY position",
             store_needle: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND ($2::text IS NULL OR " \
                           "strpos(body, $2) > 0) AND #{format(bounds, s: 3, a: 4)} ORDER BY position",
-            scope_heads: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
+            scope_heads: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.id = h.fact_id " \
+                         "JOIN #{facts} first ON first.id = h.first_fact_id " \
                          "WHERE h.store = $1 AND ($2::jsonb IS NULL OR coalesce(#{Rows.value_sql("f.body")} @> $2, true)) " \
-                         "ORDER BY h.first_position",
+                         "ORDER BY first.position",
             scope_as_of: "SELECT #{Rows::COLUMNS} FROM (SELECT DISTINCT ON (key) #{Rows::COLUMNS}, " \
                          "min(position) OVER (PARTITION BY key) AS first_position FROM #{facts} " \
                          "WHERE store = $1 AND transaction_time <= $2 ORDER BY key, transaction_time DESC) latest " \

@@ -68,14 +68,21 @@ module Igniter
           # store's history and store-filtered feed pages read the primary
           # key or `facts_by_key_time` instead) and the unique
           # `(store, key, key_version)`, a second guard of the chains, which
-          # the head row lock keeps unforked. `heads.value` goes too: it was
-          # a jsonb copy of the head's value, parsed by the server at every
-          # write; a scope filter now takes it from the head's fact body.
-          # IF EXISTS: a ledger whose version row was set back re-runs this.
+          # the head row lock keeps unforked. A head is moved by the upsert
+          # that locks it, before the clock is known, so it holds no
+          # positions: the head's fact and the key's first fact are named by
+          # id (`first_fact_id` orders scopes by first write), and
+          # `replaced_fact_id` hands the write the fact it replaced (the
+          # causation). `heads.value` goes: it was a jsonb copy of the head's
+          # value, parsed by the server at every write; a scope filter now
+          # takes it from the head's fact body.
           <<~SQL
-            DROP INDEX IF EXISTS %<t>s.facts_by_store;
-            ALTER TABLE %<t>s.facts DROP CONSTRAINT IF EXISTS facts_store_key_key_version_key;
-            ALTER TABLE %<t>s.heads DROP COLUMN IF EXISTS value;
+            DROP INDEX %<t>s.facts_by_store;
+            ALTER TABLE %<t>s.facts DROP CONSTRAINT facts_store_key_key_version_key;
+            ALTER TABLE %<t>s.heads ADD COLUMN first_fact_id text, ADD COLUMN replaced_fact_id text;
+            UPDATE %<t>s.heads h SET first_fact_id = f.id FROM %<t>s.facts f WHERE f.position = h.first_position;
+            ALTER TABLE %<t>s.heads DROP COLUMN value, DROP COLUMN position, DROP COLUMN first_position,
+              ALTER COLUMN first_fact_id SET NOT NULL;
           SQL
         ].freeze
 

@@ -70,15 +70,6 @@ module Igniter
           raise InternalError, "a fact body holds a raw U+001E, which JSON escapes: the body encoder is broken"
         end
 
-        # SQL for a fact's value as jsonb (for scope filters) taken from a
-        # body column: NULL when the body holds the escape of a NUL
-        # character, which jsonb refuses; such facts are filtered in Ruby only.
-        # @param column [String] e.g. "f.body"
-        # @return [String]
-        def value_sql(column)
-          "CASE WHEN strpos(#{column}, '\\u0000') = 0 THEN (#{column}::jsonb) -> 'value' END"
-        end
-
         # Store names and keys live in text columns, which cannot hold NUL.
         # @raise [ArgumentError]
         def text!(name, text)

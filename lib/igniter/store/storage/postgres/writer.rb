@@ -43,7 +43,8 @@ module Igniter
         # `heads` looks cheapest and would then be kept for every later
         # write — so it is planned without sequential scans, which keeps
         # every head a lookup by key. (Session settings, not SET LOCAL: the
-        # statement is its own transaction and is planned before it runs.)
+        # statement is planned when it is bound, before anything in its
+        # transaction could set them, and a commit has no other statement.)
         SESSION_SETTINGS = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off"
         # Seconds to wait for the server session of a lost connection to end.
         SETTLE_TIMEOUT = 5

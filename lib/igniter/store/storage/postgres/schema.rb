@@ -81,6 +81,9 @@ module Igniter
             ALTER TABLE %<t>s.facts DROP CONSTRAINT facts_store_key_key_version_key;
             ALTER TABLE %<t>s.heads ADD COLUMN first_fact_id text, ADD COLUMN replaced_fact_id text;
             UPDATE %<t>s.heads h SET first_fact_id = f.id FROM %<t>s.facts f WHERE f.position = h.first_position;
+            UPDATE %<t>s.heads h SET first_fact_id = (SELECT id FROM %<t>s.facts f WHERE f.store = h.store AND f.key = h.key
+                                                      ORDER BY position LIMIT 1)
+            WHERE first_fact_id IS NULL;
             ALTER TABLE %<t>s.heads DROP COLUMN value, DROP COLUMN position, DROP COLUMN first_position,
               ALTER COLUMN first_fact_id SET NOT NULL;
           SQL

@@ -153,7 +153,7 @@ module Bench
     end
 
     def metric_row(name, native, pure)
-      line = format("%-26s %12.1f %12.1f %7.2f", name, native, pure, native / pure)
+      line = format("%-26s %12.2f %12.2f %7.2f", name, native, pure, native / pure)
       ceiling = CEILINGS[name]
       return line unless ceiling
 

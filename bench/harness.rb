@@ -124,7 +124,7 @@ module Bench
     # must not exceed 0.5.2 pure's 431.
     CEILINGS = { "WAL bytes/fact" => 431 }.freeze
 
-    HEADER = "%-26s %12s %12s %7s %8s %8s %6s %-14s %6s %s"
+    HEADER = "%-30s %12s %12s %7s %8s %8s %6s %-14s %6s %s"
 
     def report(script)
       results = PATHS.transform_values { |env| spawn(script, env) }
@@ -140,7 +140,7 @@ module Bench
 
     def row(name, native, pure)
       n, p = native[name], pure[name]
-      return format("%-26s %12.0f %12.0f %7.2f", name, n, p, n / p) if name.start_with?("floor")
+      return format("%-30s %12.0f %12.0f %7.2f", name, n, p, n / p) if name.start_with?("floor")
       return metric_row(name, n, p) if @metrics.any? { |m, _| m == name }
 
       n_ratio = n / floor_for(name, native)
@@ -153,7 +153,7 @@ module Bench
     end
 
     def metric_row(name, native, pure)
-      line = format("%-26s %12.2f %12.2f %7.2f", name, native, pure, native / pure)
+      line = format("%-30s %12.2f %12.2f %7.2f", name, native, pure, native / pure)
       ceiling = CEILINGS[name]
       return line unless ceiling
 

@@ -148,6 +148,11 @@ impl WalLock {
         every: usize,
         interval: std::time::Duration,
     ) -> CoreResult<()> {
+        if current_pid() != self.opened_in {
+            // A forked child may not write (the append refuses it), and must not
+            // wait on group state that a thread of the parent may have held.
+            return self.wait()?.append_body(body);
+        }
         self.group.begin();
         let ticket = {
             let mut wal = match self.wait() {

@@ -8,9 +8,10 @@
 # BENCH_SEGMENTED_BIG facts (default 1,000,000; 0 skips it) over
 # BENCH_SEGMENTED_BIG_KEYS keys, written once by a native child, opened once
 # per path in BENCH_SEGMENTED_BIG_PATHS (default "native,pure") by a fresh
-# child that reports the open time, its RSS growth and the median latency of
-# a time-travel read (`read(as_of:)` at the middle of the ledger). The
-# 10M-fact run (native only, about 15 GB of RAM; see doc/performance.md):
+# child that reports the open's wall, CPU and GC time, its RSS growth and the
+# median latency of a time-travel read (`read(as_of:)` at the middle of the
+# ledger). The 10M-fact run (native only; about 20 GB of RAM and 40 minutes
+# on the 2-core VM, see doc/performance.md):
 #
 #   BENCH_SEGMENTED_BIG=10000000 BENCH_SEGMENTED_BIG_PATHS=native bundle exec ruby bench/segmented.rb
 require_relative "harness"
@@ -102,9 +103,13 @@ module SegmentedBig
     as_of = JSON.parse(File.read(File.join(root, "bench.json"))).fetch("as_of")
     GC.start
     before = rss_bytes
+    gc0 = GC.stat(:time)
+    cpu0 = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
     t0 = Bench.monotonic
     store = Igniter::Store.segmented(root)
     seconds = Bench.monotonic - t0
+    cpu = Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) - cpu0
+    gc = (GC.stat(:time) - gc0) / 1000.0
     GC.start
     grown = rss_bytes - before
     raise "loaded #{store.fact_count} facts, expected #{FACTS}" unless store.fact_count == FACTS
@@ -120,7 +125,7 @@ module SegmentedBig
       elapsed
     end.sort
     store.close
-    puts JSON.generate("seconds" => seconds, "bytes_per_fact" => grown.fdiv(FACTS), "rss_growth" => grown,
+    puts JSON.generate("seconds" => seconds, "cpu" => cpu, "gc" => gc, "bytes_per_fact" => grown.fdiv(FACTS), "rss_growth" => grown,
                        "read_us" => latencies[READS / 2] * 1e6, "read_p99_us" => latencies[READS * 99 / 100] * 1e6)
   end
 
@@ -141,12 +146,12 @@ module SegmentedBig
       disk = Dir.glob(File.join(root, "wal", "**", "*")).sum { |p| File.file?(p) ? File.size(p) : 0 }
       puts format("seg compact big: %d facts over %d keys, written natively in %.1f s, %.1f bytes/fact on disk",
                   FACTS, KEYS, written["write_seconds"], disk.fdiv(FACTS))
-      puts format("%-10s %10s %14s %14s %14s %14s", "path", "open s", "RSS growth MB", "RSS B/fact", "as_of read us",
-                  "p99 us")
+      puts format("%-10s %10s %10s %10s %14s %12s %14s %10s", "path", "open s", "open CPU s", "GC s", "RSS growth MB",
+                  "RSS B/fact", "as_of read us", "p99 us")
       PATHS.each do |path|
         r = child(root, Bench::PATHS.fetch(path))
-        puts format("%-10s %10.1f %14.0f %14.0f %14.1f %14.1f", path, r["seconds"], r["rss_growth"] / 1e6,
-                    r["bytes_per_fact"], r["read_us"], r["read_p99_us"])
+        puts format("%-10s %10.1f %10.1f %10.1f %14.0f %12.0f %14.1f %10.1f", path, r["seconds"], r["cpu"], r["gc"],
+                    r["rss_growth"] / 1e6, r["bytes_per_fact"], r["read_us"], r["read_p99_us"])
       end
       puts
     end

@@ -448,6 +448,15 @@ impl<'a> View<'a> {
         let chunk = &self.log.chunks[self.rec.chunk as usize];
         let start = self.rec.offset as usize;
         let bytes = &chunk[start..start + self.rec.len as usize];
+        if self.rec.flags & (HAS_SCHEMA | HAS_PRODUCER | HAS_DERIVATION) == 0 {
+            // The common record: the value alone, no boundary to find.
+            return Data {
+                value: bytes,
+                schema_version: None,
+                producer: None,
+                derivation: None,
+            };
+        }
         let mut rest = bytes;
         let mut take = |present: bool| -> Option<&'a [u8]> {
             if !present {

@@ -92,15 +92,22 @@ module Igniter
         # @param fact [#id, #store, #key, ...] any Fact
         # @return [String] UTF-8 JSON text
         def fact_body(fact)
-          path = []
           built = @built
           if built&.first.equal?(fact)
             # Fact.build just walked this value: reuse its plain form.
             value = built[1]
-            symbols = built[2].dup
+            symbols = built[2]
           else
             symbols = []
-            value = plain_field(fact.value, "value", path, symbols)
+            value = plain_field(fact.value, "value", [], symbols)
+          end
+          producer = fact.producer
+          derivation = fact.derivation
+          unless producer.nil? && derivation.nil?
+            symbols = symbols.dup if symbols.frozen?
+            path = []
+            producer = plain_field(producer, "producer", path, symbols)
+            derivation = plain_field(derivation, "derivation", path, symbols)
           end
           doc = {
             "id" => plain_string(fact.id),
@@ -112,8 +119,8 @@ module Igniter
             "transaction_time" => fact.transaction_time,
             "valid_time" => fact.valid_time,
             "schema_version" => fact.schema_version,
-            "producer" => plain_field(fact.producer, "producer", path, symbols),
-            "derivation" => plain_field(fact.derivation, "derivation", path, symbols)
+            "producer" => producer,
+            "derivation" => derivation
           }
           doc["symbols"] = symbols unless symbols.empty?
           generate(doc)
@@ -545,7 +552,10 @@ module Igniter
         end
 
         def plain_string(obj)
-          obj.nil? ? nil : utf8(obj.is_a?(Symbol) ? obj.name : obj.to_s)
+          return obj if obj.nil? || (obj.is_a?(String) && obj.encoding == Encoding::UTF_8)
+          return symbol_text(obj) if obj.is_a?(Symbol)
+
+          utf8(obj.to_s)
         end
 
         def plain_field(obj, field, path, symbols)

@@ -18,9 +18,9 @@ module Igniter
       BATCH = 256
       # Bytes of one UUID.
       UUID_BYTES = 16
-      # `String#unpack` format of a batch: each UUID's five hex groups.
-      GROUPS = ("H8H4H4H4H12" * BATCH).freeze
-      private_constant :BATCH, :UUID_BYTES, :GROUPS
+      # Hex digits of one UUID.
+      HEX_CHARS = 2 * UUID_BYTES
+      private_constant :BATCH, :UUID_BYTES, :HEX_CHARS
 
       @pool = [nil, [].freeze].freeze
 
@@ -45,8 +45,10 @@ module Igniter
             bytes.setbyte(offset + 2, (bytes.getbyte(offset + 2) & 0x3f) | 0x80) # RFC 4122 variant
             offset += UUID_BYTES
           end
-          groups = bytes.unpack(GROUPS)
-          Array.new(BATCH) { |i| groups[i * 5, 5].join("-").force_encoding(Encoding::UTF_8) }
+          hex = bytes.unpack1("H*").force_encoding(Encoding::UTF_8)
+          Array.new(BATCH) do |i|
+            hex.byteslice(i * HEX_CHARS, HEX_CHARS).insert(20, "-").insert(16, "-").insert(12, "-").insert(8, "-")
+          end
         end
       end
     end

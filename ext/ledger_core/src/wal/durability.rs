@@ -13,8 +13,10 @@ pub enum Durability {
     Flush,
     /// fdatasync after every append.
     Fsync,
-    /// Group commit: fdatasync once `every` frames are pending or `interval` has passed
-    /// since the last sync (checked at append time, there is no background thread), and on
-    /// close. `every == 0` counts as 1.
+    /// Group commit: like `Fsync`, an append returns only once an fdatasync covers its
+    /// frame, but writers appending while one fdatasync runs share the next one
+    /// (see [`crate::wal::group_commit`]). A leader waits for writers still appending
+    /// up to `every` frames or `interval`, never for writers that are not there: a
+    /// lone owner of a [`crate::Wal`] syncs each append. `every == 0` counts as 1.
     Group { every: usize, interval: Duration },
 }

@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod durability;
 pub mod frame;
 pub mod fs_util;
+pub mod group_commit;
 pub mod lock;
 pub mod quarantine;
 pub mod recover;

@@ -48,9 +48,11 @@ pub struct Wal {
     /// Our idea of the file size: a failed write is rolled back to it so a torn frame
     /// never sits in front of later appends.
     len: u64,
-    /// Frames written since the last fsync (Group policy).
+    /// Frames written since the last fsync.
     pending: usize,
-    last_sync: Instant,
+    /// Whether `close` fsynced every frame it found pending (group commit's
+    /// waiters then count as durable).
+    closed_synced: bool,
     /// Durations of the fdatasync calls of [`Wal::sync`].
     sync_stats: SyncStats,
     /// Reused frame buffer.
@@ -113,7 +115,7 @@ impl Wal {
         } else {
             Some(LedgerLock::exclusive(path)?)
         };
-        let mut wal = if options.read_only {
+        let wal = if options.read_only {
             Wal::recover_read_only(path, options, lock, cancel)?
         } else {
             Wal::recover_for_writing(path, options, lock, existing.is_none(), cancel)?
@@ -122,7 +124,6 @@ impl Wal {
             // Strict verifies the snapshot too, before anything is served.
             read_snapshot_with(&snapshot_path_for(path), RecoveryMode::Strict, cancel)?;
         }
-        wal.last_sync = Instant::now();
         Ok(wal)
     }
 
@@ -217,7 +218,7 @@ impl Wal {
             replay_limit,
             len,
             pending: 0,
-            last_sync: Instant::now(),
+            closed_synced: false,
             sync_stats: SyncStats::default(),
             buf: Vec::new(),
             closed: false,
@@ -341,7 +342,19 @@ impl Wal {
         Ok(())
     }
 
+    /// Appends one frame and leaves it unsynced whatever the policy: for a
+    /// [`crate::wal::group_commit::GroupCommit`] writer, which then waits for a
+    /// shared fdatasync ([`Wal::sync_file`]).
+    pub fn append_body_unsynced(&mut self, body: &[u8]) -> Result<()> {
+        self.write_frames(std::slice::from_ref(&body))
+    }
+
     fn append_frames(&mut self, bodies: &[&[u8]]) -> Result<()> {
+        self.write_frames(bodies)?;
+        self.apply_durability()
+    }
+
+    fn write_frames(&mut self, bodies: &[&[u8]]) -> Result<()> {
         self.check_writable()?;
         if bodies.is_empty() {
             return Ok(());
@@ -367,7 +380,7 @@ impl Wal {
             self.buf = Vec::new();
         }
         self.pending += bodies.len();
-        self.apply_durability()
+        Ok(())
     }
 
     fn apply_durability(&mut self) -> Result<()> {
@@ -382,10 +395,8 @@ impl Wal {
     fn sync_due(&self, pending: usize) -> bool {
         match self.options.durability {
             Durability::Flush => false,
-            Durability::Fsync => true,
-            Durability::Group { every, interval } => {
-                pending >= every.max(1) || self.last_sync.elapsed() >= interval
-            }
+            // A lone owner is a group of one: its append waits for its own sync.
+            Durability::Fsync | Durability::Group { .. } => pending > 0,
         }
     }
 
@@ -405,8 +416,24 @@ impl Wal {
         self.sync_stats.observe(started.elapsed());
         synced?;
         self.pending = 0;
-        self.last_sync = Instant::now();
         Ok(())
+    }
+
+    /// A second handle on the WAL file for a group-commit leader to fdatasync without
+    /// holding the WAL (others append meanwhile). `Ok(None)` when the WAL was closed
+    /// after fsyncing every pending frame, so there is nothing left to sync.
+    pub fn sync_file(&self) -> Result<Option<File>> {
+        match &self.file {
+            Some(file) => Ok(Some(file.try_clone()?)),
+            None if self.closed && self.closed_synced => Ok(None),
+            None => Err(Error::Closed),
+        }
+    }
+
+    /// Records the duration of a group-commit leader's fdatasync (see
+    /// [`Wal::sync_file`]), failed calls too.
+    pub fn note_sync(&mut self, took: std::time::Duration) {
+        self.sync_stats.observe(took);
     }
 
     /// How long the WAL's fdatasync calls took so far.
@@ -414,18 +441,21 @@ impl Wal {
         &self.sync_stats
     }
 
-    /// Closes the WAL and releases the lock; idempotent. Under Group commit, pending
-    /// frames are fsynced first. In a forked child the parent's lock stays held.
+    /// Closes the WAL and releases the lock; idempotent. Under Group commit, the file
+    /// is fsynced first. In a forked child the parent's lock stays held.
     pub fn close(&mut self) -> Result<()> {
         if self.closed {
             return Ok(());
         }
+        // Under group commit, always: frames of writers still waiting for their
+        // leader may be pending without being counted here.
         let result =
-            if self.pending > 0 && matches!(self.options.durability, Durability::Group { .. }) {
+            if self.file.is_some() && matches!(self.options.durability, Durability::Group { .. }) {
                 self.sync()
             } else {
                 Ok(())
             };
+        self.closed_synced = result.is_ok();
         self.file = None;
         self.lock = None;
         self.closed = true;
@@ -471,7 +501,6 @@ impl Wal {
         self.file = Some(file);
         self.len = 0;
         self.pending = 0;
-        self.last_sync = Instant::now();
         Ok(())
     }
 }

@@ -73,7 +73,7 @@ module Igniter
                                        idle_in_transaction_timeout: idle_in_transaction_timeout,
                                        connect_timeout: connect_timeout, group_commit: group_commit)
         @poll_interval = poll_interval
-        @write_conn = Postgres::Connection.new(@config, "write")
+        @write_conn = Postgres::Connection.new(@config, "write", settings: Postgres::Writer::SESSION_SETTINGS)
         @read_conn = Postgres::Connection.new(@config, "read")
         @schema_version = Postgres::Schema.new(@config).migrate!(@write_conn)
         @reader = Postgres::Reader.new(@read_conn, @config)

@@ -81,29 +81,31 @@ RSpec.describe "A ledger used across fork" do
     end
   end
 
-  it "names the parent in the error a forked child gets" do
-    with_tmpdir do |dir|
-      path = File.join(dir, "fork.wal")
-      backend = Igniter::Store::FileBackend.new(path)
-      reader, writer = IO.pipe
-      pid = fork do
-        reader.close
-        begin
-          backend.write_fact(Igniter::Store::Fact.build(store: :s, key: "k", value: 1))
-        rescue Igniter::Store::LedgerLockedError => e
-          writer.puts(e.message)
+  [:flush, { group: 8, interval: 0.05 }].each do |policy|
+    it "names the parent in the error a forked child gets (durability: #{policy.inspect})" do
+      with_tmpdir do |dir|
+        path = File.join(dir, "fork.wal")
+        backend = Igniter::Store::FileBackend.new(path, durability: policy)
+        reader, writer = IO.pipe
+        pid = fork do
+          reader.close
+          begin
+            backend.write_fact(Igniter::Store::Fact.build(store: :s, key: "k", value: 1))
+          rescue Igniter::Store::LedgerLockedError => e
+            writer.puts(e.message)
+          end
+          writer.close
+          exit!(0)
         end
         writer.close
-        exit!(0)
-      end
-      writer.close
-      wait_for(pid, 30)
-      message = reader.read
-      reader.close
-      backend.close
+        wait_for(pid, 30)
+        message = reader.read
+        reader.close
+        backend.close
 
-      expect(message).to eq("#{path} is locked by another writer (pid #{Process.pid}): this process (pid #{pid}) " \
-                            "is a fork of it and may read the ledger but not write to it\n")
+        expect(message).to eq("#{path} is locked by another writer (pid #{Process.pid}): this process (pid #{pid}) " \
+                              "is a fork of it and may read the ledger but not write to it\n")
+      end
     end
   end
 end

@@ -24,16 +24,60 @@ RSpec.describe "Igniter::Store::PostgresBackend opening a ledger", :postgres do
     expect { pg_backend(schema: schema) }.to raise_error(Igniter::Store::Postgres::SchemaVersionError, /version 99.*\(#{Igniter::Store::Postgres::Schema.latest_version}\)/)
   end
 
-  it "upgrades a version 1 ledger in place, keeping its facts" do
+  # A ledger as version 1 or 2 of the gem left it: its migrations, then one
+  # fact and its head written the way those versions wrote them.
+  def old_ledger(version)
     schema = fresh_pg_schema
-    store = pg_store(schema: schema)
-    kept = store.write(store: :tasks, key: "t1", value: { title: "one" })
-    store.close
-    pg_session.exec(%(DROP TABLE "#{schema}".flushes; UPDATE "#{schema}".schema_version SET version = 1))
+    quoted = %("#{schema}")
+    pg_session.exec(%(CREATE SCHEMA #{quoted}))
+    pg_session.exec(%(CREATE TABLE #{quoted}.schema_version (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                      version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now())))
+    Igniter::Store::Postgres::Schema::MIGRATIONS.take(version).each { |sql| pg_session.exec(format(sql, t: quoted)) }
+    pg_session.exec_params(%(INSERT INTO #{quoted}.schema_version (version) VALUES ($1)), [version])
+    old = Igniter::Store::Fact.build(store: :tasks, key: "t1", value: { title: "one", status: "open" })
+    body = Igniter::Store::Postgres::Rows.body(old)
+    pg_session.exec_params(%(INSERT INTO #{quoted}.facts VALUES (1, $1, 'tasks', 't1', 1, NULL, 10.5, $2)), [old.id, body])
+    pg_session.exec_params(%(INSERT INTO #{quoted}.heads VALUES ('tasks', 't1', $1, 1, 1, 1, ($2::jsonb) -> 'value')),
+                           [old.id, body])
+    pg_session.exec(%(UPDATE #{quoted}.clock SET position = 1, transaction_time = 10.5, fact_count = 1))
+    [schema, old]
+  end
+
+  it "upgrades a version 1 ledger in place, keeping its facts" do
+    schema, old = old_ledger(1)
     reopened = pg_store(schema: schema)
-    expect(pg_session.exec(%(SELECT version FROM "#{schema}".schema_version)).getvalue(0, 0).to_i).to eq(2)
-    expect(reopened.read(store: :tasks, key: "t1")).to eq(title: "one")
-    expect(reopened.write(store: :tasks, key: "t1", value: { title: "two" }).causation).to eq(kept.id)
+    expect(pg_session.exec(%(SELECT version FROM "#{schema}".schema_version)).getvalue(0, 0).to_i)
+      .to eq(Igniter::Store::Postgres::Schema.latest_version)
+    expect(reopened.read(store: :tasks, key: "t1")).to eq(title: "one", status: "open")
+    expect(reopened.write(store: :tasks, key: "t1", value: { title: "two" }).causation).to eq(old.id)
+  end
+
+  it "upgrades a version 2 ledger in place: two fewer facts indexes, heads by fact id without a value copy, facts kept" do
+    schema, old = old_ledger(2)
+    quoted = %("#{schema}")
+    indexes = lambda do
+      pg_session.exec_params("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'facts' ORDER BY 1",
+                             [schema]).column_values(0)
+    end
+    expect(indexes.call).to eq(%w[facts_by_key_time facts_by_store facts_id_key facts_pkey facts_store_key_key_version_key])
+
+    store = pg_store(schema: schema)
+    store.register_path(Igniter::Store::AccessPath.new(store: :tasks, lookup: :scope, scope: :open, filters: { status: "open" }))
+    store.write(store: :tasks, key: "t0", value: { title: "zero", status: "open" })
+    expect(pg_session.exec(%(SELECT version FROM #{quoted}.schema_version)).getvalue(0, 0).to_i)
+      .to eq(Igniter::Store::Postgres::Schema.latest_version)
+    expect(indexes.call).to eq(%w[facts_by_key_time facts_id_key facts_pkey])
+    expect(pg_session.exec_params("SELECT column_name FROM information_schema.columns WHERE table_schema = $1 " \
+                                  "AND table_name = 'heads' ORDER BY ordinal_position", [schema]).column_values(0))
+      .to eq(%w[store key fact_id key_version first_fact_id replaced_fact_id])
+    expect(store.read(store: :tasks, key: "t1")).to eq(title: "one", status: "open")
+    # First-write order: t1 (position 1, before the upgrade) before t0.
+    expect(store.query(store: :tasks, scope: :open).map(&:key)).to eq(%w[t1 t0])
+    newer = store.write(store: :tasks, key: "t1", value: { title: "two", status: "done" })
+    expect(newer.causation).to eq(old.id)
+    expect(store.history(store: :tasks, key: "t1").map(&:id)).to eq([old.id, newer.id])
+    expect(store.read(store: :tasks, key: "t1", as_of: 10.5)).to eq(title: "one", status: "open")
+    expect(store.query(store: :tasks, scope: :open).map(&:key)).to eq(%w[t0])
   end
 
   it "opens as Igniter::Store.postgres and Igniter::Ledger.open with a postgresql:// URL, without replaying" do

@@ -63,6 +63,21 @@ RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
     expect(a.query(store: :tasks, scope: :open).map(&:key)).to eq(["2"])
   end
 
+  it "narrows scopes by the JSON text of string, Symbol and boolean filters and leaves numbers to Ruby" do
+    path = Igniter::Store::AccessPath.new(store: :tasks, lookup: :scope, scope: :mine,
+                                          filters: { owner: "ana", done: false, size: 1 })
+    [a, b].each { |s| s.register_path(path) }
+    a.write(store: :tasks, key: "int", value: { owner: "ana", done: false, size: 1 })
+    b.write(store: :tasks, key: "float", value: { size: 1.0, done: false, owner: "ana" }) # 1 == 1.0 in Ruby
+    a.write(store: :tasks, key: "nested", value: { meta: { owner: "ana", done: false }, size: 1 }) # text matches, Ruby does not
+    b.write(store: :tasks, key: "symbol", value: { owner: :ana, done: false, size: 1 }) # :ana is not "ana"
+    a.write(store: :tasks, key: "other", value: { owner: "bo", done: false, size: 1 })
+    a.write(store: :tasks, key: "quoted", value: { note: 'say "owner":"ana"', done: false, size: 1 })
+    expect(b.query(store: :tasks, scope: :mine).map(&:key)).to eq(%w[int float])
+    b.write(store: :tasks, key: "int", value: { owner: "ana", done: true, size: 1 })
+    expect(a.query(store: :tasks, scope: :mine).map(&:key)).to eq(%w[float])
+  end
+
   it "commits a batch in one transaction: all facts with consecutive positions, or none" do
     facts = a.write_batch([{ store: :s, key: "x", value: 1 }, { store: :s, key: "x", value: 2 },
                            { history: :events, event: { kind: "e" } }])

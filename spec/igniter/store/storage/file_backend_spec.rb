@@ -597,6 +597,44 @@ RSpec.describe Igniter::Store::FileBackend do
       end
     end
 
+    # Group commit's promise (doc/reliability.md "Durability policies"): a
+    # write returns only after an fdatasync covering its frame, and a lone
+    # writer waits neither for a full group nor for the interval.
+    it "fdatasyncs each write of a lone writer under group commit before write_fact returns" do
+      with_tmpdir do |dir|
+        backend = described_class.new(wal(dir), durability: { group: 1000, interval: 3600 })
+        counts = Array.new(5) do |i|
+          backend.write_fact(build_fact(key: "k#{i}"))
+          backend.sync_stats[:count]
+        end
+
+        expect(counts).to eq([1, 2, 3, 4, 5])
+        expect(frame_bodies(wal(dir)).size).to eq(5)
+        backend.close
+      end
+    end
+
+    it "returns each write of threads sharing a group-commit backend only after an fdatasync that ended after the call began" do
+      with_tmpdir do |dir|
+        backend = described_class.new(wal(dir), durability: { group: 64, interval: 0.05 })
+        facts = Array.new(8) { |t| Array.new(25) { |i| build_fact(key: "t#{t}-#{i}", value: { i: i }) } }
+        seen = facts.map do |mine|
+          Thread.new do
+            mine.map do |fact|
+              before = backend.sync_stats[:count]
+              backend.write_fact(fact)
+              [before, backend.sync_stats[:count]]
+            end
+          end
+        end.flat_map(&:value)
+
+        expect(seen.reject { |before, after| after > before }).to be_empty
+        expect(backend.sync_stats[:count]).to be_between(1, 200)
+        backend.close
+        expect(described_class.new(wal(dir)).replay.map(&:id)).to match_array(facts.flatten.map(&:id))
+      end
+    end
+
     it "hands each frame to the OS before write_fact returns by default" do
       with_tmpdir do |dir|
         backend = described_class.new(wal(dir))

@@ -63,12 +63,14 @@ module Igniter
         end
 
         # Hands out the connection given to {#initialize} once, then new ones.
+        # @param settings [String] more SET commands for this session's role
         # @return [PG::Connection] with the session settings applied
         # @raise [ConnectionError] naming {#display_url}
-        def connect(application_name)
+        def connect(application_name, settings = "")
           conn = @given || new_connection
           @given = nil
           configure(conn, application_name)
+          conn.exec(settings) unless settings.empty?
           conn
         rescue PG::Error => e
           raise ConnectionError.new("cannot connect to PostgreSQL at #{display_url}: #{e.message.strip.lines.first&.strip}",

@@ -15,9 +15,11 @@ module Igniter
 
         # @param config [Config]
         # @param role [String] becomes the session's application_name suffix
-        def initialize(config, role)
+        # @param settings [String] SET commands for every session of this role
+        def initialize(config, role, settings: "")
           @config = config
           @role = role
+          @settings = settings
           @monitor = Monitor.new
           @pg = nil
           @prepared = {}
@@ -163,7 +165,7 @@ module Igniter
           return @pg if @pg && !@pg.finished? && @pg.status == PG::CONNECTION_OK
 
           discard if @pg
-          @pg = @config.connect("igniter-ledger #{@role}")
+          @pg = @config.connect("igniter-ledger #{@role}", @settings)
           @backend_pid = @pg.backend_pid
           @pg
         end

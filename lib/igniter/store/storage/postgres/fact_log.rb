@@ -134,12 +134,12 @@ module Igniter
 
         # The latest fact (as of +as_of+) of each key of the store whose value
         # matches every filter pair exactly as `Engine::Filters.match?` does;
-        # SQL only narrows the candidates (jsonb containment of the filter
-        # pairs that JSON can express), Ruby decides.
+        # SQL only narrows the candidates (to heads whose body holds the JSON
+        # text of each filter pair that text can decide), Ruby decides.
         # @return [Array<Fact>] keys in first-write order
         def query_scope(store:, filters:, as_of: nil)
           time_bound!(:as_of, as_of)
-          candidates = @reader.latest_per_key(store_name(store), as_of, containment(filters))
+          candidates = @reader.latest_per_key(store_name(store), as_of, needles(filters))
           candidates.select { |fact| Engine::Filters.match?(fact.value, filters) }
         end
 
@@ -212,13 +212,12 @@ module Igniter
           committed.map(&:fact)
         end
 
-        # Ids come from Ruby's SecureRandom here, not from `Fact.build`: the
-        # native build draws them from a generator that a forked child (a Puma
-        # or Sidekiq worker) inherits unchanged, so sibling workers would
-        # hand out the same ids and their writes would fail as duplicates.
+        # The id is the one `Fact.build` drew: both paths draw ids that stay
+        # distinct across fork (a Puma or Sidekiq worker inherits the
+        # parent's generator; the native one reseeds when the process id
+        # changed, spec/igniter/store/parity/fork_ids_spec.rb).
         def item(fact, causation, verbatim: false)
-          id = verbatim ? fact.id : SecureRandom.uuid
-          Writer::Item.new(fact, id, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
+          Writer::Item.new(fact, fact.id, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
         end
 
         def batch_item(entry)
@@ -243,18 +242,25 @@ module Igniter
           JsonCanon.key_string(key)
         end
 
-        # jsonb containment text for the filter pairs JSON can say exactly
-        # enough (a superset of the Ruby match), or nil for no SQL filter.
-        def containment(filters)
-          pairs = filters.each_with_object({}) do |(k, v), h|
+        # Texts that the body of every fact matching +filters+ contains: a
+        # pair `"key":value` for each filter whose value is a String (or a
+        # Symbol, stored as its name), true or false — written by JSON.generate,
+        # which writes the pure-Ruby bodies (the Rust encoder's bytes are the
+        # same, spec/igniter/store/postgres/cross_path_spec.rb). A
+        # value's members appear in its body exactly so, which makes this a
+        # superset of the Ruby match. Numbers get none: Ruby's `==` makes 1
+        # equal 1.0, whose JSON texts differ.
+        # @return [Array<String>]
+        def needles(filters)
+          filters.filter_map do |k, v|
             next unless k.is_a?(Symbol) || k.is_a?(String)
+            next unless v.is_a?(String) || v.is_a?(Symbol) || v == true || v == false
 
-            json = scalar_json(v)
-            h[k.to_s] = json if json
+            json = scalar_json(v) or next
+            "#{JSON.generate(k.to_s)}:#{json}"
+          rescue JSON::GeneratorError, EncodingError
+            nil
           end
-          return nil if pairs.empty?
-
-          "{#{pairs.map { |k, json| "#{JSON.generate(k)}:#{json}" }.join(",")}}"
         end
 
         # JSON text of a scalar as a fact body or jsonb holds it, or nil when

@@ -41,11 +41,12 @@ module Igniter
         end
 
         # Latest fact per key (as of +as_of+), keys in first-write order,
-        # prefiltered in SQL by +containment+ (jsonb text or nil).
+        # prefiltered in SQL by +needles+: texts every candidate's body
+        # contains (nil or empty: no prefilter).
         # @return [Array<Fact>]
-        def latest_per_key(store, as_of, containment)
+        def latest_per_key(store, as_of, needles)
           rows = if as_of.nil?
-                   @conn.exec("igniter_scope_heads", @sql[:scope_heads], [store, containment])
+                   @conn.exec("igniter_scope_heads", @sql[:scope_heads], [store, Rows.text_array(needles || [])])
                  else
                    @conn.exec("igniter_scope_as_of", @sql[:scope_as_of], [store, float(as_of)])
                  end
@@ -143,7 +144,7 @@ module Igniter
           clock = @config.table("clock")
           bounds = "($%<s>d::float8 IS NULL OR transaction_time >= $%<s>d) AND ($%<a>d::float8 IS NULL OR transaction_time <= $%<a>d)"
           {
-            head: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
+            head: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.id = h.fact_id " \
                   "WHERE h.store = $1 AND h.key = $2",
             latest_as_of: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND key = $2 AND transaction_time <= $3 " \
                           "ORDER BY transaction_time DESC LIMIT 1",
@@ -153,9 +154,14 @@ module Igniter
                          "ORDER BY position",
             store_needle: "SELECT #{Rows::COLUMNS} FROM #{facts} WHERE store = $1 AND ($2::text IS NULL OR " \
                           "strpos(body, $2) > 0) AND #{format(bounds, s: 3, a: 4)} ORDER BY position",
-            scope_heads: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h JOIN #{facts} f ON f.position = h.position " \
-                         "WHERE h.store = $1 AND ($2::jsonb IS NULL OR h.value IS NULL OR h.value @> $2) " \
-                         "ORDER BY h.first_position",
+            # Head by head (the LATERAL … OFFSET 0 keeps the planner from
+            # scanning every fact of the ledger for the needles instead); the
+            # first fact's position is looked up for the matching heads only.
+            scope_heads: "SELECT #{Rows::F_COLUMNS} FROM #{heads} h " \
+                         "CROSS JOIN LATERAL (SELECT #{Rows::COLUMNS} FROM #{facts} f WHERE f.id = h.fact_id OFFSET 0) f " \
+                         "WHERE h.store = $1 AND NOT EXISTS " \
+                         "(SELECT 1 FROM unnest($2::text[]) AS n(needle) WHERE strpos(f.body, n.needle) = 0) " \
+                         "ORDER BY (SELECT position FROM #{facts} first WHERE first.id = h.first_fact_id)",
             scope_as_of: "SELECT #{Rows::COLUMNS} FROM (SELECT DISTINCT ON (key) #{Rows::COLUMNS}, " \
                          "min(position) OVER (PARTITION BY key) AS first_position FROM #{facts} " \
                          "WHERE store = $1 AND transaction_time <= $2 ORDER BY key, transaction_time DESC) latest " \

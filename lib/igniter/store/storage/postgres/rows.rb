@@ -12,6 +12,12 @@ module Igniter
       module Rows
         # The character PostgreSQL text cannot hold.
         NUL = "\u0000"
+        # Joins the bodies of a batch into one statement parameter. JSON
+        # escapes every control character inside strings, so a raw one never
+        # occurs in a body; the server splits on it with `string_to_array`.
+        BODY_SEPARATOR = "\u001e"
+        # The same character in SQL.
+        BODY_SEPARATOR_SQL = "chr(30)"
         # The columns {fact} reads, in a SELECT list.
         COLUMNS = "position, causation, transaction_time, body"
         # The same, qualified for a join on `facts f`.
@@ -53,13 +59,15 @@ module Igniter
           Fact.from_h(attrs.merge(causation: row["causation"], transaction_time: Float(row["transaction_time"])))
         end
 
-        # SQL for `heads.value` (jsonb, for scope filters) taken from a body
-        # column: NULL when the body holds the escape of a NUL character,
-        # which jsonb refuses; such heads are filtered in Ruby only.
-        # @param column [String] e.g. "f.body"
+        # The bodies of a batch as one parameter (see {BODY_SEPARATOR}).
+        # @param bodies [Array<String>]
         # @return [String]
-        def value_sql(column)
-          "CASE WHEN strpos(#{column}, '\\u0000') = 0 THEN (#{column}::jsonb) -> 'value' END"
+        # @raise [InternalError] a body holding the separator (no encoder writes one)
+        def joined_bodies(bodies)
+          joined = bodies.join(BODY_SEPARATOR)
+          return joined if joined.count(BODY_SEPARATOR) == bodies.size - 1
+
+          raise InternalError, "a fact body holds a raw U+001E, which JSON escapes: the body encoder is broken"
         end
 
         # Store names and keys live in text columns, which cannot hold NUL.

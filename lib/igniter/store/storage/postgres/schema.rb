@@ -55,13 +55,37 @@ module Igniter
           # Version 2: one row per session slot for the durability barrier of
           # group commit (storage/postgres/durability.rb); room on each heads
           # page, so moving a head is a HOT update (no new index entry).
-          <<~SQL
+          <<~SQL,
             CREATE TABLE %<t>s.flushes (
               slot integer PRIMARY KEY,
               n bigint NOT NULL
             ) WITH (fillfactor = 50);
             INSERT INTO %<t>s.flushes SELECT slot, 0 FROM generate_series(0, 1023) AS slot;
             ALTER TABLE %<t>s.heads SET (fillfactor = 50);
+          SQL
+          # Version 3: what a write costs (doc/postgres.md, "Performance").
+          # Two of the five indexes of `facts` go: `(store, position)` (a
+          # store's history and store-filtered feed pages read the primary
+          # key or `facts_by_key_time` instead) and the unique
+          # `(store, key, key_version)`, a second guard of the chains, which
+          # the head row lock keeps unforked. A head is moved by the upsert
+          # that locks it, before the clock is known, so it holds no
+          # positions: the head's fact and the key's first fact are named by
+          # id (`first_fact_id` orders scopes by first write), and
+          # `replaced_fact_id` hands the write the fact it replaced (the
+          # causation). `heads.value` goes: it was a jsonb copy of the head's
+          # value, parsed by the server at every write; a scope filter now
+          # takes it from the head's fact body.
+          <<~SQL
+            DROP INDEX %<t>s.facts_by_store;
+            ALTER TABLE %<t>s.facts DROP CONSTRAINT facts_store_key_key_version_key;
+            ALTER TABLE %<t>s.heads ADD COLUMN first_fact_id text, ADD COLUMN replaced_fact_id text;
+            UPDATE %<t>s.heads h SET first_fact_id = f.id FROM %<t>s.facts f WHERE f.position = h.first_position;
+            UPDATE %<t>s.heads h SET first_fact_id = (SELECT id FROM %<t>s.facts f WHERE f.store = h.store AND f.key = h.key
+                                                      ORDER BY position LIMIT 1)
+            WHERE first_fact_id IS NULL;
+            ALTER TABLE %<t>s.heads DROP COLUMN value, DROP COLUMN position, DROP COLUMN first_position,
+              ALTER COLUMN first_fact_id SET NOT NULL;
           SQL
         ].freeze
 

@@ -3,17 +3,19 @@
 module Igniter
   module Store
     module Postgres
-      # The write transaction (doc/postgres.md, "The write transaction"):
+      # The write transaction (doc/postgres.md, "The write transaction") is
+      # one statement:
       #
-      # 1. lock the heads of the keys written, in sorted order (an upsert, so
+      # 1. move the heads of the keys written, in sorted order (an upsert, so
       #    a key's first write waits for a concurrent first write of the same
-      #    key instead of failing); the head gives causation and key_version;
+      #    key instead of failing); each head row stays locked to COMMIT and
+      #    returns the fact it replaced (causation) and its new key_version;
       # 2. last, bump the one-row clock: its row lock is held to COMMIT, so
       #    positions are handed out in commit order, without gaps (a rollback
       #    or a killed client rolls the counter back too), and the
       #    transaction times taken from it rise strictly with position;
-      # 3. insert the facts, move the heads, NOTIFY the new position;
-      # 4. COMMIT; with group commit (the default) without waiting for the
+      # 3. insert the facts, NOTIFY the new position;
+      # 4. COMMIT; with group commit without waiting for the
       #    flush, followed by a durability barrier ({Durability}) that does.
       #
       # A lost connection is settled before anything is retried: the old
@@ -34,18 +36,16 @@ module Igniter
         TICK = 0.000001
         # Retries of a commit that hit a deadlock or a serialization failure.
         RETRIES = 5
-        # Settings of the write transaction (SET LOCAL). Its two statements
-        # run on generic plans: planning the stamping statement anew for each
-        # commit cost more server time than running it. A generic plan is
-        # made at the first run in a session — often on a new, empty ledger,
-        # where a sequential scan of `heads` looks cheapest and would then be
-        # kept for every later write — so it is planned without sequential
-        # scans, which keeps every head a lookup by key.
-        LOCAL_SETTINGS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), " \
-                         "set_config('enable_seqscan', 'off', true)"
-        # The same, plus group commit: the clock lock ends at the commit
-        # record instead of after its flush.
-        GROUP_COMMIT_SETTINGS = "#{LOCAL_SETTINGS}, set_config('synchronous_commit', 'off', true)".freeze
+        # Settings of the write session. Its write statement runs on a
+        # generic plan: planning it anew for each commit cost more server
+        # time than running it. A generic plan is made at the first run in a
+        # session — often on a new, empty ledger, where a sequential scan of
+        # `heads` looks cheapest and would then be kept for every later
+        # write — so it is planned without sequential scans, which keeps
+        # every head a lookup by key. (Session settings, not SET LOCAL: the
+        # statement is planned when it is bound, before anything in its
+        # transaction could set them, and a commit has no other statement.)
+        SESSION_SETTINGS = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off"
         # Seconds to wait for the server session of a lost connection to end.
         SETTLE_TIMEOUT = 5
 
@@ -116,25 +116,25 @@ module Igniter
 
         private
 
-        # One round trip (libpq pipeline mode): BEGIN, the head locks, the
-        # stamping statement, COMMIT. The server runs them in order, so the
-        # heads are locked before the clock, and the clock lock is held only
-        # while the server stamps and inserts and while COMMIT flushes:
-        # never across a client round trip.
+        # One round trip (libpq pipeline mode): BEGIN, the write statement,
+        # COMMIT, and with group commit the barrier (synchronous_commit is
+        # off for that transaction, set by the statement). The clock lock is
+        # held only while the server stamps and inserts and while the commit
+        # flushes: never across a client round trip.
         # @return [Array<Array>] [item, position, causation, time] per item
         def run(items)
-          stamp = stamp_and_insert(items)
+          write = write_step(items)
           steps = if @config.group_commit
                     # Group commit (doc/postgres.md, "Group commit"): the commit
                     # record is written but not waited for, so the clock lock
                     # ends before the WAL flush; the barrier after COMMIT is a
                     # synchronous commit of its own whose flush covers this
                     # record, and the write returns only after it.
-                    ["BEGIN", GROUP_COMMIT_SETTINGS, lock_heads(items), stamp, "COMMIT", Durability.barrier_step(@config)]
+                    ["BEGIN", write, "COMMIT", Durability.barrier_step(@config)]
                   else
-                    ["BEGIN", LOCAL_SETTINGS, lock_heads(items), stamp, "COMMIT"]
+                    ["BEGIN", write, "COMMIT"]
                   end
-          stamped = @conn.pipeline(steps)[steps.index(stamp)]
+          stamped = @conn.pipeline(steps)[steps.index(write)]
           stamped.values.each_with_index.map do |(position, causation, time), i|
             [items[i], position.to_i, causation, Float(time)]
           end
@@ -143,26 +143,73 @@ module Igniter
           raise
         end
 
-        # Step 1: the heads of the keys written, locked in sorted order.
-        # `DO UPDATE … WHERE false` locks an existing head without writing a
-        # new version of it (PostgreSQL locks every conflicting row of an
-        # ON CONFLICT DO UPDATE, whatever its WHERE says); step 3 moves it.
-        def lock_heads(items)
-          pairs = items.map { |i| [i.store, i.key] }.uniq.sort
-          ["igniter_lock_heads", @sql[:lock_heads], [Rows.text_array(pairs.map(&:first)), Rows.text_array(pairs.map(&:last))]]
-        end
-
-        # Steps 2 and 3 in one statement: bump the clock (last lock taken),
-        # stamp each item (position, time, causation and key version along
-        # its key's chain through the batch), insert the facts, move the
-        # heads, NOTIFY.
-        def stamp_and_insert(items)
+        # The write statement's parameters. Where each item stands in its
+        # key's chain through the batch is worked out here, so the server
+        # sorts nothing: per key (sorted, the order the heads are locked in)
+        # its last item's id, its item count and its first item's id; per
+        # item its rank among its key's items, how many of them follow it,
+        # and its causation when the caller or an earlier item of the batch
+        # gives it. The bodies travel as one text joined by
+        # {Rows::BODY_SEPARATOR}, split by the server without the escaping an
+        # array literal of JSON texts would need.
+        def write_step(items)
+          chain = chain_columns(items)
           verbatim_times = items.map { |i| i.verbatim ? i.fact.transaction_time.to_f : nil }
           floor = verbatim_times.compact.max || 0.0
-          columns = [items.map(&:id), items.map(&:store), items.map(&:key), items.map(&:causation),
-                     items.map { |i| i.verbatim ? "t" : "f" }, verbatim_times, items.map(&:body)]
-          ["igniter_stamp_insert", @sql[:stamp_insert],
-           [items.size, floor.to_s, *columns.map { |col| Rows.text_array(col) }, @config.channel]]
+          ["igniter_write", @sql[:write],
+           [*chain[:keys].map { |column| Rows.text_array(column) },
+            items.size, floor.to_s, Rows.text_array(items.map(&:id)), Rows.text_array(items.map(&:store)),
+            Rows.text_array(items.map(&:key)), Rows.text_array(chain[:causation]), Rows.text_array(verbatim_times),
+            Rows.text_array(chain[:nth]), Rows.text_array(chain[:behind]), Rows.joined_bodies(items.map(&:body)),
+            @config.channel, @config.group_commit ? "off" : "on"]]
+        end
+
+        # Per item: causation (the caller's; else, unless verbatim, the
+        # previous item of its key in the batch; nil leaves it to the head),
+        # rank among its key's items, and how many of them follow it. Per
+        # key, sorted by (store, key): store, key, last item's id, item
+        # count, first item's id.
+        def chain_columns(items)
+          n = items.size
+          causation = Array.new(n)
+          nth = Array.new(n, 1)
+          keys = {}
+          items.each_with_index do |item, i|
+            of_store = (keys[item.store] ||= {})
+            causation[i] = item.causation
+            # [index of the key's last item so far, index of its first]
+            entry = of_store[item.key]
+            if entry
+              causation[i] ||= items[entry[0]].id unless item.verbatim
+              nth[i] = nth[entry[0]] + 1
+              entry[0] = i
+            else
+              of_store[item.key] = [i, i]
+            end
+          end
+          chain_keys(items, keys, nth).merge(causation: causation, nth: nth)
+        end
+
+        def chain_keys(items, keys, nth)
+          stores = []
+          names = []
+          last_ids = []
+          counts = []
+          first_ids = []
+          behind = Array.new(items.size)
+          keys.keys.sort.each do |store|
+            of_store = keys[store]
+            of_store.keys.sort.each do |key|
+              last, first = of_store[key]
+              stores << store
+              names << key
+              last_ids << items[last].id
+              counts << nth[last]
+              first_ids << items[first].id
+            end
+          end
+          items.each_with_index { |item, i| behind[i] = nth[keys[item.store][item.key][0]] - nth[i] }
+          { keys: [stores, names, last_ids, counts, first_ids], behind: behind }
         end
 
         def stamped_fact(item, causation, time)
@@ -176,11 +223,6 @@ module Igniter
           facts = @config.table("facts")
           heads = @config.table("heads")
           {
-            lock_heads: <<~SQL,
-              INSERT INTO #{heads} AS h (store, key, fact_id, position, key_version, first_position)
-              SELECT s, k, '', 0, 0, 0 FROM unnest($1::text[], $2::text[]) AS u(s, k)
-              ON CONFLICT (store, key) DO UPDATE SET store = EXCLUDED.store WHERE false
-            SQL
             keys_of_ids: "SELECT DISTINCT store, key FROM #{facts} WHERE id = ANY($1::text[]) ORDER BY store, key",
             lock_existing_heads: "SELECT 1 FROM #{heads} h JOIN unnest($1::text[], $2::text[]) AS u(s, k) " \
                                  "ON h.store = u.s AND h.key = u.k ORDER BY h.store, h.key FOR UPDATE OF h",
@@ -190,58 +232,55 @@ module Igniter
                               "(SELECT 1 FROM #{facts} f WHERE f.store = h.store AND f.key = h.key)",
             repair_heads: <<~SQL,
               UPDATE #{heads} h
-              SET fact_id = l.id, position = l.position, key_version = l.key_version, value = #{Rows.value_sql("l.body")},
-                  first_position = (SELECT min(position) FROM #{facts} m WHERE m.store = u.s AND m.key = u.k)
+              SET fact_id = l.id, key_version = l.key_version, replaced_fact_id = NULL,
+                  first_fact_id = (SELECT id FROM #{facts} m WHERE m.store = u.s AND m.key = u.k ORDER BY position LIMIT 1)
               FROM unnest($1::text[], $2::text[]) AS u(s, k)
-              CROSS JOIN LATERAL (SELECT id, position, key_version, body FROM #{facts} f
+              CROSS JOIN LATERAL (SELECT id, key_version FROM #{facts} f
                                   WHERE f.store = u.s AND f.key = u.k ORDER BY key_version DESC LIMIT 1) l
               WHERE h.store = u.s AND h.key = u.k
             SQL
             uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
-            stamp_insert: <<~SQL
-              WITH tick AS (
+            write: <<~SQL
+              WITH moved AS (
+                -- Step 1, in the order of the sorted keys. An existing head is
+                -- updated (locked to COMMIT; a HOT update, no index entry), a new
+                -- one inserted; SET reads the row's old values.
+                INSERT INTO #{heads} AS h (store, key, fact_id, key_version, first_fact_id)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+                ON CONFLICT (store, key) DO UPDATE
+                SET fact_id = EXCLUDED.fact_id, key_version = h.key_version + EXCLUDED.key_version,
+                    replaced_fact_id = h.fact_id
+                RETURNING h.store, h.key, h.key_version, h.replaced_fact_id
+              ), tick AS (
+                -- Step 2: the clock's row is locked when it is updated, which is
+                -- after the count below has read every moved head.
                 UPDATE #{@config.table("clock")}
-                SET position = position + $1,
+                SET position = position + $6,
                     transaction_time = greatest(transaction_time + #{TICK}, extract(epoch FROM clock_timestamp())::float8,
-                                                $2::float8) + ($1 - 1) * #{TICK},
-                    fact_count = fact_count + $1
+                                                $7::float8) + ($6 - 1) * #{TICK},
+                    fact_count = fact_count + $6
+                FROM (SELECT count(*) AS heads, set_config('synchronous_commit', $17, true) FROM moved) locked
                 RETURNING position, transaction_time
-              ), items AS (
-                SELECT u.*, row_number() OVER w AS nth, lag(u.id) OVER w AS previous_id,
-                       min(u.ord) OVER (PARTITION BY u.store, u.key) AS first_ord
-                FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::float8[], $9::text[])
-                  WITH ORDINALITY AS u(id, store, key, causation, verbatim, verbatim_time, body, ord)
-                WINDOW w AS (PARTITION BY u.store, u.key ORDER BY u.ord)
               ), stamped AS (
-                SELECT i.ord, i.id, i.store, i.key, i.body, h.tid,
-                       t.position - $1 + i.ord AS position,
-                       CASE WHEN i.verbatim THEN i.verbatim_time
-                            ELSE t.transaction_time - ($1 - i.ord) * #{TICK} END AS transaction_time,
-                       CASE WHEN i.verbatim THEN i.causation
-                            ELSE coalesce(i.causation, i.previous_id, nullif(h.fact_id, '')) END AS causation,
-                       h.key_version + i.nth AS key_version,
-                       CASE WHEN h.key_version = 0 THEN t.position - $1 + i.first_ord ELSE h.first_position END
-                         AS first_position
-                FROM items i CROSS JOIN tick t
-                -- OFFSET 0 keeps this a lookup by primary key per item: flattened into
-                -- a join, the generic plan (which guesses 100 items) scans every head.
-                CROSS JOIN LATERAL (SELECT ctid AS tid, fact_id, key_version, first_position FROM #{heads} h
-                                    WHERE h.store = i.store AND h.key = i.key OFFSET 0) h
+                SELECT i.ord, i.id, i.store, i.key, i.body,
+                       t.position - $6 + i.ord AS position,
+                       CASE WHEN i.verbatim_time IS NOT NULL THEN i.verbatim_time
+                            ELSE t.transaction_time - ($6 - i.ord) * #{TICK} END AS transaction_time,
+                       CASE WHEN i.verbatim_time IS NOT NULL OR i.nth > 1 THEN i.causation
+                            ELSE coalesce(i.causation, m.replaced_fact_id) END AS causation,
+                       m.key_version - i.behind AS key_version
+                FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::int[], $14::int[],
+                            string_to_array($15, #{Rows::BODY_SEPARATOR_SQL}))
+                  WITH ORDINALITY AS i(id, store, key, causation, verbatim_time, nth, behind, body, ord)
+                CROSS JOIN tick t
+                JOIN moved m ON m.store = i.store AND m.key = i.key
               ), new_facts AS (
+                -- Step 3.
                 INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
                 SELECT position, id, store, key, key_version, causation, transaction_time, body FROM stamped
-              ), new_heads AS (
-                UPDATE #{heads} h
-                SET fact_id = l.id, position = l.position, key_version = l.key_version,
-                    first_position = l.first_position, value = #{Rows.value_sql("l.body")}
-                FROM (SELECT DISTINCT ON (store, key) * FROM stamped ORDER BY store, key, ord DESC) l
-                -- The row version the lookup above found (locked by step 1, so
-                -- current), fetched by TID instead of a join over all heads
-                -- (planned without sequential scans, see LOCAL_SETTINGS).
-                WHERE h.ctid = l.tid
               )
               SELECT s.position, s.causation, s.transaction_time
-              FROM stamped s CROSS JOIN (SELECT pg_notify($10, position::text) FROM tick) notified
+              FROM stamped s CROSS JOIN (SELECT pg_notify($16, position::text) FROM tick) notified
               ORDER BY s.ord
             SQL
           }

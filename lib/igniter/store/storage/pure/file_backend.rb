@@ -10,6 +10,7 @@ require_relative "../recovery_mode"
 require_relative "../recovery/plan"
 require_relative "../recovery/ledger_lock"
 require_relative "../sync_timing"
+require_relative "../group_commit"
 
 module Igniter
   module Store
@@ -54,9 +55,10 @@ module Igniter
         #   directory must exist
         # @param durability [Symbol, Hash] `:flush` (default: every frame handed
         #   to the OS in one write), `:fsync` (fdatasync after every frame), or
-        #   `{group: N, interval: seconds}` (fdatasync once N frames are pending
-        #   or `interval` has passed since the last sync, checked on write, and
-        #   on close)
+        #   `{group: N, interval: seconds}` (group commit: like `:fsync`, a write
+        #   returns once an fdatasync covers its frame, but threads writing
+        #   meanwhile share one; a leader waits for writers still appending up
+        #   to N frames or `interval` seconds, see {Storage::GroupCommit})
         # @param recovery [Symbol] `:salvage` (default: keep every valid frame,
         #   quarantine and cut only damage), `:strict` (raise on any damage, change
         #   nothing) or `:truncate` (keep the frames before the first damage,
@@ -76,6 +78,8 @@ module Igniter
           @read_only = read_only ? true : false
           @lock = Monitor.new
           @sync_timing = Storage::SyncTiming.new
+          @group = @durability.is_a?(Hash) ? Storage::GroupCommit.new(@durability[:group], @durability[:interval]) : nil
+          @closed_synced = false
           @replay_limit = nil
           @closed = false
           with_os_errors { open_ledger }
@@ -114,6 +118,8 @@ module Igniter
         # @raise [SystemCallError] the OS refused the write (message names the WAL)
         def write_fact(fact)
           frame = encode_frame(JsonCanon.fact_body(fact))
+          return group_write(frame) if @group
+
           @lock.synchronize do
             check_writable!
             append(frame)
@@ -206,7 +212,11 @@ module Igniter
 
             @closed = true
             begin
-              with_os_errors { @sync_timing.time { @wal.fdatasync } if @wal && !@wal.closed? && @pending.positive? }
+              # Under group commit, always: writers may still wait for their leader.
+              if @group && @wal && !@wal.closed?
+                with_os_errors { @sync_timing.time { @wal.fdatasync } }
+                @closed_synced = true
+              end
             ensure
               @wal&.close unless @wal&.closed?
               @ledger_lock&.release
@@ -253,8 +263,6 @@ module Igniter
           @wal = File.open(@path, "ab")
           @wal.sync = true
           @len = @wal.size
-          @pending = 0
-          @synced_at = monotonic
         end
 
         # Refuses what is not a ledger (before the lock: a refused file gets no
@@ -406,16 +414,37 @@ module Igniter
           case @durability
           when :flush then nil
           when :fsync then @sync_timing.time { @wal.fdatasync }
-          else
-            @pending += 1
-            group = @durability[:group]
-            interval = @durability[:interval]
-            due = (group && @pending >= group) || (interval && monotonic - @synced_at >= interval)
-            return unless due
+          end
+        end
 
-            @sync_timing.time { @wal.fdatasync }
-            @pending = 0
-            @synced_at = monotonic
+        # Group commit (see {Storage::GroupCommit}): the frame is appended under
+        # the lock, then the write waits, outside it, for a shared fdatasync.
+        def group_write(frame)
+          @group.begin_append
+          ticket = nil
+          @lock.synchronize do
+            check_writable!
+            append(frame)
+            ticket = @group.appended(true)
+          ensure
+            @group.appended(false) unless ticket
+          end
+          @group.wait_durable(ticket) { group_sync }
+          nil
+        end
+
+        # A leader's fdatasync, on a second handle so that others append meanwhile.
+        def group_sync
+          io = @lock.synchronize do
+            next @wal.dup unless @closed || @wal.closed?
+            return if @closed_synced # closed after an fsync of everything
+
+            raise IOError, "closed stream"
+          end
+          begin
+            with_os_errors { @sync_timing.time { io.fdatasync } }
+          ensure
+            io.close
           end
         end
 
@@ -537,10 +566,6 @@ module Igniter
           File.delete(file)
         rescue Errno::ENOENT
           nil
-        end
-
-        def monotonic
-          Process.clock_gettime(Process::CLOCK_MONOTONIC)
         end
       end
   end

@@ -5,6 +5,7 @@ require "digest"
 require "securerandom"
 require_relative "errors"
 require_relative "fact_decode"
+require_relative "uuid_pool"
 
 module Igniter
   module Store
@@ -67,7 +68,7 @@ module Igniter
         # @param value [Object] usually the output of {normalize}
         # @return [String] UTF-8 JSON text
         def canonical_json(value)
-          JSON.generate(canonical(value), GENERATE_OPTIONS)
+          generate(canonical(value))
         end
 
         # @param value [Object] usually the output of {normalize}
@@ -80,7 +81,7 @@ module Igniter
         # @return [String] a fresh UUID v4 id, frozen UTF-8 (SecureRandom's is
         #   US-ASCII; a fact read back from JSON holds UTF-8)
         def new_id
-          SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
+          UuidPool.next_uuid.freeze
         end
 
         # The WAL / snapshot body of a fact (doc/format.md): its 11 members in
@@ -91,23 +92,38 @@ module Igniter
         # @param fact [#id, #store, #key, ...] any Fact
         # @return [String] UTF-8 JSON text
         def fact_body(fact)
-          symbols = []
-          path = []
+          built = @built
+          if built&.first.equal?(fact)
+            # Fact.build just walked this value: reuse its plain form.
+            value = built[1]
+            symbols = built[2]
+          else
+            symbols = []
+            value = plain_field(fact.value, "value", [], symbols)
+          end
+          producer = fact.producer
+          derivation = fact.derivation
+          unless producer.nil? && derivation.nil?
+            symbols = symbols.dup if symbols.frozen?
+            path = []
+            producer = plain_field(producer, "producer", path, symbols)
+            derivation = plain_field(derivation, "derivation", path, symbols)
+          end
           doc = {
             "id" => plain_string(fact.id),
             "store" => plain_string(fact.store),
             "key" => plain_string(fact.key),
-            "value" => plain_field(fact.value, "value", path, symbols),
+            "value" => value,
             "value_hash" => plain_string(fact.value_hash),
             "causation" => plain_string(fact.causation),
             "transaction_time" => fact.transaction_time,
             "valid_time" => fact.valid_time,
             "schema_version" => fact.schema_version,
-            "producer" => plain_field(fact.producer, "producer", path, symbols),
-            "derivation" => plain_field(fact.derivation, "derivation", path, symbols)
+            "producer" => producer,
+            "derivation" => derivation
           }
           doc["symbols"] = symbols unless symbols.empty?
-          JSON.generate(doc, GENERATE_OPTIONS)
+          generate(doc)
         end
 
         # The body the PostgreSQL backend stores for +fact+ (doc/postgres.md,
@@ -148,22 +164,50 @@ module Igniter
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         def build_attributes(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
                              schema_version: 1, producer: nil, derivation: nil)
+          build_members(store, key, value, causation, valid_time, term, schema_version, producer, derivation).first
+        end
+
+        # {build_attributes} with positional arguments, plus what the walk of
+        # the value found on the way: its plain JSON structure (insertion
+        # order) and the paths of its Symbols, which {remember_built} keeps
+        # for the {fact_body} of the fact built from these members.
+        #
+        # @return [Array(Hash, Object, Array<Array>)] members, plain value, Symbol paths
+        # @raise (see #build_attributes)
+        def build_members(store, key, value, causation, valid_time, term, schema_version, producer, derivation)
           # Checked in the native path's order, so an input with two problems
           # raises the same error on both paths.
           store = store_symbol(store)
           key = fact_key(key)
-          value = normalize(value)
-          hash = value_hash(value).freeze
+          value, plain_value, symbols = normalize_plain(value)
+          # canonical(value) is the plain form with every Hash's keys sorted.
+          hash = Digest::SHA256.hexdigest(generate(sorted_plain(plain_value)))
+          hash.force_encoding(Encoding::UTF_8).freeze
           valid_time = valid_time(valid_time, term)
           schema_version = schema_version(schema_version)
           causation = causation.nil? ? nil : fact_string(causation)
-          {
+          members = {
             id: new_id, store: store, key: key, value: value, value_hash: hash, causation: causation,
             transaction_time: Process.clock_gettime(Process::CLOCK_REALTIME), valid_time: valid_time,
             schema_version: schema_version,
             producer: producer ? normalize(producer) : nil,
             derivation: derivation ? normalize(derivation) : nil
           }
+          [members, plain_value, symbols]
+        end
+
+        # Keeps the plain value and Symbol paths {build_members} found for
+        # +fact+, so that writing the fact right after building it (the
+        # engine's write path) does not walk its value again. One fact is kept:
+        # the latest built.
+        #
+        # @param fact [Object] the fact built from the members
+        # @param plain_value [Object] from {build_members}
+        # @param symbols [Array<Array>] from {build_members}, not modified later
+        # @return [void]
+        def remember_built(fact, plain_value, symbols)
+          @built = [fact, plain_value, symbols.freeze].freeze
+          nil
         end
 
         # Members of a restored fact: the whole of `Fact.from_h` except
@@ -277,6 +321,13 @@ module Igniter
 
         private
 
+        # `JSON.generate(obj, GENERATE_OPTIONS)` with a generator state made
+        # once per thread: building and configuring one per call costs as much
+        # as generating a fact's value.
+        def generate(obj)
+          (Thread.current[:igniter_ledger_json_state] ||= JSON::State.new(GENERATE_OPTIONS)).generate(obj)
+        end
+
         def deep_normalize(obj, depth)
           case obj
           when Hash
@@ -304,6 +355,99 @@ module Igniter
             # to_s must be encodable and stable too.
             stable_text(obj)
             obj.frozen? ? obj : obj.dup.freeze
+          end
+        end
+
+        # {normalize} of a fact's value and its {plain} form (with the Symbol
+        # paths) in one walk. Keys that collide as text (see {plain}) need the
+        # two walks' rules: that rare case takes them.
+        # @return [Array(Object, Object, Array<Array>)]
+        def normalize_plain(value)
+          symbols = []
+          holder = [nil]
+          catch(:text_collision) do
+            return [walk(value, 1, holder, 0, ["value"], symbols), holder[0], symbols]
+          end
+          normalized = normalize(value)
+          symbols = []
+          [normalized, plain_field(normalized, "value", [], symbols), symbols]
+        end
+
+        # One node of {normalize_plain}: returns the normalized node and
+        # stores its plain form in `parent[slot]`. Checks as {deep_normalize}.
+        def walk(obj, depth, parent, slot, path, symbols)
+          # Most common kinds first: `case` tests them in order.
+          case obj
+          when String
+            if obj.encoding == Encoding::UTF_8
+              raise InvalidEncodingError, INVALID_UTF8 unless obj.valid_encoding?
+
+              # The frozen copy, not the caller's String, which may change later.
+              parent[slot] = obj.frozen? ? obj : obj.dup.freeze
+            else
+              text = utf8(obj)
+              parent[slot] = text
+              obj.frozen? ? obj : obj.dup.freeze
+            end
+          when Integer, true, false, nil then parent[slot] = obj
+          when Symbol
+            parent[slot] = symbol_text(obj)
+            symbols << path.dup
+            obj
+          when Hash
+            raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
+
+            out = {}
+            plain = parent[slot] = {}
+            depth += 1
+            obj.each do |k, v|
+              key = k.is_a?(Symbol) ? k : normalize_key(k)
+              name = symbol_text(key)
+              path << name
+              out[key] = walk(v, depth, plain, name, path, symbols)
+              path.pop
+            end
+            throw :text_collision unless plain.size == obj.size
+            out.freeze
+          when Array
+            raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
+
+            plain = parent[slot] = Array.new(obj.size)
+            depth += 1
+            i = -1
+            obj.map do |v|
+              path << (i += 1)
+              normalized = walk(v, depth, plain, i, path, symbols)
+              path.pop
+              normalized
+            end.freeze
+          when Float then parent[slot] = finite!(obj)
+          else
+            normalized = deep_normalize(obj, depth)
+            parent[slot] = utf8(normalized.to_s)
+            normalized
+          end
+        end
+
+        # The text of a Symbol as JSON writes it, checked as {normalize_key}
+        # does. A US-ASCII name (every ASCII Symbol's) is used as it is: its
+        # JSON text is its UTF-8 text, and as a Hash key it equals that.
+        def symbol_text(sym)
+          name = sym.name
+          name.encoding == Encoding::US_ASCII ? name : check_string(name)
+        end
+
+        # The canonical structure of a {plain} one: every Hash's keys sorted
+        # (they are unique Strings); what needs no change is returned as it is.
+        def sorted_plain(obj)
+          case obj
+          when Hash
+            out = {}
+            obj.keys.sort!.each { |k| out[k] = sorted_plain(obj[k]) }
+            out
+          when Array
+            obj.any? { |v| v.is_a?(Hash) || v.is_a?(Array) } ? obj.map { |v| sorted_plain(v) } : obj
+          else obj
           end
         end
 
@@ -408,7 +552,10 @@ module Igniter
         end
 
         def plain_string(obj)
-          obj.nil? ? nil : utf8(obj.is_a?(Symbol) ? obj.name : obj.to_s)
+          return obj if obj.nil? || (obj.is_a?(String) && obj.encoding == Encoding::UTF_8)
+          return symbol_text(obj) if obj.is_a?(Symbol)
+
+          utf8(obj.to_s)
         end
 
         def plain_field(obj, field, path, symbols)

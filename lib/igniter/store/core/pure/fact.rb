@@ -114,10 +114,12 @@ module Igniter
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         def self.build(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
                        schema_version: 1, producer: nil, derivation: nil)
-          struct_new(**JsonCanon.build_attributes(
-            store: store, key: key, value: value, causation: causation, valid_time: valid_time,
-            term: term, schema_version: schema_version, producer: producer, derivation: derivation
-          )).freeze
+          members, plain_value, symbols = JsonCanon.build_members(store, key, value, causation, valid_time, term,
+                                                                   schema_version, producer, derivation)
+          fact = struct_new(**members).freeze
+          # Written to a WAL next, most likely: its body reuses this walk.
+          JsonCanon.remember_built(fact, plain_value, symbols)
+          fact
         end
 
         # Restores a fact from its Hash form (wire, WAL, snapshot, `to_h`),

@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "monitor"
-require "securerandom"
 require_relative "../json_canon"
 require_relative "../valid_time"
 
@@ -121,7 +120,7 @@ module Igniter
         # Like {#write_new} for a history event: a fresh UUID key, no causation.
         # @return [Fact]
         def append_new(store, value, schema_version, valid_time, term, producer, derivation, backend)
-          fact = Fact.build(store: store, key: SecureRandom.uuid, value: value, schema_version: schema_version,
+          fact = Fact.build(store: store, key: JsonCanon.new_id, value: value, schema_version: schema_version,
                             valid_time: valid_time, term: term, producer: producer, derivation: derivation)
           backend&.write_fact(fact)
           append(fact)

@@ -267,11 +267,12 @@ module Igniter
       # @raise [ArgumentError] "store is required", "key is required"
       def write(store:, key:, value:, schema_version: 1, causation: nil, valid_time: nil, term: nil,
                 producer: nil, derivation: nil)
-        store = normalize_store(store)
+        # Inline checks: the already-normalized common case calls nothing.
+        store = normalize_store(store) unless store.is_a?(Symbol)
         # nil would be stored as "" (Fact keys are Strings), silently merging with the empty key.
         raise ArgumentError, "key is required" if key.nil?
 
-        key = normalize_key(key)
+        key = normalize_key(key) unless key.is_a?(String)
         calls = nil
         fact = @write_lock.synchronize do
           # One log call builds the fact (causation defaulting to the key's
@@ -283,7 +284,7 @@ module Igniter
           calls = settle(fact, store, fact.key)
           fact
         end
-        @cache.notify(calls)
+        @cache.notify(calls) unless calls.empty?
         @derivations.after_write(store, fact)
         fact
       end
@@ -298,8 +299,8 @@ module Igniter
       # @return [Fact]
       def append(history:, event:, schema_version: 1, valid_time: nil, term: nil, partition_key: nil,
                  producer: nil, derivation: nil)
-        store = normalize_store(history)
-        field = normalize_field(partition_key)
+        store = history.is_a?(Symbol) ? history : normalize_store(history)
+        field = partition_key.nil? ? nil : normalize_field(partition_key)
         calls = nil
         fact = @write_lock.synchronize do
           fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)
@@ -307,7 +308,7 @@ module Igniter
           calls = settle(fact, store, fact.key)
           fact
         end
-        @cache.notify(calls)
+        @cache.notify(calls) unless calls.empty?
         fact
       end
 
@@ -654,9 +655,12 @@ module Igniter
       def settle(fact, store, key)
         return @log.deliver(fact) if @shared_log # the commit tail settles, in commit order
 
-        paths = @schema_graph.paths_for(store)
-        changes = paths.empty? ? NO_SCOPE_CHANGES : @scopes.update(store, key, fact.value, paths)
-        calls = @cache.evict(store: store, key: key, scope_changes: changes)
+        changes = if @schema_graph.paths?(store)
+                    @scopes.update(store, key, fact.value, @schema_graph.paths_for(store))
+                  else
+                    NO_SCOPE_CHANGES
+                  end
+        calls = @cache.evict_key(store, key, changes)
         @changefeed&.emit(fact)
         calls
       end

@@ -108,6 +108,12 @@ module Igniter
       # stale entries inside its commit section and call consumers after it.
       # @return [Array<Array(#call, Array)>] callables with their arguments
       def evict(store:, key: nil, scope_changes: {})
+        evict_key(store, key, scope_changes)
+      end
+
+      # {#evict} with positional arguments, for the store's commit path.
+      # @return [Array<Array(#call, Array)>]
+      def evict_key(store, key, scope_changes)
         @monitor.synchronize do
           @generation += 1
           dropped_scopes = @scopes.key?(store) ? drop_scopes(store) : NO_CALLS

@@ -7,6 +7,9 @@
 # `valgrind --tool=callgrind ruby bench/profile/<row>.rb` counts the
 # instructions of that one row. PROFILE_BASELINE=1 runs the setup but not the
 # workload: subtract its count to get the row's own instructions.
+# PROFILE_NO_GC=1 disables the GC during the workload: the count then leaves
+# out the collections that a fresh process's growing heap triggers (they move
+# a row's count by a few thousand instructions from run to run).
 #
 # The value is built inside the loop, as the issue's Hash floor does, so the
 # floor (`h["k#{i % 2000}"] = value(i)`) is measured by `floor.rb` the same way.
@@ -27,7 +30,9 @@ module Profile
   # Runs the block OPS times unless PROFILE_BASELINE is set; prints the path.
   def run(label)
     unless ENV["PROFILE_BASELINE"]
+      GC.disable if ENV["PROFILE_NO_GC"]
       OPS.times { |i| yield i }
+      GC.enable
     end
     warn "#{label}: #{OPS} ops, #{Igniter::Store::NATIVE ? "native" : "pure"}"
   end

@@ -154,7 +154,9 @@ fn escaped_bytewise(s: &str) -> Vec<u8> {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
             c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
@@ -166,18 +168,23 @@ fn escaped_bytewise(s: &str) -> Vec<u8> {
 fn escapes_land_right_at_every_offset_across_word_boundaries() {
     // Every special byte (and a multi-byte character, and the bytes next to the
     // special ones) at every offset of strings spanning several 8-byte words.
-    let specials = ['"', '\\', '\n', '\u{0}', '\u{1f}', '\u{7f}', ' ', '!', '#', '[', ']', 'é', '€', '😀'];
+    let specials = [
+        '"', '\\', '\n', '\u{0}', '\u{1f}', '\u{7f}', ' ', '!', '#', '[', ']', 'é', '€', '😀',
+    ];
     for len in 0..27 {
         for at in 0..len.max(1) {
             for &special in &specials {
-                let input: String = (0..len).map(|i| if i == at { special } else { 'a' }).collect();
+                let input: String = (0..len)
+                    .map(|i| if i == at { special } else { 'a' })
+                    .collect();
                 let mut out = Vec::new();
                 write_json_string(&input, &mut out);
                 assert_eq!(out, escaped_bytewise(&input), "{input:?}");
             }
         }
     }
-    let mixed = "plain text, then \"quoted\"\tand\u{1}\u{2} control, then 😀 emoji and a long plain tail";
+    let mixed =
+        "plain text, then \"quoted\"\tand\u{1}\u{2} control, then 😀 emoji and a long plain tail";
     let mut out = Vec::new();
     write_json_string(mixed, &mut out);
     assert_eq!(out, escaped_bytewise(mixed));

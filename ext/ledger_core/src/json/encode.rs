@@ -143,11 +143,10 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut run_start = 0;
-    let mut i = 0;
-    while let Some(rest) = bytes.get(i..) {
-        // Most text needs no escape: skip it eight bytes at a time.
-        i += plain_prefix(rest);
-        let Some(&b) = bytes.get(i) else { break };
+    // Most text needs no escape: plain words are skipped eight bytes at a
+    // time, at the start and after each escape; the rest goes byte by byte.
+    let mut i = plain_prefix(bytes);
+    while let Some(&b) = bytes.get(i) {
         let short: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -174,6 +173,7 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
         }
         i += 1;
         run_start = i;
+        i += plain_prefix(bytes.get(i..).unwrap_or(&[]));
     }
     out.extend_from_slice(bytes.get(run_start..).unwrap_or(&[]));
     out.push(b'"');

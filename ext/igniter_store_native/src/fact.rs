@@ -110,6 +110,25 @@ fn key_string(ruby: &Ruby, key: Value) -> Result<RString, Error> {
     Ok(convert::frozen_str(ruby, &convert::utf8_text(ruby, s)?))
 }
 
+/// The stored form of a new fact's key and its text: `key.to_s` as an
+/// interned frozen UTF-8 String (the pure path's `-key`). A key that is not
+/// yet frozen UTF-8 is interned straight from its text, so the write makes no
+/// throwaway frozen copy first, and the text serves the fact's record.
+fn stored_key(ruby: &Ruby, key: Value) -> Result<(RString, String), Error> {
+    let s = match RString::from_value(key) {
+        Some(s) => s,
+        None => key.funcall("to_s", ())?,
+    };
+    if s.is_frozen() && s.enc_get() == ruby.utf8_encindex() {
+        // SAFETY: copied at once, before any other Ruby call.
+        if let Some(text) = unsafe { s.test_as_str() }.map(str::to_owned) {
+            return Ok((s.to_interned_str(), text));
+        }
+    }
+    let text = convert::utf8_text(ruby, s)?;
+    Ok((convert::interned_str(ruby, &text), text))
+}
+
 fn optional_string(ruby: &Ruby, v: Option<Value>) -> Result<Value, Error> {
     match present(v) {
         None => Ok(ruby.qnil().as_value()),
@@ -336,7 +355,7 @@ impl Fact {
     /// caller that persists or indexes the new fact.
     pub fn create(ruby: &Ruby, input: NewFact) -> Result<(Obj<Fact>, FactRecord), Error> {
         let store = store_symbol(ruby, input.store)?;
-        let key = key_string(ruby, input.key)?.to_interned_str();
+        let (key, key_text) = stored_key(ruby, input.key)?;
         let (value, model) = convert::normalize(ruby, input.value)?;
         let hash = ledger_core::value_hash(&model).map_err(|e| errors::core(ruby, e))?;
         let valid_time = valid_time_of(ruby, input.valid_time, input.term)?;
@@ -347,7 +366,7 @@ impl Fact {
         let id = ledger_core::new_uuid();
         let record = FactRecord {
             store: convert::sym_text(ruby, store)?,
-            key: convert::utf8_text(ruby, key)?,
+            key: key_text,
             value: model,
             causation: match RString::from_value(causation) {
                 Some(s) => Some(convert::utf8_text(ruby, s)?),

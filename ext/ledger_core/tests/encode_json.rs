@@ -140,3 +140,52 @@ fn display_messages_for_closed_and_nesting() {
     assert_eq!(Error::Closed.to_string(), "closed stream");
     assert_eq!(Error::Nesting(7).to_string(), "nesting of 7 is too deep");
 }
+
+/// The escape of one byte loop, byte by byte: what the word-at-a-time skip
+/// in `write_json_string` must reproduce at every position.
+fn escaped_bytewise(s: &str) -> Vec<u8> {
+    let mut out = vec![b'"'];
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out.push(b'"');
+    out
+}
+
+#[test]
+fn escapes_land_right_at_every_offset_across_word_boundaries() {
+    // Every special byte (and a multi-byte character, and the bytes next to the
+    // special ones) at every offset of strings spanning several 8-byte words.
+    let specials = [
+        '"', '\\', '\n', '\u{0}', '\u{1f}', '\u{7f}', ' ', '!', '#', '[', ']', 'é', '€', '😀',
+    ];
+    for len in 0..27 {
+        for at in 0..len.max(1) {
+            for &special in &specials {
+                let input: String = (0..len)
+                    .map(|i| if i == at { special } else { 'a' })
+                    .collect();
+                let mut out = Vec::new();
+                write_json_string(&input, &mut out);
+                assert_eq!(out, escaped_bytewise(&input), "{input:?}");
+            }
+        }
+    }
+    let mixed =
+        "plain text, then \"quoted\"\tand\u{1}\u{2} control, then 😀 emoji and a long plain tail";
+    let mut out = Vec::new();
+    write_json_string(mixed, &mut out);
+    assert_eq!(out, escaped_bytewise(mixed));
+}

@@ -143,7 +143,10 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    // Most text needs no escape: plain words are skipped eight bytes at a
+    // time, at the start and after each escape; the rest goes byte by byte.
+    let mut i = plain_prefix(bytes);
+    while let Some(&b) = bytes.get(i) {
         let short: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -153,7 +156,10 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
             b'\r' => b"\\r",
             b'\t' => b"\\t",
             0..=0x1f => b"",
-            _ => continue,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         // Copy the unescaped run before this byte, then the escape. Multi-byte UTF-8
         // sequences never contain bytes < 0x80, so splitting here never cuts a character.
@@ -165,8 +171,33 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
         } else {
             out.extend_from_slice(short);
         }
-        run_start = i + 1;
+        i += 1;
+        run_start = i;
+        i += plain_prefix(bytes.get(i..).unwrap_or(&[]));
     }
     out.extend_from_slice(bytes.get(run_start..).unwrap_or(&[]));
     out.push(b'"');
+}
+
+/// The length of the leading whole 8-byte words of `bytes` that hold no byte
+/// JSON escapes (`"`, `\\`, below 0x20). The word tests are exact about
+/// whether a word holds such a byte (they may only misplace which), so the
+/// byte loop of [`write_json_string`] takes over at the first word that does.
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Any byte of `w` below `n` (n <= 0x80), or equal to `c`.
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    let equal = |w: u64, c: u8| below(w ^ (ONES * u64::from(c)), 1);
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        if below(w, 0x20) | equal(w, b'"') | equal(w, b'\\') != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n
 }

@@ -41,6 +41,8 @@ module Igniter
         # @param fact [Fact]
         # @return [void]
         def after_write(store, fact)
+          return unless @schema_graph.reactive?
+
           run_derivations(store, fact)
           run_scatters(fact)
         end

@@ -267,11 +267,12 @@ module Igniter
       # @raise [ArgumentError] "store is required", "key is required"
       def write(store:, key:, value:, schema_version: 1, causation: nil, valid_time: nil, term: nil,
                 producer: nil, derivation: nil)
-        store = normalize_store(store)
+        # Inline checks: the already-normalized common case calls nothing.
+        store = normalize_store(store) unless store.is_a?(Symbol)
         # nil would be stored as "" (Fact keys are Strings), silently merging with the empty key.
         raise ArgumentError, "key is required" if key.nil?
 
-        key = normalize_key(key)
+        key = normalize_key(key) unless key.is_a?(String)
         calls = nil
         fact = @write_lock.synchronize do
           # One log call builds the fact (causation defaulting to the key's
@@ -283,7 +284,7 @@ module Igniter
           calls = settle(fact, store, fact.key)
           fact
         end
-        @cache.notify(calls)
+        @cache.notify(calls) unless calls.empty?
         @derivations.after_write(store, fact)
         fact
       end
@@ -298,8 +299,8 @@ module Igniter
       # @return [Fact]
       def append(history:, event:, schema_version: 1, valid_time: nil, term: nil, partition_key: nil,
                  producer: nil, derivation: nil)
-        store = normalize_store(history)
-        field = normalize_field(partition_key)
+        store = history.is_a?(Symbol) ? history : normalize_store(history)
+        field = partition_key.nil? ? nil : normalize_field(partition_key)
         calls = nil
         fact = @write_lock.synchronize do
           fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)
@@ -307,7 +308,7 @@ module Igniter
           calls = settle(fact, store, fact.key)
           fact
         end
-        @cache.notify(calls)
+        @cache.notify(calls) unless calls.empty?
         fact
       end
 
@@ -320,8 +321,8 @@ module Igniter
       #
       # @param as_of [Float, Time, nil] transaction time (inclusive); nil = now
       # @param valid_at [Float, Time, nil] valid time; nil = the key's latest fact
-      # @param ttl [Numeric, nil] max age in seconds of a cached answer (reads
-      #   with +valid_at+ are indexed lookups and never cached)
+      # @param ttl [Numeric, nil] checked, then unused: point reads are
+      #   indexed lookups and never cached, so every answer is fresh
       # @return [Object, nil] the (coerced) value of the key's latest fact, or
       #   of the fact valid at +valid_at+ (nil when none was)
       # @raise [ArgumentError] as_of/valid_at not a Numeric/Time, ttl not a non-negative Numeric
@@ -334,22 +335,14 @@ module Igniter
           fact = fact_valid_at(store: store, key: key, as_of: as_of, valid_at: valid_at)
           return fact && fact.value
         end
-        if as_of.nil?
-          # The log's latest fact is an indexed lookup and always current, so
-          # a current-state read skips the cache: a cached answer could only
-          # be the same fact, reached at a higher cost.
-          fact = @log.latest(store, key, nil) or return nil
-          return @coercions ? @coercions.value(store, fact) : fact.value
-        end
-
-        time_bound!(:as_of, as_of)
-
-        fact = if @shared_log # never cached: another process may commit at or before as_of
-                 @log.latest(store, key, as_of)
-               else
-                 @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
-               end
-        fact && (@coercions ? @coercions.value(store, fact) : fact.value)
+        # The log's latest fact at or before as_of is an indexed lookup (a
+        # binary search of the key's facts on either path) and always
+        # current, so a point read skips the cache: a cached answer could
+        # only be the same fact, reached at a higher cost (the time-travel
+        # LRU now serves scope queries only; doc/performance.md).
+        time_bound!(:as_of, as_of) unless as_of.nil?
+        fact = @log.latest(store, key, as_of) or return nil
+        @coercions ? @coercions.value(store, fact) : fact.value
       end
 
       # @param at [Float, Time] transaction time (what the ledger knew then)
@@ -662,9 +655,12 @@ module Igniter
       def settle(fact, store, key)
         return @log.deliver(fact) if @shared_log # the commit tail settles, in commit order
 
-        paths = @schema_graph.paths_for(store)
-        changes = paths.empty? ? NO_SCOPE_CHANGES : @scopes.update(store, key, fact.value, paths)
-        calls = @cache.evict(store: store, key: key, scope_changes: changes)
+        changes = if @schema_graph.paths?(store)
+                    @scopes.update(store, key, fact.value, @schema_graph.paths_for(store))
+                  else
+                    NO_SCOPE_CHANGES
+                  end
+        calls = @cache.evict_key(store, key, changes)
         @changefeed&.emit(fact)
         calls
       end

@@ -37,6 +37,12 @@ module Igniter
         self
       end
 
+      # @return [Boolean] true when +store+ has a registered path: a write
+      #   to a store without one skips the scope work without copying an Array
+      def paths?(store)
+        @paths.key?(store_key(store))
+      end
+
       # @return [Array<AccessPath>] a copy; mutating it does not affect the graph
       def paths_for(store)
         (@paths[store_key(store)] || []).dup
@@ -103,6 +109,12 @@ module Igniter
       def register_derivation(rule)
         @derivations << rule
         self
+      end
+
+      # @return [Boolean] true once any derivation or scatter rule is
+      #   registered: until then a write runs no rule lookup at all
+      def reactive?
+        !(@derivations.empty? && @scatters.empty?)
       end
 
       # @return [Array<DerivationRule>] rules reading +store+, in registration order

@@ -321,8 +321,8 @@ module Igniter
       #
       # @param as_of [Float, Time, nil] transaction time (inclusive); nil = now
       # @param valid_at [Float, Time, nil] valid time; nil = the key's latest fact
-      # @param ttl [Numeric, nil] checked, then unused: point reads are
-      #   indexed lookups and never cached, so every answer is fresh
+      # @param ttl [Numeric, nil] max age in seconds of a cached answer (reads
+      #   with +valid_at+ are indexed lookups and never cached)
       # @return [Object, nil] the (coerced) value of the key's latest fact, or
       #   of the fact valid at +valid_at+ (nil when none was)
       # @raise [ArgumentError] as_of/valid_at not a Numeric/Time, ttl not a non-negative Numeric
@@ -335,14 +335,22 @@ module Igniter
           fact = fact_valid_at(store: store, key: key, as_of: as_of, valid_at: valid_at)
           return fact && fact.value
         end
-        # The log's latest fact at or before as_of is an indexed lookup (a
-        # binary search of the key's facts on either path) and always
-        # current, so a point read skips the cache: a cached answer could
-        # only be the same fact, reached at a higher cost (the time-travel
-        # LRU now serves scope queries only; doc/performance.md).
-        time_bound!(:as_of, as_of) unless as_of.nil?
-        fact = @log.latest(store, key, as_of) or return nil
-        @coercions ? @coercions.value(store, fact) : fact.value
+        if as_of.nil?
+          # The log's latest fact is an indexed lookup and always current, so
+          # a current-state read skips the cache: a cached answer could only
+          # be the same fact, reached at a higher cost.
+          fact = @log.latest(store, key, nil) or return nil
+          return @coercions ? @coercions.value(store, fact) : fact.value
+        end
+
+        time_bound!(:as_of, as_of)
+
+        fact = if @shared_log # never cached: another process may commit at or before as_of
+                 @log.latest(store, key, as_of)
+               else
+                 @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
+               end
+        fact && (@coercions ? @coercions.value(store, fact) : fact.value)
       end
 
       # @param at [Float, Time] transaction time (what the ledger knew then)

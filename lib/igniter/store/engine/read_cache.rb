@@ -81,6 +81,46 @@ module Igniter
         store_entry(@points, store, key, as_of, fact, :point, generation)
       end
 
+      # A point read through the cache in one locked section: the cached
+      # answer when there is a fresh one, else the block's answer, cached
+      # unless nil. The block runs under the cache's lock, so an eviction
+      # (which a write does after its fact is visible) cannot slip between
+      # the read and the caching of its answer. It must not call the cache.
+      #
+      # @yieldreturn [Object, nil] the uncached answer
+      # @return [Object, nil]
+      def fetch_point(store, key, as_of, ttl)
+        @monitor.synchronize do
+          # Hand-inlined lookups: a time-travel read that misses (the common case
+          # when the working set exceeds the cap) pays for the lookup, the insert
+          # and one eviction, so every avoided call and allocation shows.
+          by_key = @points[store]
+          versions = by_key && by_key[key]
+          entry = versions && versions[as_of]
+          if entry
+            unless as_of.nil?
+              @lru.delete(entry)
+              @lru[entry] = true
+            end
+            return entry.value unless ttl && now - entry.cached_at > ttl
+
+            remove(@points, entry)
+            by_key = @points[store]
+            versions = by_key && by_key[key]
+          end
+          value = yield
+          return value if value.nil?
+
+          unless versions
+            by_key ||= (@points[store] = {})
+            versions = by_key[key] = {}
+          end
+          entry = versions[as_of] = Entry.new(value, now, :point, store, key, as_of, versions)
+          as_of.nil? ? track_current(entry) : track_lru(entry)
+          value
+        end
+      end
+
       # @return [Object, nil] the cached fact list of a scope
       def get_scope(store:, scope:, as_of: nil, ttl: nil)
         fetch(@scopes, store, scope, as_of, ttl, :scope)

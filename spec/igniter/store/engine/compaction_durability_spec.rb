@@ -115,9 +115,8 @@ RSpec.describe Igniter::Store::IgniterStore, "durability of compaction and check
     it "passes lru_cap through" do
       with_tmpdir do |dir|
         s = described_class.open(wal(dir), lru_cap: 2)
-        s.register_path(Igniter::Store::AccessPath.new(store: :t, lookup: :scope, scope: :all, filters: {}))
         s.write(store: :t, key: "a", value: {})
-        3.times { |i| s.query(store: :t, scope: :all, as_of: realtime + 10 + i) }
+        3.times { |i| s.read(store: :t, key: "a", as_of: realtime + 10 + i) }
         expect(s.instance_variable_get(:@cache).lru_size).to eq(2)
         s.close
       end

@@ -62,22 +62,12 @@ RSpec.describe Igniter::Store::ReadCache do
       expect(cache.lru_size).to eq(0)
     end
 
-    it "caps an IgniterStore's cache at lru_cap for time-travel scope queries" do
+    it "caps an IgniterStore's cache at lru_cap for future as_of reads" do
       store = Igniter::Store::IgniterStore.new(lru_cap: 3)
-      store.register_path(Igniter::Store::AccessPath.new(store: :s, lookup: :scope, scope: :all, filters: {}))
       4.times { |i| store.write(store: :s, key: "k#{i}", value: { i: i }) }
       future = realtime + 10
-      4.times { |i| store.query(store: :s, scope: :all, as_of: future + i) }
+      4.times { |i| store.read(store: :s, key: "k#{i}", as_of: future) }
       expect(store.instance_variable_get(:@cache).lru_size).to eq(3)
-    end
-
-    it "answers time-travel point reads from the log, caching nothing" do
-      store = Igniter::Store::IgniterStore.new(lru_cap: 3)
-      at = store.write(store: :s, key: "k", value: { i: 1 }).transaction_time
-      store.write(store: :s, key: "k", value: { i: 2 })
-      expect(store.read(store: :s, key: "k", as_of: at)).to eq(i: 1)
-      expect(store.read(store: :s, key: "k", as_of: at, ttl: 0)).to eq(i: 1)
-      expect(store.instance_variable_get(:@cache).lru_size).to eq(0)
     end
   end
 

@@ -9,6 +9,7 @@
 #   IGNITER_LEDGER_PURE=1 bundle exec ruby bench/bitemporal_read.rb
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "igniter/ledger"
+require "igniter/store/core/valid_time" # the scan side; only the pure FactLog loads it
 
 KEYS = Integer(ENV.fetch("BENCH_KEYS", "50"))
 DEPTH = Integer(ENV.fetch("BENCH_DEPTH", "1000"))

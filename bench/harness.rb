@@ -58,6 +58,17 @@ module Bench
     # when other processes share the cores.
     CLOCK = ENV["BENCH_CLOCK"] == "cpu" ? Process::CLOCK_PROCESS_CPUTIME_ID : Process::CLOCK_MONOTONIC
 
+    # Resident set size of this process, from /proc (the memory rows).
+    def rss_bytes
+      File.read("/proc/self/status")[/^VmRSS:\s+(\d+) kB/, 1].to_i * 1024
+    end
+
+    # Loads this checkout's library in a child that was started without it.
+    def load_library
+      $LOAD_PATH.unshift(File.join(ROOT, "lib"))
+      require "igniter-ledger"
+    end
+
     def monotonic
       Process.clock_gettime(CLOCK)
     end

@@ -13,14 +13,9 @@ module MemoryBench
 
   module_function
 
-  def rss_bytes
-    File.read("/proc/self/status")[/^VmRSS:\s+(\d+) kB/, 1].to_i * 1024
-  end
+  def rss_bytes = Bench.rss_bytes
 
-  def load_library
-    $LOAD_PATH.unshift(File.join(Bench::ROOT, "lib"))
-    require "igniter-ledger"
-  end
+  def load_library = Bench.load_library
 
   # Child: writes the WAL (native path, the quicker one; the bytes are the same).
   def create(path)

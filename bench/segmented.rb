@@ -73,14 +73,9 @@ module SegmentedBig
 
   module_function
 
-  def rss_bytes
-    File.read("/proc/self/status")[/^VmRSS:\s+(\d+) kB/, 1].to_i * 1024
-  end
+  def rss_bytes = Bench.rss_bytes
 
-  def load_library
-    $LOAD_PATH.unshift(File.join(Bench::ROOT, "lib"))
-    require "igniter-ledger"
-  end
+  def load_library = Bench.load_library
 
   # Child: writes the ledger through a store (values built in the loop) and
   # notes the transaction time of the middle fact for the time-travel reads.

@@ -63,6 +63,15 @@ module Bench
       File.read("/proc/self/status")[/^VmRSS:\s+(\d+) kB/, 1].to_i * 1024
     end
 
+    # Runs this script again as a child with +env+ and returns the JSON of
+    # its last output line (the memory and segmented children report so).
+    def child_json(script, env, what)
+      out = IO.popen(env, [RbConfig.ruby, script], &:read)
+      raise "#{what} child failed" unless $?.success?
+
+      out.lines.last && JSON.parse(out.lines.last)
+    end
+
     # Loads this checkout's library in a child that was started without it.
     def load_library
       $LOAD_PATH.unshift(File.join(ROOT, "lib"))

@@ -40,10 +40,7 @@ module MemoryBench
   end
 
   def child(path, env)
-    out = IO.popen(env.merge("BENCH_MEMORY_CHILD" => "1", "BENCH_MEMORY_PATH" => path), [RbConfig.ruby, __FILE__], &:read)
-    raise "memory benchmark child failed" unless $?.success?
-
-    out.lines.last && JSON.parse(out.lines.last)
+    Bench.child_json(__FILE__, env.merge("BENCH_MEMORY_CHILD" => "1", "BENCH_MEMORY_PATH" => path), "memory benchmark")
   end
 
   def report

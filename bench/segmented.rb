@@ -125,10 +125,7 @@ module SegmentedBig
   end
 
   def child(root, env)
-    out = IO.popen(env.merge("BENCH_SEG_BIG_CHILD" => "1", "BENCH_SEG_BIG_ROOT" => root), [RbConfig.ruby, __FILE__], &:read)
-    raise "segmented big child failed" unless $?.success?
-
-    out.lines.last && JSON.parse(out.lines.last)
+    Bench.child_json(__FILE__, env.merge("BENCH_SEG_BIG_CHILD" => "1", "BENCH_SEG_BIG_ROOT" => root), "segmented big")
   end
 
   def report

@@ -110,14 +110,16 @@ end
   end
 end
 
-# Through IgniterStore#write, which holds the store's write lock while the
-# backend persists (so that a failed write leaves memory untouched): its
-# writers queue for that lock, and group commit cannot share an fdatasync.
+# Through IgniterStore#write: on an `:fsync` ledger the writers take turns at
+# the store's write lock, one fdatasync each; on a group-commit ledger they
+# form write groups (Engine::WriteGroup), one write and one fdatasync per group.
 { "fsync" => :fsync, "group" => GROUP }.each do |label, policy|
-  threaded_row("store #{label} x4", 4, lambda {
-    store = fresh(label, policy)
-    [store, ->(t, i) { store.write(store: :tasks, key: "t#{t}-#{i % K}", value: Bench.value(i)) }]
-  })
+  [4, 16].each do |threads|
+    threaded_row("store #{label} x#{threads}", threads, lambda {
+      store = fresh(label, policy)
+      [store, ->(t, i) { store.write(store: :tasks, key: "t#{t}-#{i % K}", value: Bench.value(i)) }]
+    })
+  end
 end
 
 Bench.run!(__FILE__)

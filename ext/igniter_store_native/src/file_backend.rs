@@ -247,6 +247,20 @@ impl FileBackend {
         self.append(ruby, &body)
     }
 
+    /// Appends the frames of `facts` (an Array or Enumerable) with one `write(2)` and one
+    /// durability step for all of them (see `WalLock::append_all`). The
+    /// bodies are encoded first, with the GVL, so a fact that cannot be
+    /// encoded fails the call before anything is written.
+    fn write_facts(&self, ruby: &Ruby, facts: Value) -> Result<(), Error> {
+        let bodies = bodies(ruby, facts)?;
+        if bodies.is_empty() {
+            return Ok(()); // like the pure path: nothing to write, nothing checked
+        }
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        let result = self.wal.append_all(ruby, &refs)?;
+        result.map_err(|e| self.core_error(ruby, e))
+    }
+
     /// Snapshot ∪ WAL delta, sorted by transaction time. Reading and decoding
     /// run without the GVL; the Ruby facts are built afterwards, with an
     /// interrupt check every few thousand.

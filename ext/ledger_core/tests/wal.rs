@@ -287,3 +287,19 @@ fn group_commit_syncs_pending_frames_on_drop_without_close() {
     }
     assert_eq!(ids(&replay(&path).unwrap()), vec!["a"]);
 }
+
+#[test]
+fn append_frames_writes_every_frame_in_order_with_one_fsync() {
+    let dir = TempDir::new("frames");
+    let path = dir.join("ledger.wal");
+    let mut wal = Wal::open(&path, Durability::Fsync).unwrap();
+    append(&mut wal, "a", 1.0);
+    let bodies = [body(&fact("b", "k", 2.0)), body(&fact("c", "k", 3.0))];
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    wal.append_frames(&refs).unwrap();
+    wal.append_frames(&[]).unwrap();
+    // One fdatasync for the single append, one for the two frames.
+    assert_eq!(wal.sync_stats().count, 2);
+    assert_eq!(ids(&replay(&path).unwrap()), vec!["a", "b", "c"]);
+    wal.close().unwrap();
+}

@@ -13,6 +13,9 @@ fn new(ruby: &Ruby, args: &[Value]) -> Result<Obj<FileBackend>, Error> {
 fn write_fact(ruby: &Ruby, backend: &FileBackend, fact: Obj<Fact>) -> Result<(), Error> {
     run(ruby, || backend.write_fact(ruby, fact))
 }
+fn write_facts(ruby: &Ruby, backend: &FileBackend, facts: Value) -> Result<(), Error> {
+    run(ruby, || backend.write_facts(ruby, facts))
+}
 fn replay(ruby: &Ruby, backend: &FileBackend) -> Result<RArray, Error> {
     run(ruby, || backend.replay(ruby))
 }
@@ -119,6 +122,7 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.const_set("SNAPSHOT_SUFFIX", super::SNAPSHOT_SUFFIX)?;
     class.define_singleton_method("new", magnus::function!(new, -1))?;
     class.define_method("write_fact", magnus::method!(write_fact, 1))?;
+    class.define_method("write_facts", magnus::method!(write_facts, 1))?;
     class.define_method("replay", magnus::method!(replay, 0))?;
     class.define_method("write_snapshot", magnus::method!(write_snapshot, 1))?;
     class.define_method(

@@ -127,15 +127,23 @@ impl WalLock {
     /// Under group commit the whole write runs without the GVL: it waits
     /// for the disk (see [`WalLock::group_append`]).
     pub fn append(&self, ruby: &Ruby, body: &[u8]) -> Result<CoreResult<()>, Error> {
+        self.append_all(ruby, std::slice::from_ref(&body))
+    }
+
+    /// Appends one frame per body with a single `write(2)` and applies the
+    /// policy once for all of them: one fdatasync under `:fsync`, one shared
+    /// group-commit ticket under a group policy (the engine's write groups,
+    /// doc/performance.md "Group commit and threads").
+    pub fn append_all(&self, ruby: &Ruby, bodies: &[&[u8]]) -> Result<CoreResult<()>, Error> {
         if let Durability::Group { every, interval } = self.durability {
-            return nogvl::blocking(ruby, || self.group_append(body, every, interval));
+            return nogvl::blocking(ruby, || self.group_append(bodies, every, interval));
         }
         match self.try_now() {
             Err(e) => return Ok(Err(e)),
-            Ok(Some(mut wal)) if !wal.next_append_syncs() => return Ok(wal.append_body(body)),
+            Ok(Some(mut wal)) if !wal.next_append_syncs() => return Ok(wal.append_frames(bodies)),
             Ok(_) => {}
         }
-        self.released(ruby, |wal| wal.append_body(body))
+        self.released(ruby, |wal| wal.append_frames(bodies))
     }
 
     /// Group commit, without the GVL: appends the frame under the WAL's lock,
@@ -144,14 +152,14 @@ impl WalLock {
     /// file, so the others keep appending during its fdatasync.
     fn group_append(
         &self,
-        body: &[u8],
+        bodies: &[&[u8]],
         every: usize,
         interval: std::time::Duration,
     ) -> CoreResult<()> {
         if current_pid() != self.opened_in {
             // A forked child may not write (the append refuses it), and must not
             // wait on group state that a thread of the parent may have held.
-            return self.wait()?.append_body(body);
+            return self.wait()?.append_frames(bodies);
         }
         self.group.begin();
         let ticket = {
@@ -162,7 +170,7 @@ impl WalLock {
                     return Err(e);
                 }
             };
-            let wrote = wal.append_body_unsynced(body);
+            let wrote = wal.append_frames_unsynced(bodies);
             let ticket = self.group.appended(wrote.is_ok());
             wrote?;
             ticket

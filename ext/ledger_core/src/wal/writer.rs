@@ -346,10 +346,17 @@ impl Wal {
     /// [`crate::wal::group_commit::GroupCommit`] writer, which then waits for a
     /// shared fdatasync ([`Wal::sync_file`]).
     pub fn append_body_unsynced(&mut self, body: &[u8]) -> Result<()> {
-        self.write_frames(std::slice::from_ref(&body))
+        self.append_frames_unsynced(std::slice::from_ref(&body))
     }
 
-    fn append_frames(&mut self, bodies: &[&[u8]]) -> Result<()> {
+    /// [`Wal::append_body_unsynced`] for many frames, all in one `write_all`.
+    pub fn append_frames_unsynced(&mut self, bodies: &[&[u8]]) -> Result<()> {
+        self.write_frames(bodies)
+    }
+
+    /// Appends one frame per body, all in one `write_all`, then applies the
+    /// durability policy once.
+    pub fn append_frames(&mut self, bodies: &[&[u8]]) -> Result<()> {
         self.write_frames(bodies)?;
         self.apply_durability()
     }

@@ -180,6 +180,16 @@ RSpec.shared_examples "an igniter-ledger backend" do |capabilities:, symbols: tr
     end
   end
 
+  if capabilities.include?(caps::WRITE_BATCH)
+    it "persists a batch in order with one write_facts, after earlier single writes (write_batch)" do
+      backend.write_fact(lint_facts[0])
+      expect(backend.write_facts(lint_facts[1..])).to be_nil
+      expect(backend.write_facts([])).to be_nil
+      backend.close
+      expect(lint_reopened.replay.to_a.map { |f| lint_fields(f) }).to eq(lint_facts.map { |f| lint_fields(f) })
+    end
+  end
+
   if capabilities.include?(caps::FACT_LOG)
     it "serves its own fact log, which sees what write_fact persisted (fact_log)" do
       backend.write_fact(lint_facts[0])

@@ -15,6 +15,7 @@ require_relative "prune"
 require_relative "lineage"
 require_relative "time_bounds"
 require_relative "shared_log"
+require_relative "write_group"
 
 module Igniter
   module Store
@@ -42,6 +43,7 @@ module Igniter
       include Engine::Names
       include Engine::TimeBounds
       include Engine::SharedLog
+      include Engine::GroupedWrites
 
       # @return [SchemaGraph] registered paths, rules and policies
       attr_reader :schema_graph
@@ -100,6 +102,7 @@ module Igniter
         # nil until a coercion is registered: reads then test one ivar, call nothing.
         @coercions = nil
         @write_lock = Monitor.new
+        @write_group = write_group_for(backend)
         build_collaborators
         # Re-applies protocol descriptors registered before a reopen (sidecar file, not facts).
         @descriptor_journal = Protocol::DescriptorJournal.attach(self, backend)
@@ -273,6 +276,13 @@ module Igniter
         raise ArgumentError, "key is required" if key.nil?
 
         key = normalize_key(key) unless key.is_a?(String)
+        if grouped? # a group-commit ledger: writers share a write and an fdatasync (Engine::GroupedWrites)
+          fact = write_grouped([:write, store, key, value, causation, schema_version, valid_time, term, producer,
+                                derivation, nil])
+          @derivations.after_write(store, fact)
+          return fact
+        end
+
         calls = nil
         fact = @write_lock.synchronize do
           # One log call builds the fact (causation defaulting to the key's
@@ -301,6 +311,11 @@ module Igniter
                  producer: nil, derivation: nil)
         store = history.is_a?(Symbol) ? history : normalize_store(history)
         field = partition_key.nil? ? nil : normalize_field(partition_key)
+        if grouped?
+          return write_grouped([:append, store, nil, event, nil, schema_version, valid_time, term, producer, derivation,
+                                field])
+        end
+
         calls = nil
         fact = @write_lock.synchronize do
           fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)

@@ -26,14 +26,18 @@ module Igniter
       FACT_LOG = :fact_log
       # `sync_stats`: a histogram of the fdatasync durations of its data file.
       SYNC_STATS = :sync_stats
+      # `write_facts(facts)`: many facts' frames in one write and one
+      # durability step (all or none); the engine's write groups use it.
+      WRITE_BATCH = :write_batch
 
       # Every name a backend may declare.
       ALL = Set[SNAPSHOTS, REWRITE, RECOVERY, STORAGE_STATS, SEGMENT_MANIFEST, PURGE_RECEIPTS, FACT_LOG,
-                SYNC_STATS].freeze
+                SYNC_STATS, WRITE_BATCH].freeze
       # The method each capability promises (what a lint checks is there).
       OPERATIONS = { SNAPSHOTS => :write_snapshot, REWRITE => :replace_with_snapshot!, RECOVERY => :recovery,
                      STORAGE_STATS => :storage_stats, SEGMENT_MANIFEST => :segment_manifest,
-                     PURGE_RECEIPTS => :purge_receipts, FACT_LOG => :fact_log, SYNC_STATS => :sync_stats }.freeze
+                     PURGE_RECEIPTS => :purge_receipts, FACT_LOG => :fact_log, SYNC_STATS => :sync_stats,
+                     WRITE_BATCH => :write_facts }.freeze
       # What a backend with only the required operations declares.
       NONE = Set[].freeze
 

@@ -10,9 +10,9 @@ module Igniter
     class FileBackend
       include Backend
 
-      # What this backend declares: snapshots, rewrite, recovery, sync stats.
+      # What this backend declares: snapshots, rewrite, recovery, sync stats, batch writes.
       CAPABILITIES = Capabilities.declare(Capabilities::SNAPSHOTS, Capabilities::REWRITE, Capabilities::RECOVERY,
-                                          Capabilities::SYNC_STATS)
+                                          Capabilities::SYNC_STATS, Capabilities::WRITE_BATCH)
 
       # @return [Set<Symbol>] {CAPABILITIES}
       def capabilities

@@ -17,7 +17,8 @@ RSpec.describe "The storage backend contract" do
   end
 
   describe Igniter::Store::FileBackend do
-    it_behaves_like "an igniter-ledger backend", capabilities: [caps::SNAPSHOTS, caps::REWRITE, caps::RECOVERY, caps::SYNC_STATS] do
+    it_behaves_like "an igniter-ledger backend", capabilities: [caps::SNAPSHOTS, caps::REWRITE, caps::RECOVERY, caps::SYNC_STATS,
+                                                                   caps::WRITE_BATCH] do
       let(:path) { File.join(dir, "ledger.wal") }
       let(:backend) { described_class.new(path) }
       let(:reopen) { -> { described_class.new(path) } }

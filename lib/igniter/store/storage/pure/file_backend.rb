@@ -127,6 +127,30 @@ module Igniter
           nil
         end
 
+        # Appends the frames of +facts+ with a single write and one durability
+        # step for all of them: one fdatasync under `:fsync`, one shared
+        # group-commit ticket under a group policy. The engine's write groups
+        # use it (doc/performance.md "Group commit and threads"). Every body
+        # is encoded before anything is written, and a failed write is cut
+        # back off the file, so the call keeps all frames or none.
+        #
+        # @param facts [Array<Fact>]
+        # @return [nil]
+        # @raise (see #write_fact)
+        def write_facts(facts)
+          frames = facts.map { |fact| encode_frame(JsonCanon.fact_body(fact)) }
+          return nil if frames.empty?
+
+          frames = frames.join
+          return group_write(frames) if @group
+
+          @lock.synchronize do
+            check_writable!
+            append(frames)
+          end
+          nil
+        end
+
         # Snapshot facts, then the WAL facts whose id is not in the snapshot,
         # stably sorted by transaction_time. Both files are read with the salvage
         # scanner; damage met (undecodable bodies, a damaged snapshot) is copied to

@@ -21,9 +21,13 @@ module Igniter
       module SharedLog
         # Commits many writes and appends in one step and returns their facts
         # in entry order. On a shared log it is one database transaction:
-        # all facts or none, consecutive positions. Elsewhere the entries are
-        # written one by one under the write lock (each is durable as a write
-        # is; a crash can keep a prefix).
+        # all facts or none, consecutive positions. In memory and on a backend
+        # declaring `:write_batch` (a FileBackend), every entry is built
+        # first, so an invalid one raises before anything is written; then
+        # all frames go out in one write with one durability step (one
+        # fdatasync under `:fsync`), and only then do the facts become
+        # visible (a crash can keep a prefix of the frames). On other
+        # backends the entries are written one by one under the write lock.
         #
         # Derivations and scatters run after the commit for each written
         # (not appended) fact, as after {IgniterStore#write}.
@@ -34,7 +38,11 @@ module Igniter
         # @raise [ArgumentError] for an entry that is neither; nothing is written then on a shared log
         def write_batch(entries)
           entries = entries.to_a
-          return @write_lock.synchronize { entries.map { |entry| write_entry(entry) } } unless @shared_log
+          unless @shared_log
+            return write_batch_at_once(entries) if @backend.nil? || Capabilities.of(@backend).include?(Capabilities::WRITE_BATCH)
+
+            return @write_lock.synchronize { entries.map { |entry| write_entry(entry) } }
+          end
 
           calls = nil
           facts = @write_lock.synchronize do

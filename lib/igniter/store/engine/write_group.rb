@@ -81,6 +81,51 @@ module Igniter
       module GroupedWrites
         private
 
+        # {SharedLog#write_batch} in memory or on a backend declaring
+        # {Capabilities::WRITE_BATCH}: every entry is built first (an entry
+        # that cannot be built raises before anything is written), the frames
+        # go to the backend in one write with one durability step, and then
+        # the facts become visible in entry order; then consumers are
+        # notified and derivations run for each written fact.
+        # @return [Array<Fact>]
+        def write_batch_at_once(entries)
+          requests = entries.map { |entry| WriteGroup::Request.new(batch_request(entry)) }
+          calls = []
+          @write_lock.synchronize do
+            latest = {}
+            requests.each { |request| request.fact = build_entry(request.entry, latest) }
+            @backend&.write_facts(requests.map(&:fact))
+            requests.each { |request| calls.concat(publish(request)) }
+          end
+          @cache.notify(calls) unless calls.empty?
+          requests.each { |request| @derivations.after_write(request.fact.store, request.fact) if request.entry.first == :write }
+          requests.map(&:fact)
+        end
+
+        # The positional entry of a {SharedLog#write_batch} entry, with the
+        # names normalized as {IgniterStore#write} and {IgniterStore#append} do.
+        def batch_request(entry)
+          kind, entry = SharedLog.batch_entry(entry)
+          return write_request(**entry) if kind == :write
+
+          append_request(**entry.slice(:schema_version, :valid_time, :term, :partition_key, :producer, :derivation),
+                         history: entry[:history], event: entry[:event])
+        end
+
+        def write_request(store:, key:, value:, schema_version: 1, causation: nil, valid_time: nil, term: nil,
+                          producer: nil, derivation: nil)
+          raise ArgumentError, "key is required" if key.nil?
+
+          [:write, normalize_store(store), normalize_key(key), value, causation, schema_version, valid_time, term,
+           producer, derivation, nil]
+        end
+
+        def append_request(history:, event:, schema_version: 1, valid_time: nil, term: nil, partition_key: nil,
+                           producer: nil, derivation: nil)
+          [:append, normalize_store(history), nil, event, nil, schema_version, valid_time, term, producer, derivation,
+           normalize_field(partition_key)]
+        end
+
         # @return [WriteGroup, nil] a write group queue when +backend+ commits in groups
         def write_group_for(backend)
           return nil unless Capabilities.of(backend).include?(Capabilities::WRITE_BATCH)

@@ -72,6 +72,19 @@ module Igniter
                                "got #{entry.keys.inspect}"
         end
 
+        # A {#write_batch} entry as the keywords of {IgniterStore#write} or
+        # {IgniterStore#append} (an append's unknown keys are dropped).
+        # @param entry [Hash]
+        # @return [Array(Symbol, Hash)] +:write+ or +:append+, and the keywords
+        # @raise [ArgumentError] for an entry that is neither
+        def self.batch_keywords(entry)
+          kind, entry = batch_entry(entry)
+          return [kind, entry] if kind == :write
+
+          [kind, entry.slice(:schema_version, :valid_time, :term, :partition_key, :producer, :derivation)
+                      .merge(history: entry[:history], event: entry[:event])]
+        end
+
         # @return [Boolean] true when reads are served by the backend's shared log
         def shared_log?
           @shared_log
@@ -102,11 +115,8 @@ module Igniter
         end
 
         def write_entry(entry)
-          kind, entry = SharedLog.batch_entry(entry)
-          return write(**entry) if kind == :write
-
-          append(**entry.slice(:schema_version, :valid_time, :term, :partition_key, :producer, :derivation),
-                 history: entry[:history], event: entry[:event])
+          kind, keywords = SharedLog.batch_keywords(entry)
+          kind == :write ? write(**keywords) : append(**keywords)
         end
       end
     end

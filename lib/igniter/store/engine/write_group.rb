@@ -105,11 +105,8 @@ module Igniter
         # The positional entry of a {SharedLog#write_batch} entry, with the
         # names normalized as {IgniterStore#write} and {IgniterStore#append} do.
         def batch_request(entry)
-          kind, entry = SharedLog.batch_entry(entry)
-          return write_request(**entry) if kind == :write
-
-          append_request(**entry.slice(:schema_version, :valid_time, :term, :partition_key, :producer, :derivation),
-                         history: entry[:history], event: entry[:event])
+          kind, keywords = SharedLog.batch_keywords(entry)
+          kind == :write ? write_request(**keywords) : append_request(**keywords)
         end
 
         def write_request(store:, key:, value:, schema_version: 1, causation: nil, valid_time: nil, term: nil,

@@ -241,16 +241,34 @@ module Igniter
             SQL
             uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
             write: <<~SQL
-              WITH moved AS (
-                -- Step 1, in the order of the sorted keys. An existing head is
-                -- updated (locked to COMMIT; a HOT update, no index entry), a new
-                -- one inserted; SET reads the row's old values.
-                INSERT INTO #{heads} AS h (store, key, fact_id, key_version, first_fact_id)
+              WITH input AS (
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+                  WITH ORDINALITY AS u(store, key, fact_id, n, first_fact_id, ord)
+              ), updated AS (
+                -- Step 1, in the order of the sorted keys. A plain UPDATE moves
+                -- an existing head (locked to COMMIT; a HOT update, no index
+                -- entry): unlike the upsert's DO UPDATE it writes no separate
+                -- row-lock WAL record and makes no speculative insertion. SET
+                -- reads the row's old values (after a concurrent writer's
+                -- commit, its new ones).
+                UPDATE #{heads} h
+                SET fact_id = u.fact_id, key_version = h.key_version + u.n, replaced_fact_id = h.fact_id
+                FROM input u WHERE h.store = u.store AND h.key = u.key
+                RETURNING h.store, h.key, h.key_version, h.replaced_fact_id
+              ), inserted AS (
+                -- A key without a head gets one inserted, after the existing
+                -- ones; a concurrent first write of the same key waits here and
+                -- then moves the head its rival inserted.
+                INSERT INTO #{heads} AS h (store, key, fact_id, key_version, first_fact_id)
+                SELECT u.store, u.key, u.fact_id, u.n, u.first_fact_id FROM input u
+                WHERE NOT EXISTS (SELECT 1 FROM updated d WHERE d.store = u.store AND d.key = u.key)
+                ORDER BY u.ord
                 ON CONFLICT (store, key) DO UPDATE
                 SET fact_id = EXCLUDED.fact_id, key_version = h.key_version + EXCLUDED.key_version,
                     replaced_fact_id = h.fact_id
                 RETURNING h.store, h.key, h.key_version, h.replaced_fact_id
+              ), moved AS (
+                SELECT * FROM updated UNION ALL SELECT * FROM inserted
               ), tick AS (
                 -- Step 2: the clock's row is locked when it is updated, which is
                 -- after the count below has read every moved head.

@@ -112,6 +112,18 @@ RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
     expect(b.write(store: :s, key: "c", value: 7).causation).to eq(facts[3].id)
   end
 
+  it "keeps the exact transaction times of facts replayed in one batch" do
+    times = [1.0000000000000002, 1_700_000_000.1234567, 1_796_322_282.6716871]
+    backend = Igniter::Store::MemoryBackend.new
+    times.each_with_index do |time, i|
+      backend.write_fact(Igniter::Store::Fact.from_h(store: :s, key: "k#{i % 2}", value: i, value_hash: nil,
+                                                     causation: nil, transaction_time: time))
+    end
+    a.replay_from(backend)
+    expect(b.history(store: :s, key: "k0").map(&:transaction_time)).to eq([times[0], times[2]])
+    expect(b.history(store: :s, key: "k1").map(&:transaction_time)).to eq([times[1]])
+  end
+
   it "refuses an ingested fact whose id is taken, keeping the ledger as it was" do
     fact = a.write(store: :s, key: "k", value: 1)
     expect { b.ingest_fact(fact) }.to raise_error(Igniter::Store::InvalidFactError, /duplicate fact id/)

@@ -6,10 +6,11 @@ module Igniter
       # The write transaction (doc/postgres.md, "The write transaction") is
       # one statement:
       #
-      # 1. move the heads of the keys written, in sorted order (an upsert, so
-      #    a key's first write waits for a concurrent first write of the same
-      #    key instead of failing); each head row stays locked to COMMIT and
-      #    returns the fact it replaced (causation) and its new key_version;
+      # 1. move the heads of the keys written, in sorted order (an UPDATE of
+      #    the existing ones, then an upsert of the new ones, so a key's first
+      #    write waits for a concurrent first write of the same key instead of
+      #    failing); each head row stays locked to COMMIT and returns the fact
+      #    it replaced (causation) and its new key_version;
       # 2. last, bump the one-row clock: its row lock is held to COMMIT, so
       #    positions are handed out in commit order, without gaps (a rollback
       #    or a killed client rolls the counter back too), and the

@@ -86,6 +86,23 @@ module PgBench
     r
   end
 
+  # WAL written per fact by 100-fact batches (doc/postgres.md,
+  # "Performance"): each batch's commit waits for its flush, so WAL volume is
+  # part of a batch's time; unlike a rate, it does not move with the load.
+  def wal_per_fact(schema)
+    store = postgres(schema)
+    admin = PG.connect(ENV.fetch("BENCH_PG_URL"))
+    batches = Array.new(BATCHES) { |b| Array.new(100) { |i| { store: :tasks, key: "k#{(b * 100 + i) % 1000}", value: value(i) } } }
+    store.write_batch(batches.pop)
+    lsn = -> { admin.exec("SELECT pg_current_wal_lsn()").getvalue(0, 0) }
+    from = lsn.call
+    batches.each { |batch| store.write_batch(batch) }
+    bytes = admin.exec_params("SELECT pg_wal_lsn_diff($1, $2)", [lsn.call, from]).getvalue(0, 0).to_f
+    store.close
+    admin.close
+    bytes / (batches.size * 100)
+  end
+
   # Opening a big ledger, then latest and as_of reads of random keys at random times.
   def big_reads(open, first_time, last_time)
     t = now
@@ -194,7 +211,9 @@ module PgBench
         # Opt-in group commit (doc/postgres.md, "Group commit"): shared flushes.
         "4 processes, group_commit: true" => single_parallel(pg.call("parallel_gc", group_commit: true), 4),
         "batched facts/s (100/batch)" => batched(pg.call("batched"))
-      }.merge(big_reads(-> { postgres("bench_big") }, *pg_times)).merge(feed_latency(fresh.call("feed"))),
+      }.merge(big_reads(-> { postgres("bench_big") }, *pg_times)).merge(feed_latency(fresh.call("feed")))
+        # Last: its 20,000 facts of WAL could start a checkpoint under the others.
+        .merge("WAL bytes per fact (batched)" => wal_per_fact(fresh.call("wal"))),
       # The file backend has one writer and no transactions: single writes
       # fsync each frame; a "batch" is 100 writes with one group fsync.
       "file (fsync)" => {

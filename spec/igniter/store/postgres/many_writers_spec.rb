@@ -94,6 +94,36 @@ RSpec.describe "PostgreSQL ledger shared by many writers", :postgres do
     expect(b.fact_count).to eq(3)
   end
 
+  it "chains a batch over keys out of order, old and new, with several facts per key" do
+    old = a.write(store: :s, key: "b", value: 0)
+    facts = a.write_batch([{ store: :s, key: "c", value: 1 }, { store: :s, key: "b", value: 2 },
+                           { store: :t, key: "a", value: 3 }, { store: :s, key: "c", value: 4 },
+                           { store: :s, key: "b", value: 5, causation: "given" }, { store: :s, key: "a", value: 6 }])
+    expect(facts.map(&:causation)).to eq([nil, old.id, nil, facts[0].id, "given", nil])
+    expect(facts.map(&:transaction_time).each_cons(2).all? { |x, y| y > x }).to be(true)
+    rows = pg_session.exec(%(SELECT store, key, key_version, id FROM "#{schema}".facts ORDER BY position)).values
+    expect(rows).to eq([["s", "b", "1", old.id], ["s", "c", "1", facts[0].id], ["s", "b", "2", facts[1].id],
+                        ["t", "a", "1", facts[2].id], ["s", "c", "2", facts[3].id], ["s", "b", "3", facts[4].id],
+                        ["s", "a", "1", facts[5].id]])
+    heads = pg_session.exec(%(SELECT store, key, fact_id, key_version, first_fact_id FROM "#{schema}".heads ORDER BY store, key))
+    expect(heads.values).to eq([["s", "a", facts[5].id, "1", facts[5].id], ["s", "b", facts[4].id, "3", old.id],
+                                ["s", "c", facts[3].id, "2", facts[0].id], ["t", "a", facts[2].id, "1", facts[2].id]])
+    expect(b.history(store: :s, key: "b").map(&:value)).to eq([0, 2, 5])
+    expect(b.write(store: :s, key: "c", value: 7).causation).to eq(facts[3].id)
+  end
+
+  it "keeps the exact transaction times of facts replayed in one batch" do
+    times = [1.0000000000000002, 1_700_000_000.1234567, 1_796_322_282.6716871]
+    backend = Igniter::Store::MemoryBackend.new
+    times.each_with_index do |time, i|
+      backend.write_fact(Igniter::Store::Fact.from_h(store: :s, key: "k#{i % 2}", value: i, value_hash: nil,
+                                                     causation: nil, transaction_time: time))
+    end
+    a.replay_from(backend)
+    expect(b.history(store: :s, key: "k0").map(&:transaction_time)).to eq([times[0], times[2]])
+    expect(b.history(store: :s, key: "k1").map(&:transaction_time)).to eq([times[1]])
+  end
+
   it "refuses an ingested fact whose id is taken, keeping the ledger as it was" do
     fact = a.write(store: :s, key: "k", value: 1)
     expect { b.ingest_fact(fact) }.to raise_error(Igniter::Store::InvalidFactError, /duplicate fact id/)

@@ -21,6 +21,9 @@ module Igniter
         # is refused, not compared; doc/contracts.md).
         include Engine::TimeBounds
 
+        # The `Fact.build` options a {#write_batch} entry may carry.
+        BUILD_OPTIONS = %i[causation schema_version valid_time term producer derivation].freeze
+
         # @param writer [Writer]
         # @param reader [Reader]
         # @param tail_factory [#call] `call(from_position, callback)` → {CommitTail}
@@ -217,7 +220,7 @@ module Igniter
         # parent's generator; the native one reseeds when the process id
         # changed, spec/igniter/store/parity/fork_ids_spec.rb).
         def item(fact, causation, verbatim: false)
-          Writer::Item.new(fact, fact.id, Rows.text!("store", fact.store.to_s), Rows.text!("key", fact.key), causation, verbatim)
+          Writer::Item.new(fact, fact.id, Rows.text!("store", fact.store.name), Rows.text!("key", fact.key), causation, verbatim)
         end
 
         def batch_item(entry)
@@ -229,8 +232,12 @@ module Igniter
           end
           raise ArgumentError, "key is required" if entry[:key].nil?
 
-          opts = entry.slice(:causation, :schema_version, :valid_time, :term, :producer, :derivation)
-          fact = Fact.build(store: entry[:store], key: entry[:key], value: entry[:value], **opts)
+          fact = if entry.size == 3 && entry.key?(:key) && entry.key?(:value)
+                   # The usual entry (store:, key:, value: only): no options to pick out.
+                   Fact.build(store: entry[:store], key: entry[:key], value: entry[:value])
+                 else
+                   Fact.build(store: entry[:store], key: entry[:key], value: entry[:value], **entry.slice(*BUILD_OPTIONS))
+                 end
           item(fact, fact.causation)
         end
 

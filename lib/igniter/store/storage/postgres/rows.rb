@@ -84,6 +84,29 @@ module Igniter
           # One encoder for all calls: it keeps no state between encodes.
           (@text_array ||= PG::TextEncoder::Array.new.freeze).encode(values)
         end
+
+        # {text_array}, or nil (SQL NULL, which `unnest` pads with NULLs)
+        # when every value is nil.
+        # @return [String, nil]
+        def text_array_or_null(values)
+          values.all?(&:nil?) ? nil : text_array(values)
+        end
+
+        # A PostgreSQL array literal of Integers (for `$n::int[]`), by a
+        # typed encoder, which skips the per-element type dispatch.
+        # @return [String]
+        def int_array(values)
+          (@int_array ||= PG::TextEncoder::Array.new(elements_type: PG::TextEncoder::Integer.new).freeze).encode(values)
+        end
+
+        # A PostgreSQL array literal of Floats or nils (for `$n::float8[]`),
+        # or nil when every value is nil. Untyped: it writes each Float by
+        # `Float#to_s`, which round-trips; PG::TextEncoder::Float keeps only
+        # 16 significant digits.
+        # @return [String, nil]
+        def float_array_or_null(values)
+          text_array_or_null(values)
+        end
       end
     end
   end

@@ -6,10 +6,11 @@ module Igniter
       # The write transaction (doc/postgres.md, "The write transaction") is
       # one statement:
       #
-      # 1. move the heads of the keys written, in sorted order (an upsert, so
-      #    a key's first write waits for a concurrent first write of the same
-      #    key instead of failing); each head row stays locked to COMMIT and
-      #    returns the fact it replaced (causation) and its new key_version;
+      # 1. move the heads of the keys written, in sorted order (an UPDATE of
+      #    the existing ones, then an upsert of the new ones, so a key's first
+      #    write waits for a concurrent first write of the same key instead of
+      #    failing); each head row stays locked to COMMIT and returns the fact
+      #    it replaced (causation) and its new key_version;
       # 2. last, bump the one-row clock: its row lock is held to COMMIT, so
       #    positions are handed out in commit order, without gaps (a rollback
       #    or a killed client rolls the counter back too), and the
@@ -146,29 +147,33 @@ module Igniter
         # The write statement's parameters. Where each item stands in its
         # key's chain through the batch is worked out here, so the server
         # sorts nothing: per key (sorted, the order the heads are locked in)
-        # its last item's id, its item count and its first item's id; per
-        # item its rank among its key's items, how many of them follow it,
-        # and its causation when the caller or an earlier item of the batch
-        # gives it. The bodies travel as one text joined by
-        # {Rows::BODY_SEPARATOR}, split by the server without the escaping an
-        # array literal of JSON texts would need.
+        # the index of its last item, its item count and the index of its
+        # first item; per item the index of its key, its rank among its
+        # key's items, how many of them follow it, and its causation when
+        # the caller or an earlier item of the batch gives it. Integers go
+        # through a typed encoder, and a column that is all NULL (causation,
+        # verbatim times: the usual batch) as one NULL, which `unnest` pads:
+        # fewer array elements to encode and parse. The bodies travel as one
+        # text joined by {Rows::BODY_SEPARATOR}, split by the server without
+        # the escaping an array literal of JSON texts would need.
         def write_step(items)
           chain = chain_columns(items)
           verbatim_times = items.map { |i| i.verbatim ? i.fact.transaction_time.to_f : nil }
           floor = verbatim_times.compact.max || 0.0
+          stores, names, last, counts, first = chain[:keys]
           ["igniter_write", @sql[:write],
-           [*chain[:keys].map { |column| Rows.text_array(column) },
-            items.size, floor.to_s, Rows.text_array(items.map(&:id)), Rows.text_array(items.map(&:store)),
-            Rows.text_array(items.map(&:key)), Rows.text_array(chain[:causation]), Rows.text_array(verbatim_times),
-            Rows.text_array(chain[:nth]), Rows.text_array(chain[:behind]), Rows.joined_bodies(items.map(&:body)),
+           [Rows.text_array(stores), Rows.text_array(names), Rows.int_array(last), Rows.int_array(counts),
+            Rows.int_array(first), items.size, floor.to_s, Rows.text_array(items.map(&:id)), Rows.int_array(chain[:key_index]),
+            Rows.text_array_or_null(chain[:causation]), Rows.float_array_or_null(verbatim_times),
+            Rows.int_array(chain[:nth]), Rows.int_array(chain[:behind]), Rows.joined_bodies(items.map(&:body)),
             @config.channel, @config.group_commit ? "off" : "on"]]
         end
 
         # Per item: causation (the caller's; else, unless verbatim, the
         # previous item of its key in the batch; nil leaves it to the head),
-        # rank among its key's items, and how many of them follow it. Per
-        # key, sorted by (store, key): store, key, last item's id, item
-        # count, first item's id.
+        # rank among its key's items, how many of them follow it, and the
+        # (1-based) index of its key. Per key, sorted by (store, key): store,
+        # key, (1-based) indexes of its last and first items, item count.
         def chain_columns(items)
           n = items.size
           causation = Array.new(n)
@@ -193,23 +198,31 @@ module Igniter
         def chain_keys(items, keys, nth)
           stores = []
           names = []
-          last_ids = []
+          lasts = []
           counts = []
-          first_ids = []
-          behind = Array.new(items.size)
+          firsts = []
           keys.keys.sort.each do |store|
             of_store = keys[store]
             of_store.keys.sort.each do |key|
-              last, first = of_store[key]
+              entry = of_store[key]
+              last, first = entry
               stores << store
               names << key
-              last_ids << items[last].id
+              lasts << (last + 1)
               counts << nth[last]
-              first_ids << items[first].id
+              firsts << (first + 1)
+              # From here on the entry also holds the key's (1-based) index.
+              entry << stores.size
             end
           end
-          items.each_with_index { |item, i| behind[i] = nth[keys[item.store][item.key][0]] - nth[i] }
-          { keys: [stores, names, last_ids, counts, first_ids], behind: behind }
+          key_index = Array.new(items.size)
+          behind = Array.new(items.size)
+          items.each_with_index do |item, i|
+            entry = keys[item.store][item.key]
+            key_index[i] = entry[2]
+            behind[i] = nth[entry[0]] - nth[i]
+          end
+          { keys: [stores, names, lasts, counts, firsts], key_index: key_index, behind: behind }
         end
 
         def stamped_fact(item, causation, time)
@@ -241,16 +254,37 @@ module Igniter
             SQL
             uncount: "UPDATE #{@config.table("clock")} SET fact_count = fact_count - $1",
             write: <<~SQL
-              WITH moved AS (
-                -- Step 1, in the order of the sorted keys. An existing head is
-                -- updated (locked to COMMIT; a HOT update, no index entry), a new
-                -- one inserted; SET reads the row's old values.
+              WITH input AS (
+                SELECT u.store, u.key, ($8::text[])[u.last] AS fact_id, u.n, ($8::text[])[u.first] AS first_fact_id, u.ord
+                FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[])
+                  WITH ORDINALITY AS u(store, key, last, n, first, ord)
+              ), updated AS (
+                -- Step 1, in the order of the sorted keys. A plain UPDATE moves
+                -- an existing head (locked to COMMIT; a HOT update, no index
+                -- entry): unlike the upsert's DO UPDATE it writes no separate
+                -- row-lock WAL record and makes no speculative insertion. SET
+                -- reads the row's old values (after a concurrent writer's
+                -- commit, its new ones).
+                UPDATE #{heads} h
+                SET fact_id = u.fact_id, key_version = h.key_version + u.n, replaced_fact_id = h.fact_id
+                FROM input u WHERE h.store = u.store AND h.key = u.key
+                RETURNING u.ord, h.store, h.key, h.key_version, h.replaced_fact_id
+              ), inserted AS (
+                -- A key without a head gets one inserted, after the existing
+                -- ones; a concurrent first write of the same key waits here and
+                -- then moves the head its rival inserted.
                 INSERT INTO #{heads} AS h (store, key, fact_id, key_version, first_fact_id)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+                SELECT u.store, u.key, u.fact_id, u.n, u.first_fact_id FROM input u
+                WHERE NOT EXISTS (SELECT 1 FROM updated d WHERE d.store = u.store AND d.key = u.key)
+                ORDER BY u.ord
                 ON CONFLICT (store, key) DO UPDATE
                 SET fact_id = EXCLUDED.fact_id, key_version = h.key_version + EXCLUDED.key_version,
                     replaced_fact_id = h.fact_id
                 RETURNING h.store, h.key, h.key_version, h.replaced_fact_id
+              ), moved AS (
+                SELECT * FROM updated
+                UNION ALL
+                SELECT u.ord, n.* FROM inserted n JOIN input u ON u.store = n.store AND u.key = n.key
               ), tick AS (
                 -- Step 2: the clock's row is locked when it is updated, which is
                 -- after the count below has read every moved head.
@@ -259,28 +293,28 @@ module Igniter
                     transaction_time = greatest(transaction_time + #{TICK}, extract(epoch FROM clock_timestamp())::float8,
                                                 $7::float8) + ($6 - 1) * #{TICK},
                     fact_count = fact_count + $6
-                FROM (SELECT count(*) AS heads, set_config('synchronous_commit', $17, true) FROM moved) locked
+                FROM (SELECT count(*) AS heads, set_config('synchronous_commit', $16, true) FROM moved) locked
                 RETURNING position, transaction_time
               ), stamped AS (
-                SELECT i.ord, i.id, i.store, i.key, i.body,
+                SELECT i.ord, i.id, m.store, m.key, i.body,
                        t.position - $6 + i.ord AS position,
                        CASE WHEN i.verbatim_time IS NOT NULL THEN i.verbatim_time
                             ELSE t.transaction_time - ($6 - i.ord) * #{TICK} END AS transaction_time,
                        CASE WHEN i.verbatim_time IS NOT NULL OR i.nth > 1 THEN i.causation
                             ELSE coalesce(i.causation, m.replaced_fact_id) END AS causation,
                        m.key_version - i.behind AS key_version
-                FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::int[], $14::int[],
-                            string_to_array($15, #{Rows::BODY_SEPARATOR_SQL}))
-                  WITH ORDINALITY AS i(id, store, key, causation, verbatim_time, nth, behind, body, ord)
+                FROM unnest($8::text[], $9::int8[], $10::text[], $11::float8[], $12::int[], $13::int[],
+                            string_to_array($14, #{Rows::BODY_SEPARATOR_SQL}))
+                  WITH ORDINALITY AS i(id, key_index, causation, verbatim_time, nth, behind, body, ord)
                 CROSS JOIN tick t
-                JOIN moved m ON m.store = i.store AND m.key = i.key
+                JOIN moved m ON m.ord = i.key_index
               ), new_facts AS (
                 -- Step 3.
                 INSERT INTO #{facts} (position, id, store, key, key_version, causation, transaction_time, body)
                 SELECT position, id, store, key, key_version, causation, transaction_time, body FROM stamped
               )
               SELECT s.position, s.causation, s.transaction_time
-              FROM stamped s CROSS JOIN (SELECT pg_notify($16, position::text) FROM tick) notified
+              FROM stamped s CROSS JOIN (SELECT pg_notify($15, position::text) FROM tick) notified
               ORDER BY s.ord
             SQL
           }

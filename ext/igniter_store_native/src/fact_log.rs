@@ -364,18 +364,28 @@ impl FactLog {
     }
 
     /// Appends a replayed fact as its record only: no Ruby object until it is read.
-    fn push_lazy(&self, ruby: &Ruby, state: &mut State, rec: &Decoded) -> Result<(), Error> {
+    fn push_lazy(
+        &self,
+        ruby: &Ruby,
+        state: &mut State,
+        rec: &Decoded,
+        data: &[u8],
+    ) -> Result<(), Error> {
         if state.index.is_full() {
             return Err(full(ruby));
         }
         let (store, key, id, tt, vt) = match rec {
+            Decoded::Fast(f) => {
+                state.records.push_fast(f, data);
+                (f.store, f.key, f.id, f.transaction_time, f.valid_time)
+            }
             Decoded::Packed(p) => {
                 state.records.push_packed(p);
-                (&p.store, &p.key, &p.id, p.transaction_time, p.valid_time)
+                (&*p.store, &*p.key, &*p.id, p.transaction_time, p.valid_time)
             }
             Decoded::Record(r) => {
                 state.records.push(r);
-                (&r.store, &r.key, &r.id, r.transaction_time, r.valid_time)
+                (&*r.store, &*r.key, &*r.id, r.transaction_time, r.valid_time)
             }
         };
         state.insert(ruby, store, key, id, tt, vt)
@@ -499,11 +509,11 @@ impl FactLog {
             let mut in_order = true;
             file.replay_batches(ruby, |batch| {
                 let mut state = rb_self.lock(ruby)?;
-                for rec in batch {
+                for (rec, data) in batch.iter() {
                     let tt = rec.transaction_time();
                     in_order &= tt >= last;
                     last = tt;
-                    rb_self.push_lazy(ruby, &mut state, rec)?;
+                    rb_self.push_lazy(ruby, &mut state, rec, data)?;
                 }
                 Ok(())
             })?;

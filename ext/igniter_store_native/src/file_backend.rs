@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use ledger_core::{
-    wal::replay::{Decoded, Finding, ReadOptions, ReplayPlan},
+    wal::replay::{DecodedBatch, Finding, ReadOptions, ReplayPlan},
     FactRecord, Wal, WalOptions,
 };
 use magnus::{
@@ -209,17 +209,13 @@ impl FileBackend {
     pub fn replay_batches(
         &self,
         ruby: &Ruby,
-        mut each: impl FnMut(&[Decoded]) -> Result<(), Error>,
+        mut each: impl FnMut(&DecodedBatch<'_>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let (path, opts) = self.read_plan(ruby)?;
         let mut plan = nogvl::interruptible(ruby, |cancel| ReplayPlan::load(&path, opts, cancel))?
             .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
-        let decoded: Vec<Decoded> = plan
-            .take_decoded()
-            .into_iter()
-            .map(Decoded::Record)
-            .collect();
+        let decoded = DecodedBatch::from_records(plan.take_decoded());
         each(&decoded)?;
         drop(decoded);
         for n in 0..plan.batches() {

@@ -407,7 +407,9 @@ impl<'a> Parser<'a> {
     }
 }
 
+mod fact_fields;
 mod packed_value;
+pub use fact_fields::{for_each_symbol_path, scan_fact_fields, FactFields, Scalar, Step};
 pub use packed_value::{parse_body_packed, parse_packed, Member};
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ pub fn parse_body_packed<'a>(
 
 impl Parser<'_> {
     /// [`Parser::value`], packed.
-    fn pack_value(&mut self, depth: usize, out: &mut Vec<u8>) -> Option<()> {
+    pub(super) fn pack_value(&mut self, depth: usize, out: &mut Vec<u8>) -> Option<()> {
         match self.peek()? {
             b'{' => self.pack_object(depth + 1, out),
             b'[' => self.pack_array(depth + 1, out),
@@ -164,8 +164,9 @@ impl Parser<'_> {
         out.push(packed::OBJECT);
         let count_at = out.len();
         out.resize(count_at + COUNT_BYTES, 0);
-        // Where each name's bytes sit in `out`, to refuse a repeated one.
-        let mut names: Vec<(usize, usize)> = Vec::new();
+        // Where each name's bytes sit in `out`, to refuse a repeated one: the first
+        // few on the stack, so a small object allocates nothing.
+        let mut names = Names::default();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -182,13 +183,10 @@ impl Parser<'_> {
             packed::varint(bytes.len() as u64, out);
             let at = out.len();
             out.extend_from_slice(bytes);
-            if names
-                .iter()
-                .any(|&(s, l)| l == bytes.len() && out[s..s + l] == *bytes)
-            {
+            if names.contains(out, bytes) {
                 return None;
             }
-            names.push((at, bytes.len()));
+            names.push(at, bytes.len());
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return None;
@@ -201,11 +199,41 @@ impl Parser<'_> {
                 b',' => self.i += 1,
                 b'}' => {
                     self.i += 1;
-                    return put_count(out, count_at, names.len());
+                    return put_count(out, count_at, names.len);
                 }
                 _ => return None,
             }
         }
+    }
+}
+
+/// Names stored inline before spilling to the heap.
+const INLINE_NAMES: usize = 16;
+
+/// The (offset, length) in `out` of each name of an object being packed.
+#[derive(Default)]
+struct Names {
+    inline: [(usize, usize); INLINE_NAMES],
+    spilled: Vec<(usize, usize)>,
+    len: usize,
+}
+
+impl Names {
+    fn push(&mut self, at: usize, len: usize) {
+        if self.len < INLINE_NAMES {
+            self.inline[self.len] = (at, len);
+        } else {
+            self.spilled.push((at, len));
+        }
+        self.len += 1;
+    }
+
+    fn contains(&self, out: &[u8], name: &[u8]) -> bool {
+        let inline = &self.inline[..self.len.min(INLINE_NAMES)];
+        inline
+            .iter()
+            .chain(&self.spilled)
+            .any(|&(s, l)| l == name.len() && out[s..s + l] == *name)
     }
 }
 

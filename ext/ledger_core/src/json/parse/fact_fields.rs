@@ -6,7 +6,6 @@
 //! scalar member stands, an unknown or repeated member, a `symbols` entry that is
 //! not a plain path — is `None`, and the caller takes the general route.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use super::{Parser, MAX_PARSE_NESTING};
@@ -69,6 +68,8 @@ pub fn scan_fact_fields<'a>(
     // One bit per member name already seen: a repeated one is left to the general
     // route, which resolves it last-wins.
     let mut seen = 0u16;
+    // Where in the writer's member order (WRITTEN) the next name is expected.
+    let mut next = 0;
     p.skip_ws();
     if p.peek() == Some(b'}') {
         p.i += 1;
@@ -78,9 +79,7 @@ pub fn scan_fact_fields<'a>(
             if p.peek() != Some(b'"') {
                 return None;
             }
-            let Cow::Borrowed(name) = p.string_cow().ok()? else {
-                return None;
-            };
+            let name = p.predicted_name(&mut next).or_else(|| p.member_name())?;
             p.skip_ws();
             if p.peek() != Some(b':') {
                 return None;
@@ -88,20 +87,20 @@ pub fn scan_fact_fields<'a>(
             p.i += 1;
             p.skip_ws();
             let bit = match name {
-                "id" => 0,
-                "store" => 1,
-                "key" => 2,
-                "value" => 3,
-                "value_hash" => 4,
-                "causation" => 5,
-                "transaction_time" => 6,
-                "timestamp" => 7,
-                "valid_time" => 8,
-                "term" => 9,
-                "schema_version" => 10,
-                "producer" => 11,
-                "derivation" => 12,
-                "symbols" => 13,
+                b"id" => 0,
+                b"store" => 1,
+                b"key" => 2,
+                b"value" => 3,
+                b"value_hash" => 4,
+                b"causation" => 5,
+                b"transaction_time" => 6,
+                b"timestamp" => 7,
+                b"valid_time" => 8,
+                b"term" => 9,
+                b"schema_version" => 10,
+                b"producer" => 11,
+                b"derivation" => 12,
+                b"symbols" => 13,
                 _ => return None,
             };
             if seen & (1 << bit) != 0 {
@@ -154,6 +153,23 @@ pub fn scan_fact_fields<'a>(
     p.skip_ws();
     (p.i == p.b.len()).then_some(f)
 }
+
+/// The member names in the order this library writes them (fact/body.rs), each
+/// with its closing quote: a name is first compared with the one expected next.
+const WRITTEN: [&[u8]; 12] = [
+    b"id\"",
+    b"store\"",
+    b"key\"",
+    b"value\"",
+    b"value_hash\"",
+    b"causation\"",
+    b"transaction_time\"",
+    b"valid_time\"",
+    b"schema_version\"",
+    b"producer\"",
+    b"derivation\"",
+    b"symbols\"",
+];
 
 /// One step of a `symbols` path: an object member name or an array index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,13 +226,73 @@ impl<'a> Iterator for Steps<'_, 'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// The name at the cursor (a quote) when it is `WRITTEN[*next]`, the cursor
+    /// then past it and `next` moved on; else `None`, nothing moved.
+    fn predicted_name(&mut self, next: &mut usize) -> Option<&'a [u8]> {
+        let want = WRITTEN.get(*next)?;
+        let from = self.i + 1;
+        let rest = self.b.get(from..)?;
+        if !rest.starts_with(want) {
+            return None;
+        }
+        *next += 1;
+        self.i = from + want.len();
+        Some(&rest[..want.len() - 1])
+    }
+
+    /// The name of a body member at the cursor (a quote), when it is short and
+    /// plain, as every name [`scan_fact_fields`] knows is: its bytes, the cursor
+    /// past its closing quote. `None` (cursor unmoved) otherwise.
+    fn member_name(&mut self) -> Option<&'a [u8]> {
+        const LONGEST: usize = 24;
+        let from = self.i + 1;
+        let rest = self.b.get(from..)?;
+        let len = rest
+            .iter()
+            .take(LONGEST)
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = from + len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A string without escapes at the cursor (a quote), borrowed from an input
+    /// that is UTF-8 as a whole: the cursor past it. `None` (cursor unmoved) for
+    /// any other string, which [`Parser::string_cow`] then reads or refuses.
+    pub(super) fn plain_string(&mut self) -> Option<&'a str> {
+        // Most strings of a body are short: a byte loop finds their end sooner
+        // than the word-at-a-time scan, which takes over for the long ones.
+        const SHORT: usize = 16;
+        let text = self.text?;
+        let from = self.i + 1;
+        let b = self.b;
+        let mut end = from;
+        let limit = from.saturating_add(SHORT).min(b.len());
+        loop {
+            if end == limit {
+                end = self.run_end(end);
+                break;
+            }
+            let c = b[end];
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                break;
+            }
+            end += 1;
+        }
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        let s = text.get(from..end)?;
+        self.i = end + 1;
+        Some(s)
+    }
+
     /// A scalar member's value, borrowed; `None` for anything [`Scalar`] does not hold.
     fn scalar(&mut self) -> Option<Scalar<'a>> {
         match self.peek()? {
-            b'"' => match self.string_cow().ok()? {
-                Cow::Borrowed(s) => Some(Scalar::Str(s)),
-                Cow::Owned(_) => None,
-            },
+            b'"' => self.plain_string().map(Scalar::Str),
             b'-' | b'0'..=b'9' => match self.number().ok()? {
                 Json::Int(i) => Some(Scalar::Int(i)),
                 Json::Float(f) => Some(Scalar::Float(f)),
@@ -253,9 +329,7 @@ impl<'a> Parser<'a> {
             if self.peek()? != b'"' {
                 return None;
             }
-            let Cow::Borrowed(field) = self.string_cow().ok()? else {
-                return None;
-            };
+            let field = self.plain_string()?;
             let mut steps = Steps {
                 p: self,
                 failed: false,
@@ -292,10 +366,7 @@ impl<'a> Parser<'a> {
         }
         self.skip_ws();
         match self.peek()? {
-            b'"' => match self.string_cow().ok()? {
-                Cow::Borrowed(s) => Some(Some(Step::Name(s))),
-                Cow::Owned(_) => None,
-            },
+            b'"' => self.plain_string().map(|s| Some(Step::Name(s))),
             b'0'..=b'9' => match self.number().ok()? {
                 Json::Int(i) => Some(Some(Step::Index(usize::try_from(i).ok()?))),
                 _ => None,

@@ -262,25 +262,10 @@ impl<'a> Parser<'a> {
     /// that is UTF-8 as a whole: the cursor past it. `None` (cursor unmoved) for
     /// any other string, which [`Parser::string_cow`] then reads or refuses.
     pub(super) fn plain_string(&mut self) -> Option<&'a str> {
-        // Most strings of a body are short: a byte loop finds their end sooner
-        // than the word-at-a-time scan, which takes over for the long ones.
-        const SHORT: usize = 16;
         let text = self.text?;
         let from = self.i + 1;
         let b = self.b;
-        let mut end = from;
-        let limit = from.saturating_add(SHORT).min(b.len());
-        loop {
-            if end == limit {
-                end = self.run_end(end);
-                break;
-            }
-            let c = b[end];
-            if c == b'"' || c == b'\\' || c < 0x20 {
-                break;
-            }
-            end += 1;
-        }
+        let end = self.run_end(from);
         if b.get(end) != Some(&b'"') {
             return None;
         }

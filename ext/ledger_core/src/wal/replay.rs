@@ -397,11 +397,14 @@ impl ReplayPlan {
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
         let ranges = &self.bodies[start..end];
         let wal = self.wal.as_slice();
-        let decode = |(k, part): (usize, &[Range<usize>])| {
-            decode_chunk(wal, part, k * DECODE_CHUNK, cancel)
-        };
+        let decode =
+            |(k, part): (usize, &[Range<usize>])| decode_chunk(wal, part, k * DECODE_CHUNK, cancel);
         let parts: Vec<(DecodedChunk<'_>, Vec<usize>)> = if ranges.len() < PARALLEL_THRESHOLD {
-            ranges.chunks(DECODE_CHUNK).enumerate().map(decode).collect()
+            ranges
+                .chunks(DECODE_CHUNK)
+                .enumerate()
+                .map(decode)
+                .collect()
         } else {
             // collect() on a rayon iterator keeps the input order.
             pool(|| {

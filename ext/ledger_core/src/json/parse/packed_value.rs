@@ -266,13 +266,10 @@ impl Names {
 
     fn contains(&self, out: &[u8], name: &[u8]) -> bool {
         let inline = &self.inline[..self.len.min(INLINE_NAMES)];
-        inline
-            .iter()
-            .chain(&self.spilled)
-            .any(|&(s, l)| {
-                let (s, l) = (s as usize, l as usize);
-                l == name.len() && out[s..s + l] == *name
-            })
+        inline.iter().chain(&self.spilled).any(|&(s, l)| {
+            let (s, l) = (s as usize, l as usize);
+            l == name.len() && out[s..s + l] == *name
+        })
     }
 }
 

@@ -239,6 +239,44 @@ mod tests {
     }
 
     #[test]
+    fn a_mutated_body_is_left_alone_or_decoded_as_the_general_route_decodes_it() {
+        let body: &[u8] = br#"{"id":"11dfe066-cc0a-4b4f-8b2b-365e5b7014f7","store":"tasks","key":"k0","value":{"n":-12,"title":"task 0","status":"open","tags":["ops","q0"],"nested":{"x":0.5,"y":[null,true]}},"value_hash":"5d62cfb8af96546c5db4860c9ef04c156f6e8e5aecb05a03e77597fb5b28fb2c","causation":null,"transaction_time":1796322113.966544,"valid_time":null,"schema_version":1,"producer":{"by":"x"},"derivation":null,"symbols":[["value","status"],["value","tags",1],["producer","by"]]}"#;
+        // A fixed xorshift, so a failure is reproducible.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"{}[]\",:0123456789.-eE+ \\u\x00\x1f\xc3\xa9nultrfasey";
+        let (mut taken, mut left) = (0, 0);
+        for _ in 0..4000 {
+            let mut b = body.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() % b.len() as u64) as usize;
+                let c = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 3 {
+                    0 => b[at] = c,
+                    1 => b.insert(at, c),
+                    _ => {
+                        b.remove(at);
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            if decode_fast_body(&b, &mut out).is_some() {
+                taken += 1;
+                assert!(same_as_general(&b), "{}", String::from_utf8_lossy(&b));
+            } else {
+                left += 1;
+                assert!(out.is_empty());
+            }
+        }
+        assert!(taken > 100 && left > 100, "taken {taken}, left {left}");
+    }
+
+    #[test]
     fn no_prefix_of_a_body_panics() {
         let body = br#"{"id":"x","store":"s","key":"k","value":{"a":[1,"b",{"c":null}]},"producer":true,"symbols":[["value","a",1],["producer"]]}"#;
         for end in 0..=body.len() {

@@ -57,6 +57,18 @@ pub(crate) fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// Runs `a` and `b` at once on this process's pool (`rayon::join`): a replay
+/// decodes its next batch while it appends the last one.
+pub fn join_on_pool<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    pool(|| rayon::join(a, b))
+}
+
 /// Decodes the bodies at `ranges` of `buf`, in order, skipping undecodable ones (and
 /// ranges outside `buf`).
 pub fn decode_bodies_parallel(buf: &[u8], ranges: &[Range<usize>]) -> Vec<FactRecord> {

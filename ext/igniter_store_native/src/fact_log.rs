@@ -25,7 +25,7 @@ use magnus::{
 use crate::{
     convert, errors,
     fact::{Fact, NewFact},
-    file_backend::FileBackend,
+    file_backend::{FileBackend, Stop},
 };
 
 mod lazy;
@@ -71,6 +71,26 @@ struct State {
 }
 
 impl State {
+    /// Appends a replayed fact's record and indexes it (no Ruby involved, so a
+    /// replay may run it without the GVL); `None` once positions run out.
+    fn push_decoded(&mut self, rec: &Decoded, data: &[u8]) -> Option<()> {
+        let (store, key, id, tt, vt) = match rec {
+            Decoded::Fast(f) => {
+                self.records.push_fast(f, data);
+                (f.store, f.key, f.id, f.transaction_time, f.valid_time)
+            }
+            Decoded::Packed(p) => {
+                self.records.push_packed(p);
+                (&*p.store, &*p.key, &*p.id, p.transaction_time, p.valid_time)
+            }
+            Decoded::Record(r) => {
+                self.records.push(r);
+                (&*r.store, &*r.key, &*r.id, r.transaction_time, r.valid_time)
+            }
+        };
+        self.index.insert(store, key, id, tt, vt).map(|_| ())
+    }
+
     /// Indexes the fact at the next position, whose record was just pushed.
     fn insert(
         &mut self,
@@ -200,7 +220,7 @@ fn time_arg(ruby: &Ruby, name: &str, v: Option<Value>) -> Result<Option<f64>, Er
 }
 
 /// The error of an append past the last position the index can hold.
-fn full(ruby: &Ruby) -> Error {
+pub(crate) fn full(ruby: &Ruby) -> Error {
     errors::raise(
         ruby,
         "Igniter::Store::Error",
@@ -364,21 +384,17 @@ impl FactLog {
     }
 
     /// Appends a replayed fact as its record only: no Ruby object until it is read.
-    fn push_lazy(&self, ruby: &Ruby, state: &mut State, rec: &Decoded) -> Result<(), Error> {
+    fn push_lazy(
+        &self,
+        ruby: &Ruby,
+        state: &mut State,
+        rec: &Decoded,
+        data: &[u8],
+    ) -> Result<(), Error> {
         if state.index.is_full() {
             return Err(full(ruby));
         }
-        let (store, key, id, tt, vt) = match rec {
-            Decoded::Packed(p) => {
-                state.records.push_packed(p);
-                (&p.store, &p.key, &p.id, p.transaction_time, p.valid_time)
-            }
-            Decoded::Record(r) => {
-                state.records.push(r);
-                (&r.store, &r.key, &r.id, r.transaction_time, r.valid_time)
-            }
-        };
-        state.insert(ruby, store, key, id, tt, vt)
+        state.push_decoded(rec, data).ok_or_else(|| full(ruby))
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
@@ -495,18 +511,37 @@ impl FactLog {
     fn replay_from(ruby: &Ruby, rb_self: &Self, backend: Value) -> Result<(), Error> {
         let empty = rb_self.lock(ruby)?.records.is_empty();
         if let (true, Some(file)) = (empty, FileBackend::exact(ruby, backend)) {
-            let mut last = f64::NEG_INFINITY;
-            let mut in_order = true;
-            file.replay_batches(ruby, |batch| {
-                let mut state = rb_self.lock(ruby)?;
-                for rec in batch {
-                    let tt = rec.transaction_time();
-                    in_order &= tt >= last;
-                    last = tt;
-                    rb_self.push_lazy(ruby, &mut state, rec)?;
-                }
-                Ok(())
-            })?;
+            // (last time seen, every time in order so far), over both routes.
+            let order = Mutex::new((f64::NEG_INFINITY, true));
+            let see = |tt: f64| {
+                let mut o = order.lock().unwrap_or_else(|p| p.into_inner());
+                o.1 &= tt >= o.0;
+                o.0 = tt;
+            };
+            file.replay_batches(
+                ruby,
+                |batch| {
+                    let mut state = rb_self.lock(ruby)?;
+                    for (rec, data) in batch.iter() {
+                        see(rec.transaction_time());
+                        rb_self.push_lazy(ruby, &mut state, rec, data)?;
+                    }
+                    Ok(())
+                },
+                |batch| {
+                    // Without the GVL: a poisoned lock is repaired with it.
+                    let mut state = rb_self.state.lock().map_err(|_| Stop::Poisoned)?;
+                    for (rec, data) in batch.iter() {
+                        if state.index.is_full() {
+                            return Err(Stop::Full);
+                        }
+                        see(rec.transaction_time());
+                        state.push_decoded(rec, data).ok_or(Stop::Full)?;
+                    }
+                    Ok(())
+                },
+            )?;
+            let in_order = order.lock().is_ok_and(|o| o.1);
             if !in_order {
                 rb_self.sort_by_time(ruby)?;
             }

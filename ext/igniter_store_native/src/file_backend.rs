@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use ledger_core::{
-    wal::replay::{Decoded, Finding, ReadOptions, ReplayPlan},
+    wal::replay::{join_on_pool, DecodedBatch, Finding, ReadOptions, ReplayPlan},
     FactRecord, Wal, WalOptions,
 };
 use magnus::{
@@ -85,6 +85,15 @@ fn body(ruby: &Ruby, fact: Obj<Fact>) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(256);
     ledger_core::encode_fact_body(&record, &mut out).map_err(|e| errors::core(ruby, e))?;
     Ok(out)
+}
+
+/// Why an append without the GVL stopped ([`FileBackend::replay_batches`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The log holds as many facts as positions allow.
+    Full,
+    /// The log's lock is poisoned: repairing it needs the GVL.
+    Poisoned,
 }
 
 impl FileBackend {
@@ -200,34 +209,66 @@ impl FileBackend {
         Ok(replayed.records)
     }
 
-    /// Feeds replay's records to `each` batch by batch: reading and decoding
-    /// run without the GVL, and only one batch of decoded records exists at a
-    /// time. The order is replay order up to a stable sort by transaction
-    /// time (see `ReplayPlan`): the caller sorts if the times it saw ever
-    /// decreased. Ctrl-C stops it between any two batches, and within the
-    /// reading and decoding.
+    /// Feeds replay's records batch by batch: the snapshot's (decoded up
+    /// front) to `each` with the GVL, the WAL's to `append` without it, each
+    /// WAL batch appended while the next one is decoded (reading and decoding
+    /// run without the GVL, and at most two batches of decoded records exist
+    /// at a time). The order is replay order up to a stable sort by
+    /// transaction time (see `ReplayPlan`): the caller sorts if the times it
+    /// saw ever decreased. Ctrl-C stops it between any two batches, and within
+    /// the reading and decoding. `append` answers `Err(Stop::Poisoned)`
+    /// (nothing appended) when the log's lock needs the GVL to be repaired:
+    /// that batch then goes to `each`.
     pub fn replay_batches(
         &self,
         ruby: &Ruby,
-        mut each: impl FnMut(&[Decoded]) -> Result<(), Error>,
+        mut each: impl FnMut(&DecodedBatch<'_>) -> Result<(), Error>,
+        append: impl Fn(&DecodedBatch<'_>) -> Result<(), Stop> + Sync,
     ) -> Result<(), Error> {
         let (path, opts) = self.read_plan(ruby)?;
         let mut plan = nogvl::interruptible(ruby, |cancel| ReplayPlan::load(&path, opts, cancel))?
             .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
-        let decoded: Vec<Decoded> = plan
-            .take_decoded()
-            .into_iter()
-            .map(Decoded::Record)
-            .collect();
+        let decoded = DecodedBatch::from_records(plan.take_decoded());
         each(&decoded)?;
         drop(decoded);
-        for n in 0..plan.batches() {
-            let plan = &plan;
-            let (batch, found) = nogvl::interruptible(ruby, |cancel| plan.batch_packed(n, cancel))?
-                .map_err(|e| self.core_error(ruby, e))?;
-            findings.extend(found);
-            each(&batch)?;
+        let plan = &plan;
+        let batches = plan.batches();
+        // Batches decoded so far, and the last one not yet appended: kept
+        // across an interrupted run, which starts again where it stopped.
+        let mut next = 0;
+        let mut pending: Option<DecodedBatch<'_>> = None;
+        loop {
+            let stop = nogvl::interruptible(ruby, |cancel| loop {
+                let todo = pending.take();
+                if todo.is_none() && next >= batches {
+                    return Ok(None);
+                }
+                let (decoded, appended) = join_on_pool(
+                    || (next < batches).then(|| plan.batch_packed(next, cancel)),
+                    || todo.as_ref().map_or(Ok(()), &append),
+                );
+                if let Err(stop) = appended {
+                    pending = todo;
+                    return Ok(Some(stop));
+                }
+                if let Some(decoded) = decoded {
+                    let (batch, found) = decoded?;
+                    findings.extend(found);
+                    pending = Some(batch);
+                    next += 1;
+                }
+            })?
+            .map_err(|e| self.core_error(ruby, e))?;
+            match stop {
+                None => break,
+                Some(Stop::Full) => return Err(crate::fact_log::full(ruby)),
+                Some(Stop::Poisoned) => {
+                    if let Some(batch) = pending.take() {
+                        each(&batch)?;
+                    }
+                }
+            }
         }
         self.note(ruby, findings)
     }

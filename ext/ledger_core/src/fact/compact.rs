@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::fact::{FactRecord, PackedRecord};
+use crate::fact::{FactRecord, FastRecord, PackedRecord};
 use crate::json::packed;
 use crate::json::Json;
 
@@ -267,6 +267,45 @@ impl CompactFacts {
             tt: rec.transaction_time,
             vt: rec.valid_time,
             blob: &blob,
+            flags,
+        });
+        self.scratch = blob;
+    }
+
+    /// Appends a fact decoded by [`crate::fact::decode_fast_body`], its data ranges
+    /// in `data`: the same record as [`Self::push`] of the same body decoded by
+    /// `decode_fact_body`.
+    pub fn push_fast(&mut self, rec: &FastRecord<'_>, data: &[u8]) {
+        let mut flags = 0;
+        let value = &data[rec.value.clone()];
+        let mut blob = std::mem::take(&mut self.scratch);
+        let common = rec.schema_version == 1 && rec.producer.is_none() && rec.derivation.is_none();
+        if !common {
+            blob.clear();
+            blob.extend_from_slice(value);
+            if rec.schema_version != 1 {
+                flags |= HAS_SCHEMA;
+                packed::pack(&Json::Int(rec.schema_version), &mut blob);
+            }
+            if let Some(p) = &rec.producer {
+                flags |= HAS_PRODUCER;
+                blob.extend_from_slice(&data[p.clone()]);
+            }
+            if let Some(d) = &rec.derivation {
+                flags |= HAS_DERIVATION;
+                blob.extend_from_slice(&data[d.clone()]);
+            }
+        }
+        self.push_parts(&Parts {
+            id: rec.id,
+            store: rec.store,
+            key: rec.key,
+            value_hash: rec.value_hash,
+            causation: rec.causation,
+            tt: rec.transaction_time,
+            vt: rec.valid_time,
+            // The common record is its value alone, copied once into the arena.
+            blob: if common { value } else { &blob },
             flags,
         });
         self.scratch = blob;

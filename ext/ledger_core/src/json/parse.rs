@@ -324,19 +324,21 @@ impl<'a> Parser<'a> {
         let rest = self.b.get(from..).unwrap_or(&[]);
         let mut at = 0;
         // Eight bytes at a time: a word is skipped whole when it holds no quote, no
-        // backslash and no byte below 0x20 (the classic "has zero byte" tests, exact as
-        // a yes/no answer); the byte loop below finds the position inside a hit.
+        // backslash and no byte below 0x20 (the classic "has zero byte" tests). A
+        // borrow can only flag a byte *above* a true hit, so the lowest flagged byte
+        // is the first one that ends the run.
         while let Some(chunk) = rest.get(at..at + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let w = u64::from_le_bytes(word);
             let quote = w ^ (ONES * u64::from(b'"'));
             let backslash = w ^ (ONES * u64::from(b'\\'));
-            let hit = (quote.wrapping_sub(ONES) & !quote)
+            let hit = ((quote.wrapping_sub(ONES) & !quote)
                 | (backslash.wrapping_sub(ONES) & !backslash)
-                | (w.wrapping_sub(ONES * 0x20) & !w);
-            if hit & HIGHS != 0 {
-                break;
+                | (w.wrapping_sub(ONES * 0x20) & !w))
+                & HIGHS;
+            if hit != 0 {
+                return from + at + (hit.trailing_zeros() / 8) as usize;
             }
             at += 8;
         }
@@ -407,7 +409,9 @@ impl<'a> Parser<'a> {
     }
 }
 
+mod fact_fields;
 mod packed_value;
+pub use fact_fields::{for_each_symbol_path, scan_fact_fields, FactFields, Scalar, Step};
 pub use packed_value::{parse_body_packed, parse_packed, Member};
 
 #[cfg(test)]
@@ -416,6 +420,29 @@ mod tests {
 
     /// The word-at-a-time scan must stop at a quote, backslash or control byte wherever
     /// it falls in or across an eight-byte word, and pass every other byte (UTF-8 too).
+    #[test]
+    fn a_run_ends_at_its_first_special_byte_whatever_surrounds_it() {
+        // Bytes next to the tested ranges (0x1f/0x20, 0x21/0x23, 0x5b/0x5d, high
+        // bits), so a borrow-induced false flag would show up as a wrong position.
+        let fill = [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xff];
+        for len in 0..20 {
+            for &end in &[b'"', b'\\', 0x00, 0x1f, 0x0a] {
+                for &f in &fill {
+                    let mut b = vec![f; len];
+                    b.push(end);
+                    b.extend_from_slice(&[0x00, b'"', 0x1f, b'\\', 0x00, 0x00, 0x00, 0x00]);
+                    let p = Parser {
+                        b: &b,
+                        text: None,
+                        i: 0,
+                        max_nesting: 1,
+                    };
+                    assert_eq!(p.run_end(0), len, "len {len} end {end:#x} fill {f:#x}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn strings_end_and_escape_at_every_offset() {
         for len in 0..24 {

@@ -11,7 +11,9 @@ use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::error::Result;
-use crate::fact::{decode_fact_body, decode_packed_body, FactRecord, PackedRecord};
+use crate::fact::{
+    decode_fact_body, decode_fast_body, decode_packed_body, FactRecord, FastRecord, PackedRecord,
+};
 use crate::pid::current_pid;
 use crate::wal::cancel::Cancel;
 use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
@@ -53,6 +55,18 @@ pub(crate) fn pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
         Some(pool) => pool.install(op),
         None => op(),
     }
+}
+
+/// Runs `a` and `b` at once on this process's pool (`rayon::join`): a replay
+/// decodes its next batch while it appends the last one.
+pub fn join_on_pool<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    pool(|| rayon::join(a, b))
 }
 
 /// Decodes the bodies at `ranges` of `buf`, in order, skipping undecodable ones (and
@@ -285,37 +299,146 @@ impl ReplayPlan {
     }
 }
 
-/// A body as a replay into the in-memory log's compact records decodes it: packed
-/// where [`decode_packed_body`] takes it, else by [`decode_fact_body`].
+/// Bodies per decode task of [`ReplayPlan::batch_packed`]: each task packs its
+/// bodies' data into one buffer, so a batch allocates per task, not per fact.
+const DECODE_CHUNK: usize = 256;
+
+/// A body as a replay into the in-memory log's compact records decodes it: by
+/// [`decode_fast_body`] (borrowing from the WAL bytes, its data in its chunk's
+/// buffer) where it takes the body, else packed by [`decode_packed_body`], else
+/// by [`decode_fact_body`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Decoded {
+pub enum Decoded<'a> {
+    Fast(FastRecord<'a>),
     Packed(PackedRecord),
     Record(FactRecord),
 }
 
-impl Decoded {
+impl Decoded<'_> {
     pub fn transaction_time(&self) -> f64 {
         match self {
+            Decoded::Fast(f) => f.transaction_time,
             Decoded::Packed(p) => p.transaction_time,
             Decoded::Record(r) => r.transaction_time,
         }
     }
 }
 
+/// One decode task's output: the packed data of its fast records, and its facts.
+#[derive(Debug, Default)]
+struct DecodedChunk<'a> {
+    data: Vec<u8>,
+    facts: Vec<Decoded<'a>>,
+}
+
+/// The facts of a batch, in order, each with the buffer its [`Decoded::Fast`]
+/// ranges point into.
+#[derive(Debug, Default)]
+pub struct DecodedBatch<'a> {
+    chunks: Vec<DecodedChunk<'a>>,
+}
+
+impl<'a> DecodedBatch<'a> {
+    /// Records decoded the general way (the snapshot case).
+    pub fn from_records(records: Vec<FactRecord>) -> Self {
+        DecodedBatch {
+            chunks: vec![DecodedChunk {
+                data: Vec::new(),
+                facts: records.into_iter().map(Decoded::Record).collect(),
+            }],
+        }
+    }
+
+    /// Each fact with its chunk's data buffer.
+    pub fn iter(&self) -> impl Iterator<Item = (&Decoded<'a>, &[u8])> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.facts.iter().map(move |f| (f, c.data.as_slice())))
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(|c| c.facts.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Decodes the bodies `ranges` of `buf` (the `first`-th of the batch onward) into
+/// one chunk; the indexes (in the batch) of the bodies that are not facts go to
+/// `failed`.
+fn decode_chunk<'a>(
+    buf: &'a [u8],
+    ranges: &[Range<usize>],
+    first: usize,
+    cancel: &Cancel,
+) -> (DecodedChunk<'a>, Vec<usize>) {
+    let mut chunk = DecodedChunk {
+        data: Vec::with_capacity(ranges.len() * 192),
+        facts: Vec::with_capacity(ranges.len()),
+    };
+    let mut failed = Vec::new();
+    for (i, r) in ranges.iter().enumerate() {
+        if cancel.is_raised() {
+            return (chunk, failed);
+        }
+        let decoded = buf.get(r.clone()).and_then(|b| {
+            decode_fast_body(b, &mut chunk.data)
+                .map(Decoded::Fast)
+                .or_else(|| decode_packed_body(b).map(Decoded::Packed))
+                .or_else(|| decode_fact_body(b).ok().map(Decoded::Record))
+        });
+        match decoded {
+            Some(d) => chunk.facts.push(d),
+            None => failed.push(first + i),
+        }
+    }
+    (chunk, failed)
+}
+
 impl ReplayPlan {
-    /// [`ReplayPlan::batch`] decoded as [`Decoded`]: the same facts, the same findings.
-    pub fn batch_packed(&self, n: usize, cancel: &Cancel) -> Result<(Vec<Decoded>, Vec<Finding>)> {
+    /// [`ReplayPlan::batch`] decoded as [`Decoded`]: the same facts, the same
+    /// findings, the fast records borrowing from this plan's WAL bytes.
+    pub fn batch_packed(
+        &self,
+        n: usize,
+        cancel: &Cancel,
+    ) -> Result<(DecodedBatch<'_>, Vec<Finding>)> {
         let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
         let ranges = &self.bodies[start..end];
-        let (records, failed) = decode_checked_with(&self.wal, ranges, cancel, |b| {
-            decode_packed_body(b)
-                .map(Decoded::Packed)
-                .or_else(|| decode_fact_body(b).ok().map(Decoded::Record))
-        })?;
+        let wal = self.wal.as_slice();
+        let decode =
+            |(k, part): (usize, &[Range<usize>])| decode_chunk(wal, part, k * DECODE_CHUNK, cancel);
+        let parts: Vec<(DecodedChunk<'_>, Vec<usize>)> = if ranges.len() < PARALLEL_THRESHOLD {
+            ranges
+                .chunks(DECODE_CHUNK)
+                .enumerate()
+                .map(decode)
+                .collect()
+        } else {
+            // collect() on a rayon iterator keeps the input order.
+            pool(|| {
+                ranges
+                    .par_chunks(DECODE_CHUNK)
+                    .enumerate()
+                    .map(decode)
+                    .collect()
+            })
+        };
+        cancel.check()?;
+        let mut batch = DecodedBatch {
+            chunks: Vec::with_capacity(parts.len()),
+        };
+        let mut failed = Vec::new();
+        for (chunk, lost) in parts {
+            batch.chunks.push(chunk);
+            failed.extend(lost);
+        }
         let findings = undecodable(&self.path, &self.wal, ranges, failed);
         refuse_in_strict(&self.path, &findings, self.opts.mode)?;
-        Ok((records, findings))
+        Ok((batch, findings))
     }
 }
 

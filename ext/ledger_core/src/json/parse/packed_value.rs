@@ -112,15 +112,18 @@ pub fn parse_body_packed<'a>(
 
 impl Parser<'_> {
     /// [`Parser::value`], packed.
-    fn pack_value(&mut self, depth: usize, out: &mut Vec<u8>) -> Option<()> {
+    pub(super) fn pack_value(&mut self, depth: usize, out: &mut Vec<u8>) -> Option<()> {
         match self.peek()? {
             b'{' => self.pack_object(depth + 1, out),
             b'[' => self.pack_array(depth + 1, out),
             b'"' => {
-                let s = self.string_cow().ok()?;
-                packed::text(packed::STR, &s, out);
+                match self.plain_string() {
+                    Some(s) => packed::text(packed::STR, s, out),
+                    None => packed::text(packed::STR, &self.string_cow().ok()?, out),
+                }
                 Some(())
             }
+            b'-' | b'0'..=b'9' if self.small_int(out) => Some(()),
             _ => {
                 // Numbers and literals: scalars, no allocation but a BigInt's text.
                 let v = self.value(depth).ok()?;
@@ -130,12 +133,39 @@ impl Parser<'_> {
         }
     }
 
+    /// An integer of up to 18 digits at the cursor, packed as [`Parser::number`]
+    /// would give it (`-0` is 0); false, nothing moved or written, for any other
+    /// number, which [`Parser::number`] then reads or refuses.
+    fn small_int(&mut self, out: &mut Vec<u8>) -> bool {
+        let b = self.b;
+        let negative = b.get(self.i) == Some(&b'-');
+        let first = self.i + usize::from(negative);
+        let mut end = first;
+        let mut n: i64 = 0;
+        while let Some(&c @ b'0'..=b'9') = b.get(end) {
+            // A 19th digit could overflow: that number goes to `number`.
+            if end - first == 18 {
+                return false;
+            }
+            n = n * 10 + i64::from(c - b'0');
+            end += 1;
+        }
+        let digits = end - first;
+        let leading_zero = digits > 1 && b[first] == b'0';
+        if digits == 0 || leading_zero || matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
+            return false;
+        }
+        self.i = end;
+        packed::pack(&Json::Int(if negative { -n } else { n }), out);
+        true
+    }
+
     fn pack_array(&mut self, depth: usize, out: &mut Vec<u8>) -> Option<()> {
         self.check_depth(depth).ok()?;
         self.i += 1; // '['
         out.push(packed::ARRAY);
         let count_at = out.len();
-        out.resize(count_at + COUNT_BYTES, 0);
+        out.extend_from_slice(&[0; COUNT_BYTES]);
         let mut n = 0;
         self.skip_ws();
         if self.peek() == Some(b']') {
@@ -163,9 +193,10 @@ impl Parser<'_> {
         self.i += 1; // '{'
         out.push(packed::OBJECT);
         let count_at = out.len();
-        out.resize(count_at + COUNT_BYTES, 0);
-        // Where each name's bytes sit in `out`, to refuse a repeated one.
-        let mut names: Vec<(usize, usize)> = Vec::new();
+        out.extend_from_slice(&[0; COUNT_BYTES]);
+        // Where each name's bytes sit in `out`, to refuse a repeated one: the first
+        // few on the stack, so a small object allocates nothing.
+        let mut names = Names::default();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -176,19 +207,19 @@ impl Parser<'_> {
             if self.peek() != Some(b'"') {
                 return None;
             }
-            let name = self.string_cow().ok()?;
+            let name = match self.plain_string() {
+                Some(s) => std::borrow::Cow::Borrowed(s),
+                None => self.string_cow().ok()?,
+            };
             // A name is stored without a tag.
             let bytes = name.as_bytes();
             packed::varint(bytes.len() as u64, out);
             let at = out.len();
             out.extend_from_slice(bytes);
-            if names
-                .iter()
-                .any(|&(s, l)| l == bytes.len() && out[s..s + l] == *bytes)
-            {
+            if names.contains(out, bytes) {
                 return None;
             }
-            names.push((at, bytes.len()));
+            names.push(at, bytes.len())?;
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return None;
@@ -201,11 +232,44 @@ impl Parser<'_> {
                 b',' => self.i += 1,
                 b'}' => {
                     self.i += 1;
-                    return put_count(out, count_at, names.len());
+                    return put_count(out, count_at, names.len);
                 }
                 _ => return None,
             }
         }
+    }
+}
+
+/// Names stored inline before spilling to the heap.
+const INLINE_NAMES: usize = 8;
+
+/// The (offset, length) in `out` of each name of an object being packed.
+#[derive(Default)]
+struct Names {
+    inline: [(u32, u32); INLINE_NAMES],
+    spilled: Vec<(u32, u32)>,
+    len: usize,
+}
+
+impl Names {
+    /// `None` past 4 GiB of output (the caller then takes the general route).
+    fn push(&mut self, at: usize, len: usize) -> Option<()> {
+        let entry = (u32::try_from(at).ok()?, u32::try_from(len).ok()?);
+        if self.len < INLINE_NAMES {
+            self.inline[self.len] = entry;
+        } else {
+            self.spilled.push(entry);
+        }
+        self.len += 1;
+        Some(())
+    }
+
+    fn contains(&self, out: &[u8], name: &[u8]) -> bool {
+        let inline = &self.inline[..self.len.min(INLINE_NAMES)];
+        inline.iter().chain(&self.spilled).any(|&(s, l)| {
+            let (s, l) = (s as usize, l as usize);
+            l == name.len() && out[s..s + l] == *name
+        })
     }
 }
 
@@ -222,6 +286,7 @@ mod tests {
             r#" [ {"k" : "v"} , 2 ] "#,
             r#""plain""#,
             "-7",
+            "[-0,0,10,123456789012345678,-123456789012345678,1234567890123456789,9223372036854775808,1.5,2e3]",
         ] {
             let mut out = Vec::new();
             parse_packed(text.as_bytes(), 10, &mut out).unwrap();
@@ -242,6 +307,10 @@ mod tests {
             "[[[1]]]",
             "1 2",
             "1e400",
+            "01",
+            "-",
+            "[-]",
+            "1.",
         ] {
             let mut out = Vec::new();
             assert_eq!(parse_packed(text.as_bytes(), 2, &mut out), None, "{text}");

@@ -1,0 +1,431 @@
+//! One pass over a fact body that allocates nothing (doc/performance.md "Replay"):
+//! the scalar members are borrowed from the body's bytes, the data members packed
+//! ([`crate::json::packed`]) into a buffer the caller reuses, and the `symbols`
+//! member only checked, its text kept for [`crate::fact::decode_fast`]. Anything
+//! outside that narrow shape — an escaped string, a big integer, `true` where a
+//! scalar member stands, an unknown or repeated member, a `symbols` entry that is
+//! not a plain path — is `None`, and the caller takes the general route.
+
+use std::ops::Range;
+
+use super::{Parser, MAX_PARSE_NESTING};
+use crate::json::Json;
+
+/// A scalar member, borrowed: what a fact body's non-data members hold.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Scalar<'a> {
+    #[default]
+    Absent,
+    Null,
+    False,
+    Str(&'a str),
+    Int(i64),
+    Float(f64),
+}
+
+/// The members of a fact body as [`scan_fact_fields`] found them. The data members
+/// are ranges of the caller's buffer; `symbols` is the member's JSON text.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FactFields<'a> {
+    pub id: Scalar<'a>,
+    pub store: Scalar<'a>,
+    pub key: Scalar<'a>,
+    pub value_hash: Scalar<'a>,
+    pub causation: Scalar<'a>,
+    pub transaction_time: Scalar<'a>,
+    pub timestamp: Scalar<'a>,
+    pub valid_time: Scalar<'a>,
+    pub term: Scalar<'a>,
+    pub schema_version: Scalar<'a>,
+    pub value: Option<Range<usize>>,
+    pub producer: Option<Range<usize>>,
+    pub derivation: Option<Range<usize>>,
+    pub symbols: Option<&'a [u8]>,
+}
+
+/// Scans the fact body `bytes` (a JSON object at depth 1, whitespace around it
+/// allowed), packing its data members onto the end of `out`. `None` when the body
+/// is not in the shape this pass takes; `out` may then hold a partial value past
+/// its old length, which the caller truncates.
+pub fn scan_fact_fields<'a>(
+    bytes: &'a [u8],
+    max_nesting: usize,
+    out: &mut Vec<u8>,
+) -> Option<FactFields<'a>> {
+    let mut p = Parser {
+        b: bytes,
+        text: std::str::from_utf8(bytes).ok(),
+        i: 0,
+        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
+    };
+    p.skip_ws();
+    if p.peek() != Some(b'{') {
+        return None;
+    }
+    p.check_depth(1).ok()?;
+    p.i += 1;
+    let mut f = FactFields::default();
+    // One bit per member name already seen: a repeated one is left to the general
+    // route, which resolves it last-wins.
+    let mut seen = 0u16;
+    // Where in the writer's member order (WRITTEN) the next name is expected.
+    let mut next = 0;
+    p.skip_ws();
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            p.skip_ws();
+            if p.peek() != Some(b'"') {
+                return None;
+            }
+            let name = p.predicted_name(&mut next).or_else(|| p.member_name())?;
+            p.skip_ws();
+            if p.peek() != Some(b':') {
+                return None;
+            }
+            p.i += 1;
+            p.skip_ws();
+            let bit = match name {
+                b"id" => 0,
+                b"store" => 1,
+                b"key" => 2,
+                b"value" => 3,
+                b"value_hash" => 4,
+                b"causation" => 5,
+                b"transaction_time" => 6,
+                b"timestamp" => 7,
+                b"valid_time" => 8,
+                b"term" => 9,
+                b"schema_version" => 10,
+                b"producer" => 11,
+                b"derivation" => 12,
+                b"symbols" => 13,
+                _ => return None,
+            };
+            if seen & (1 << bit) != 0 {
+                return None;
+            }
+            seen |= 1 << bit;
+            match bit {
+                3 | 11 | 12 => {
+                    let start = out.len();
+                    p.pack_value(1, out)?;
+                    let range = Some(start..out.len());
+                    match bit {
+                        3 => f.value = range,
+                        11 => f.producer = range,
+                        _ => f.derivation = range,
+                    }
+                }
+                13 => {
+                    let start = p.i;
+                    p.symbol_paths(|_, _| {})?;
+                    f.symbols = Some(&bytes[start..p.i]);
+                }
+                _ => {
+                    let v = p.scalar()?;
+                    *match bit {
+                        0 => &mut f.id,
+                        1 => &mut f.store,
+                        2 => &mut f.key,
+                        4 => &mut f.value_hash,
+                        5 => &mut f.causation,
+                        6 => &mut f.transaction_time,
+                        7 => &mut f.timestamp,
+                        8 => &mut f.valid_time,
+                        9 => &mut f.term,
+                        _ => &mut f.schema_version,
+                    } = v;
+                }
+            }
+            p.skip_ws();
+            match p.peek()? {
+                b',' => p.i += 1,
+                b'}' => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    p.skip_ws();
+    (p.i == p.b.len()).then_some(f)
+}
+
+/// The member names in the order this library writes them (fact/body.rs), each
+/// with its closing quote: a name is first compared with the one expected next.
+const WRITTEN: [&[u8]; 12] = [
+    b"id\"",
+    b"store\"",
+    b"key\"",
+    b"value\"",
+    b"value_hash\"",
+    b"causation\"",
+    b"transaction_time\"",
+    b"valid_time\"",
+    b"schema_version\"",
+    b"producer\"",
+    b"derivation\"",
+    b"symbols\"",
+];
+
+/// One step of a `symbols` path: an object member name or an array index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    Name(&'a str),
+    Index(usize),
+}
+
+/// Calls `each(field, steps)` for every path of the `symbols` member text `text`
+/// (as [`scan_fact_fields`] kept it), in order. `None` when the text is not the
+/// plain shape (an Array of Arrays, each a String then Strings and non-negative
+/// integers, no escapes).
+pub fn for_each_symbol_path<'a>(
+    text: &'a [u8],
+    each: impl FnMut(&'a str, &mut dyn Iterator<Item = Step<'a>>),
+) -> Option<()> {
+    let mut p = Parser {
+        b: text,
+        text: std::str::from_utf8(text).ok(),
+        i: 0,
+        max_nesting: MAX_PARSE_NESTING,
+    };
+    p.symbol_paths(each)?;
+    (p.i == p.b.len()).then_some(())
+}
+
+/// The steps of one path, read as they are iterated (the path was checked before).
+struct Steps<'p, 'a> {
+    p: &'p mut Parser<'a>,
+    failed: bool,
+    done: bool,
+}
+
+impl<'a> Iterator for Steps<'_, 'a> {
+    type Item = Step<'a>;
+
+    fn next(&mut self) -> Option<Step<'a>> {
+        if self.done || self.failed {
+            return None;
+        }
+        let step = self.p.path_step();
+        match step {
+            Some(Some(step)) => Some(step),
+            Some(None) => {
+                self.done = true;
+                None
+            }
+            None => {
+                self.failed = true;
+                None
+            }
+        }
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// The name at the cursor (a quote) when it is `WRITTEN[*next]`, the cursor
+    /// then past it and `next` moved on; else `None`, nothing moved.
+    fn predicted_name(&mut self, next: &mut usize) -> Option<&'a [u8]> {
+        let want = WRITTEN.get(*next)?;
+        let from = self.i + 1;
+        let rest = self.b.get(from..)?;
+        if !rest.starts_with(want) {
+            return None;
+        }
+        *next += 1;
+        self.i = from + want.len();
+        Some(&rest[..want.len() - 1])
+    }
+
+    /// The name of a body member at the cursor (a quote), when it is short and
+    /// plain, as every name [`scan_fact_fields`] knows is: its bytes, the cursor
+    /// past its closing quote. `None` (cursor unmoved) otherwise.
+    fn member_name(&mut self) -> Option<&'a [u8]> {
+        const LONGEST: usize = 24;
+        let from = self.i + 1;
+        let rest = self.b.get(from..)?;
+        let len = rest
+            .iter()
+            .take(LONGEST)
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = from + len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A string without escapes at the cursor (a quote), borrowed from an input
+    /// that is UTF-8 as a whole: the cursor past it. `None` (cursor unmoved) for
+    /// any other string, which [`Parser::string_cow`] then reads or refuses.
+    pub(super) fn plain_string(&mut self) -> Option<&'a str> {
+        let text = self.text?;
+        let from = self.i + 1;
+        let b = self.b;
+        let end = self.run_end(from);
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        let s = text.get(from..end)?;
+        self.i = end + 1;
+        Some(s)
+    }
+
+    /// A scalar member's value, borrowed; `None` for anything [`Scalar`] does not hold.
+    fn scalar(&mut self) -> Option<Scalar<'a>> {
+        match self.peek()? {
+            b'"' => self.plain_string().map(Scalar::Str),
+            b'-' | b'0'..=b'9' => match self.number().ok()? {
+                Json::Int(i) => Some(Scalar::Int(i)),
+                Json::Float(f) => Some(Scalar::Float(f)),
+                _ => None,
+            },
+            b'n' if self.eat_literal(b"null") => Some(Scalar::Null),
+            b'f' if self.eat_literal(b"false") => Some(Scalar::False),
+            _ => None,
+        }
+    }
+
+    /// The `symbols` Array at the cursor, each path handed to `each` as it is read;
+    /// `None` unless it is the plain shape [`for_each_symbol_path`] names.
+    fn symbol_paths(
+        &mut self,
+        mut each: impl FnMut(&'a str, &mut dyn Iterator<Item = Step<'a>>),
+    ) -> Option<()> {
+        if self.peek()? != b'[' {
+            return None;
+        }
+        self.i += 1;
+        self.skip_ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_ws();
+            if self.peek()? != b'[' {
+                return None;
+            }
+            self.i += 1;
+            self.skip_ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let field = self.plain_string()?;
+            let mut steps = Steps {
+                p: self,
+                failed: false,
+                done: false,
+            };
+            each(field, &mut steps);
+            // Whatever `each` left unread is read (and checked) here.
+            while steps.next().is_some() {}
+            if steps.failed {
+                return None;
+            }
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The next step of a path, or `Some(None)` at its closing bracket.
+    fn path_step(&mut self) -> Option<Option<Step<'a>>> {
+        self.skip_ws();
+        match self.peek()? {
+            b']' => {
+                self.i += 1;
+                return Some(None);
+            }
+            b',' => self.i += 1,
+            _ => return None,
+        }
+        self.skip_ws();
+        match self.peek()? {
+            b'"' => self.plain_string().map(|s| Some(Step::Name(s))),
+            b'0'..=b'9' => match self.number().ok()? {
+                Json::Int(i) => Some(Some(Step::Index(usize::try_from(i).ok()?))),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_scalars_and_packs_data() {
+        let body = br#" {"id":"a","store":"s","key":"k","value":{"x":[1,"y"]},"value_hash":null,"transaction_time":1.5,"valid_time":-0,"schema_version":2,"producer":false,"symbols":[["value","x",1]]} "#;
+        let mut out = vec![7];
+        let f = scan_fact_fields(body, 10, &mut out).unwrap();
+        assert_eq!(f.id, Scalar::Str("a"));
+        assert_eq!(f.value_hash, Scalar::Null);
+        assert_eq!(f.causation, Scalar::Absent);
+        assert_eq!(f.transaction_time, Scalar::Float(1.5));
+        assert_eq!(f.valid_time, Scalar::Int(0));
+        assert_eq!(f.schema_version, Scalar::Int(2));
+        let value = f.value.clone().unwrap();
+        assert_eq!(value.start, 1);
+        assert_eq!(
+            crate::json::packed::unpack(&out[value]),
+            Some(crate::json::parse::parse(br#"{"x":[1,"y"]}"#).unwrap())
+        );
+        let mut paths = Vec::new();
+        for_each_symbol_path(f.symbols.unwrap(), |field, steps| {
+            paths.push((field, steps.collect::<Vec<_>>()));
+        })
+        .unwrap();
+        assert_eq!(paths, [("value", vec![Step::Name("x"), Step::Index(1)])]);
+    }
+
+    #[test]
+    fn anything_outside_the_shape_is_none() {
+        for body in [
+            &br#"{"id":"a\n"}"#[..],
+            br#"{"id":true}"#,
+            br#"{"schema_version":123456789012345678901234567890}"#,
+            br#"{"other":1}"#,
+            br#"{"id":"a","id":"b"}"#,
+            br#"{"symbols":[["value",-1]]}"#,
+            br#"{"symbols":[["value",1.5]]}"#,
+            br#"{"symbols":[[]]}"#,
+            br#"{"symbols":[["value"],]}"#,
+            br#"{"symbols":{}}"#,
+            br#"{"value":{"a":1,"a":2}}"#,
+            br#"{"value":[1,]}"#,
+            br#"{"id":"a"} x"#,
+            br#"{"id":"a""#,
+            br#"{"id":"a",}"#,
+            br#"[1]"#,
+            b"",
+            b"{\"id\":\"\xff\"}",
+        ] {
+            let mut out = Vec::new();
+            assert_eq!(
+                scan_fact_fields(body, 10, &mut out),
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded_as_the_tree_parser_bounds_it() {
+        let mut out = Vec::new();
+        assert!(scan_fact_fields(br#"{"value":[[1]]}"#, 3, &mut out).is_some());
+        assert!(scan_fact_fields(br#"{"value":[[[1]]]}"#, 3, &mut out).is_none());
+    }
+}

@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use ledger_core::fact::compact::CompactFacts;
 use ledger_core::index::{Index, Timeline};
 use ledger_core::wal::replay::Decoded;
-use ledger_core::FactRecord;
 
 use magnus::{
     gc::Marker,
@@ -24,11 +23,11 @@ use magnus::{
 
 use crate::{
     convert, errors,
-    fact::{Fact, NewFact},
+    fact::{Entry, Fact, NewFact},
     file_backend::FileBackend,
 };
 
-mod lazy;
+pub(crate) mod lazy;
 
 /// The index of the log's facts, in their order: from the record, or from the
 /// built fact when it was appended built.
@@ -348,19 +347,12 @@ impl FactLog {
         Self::append(ruby, rb_self, fact).map(|_| ())
     }
 
-    /// Appends a fact whose record is at hand, indexing from the record's
-    /// text instead of reading it back from Ruby.
-    fn push_record(&self, ruby: &Ruby, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
+    /// Appends a fact just built, indexing it from the texts the build
+    /// already had instead of reading them back from Ruby.
+    fn push_new(&self, ruby: &Ruby, fact: Obj<Fact>, entry: &Entry) -> Result<(), Error> {
         let mut state = self.lock(ruby)?;
         self.push_built(ruby, &mut state, fact)?;
-        state.insert(
-            ruby,
-            &rec.store,
-            &rec.key,
-            &rec.id,
-            rec.transaction_time,
-            rec.valid_time,
-        )
+        state.insert(ruby, &entry.store, &entry.key, &entry.id, fact.tt(), fact.vt())
     }
 
     /// Appends a replayed fact as its record only: no Ruby object until it is read.
@@ -382,19 +374,18 @@ impl FactLog {
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
-    /// FileBackend gets the frame encoded from the build's models, anything
-    /// else is sent `write_fact`.
-    fn persist(
-        ruby: &Ruby,
-        backend: Value,
-        fact: Obj<Fact>,
-        rec: &FactRecord,
-    ) -> Result<(), Error> {
+    /// FileBackend gets the frame encoded from the fact's record (its value
+    /// unpacked, no Ruby walk), anything else is sent `write_fact`.
+    fn persist(ruby: &Ruby, backend: Value, fact: Obj<Fact>) -> Result<(), Error> {
         if backend.is_nil() {
             return Ok(());
         }
         match FileBackend::exact(ruby, backend) {
-            Some(file) => file.write_record(ruby, rec),
+            Some(file) => {
+                // The hash is computed once, kept for a later `value_hash` read.
+                Fact::value_hash_in(fact, ruby)?;
+                file.write_record(ruby, &fact.to_record(ruby)?)
+            }
             None => backend
                 .funcall::<_, _, Value>("write_fact", (fact,))
                 .map(|_| ()),
@@ -410,9 +401,9 @@ impl FactLog {
         input: NewFact,
         backend: Value,
     ) -> Result<Obj<Fact>, Error> {
-        let (fact, rec) = Fact::create(ruby, input)?;
-        Self::persist(ruby, backend, fact, &rec)?;
-        self.push_record(ruby, fact, &rec)?;
+        let (fact, entry) = Fact::create(ruby, input)?;
+        Self::persist(ruby, backend, fact)?;
+        self.push_new(ruby, fact, &entry)?;
         Ok(fact)
     }
 
@@ -670,7 +661,7 @@ impl FactLog {
         for pos in candidates {
             let fact_value = rb_self.at(ruby, pos)?;
             let fact = Obj::<Fact>::try_convert(fact_value)?;
-            if matches(ruby, fact.value_of(ruby), &pairs)? {
+            if matches(ruby, Fact::value_in(fact, ruby)?, &pairs)? {
                 out.push(fact_value)?;
             }
         }

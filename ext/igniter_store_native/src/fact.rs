@@ -7,6 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ledger_core::fact::compact::{uuid_bytes, uuid_text};
 use ledger_core::fact::decode::SymbolTrie;
 use ledger_core::{FactRecord, Json};
 use magnus::{
@@ -37,14 +38,17 @@ use slot::Slot;
     wb_protected
 )]
 pub struct Fact {
-    id: Opaque<RString>,
+    /// The id String; built on first read from `uuid` when the build drew it.
+    id: Slot,
     store: Opaque<Symbol>,
     key: Opaque<RString>,
     /// Built on first read from `packed` when the build packed the value.
     value: Slot,
     /// Likewise: the hash of the packed value, on first read.
     value_hash: Slot,
-    causation: Opaque<Value>,
+    /// The causation String or nil; built on first read from `cause_uuid`
+    /// when the build took it from a fact whose id was not built yet.
+    causation: Slot,
     transaction_time: f64,
     valid_time: Option<f64>,
     /// An Integer (any size).
@@ -55,16 +59,20 @@ pub struct Fact {
     /// pack it without normalizing (fact/packing.rs): the source of the value
     /// and its hash, and of the value's model when the fact is encoded.
     packed: Option<Box<[u8]>>,
+    /// The bits of a canonical UUID id, the source of an unbuilt `id`.
+    uuid: Option<[u8; 16]>,
+    /// Likewise for an unbuilt `causation`.
+    cause_uuid: Option<[u8; 16]>,
 }
 
 impl DataTypeFunctions for Fact {
     fn mark(&self, marker: &Marker) {
-        marker.mark(self.id);
+        self.id.mark(marker);
         marker.mark(self.store);
         marker.mark(self.key);
         self.value.mark(marker);
         self.value_hash.mark(marker);
-        marker.mark(self.causation);
+        self.causation.mark(marker);
         marker.mark(self.schema_version);
         marker.mark(self.producer);
         marker.mark(self.derivation);
@@ -293,6 +301,8 @@ pub struct NewFact {
     pub key: Value,
     pub value: Value,
     pub causation: Option<Value>,
+    /// A causation given as the UUID bits of a fact's unbuilt id (instead of `causation`).
+    pub cause_uuid: Option<[u8; 16]>,
     pub valid_time: Option<Value>,
     pub term: Option<Value>,
     pub schema_version: Option<Value>,
@@ -316,11 +326,6 @@ fn damaged(ruby: &Ruby) -> Error {
     )
 }
 
-/// `value_hash` of a packed value (its canonical JSON, hashed).
-fn packed_value_hash(bytes: &[u8]) -> Option<String> {
-    let model = ledger_core::json::packed::unpack(bytes)?;
-    ledger_core::value_hash(&model).ok()
-}
 
 /// A new fact's value: (value slot, value_hash slot, packed form). A value
 /// fact/packing.rs takes is kept packed and its Ruby value and hash are
@@ -346,6 +351,22 @@ fn value_data(ruby: &Ruby, v: Value) -> Result<(Slot, Slot, Option<Box<[u8]>>), 
         Slot::new(convert::frozen_str(ruby, &hash).as_value()),
         None,
     ))
+}
+
+/// A member in `slot`, or the frozen String of the UUID `bits` it is built
+/// from on first read, or nil (a slot left unset always has its bits).
+fn built_or(
+    this: Obj<Fact>,
+    ruby: &Ruby,
+    slot: &Slot,
+    bits: Option<[u8; 16]>,
+) -> Result<Value, Error> {
+    if let Some(v) = slot.get() {
+        return Ok(v);
+    }
+    let bits = bits.ok_or_else(|| damaged(ruby))?;
+    let built = convert::frozen_str(ruby, &uuid_text(&bits)).as_value();
+    Ok(slot.fill(this.as_value(), built))
 }
 
 thread_local! {
@@ -406,6 +427,7 @@ impl Fact {
             key,
             value,
             causation,
+            cause_uuid: None,
             valid_time,
             term,
             schema_version,
@@ -423,10 +445,14 @@ impl Fact {
         let (value, value_hash, packed) = value_data(ruby, input.value)?;
         let valid_time = valid_time_of(ruby, input.valid_time, input.term)?;
         let schema_version = schema_integer(ruby, input.schema_version)?;
-        let causation = optional_string(ruby, input.causation)?;
+        let (causation, cause_uuid) = match input.cause_uuid {
+            Some(bits) => (Slot::unset(), Some(bits)),
+            None => (Slot::new(optional_string(ruby, input.causation)?), None),
+        };
         let producer = normalized_or_nil(ruby, input.producer)?.0;
         let derivation = normalized_or_nil(ruby, input.derivation)?.0;
         let id = ledger_core::new_uuid();
+        let uuid = uuid_bytes(&id);
         let entry = Entry {
             store: convert::sym_text(ruby, store)?,
             key: key_text,
@@ -435,21 +461,42 @@ impl Fact {
         let fact = Self::wrap(
             ruby,
             Fact {
-                id: convert::frozen_str(ruby, &entry.id).into(),
+                id: match uuid {
+                    Some(_) => Slot::unset(),
+                    None => Slot::new(convert::frozen_str(ruby, &entry.id).as_value()),
+                },
                 store: store.into(),
                 key: key.into(),
                 value,
                 value_hash,
-                causation: causation.into(),
+                causation,
                 transaction_time: realtime(),
                 valid_time,
                 schema_version: schema_version.as_value().into(),
                 producer: producer.into(),
                 derivation: derivation.into(),
                 packed,
+                uuid,
+                cause_uuid,
             },
         );
         Ok((fact, entry))
+    }
+
+    /// The id String, built from the UUID bits on first read and then kept.
+    pub fn id_in(this: Obj<Fact>, ruby: &Ruby) -> Result<Value, Error> {
+        built_or(this, ruby, &this.id, this.uuid)
+    }
+
+    /// The causation (String or nil), built on first read like the id.
+    pub fn causation_in(this: Obj<Fact>, ruby: &Ruby) -> Result<Value, Error> {
+        built_or(this, ruby, &this.causation, this.cause_uuid)
+    }
+
+    /// The UUID bits of the id while its String is not built: what a fact
+    /// caused by this one records instead of sharing the String.
+    pub fn unbuilt_uuid(&self) -> Option<[u8; 16]> {
+        self.uuid.filter(|_| self.id.get().is_none())
     }
 
     /// The value, built from its packed form on first read and then kept.
@@ -476,7 +523,7 @@ impl Fact {
     /// `value_hash` of the packed value.
     fn packed_hash(&self, ruby: &Ruby) -> Result<String, Error> {
         let bytes = self.packed.as_deref().ok_or_else(|| damaged(ruby))?;
-        packed_value_hash(bytes).ok_or_else(|| damaged(ruby))
+        ledger_core::json::packed_canonical::packed_value_hash(bytes).ok_or_else(|| damaged(ruby))
     }
 
     /// The `value_hash` text, from the built String or computed.
@@ -544,12 +591,12 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: id.into(),
+                id: Slot::new(id.as_value()),
                 store: store_symbol(ruby, store)?.into(),
                 key: key_string(ruby, get("key").unwrap_or_else(|| ruby.qnil().as_value()))?.into(),
                 value: Slot::new(restore("value", get("value"))?),
                 value_hash: Slot::new(optional_string(ruby, get("value_hash"))?),
-                causation: optional_string(ruby, get("causation"))?.into(),
+                causation: Slot::new(optional_string(ruby, get("causation"))?),
                 transaction_time: tt,
                 valid_time,
                 schema_version: schema_integer(ruby, get("schema_version"))?
@@ -558,6 +605,8 @@ impl Fact {
                 producer: restore("producer", truthy(get("producer")))?.into(),
                 derivation: restore("derivation", truthy(get("derivation")))?.into(),
                 packed: None,
+                uuid: None,
+                cause_uuid: None,
             },
         ))
     }
@@ -634,9 +683,11 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: key_string(ruby, id)?.into(),
-                causation: optional_string(ruby, Some(causation))?.into(),
+                id: Slot::new(key_string(ruby, id)?.as_value()),
+                causation: Slot::new(optional_string(ruby, Some(causation))?),
                 transaction_time: to_f(ruby, time)?,
+                uuid: None,
+                cause_uuid: None,
                 ..Self::clone_members(rb_self, ruby)?
             },
         ))
@@ -645,21 +696,25 @@ impl Fact {
     /// The members, shared (for copies and [`Fact::stamped`]): the lazy ones
     /// are built first, so a copy's value is the very object of the original.
     fn clone_members(this: Obj<Fact>, ruby: &Ruby) -> Result<Fact, Error> {
+        Self::id_in(this, ruby)?;
+        Self::causation_in(this, ruby)?;
         Self::value_in(this, ruby)?;
         Self::value_hash_in(this, ruby)?;
         Ok(Fact {
-            id: this.id,
+            id: this.id.copy(),
             store: this.store,
             key: this.key,
             value: this.value.copy(),
             value_hash: this.value_hash.copy(),
-            causation: this.causation,
+            causation: this.causation.copy(),
             transaction_time: this.transaction_time,
             valid_time: this.valid_time,
             schema_version: this.schema_version,
             producer: this.producer,
             derivation: this.derivation,
             packed: this.packed.clone(),
+            uuid: this.uuid,
+            cause_uuid: this.cause_uuid,
         })
     }
 
@@ -704,7 +759,7 @@ impl Fact {
             None => ruby.qnil().as_value(),
         };
         let causation = match (&rec.causation, previous) {
-            (Some(c), Some(prev)) if prev.id_is(ruby, c) => prev.id_value(ruby),
+            (Some(c), Some(prev)) if prev.id_is(ruby, c) => Self::id_in(prev, ruby)?,
             _ => opt(&rec.causation),
         };
         let nil_or = |j: &Json| -> Result<Value, Error> {
@@ -716,18 +771,20 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: convert::frozen_str(ruby, &rec.id).into(),
+                id: Slot::new(convert::frozen_str(ruby, &rec.id).as_value()),
                 store: convert::symbol(ruby, &rec.store).into(),
                 key: convert::interned_str(ruby, &rec.key).into(),
                 value: Slot::new(convert::to_ruby(ruby, &rec.value)?),
                 value_hash: Slot::new(opt(&rec.value_hash)),
-                causation: causation.into(),
+                causation: Slot::new(causation),
                 transaction_time: rec.transaction_time,
                 valid_time: rec.valid_time,
                 schema_version: integer_value(ruby, &rec.schema_version)?.into(),
                 producer: nil_or(&rec.producer)?.into(),
                 derivation: nil_or(&rec.derivation)?.into(),
                 packed: None,
+                uuid: None,
+                cause_uuid: None,
             },
         ))
     }
@@ -739,18 +796,20 @@ impl Fact {
         Self::wrap(
             ruby,
             Fact {
-                id: m.id.into(),
+                id: Slot::new(m.id.as_value()),
                 store: m.store.into(),
                 key: m.key.into(),
                 value: Slot::new(m.value),
                 value_hash: Slot::new(m.value_hash),
-                causation: m.causation.into(),
+                causation: Slot::new(m.causation),
                 transaction_time: m.transaction_time,
                 valid_time: m.valid_time,
                 schema_version: m.schema_version.into(),
                 producer: m.producer.into(),
                 derivation: m.derivation.into(),
                 packed: None,
+                uuid: None,
+                cause_uuid: None,
             },
         )
     }
@@ -764,12 +823,15 @@ impl Fact {
             }
         };
         Ok(FactRecord {
-            id: convert::utf8_text(ruby, ruby.get_inner(self.id))?,
+            id: self.id_text(ruby)?,
             store: convert::sym_text(ruby, ruby.get_inner(self.store))?,
             key: convert::utf8_text(ruby, ruby.get_inner(self.key))?,
             value: self.value_model(ruby)?,
             value_hash: self.hash_text(ruby)?,
-            causation: text(ruby.get_inner(self.causation))?,
+            causation: match (self.causation.get(), self.cause_uuid) {
+                (Some(v), _) => text(v)?,
+                (None, bits) => bits.map(|b| uuid_text(&b)),
+            },
             transaction_time: self.transaction_time,
             valid_time: self.valid_time,
             schema_version: integer_model(Integer::try_convert(
@@ -790,20 +852,21 @@ impl Fact {
     }
 
     pub fn id_text(&self, ruby: &Ruby) -> Result<String, Error> {
-        convert::utf8_text(ruby, ruby.get_inner(self.id))
+        match (self.id.get().and_then(RString::from_value), self.uuid) {
+            (Some(s), _) => convert::utf8_text(ruby, s),
+            (None, Some(bits)) => Ok(uuid_text(&bits)),
+            (None, None) => Err(damaged(ruby)),
+        }
     }
 
     /// True when the id's text is `text`.
-    pub fn id_is(&self, ruby: &Ruby, text: &str) -> bool {
-        let id = ruby.get_inner(self.id);
-        // SAFETY: only compares the bytes; nothing is kept.
-        let bytes = unsafe { id.as_slice() };
-        bytes == text.as_bytes()
-    }
-
-    /// The id String itself (no copy).
-    pub fn id_value(&self, ruby: &Ruby) -> Value {
-        ruby.get_inner(self.id).as_value()
+    pub fn id_is(&self, _ruby: &Ruby, text: &str) -> bool {
+        match (self.id.get().and_then(RString::from_value), self.uuid) {
+            // SAFETY: only compares the bytes; nothing is kept.
+            (Some(id), _) => (unsafe { id.as_slice() }) == text.as_bytes(),
+            (None, Some(bits)) => uuid_bytes(text) == Some(bits),
+            (None, None) => false,
+        }
     }
 
     pub fn tt(&self) -> f64 {
@@ -818,12 +881,12 @@ impl Fact {
     fn members(this: Obj<Fact>, ruby: &Ruby) -> Result<[(&'static str, Value); 11], Error> {
         let float = |f: f64| ruby.float_from_f64(f).as_value();
         Ok([
-            ("id", ruby.get_inner(this.id).as_value()),
+            ("id", Self::id_in(this, ruby)?),
             ("store", ruby.get_inner(this.store).as_value()),
             ("key", ruby.get_inner(this.key).as_value()),
             ("value", Self::value_in(this, ruby)?),
             ("value_hash", Self::value_hash_in(this, ruby)?),
-            ("causation", ruby.get_inner(this.causation)),
+            ("causation", Self::causation_in(this, ruby)?),
             ("transaction_time", float(this.transaction_time)),
             (
                 "valid_time",

@@ -280,7 +280,8 @@ impl FactLog {
             })
             .and_then(|v| Obj::<Fact>::try_convert(v).ok())
             .filter(|cause| owned.causation().is_some_and(|c| cause.id_is(ruby, c)))
-            .map(|cause| cause.id_value(ruby));
+            .map(|cause| Fact::id_in(cause, ruby))
+            .transpose()?;
         let fact = owned.build(ruby, shared_id)?.as_value();
         // SAFETY: as in `at`.
         let now = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
@@ -420,14 +421,20 @@ impl FactLog {
                 "write_new takes 10 arguments",
             ));
         };
-        let causation = if causation.to_bool() {
-            *causation
+        // A defaulted causation shares the previous fact's id String, or,
+        // while that is not built, records its UUID bits.
+        let (causation, cause_uuid) = if causation.to_bool() {
+            (*causation, None)
         } else {
             let previous = Self::latest_for(ruby, rb_self, *store, *key, None)?;
             if previous.is_nil() {
-                previous
+                (previous, None)
             } else {
-                Obj::<Fact>::try_convert(previous)?.id_value(ruby)
+                let previous = Obj::<Fact>::try_convert(previous)?;
+                match previous.unbuilt_uuid() {
+                    Some(bits) => (ruby.qnil().as_value(), Some(bits)),
+                    None => (Fact::id_in(previous, ruby)?, None),
+                }
             }
         };
         let input = NewFact {
@@ -435,6 +442,7 @@ impl FactLog {
             key: *key,
             value: *value,
             causation: Some(causation),
+            cause_uuid,
             valid_time: Some(*valid_time),
             term: Some(*term),
             schema_version: Some(*schema_version),
@@ -460,6 +468,7 @@ impl FactLog {
             key: convert::frozen_str(ruby, &ledger_core::new_uuid()).as_value(),
             value: *value,
             causation: None,
+            cause_uuid: None,
             valid_time: Some(*valid_time),
             term: Some(*term),
             schema_version: Some(*schema_version),

@@ -47,7 +47,14 @@ macro_rules! reader {
         }
     };
 }
-reader!(id, |ruby, f| ruby.get_inner(f.id).as_value());
+/// `id`: built from the UUID bits on first read, then the same String.
+pub fn id(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
+    run(ruby, || Fact::id_in(f, ruby))
+}
+/// `causation`: likewise.
+pub fn causation(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
+    run(ruby, || Fact::causation_in(f, ruby))
+}
 reader!(store, |ruby, f| ruby.get_inner(f.store).as_value());
 reader!(key, |ruby, f| ruby.get_inner(f.key).as_value());
 /// `value`: built from the packed form on first read, then the same object.
@@ -58,7 +65,6 @@ pub fn value(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
 pub fn value_hash(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
     run(ruby, || Fact::value_hash_in(f, ruby))
 }
-reader!(causation, |ruby, f| ruby.get_inner(f.causation));
 reader!(transaction_time, |ruby, f| ruby
     .float_from_f64(f.transaction_time)
     .as_value());

@@ -326,7 +326,6 @@ fn damaged(ruby: &Ruby) -> Error {
     )
 }
 
-
 /// A new fact's value: (value slot, value_hash slot, packed form). A value
 /// fact/packing.rs takes is kept packed and its Ruby value and hash are
 /// built on first read; any other is normalized and hashed now, as before.
@@ -540,13 +539,8 @@ impl Fact {
     /// The value's model: unpacked when packed (no Ruby walk), else walked.
     fn value_model(&self, ruby: &Ruby) -> Result<Json, Error> {
         match &self.packed {
-            Some(bytes) => {
-                ledger_core::json::packed::unpack(bytes).ok_or_else(|| damaged(ruby))
-            }
-            None => convert::model(
-                ruby,
-                self.value.get().ok_or_else(|| damaged(ruby))?,
-            ),
+            Some(bytes) => ledger_core::json::packed::unpack(bytes).ok_or_else(|| damaged(ruby)),
+            None => convert::model(ruby, self.value.get().ok_or_else(|| damaged(ruby))?),
         }
     }
 

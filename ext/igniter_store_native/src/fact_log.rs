@@ -353,7 +353,14 @@ impl FactLog {
     fn push_new(&self, ruby: &Ruby, fact: Obj<Fact>, entry: &Entry) -> Result<(), Error> {
         let mut state = self.lock(ruby)?;
         self.push_built(ruby, &mut state, fact)?;
-        state.insert(ruby, &entry.store, &entry.key, &entry.id, fact.tt(), fact.vt())
+        state.insert(
+            ruby,
+            &entry.store,
+            &entry.key,
+            &entry.id,
+            fact.tt(),
+            fact.vt(),
+        )
     }
 
     /// Appends a replayed fact as its record only: no Ruby object until it is read.

@@ -80,7 +80,8 @@ fn node(ruby: &Ruby, v: Value, depth: usize, out: &mut Vec<u8>) -> bool {
             return false;
         };
         // SAFETY: rb_cString is a constant global set at VM boot.
-        if s.class().as_raw() != unsafe { rb_sys::rb_cString } || s.enc_get() != ruby.utf8_encindex()
+        if s.class().as_raw() != unsafe { rb_sys::rb_cString }
+            || s.enc_get() != ruby.utf8_encindex()
         {
             return false;
         }

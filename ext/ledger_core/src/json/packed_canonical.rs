@@ -152,7 +152,10 @@ mod tests {
             obj(&[
                 ("title", Json::Str("task 1".into())),
                 ("n", Json::Int(1)),
-                ("tags", Json::Array(vec![Json::Str("a".into()), nested.clone()])),
+                (
+                    "tags",
+                    Json::Array(vec![Json::Str("a".into()), nested.clone()]),
+                ),
                 ("nested", nested),
             ]),
             // Repeated names: the last one wins, wherever it stands.

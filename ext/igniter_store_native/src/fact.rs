@@ -326,10 +326,10 @@ fn damaged(ruby: &Ruby) -> Error {
     )
 }
 
-/// A new fact's value: (value slot, value_hash slot, packed form). A value
+/// A new fact's value, value_hash and packed form. A value
 /// fact/packing.rs takes is kept packed and its Ruby value and hash are
 /// built on first read; any other is normalized and hashed now, as before.
-fn value_data(ruby: &Ruby, v: Value) -> Result<(Slot, Slot, Option<Box<[u8]>>), Error> {
+fn value_data(ruby: &Ruby, v: Value) -> Result<ValueData, Error> {
     let packed = PACK_SCRATCH.with(|cell| {
         let mut out = cell.borrow_mut();
         out.clear();
@@ -341,15 +341,26 @@ fn value_data(ruby: &Ruby, v: Value) -> Result<(Slot, Slot, Option<Box<[u8]>>), 
         let container = RHash::from_value(v).is_some() || RArray::from_value(v).is_some();
         let kept = !container && (v.is_frozen() || Symbol::from_value(v).is_some());
         let value = if kept { Slot::new(v) } else { Slot::unset() };
-        return Ok((value, Slot::unset(), Some(packed)));
+        return Ok(ValueData {
+            value,
+            hash: Slot::unset(),
+            packed: Some(packed),
+        });
     }
     let (value, model) = convert::normalize(ruby, v)?;
     let hash = ledger_core::value_hash(&model).map_err(|e| errors::core(ruby, e))?;
-    Ok((
-        Slot::new(value),
-        Slot::new(convert::frozen_str(ruby, &hash).as_value()),
-        None,
-    ))
+    Ok(ValueData {
+        value: Slot::new(value),
+        hash: Slot::new(convert::frozen_str(ruby, &hash).as_value()),
+        packed: None,
+    })
+}
+
+/// A new fact's value members (see [`value_data`]).
+struct ValueData {
+    value: Slot,
+    hash: Slot,
+    packed: Option<Box<[u8]>>,
 }
 
 /// A member in `slot`, or the frozen String of the UUID `bits` it is built
@@ -441,7 +452,11 @@ impl Fact {
     pub fn create(ruby: &Ruby, input: NewFact) -> Result<(Obj<Fact>, Entry), Error> {
         let store = store_symbol(ruby, input.store)?;
         let (key, key_text) = stored_key(ruby, input.key)?;
-        let (value, value_hash, packed) = value_data(ruby, input.value)?;
+        let ValueData {
+            value,
+            hash: value_hash,
+            packed,
+        } = value_data(ruby, input.value)?;
         let valid_time = valid_time_of(ruby, input.valid_time, input.term)?;
         let schema_version = schema_integer(ruby, input.schema_version)?;
         let (causation, cause_uuid) = match input.cause_uuid {

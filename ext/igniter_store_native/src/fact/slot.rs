@@ -27,7 +27,7 @@ pub struct Slot(AtomicU64);
 impl Slot {
     /// A slot holding `v` from the start.
     pub fn new(v: Value) -> Slot {
-        Slot(AtomicU64::new(v.as_raw() as u64))
+        Slot(AtomicU64::new(v.as_raw()))
     }
 
     /// A slot to be filled on first read.
@@ -48,7 +48,7 @@ impl Slot {
     /// owner is write-barrier protected, so storing a young object into it
     /// tells the GC (`RB_OBJ_WRITTEN`).
     pub fn fill(&self, owner: Value, v: Value) -> Value {
-        let raw = v.as_raw() as u64;
+        let raw = v.as_raw();
         match self
             .0
             .compare_exchange(UNSET, raw, Ordering::AcqRel, Ordering::Acquire)

@@ -114,7 +114,7 @@ impl NativeCompactEncoder {
     /// `push(fact)`: buffers one fact's entry. For each header field the value under the
     /// Symbol key, else the String key, else nil; other keys are dropped.
     fn push(ruby: &Ruby, rb_self: &Self, fact: Obj<Fact>) -> Result<(), Error> {
-        let value = fact.value_of(ruby);
+        let value = Fact::value_in(fact, ruby)?;
         let Some(hash) = RHash::from_value(value) else {
             return Err(Error::new(
                 ruby.exception_no_method_error(),

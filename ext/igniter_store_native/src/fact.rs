@@ -1,10 +1,13 @@
 //! `Igniter::Store::Fact`: an immutable fact whose normalization, hashing and
 //! identity are computed in Rust. The Ruby values it hands out (value,
 //! producer, ...) are built once, frozen, and kept (GC-marked), so reads never
-//! rebuild objects.
+//! rebuild objects. A fact built by `Fact.build` (and so by every native write)
+//! keeps its value packed and builds the Ruby value and its `value_hash` on
+//! first read (doc/performance.md "Native write path").
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ledger_core::fact::compact::{uuid_bytes, uuid_text};
 use ledger_core::fact::decode::SymbolTrie;
 use ledger_core::{FactRecord, Json};
 use magnus::{
@@ -19,6 +22,10 @@ use magnus::{
 
 use crate::{convert, errors};
 
+mod packing;
+mod slot;
+use slot::Slot;
+
 #[derive(TypedData)]
 // Write-barrier protected: every reference is stored before the object
 // exists and never changes, so the GC need not re-mark old facts at every
@@ -31,28 +38,41 @@ use crate::{convert, errors};
     wb_protected
 )]
 pub struct Fact {
-    id: Opaque<RString>,
+    /// The id String; built on first read from `uuid` when the build drew it.
+    id: Slot,
     store: Opaque<Symbol>,
     key: Opaque<RString>,
-    value: Opaque<Value>,
-    value_hash: Opaque<Value>,
-    causation: Opaque<Value>,
+    /// Built on first read from `packed` when the build packed the value.
+    value: Slot,
+    /// Likewise: the hash of the packed value, on first read.
+    value_hash: Slot,
+    /// The causation String or nil; built on first read from `cause_uuid`
+    /// when the build took it from a fact whose id was not built yet.
+    causation: Slot,
     transaction_time: f64,
     valid_time: Option<f64>,
     /// An Integer (any size).
     schema_version: Opaque<Value>,
     producer: Opaque<Value>,
     derivation: Opaque<Value>,
+    /// The value in `ledger_core::json::packed` form, when the build could
+    /// pack it without normalizing (fact/packing.rs): the source of the value
+    /// and its hash, and of the value's model when the fact is encoded.
+    packed: Option<Box<[u8]>>,
+    /// The bits of a canonical UUID id, the source of an unbuilt `id`.
+    uuid: Option<[u8; 16]>,
+    /// Likewise for an unbuilt `causation`.
+    cause_uuid: Option<[u8; 16]>,
 }
 
 impl DataTypeFunctions for Fact {
     fn mark(&self, marker: &Marker) {
-        marker.mark(self.id);
+        self.id.mark(marker);
         marker.mark(self.store);
         marker.mark(self.key);
-        marker.mark(self.value);
-        marker.mark(self.value_hash);
-        marker.mark(self.causation);
+        self.value.mark(marker);
+        self.value_hash.mark(marker);
+        self.causation.mark(marker);
         marker.mark(self.schema_version);
         marker.mark(self.producer);
         marker.mark(self.derivation);
@@ -281,11 +301,87 @@ pub struct NewFact {
     pub key: Value,
     pub value: Value,
     pub causation: Option<Value>,
+    /// A causation given as the UUID bits of a fact's unbuilt id (instead of `causation`).
+    pub cause_uuid: Option<[u8; 16]>,
     pub valid_time: Option<Value>,
     pub term: Option<Value>,
     pub schema_version: Option<Value>,
     pub producer: Option<Value>,
     pub derivation: Option<Value>,
+}
+
+/// The texts a new fact is indexed under (from [`Fact::create`]).
+pub struct Entry {
+    pub store: String,
+    pub key: String,
+    pub id: String,
+}
+
+/// The error of packed bytes that do not decode: only the fact itself packed
+/// them, so this is a bug, not bad input.
+fn damaged(ruby: &Ruby) -> Error {
+    Error::new(
+        ruby.exception_runtime_error(),
+        "igniter-ledger: a fact's packed value is damaged",
+    )
+}
+
+/// A new fact's value, value_hash and packed form. A value
+/// fact/packing.rs takes is kept packed and its Ruby value and hash are
+/// built on first read; any other is normalized and hashed now, as before.
+fn value_data(ruby: &Ruby, v: Value) -> Result<ValueData, Error> {
+    let packed = PACK_SCRATCH.with(|cell| {
+        let mut out = cell.borrow_mut();
+        out.clear();
+        packing::pack(ruby, v, &mut out).then(|| Box::<[u8]>::from(&out[..]))
+    });
+    if let Some(packed) = packed {
+        // A value the copy would be itself (an immediate, a Symbol, a frozen
+        // String) is kept as it is, as the normalizing walk keeps it.
+        let container = RHash::from_value(v).is_some() || RArray::from_value(v).is_some();
+        let kept = !container && (v.is_frozen() || Symbol::from_value(v).is_some());
+        let value = if kept { Slot::new(v) } else { Slot::unset() };
+        return Ok(ValueData {
+            value,
+            hash: Slot::unset(),
+            packed: Some(packed),
+        });
+    }
+    let (value, model) = convert::normalize(ruby, v)?;
+    let hash = ledger_core::value_hash(&model).map_err(|e| errors::core(ruby, e))?;
+    Ok(ValueData {
+        value: Slot::new(value),
+        hash: Slot::new(convert::frozen_str(ruby, &hash).as_value()),
+        packed: None,
+    })
+}
+
+/// A new fact's value members (see [`value_data`]).
+struct ValueData {
+    value: Slot,
+    hash: Slot,
+    packed: Option<Box<[u8]>>,
+}
+
+/// A member in `slot`, or the frozen String of the UUID `bits` it is built
+/// from on first read, or nil (a slot left unset always has its bits).
+fn built_or(
+    this: Obj<Fact>,
+    ruby: &Ruby,
+    slot: &Slot,
+    bits: Option<[u8; 16]>,
+) -> Result<Value, Error> {
+    if let Some(v) = slot.get() {
+        return Ok(v);
+    }
+    let bits = bits.ok_or_else(|| damaged(ruby))?;
+    let built = convert::frozen_str(ruby, &uuid_text(&bits)).as_value();
+    Ok(slot.fill(this.as_value(), built))
+}
+
+thread_local! {
+    /// The buffer a value is packed into before its exact-size copy is taken.
+    static PACK_SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(256));
 }
 
 /// The members of [`Fact::from_members`], as Ruby values.
@@ -341,6 +437,7 @@ impl Fact {
             key,
             value,
             causation,
+            cause_uuid: None,
             valid_time,
             term,
             schema_version,
@@ -350,60 +447,116 @@ impl Fact {
         Ok(Self::create(ruby, input)?.0)
     }
 
-    /// The whole of `Fact.build` on positional inputs. Also returns the
-    /// fact's record (the models the walk produced, no second walk), for a
-    /// caller that persists or indexes the new fact.
-    pub fn create(ruby: &Ruby, input: NewFact) -> Result<(Obj<Fact>, FactRecord), Error> {
+    /// The whole of `Fact.build` on positional inputs. Also returns the texts
+    /// the log indexes the new fact under (no second read of its members).
+    pub fn create(ruby: &Ruby, input: NewFact) -> Result<(Obj<Fact>, Entry), Error> {
         let store = store_symbol(ruby, input.store)?;
         let (key, key_text) = stored_key(ruby, input.key)?;
-        let (value, model) = convert::normalize(ruby, input.value)?;
-        let hash = ledger_core::value_hash(&model).map_err(|e| errors::core(ruby, e))?;
+        let ValueData {
+            value,
+            hash: value_hash,
+            packed,
+        } = value_data(ruby, input.value)?;
         let valid_time = valid_time_of(ruby, input.valid_time, input.term)?;
         let schema_version = schema_integer(ruby, input.schema_version)?;
-        let causation = optional_string(ruby, input.causation)?;
-        let (producer, producer_model) = normalized_or_nil(ruby, input.producer)?;
-        let (derivation, derivation_model) = normalized_or_nil(ruby, input.derivation)?;
+        let (causation, cause_uuid) = match input.cause_uuid {
+            Some(bits) => (Slot::unset(), Some(bits)),
+            None => (Slot::new(optional_string(ruby, input.causation)?), None),
+        };
+        let producer = normalized_or_nil(ruby, input.producer)?.0;
+        let derivation = normalized_or_nil(ruby, input.derivation)?.0;
         let id = ledger_core::new_uuid();
-        let record = FactRecord {
+        let uuid = uuid_bytes(&id);
+        let entry = Entry {
             store: convert::sym_text(ruby, store)?,
             key: key_text,
-            value: model,
-            causation: match RString::from_value(causation) {
-                Some(s) => Some(convert::utf8_text(ruby, s)?),
-                None => None,
-            },
-            transaction_time: realtime(),
-            valid_time,
-            schema_version: integer_model(schema_version)?,
-            producer: producer_model,
-            derivation: derivation_model,
-            value_hash: None,
-            id: String::new(),
+            id,
         };
         let fact = Self::wrap(
             ruby,
             Fact {
-                id: convert::frozen_str(ruby, &id).into(),
+                id: match uuid {
+                    Some(_) => Slot::unset(),
+                    None => Slot::new(convert::frozen_str(ruby, &entry.id).as_value()),
+                },
                 store: store.into(),
                 key: key.into(),
-                value: value.into(),
-                value_hash: convert::frozen_str(ruby, &hash).as_value().into(),
-                causation: causation.into(),
-                transaction_time: record.transaction_time,
+                value,
+                value_hash,
+                causation,
+                transaction_time: realtime(),
                 valid_time,
                 schema_version: schema_version.as_value().into(),
                 producer: producer.into(),
                 derivation: derivation.into(),
+                packed,
+                uuid,
+                cause_uuid,
             },
         );
-        Ok((
-            fact,
-            FactRecord {
-                id,
-                value_hash: Some(hash),
-                ..record
+        Ok((fact, entry))
+    }
+
+    /// The id String, built from the UUID bits on first read and then kept.
+    pub fn id_in(this: Obj<Fact>, ruby: &Ruby) -> Result<Value, Error> {
+        built_or(this, ruby, &this.id, this.uuid)
+    }
+
+    /// The causation (String or nil), built on first read like the id.
+    pub fn causation_in(this: Obj<Fact>, ruby: &Ruby) -> Result<Value, Error> {
+        built_or(this, ruby, &this.causation, this.cause_uuid)
+    }
+
+    /// The UUID bits of the id while its String is not built: what a fact
+    /// caused by this one records instead of sharing the String.
+    pub fn unbuilt_uuid(&self) -> Option<[u8; 16]> {
+        self.uuid.filter(|_| self.id.get().is_none())
+    }
+
+    /// The value, built from its packed form on first read and then kept.
+    pub fn value_in(this: Obj<Fact>, ruby: &Ruby) -> Result<Value, Error> {
+        if let Some(v) = this.value.get() {
+            return Ok(v);
+        }
+        let bytes = this.packed.as_deref().ok_or_else(|| damaged(ruby))?;
+        let built = crate::fact_log::lazy::value(ruby, bytes)?;
+        Ok(this.value.fill(this.as_value(), built))
+    }
+
+    /// The `value_hash` String, computed from the packed value on first read
+    /// and then kept.
+    pub fn value_hash_in(this: Obj<Fact>, ruby: &Ruby) -> Result<Value, Error> {
+        if let Some(v) = this.value_hash.get() {
+            return Ok(v);
+        }
+        let text = this.packed_hash(ruby)?;
+        let built = convert::frozen_str(ruby, &text).as_value();
+        Ok(this.value_hash.fill(this.as_value(), built))
+    }
+
+    /// `value_hash` of the packed value.
+    fn packed_hash(&self, ruby: &Ruby) -> Result<String, Error> {
+        let bytes = self.packed.as_deref().ok_or_else(|| damaged(ruby))?;
+        ledger_core::json::packed_canonical::packed_value_hash(bytes).ok_or_else(|| damaged(ruby))
+    }
+
+    /// The `value_hash` text, from the built String or computed.
+    fn hash_text(&self, ruby: &Ruby) -> Result<Option<String>, Error> {
+        match self.value_hash.get() {
+            Some(v) => match RString::from_value(v) {
+                Some(s) => Ok(Some(convert::utf8_text(ruby, s)?)),
+                None => Ok(None),
             },
-        ))
+            None => self.packed_hash(ruby).map(Some),
+        }
+    }
+
+    /// The value's model: unpacked when packed (no Ruby walk), else walked.
+    fn value_model(&self, ruby: &Ruby) -> Result<Json, Error> {
+        match &self.packed {
+            Some(bytes) => ledger_core::json::packed::unpack(bytes).ok_or_else(|| damaged(ruby)),
+            None => convert::model(ruby, self.value.get().ok_or_else(|| damaged(ruby))?),
+        }
     }
 
     /// `Fact.from_h(hash)`: restores a fact from wire, WAL or snapshot form,
@@ -447,12 +600,12 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: id.into(),
+                id: Slot::new(id.as_value()),
                 store: store_symbol(ruby, store)?.into(),
                 key: key_string(ruby, get("key").unwrap_or_else(|| ruby.qnil().as_value()))?.into(),
-                value: restore("value", get("value"))?.into(),
-                value_hash: optional_string(ruby, get("value_hash"))?.into(),
-                causation: optional_string(ruby, get("causation"))?.into(),
+                value: Slot::new(restore("value", get("value"))?),
+                value_hash: Slot::new(optional_string(ruby, get("value_hash"))?),
+                causation: Slot::new(optional_string(ruby, get("causation"))?),
                 transaction_time: tt,
                 valid_time,
                 schema_version: schema_integer(ruby, get("schema_version"))?
@@ -460,6 +613,9 @@ impl Fact {
                     .into(),
                 producer: restore("producer", truthy(get("producer")))?.into(),
                 derivation: restore("derivation", truthy(get("derivation")))?.into(),
+                packed: None,
+                uuid: None,
+                cause_uuid: None,
             },
         ))
     }
@@ -528,7 +684,7 @@ impl Fact {
     /// `Fact.from_h(to_h.merge(id:, causation:, transaction_time:))`.
     fn stamped(
         ruby: &Ruby,
-        rb_self: &Self,
+        rb_self: Obj<Fact>,
         id: Value,
         causation: Value,
         time: Value,
@@ -536,29 +692,39 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: key_string(ruby, id)?.into(),
-                causation: optional_string(ruby, Some(causation))?.into(),
+                id: Slot::new(key_string(ruby, id)?.as_value()),
+                causation: Slot::new(optional_string(ruby, Some(causation))?),
                 transaction_time: to_f(ruby, time)?,
-                ..rb_self.clone_members()
+                uuid: None,
+                cause_uuid: None,
+                ..Self::clone_members(rb_self, ruby)?
             },
         ))
     }
 
-    /// The members, shared (for copies and [`Fact::stamped`]).
-    fn clone_members(&self) -> Fact {
-        Fact {
-            id: self.id,
-            store: self.store,
-            key: self.key,
-            value: self.value,
-            value_hash: self.value_hash,
-            causation: self.causation,
-            transaction_time: self.transaction_time,
-            valid_time: self.valid_time,
-            schema_version: self.schema_version,
-            producer: self.producer,
-            derivation: self.derivation,
-        }
+    /// The members, shared (for copies and [`Fact::stamped`]): the lazy ones
+    /// are built first, so a copy's value is the very object of the original.
+    fn clone_members(this: Obj<Fact>, ruby: &Ruby) -> Result<Fact, Error> {
+        Self::id_in(this, ruby)?;
+        Self::causation_in(this, ruby)?;
+        Self::value_in(this, ruby)?;
+        Self::value_hash_in(this, ruby)?;
+        Ok(Fact {
+            id: this.id.copy(),
+            store: this.store,
+            key: this.key,
+            value: this.value.copy(),
+            value_hash: this.value_hash.copy(),
+            causation: this.causation.copy(),
+            transaction_time: this.transaction_time,
+            valid_time: this.valid_time,
+            schema_version: this.schema_version,
+            producer: this.producer,
+            derivation: this.derivation,
+            packed: this.packed.clone(),
+            uuid: this.uuid,
+            cause_uuid: this.cause_uuid,
+        })
     }
 
     /// `Fact._load(body)`: a fact from its `_dump`; a body that breaks a decode
@@ -579,8 +745,8 @@ impl Fact {
     }
 
     /// A new fact object with the same members (frozen: a fact never changes).
-    fn copy(&self, ruby: &Ruby) -> Obj<Fact> {
-        Self::wrap(ruby, self.clone_members())
+    fn copy(this: Obj<Fact>, ruby: &Ruby) -> Result<Obj<Fact>, Error> {
+        Ok(Self::wrap(ruby, Self::clone_members(this, ruby)?))
     }
 
     /// A fact decoded by the core (WAL or snapshot replay).
@@ -602,7 +768,7 @@ impl Fact {
             None => ruby.qnil().as_value(),
         };
         let causation = match (&rec.causation, previous) {
-            (Some(c), Some(prev)) if prev.id_is(ruby, c) => prev.id_value(ruby),
+            (Some(c), Some(prev)) if prev.id_is(ruby, c) => Self::id_in(prev, ruby)?,
             _ => opt(&rec.causation),
         };
         let nil_or = |j: &Json| -> Result<Value, Error> {
@@ -614,17 +780,20 @@ impl Fact {
         Ok(Self::wrap(
             ruby,
             Fact {
-                id: convert::frozen_str(ruby, &rec.id).into(),
+                id: Slot::new(convert::frozen_str(ruby, &rec.id).as_value()),
                 store: convert::symbol(ruby, &rec.store).into(),
                 key: convert::interned_str(ruby, &rec.key).into(),
-                value: convert::to_ruby(ruby, &rec.value)?.into(),
-                value_hash: opt(&rec.value_hash).into(),
-                causation: causation.into(),
+                value: Slot::new(convert::to_ruby(ruby, &rec.value)?),
+                value_hash: Slot::new(opt(&rec.value_hash)),
+                causation: Slot::new(causation),
                 transaction_time: rec.transaction_time,
                 valid_time: rec.valid_time,
                 schema_version: integer_value(ruby, &rec.schema_version)?.into(),
                 producer: nil_or(&rec.producer)?.into(),
                 derivation: nil_or(&rec.derivation)?.into(),
+                packed: None,
+                uuid: None,
+                cause_uuid: None,
             },
         ))
     }
@@ -636,17 +805,20 @@ impl Fact {
         Self::wrap(
             ruby,
             Fact {
-                id: m.id.into(),
+                id: Slot::new(m.id.as_value()),
                 store: m.store.into(),
                 key: m.key.into(),
-                value: m.value.into(),
-                value_hash: m.value_hash.into(),
-                causation: m.causation.into(),
+                value: Slot::new(m.value),
+                value_hash: Slot::new(m.value_hash),
+                causation: Slot::new(m.causation),
                 transaction_time: m.transaction_time,
                 valid_time: m.valid_time,
                 schema_version: m.schema_version.into(),
                 producer: m.producer.into(),
                 derivation: m.derivation.into(),
+                packed: None,
+                uuid: None,
+                cause_uuid: None,
             },
         )
     }
@@ -660,12 +832,15 @@ impl Fact {
             }
         };
         Ok(FactRecord {
-            id: convert::utf8_text(ruby, ruby.get_inner(self.id))?,
+            id: self.id_text(ruby)?,
             store: convert::sym_text(ruby, ruby.get_inner(self.store))?,
             key: convert::utf8_text(ruby, ruby.get_inner(self.key))?,
-            value: convert::model(ruby, ruby.get_inner(self.value))?,
-            value_hash: text(ruby.get_inner(self.value_hash))?,
-            causation: text(ruby.get_inner(self.causation))?,
+            value: self.value_model(ruby)?,
+            value_hash: self.hash_text(ruby)?,
+            causation: match (self.causation.get(), self.cause_uuid) {
+                (Some(v), _) => text(v)?,
+                (None, bits) => bits.map(|b| uuid_text(&b)),
+            },
             transaction_time: self.transaction_time,
             valid_time: self.valid_time,
             schema_version: integer_model(Integer::try_convert(
@@ -686,20 +861,21 @@ impl Fact {
     }
 
     pub fn id_text(&self, ruby: &Ruby) -> Result<String, Error> {
-        convert::utf8_text(ruby, ruby.get_inner(self.id))
+        match (self.id.get().and_then(RString::from_value), self.uuid) {
+            (Some(s), _) => convert::utf8_text(ruby, s),
+            (None, Some(bits)) => Ok(uuid_text(&bits)),
+            (None, None) => Err(damaged(ruby)),
+        }
     }
 
     /// True when the id's text is `text`.
-    pub fn id_is(&self, ruby: &Ruby, text: &str) -> bool {
-        let id = ruby.get_inner(self.id);
-        // SAFETY: only compares the bytes; nothing is kept.
-        let bytes = unsafe { id.as_slice() };
-        bytes == text.as_bytes()
-    }
-
-    /// The id String itself (no copy).
-    pub fn id_value(&self, ruby: &Ruby) -> Value {
-        ruby.get_inner(self.id).as_value()
+    pub fn id_is(&self, _ruby: &Ruby, text: &str) -> bool {
+        match (self.id.get().and_then(RString::from_value), self.uuid) {
+            // SAFETY: only compares the bytes; nothing is kept.
+            (Some(id), _) => (unsafe { id.as_slice() }) == text.as_bytes(),
+            (None, Some(bits)) => uuid_bytes(text) == Some(bits),
+            (None, None) => false,
+        }
     }
 
     pub fn tt(&self) -> f64 {
@@ -710,38 +886,35 @@ impl Fact {
         self.valid_time
     }
 
-    pub fn value_of(&self, ruby: &Ruby) -> Value {
-        ruby.get_inner(self.value)
-    }
-
-    /// The 11 members in WAL order, as Ruby values.
-    fn members(&self, ruby: &Ruby) -> [(&'static str, Value); 11] {
+    /// The 11 members in WAL order, as Ruby values (the lazy ones built).
+    fn members(this: Obj<Fact>, ruby: &Ruby) -> Result<[(&'static str, Value); 11], Error> {
         let float = |f: f64| ruby.float_from_f64(f).as_value();
-        [
-            ("id", ruby.get_inner(self.id).as_value()),
-            ("store", ruby.get_inner(self.store).as_value()),
-            ("key", ruby.get_inner(self.key).as_value()),
-            ("value", ruby.get_inner(self.value)),
-            ("value_hash", ruby.get_inner(self.value_hash)),
-            ("causation", ruby.get_inner(self.causation)),
-            ("transaction_time", float(self.transaction_time)),
+        Ok([
+            ("id", Self::id_in(this, ruby)?),
+            ("store", ruby.get_inner(this.store).as_value()),
+            ("key", ruby.get_inner(this.key).as_value()),
+            ("value", Self::value_in(this, ruby)?),
+            ("value_hash", Self::value_hash_in(this, ruby)?),
+            ("causation", Self::causation_in(this, ruby)?),
+            ("transaction_time", float(this.transaction_time)),
             (
                 "valid_time",
-                self.valid_time
+                this.valid_time
                     .map_or_else(|| ruby.qnil().as_value(), float),
             ),
-            ("schema_version", ruby.get_inner(self.schema_version)),
-            ("producer", ruby.get_inner(self.producer)),
-            ("derivation", ruby.get_inner(self.derivation)),
-        ]
+            ("schema_version", ruby.get_inner(this.schema_version)),
+            ("producer", ruby.get_inner(this.producer)),
+            ("derivation", ruby.get_inner(this.derivation)),
+        ])
     }
 
     /// Member equality, `==` or `eql?` per member, like Struct's.
-    fn same(ruby: &Ruby, a: &Self, other: Value, strict: bool) -> Result<bool, Error> {
+    fn same(ruby: &Ruby, a: Obj<Fact>, other: Value, strict: bool) -> Result<bool, Error> {
         let Ok(other) = Obj::<Fact>::try_convert(other) else {
             return Ok(false);
         };
-        for ((_, x), (_, y)) in a.members(ruby).iter().zip(other.members(ruby).iter()) {
+        let (mine, theirs) = (Self::members(a, ruby)?, Self::members(other, ruby)?);
+        for ((_, x), (_, y)) in mine.iter().zip(theirs.iter()) {
             let same = if strict { x.eql(*y)? } else { x.equal(*y)? };
             if !same {
                 return Ok(false);

@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use ledger_core::fact::compact::CompactFacts;
 use ledger_core::index::{Index, Timeline};
 use ledger_core::wal::replay::Decoded;
-use ledger_core::FactRecord;
 
 use magnus::{
     gc::Marker,
@@ -24,11 +23,11 @@ use magnus::{
 
 use crate::{
     convert, errors,
-    fact::{Fact, NewFact},
+    fact::{Entry, Fact, NewFact},
     file_backend::{FileBackend, Stop},
 };
 
-mod lazy;
+pub(crate) mod lazy;
 
 /// The index of the log's facts, in their order: from the record, or from the
 /// built fact when it was appended built.
@@ -301,7 +300,8 @@ impl FactLog {
             })
             .and_then(|v| Obj::<Fact>::try_convert(v).ok())
             .filter(|cause| owned.causation().is_some_and(|c| cause.id_is(ruby, c)))
-            .map(|cause| cause.id_value(ruby));
+            .map(|cause| Fact::id_in(cause, ruby))
+            .transpose()?;
         let fact = owned.build(ruby, shared_id)?.as_value();
         // SAFETY: as in `at`.
         let now = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
@@ -368,18 +368,18 @@ impl FactLog {
         Self::append(ruby, rb_self, fact).map(|_| ())
     }
 
-    /// Appends a fact whose record is at hand, indexing from the record's
-    /// text instead of reading it back from Ruby.
-    fn push_record(&self, ruby: &Ruby, fact: Obj<Fact>, rec: &FactRecord) -> Result<(), Error> {
+    /// Appends a fact just built, indexing it from the texts the build
+    /// already had instead of reading them back from Ruby.
+    fn push_new(&self, ruby: &Ruby, fact: Obj<Fact>, entry: &Entry) -> Result<(), Error> {
         let mut state = self.lock(ruby)?;
         self.push_built(ruby, &mut state, fact)?;
         state.insert(
             ruby,
-            &rec.store,
-            &rec.key,
-            &rec.id,
-            rec.transaction_time,
-            rec.valid_time,
+            &entry.store,
+            &entry.key,
+            &entry.id,
+            fact.tt(),
+            fact.vt(),
         )
     }
 
@@ -398,19 +398,18 @@ impl FactLog {
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
-    /// FileBackend gets the frame encoded from the build's models, anything
-    /// else is sent `write_fact`.
-    fn persist(
-        ruby: &Ruby,
-        backend: Value,
-        fact: Obj<Fact>,
-        rec: &FactRecord,
-    ) -> Result<(), Error> {
+    /// FileBackend gets the frame encoded from the fact's record (its value
+    /// unpacked, no Ruby walk), anything else is sent `write_fact`.
+    fn persist(ruby: &Ruby, backend: Value, fact: Obj<Fact>) -> Result<(), Error> {
         if backend.is_nil() {
             return Ok(());
         }
         match FileBackend::exact(ruby, backend) {
-            Some(file) => file.write_record(ruby, rec),
+            Some(file) => {
+                // The hash is computed once, kept for a later `value_hash` read.
+                Fact::value_hash_in(fact, ruby)?;
+                file.write_record(ruby, &fact.to_record(ruby)?)
+            }
             None => backend
                 .funcall::<_, _, Value>("write_fact", (fact,))
                 .map(|_| ()),
@@ -426,9 +425,9 @@ impl FactLog {
         input: NewFact,
         backend: Value,
     ) -> Result<Obj<Fact>, Error> {
-        let (fact, rec) = Fact::create(ruby, input)?;
-        Self::persist(ruby, backend, fact, &rec)?;
-        self.push_record(ruby, fact, &rec)?;
+        let (fact, entry) = Fact::create(ruby, input)?;
+        Self::persist(ruby, backend, fact)?;
+        self.push_new(ruby, fact, &entry)?;
         Ok(fact)
     }
 
@@ -445,14 +444,20 @@ impl FactLog {
                 "write_new takes 10 arguments",
             ));
         };
-        let causation = if causation.to_bool() {
-            *causation
+        // A defaulted causation shares the previous fact's id String, or,
+        // while that is not built, records its UUID bits.
+        let (causation, cause_uuid) = if causation.to_bool() {
+            (*causation, None)
         } else {
             let previous = Self::latest_for(ruby, rb_self, *store, *key, None)?;
             if previous.is_nil() {
-                previous
+                (previous, None)
             } else {
-                Obj::<Fact>::try_convert(previous)?.id_value(ruby)
+                let previous = Obj::<Fact>::try_convert(previous)?;
+                match previous.unbuilt_uuid() {
+                    Some(bits) => (ruby.qnil().as_value(), Some(bits)),
+                    None => (Fact::id_in(previous, ruby)?, None),
+                }
             }
         };
         let input = NewFact {
@@ -460,6 +465,7 @@ impl FactLog {
             key: *key,
             value: *value,
             causation: Some(causation),
+            cause_uuid,
             valid_time: Some(*valid_time),
             term: Some(*term),
             schema_version: Some(*schema_version),
@@ -485,6 +491,7 @@ impl FactLog {
             key: convert::frozen_str(ruby, &ledger_core::new_uuid()).as_value(),
             value: *value,
             causation: None,
+            cause_uuid: None,
             valid_time: Some(*valid_time),
             term: Some(*term),
             schema_version: Some(*schema_version),
@@ -705,7 +712,7 @@ impl FactLog {
         for pos in candidates {
             let fact_value = rb_self.at(ruby, pos)?;
             let fact = Obj::<Fact>::try_convert(fact_value)?;
-            if matches(ruby, fact.value_of(ruby), &pairs)? {
+            if matches(ruby, Fact::value_in(fact, ruby)?, &pairs)? {
                 out.push(fact_value)?;
             }
         }

@@ -32,7 +32,7 @@ pub fn unstamped_body(ruby: &Ruby, rb_self: &Fact, id: RString) -> Result<RStrin
 }
 pub fn stamped(
     ruby: &Ruby,
-    rb_self: &Fact,
+    rb_self: Obj<Fact>,
     id: Value,
     causation: Value,
     time: Value,
@@ -47,12 +47,24 @@ macro_rules! reader {
         }
     };
 }
-reader!(id, |ruby, f| ruby.get_inner(f.id).as_value());
+/// `id`: built from the UUID bits on first read, then the same String.
+pub fn id(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
+    run(ruby, || Fact::id_in(f, ruby))
+}
+/// `causation`: likewise.
+pub fn causation(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
+    run(ruby, || Fact::causation_in(f, ruby))
+}
 reader!(store, |ruby, f| ruby.get_inner(f.store).as_value());
 reader!(key, |ruby, f| ruby.get_inner(f.key).as_value());
-reader!(value, |ruby, f| ruby.get_inner(f.value));
-reader!(value_hash, |ruby, f| ruby.get_inner(f.value_hash));
-reader!(causation, |ruby, f| ruby.get_inner(f.causation));
+/// `value`: built from the packed form on first read, then the same object.
+pub fn value(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
+    run(ruby, || Fact::value_in(f, ruby))
+}
+/// `value_hash`: computed from the packed value on first read, then kept.
+pub fn value_hash(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
+    run(ruby, || Fact::value_hash_in(f, ruby))
+}
 reader!(transaction_time, |ruby, f| ruby
     .float_from_f64(f.transaction_time)
     .as_value());
@@ -65,9 +77,9 @@ reader!(producer, |ruby, f| ruby.get_inner(f.producer));
 reader!(derivation, |ruby, f| ruby.get_inner(f.derivation));
 
 /// `to_a` / `deconstruct` / `values`: the member values in order.
-pub fn to_a(ruby: &Ruby, f: &Fact) -> Result<RArray, Error> {
+pub fn to_a(ruby: &Ruby, f: Obj<Fact>) -> Result<RArray, Error> {
     run(ruby, || {
-        Ok(ruby.ary_from_iter(f.members(ruby).into_iter().map(|(_, v)| v)))
+        Ok(ruby.ary_from_iter(Fact::members(f, ruby)?.into_iter().map(|(_, v)| v)))
     })
 }
 /// `members`: the member names.
@@ -78,33 +90,32 @@ pub fn size(ruby: &Ruby, _f: &Fact) -> Result<usize, Error> {
     run(ruby, || Ok(MEMBERS.len()))
 }
 /// `to_h` without a block (the Ruby side handles the block form).
-pub fn to_h(ruby: &Ruby, f: &Fact) -> Result<RHash, Error> {
+pub fn to_h(ruby: &Ruby, f: Obj<Fact>) -> Result<RHash, Error> {
     run(ruby, || {
         let out = ruby.hash_new();
-        for (name, v) in f.members(ruby) {
+        for (name, v) in Fact::members(f, ruby)? {
             out.aset(convert::symbol(ruby, name), v)?;
         }
         Ok(out)
     })
 }
-pub fn eq(ruby: &Ruby, f: &Fact, other: Value) -> Result<bool, Error> {
+pub fn eq(ruby: &Ruby, f: Obj<Fact>, other: Value) -> Result<bool, Error> {
     run(ruby, || Fact::same(ruby, f, other, false))
 }
-pub fn eql(ruby: &Ruby, f: &Fact, other: Value) -> Result<bool, Error> {
+pub fn eql(ruby: &Ruby, f: Obj<Fact>, other: Value) -> Result<bool, Error> {
     run(ruby, || Fact::same(ruby, f, other, true))
 }
-pub fn hash(ruby: &Ruby, f: &Fact) -> Result<Value, Error> {
+pub fn hash(ruby: &Ruby, f: Obj<Fact>) -> Result<Value, Error> {
     run(ruby, || {
-        let values = ruby.ary_from_iter(f.members(ruby).into_iter().map(|(_, v)| v));
+        let values = ruby.ary_from_iter(Fact::members(f, ruby)?.into_iter().map(|(_, v)| v));
         values.funcall("hash", ())
     })
 }
 /// Struct's `inspect`: `#<struct Igniter::Store::Fact id="…", store=:s, …>`,
 /// in Struct's encoding too (binary while it is all ASCII, else UTF-8).
-pub fn inspect(ruby: &Ruby, f: &Fact) -> Result<RString, Error> {
+pub fn inspect(ruby: &Ruby, f: Obj<Fact>) -> Result<RString, Error> {
     run(ruby, || {
-        let parts: Vec<String> = f
-            .members(ruby)
+        let parts: Vec<String> = Fact::members(f, ruby)?
             .iter()
             .map(|(name, v)| format!("{name}={}", v.inspect()))
             .collect();
@@ -116,16 +127,16 @@ pub fn inspect(ruby: &Ruby, f: &Fact) -> Result<RString, Error> {
         })
     })
 }
-pub fn dup(ruby: &Ruby, f: &Fact) -> Result<Obj<Fact>, Error> {
-    run(ruby, || Ok(f.copy(ruby)))
+pub fn dup(ruby: &Ruby, f: Obj<Fact>) -> Result<Obj<Fact>, Error> {
+    run(ruby, || Fact::copy(f, ruby))
 }
 /// `clone(freeze: nil)`: a fact stays frozen whatever `freeze:` says, as on
 /// the pure path (its `initialize_copy` freezes the copy).
-pub fn clone(ruby: &Ruby, f: &Fact, args: &[Value]) -> Result<Obj<Fact>, Error> {
+pub fn clone(ruby: &Ruby, f: Obj<Fact>, args: &[Value]) -> Result<Obj<Fact>, Error> {
     run(ruby, || {
         let args = scan_args::<(), (), (), (), RHash, ()>(args)?;
         get_kwargs::<_, (), (Option<Value>,), ()>(args.keywords, &[], &["freeze"])?;
-        Ok(f.copy(ruby))
+        Fact::copy(f, ruby)
     })
 }
 

@@ -85,7 +85,7 @@ impl Owned {
 
 /// The deep-frozen Ruby value of packed bytes, as `convert::to_ruby` builds it
 /// from the same model.
-fn value(ruby: &Ruby, bytes: &[u8]) -> Result<Value, Error> {
+pub(crate) fn value(ruby: &Ruby, bytes: &[u8]) -> Result<Value, Error> {
     node(ruby, &mut Reader::new(bytes))
 }
 

@@ -7,6 +7,7 @@ pub mod encode;
 pub mod float_fmt;
 pub mod hash;
 pub mod packed;
+pub mod packed_canonical;
 pub mod parse;
 mod value;
 

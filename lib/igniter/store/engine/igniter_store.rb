@@ -348,7 +348,7 @@ module Igniter
         fact = if @shared_log # never cached: another process may commit at or before as_of
                  @log.latest(store, key, as_of)
                else
-                 @cache.fetch_point(store, key, as_of, ttl) { @log.latest(store, key, as_of) }
+                 @cache.read_point(store, key, as_of, ttl, @log)
                end
         fact && (@coercions ? @coercions.value(store, fact) : fact.value)
       end

@@ -14,7 +14,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ledger_core::lru::{Hashes, LruMap};
+use ledger_core::lru::LruMap;
 use magnus::{
     gc::Marker,
     prelude::*,
@@ -37,6 +37,9 @@ struct State {
     cap: usize,
     map: LruMap<Key, f64>,
     next_token: u64,
+    /// Bumped by every drop and clear: a point read that raced one does not
+    /// cache what it read before it.
+    generation: u64,
 }
 
 #[derive(TypedData)]
@@ -89,9 +92,9 @@ impl Resolved {
     }
 }
 
-/// What a probe found.
+/// What a probe found; a miss carries the generation it saw.
 enum Found {
-    Miss,
+    Miss(u64),
     Hit(Value),
 }
 
@@ -133,6 +136,7 @@ impl TravelCache {
                 cap,
                 map: LruMap::default(),
                 next_token: 0,
+                generation: 0,
             }),
         }))
     }
@@ -189,7 +193,12 @@ impl TravelCache {
     fn cell(&self, ruby: &Ruby, slot: u32, i: usize) -> Value {
         let cells = ruby.get_inner(self.cells);
         // SAFETY: bounds-checked, raises nothing, allocates nothing.
-        unsafe { Value::from_raw(rb_sys::rb_ary_entry(cells.as_raw(), slot_cell(slot, i) as _)) }
+        unsafe {
+            Value::from_raw(rb_sys::rb_ary_entry(
+                cells.as_raw(),
+                slot_cell(slot, i) as _,
+            ))
+        }
     }
 
     fn set_cell(&self, ruby: &Ruby, slot: u32, i: usize, v: Value) {
@@ -201,62 +210,77 @@ impl TravelCache {
 
     /// Removes the entry at `slot` and lets go of what it held.
     fn remove(&self, ruby: &Ruby, state: &mut State, slot: u32) {
-        state.map.remove(slot);
+        let Some((key, _)) = state.map.remove(slot) else {
+            return;
+        };
         let nil = ruby.qnil().as_value();
-        for i in 0..CELLS {
-            self.set_cell(ruby, slot, i, nil);
+        self.set_cell(ruby, slot, 0, nil);
+        for i in 0..3 {
+            if key.keeps(i) {
+                self.set_cell(ruby, slot, i + 1, nil);
+            }
         }
     }
 
     /// The probe under the lock: a hit is promoted to most recently used, then
     /// dropped if older than `ttl` (a later reader simply misses).
     fn probe(&self, ruby: &Ruby, r: &Resolved, scope: bool, ttl: Option<f64>) -> Found {
-        if r.missing {
-            return Found::Miss;
-        }
         let mut state = self.lock(ruby);
+        if r.missing {
+            return Found::Miss(state.generation);
+        }
         // SAFETY: no Ruby code runs while `lookup` is in use.
         let lookup = unsafe { r.lookup(scope) };
-        let Some(slot) = state.map.find(lookup.hash(), |k| lookup.is(k)) else {
-            return Found::Miss;
+        let Some(slot) = state.map.find(lookup.hashes().key, |k| lookup.is(k)) else {
+            return Found::Miss(state.generation);
         };
         state.map.touch(slot);
         let cached_at = state.map.get(slot).map_or(0.0, |(_, at)| *at);
         if ttl.is_some_and(|ttl| now() - cached_at > ttl) {
             self.remove(ruby, &mut state, slot);
-            return Found::Miss;
+            return Found::Miss(state.generation);
         }
         Found::Hit(self.cell(ruby, slot, 0))
     }
 
     /// Stores (or overwrites in place, keeping its position) an entry, then
-    /// evicts the least recently used entries beyond the cap.
-    fn store(&self, ruby: &Ruby, r: &Resolved, scope: bool, value: Value) -> Result<(), Error> {
+    /// evicts the least recently used entries beyond the cap. With `seen`,
+    /// nothing is stored if a drop or clear happened since that generation.
+    fn store(
+        &self,
+        ruby: &Ruby,
+        r: &Resolved,
+        scope: bool,
+        value: Value,
+        seen: Option<u64>,
+    ) -> Result<(), Error> {
         let r = if r.missing {
             self.resolve(ruby, r.values, true)?
         } else {
             *r
         };
         let mut state = self.lock(ruby);
+        if seen.is_some_and(|g| g != state.generation) {
+            return Ok(());
+        }
         // SAFETY: no Ruby code runs while `lookup` is in use.
         let lookup = unsafe { r.lookup(scope) };
-        let hash = lookup.hash();
-        if let Some(slot) = state.map.find(hash, |k| lookup.is(k)) {
+        let hashes = lookup.hashes();
+        if let Some(slot) = state.map.find(hashes.key, |k| lookup.is(k)) {
             if let Some(at) = state.map.value_mut(slot) {
                 *at = now();
             }
             self.set_cell(ruby, slot, 0, value);
             return Ok(());
         }
-        let hashes = Hashes {
-            key: hash,
-            group: lookup.group(),
-            tag: lookup.tag(),
-        };
-        let slot = state.map.insert(hashes, lookup.to_key(), now());
+        let key = lookup.to_key();
+        let keeps = [key.keeps(0), key.keeps(1), key.keeps(2)];
+        let slot = state.map.insert(hashes, key, now());
         self.set_cell(ruby, slot, 0, value);
         for (i, part) in r.values.iter().enumerate() {
-            self.set_cell(ruby, slot, i + 1, *part);
+            if keeps[i] {
+                self.set_cell(ruby, slot, i + 1, *part);
+            }
         }
         while state.map.len() > state.cap {
             let Some(oldest) = state.map.oldest() else {
@@ -308,7 +332,7 @@ impl TravelCache {
         let r = rb_self.resolve(ruby, [*store, *name, *as_of], false)?;
         Ok(match rb_self.probe(ruby, &r, scope.to_bool(), ttl) {
             Found::Hit(v) => v,
-            Found::Miss => ruby.qnil().as_value(),
+            Found::Miss(_) => ruby.qnil().as_value(),
         })
     }
 
@@ -317,27 +341,53 @@ impl TravelCache {
             return Err(arity(ruby, "put", 5));
         };
         let r = rb_self.resolve(ruby, [*store, *name, *as_of], true)?;
-        rb_self.store(ruby, &r, scope.to_bool(), *value)
+        rb_self.store(ruby, &r, scope.to_bool(), *value, None)
     }
 
-    /// `fetch_point(store, key, as_of, ttl, log)`: the cached point answer,
-    /// else the log's (`log.latest(store, key, as_of)`, straight into Rust
-    /// for the native FactLog), cached unless nil.
+    /// `fetch_point(store, key, as_of, ttl, log, monitor)`: the cached point
+    /// answer, else the log's (`log.latest(store, key, as_of)`, straight into
+    /// Rust for the native FactLog), cached unless nil.
+    ///
+    /// It needs no lock of the caller's: each step holds the cache's own, and
+    /// the generation check keeps a read that raced a write's drop from
+    /// caching its stale answer. Only a key with a generic part (whose tokens
+    /// run Ruby's `hash`/`eql?`, so two threads could hand out two tokens for
+    /// one object) runs under `monitor` (the ReadCache's, entered here).
     fn fetch_point(ruby: &Ruby, rb_self: &Self, args: &[Value]) -> Result<Value, Error> {
-        let [store, key, as_of, ttl, log] = args else {
-            return Err(arity(ruby, "fetch_point", 5));
+        let [store, key, as_of, ttl, log, monitor] = args else {
+            return Err(arity(ruby, "fetch_point", 6));
         };
         let ttl = ttl_arg(*ttl)?;
-        let r = rb_self.resolve(ruby, [*store, *key, *as_of], false)?;
-        if let Found::Hit(v) = rb_self.probe(ruby, &r, false, ttl) {
-            return Ok(v);
+        let values = [*store, *key, *as_of];
+        if !values.iter().any(|v| key::classify(*v) == Class::Generic) {
+            return rb_self.fetch_point_in(ruby, values, ttl, *log);
         }
-        let value = match Obj::<FactLog>::try_convert(*log) {
-            Ok(native) => FactLog::latest_for(ruby, &native, *store, *key, Some(*as_of))?,
-            Err(_) => log.funcall("latest", (*store, *key, *as_of))?,
+        monitor.funcall::<_, _, Value>("enter", ())?;
+        // A panic becomes an error here, so the monitor is always left.
+        let result = crate::guard::run(ruby, || rb_self.fetch_point_in(ruby, values, ttl, *log));
+        monitor.funcall::<_, _, Value>("exit", ())?;
+        result
+    }
+
+    fn fetch_point_in(
+        &self,
+        ruby: &Ruby,
+        values: [Value; 3],
+        ttl: Option<f64>,
+        log: Value,
+    ) -> Result<Value, Error> {
+        let [store, key, as_of] = values;
+        let r = self.resolve(ruby, values, false)?;
+        let seen = match self.probe(ruby, &r, false, ttl) {
+            Found::Hit(v) => return Ok(v),
+            Found::Miss(generation) => generation,
+        };
+        let value = match Obj::<FactLog>::try_convert(log) {
+            Ok(native) => FactLog::latest_for(ruby, &native, store, key, Some(as_of))?,
+            Err(_) => log.funcall("latest", (store, key, as_of))?,
         };
         if !value.is_nil() {
-            rb_self.store(ruby, &r, false, value)?;
+            self.store(ruby, &r, false, value, Some(seen))?;
         }
         Ok(value)
     }
@@ -349,10 +399,11 @@ impl TravelCache {
         let nil = ruby.qnil().as_value();
         let all_keys = key.is_nil();
         let r = rb_self.resolve(ruby, [store, key, nil], false)?;
+        let mut state = rb_self.lock(ruby);
+        state.generation += 1;
         if r.classes[0] == Class::Generic && r.tokens[0] == 0 {
             return Ok(nil); // a store never seen: nothing of it is cached
         }
-        let mut state = rb_self.lock(ruby);
         // SAFETY: no Ruby code runs while `lookup` is in use.
         let lookup = unsafe { r.lookup(false) };
         let store_part = lookup.parts[0];
@@ -378,8 +429,10 @@ impl TravelCache {
                 doomed.push(slot);
             }
         }
-        if !all_keys && !(r.classes[1] == Class::Generic && r.missing) {
-            for slot in state.map.group(lookup.group()) {
+        // A generic key without a token was never cached.
+        let key_known = r.classes[1] != Class::Generic || !r.missing;
+        if !all_keys && key_known {
+            for slot in state.map.group(lookup.hashes().group) {
                 if state.map.get(slot).is_some_and(|(k, _)| {
                     !k.scope && same_store(k) && lookup.parts[1].matches(&k.parts[1])
                 }) {
@@ -406,6 +459,7 @@ impl TravelCache {
     fn clear(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
         {
             let mut state = rb_self.lock(ruby);
+            state.generation += 1;
             state.map.clear();
             // SAFETY: a live Array; clearing runs no Ruby code.
             unsafe { rb_sys::rb_ary_clear(ruby.get_inner(rb_self.cells).as_raw()) };

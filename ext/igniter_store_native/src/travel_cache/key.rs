@@ -17,6 +17,7 @@
 
 use std::hash::Hasher;
 
+use ledger_core::lru::Hashes;
 use magnus::{rb_sys::AsRawValue, Value};
 use rb_sys::{ruby_coderange_type::RUBY_ENC_CODERANGE_7BIT, ruby_value_type, VALUE};
 use rustc_hash::FxHasher;
@@ -95,6 +96,8 @@ unsafe fn class_of(raw: VALUE) -> VALUE {
 pub unsafe fn probe<'a>(v: Value, class: Class, token: u64) -> Probe<'a> {
     let raw = v.as_raw();
     match class {
+        // VALUE is a u64 here but not on every platform.
+        #[allow(clippy::unnecessary_cast)]
         Class::Imm => Probe::Imm(raw as u64),
         // SAFETY: classified as a Float.
         Class::Float => Probe::Float(float_bits(unsafe { rb_sys::rb_float_value(raw) })),
@@ -205,6 +208,15 @@ impl Part {
     }
 }
 
+impl Key {
+    /// True when the entry keeps its part `i` (0 store, 1 name, 2 as_of) in
+    /// a Ruby cell: a token's object (for the token sweep) and a scope's name
+    /// (handed back when it is dropped).
+    pub fn keeps(&self, i: usize) -> bool {
+        self.parts[i].token().is_some() || (self.scope && i == 1)
+    }
+}
+
 /// A key being looked up.
 #[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
@@ -226,27 +238,29 @@ impl Lookup<'_> {
         }
     }
 
-    /// Hash of the whole key.
-    pub fn hash(&self) -> u64 {
-        hash_of(self.scope, &self.parts)
-    }
-
-    /// Hash of (kind, store, name): the entries one key's invalidation drops.
-    pub fn group(&self) -> u64 {
-        hash_of(self.scope, &self.parts[..2])
-    }
-
-    /// Hash of (kind, store).
-    pub fn tag(&self) -> u64 {
-        hash_of(self.scope, &self.parts[..1])
+    /// In one pass: the hash of the whole key, of (kind, store, name) (the
+    /// entries one key's invalidation drops) and of (kind, store). Each is
+    /// the [`hash_of`] of its prefix.
+    pub fn hashes(&self) -> Hashes {
+        let mut h = FxHasher::default();
+        h.write_u8(self.scope as u8);
+        self.parts[0].feed(&mut h);
+        let tag = mix(h.finish());
+        self.parts[1].feed(&mut h);
+        let group = mix(h.finish());
+        self.parts[2].feed(&mut h);
+        Hashes {
+            key: mix(h.finish()),
+            group,
+            tag,
+        }
     }
 }
 
-/// The hashes of a (kind, store) or (kind, store, name) prefix.
+/// The hash of a key prefix: (kind, store) or (kind, store, name).
 pub fn hash_of(scope: bool, parts: &[Probe<'_>]) -> u64 {
     let mut h = FxHasher::default();
     h.write_u8(scope as u8);
-    h.write_usize(parts.len());
     for p in parts {
         p.feed(&mut h);
     }

@@ -108,11 +108,14 @@ module Igniter
       # {#fetch_point} of a time-travel read answered by +log+
       # (`log.latest(store, key, as_of)`): one call into the TravelCache,
       # which on the native path probes, asks the native log, inserts and
-      # evicts in Rust without building a Ruby object per miss.
+      # evicts in Rust without building a Ruby object per miss. It is given
+      # this cache's monitor and takes it where its path needs it (the pure
+      # one always; the native one guards the race with a write by a
+      # generation count of its own instead).
       # @param as_of [Object] not nil
       # @return [Object, nil]
       def read_point(store, key, as_of, ttl, log)
-        @monitor.synchronize { @travel.fetch_point(store, key, as_of, ttl, log) }
+        @travel.fetch_point(store, key, as_of, ttl, log, @monitor)
       end
 
       # @return [Object, nil] the cached fact list of a scope

@@ -55,29 +55,17 @@ module Igniter
       end
 
       # The cached point answer, else `log.latest(store, key, as_of)`, cached
-      # unless nil.
+      # unless nil, all under +monitor+ (the ReadCache's), so a write's
+      # invalidation cannot slip between the log's answer and its caching.
+      # @param monitor [Monitor]
       # @return [Object, nil]
-      def fetch_point(store, key, as_of, ttl, log)
-        by_key = @points[store]
-        versions = by_key && by_key[key]
-        entry = versions && versions[as_of]
-        if entry
-          @lru.delete(entry)
-          @lru[entry] = true
-          return entry.value unless ttl && now - entry.cached_at > ttl
+      def fetch_point(store, key, as_of, ttl, log, monitor)
+        monitor.synchronize { fetch_point_locked(store, key, as_of, ttl, log) }
+      end
 
-          remove(entry)
-          versions = nil
-        end
-        value = log.latest(store, key, as_of)
-        return value if value.nil?
-
-        if versions.nil? || versions.empty?
-          by_key = (@points[store] ||= {})
-          versions = (by_key[key] ||= {})
-        end
-        insert(versions, Entry.new(value, now, false, store, key, as_of, versions))
-        value
+      # @return [Integer] number of entries
+      def size
+        @lru.size
       end
 
       # Drops every scope entry of +store+ and its point entries of +key+
@@ -100,12 +88,30 @@ module Igniter
         nil
       end
 
-      # @return [Integer] number of entries
-      def size
-        @lru.size
-      end
-
       private
+
+      def fetch_point_locked(store, key, as_of, ttl, log)
+        by_key = @points[store]
+        versions = by_key && by_key[key]
+        entry = versions && versions[as_of]
+        if entry
+          @lru.delete(entry)
+          @lru[entry] = true
+          return entry.value unless ttl && now - entry.cached_at > ttl
+
+          remove(entry)
+          versions = nil
+        end
+        value = log.latest(store, key, as_of)
+        return value if value.nil?
+
+        if versions.nil? || versions.empty?
+          by_key = (@points[store] ||= {})
+          versions = (by_key[key] ||= {})
+        end
+        insert(versions, Entry.new(value, now, false, store, key, as_of, versions))
+        value
+      end
 
       def find(table, store, name, as_of)
         by_name = table[store]

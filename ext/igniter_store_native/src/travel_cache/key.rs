@@ -7,11 +7,11 @@
 //!   identity, and the bits never change or move;
 //! - a Float (flonum or heap, not NaN): `eql?` compares values, and `0.0` and
 //!   `-0.0` are one key, as in a Ruby Hash;
-//! - a String of class String: `eql?` is the same bytes in comparable
+//! - a String (of any String class: a Hash matches a subclass's key by its
+//!   bytes too): `eql?` is the same bytes in comparable
 //!   encodings; the tag is 0 for an empty or ASCII-only string, else the
 //!   encoding index + 1 (the rule of `rb_str_hash` and `rb_str_comparable`);
-//! - anything else (Time, a dynamic Symbol, a Bignum, a String subclass, NaN,
-//!   any object): a token number handed out by a Ruby Hash the cache holds,
+//! - anything else (Time, a dynamic Symbol, a Bignum, NaN, any object): a token number handed out by a Ruby Hash the cache holds,
 //!   so Ruby's own `hash`/`eql?` decide. Those calls run Ruby code, so tokens
 //!   are resolved before any string bytes are borrowed and before any lock.
 
@@ -71,20 +71,10 @@ pub fn classify(v: Value) -> Class {
     unsafe {
         match rb_sys::RB_BUILTIN_TYPE(raw) {
             ruby_value_type::RUBY_T_FLOAT if !rb_sys::rb_float_value(raw).is_nan() => Class::Float,
-            ruby_value_type::RUBY_T_STRING if class_of(raw) == rb_sys::rb_cString => Class::Str,
+            ruby_value_type::RUBY_T_STRING => Class::Str,
             _ => Class::Generic,
         }
     }
-}
-
-/// The object's class pointer itself (a singleton class counts as another
-/// class, as it does for a Ruby Hash's String fast path).
-///
-/// # Safety
-/// `raw` must be a live heap object.
-unsafe fn class_of(raw: VALUE) -> VALUE {
-    // SAFETY: every heap object starts with its RBasic header.
-    unsafe { (*(raw as *const rb_sys::RBasic)).klass }
 }
 
 /// The probe of a value whose class is not [`Class::Generic`] (`token` is

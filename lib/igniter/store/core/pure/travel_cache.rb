@@ -73,6 +73,7 @@ module Igniter
       # @return [Array, nil] the distinct names of the dropped scopes, least
       #   recently used first; nil when none
       def drop(store, key)
+        @generation += 1
         names = drop_scopes(store) if @scopes.key?(store)
         drop_points(store, key) if @points.key?(store)
         names
@@ -81,6 +82,7 @@ module Igniter
       # Drops every entry.
       # @return [void]
       def clear
+        @generation = (@generation || 0) + 1
         @points = {}
         @scopes = {}
         # Insertion-ordered identity set of entries, least recently used first.
@@ -102,8 +104,10 @@ module Igniter
           remove(entry)
           versions = nil
         end
+        seen = @generation
         value = log.latest(store, key, as_of)
-        return value if value.nil?
+        # A drop while the log answered (a write's): its answer may be stale.
+        return value if value.nil? || seen != @generation
 
         if versions.nil? || versions.empty?
           by_key = (@points[store] ||= {})

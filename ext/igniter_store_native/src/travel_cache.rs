@@ -19,6 +19,7 @@ use magnus::{
     gc::Marker,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
+    typed_data::DataType,
     typed_data::Obj,
     value::{Opaque, ReprValue},
     DataTypeFunctions, Error, Float, Integer, RArray, RHash, Ruby, TypedData, Value,
@@ -382,9 +383,10 @@ impl TravelCache {
             Found::Hit(v) => return Ok(v),
             Found::Miss(generation) => generation,
         };
-        let value = match Obj::<FactLog>::try_convert(log) {
-            Ok(native) => FactLog::latest_for(ruby, &native, store, key, Some(as_of))?,
-            Err(_) => log.funcall("latest", (store, key, as_of))?,
+        // SAFETY: `log` is alive on this stack frame for the whole call.
+        let value = match unsafe { native_log(log) } {
+            Some(native) => FactLog::latest_for(ruby, native, store, key, Some(as_of))?,
+            None => log.funcall("latest", (store, key, as_of))?,
         };
         if !value.is_nil() {
             self.store(ruby, &r, false, value, Some(seen))?;
@@ -480,6 +482,34 @@ impl TravelCache {
 fn same_name(map: &LruMap<Key, f64>, slot: u32, k: &Key) -> bool {
     map.get(slot)
         .is_some_and(|(n, _)| n.parts[1].as_probe().matches(&k.parts[1]))
+}
+
+/// The native FactLog `v` wraps, if it is one: the type check of
+/// `Obj::try_convert` without its protect frame (it cannot raise), which cost
+/// about as much as the cache's own probe.
+///
+/// # Safety
+/// The reference must not outlive `v`.
+unsafe fn native_log<'a>(v: Value) -> Option<&'a FactLog> {
+    let raw = v.as_raw();
+    if rb_sys::SPECIAL_CONST_P(raw) {
+        return None;
+    }
+    // SAFETY: a live heap object; the type pointer is compared before the
+    // data pointer is used, and magnus wraps a `FactLog` as `*mut FactLog`.
+    unsafe {
+        if rb_sys::RB_BUILTIN_TYPE(raw) != rb_sys::ruby_value_type::RUBY_T_DATA
+            || !rb_sys::RTYPEDDATA_P(raw)
+        {
+            return None;
+        }
+        let wanted =
+            <FactLog as TypedData>::data_type() as *const DataType as *const rb_sys::rb_data_type_t;
+        if rb_sys::RTYPEDDATA_TYPE(raw) != wanted {
+            return None;
+        }
+        (rb_sys::RTYPEDDATA_GET_DATA(raw) as *const FactLog).as_ref()
+    }
 }
 
 fn arity(ruby: &Ruby, name: &str, n: usize) -> Error {

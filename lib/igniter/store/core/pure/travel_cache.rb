@@ -60,7 +60,30 @@ module Igniter
       # @param monitor [Monitor]
       # @return [Object, nil]
       def fetch_point(store, key, as_of, ttl, log, monitor)
-        monitor.synchronize { fetch_point_locked(store, key, as_of, ttl, log) }
+        monitor.synchronize do
+          by_key = @points[store]
+          versions = by_key && by_key[key]
+          entry = versions && versions[as_of]
+          if entry
+            @lru.delete(entry)
+            @lru[entry] = true
+            return entry.value unless ttl && now - entry.cached_at > ttl
+
+            remove(entry)
+            versions = nil
+          end
+          seen = @generation
+          value = log.latest(store, key, as_of)
+          # A drop while the log answered (a write's): its answer may be stale.
+          return value if value.nil? || seen != @generation
+
+          if versions.nil? || versions.empty?
+            by_key = (@points[store] ||= {})
+            versions = (by_key[key] ||= {})
+          end
+          insert(versions, Entry.new(value, now, false, store, key, as_of, versions))
+          value
+        end
       end
 
       # @return [Integer] number of entries
@@ -92,31 +115,6 @@ module Igniter
 
       private
 
-      def fetch_point_locked(store, key, as_of, ttl, log)
-        by_key = @points[store]
-        versions = by_key && by_key[key]
-        entry = versions && versions[as_of]
-        if entry
-          @lru.delete(entry)
-          @lru[entry] = true
-          return entry.value unless ttl && now - entry.cached_at > ttl
-
-          remove(entry)
-          versions = nil
-        end
-        seen = @generation
-        value = log.latest(store, key, as_of)
-        # A drop while the log answered (a write's): its answer may be stale.
-        return value if value.nil? || seen != @generation
-
-        if versions.nil? || versions.empty?
-          by_key = (@points[store] ||= {})
-          versions = (by_key[key] ||= {})
-        end
-        insert(versions, Entry.new(value, now, false, store, key, as_of, versions))
-        value
-      end
-
       def find(table, store, name, as_of)
         by_name = table[store]
         versions = by_name && by_name[name]
@@ -136,11 +134,16 @@ module Igniter
       def insert(versions, entry)
         versions[entry.as_of] = entry
         @lru[entry] = true
-        remove(@lru.first[0]) while @lru.size > @cap
+        unfile(@lru.shift[0]) while @lru.size > @cap
       end
 
       def remove(entry)
         @lru.delete(entry)
+        unfile(entry)
+      end
+
+      # Takes +entry+ out of its tables (not out of the recency Hash).
+      def unfile(entry)
         versions = entry.versions
         return unless versions[entry.as_of].equal?(entry)
 

@@ -17,7 +17,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ledger_core::lru::LruMap;
 use magnus::{
     gc::Marker,
-    prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     typed_data::DataType,
     typed_data::Obj,
@@ -27,7 +26,10 @@ use magnus::{
 
 use crate::fact_log::FactLog;
 
+mod api;
 mod key;
+
+pub use api::define;
 
 use key::{Class, Key, Lookup};
 
@@ -517,50 +519,4 @@ fn arity(ruby: &Ruby, name: &str, n: usize) -> Error {
         ruby.exception_arg_error(),
         format!("TravelCache#{name} takes {n} arguments"),
     )
-}
-
-/// The methods Ruby calls, each under [`crate::guard::run`].
-mod api {
-    use super::*;
-    use crate::guard::run;
-
-    pub fn new(ruby: &Ruby, cap: Value) -> Result<Obj<TravelCache>, Error> {
-        run(ruby, || TravelCache::new(ruby, cap))
-    }
-    pub fn get(ruby: &Ruby, c: &TravelCache, args: &[Value]) -> Result<Value, Error> {
-        run(ruby, || TravelCache::get(ruby, c, args))
-    }
-    pub fn put(ruby: &Ruby, c: &TravelCache, args: &[Value]) -> Result<(), Error> {
-        run(ruby, || TravelCache::put(ruby, c, args))
-    }
-    pub fn fetch_point(ruby: &Ruby, c: &TravelCache, args: &[Value]) -> Result<Value, Error> {
-        run(ruby, || TravelCache::fetch_point(ruby, c, args))
-    }
-    pub fn drop(ruby: &Ruby, c: &TravelCache, store: Value, key: Value) -> Result<Value, Error> {
-        run(ruby, || TravelCache::drop_entries(ruby, c, store, key))
-    }
-    pub fn clear(ruby: &Ruby, c: &TravelCache) -> Result<(), Error> {
-        run(ruby, || TravelCache::clear(ruby, c))
-    }
-    pub fn size(ruby: &Ruby, c: &TravelCache) -> Result<usize, Error> {
-        run(ruby, || Ok(TravelCache::size(ruby, c)))
-    }
-    pub fn cap(ruby: &Ruby, c: &TravelCache) -> Result<usize, Error> {
-        run(ruby, || Ok(TravelCache::cap(ruby, c)))
-    }
-}
-
-pub fn define(ruby: &Ruby) -> Result<(), Error> {
-    let store = ruby.define_module("Igniter")?.define_module("Store")?;
-    let class = store.define_class("TravelCache", ruby.class_object())?;
-    class.undef_default_alloc_func();
-    class.define_singleton_method("new", magnus::function!(api::new, 1))?;
-    class.define_method("get", magnus::method!(api::get, -1))?;
-    class.define_method("put", magnus::method!(api::put, -1))?;
-    class.define_method("fetch_point", magnus::method!(api::fetch_point, -1))?;
-    class.define_method("drop", magnus::method!(api::drop, 2))?;
-    class.define_method("clear", magnus::method!(api::clear, 0))?;
-    class.define_method("size", magnus::method!(api::size, 0))?;
-    class.define_method("cap", magnus::method!(api::cap, 0))?;
-    Ok(())
 }

@@ -562,7 +562,7 @@ impl FactLog {
         Ok(())
     }
 
-    fn latest_for(
+    pub(crate) fn latest_for(
         ruby: &Ruby,
         rb_self: &Self,
         store: Value,

@@ -11,6 +11,7 @@ mod file_backend;
 /// The panic boundary every registered method runs under.
 pub mod guard;
 mod nogvl;
+mod travel_cache;
 
 use magnus::{Error, Ruby};
 
@@ -20,6 +21,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     fact_log::define(ruby)?;
     file_backend::define(ruby)?;
     codecs::define(ruby)?;
+    travel_cache::define(ruby)?;
     guard::test_hooks::define(ruby)?;
     Ok(())
 }

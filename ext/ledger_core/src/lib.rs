@@ -19,6 +19,7 @@ pub mod error;
 pub mod fact;
 pub mod index;
 pub mod json;
+pub mod lru;
 pub mod pid;
 pub mod wal;
 

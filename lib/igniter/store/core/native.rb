@@ -86,9 +86,9 @@ module Igniter
   end
 end
 
-# The one seam. The classes whose halves differ (Fact, FactLog, FileBackend)
-# and the codecs' accelerator are bound here, once; no other file asks which
-# path is active. The native halves only add the Ruby protocol to classes the
+# The one seam. The classes whose halves differ (Fact, FactLog, FileBackend,
+# TravelCache) and the codecs' accelerator are bound here, once; no other file
+# asks which path is active. The native halves only add the Ruby protocol to classes the
 # extension defined; the pure halves are whole classes.
 if Igniter::Store::NATIVE
   require_relative "native/fact"
@@ -100,6 +100,7 @@ if Igniter::Store::NATIVE
 else
   require_relative "pure/fact"
   require_relative "pure/fact_log"
+  require_relative "pure/travel_cache"
   require_relative "../storage/pure/file_backend"
   require_relative "../storage/codecs/ruby_accelerator"
   # The codecs' hot loops: pure Ruby on this path.

@@ -17,7 +17,9 @@ module Igniter
     #   inserted evicted first) so a store with millions of distinct keys read
     #   once cannot grow the cache without limit;
     # - time travel (+as_of+ given): an LRU bounded by +lru_cap+ (point and
-    #   scope entries share the cap); {#lru_size} counts them.
+    #   scope entries share the cap); {#lru_size} counts them. They live in a
+    #   TravelCache, Rust on the native path and Ruby on the pure path
+    #   (doc/performance.md, "Native time-travel cache").
     #
     # Point and scope entries live in separate tables, so a store literally
     # named +:scope+ cannot be mistaken for a scope entry (a 0.5.2 weakness).
@@ -28,10 +30,10 @@ module Igniter
       # such entries are the hot path of `read`.
       DEFAULT_CURRENT_CAP = 100_000
 
-      # An entry knows where it is filed (and holds its +versions+ Hash, so an
-      # eviction drops it without walking the tables), so the bound trackers can
-      # hold the entry itself (identity-hashed) instead of building an Array key
-      # per access.
+      # A current-state entry knows where it is filed (and holds its +versions+
+      # Hash, so an eviction drops it without walking the tables), so the bound
+      # tracker can hold the entry itself (identity-hashed) instead of building
+      # an Array key per access.
       Entry = Struct.new(:value, :cached_at, :kind, :store, :name, :as_of, :versions)
       private_constant :Entry
       NO_CALLS = [].freeze
@@ -48,6 +50,7 @@ module Igniter
         @lru_cap = lru_cap
         @current_cap = current_cap
         @monitor = Monitor.new
+        @travel = TravelCache.new(lru_cap)
         @point_consumers = Hash.new { |h, k| h[k] = [] }
         @scope_consumers = Hash.new { |h, k| h[k] = [] }
         reset_entries
@@ -69,7 +72,9 @@ module Igniter
 
       # @return [Object, nil] the cached fact, nil on miss or when older than +ttl+ seconds
       def get(store:, key:, as_of: nil, ttl: nil)
-        fetch(@points, store, key, as_of, ttl, :point)
+        return @monitor.synchronize { @travel.get(false, store, key, as_of, ttl) } unless as_of.nil?
+
+        fetch(@points, store, key, ttl)
       end
 
       # Stores (or overwrites) a point entry.
@@ -91,39 +96,33 @@ module Igniter
       # @return [Object, nil]
       def fetch_point(store, key, as_of, ttl)
         @monitor.synchronize do
-          # Hand-inlined lookups: a time-travel read that misses (the common case
-          # when the working set exceeds the cap) pays for the lookup, the insert
-          # and one eviction, so every avoided call and allocation shows.
-          by_key = @points[store]
-          versions = by_key && by_key[key]
-          entry = versions && versions[as_of]
-          if entry
-            unless as_of.nil?
-              @lru.delete(entry)
-              @lru[entry] = true
-            end
-            return entry.value unless ttl && now - entry.cached_at > ttl
+          cached = get(store: store, key: key, as_of: as_of, ttl: ttl)
+          return cached unless cached.nil?
 
-            remove(@points, entry)
-            by_key = @points[store]
-            versions = by_key && by_key[key]
-          end
           value = yield
-          return value if value.nil?
-
-          unless versions
-            by_key ||= (@points[store] = {})
-            versions = by_key[key] = {}
-          end
-          entry = versions[as_of] = Entry.new(value, now, :point, store, key, as_of, versions)
-          as_of.nil? ? track_current(entry) : track_lru(entry)
+          put(store: store, key: key, fact: value, as_of: as_of) unless value.nil?
           value
         end
       end
 
+      # {#fetch_point} of a time-travel read answered by +log+
+      # (`log.latest(store, key, as_of)`): one call into the TravelCache,
+      # which on the native path probes, asks the native log, inserts and
+      # evicts in Rust without building a Ruby object per miss. It is given
+      # this cache's monitor and takes it where its path needs it (the pure
+      # one always; the native one guards the race with a write by a
+      # generation count of its own instead).
+      # @param as_of [Object] not nil
+      # @return [Object, nil]
+      def read_point(store, key, as_of, ttl, log)
+        @travel.fetch_point(store, key, as_of, ttl, log, @monitor)
+      end
+
       # @return [Object, nil] the cached fact list of a scope
       def get_scope(store:, scope:, as_of: nil, ttl: nil)
-        fetch(@scopes, store, scope, as_of, ttl, :scope)
+        return @monitor.synchronize { @travel.get(true, store, scope, as_of, ttl) } unless as_of.nil?
+
+        fetch(@scopes, store, scope, ttl)
       end
 
       # Stores (or overwrites) a scope entry; see {#put} for +generation+.
@@ -158,6 +157,8 @@ module Igniter
           @generation += 1
           dropped_scopes = @scopes.key?(store) ? drop_scopes(store) : NO_CALLS
           drop_points(store, key) if @points.key?(store)
+          travel_scopes = @travel.drop(store, key)
+          dropped_scopes = (dropped_scopes + travel_scopes).uniq if travel_scopes
           consumers = @point_consumers.fetch(store, nil)
           # Nothing cached and nobody listening: the common write allocates nothing here.
           next NO_CALLS if consumers.nil? && dropped_scopes.empty?
@@ -191,12 +192,13 @@ module Igniter
         @monitor.synchronize do
           @generation += 1
           reset_entries
+          @travel.clear
         end
       end
 
       # @return [Integer] number of tracked time-travel entries
       def lru_size
-        @monitor.synchronize { @lru.size }
+        @monitor.synchronize { @travel.size }
       end
 
       # A counter bumped by every invalidation and {#clear!}; pass it to
@@ -209,21 +211,19 @@ module Igniter
       private
 
       def reset_entries
-        # table => {store => {key_or_scope => {as_of => Entry}}}
+        # table => {store => {key_or_scope => {nil => Entry}}} (current state only)
         @points = {}
         @scopes = {}
-        # Insertion-ordered identity sets of entries (oldest first).
-        @lru = {}.compare_by_identity
+        # Insertion-ordered identity set of current point entries (oldest first).
         @current = {}.compare_by_identity
         @generation ||= 0
       end
 
-      def fetch(table, store, name, as_of, ttl, kind)
+      def fetch(table, store, name, ttl)
         @monitor.synchronize do
-          entry = table.dig(store, name, as_of)
+          entry = table.dig(store, name, nil)
           return nil unless entry
 
-          touch(entry) unless as_of.nil?
           if ttl && now - entry.cached_at > ttl
             # Expired for this caller; dropping it keeps dead entries from piling up
             # (0.5.2 never removed them). A later reader simply misses.
@@ -237,6 +237,7 @@ module Igniter
       def store_entry(table, store, name, as_of, value, kind, generation)
         @monitor.synchronize do
           return if generation && generation != @generation
+          return @travel.put(kind == :scope, store, name, as_of, value) unless as_of.nil?
 
           versions = ((table[store] ||= {})[name] ||= {})
           entry = versions[as_of]
@@ -248,23 +249,7 @@ module Igniter
           end
 
           entry = versions[as_of] = Entry.new(value, now, kind, store, name, as_of, versions)
-          if as_of.nil?
-            track_current(entry) if kind == :point
-          else
-            track_lru(entry)
-          end
-        end
-      end
-
-      def touch(entry)
-        @lru[entry] = true unless @lru.delete(entry).nil?
-      end
-
-      def track_lru(entry)
-        @lru[entry] = true
-        while @lru.size > @lru_cap
-          oldest = @lru.shift[0]
-          remove_entry(oldest.kind == :point ? @points : @scopes, oldest)
+          track_current(entry) if kind == :point
         end
       end
 
@@ -277,7 +262,7 @@ module Igniter
 
       def remove(table, entry)
         remove_entry(table, entry)
-        (entry.as_of.nil? ? @current : @lru).delete(entry)
+        @current.delete(entry)
       end
 
       def remove_entry(table, entry)
@@ -297,9 +282,6 @@ module Igniter
 
       def drop_scopes(store)
         by_scope = @scopes.delete(store) or return NO_CALLS
-        by_scope.each_value do |versions|
-          versions.each_value { |entry| @lru.delete(entry) unless entry.as_of.nil? }
-        end
         by_scope.keys
       end
 
@@ -308,7 +290,7 @@ module Igniter
         doomed = key.nil? ? by_key.keys : [key]
         doomed.each do |k|
           versions = by_key.delete(k) or next
-          versions.each_value { |entry| (entry.as_of.nil? ? @current : @lru).delete(entry) }
+          versions.each_value { |entry| @current.delete(entry) }
         end
         @points.delete(store) if by_key.empty?
       end

@@ -91,7 +91,9 @@ module Igniter
         # @param backend [#replay]
         # @return [void]
         def replay_from(backend)
-          backend.replay.each { |fact| append(fact) }
+          facts = backend.replay
+          # One lock for the whole replay (the backend read outside it).
+          @lock.synchronize { facts.each { |fact| append(fact) } }
           nil
         end
 

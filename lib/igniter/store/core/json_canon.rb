@@ -179,9 +179,11 @@ module Igniter
           # raises the same error on both paths.
           store = store_symbol(store)
           key = fact_key(key)
-          value, plain_value, symbols = normalize_plain(value)
+          # [normalized, plain, symbols]; returned with the members in slot 0.
+          walked = normalize_plain(value)
+          value = walked[0]
           # canonical(value) is the plain form with every Hash's keys sorted.
-          hash = Digest::SHA256.hexdigest(generate(sorted_plain(plain_value)))
+          hash = Digest::SHA256.hexdigest(generate(sorted_plain(walked[1])))
           hash.force_encoding(Encoding::UTF_8).freeze
           valid_time = valid_time(valid_time, term)
           schema_version = schema_version(schema_version)
@@ -193,7 +195,8 @@ module Igniter
             producer: producer ? normalize(producer) : nil,
             derivation: derivation ? normalize(derivation) : nil
           }
-          [members, plain_value, symbols]
+          walked[0] = members
+          walked
         end
 
         # Keeps the plain value and Symbol paths {build_members} found for
@@ -361,12 +364,20 @@ module Igniter
         # {normalize} of a fact's value and its {plain} form (with the Symbol
         # paths) in one walk. Keys that collide as text (see {plain}) need the
         # two walks' rules: that rare case takes them.
+        #
+        # A container whose members are all their own plain forms (no Symbol
+        # values, no text to transcode, Symbol keys named in UTF-8 or ASCII) is
+        # its own plain form: the generator writes a Symbol key as its name
+        # (`rb_sym2str`, never a method of the application), the very text a
+        # plain copy would hold, so no copy is made.
         # @return [Array(Object, Object, Array<Array>)]
         def normalize_plain(value)
           symbols = []
-          holder = [nil]
+          # walk leaves each node's plain form in slot 1: the last one is the value's.
+          result = [nil, nil, symbols]
           catch(:text_collision) do
-            return [walk(value, 1, holder, 0, ["value"], symbols), holder[0], symbols]
+            result[0] = walk(value, 1, result, ["value"], symbols)
+            return result
           end
           normalized = normalize(value)
           symbols = []
@@ -374,8 +385,9 @@ module Igniter
         end
 
         # One node of {normalize_plain}: returns the normalized node and
-        # stores its plain form in `parent[slot]`. Checks as {deep_normalize}.
-        def walk(obj, depth, parent, slot, path, symbols)
+        # leaves its plain form in `scratch[1]` (read by the parent right after
+        # the call). Checks as {deep_normalize}.
+        def walk(obj, depth, scratch, path, symbols)
           # Most common kinds first: `case` tests them in order.
           case obj
           when String
@@ -383,48 +395,63 @@ module Igniter
               raise InvalidEncodingError, INVALID_UTF8 unless obj.valid_encoding?
 
               # The frozen copy, not the caller's String, which may change later.
-              parent[slot] = obj.frozen? ? obj : obj.dup.freeze
+              scratch[1] = obj.frozen? ? obj : obj.dup.freeze
             else
-              text = utf8(obj)
-              parent[slot] = text
+              scratch[1] = utf8(obj)
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer, true, false, nil then parent[slot] = obj
+          when Integer, true, false, nil then scratch[1] = obj
           when Symbol
-            parent[slot] = symbol_text(obj)
+            text = symbol_text(obj)
             symbols << path.dup
+            scratch[1] = text
             obj
           when Hash
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
             out = {}
-            plain = parent[slot] = {}
+            plain = nil
             depth += 1
             obj.each do |k, v|
               key = k.is_a?(Symbol) ? k : normalize_key(k)
-              name = symbol_text(key)
+              own = key.name
+              name = own.encoding == Encoding::US_ASCII ? own : check_string(own)
               path << name
-              out[key] = walk(v, depth, plain, name, path, symbols)
+              normalized = walk(v, depth, scratch, path, symbols)
               path.pop
+              text = scratch[1]
+              if plain.nil? && !(text.equal?(normalized) && name.equal?(own))
+                # The members so far are their own plain forms, under their names.
+                plain = {}
+                out.each { |done, member| plain[done.name] = member }
+              end
+              out[key] = normalized
+              plain[name] = text if plain
             end
-            throw :text_collision unless plain.size == obj.size
+            throw :text_collision unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
+            scratch[1] = plain || out
             out.freeze
           when Array
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
-            plain = parent[slot] = Array.new(obj.size)
+            out = []
+            plain = nil
             depth += 1
-            i = -1
-            obj.map do |v|
-              path << (i += 1)
-              normalized = walk(v, depth, plain, i, path, symbols)
+            obj.each do |v|
+              path << out.size
+              normalized = walk(v, depth, scratch, path, symbols)
               path.pop
-              normalized
-            end.freeze
-          when Float then parent[slot] = finite!(obj)
+              text = scratch[1]
+              plain = out.dup if plain.nil? && !text.equal?(normalized)
+              out << normalized
+              plain << text if plain
+            end
+            scratch[1] = plain || out
+            out.freeze
+          when Float then scratch[1] = finite!(obj)
           else
             normalized = deep_normalize(obj, depth)
-            parent[slot] = utf8(normalized.to_s)
+            scratch[1] = utf8(normalized.to_s)
             normalized
           end
         end
@@ -438,12 +465,24 @@ module Igniter
         end
 
         # The canonical structure of a {plain} one: every Hash's keys sorted
-        # (they are unique Strings); what needs no change is returned as it is.
+        # (they are unique, all Strings or all Symbols, which sort by name);
+        # what needs no change is returned as it is.
         def sorted_plain(obj)
           case obj
           when Hash
+            in_order = true
+            prev = nil
+            obj.each_key do |k|
+              if prev && prev > k
+                in_order = false
+                break
+              end
+              prev = k
+            end
+            return obj if in_order && obj.none? { |_, v| v.is_a?(Hash) || v.is_a?(Array) }
+
             out = {}
-            obj.keys.sort!.each { |k| out[k] = sorted_plain(obj[k]) }
+            (in_order ? obj.keys : obj.keys.sort!).each { |k| out[k] = sorted_plain(obj[k]) }
             out
           when Array
             obj.any? { |v| v.is_a?(Hash) || v.is_a?(Array) } ? obj.map { |v| sorted_plain(v) } : obj

@@ -515,7 +515,7 @@ module Igniter
         def decode_into(facts, findings, file, offset, body)
           attributes = JsonCanon.decode_fact_body(body)
           if attributes
-            facts << Fact.from_decoded(attributes)
+            facts << Fact.__send__(:from_decoded, attributes)
           else
             # The frame's CRC matched, so re-framing the body gives its exact bytes.
             findings << Finding.new(file, offset, encode_frame(body), :undecodable)

@@ -479,7 +479,7 @@ module Igniter
               end
               prev = k
             end
-            return obj if in_order && obj.none? { |_, v| v.is_a?(Hash) || v.is_a?(Array) }
+            return obj if in_order && !obj.any? { |_, v| v.is_a?(Hash) || v.is_a?(Array) }
 
             out = {}
             (in_order ? obj.keys : obj.keys.sort!).each { |k| out[k] = sorted_plain(obj[k]) }

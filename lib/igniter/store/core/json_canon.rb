@@ -471,15 +471,14 @@ module Igniter
           case obj
           when Hash
             in_order = true
+            flat = true
             prev = nil
-            obj.each_key do |k|
-              if prev && prev > k
-                in_order = false
-                break
-              end
+            obj.each do |k, v|
+              in_order = false if prev && (prev <=> k) == 1
+              flat = false if v.is_a?(Hash) || v.is_a?(Array)
               prev = k
             end
-            return obj if in_order && !obj.any? { |_, v| v.is_a?(Hash) || v.is_a?(Array) }
+            return obj if in_order && flat
 
             out = {}
             (in_order ? obj.keys : obj.keys.sort!).each { |k| out[k] = sorted_plain(obj[k]) }

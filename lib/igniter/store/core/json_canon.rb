@@ -471,14 +471,15 @@ module Igniter
           case obj
           when Hash
             in_order = true
-            flat = true
             prev = nil
-            obj.each do |k, v|
-              in_order = false if prev && (prev <=> k) == 1
-              flat = false if v.is_a?(Hash) || v.is_a?(Array)
+            obj.each_key do |k|
+              if prev && (prev <=> k) == 1
+                in_order = false
+                break
+              end
               prev = k
             end
-            return obj if in_order && flat
+            return obj if in_order && !containers?(obj)
 
             out = {}
             (in_order ? obj.keys : obj.keys.sort!).each { |k| out[k] = sorted_plain(obj[k]) }
@@ -487,6 +488,12 @@ module Igniter
             obj.any? { |v| v.is_a?(Hash) || v.is_a?(Array) } ? obj.map { |v| sorted_plain(v) } : obj
           else obj
           end
+        end
+
+        # Whether a Hash holds a Hash or an Array (Hash#any? yields a pair
+        # without building an Array for it; #none? would build one).
+        def containers?(hash)
+          hash.any? { |_, v| v.is_a?(Hash) || v.is_a?(Array) }
         end
 
         def normalize_key(key)

@@ -472,11 +472,9 @@ module Igniter
           when Hash
             in_order = true
             prev = nil
+            # No `break`: leaving a block that way allocates.
             obj.each_key do |k|
-              if prev && (prev <=> k) == 1
-                in_order = false
-                break
-              end
+              in_order = false if in_order && prev && (prev <=> k) == 1
               prev = k
             end
             return obj if in_order && !containers?(obj)

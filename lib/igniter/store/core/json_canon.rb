@@ -373,10 +373,12 @@ module Igniter
         # @return [Array(Object, Object, Array<Array>)]
         def normalize_plain(value)
           symbols = []
-          # walk leaves each node's plain form in slot 1: the last one is the value's.
+          # walk leaves in slot 1 the plain form of the node it returns when
+          # that form differs (nil when the node is its own plain form).
           result = [nil, nil, symbols]
           catch(:text_collision) do
             result[0] = walk(value, 1, result, ["value"], symbols)
+            result[1] ||= result[0]
             return result
           end
           normalized = normalize(value)
@@ -385,8 +387,10 @@ module Igniter
         end
 
         # One node of {normalize_plain}: returns the normalized node and
-        # leaves its plain form in `scratch[1]` (read by the parent right after
-        # the call). Checks as {deep_normalize}.
+        # leaves in `scratch[1]` its plain form when that differs from the
+        # node, else nil (a plain form that differs is a String, Hash or Array,
+        # never nil). The parent reads it right after the call. Checks as
+        # {deep_normalize}.
         def walk(obj, depth, scratch, path, symbols)
           # Most common kinds first: `case` tests them in order.
           case obj
@@ -394,13 +398,16 @@ module Igniter
             if obj.encoding == Encoding::UTF_8
               raise InvalidEncodingError, INVALID_UTF8 unless obj.valid_encoding?
 
+              scratch[1] = nil
               # The frozen copy, not the caller's String, which may change later.
-              scratch[1] = obj.frozen? ? obj : obj.dup.freeze
+              obj.frozen? ? obj : obj.dup.freeze
             else
               scratch[1] = utf8(obj)
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer, true, false, nil then scratch[1] = obj
+          when Integer, true, false, nil
+            scratch[1] = nil
+            obj
           when Symbol
             text = symbol_text(obj)
             symbols << path.dup
@@ -415,21 +422,27 @@ module Igniter
             obj.each do |k, v|
               key = k.is_a?(Symbol) ? k : normalize_key(k)
               own = key.name
-              name = own.encoding == Encoding::US_ASCII ? own : check_string(own)
+              if own.encoding == Encoding::US_ASCII
+                name = own
+                renamed = false
+              else
+                name = check_string(own)
+                renamed = !name.equal?(own)
+              end
               path << name
               normalized = walk(v, depth, scratch, path, symbols)
               path.pop
               text = scratch[1]
-              if plain.nil? && !(text.equal?(normalized) && name.equal?(own))
+              if plain.nil? && (text || renamed)
                 # The members so far are their own plain forms, under their names.
                 plain = {}
                 out.each { |done, member| plain[done.name] = member }
               end
               out[key] = normalized
-              plain[name] = text if plain
+              plain[name] = text || normalized if plain
             end
             throw :text_collision unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
-            scratch[1] = plain || out
+            scratch[1] = plain
             out.freeze
           when Array
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
@@ -442,13 +455,16 @@ module Igniter
               normalized = walk(v, depth, scratch, path, symbols)
               path.pop
               text = scratch[1]
-              plain = out.dup if plain.nil? && !text.equal?(normalized)
+              plain = out.dup if plain.nil? && text
               out << normalized
-              plain << text if plain
+              plain << (text || normalized) if plain
             end
-            scratch[1] = plain || out
+            scratch[1] = plain
             out.freeze
-          when Float then scratch[1] = finite!(obj)
+          when Float
+            finite!(obj)
+            scratch[1] = nil
+            obj
           else
             normalized = deep_normalize(obj, depth)
             scratch[1] = utf8(normalized.to_s)

@@ -179,11 +179,9 @@ module Igniter
           # raises the same error on both paths.
           store = store_symbol(store)
           key = fact_key(key)
-          # [normalized, plain, symbols]; returned with the members in slot 0.
-          walked = normalize_plain(value)
-          value = walked[0]
+          value, plain_value, symbols = normalize_plain(value)
           # canonical(value) is the plain form with every Hash's keys sorted.
-          hash = Digest::SHA256.hexdigest(generate(sorted_plain(walked[1])))
+          hash = Digest::SHA256.hexdigest(generate(sorted_plain(plain_value)))
           hash.force_encoding(Encoding::UTF_8).freeze
           valid_time = valid_time(valid_time, term)
           schema_version = schema_version(schema_version)
@@ -195,8 +193,7 @@ module Igniter
             producer: producer ? normalize(producer) : nil,
             derivation: derivation ? normalize(derivation) : nil
           }
-          walked[0] = members
-          walked
+          [members, plain_value, symbols]
         end
 
         # Keeps the plain value and Symbol paths {build_members} found for
@@ -364,22 +361,12 @@ module Igniter
         # {normalize} of a fact's value and its {plain} form (with the Symbol
         # paths) in one walk. Keys that collide as text (see {plain}) need the
         # two walks' rules: that rare case takes them.
-        #
-        # A container whose members are all their own plain forms (no Symbol
-        # values, no text to transcode, Symbol keys named in UTF-8 or ASCII) is
-        # its own plain form: the generator writes a Symbol key as its name
-        # (`rb_sym2str`, never a method of the application), the very text a
-        # plain copy would hold, so no copy is made.
         # @return [Array(Object, Object, Array<Array>)]
         def normalize_plain(value)
           symbols = []
-          # walk leaves in slot 1 the plain form of the node it returns when
-          # that form differs (nil when the node is its own plain form).
-          result = [nil, nil, symbols]
+          holder = [nil]
           catch(:text_collision) do
-            result[0] = walk(value, 1, result, ["value"], symbols)
-            result[1] ||= result[0]
-            return result
+            return [walk(value, 1, holder, 0, ["value"], symbols), holder[0], symbols]
           end
           normalized = normalize(value)
           symbols = []
@@ -387,87 +374,57 @@ module Igniter
         end
 
         # One node of {normalize_plain}: returns the normalized node and
-        # leaves in `scratch[1]` its plain form when that differs from the
-        # node, else nil (a plain form that differs is a String, Hash or Array,
-        # never nil). The parent reads it right after the call. Checks as
-        # {deep_normalize}.
-        def walk(obj, depth, scratch, path, symbols)
+        # stores its plain form in `parent[slot]`. Checks as {deep_normalize}.
+        def walk(obj, depth, parent, slot, path, symbols)
           # Most common kinds first: `case` tests them in order.
           case obj
           when String
             if obj.encoding == Encoding::UTF_8
               raise InvalidEncodingError, INVALID_UTF8 unless obj.valid_encoding?
 
-              scratch[1] = nil
               # The frozen copy, not the caller's String, which may change later.
-              obj.frozen? ? obj : obj.dup.freeze
+              parent[slot] = obj.frozen? ? obj : obj.dup.freeze
             else
-              scratch[1] = utf8(obj)
+              text = utf8(obj)
+              parent[slot] = text
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer, true, false, nil
-            scratch[1] = nil
-            obj
+          when Integer, true, false, nil then parent[slot] = obj
           when Symbol
-            text = symbol_text(obj)
+            parent[slot] = symbol_text(obj)
             symbols << path.dup
-            scratch[1] = text
             obj
           when Hash
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
             out = {}
-            plain = nil
+            plain = parent[slot] = {}
             depth += 1
             obj.each do |k, v|
               key = k.is_a?(Symbol) ? k : normalize_key(k)
-              own = key.name
-              if own.encoding == Encoding::US_ASCII
-                name = own
-                renamed = false
-              else
-                name = check_string(own)
-                renamed = !name.equal?(own)
-              end
+              name = symbol_text(key)
               path << name
-              normalized = walk(v, depth, scratch, path, symbols)
+              out[key] = walk(v, depth, plain, name, path, symbols)
               path.pop
-              text = scratch[1]
-              if plain.nil? && (text || renamed)
-                # The members so far are their own plain forms, under their names.
-                plain = {}
-                out.each { |done, member| plain[done.name] = member }
-              end
-              out[key] = normalized
-              plain[name] = text || normalized if plain
             end
-            throw :text_collision unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
-            scratch[1] = plain
+            throw :text_collision unless plain.size == obj.size
             out.freeze
           when Array
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
-            out = []
-            plain = nil
+            plain = parent[slot] = Array.new(obj.size)
             depth += 1
-            obj.each do |v|
-              path << out.size
-              normalized = walk(v, depth, scratch, path, symbols)
+            i = -1
+            obj.map do |v|
+              path << (i += 1)
+              normalized = walk(v, depth, plain, i, path, symbols)
               path.pop
-              text = scratch[1]
-              plain = out.dup if plain.nil? && text
-              out << normalized
-              plain << (text || normalized) if plain
-            end
-            scratch[1] = plain
-            out.freeze
-          when Float
-            finite!(obj)
-            scratch[1] = nil
-            obj
+              normalized
+            end.freeze
+          when Float then parent[slot] = finite!(obj)
           else
             normalized = deep_normalize(obj, depth)
-            scratch[1] = utf8(normalized.to_s)
+            parent[slot] = utf8(normalized.to_s)
             normalized
           end
         end
@@ -481,33 +438,17 @@ module Igniter
         end
 
         # The canonical structure of a {plain} one: every Hash's keys sorted
-        # (they are unique, all Strings or all Symbols, which sort by name);
-        # what needs no change is returned as it is.
+        # (they are unique Strings); what needs no change is returned as it is.
         def sorted_plain(obj)
           case obj
           when Hash
-            in_order = true
-            prev = nil
-            # No `break`: leaving a block that way allocates.
-            obj.each_key do |k|
-              in_order = false if in_order && prev && (prev <=> k) == 1
-              prev = k
-            end
-            return obj if in_order && !containers?(obj)
-
             out = {}
-            (in_order ? obj.keys : obj.keys.sort!).each { |k| out[k] = sorted_plain(obj[k]) }
+            obj.keys.sort!.each { |k| out[k] = sorted_plain(obj[k]) }
             out
           when Array
             obj.any? { |v| v.is_a?(Hash) || v.is_a?(Array) } ? obj.map { |v| sorted_plain(v) } : obj
           else obj
           end
-        end
-
-        # Whether a Hash holds a Hash or an Array (Hash#any? yields a pair
-        # without building an Array for it; #none? would build one).
-        def containers?(hash)
-          hash.any? { |_, v| v.is_a?(Hash) || v.is_a?(Array) }
         end
 
         def normalize_key(key)

@@ -26,6 +26,8 @@ module Igniter
 
       # Marks, in a symbol-path trie, the node whose String becomes a Symbol.
       LEAF = :leaf
+      # Distinct `symbols` members whose tries a decode keeps.
+      TRIE_CACHE_SIZE = 64
 
       # Backslash escapes, consumed left to right (`\\` is one token).
       ESCAPE = /\\(?:u(\h{4})|(.))/m
@@ -38,7 +40,7 @@ module Igniter
       # costs a walk of the parsed document.
       HUGE_EXPONENT = /[eE][+-]?\d{3,}[,\]}\s]/
       LONG_MANTISSA = /\d{309}/
-      private_constant :PARSE_OPTIONS, :LEAF, :ESCAPE, :SIMPLE_ESCAPES, :SLASH_OUTSIDE_STRINGS,
+      private_constant :PARSE_OPTIONS, :LEAF, :TRIE_CACHE_SIZE, :ESCAPE, :SIMPLE_ESCAPES, :SLASH_OUTSIDE_STRINGS,
                        :HUGE_EXPONENT, :LONG_MANTISSA
 
       # One broken rule: the reason a body is skipped.
@@ -132,7 +134,41 @@ module Igniter
         # so that a body breaking two rules is reported alike.
         def members(doc)
           id = optional_string(doc, :id) || SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
-          { id: id, store: store(doc), key: -key(doc), **data_and_times(doc) }
+          store = store(doc)
+          key = -key(doc)
+          trie = cached_trie(doc[:symbols])
+          {
+            id: id, store: store, key: key,
+            value: apply_symbols(doc[:value], trie&.[]("value")),
+            value_hash: optional_string(doc, :value_hash),
+            causation: optional_string(doc, :causation),
+            transaction_time: time(doc, :transaction_time, :timestamp) || 0.0,
+            valid_time: time(doc, :valid_time, :term),
+            schema_version: schema_version(doc),
+            # `false` means none, as a falsy producer: does at Fact.build.
+            producer: doc[:producer] ? apply_symbols(doc[:producer], trie&.[]("producer")) : nil,
+            derivation: doc[:derivation] ? apply_symbols(doc[:derivation], trie&.[]("derivation")) : nil
+          }
+        end
+
+        # Bodies of a ledger mostly repeat a few `symbols` members (the same
+        # fields hold Symbols fact after fact): their tries are kept, frozen,
+        # keyed by the member, up to TRIE_CACHE_SIZE of them.
+        def cached_trie(paths)
+          return nil if paths.nil?
+
+          cache = (@tries ||= {})
+          return cache[paths] if cache.key?(paths)
+
+          trie = deep_freeze(symbol_trie(paths))
+          cache.clear if cache.size >= TRIE_CACHE_SIZE
+          cache[paths] = trie if paths.frozen?
+          trie
+        end
+
+        def deep_freeze(node)
+          node&.each_value { |child| deep_freeze(child) if child.is_a?(Hash) }
+          node&.freeze
         end
 
         def store(doc)
@@ -153,21 +189,6 @@ module Igniter
           raise Rejected, "key is not a string or integer" unless key.is_a?(String)
 
           key
-        end
-
-        def data_and_times(doc)
-          trie = symbol_trie(doc[:symbols])
-          {
-            value: apply_symbols(doc[:value], trie&.[]("value")),
-            value_hash: optional_string(doc, :value_hash),
-            causation: optional_string(doc, :causation),
-            transaction_time: time(doc, :transaction_time, :timestamp) || 0.0,
-            valid_time: time(doc, :valid_time, :term),
-            schema_version: schema_version(doc),
-            # `false` means none, as a falsy producer: does at Fact.build.
-            producer: doc[:producer] ? apply_symbols(doc[:producer], trie&.[]("producer")) : nil,
-            derivation: doc[:derivation] ? apply_symbols(doc[:derivation], trie&.[]("derivation")) : nil
-          }
         end
 
         def optional_string(doc, name)

@@ -46,6 +46,8 @@ RSpec.describe "Fact body decode rules, table-driven" do
           expect(reason).to be_nil
           expect_members(members, kase["decoded"])
           expect(members.values_at(:value, :producer, :derivation)).to all(be_frozen)
+          # The pure replay takes decoded members as they are (Fact.from_decoded).
+          expect(Igniter::Store::JsonCanon.stored_form?(members)).to be(true)
         end
 
         it "decodes under this path's decoder (Fact._load)" do

@@ -28,7 +28,9 @@ module Igniter
         alias_method :term, :valid_time
 
         class << self
-          # Struct's own constructor, for attributes already converted.
+          # Struct's own constructor, for attributes already converted. It is
+          # given their Hash itself (a keyword_init Struct takes one positional
+          # Hash): `**members` would copy it first.
           alias_method :struct_new, :new
           private :struct_new
 
@@ -41,12 +43,12 @@ module Igniter
           # @raise [KeyError] when `store` is missing
           def new(**members)
             # Decoded members (a replay) need no conversion; checking costs less.
-            return struct_new(**members).freeze if JsonCanon.stored_form?(members)
+            return struct_new(members).freeze if JsonCanon.stored_form?(members)
 
             unknown = members.keys - JsonCanon::FIELDS
             raise ArgumentError, "unknown keywords: #{unknown.map(&:inspect).join(", ")}" unless unknown.empty?
 
-            struct_new(**JsonCanon.fact_attributes(members)).freeze
+            struct_new(JsonCanon.fact_attributes(members)).freeze
           end
           alias_method :[], :new
 
@@ -59,8 +61,29 @@ module Igniter
             attributes, reason = FactDecode.decode_with_reason(body)
             raise ArgumentError, "marshal data is not a fact: #{reason}" unless attributes
 
-            struct_new(**attributes).freeze
+            struct_new(attributes).freeze
           end
+
+          # A fact from the members {FactDecode.decode} returned, taken as they
+          # are. The decoder yields only members in stored form (what
+          # {JsonCanon.stored_form?} checks, and {new} would check again): the
+          # 11 members in order; Strings from `JSON.parse(freeze: true)` of text
+          # checked to be valid UTF-8, so frozen valid UTF-8; the store a Symbol
+          # of such a String; Floats checked finite; values nested at most
+          # {JsonCanon::MAX_NESTING} deep (the parser's limit); containers frozen
+          # by the parser or by the Symbol restore. The decode table asserts it
+          # for every case (spec/igniter/store/parity/decode_cases_spec.rb).
+          #
+          # @api private
+          # @param members [Hash{Symbol=>Object}] what {FactDecode.decode} returned
+          # @return [Fact] frozen
+          def from_decoded(members)
+            struct_new(members).freeze
+          end
+          # Private, so that both Fact classes keep one public surface
+          # (spec/igniter/store/parity/fact_protocol_spec.rb); the pure replay
+          # calls it with __send__.
+          private :from_decoded
         end
 
         # Marshal: a fact's dump is its WAL body (doc/format.md), the same
@@ -116,7 +139,7 @@ module Igniter
                        schema_version: 1, producer: nil, derivation: nil)
           members, plain_value, symbols = JsonCanon.build_members(store, key, value, causation, valid_time, term,
                                                                    schema_version, producer, derivation)
-          fact = struct_new(**members).freeze
+          fact = struct_new(members).freeze
           # Written to a WAL next, most likely: its body reuses this walk.
           JsonCanon.remember_built(fact, plain_value, symbols)
           fact
@@ -131,7 +154,7 @@ module Igniter
         # @raise [NonFiniteNumberError] a NaN/Infinite time or number in a data member
         # @raise [InvalidEncodingError, JSON::NestingError, UnrepresentableValueError]
         def self.from_h(hash)
-          struct_new(**JsonCanon.fact_attributes(hash)).freeze
+          struct_new(JsonCanon.fact_attributes(hash)).freeze
         end
       end
   end

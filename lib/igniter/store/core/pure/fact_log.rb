@@ -9,7 +9,13 @@ module Igniter
       # In-memory append-only log (doc/facts.md "The fact log"). "Latest" always means last
       # appended; transaction times only bound `as_of` / `since` (inclusive).
       #
-      # Every method is safe across threads and returns fresh Arrays.
+      # Every method is safe across threads and returns fresh Arrays. Writers
+      # take the lock; a current read of one key ({#latest} without a bound,
+      # {#facts} of a key without bounds) does not: it is two Hash lookups and
+      # one Array read, each a single C call that the GVL keeps whole, over
+      # indexes that only ever grow (a writer publishes a key's series before
+      # its first fact, and a fact only by its `<<`), so it sees the log as of
+      # before or after any concurrent append, as a locked read would.
       class FactLog
         # Facts in append order, with a flag that stays true while their
         # transaction times never decrease; while it holds, time bounds are
@@ -75,11 +81,8 @@ module Igniter
           store = fact.store.to_sym
           key = JsonCanon.key_string(fact.key)
           @lock.synchronize do
-            @facts << fact
-            @by_id[fact.id] = fact
             index = (@stores[store] ||= StoreIndex.new(Series.new, {}))
-            index.all.push(fact)
-            (index.keys[key] ||= Series.new).push(fact)
+            add(fact, index, index.keys[key] ||= Series.new)
           end
           fact
         end
@@ -88,7 +91,9 @@ module Igniter
         # @param backend [#replay]
         # @return [void]
         def replay_from(backend)
-          backend.replay.each { |fact| append(fact) }
+          facts = backend.replay
+          # One lock for the whole replay (the backend read outside it).
+          @lock.synchronize { facts.each { |fact| append(fact) } }
           nil
         end
 
@@ -110,11 +115,18 @@ module Igniter
         # @raise [ArgumentError, InvalidFactError] what {Fact.build} raises;
         #   and whatever +backend+ raises
         def write_new(store, key, value, causation, schema_version, valid_time, term, producer, derivation, backend)
-          causation ||= latest(store, key, nil)&.id
+          # Writers are serialized by the caller, so the key's series found for
+          # the causation is still the one to append to after the build.
+          series = current_series(store, key)
+          causation ||= series&.facts&.last&.id
           fact = Fact.build(store: store, key: key, value: value, causation: causation, schema_version: schema_version,
                             valid_time: valid_time, term: term, producer: producer, derivation: derivation)
           backend&.write_fact(fact)
-          append(fact)
+          index = series && @stores[fact.store]
+          return append(fact) unless index
+
+          @lock.synchronize { add(fact, index, series) }
+          fact
         end
 
         # Like {#write_new} for a history event: a fresh UUID key, no causation.
@@ -137,6 +149,8 @@ module Igniter
         # Positional form of {#latest_for}, for the engine's hot paths.
         # @return [Fact, nil]
         def latest(store, key, as_of)
+          return current_series(store, key)&.facts&.last if as_of.nil?
+
           as_of = bound(:as_of, as_of)
           @lock.synchronize { series(store, key)&.latest(as_of) }
         end
@@ -176,6 +190,11 @@ module Igniter
         # Positional form of {#facts_for}, for the engine's hot paths.
         # @return [Array<Fact>]
         def facts(store, key, since, as_of)
+          if since.nil? && as_of.nil? && !key.nil?
+            series = current_series(store, key)
+            return series ? series.facts.dup : []
+          end
+
           since = bound(:since, since)
           as_of = bound(:as_of, as_of)
           @lock.synchronize do
@@ -229,6 +248,29 @@ module Igniter
           raise ArgumentError, "#{name} must be a number, not NaN" if float.nan?
 
           float
+        end
+
+        # Adds +fact+ to the log, its store's index and its key's +series+
+        # (the lock held).
+        def add(fact, index, series)
+          @facts << fact
+          @by_id[fact.id] = fact
+          index.all.push(fact)
+          series.push(fact)
+        end
+
+        # {#series} without the lock (see the class comment): a Symbol store
+        # and a UTF-8 (or ASCII) String key, as the engine passes them, are
+        # looked up as they are; anything else, or a miss, goes through the
+        # conversions of {#series}. A hit needs no conversion: a String Hash
+        # key matches only a String of the same bytes in the same encoding
+        # or of ASCII text in any ASCII-compatible one, which converts to it.
+        def current_series(store, key)
+          if store.is_a?(Symbol) && key.is_a?(String)
+            found = @stores[store]&.keys&.[](key)
+            return found if found || key.encoding == Encoding::UTF_8
+          end
+          series(store, key)
         end
 
         # Never inserts: a lookup of a missing key must not grow the log.

@@ -162,6 +162,8 @@ module Igniter
           snapshot, snap_findings = read_snapshot
           delta, wal_findings = read_wal
           note_findings(snap_findings + wal_findings)
+          return tt_sorted(delta) if snapshot.empty?
+
           ids = snapshot.to_h { |fact| [fact.id, true] }
           tt_sorted(snapshot + delta.reject { |fact| ids.key?(fact.id) })
         end
@@ -537,7 +539,7 @@ module Igniter
         def decode_into(facts, findings, file, offset, body)
           attributes = JsonCanon.decode_fact_body(body)
           if attributes
-            facts << Fact.new(**attributes).freeze
+            facts << Fact.__send__(:from_decoded, attributes)
           else
             # The frame's CRC matched, so re-framing the body gives its exact bytes.
             findings << Finding.new(file, offset, encode_frame(body), :undecodable)
@@ -574,7 +576,7 @@ module Igniter
         # Stable: ties keep snapshot-then-WAL order. Replayed data is almost
         # always in order already, so check before sorting.
         def tt_sorted(facts)
-          ordered = facts.each_cons(2).all? { |a, b| a.transaction_time <= b.transaction_time }
+          ordered = (1...facts.size).all? { |i| facts[i - 1].transaction_time <= facts[i].transaction_time }
           return facts if ordered
 
           facts.each_with_index.sort_by { |fact, i| [fact.transaction_time, i] }.map!(&:first)

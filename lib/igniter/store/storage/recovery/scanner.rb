@@ -60,17 +60,17 @@ module Igniter
           out = Scan.new(size, [], false)
           pos = 0
           while pos < size
-            body_len, failure = frame_at(pos)
-            if failure
+            body = frame_body(pos)
+            unless body.is_a?(String)
               following = resync(pos + 1)
-              out.segments << Segment.new(:damage, pos, following - pos, 0, classify(failure, following, size))
+              out.segments << Segment.new(:damage, pos, following - pos, 0, classify(body, following, size))
               pos = following
               next
             end
 
             out.frame_at_zero = true if pos.zero?
-            frame_size = body_len + OVERHEAD
-            case yield(pos, @window.bytes(pos + HEADER, body_len))
+            frame_size = body.bytesize + OVERHEAD
+            case yield(pos, body)
             when :keep then push_frames(out.segments, pos, frame_size)
             when :undecodable then out.segments << Segment.new(:damage, pos, frame_size, 0, :undecodable)
             end
@@ -107,7 +107,7 @@ module Igniter
           size = @window.size
           return true if size.zero?
           return true if torn_first_frame?(@window.bytes(0, [HEADER + 1, size].min), size)
-          return true unless frame_at(0)[1]
+          return true if frame_body(0).is_a?(String)
           return true if resync(1) < size
 
           all_zero?
@@ -115,26 +115,27 @@ module Igniter
 
         private
 
-        # [body length, nil] for a sound frame, else [nil, failure] where failure is
-        # :incomplete, :oversized, :implausible (a length below MIN_BODY: no fact fits,
-        # so a run of zero bytes — empty frames whose CRC matches — is one damage span)
-        # or the end offset of a complete frame whose CRC fails.
-        def frame_at(pos)
+        # The body of the sound frame at +pos+ (a String), else the failure:
+        # :incomplete, :oversized, :implausible (a length below MIN_BODY: no fact
+        # fits, so a run of zero bytes — empty frames whose CRC matches — is one
+        # damage span) or the end offset of a complete frame whose CRC fails.
+        def frame_body(pos)
           left = @window.size - pos
-          return [nil, :incomplete] if left < HEADER
+          return :incomplete if left < HEADER
 
           body_len = @window.u32(pos)
-          return [nil, :oversized] if body_len > WireProtocol::MAX_FRAME_LEN
-          return [nil, :implausible] if body_len < MIN_BODY
-          return [nil, :incomplete] if body_len + OVERHEAD > left
-          return [body_len, nil] if crc_matches?(pos, body_len)
+          return :oversized if body_len > WireProtocol::MAX_FRAME_LEN
+          return :implausible if body_len < MIN_BODY
+          return :incomplete if body_len + OVERHEAD > left
 
-          [nil, pos + body_len + OVERHEAD]
+          crc_checked_body(pos, body_len) || (pos + body_len + OVERHEAD)
         end
 
-        def crc_matches?(pos, body_len)
-          frame = @window.bytes(pos, body_len + OVERHEAD)
-          frame.unpack1("N", offset: body_len + HEADER) == Zlib.crc32(frame.byteslice(HEADER, body_len))
+        # The body of the frame at +at+ if its CRC matches, else nil: one slice
+        # of the window, checked and then handed on (a scan reads each body once).
+        def crc_checked_body(at, body_len)
+          body = @window.bytes(at + HEADER, body_len)
+          body if @window.u32(at + HEADER + body_len) == Zlib.crc32(body)
         end
 
         # The reason of a damage span pos...following that began with +failure+.
@@ -177,9 +178,9 @@ module Igniter
           return false if at + OVERHEAD + body_len > @window.size
           return false unless OPENS.include?(@window.byte_at(at + HEADER))
           return false unless CLOSES.include?(@window.byte_at(at + HEADER + body_len - 1))
-          return false unless crc_matches?(at, body_len)
+          body = crc_checked_body(at, body_len) or return false
 
-          @decodes.call(@window.bytes(at + HEADER, body_len)) ? true : false
+          @decodes.call(body) ? true : false
         end
 
         def torn_first_frame?(first, size)

@@ -28,13 +28,7 @@ pub fn parse_nested(bytes: &[u8], max_nesting: usize) -> Result<Json> {
     // One validation pass over the whole text (fast on long ASCII runs) lets every
     // escape-free string be sliced out as `str` without validating it again; invalid
     // input falls back to per-string validation, which reports the exact offset.
-    let text = std::str::from_utf8(bytes).ok();
-    let mut p = Parser {
-        b: bytes,
-        text,
-        i: 0,
-        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
-    };
+    let mut p = Parser::over(bytes, max_nesting);
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -52,12 +46,7 @@ pub type Members<'a> = Vec<(Cow<'a, str>, Json)>;
 /// only sorts them allocates nothing for them. `Ok(None)` when the text parses but is not
 /// an object; errors are those of [`parse_nested`].
 pub fn parse_members(bytes: &[u8], max_nesting: usize) -> Result<Option<Members<'_>>> {
-    let mut p = Parser {
-        b: bytes,
-        text: std::str::from_utf8(bytes).ok(),
-        i: 0,
-        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
-    };
+    let mut p = Parser::over(bytes, max_nesting);
     p.skip_ws();
     if p.peek() != Some(b'{') || p.max_nesting == 0 {
         return parse_nested(bytes, max_nesting).map(|_| None);
@@ -80,6 +69,34 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// A parser at the start of `bytes`, with its one UTF-8 validation pass (see
+    /// [`parse_nested`]) and the nesting bound capped at [`MAX_PARSE_NESTING`].
+    fn over(bytes: &'a [u8], max_nesting: usize) -> Parser<'a> {
+        Parser {
+            b: bytes,
+            text: std::str::from_utf8(bytes).ok(),
+            i: 0,
+            max_nesting: max_nesting.min(MAX_PARSE_NESTING),
+        }
+    }
+
+    /// After an object member: `Some(false)` past a `,` (another member follows),
+    /// `Some(true)` past the closing `}`, `None` for anything else.
+    fn object_next(&mut self) -> Option<bool> {
+        self.skip_ws();
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                Some(false)
+            }
+            b'}' => {
+                self.i += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
     fn err(&self, message: &str) -> Error {
         Error::Parse {
             offset: self.i,

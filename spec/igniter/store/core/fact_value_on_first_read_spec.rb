@@ -9,18 +9,9 @@ require "bigdecimal"
 # changes its objects before the first read, it is one frozen object for
 # every reader (threads, GC.compact), and every reader of the fact agrees.
 RSpec.describe "Fact value built on first read" do
+  # deeply_frozen? is spec/support/facts.rb's.
   def build(value, **opts)
-    Igniter::Store::Fact.build(store: :tasks, key: "k1", value: value, **opts)
-  end
-
-  def deeply_frozen?(obj)
-    return false unless obj.frozen?
-
-    case obj
-    when Hash then obj.all? { |k, v| deeply_frozen?(k) && deeply_frozen?(v) }
-    when Array then obj.all? { |v| deeply_frozen?(v) }
-    else true
-    end
+    build_fact(store: :tasks, key: "k1", value: value, **opts)
   end
 
   let(:written) do

@@ -52,12 +52,7 @@ pub fn scan_fact_fields<'a>(
     max_nesting: usize,
     out: &mut Vec<u8>,
 ) -> Option<FactFields<'a>> {
-    let mut p = Parser {
-        b: bytes,
-        text: std::str::from_utf8(bytes).ok(),
-        i: 0,
-        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
-    };
+    let mut p = Parser::over(bytes, max_nesting);
     p.skip_ws();
     if p.peek() != Some(b'{') {
         return None;
@@ -139,14 +134,8 @@ pub fn scan_fact_fields<'a>(
                     } = v;
                 }
             }
-            p.skip_ws();
-            match p.peek()? {
-                b',' => p.i += 1,
-                b'}' => {
-                    p.i += 1;
-                    break;
-                }
-                _ => return None,
+            if p.object_next()? {
+                break;
             }
         }
     }
@@ -186,12 +175,7 @@ pub fn for_each_symbol_path<'a>(
     text: &'a [u8],
     each: impl FnMut(&'a str, &mut dyn Iterator<Item = Step<'a>>),
 ) -> Option<()> {
-    let mut p = Parser {
-        b: text,
-        text: std::str::from_utf8(text).ok(),
-        i: 0,
-        max_nesting: MAX_PARSE_NESTING,
-    };
+    let mut p = Parser::over(text, MAX_PARSE_NESTING);
     p.symbol_paths(each)?;
     (p.i == p.b.len()).then_some(())
 }

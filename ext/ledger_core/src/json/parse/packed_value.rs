@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{Parser, MAX_PARSE_NESTING};
+use super::Parser;
 use crate::json::packed;
 use crate::json::Json;
 
@@ -18,12 +18,7 @@ const COUNT_BYTES: usize = 5;
 /// any parse error, or an object with a repeated name (which a reader resolves
 /// last-wins) — so the caller takes the general route, which reports the error.
 pub fn parse_packed(bytes: &[u8], max_nesting: usize, out: &mut Vec<u8>) -> Option<()> {
-    let mut p = Parser {
-        b: bytes,
-        text: std::str::from_utf8(bytes).ok(),
-        i: 0,
-        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
-    };
+    let mut p = Parser::over(bytes, max_nesting);
     p.skip_ws();
     p.pack_value(0, out)?;
     p.skip_ws();
@@ -58,12 +53,7 @@ pub fn parse_body_packed<'a>(
     max_nesting: usize,
     packed: &[&str],
 ) -> Option<Vec<(Cow<'a, str>, Member)>> {
-    let mut p = Parser {
-        b: bytes,
-        text: std::str::from_utf8(bytes).ok(),
-        i: 0,
-        max_nesting: max_nesting.min(MAX_PARSE_NESTING),
-    };
+    let mut p = Parser::over(bytes, max_nesting);
     p.skip_ws();
     if p.peek() != Some(b'{') {
         return None;
@@ -95,14 +85,8 @@ pub fn parse_body_packed<'a>(
                 Member::Json(p.value(1).ok()?)
             };
             members.push((name, member));
-            p.skip_ws();
-            match p.peek()? {
-                b',' => p.i += 1,
-                b'}' => {
-                    p.i += 1;
-                    break;
-                }
-                _ => return None,
+            if p.object_next()? {
+                break;
             }
         }
     }

@@ -80,6 +80,36 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Enters a top-level object: past its `{` (counted as one level of nesting) and
+    /// the blanks after it. `Some(true)` when the object is empty (its `}` consumed
+    /// too), `Some(false)` when a member follows, `None` when the input is no object.
+    fn open_object(&mut self) -> Option<bool> {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return None;
+        }
+        self.check_depth(1).ok()?;
+        self.i += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Some(true);
+        }
+        Some(false)
+    }
+
+    /// Between a member's name and its value: past blanks, the `:` and blanks, or
+    /// `None` when the `:` is missing.
+    fn name_separator(&mut self) -> Option<()> {
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return None;
+        }
+        self.i += 1;
+        self.skip_ws();
+        Some(())
+    }
+
     /// After an object member: `Some(false)` past a `,` (another member follows),
     /// `Some(true)` past the closing `}`, `None` for anything else.
     fn object_next(&mut self) -> Option<bool> {

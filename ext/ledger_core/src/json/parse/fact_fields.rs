@@ -53,34 +53,21 @@ pub fn scan_fact_fields<'a>(
     out: &mut Vec<u8>,
 ) -> Option<FactFields<'a>> {
     let mut p = Parser::over(bytes, max_nesting);
-    p.skip_ws();
-    if p.peek() != Some(b'{') {
-        return None;
-    }
-    p.check_depth(1).ok()?;
-    p.i += 1;
+    let empty = p.open_object()?;
     let mut f = FactFields::default();
     // One bit per member name already seen: a repeated one is left to the general
     // route, which resolves it last-wins.
     let mut seen = 0u16;
     // Where in the writer's member order (WRITTEN) the next name is expected.
     let mut next = 0;
-    p.skip_ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
+    if !empty {
         loop {
             p.skip_ws();
             if p.peek() != Some(b'"') {
                 return None;
             }
             let name = p.predicted_name(&mut next).or_else(|| p.member_name())?;
-            p.skip_ws();
-            if p.peek() != Some(b':') {
-                return None;
-            }
-            p.i += 1;
-            p.skip_ws();
+            p.name_separator()?;
             let bit = match name {
                 b"id" => 0,
                 b"store" => 1,

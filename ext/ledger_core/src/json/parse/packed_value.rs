@@ -54,29 +54,16 @@ pub fn parse_body_packed<'a>(
     packed: &[&str],
 ) -> Option<Vec<(Cow<'a, str>, Member)>> {
     let mut p = Parser::over(bytes, max_nesting);
-    p.skip_ws();
-    if p.peek() != Some(b'{') {
-        return None;
-    }
-    p.check_depth(1).ok()?;
-    p.i += 1;
+    let empty = p.open_object()?;
     let mut members = Vec::with_capacity(16);
-    p.skip_ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
+    if !empty {
         loop {
             p.skip_ws();
             if p.peek() != Some(b'"') {
                 return None;
             }
             let name = p.string_cow().ok()?;
-            p.skip_ws();
-            if p.peek() != Some(b':') {
-                return None;
-            }
-            p.i += 1;
-            p.skip_ws();
+            p.name_separator()?;
             let member = if packed.contains(&name.as_ref()) {
                 let mut out = Vec::with_capacity(128);
                 p.pack_value(1, &mut out)?;

@@ -9,6 +9,7 @@
 #
 # BENCH_PG_BIG=200000 bundle exec ruby bench/postgres.rb for a quicker run.
 require_relative "harness"
+require_relative "postgres/sql_floor"
 require "tmpdir"
 require "fileutils"
 
@@ -44,6 +45,27 @@ module PgBench
   def value(i) = Bench.value(i)
 
   def postgres(schema, **opts) = Igniter::Store.postgres(ENV.fetch("BENCH_PG_URL"), schema: schema, poll_interval: 0.05, **opts)
+
+  # --- the SQL floor (bench/postgres/sql_floor.rb): the cluster's rate of that
+  # moment for the counter design with no gem code, measured right before the
+  # row it is the floor of, with the same count
+
+  # The floor rows, each with the row it is the floor of.
+  FLOORS = { "SQL floor: single commits/s, 1 process" => "single commits/s, 1 process",
+             "SQL floor: single commits/s, 4 processes" => "single commits/s, 4 processes",
+             "SQL floor: batched facts/s (100/batch)" => "batched facts/s (100/batch)" }.freeze
+
+  def floor(name, processes: 1, size: 1, commits: SINGLE)
+    url = ENV.fetch("BENCH_PG_URL")
+    PgSqlFloor.prepare(url, name)
+    per = commits / processes
+    return PgSqlFloor.run(url, name, commits: per, size: size, keys: KEYS) if processes == 1
+
+    t = now
+    pids = Array.new(processes) { fork { PgSqlFloor.run(url, name, commits: per, size: size, keys: KEYS) && exit!(0) } }
+    pids.each { |pid| Process.wait(pid) }
+    per * processes * size / (now - t)
+  end
 
   # --- workloads of one backend; +open+ makes a store, +fork_open+ one per process
 
@@ -206,10 +228,13 @@ module PgBench
     file_times = load_big_file(file_path)
     results = {
       "postgres" => {
+        "SQL floor: single commits/s, 1 process" => floor(fresh.call("floor_single")),
         "single commits/s, 1 process" => single(pg.call("single")),
+        "SQL floor: single commits/s, 4 processes" => floor(fresh.call("floor_parallel"), processes: 4),
         "single commits/s, 4 processes" => single_parallel(pg.call("parallel"), 4),
         # Opt-in group commit (doc/postgres.md, "Group commit"): shared flushes.
         "4 processes, group_commit: true" => single_parallel(pg.call("parallel_gc", group_commit: true), 4),
+        "SQL floor: batched facts/s (100/batch)" => floor(fresh.call("floor_batched"), size: 100, commits: BATCHES),
         "batched facts/s (100/batch)" => batched(pg.call("batched"))
       }.merge(big_reads(-> { postgres("bench_big") }, *pg_times)).merge(feed_latency(fresh.call("feed")))
         # Last: its 20,000 facts of WAL could start a checkpoint under the others.
@@ -246,7 +271,7 @@ module PgBench
   def print_table(results)
     big = BIG >= 1_000_000 ? "#{BIG / 1_000_000}M" : BIG.to_s
     names = results.values.first.values.flat_map(&:keys).uniq
-    puts format("%-34s %12s %12s %12s %12s  %s", "postgres bench (BIG=#{big})", "pg native", "pg pure",
+    puts format("%-42s %12s %12s %12s %12s  %s", "postgres bench (BIG=#{big})", "pg native", "pg pure",
                 "file native", "file pure", "target (pg native)")
     names.each do |name|
       cells = results.values_at("native", "pure").flat_map { |r| [r["postgres"][name], r["file (fsync)"][name]] }
@@ -256,7 +281,18 @@ module PgBench
                met = target[0] == :min ? pg_native >= target[1] : pg_native <= target[1]
                "#{target[0] == :min ? ">=" : "<="} #{target[1]} #{met ? "met" : "NOT met"}"
              end
-      puts format("%-34s %12s %12s %12s %12s  %s", name.sub("BIG", big), *[pg_native, pg_pure, file_native, file_pure].map { |v| cell(v) }, mark)
+      puts format("%-42s %12s %12s %12s %12s  %s", name.sub("BIG", big), *[pg_native, pg_pure, file_native, file_pure].map { |v| cell(v) }, mark)
+    end
+    print_floor_ratios(results)
+  end
+
+  # Each rate over the floor measured right before it, in the same child.
+  def print_floor_ratios(results)
+    FLOORS.each do |floor_name, row|
+      ratios = results.values_at("native", "pure").map do |r|
+        r && r["postgres"][floor_name] ? format("%.2f", r["postgres"][row] / r["postgres"][floor_name]) : "-"
+      end
+      puts format("%-42s %12s %12s", "#{row} / floor", *ratios)
     end
   end
 

@@ -655,8 +655,7 @@ impl Fact {
     /// the same bytes on both paths, so a dump loads on either.
     fn dump(ruby: &Ruby, rb_self: &Self, _level: Value) -> Result<RString, Error> {
         let mut body = Vec::with_capacity(256);
-        ledger_core::encode_fact_body(&rb_self.to_record(ruby)?, &mut body)
-            .map_err(|e| errors::core(ruby, e))?;
+        rb_self.encode_body(ruby, |_| Ok(()), &mut body)?;
         // The body is UTF-8 JSON text, held as a UTF-8 String like the pure path's.
         let text = String::from_utf8(body).map_err(|_| errors::invalid_encoding(ruby))?;
         Ok(ruby.str_new(&text))
@@ -668,12 +667,14 @@ impl Fact {
     /// settles in their own columns. Byte for byte what the pure path's
     /// `Postgres::Rows.body` makes.
     fn unstamped_body(ruby: &Ruby, rb_self: &Self, id: RString) -> Result<RString, Error> {
-        let mut rec = rb_self.to_record(ruby)?;
-        rec.id = convert::utf8_text(ruby, id)?;
-        rec.causation = None;
-        rec.transaction_time = 0.0;
         let mut body = Vec::with_capacity(256);
-        ledger_core::encode_fact_body(&rec, &mut body).map_err(|e| errors::core(ruby, e))?;
+        let edit = |rec: &mut FactRecord| {
+            rec.id = convert::utf8_text(ruby, id)?;
+            rec.causation = None;
+            rec.transaction_time = 0.0;
+            Ok(())
+        };
+        rb_self.encode_body(ruby, edit, &mut body)?;
         let text = String::from_utf8(body).map_err(|_| errors::invalid_encoding(ruby))?;
         Ok(ruby.str_new(&text))
     }
@@ -824,7 +825,31 @@ impl Fact {
     }
 
     /// The record the core encodes into a WAL or snapshot frame.
+    /// Appends this fact's frame body (doc/format.md "WAL") to `out`, after
+    /// `edit` has changed members of its record (the PostgreSQL body's id,
+    /// causation and time). A packed value is written straight from its bytes
+    /// (`ledger_core::json::packed_json`), not unpacked into a model first.
+    pub fn encode_body(
+        &self,
+        ruby: &Ruby,
+        edit: impl FnOnce(&mut FactRecord) -> Result<(), Error>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let mut rec = self.record_with(ruby, self.packed.is_none())?;
+        edit(&mut rec)?;
+        let value = match &self.packed {
+            Some(bytes) => ledger_core::BodyValue::Packed(bytes),
+            None => ledger_core::BodyValue::Model,
+        };
+        ledger_core::encode_fact_body_with(&rec, value, out).map_err(|e| errors::core(ruby, e))
+    }
+
     pub fn to_record(&self, ruby: &Ruby) -> Result<FactRecord, Error> {
+        self.record_with(ruby, true)
+    }
+
+    /// The record, its value's model left `Null` unless `with_value`.
+    fn record_with(&self, ruby: &Ruby, with_value: bool) -> Result<FactRecord, Error> {
         let text = |v: Value| -> Result<Option<String>, Error> {
             match RString::from_value(v) {
                 Some(s) => Ok(Some(convert::utf8_text(ruby, s)?)),
@@ -835,7 +860,11 @@ impl Fact {
             id: self.id_text(ruby)?,
             store: convert::sym_text(ruby, ruby.get_inner(self.store))?,
             key: convert::utf8_text(ruby, ruby.get_inner(self.key))?,
-            value: self.value_model(ruby)?,
+            value: if with_value {
+                self.value_model(ruby)?
+            } else {
+                Json::Null
+            },
             value_hash: self.hash_text(ruby)?,
             causation: match (self.causation.get(), self.cause_uuid) {
                 (Some(v), _) => text(v)?,

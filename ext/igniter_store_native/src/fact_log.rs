@@ -398,8 +398,8 @@ impl FactLog {
     }
 
     /// Persists a fact through `backend` (nil: none): an exact native
-    /// FileBackend gets the frame encoded from the fact's record (its value
-    /// unpacked, no Ruby walk), anything else is sent `write_fact`.
+    /// FileBackend gets the frame encoded from the fact's record (a packed
+    /// value written from its bytes, no Ruby walk), anything else is sent `write_fact`.
     fn persist(ruby: &Ruby, backend: Value, fact: Obj<Fact>) -> Result<(), Error> {
         if backend.is_nil() {
             return Ok(());
@@ -408,7 +408,7 @@ impl FactLog {
             Some(file) => {
                 // The hash is computed once, kept for a later `value_hash` read.
                 Fact::value_hash_in(fact, ruby)?;
-                file.write_record(ruby, &fact.to_record(ruby)?)
+                file.write_fact_body(ruby, &fact)
             }
             None => backend
                 .funcall::<_, _, Value>("write_fact", (fact,))

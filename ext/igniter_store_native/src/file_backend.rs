@@ -81,9 +81,8 @@ fn bodies(ruby: &Ruby, facts: Value) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 fn body(ruby: &Ruby, fact: Obj<Fact>) -> Result<Vec<u8>, Error> {
-    let record = fact.to_record(ruby)?;
     let mut out = Vec::with_capacity(256);
-    ledger_core::encode_fact_body(&record, &mut out).map_err(|e| errors::core(ruby, e))?;
+    fact.encode_body(ruby, |_| Ok(()), &mut out)?;
     Ok(out)
 }
 
@@ -189,11 +188,12 @@ impl FileBackend {
         }
     }
 
-    /// Appends the frame of a fact just built from `record` (the models its
-    /// build produced), so the write path never walks the Ruby value twice.
-    pub fn write_record(&self, ruby: &Ruby, record: &FactRecord) -> Result<(), Error> {
+    /// Appends the frame of a fact just built, encoded from the fact's own
+    /// record (a packed value straight from its bytes), so the write path
+    /// never walks the Ruby value twice.
+    pub fn write_fact_body(&self, ruby: &Ruby, fact: &Fact) -> Result<(), Error> {
         let mut body = Vec::with_capacity(256);
-        ledger_core::encode_fact_body(record, &mut body).map_err(|e| errors::core(ruby, e))?;
+        fact.encode_body(ruby, |_| Ok(()), &mut body)?;
         self.append(ruby, &body)
     }
 

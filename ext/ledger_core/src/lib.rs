@@ -24,7 +24,9 @@ pub mod pid;
 pub mod wal;
 
 pub use error::{Error, Result};
-pub use fact::{decode_fact_body, encode_fact_body, new_uuid, FactRecord};
+pub use fact::{
+    decode_fact_body, encode_fact_body, encode_fact_body_with, new_uuid, BodyValue, FactRecord,
+};
 pub use json::canonical::write_canonical;
 pub use json::encode::{write_json, write_json_string, MAX_NESTING};
 pub use json::float_fmt::write_ruby_float;

@@ -249,3 +249,29 @@ fn floats_and_big_integers_survive_the_round_trip() {
     assert!(matches!(items[0], Json::Float(z) if z == 0.0 && z.is_sign_negative()));
     assert_eq!(back, rec);
 }
+
+#[test]
+fn a_packed_value_gives_the_same_body_as_its_model() {
+    use ledger_core::json::packed::pack;
+    use ledger_core::{encode_fact_body_with, BodyValue};
+    let mut rec = sample();
+    rec.value = obj(vec![
+        ("status", Json::Sym(s("open"))),
+        (
+            "tags",
+            Json::Array(vec![Json::Str(s("a")), Json::Sym(s("b"))]),
+        ),
+        ("n", Json::BigInt(s("-1180591620717411303424"))),
+    ]);
+    rec.producer = obj(vec![("by", Json::Sym(s("worker")))]);
+    let mut bytes = Vec::new();
+    pack(&rec.value, &mut bytes);
+    let model = encode(&rec);
+    rec.value = Json::Null; // not read: the packed bytes are the value
+    let mut out = Vec::new();
+    encode_fact_body_with(&rec, BodyValue::Packed(&bytes), &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), model);
+    assert!(
+        model.ends_with(r#""symbols":[["value","status"],["value","tags",1],["producer","by"]]}"#)
+    );
+}

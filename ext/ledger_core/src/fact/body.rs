@@ -4,14 +4,36 @@
 use crate::error::{Error, Result};
 use crate::fact::FactRecord;
 use crate::json::encode::{guarded, write_float, write_json, write_json_string, MAX_NESTING};
+use crate::json::packed_json::{write_json_packed, write_symbol_path, Seg};
 use crate::json::Json;
+
+/// Where a body's `value` comes from: the record's model, or the packed bytes a
+/// native fact holds (`json::packed`), written without unpacking them.
+#[derive(Clone, Copy)]
+pub enum BodyValue<'a> {
+    /// `rec.value`.
+    Model,
+    /// These packed bytes; `rec.value` is not read.
+    Packed(&'a [u8]),
+}
 
 /// Appends the body JSON of `rec`: the eleven members in format.md order, no whitespace,
 /// then `"symbols":[…]` only if a Symbol stands as a value in value/producer/derivation
 /// (so Symbol-free bodies are byte-identical to 0.5.2's). Fails on NaN/Infinity (also in
 /// the times) and on nesting; `out` is left as it was on failure.
 pub fn encode_fact_body(rec: &FactRecord, out: &mut Vec<u8>) -> Result<()> {
+    encode_fact_body_with(rec, BodyValue::Model, out)
+}
+
+/// [`encode_fact_body`] with the value taken from `value`: the same bytes for the
+/// same value, whichever form holds it.
+pub fn encode_fact_body_with(
+    rec: &FactRecord,
+    value: BodyValue<'_>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     guarded(out, |out| {
+        let mut paths = Vec::new();
         out.extend_from_slice(b"{\"id\":");
         write_json_string(&rec.id, out);
         out.extend_from_slice(b",\"store\":");
@@ -19,7 +41,13 @@ pub fn encode_fact_body(rec: &FactRecord, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(b",\"key\":");
         write_json_string(&rec.key, out);
         out.extend_from_slice(b",\"value\":");
-        write_json(&rec.value, out)?;
+        match value {
+            BodyValue::Model => {
+                write_json(&rec.value, out)?;
+                collect_symbol_paths(&rec.value, "value", &mut Vec::new(), 0, &mut paths);
+            }
+            BodyValue::Packed(bytes) => write_json_packed(bytes, "value", out, &mut paths)?,
+        }
         out.extend_from_slice(b",\"value_hash\":");
         write_opt_str(rec.value_hash.as_deref(), out);
         out.extend_from_slice(b",\"causation\":");
@@ -45,13 +73,8 @@ pub fn encode_fact_body(rec: &FactRecord, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(b",\"derivation\":");
         write_json(&rec.derivation, out)?;
 
-        let mut paths = Vec::new();
         let mut stack = Vec::new();
-        for (field, v) in [
-            ("value", &rec.value),
-            ("producer", &rec.producer),
-            ("derivation", &rec.derivation),
-        ] {
+        for (field, v) in [("producer", &rec.producer), ("derivation", &rec.derivation)] {
             collect_symbol_paths(v, field, &mut stack, 0, &mut paths);
         }
         if !paths.is_empty() {
@@ -71,12 +94,6 @@ fn write_opt_str(s: Option<&str>, out: &mut Vec<u8>) {
     }
 }
 
-/// One step of a Symbol path: an object key or an array index.
-enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
 /// Depth-first, document order: appends `["field",seg,…]` for every `Sym` under `v`,
 /// comma-separated, to `paths`. The fields were already encoded, so nesting is within
 /// MAX_NESTING; the depth guard only keeps the recursion bounded regardless.
@@ -88,23 +105,7 @@ fn collect_symbol_paths<'a>(
     paths: &mut Vec<u8>,
 ) {
     match v {
-        Json::Sym(_) => {
-            if !paths.is_empty() {
-                paths.push(b',');
-            }
-            paths.push(b'[');
-            write_json_string(field, paths);
-            for seg in stack.iter() {
-                paths.push(b',');
-                match seg {
-                    Seg::Key(k) => write_json_string(k, paths),
-                    Seg::Index(i) => {
-                        let _ = std::io::Write::write_fmt(paths, format_args!("{i}"));
-                    }
-                }
-            }
-            paths.push(b']');
-        }
+        Json::Sym(_) => write_symbol_path(field, stack, paths),
         Json::Array(items) if depth < MAX_NESTING => {
             for (i, item) in items.iter().enumerate() {
                 stack.push(Seg::Index(i));

@@ -9,7 +9,7 @@ pub mod decode_fast;
 pub mod id;
 mod record;
 
-pub use body::encode_fact_body;
+pub use body::{encode_fact_body, encode_fact_body_with, BodyValue};
 pub use decode::{decode_fact_body, decode_packed_body, PackedRecord};
 pub use decode_fast::{decode_fast_body, FastRecord};
 pub use id::new_uuid;

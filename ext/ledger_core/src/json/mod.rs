@@ -8,6 +8,7 @@ pub mod float_fmt;
 pub mod hash;
 pub mod packed;
 pub mod packed_canonical;
+pub mod packed_json;
 pub mod parse;
 mod value;
 

@@ -15,12 +15,83 @@ use magnus::{
 
 use crate::errors;
 
+/// The encoding indexes [`str_view`] compares with, asked of Ruby once.
+struct Encindexes {
+    utf8: i32,
+    usascii: i32,
+    binary: i32,
+}
+
+static ENCINDEXES: std::sync::OnceLock<Encindexes> = std::sync::OnceLock::new();
+
+fn encindexes() -> &'static Encindexes {
+    ENCINDEXES.get_or_init(|| {
+        // SAFETY: plain getters of Ruby's built-in encoding table.
+        unsafe {
+            Encindexes {
+                utf8: rb_sys::rb_utf8_encindex(),
+                usascii: rb_sys::rb_usascii_encindex(),
+                binary: rb_sys::rb_ascii8bit_encindex(),
+            }
+        }
+    })
+}
+
+/// Whether the live String `s` is in UTF-8 (its flags read, no call into Ruby).
+pub fn is_utf8(s: RString) -> bool {
+    // SAFETY: `s` is a live String, so its encoding can be read.
+    unsafe { rb_sys::ENCODING_GET(s.as_raw()) == encindexes().utf8 }
+}
+
+/// The text of `s` as it stands, when Ruby's `test_as_str` would give it:
+/// UTF-8 or US-ASCII holding valid text, or binary holding 7-bit text. The
+/// same test, read from the String's flags (encoding index, cached code
+/// range) instead of through five calls into libruby per String; only a
+/// String whose code range is not known yet is scanned by Ruby, which then
+/// caches it as any String method would. A write packs a dozen Strings and
+/// Symbol names, so this is ~2,000 instructions a write (doc/performance.md,
+/// "Native write path").
+///
+/// # Safety
+///
+/// The slice views Ruby's memory: the caller copies it before any Ruby code
+/// can run or allocate (which could change or free the String).
+pub unsafe fn str_view<'a>(s: RString) -> Option<&'a str> {
+    use rb_sys::ruby_coderange_type as cr_type;
+    let ix = encindexes();
+    let raw = s.as_raw();
+    // SAFETY: `s` is a live String: its flags and encoding can be read.
+    let (enc, mut cr) = unsafe {
+        let flags = (*(raw as *const rb_sys::RBasic)).flags;
+        (
+            rb_sys::ENCODING_GET(raw),
+            flags & cr_type::RUBY_ENC_CODERANGE_MASK as rb_sys::VALUE,
+        )
+    };
+    if cr == 0 {
+        // SAFETY: as above; Ruby scans and caches the code range.
+        cr = unsafe { rb_sys::rb_enc_str_coderange(raw) } as rb_sys::VALUE;
+    }
+    let seven = cr == cr_type::RUBY_ENC_CODERANGE_7BIT as rb_sys::VALUE;
+    let valid = seven || cr == cr_type::RUBY_ENC_CODERANGE_VALID as rb_sys::VALUE;
+    let text = ((enc == ix.utf8 || enc == ix.usascii) && valid) || (enc == ix.binary && seven);
+    if !text {
+        return None;
+    }
+    // SAFETY: a String of those encodings and code ranges holds valid UTF-8.
+    unsafe {
+        let len = rb_sys::RSTRING_LEN(raw) as usize;
+        let bytes = std::slice::from_raw_parts(rb_sys::RSTRING_PTR(raw) as *const u8, len);
+        Some(std::str::from_utf8_unchecked(bytes))
+    }
+}
+
 /// UTF-8 text of a Ruby String. UTF-8/US-ASCII must be valid, binary must be
 /// 7-bit, any other encoding is transcoded; anything else is the same
 /// `InvalidEncodingError` the pure path raises.
 pub fn utf8_text(ruby: &Ruby, s: RString) -> Result<String, Error> {
     // SAFETY: the slice is copied before any other Ruby call can touch `s`.
-    if let Some(text) = unsafe { s.test_as_str() } {
+    if let Some(text) = unsafe { str_view(s) } {
         return Ok(text.to_owned());
     }
     if s.is_utf8_compatible_encoding() || s.enc_get() == ruby.ascii8bit_encindex() {

@@ -80,13 +80,11 @@ fn node(ruby: &Ruby, v: Value, depth: usize, out: &mut Vec<u8>) -> bool {
             return false;
         };
         // SAFETY: rb_cString is a constant global set at VM boot.
-        if s.class().as_raw() != unsafe { rb_sys::rb_cString }
-            || s.enc_get() != ruby.utf8_encindex()
-        {
+        if s.class().as_raw() != unsafe { rb_sys::rb_cString } || !convert::is_utf8(s) {
             return false;
         }
         // SAFETY: copied into `out` at once; no Ruby code runs meanwhile.
-        return match unsafe { s.test_as_str() } {
+        return match unsafe { convert::str_view(s) } {
             Some(text) => {
                 packed::text(packed::STR, text, out);
                 true
@@ -109,7 +107,7 @@ fn name_of_symbol<'a>(ruby: &Ruby, sym: Symbol) -> Option<&'a str> {
     let name = convert::sym_str(ruby, sym);
     // SAFETY: a Symbol's name String is frozen and lives as long as the
     // Symbol, which the caller's value holds for the whole walk.
-    unsafe { name.test_as_str() }.map(|s| unsafe { std::mem::transmute::<&str, &'a str>(s) })
+    unsafe { convert::str_view(name) }
 }
 
 fn array(ruby: &Ruby, array: RArray, depth: usize, out: &mut Vec<u8>) -> bool {
@@ -190,7 +188,7 @@ unsafe extern "C" fn member(key: rb_sys::VALUE, item: rb_sys::VALUE, arg: rb_sys
         }
     } else if let Some(s) = RString::from_value(key) {
         // SAFETY: copied into `out` at once.
-        match unsafe { s.test_as_str() } {
+        match unsafe { convert::str_view(s) } {
             Some(name) => {
                 name_bytes(name, walk.out);
                 true

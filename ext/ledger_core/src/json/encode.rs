@@ -123,7 +123,7 @@ pub(crate) fn write_float(f: f64, out: &mut Vec<u8>) -> Result<()> {
 
 /// BigInt text comes from the binding; emitting anything but `-?digits` would corrupt the
 /// frame, so it is checked rather than trusted.
-fn write_bigint(text: &str, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn write_bigint(text: &str, out: &mut Vec<u8>) -> Result<()> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::InvalidRecord(format!(

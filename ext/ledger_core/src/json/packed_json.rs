@@ -8,7 +8,7 @@
 use std::io::Write as _;
 
 use crate::error::{Error, Result};
-use crate::json::encode::{write_float, write_json_string, MAX_NESTING};
+use crate::json::encode::{write_bigint, write_float, write_json_string, MAX_NESTING};
 use crate::json::packed::{self, Reader};
 
 /// One step of a Symbol path: an object member's name or an array index.
@@ -64,16 +64,7 @@ impl<'a> Walk<'_, '_, 'a> {
             packed::INT => {
                 let _ = write!(out, "{}", r.int().ok_or_else(damaged)?);
             }
-            packed::BIG_INT => {
-                let text = r.text().ok_or_else(damaged)?;
-                let digits = text.strip_prefix('-').unwrap_or(text);
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(Error::InvalidRecord(format!(
-                        "BigInt is not a decimal integer: {text:?}"
-                    )));
-                }
-                out.extend_from_slice(text.as_bytes());
-            }
+            packed::BIG_INT => write_bigint(r.text().ok_or_else(damaged)?, out)?,
             packed::FLOAT => write_float(r.float().ok_or_else(damaged)?, out)?,
             packed::STR => write_json_string(r.text().ok_or_else(damaged)?, out),
             packed::SYM => {

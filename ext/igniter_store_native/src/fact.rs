@@ -666,7 +666,9 @@ impl Fact {
     /// causation null and transaction_time 0.0, which the write transaction
     /// settles in their own columns. Byte for byte what the pure path's
     /// `Postgres::Rows.body` makes.
-    fn unstamped_body(ruby: &Ruby, rb_self: &Self, id: RString) -> Result<RString, Error> {
+    fn unstamped_body(ruby: &Ruby, rb_self: Obj<Fact>, id: RString) -> Result<RString, Error> {
+        // The hash is computed once and kept: `_stamped` copies it next.
+        Self::value_hash_in(rb_self, ruby)?;
         let mut body = Vec::with_capacity(256);
         let edit = |rec: &mut FactRecord| {
             rec.id = convert::utf8_text(ruby, id)?;
@@ -698,19 +700,20 @@ impl Fact {
                 transaction_time: to_f(ruby, time)?,
                 uuid: None,
                 cause_uuid: None,
-                ..Self::clone_members(rb_self, ruby)?
+                ..Self::share_members(rb_self)
             },
         ))
     }
 
-    /// The members, shared (for copies and [`Fact::stamped`]): the lazy ones
-    /// are built first, so a copy's value is the very object of the original.
-    fn clone_members(this: Obj<Fact>, ruby: &Ruby) -> Result<Fact, Error> {
-        Self::id_in(this, ruby)?;
-        Self::causation_in(this, ruby)?;
-        Self::value_in(this, ruby)?;
-        Self::value_hash_in(this, ruby)?;
-        Ok(Fact {
+    /// The members as they stand, built or not: a stamped copy replaces the
+    /// id, causation and time, and builds its value (from the shared packed
+    /// bytes) only if it is read, as the original would have. A member the
+    /// original had built is the very object in the copy. The pure path's
+    /// `_stamped` builds a new fact from `to_h`, so no reader can tell the
+    /// difference; the PostgreSQL write stamps every fact it commits, and
+    /// building each value there cost ~12,000 instructions a fact.
+    fn share_members(this: Obj<Fact>) -> Fact {
+        Fact {
             id: this.id.copy(),
             store: this.store,
             key: this.key,
@@ -725,7 +728,17 @@ impl Fact {
             packed: this.packed.clone(),
             uuid: this.uuid,
             cause_uuid: this.cause_uuid,
-        })
+        }
+    }
+
+    /// The members, shared (for copies and [`Fact::stamped`]): the lazy ones
+    /// are built first, so a copy's value is the very object of the original.
+    fn clone_members(this: Obj<Fact>, ruby: &Ruby) -> Result<Fact, Error> {
+        Self::id_in(this, ruby)?;
+        Self::causation_in(this, ruby)?;
+        Self::value_in(this, ruby)?;
+        Self::value_hash_in(this, ruby)?;
+        Ok(Self::share_members(this))
     }
 
     /// `Fact._load(body)`: a fact from its `_dump`; a body that breaks a decode

@@ -81,6 +81,9 @@ fn bodies(ruby: &Ruby, facts: Value) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 fn body(ruby: &Ruby, fact: Obj<Fact>) -> Result<Vec<u8>, Error> {
+    // The hash is computed once, kept for a later `value_hash` read (as
+    // `FactLog::persist` does).
+    Fact::value_hash_in(fact, ruby)?;
     let mut out = Vec::with_capacity(256);
     fact.encode_body(ruby, |_| Ok(()), &mut out)?;
     Ok(out)

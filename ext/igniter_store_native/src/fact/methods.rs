@@ -27,7 +27,7 @@ pub fn keyword_init(ruby: &Ruby) -> Result<bool, Error> {
 pub fn dump(ruby: &Ruby, rb_self: &Fact, level: Value) -> Result<RString, Error> {
     run(ruby, || Fact::dump(ruby, rb_self, level))
 }
-pub fn unstamped_body(ruby: &Ruby, rb_self: &Fact, id: RString) -> Result<RString, Error> {
+pub fn unstamped_body(ruby: &Ruby, rb_self: Obj<Fact>, id: RString) -> Result<RString, Error> {
     run(ruby, || Fact::unstamped_body(ruby, rb_self, id))
 }
 pub fn stamped(

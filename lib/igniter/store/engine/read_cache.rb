@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "monitor"
+require_relative "../core/cached_points"
 
 module Igniter
   module Store
@@ -24,6 +25,8 @@ module Igniter
     # Point and scope entries live in separate tables, so a store literally
     # named +:scope+ cannot be mistaken for a scope entry (a 0.5.2 weakness).
     class ReadCache
+      include CachedPoints
+
       # Cached time-travel reads kept.
       DEFAULT_LRU_CAP = 1_000
       # Bound of current-state point entries; far above the LRU cap because
@@ -286,17 +289,7 @@ module Igniter
       end
 
       def drop_points(store, key)
-        by_key = @points[store] or return
-        doomed = key.nil? ? by_key.keys : [key]
-        doomed.each do |k|
-          versions = by_key.delete(k) or next
-          versions.each_value { |entry| @current.delete(entry) }
-        end
-        @points.delete(store) if by_key.empty?
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_REALTIME)
+        drop_points_of(@current, store, key)
       end
     end
   end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../cached_points"
+
 module Igniter
   module Store
     # The time-travel (+as_of+) half of ReadCache on the pure path: an LRU
@@ -11,6 +13,8 @@ module Igniter
     # Keys compare as Ruby Hash keys (+eql?+), one table per kind, then store,
     # name and as_of. Values are never sent a message.
     class TravelCache
+      include CachedPoints
+
       # An entry knows where it is filed, so an eviction drops it without
       # walking the tables and the recency Hash can hold the entry itself.
       Entry = Struct.new(:value, :cached_at, :scope, :store, :name, :as_of, :versions)
@@ -169,17 +173,7 @@ module Igniter
       end
 
       def drop_points(store, key)
-        by_key = @points[store]
-        doomed = key.nil? ? by_key.keys : [key]
-        doomed.each do |k|
-          versions = by_key.delete(k) or next
-          versions.each_value { |entry| @lru.delete(entry) }
-        end
-        @points.delete(store) if by_key.empty?
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_REALTIME)
+        drop_points_of(@lru, store, key)
       end
     end
   end

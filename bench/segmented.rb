@@ -10,8 +10,8 @@
 # per path in BENCH_SEGMENTED_BIG_PATHS (default "native,pure") by a fresh
 # child that reports the open's wall, CPU and GC time, its RSS growth and the
 # median latency of a time-travel read (`read(as_of:)` at the middle of the
-# ledger). The 10M-fact run (native only; about 20 GB of RAM and 40 minutes
-# on the 2-core VM, see doc/performance.md):
+# ledger). The 10M-fact run (native only; about 11 GB of RAM for the writing
+# child and 11 minutes on the 2-core VM, see doc/performance.md):
 #
 #   BENCH_SEGMENTED_BIG=10000000 BENCH_SEGMENTED_BIG_PATHS=native bundle exec ruby bench/segmented.rb
 require_relative "harness"

@@ -91,7 +91,7 @@ module Igniter
       backend = SegmentedFileBackend.new(root_dir, **options)
       begin
         store = IgniterStore.new(backend: backend)
-        store.restore(backend.replay)
+        store.replay_from(backend)
       rescue Exception # rubocop:disable Lint/RescueException
         backend.close
         raise

@@ -12,10 +12,11 @@ use std::sync::Mutex;
 use ledger_core::codec::compact_delta::{self as compact, CompactEncoder};
 use ledger_core::codec::json_crc32 as json_codec;
 use ledger_core::codec::segment_salvage::Salvaged;
+use ledger_core::fact::compact::CompactFacts;
 use ledger_core::{FactRecord, Json};
 use magnus::{
     prelude::*, typed_data::Obj, value::ReprValue, DataTypeFunctions, Error, RArray, RHash,
-    RString, Ruby, TypedData,
+    RString, Ruby, TypedData, Value,
 };
 
 use crate::{convert, errors, fact::Fact, nogvl};
@@ -33,6 +34,11 @@ fn salvaged(ruby: &Ruby, result: &Salvaged<FactRecord>) -> Result<RArray, Error>
     for rec in &result.facts {
         facts.push(Fact::from_record(ruby, rec)?)?;
     }
+    scan_of(ruby, facts.as_value(), result)
+}
+
+/// `[facts, frames, spans]` with `facts` given (an Array of facts, or [`NativeRecords`]).
+fn scan_of<F>(ruby: &Ruby, facts: Value, result: &Salvaged<F>) -> Result<RArray, Error> {
     let int = |n: usize| ruby.integer_from_u64(n as u64).as_value();
     let frames = ruby.ary_new_capa(result.frames.len());
     for f in &result.frames {
@@ -43,7 +49,7 @@ fn salvaged(ruby: &Ruby, result: &Salvaged<FactRecord>) -> Result<RArray, Error>
         let reason = ruby.to_symbol(s.reason.name()).as_value();
         spans.push(ruby.ary_new_from_values(&[int(s.offset), int(s.len), reason]))?;
     }
-    Ok(ruby.ary_new_from_values(&[facts.as_value(), frames.as_value(), spans.as_value()]))
+    Ok(ruby.ary_new_from_values(&[facts, frames.as_value(), spans.as_value()]))
 }
 
 /// `Native.json_frame(fact)`: the `json_crc32` frame of a fact (binary String).
@@ -54,20 +60,142 @@ fn json_frame(ruby: &Ruby, fact: Obj<Fact>) -> Result<RString, Error> {
     Ok(ruby.str_from_slice(&out))
 }
 
-/// `Native.salvage_json(bytes)` → `[facts, frames, spans]`.
-fn salvage_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+/// `Native.salvage_json(bytes)` → `[facts, frames, spans]`; with `records` true
+/// (`Native.salvage_json_records`), `facts` is a [`NativeRecords`] instead of an Array
+/// of facts.
+fn salvage_json(ruby: &Ruby, bytes: RString, records: bool) -> Result<RArray, Error> {
     let buf = bytes_of(bytes);
+    if records {
+        let (kept, result) = nogvl::blocking(ruby, || {
+            let result = json_codec::salvage_segment(&buf);
+            let mut kept = CompactFacts::default();
+            result.facts.iter().for_each(|rec| kept.push(rec));
+            (kept, result)
+        })?;
+        return scan_of(ruby, NativeRecords::wrap(ruby, kept), &result);
+    }
     let result = nogvl::blocking(ruby, || json_codec::salvage_segment(&buf))?;
     salvaged(ruby, &result)
 }
 
 /// `Native.salvage_compact(bytes)` → `[facts, frames, spans]`, or nil when the segment
 /// holds something only the Ruby decoder reproduces exactly (it then salvages it).
-fn salvage_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
+/// With `records` true (`Native.salvage_compact_records`), `facts` is a [`NativeRecords`]: each decoded record goes
+/// into it as soon as its window of frames is decoded, no Ruby object is built, and
+/// its `value_hash` is computed when it is read.
+fn salvage_compact(ruby: &Ruby, bytes: RString, records: bool) -> Result<Option<RArray>, Error> {
     let buf = bytes_of(bytes);
+    if records {
+        let found = nogvl::blocking(ruby, || {
+            let mut kept = CompactFacts::default();
+            compact::salvage_segment_packed(&buf, |rec| kept.push_packed_hash_on_read(&rec))
+                .map(|r| (kept, r))
+        })?;
+        return match found {
+            Ok((kept, result)) => Ok(Some(scan_of(
+                ruby,
+                NativeRecords::wrap(ruby, kept),
+                &result,
+            )?)),
+            Err(_) => Ok(None),
+        };
+    }
     match nogvl::blocking(ruby, || compact::salvage_segment(&buf))? {
         Ok(result) => Ok(Some(salvaged(ruby, &result)?)),
         Err(_) => Ok(None),
+    }
+}
+
+/// `Igniter::Store::Codecs::NativeRecords`: the facts of one salvaged segment as the
+/// log's compact records (doc/performance.md "Segmented open"), for a replay that
+/// hands them to the native FactLog without a Ruby object per fact. `facts` builds
+/// the Ruby facts (the same ones `salvage` returns) for any other reader.
+#[derive(TypedData)]
+#[magnus(
+    class = "Igniter::Store::Codecs::NativeRecords",
+    free_immediately,
+    size
+)]
+pub struct NativeRecords {
+    /// `None` once taken by a log.
+    records: Mutex<Option<CompactFacts>>,
+}
+
+impl DataTypeFunctions for NativeRecords {}
+
+impl NativeRecords {
+    fn wrap(ruby: &Ruby, records: CompactFacts) -> Value {
+        ruby.obj_wrap(NativeRecords {
+            records: Mutex::new(Some(records)),
+        })
+        .as_value()
+    }
+
+    fn with<T>(&self, ruby: &Ruby, f: impl FnOnce(&CompactFacts) -> T) -> Result<T, Error> {
+        let guard = self.records.lock().map_err(|_| errors::poisoned(ruby))?;
+        match guard.as_ref() {
+            Some(records) => Ok(f(records)),
+            None => Err(Error::new(
+                ruby.exception_runtime_error(),
+                "these records were handed to a FactLog already",
+            )),
+        }
+    }
+
+    /// The records, for a FactLog to append; the handle is empty afterwards.
+    pub(crate) fn take(&self, ruby: &Ruby) -> Result<CompactFacts, Error> {
+        let mut guard = self.records.lock().map_err(|_| errors::poisoned(ruby))?;
+        guard.take().ok_or_else(|| {
+            Error::new(
+                ruby.exception_runtime_error(),
+                "these records were handed to a FactLog already",
+            )
+        })
+    }
+
+    /// `NativeRecords.of(facts)`: the records of built facts (every member, as a WAL
+    /// frame holds them).
+    fn of(ruby: &Ruby, facts: RArray) -> Result<Value, Error> {
+        let mut records = CompactFacts::default();
+        for v in facts.into_iter() {
+            records.push(&Obj::<Fact>::try_convert(v)?.to_record(ruby)?);
+        }
+        Ok(Self::wrap(ruby, records))
+    }
+
+    fn size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+        rb_self.with(ruby, CompactFacts::len)
+    }
+
+    /// `first(n)`: a handle of the first `n` records (a `:truncate` replay's prefix).
+    fn first(ruby: &Ruby, rb_self: &Self, n: usize) -> Result<Value, Error> {
+        let mut head = rb_self.with(ruby, CompactFacts::clone)?;
+        head.truncate(n.min(head.len()));
+        Ok(Self::wrap(ruby, head))
+    }
+
+    /// Whether the transaction times never step back.
+    fn in_time_order(ruby: &Ruby, rb_self: &Self) -> Result<bool, Error> {
+        rb_self.with(ruby, CompactFacts::in_time_order)
+    }
+
+    /// `[first, last]` transaction time, nil when empty.
+    fn time_span(ruby: &Ruby, rb_self: &Self) -> Result<Option<(f64, f64)>, Error> {
+        rb_self.with(ruby, CompactFacts::time_span)
+    }
+
+    /// `facts`: the Ruby facts of the records, in order (as `salvage` builds them).
+    fn facts(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
+        let recs: Vec<FactRecord> = rb_self.with(ruby, |r| {
+            (0..r.len() as u32)
+                .filter_map(|p| r.view(p).map(|v| v.to_record()))
+                .collect()
+        })?;
+        let out = ruby.ary_new_capa(recs.len());
+        for rec in &recs {
+            out.push(Fact::from_record(ruby, rec)?)?;
+        }
+        Ok(out)
     }
 }
 
@@ -182,10 +310,34 @@ mod api {
         run(ruby, || super::json_frame(ruby, fact))
     }
     pub fn salvage_json(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
-        run(ruby, || super::salvage_json(ruby, bytes))
+        run(ruby, || super::salvage_json(ruby, bytes, false))
     }
     pub fn salvage_compact(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
-        run(ruby, || super::salvage_compact(ruby, bytes))
+        run(ruby, || super::salvage_compact(ruby, bytes, false))
+    }
+    pub fn salvage_json_records(ruby: &Ruby, bytes: RString) -> Result<RArray, Error> {
+        run(ruby, || super::salvage_json(ruby, bytes, true))
+    }
+    pub fn salvage_compact_records(ruby: &Ruby, bytes: RString) -> Result<Option<RArray>, Error> {
+        run(ruby, || super::salvage_compact(ruby, bytes, true))
+    }
+    pub fn records_of(ruby: &Ruby, facts: RArray) -> Result<Value, Error> {
+        run(ruby, || NativeRecords::of(ruby, facts))
+    }
+    pub fn records_size(ruby: &Ruby, r: &NativeRecords) -> Result<usize, Error> {
+        run(ruby, || NativeRecords::size(ruby, r))
+    }
+    pub fn records_first(ruby: &Ruby, r: &NativeRecords, n: usize) -> Result<Value, Error> {
+        run(ruby, || NativeRecords::first(ruby, r, n))
+    }
+    pub fn records_in_order(ruby: &Ruby, r: &NativeRecords) -> Result<bool, Error> {
+        run(ruby, || NativeRecords::in_time_order(ruby, r))
+    }
+    pub fn records_time_span(ruby: &Ruby, r: &NativeRecords) -> Result<Option<(f64, f64)>, Error> {
+        run(ruby, || NativeRecords::time_span(ruby, r))
+    }
+    pub fn records_facts(ruby: &Ruby, r: &NativeRecords) -> Result<RArray, Error> {
+        run(ruby, || NativeRecords::facts(ruby, r))
     }
     pub fn encoder_new(
         ruby: &Ruby,
@@ -223,6 +375,22 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
         "salvage_compact",
         magnus::function!(api::salvage_compact, 1),
     )?;
+    native.define_singleton_method(
+        "salvage_json_records",
+        magnus::function!(api::salvage_json_records, 1),
+    )?;
+    native.define_singleton_method(
+        "salvage_compact_records",
+        magnus::function!(api::salvage_compact_records, 1),
+    )?;
+    let records = codecs.define_class("NativeRecords", ruby.class_object())?;
+    records.undef_default_alloc_func();
+    records.define_singleton_method("of", magnus::function!(api::records_of, 1))?;
+    records.define_method("size", magnus::method!(api::records_size, 0))?;
+    records.define_method("first", magnus::method!(api::records_first, 1))?;
+    records.define_method("in_time_order?", magnus::method!(api::records_in_order, 0))?;
+    records.define_method("time_span", magnus::method!(api::records_time_span, 0))?;
+    records.define_method("facts", magnus::method!(api::records_facts, 0))?;
     let encoder = codecs.define_class("NativeCompactEncoder", ruby.class_object())?;
     encoder.undef_default_alloc_func();
     encoder.define_singleton_method("new", magnus::function!(api::encoder_new, 2))?;

@@ -22,6 +22,7 @@ use magnus::{
 };
 
 use crate::{
+    codecs::NativeRecords,
     convert, errors,
     fact::{Entry, Fact, NewFact},
     file_backend::{FileBackend, Stop},
@@ -562,6 +563,64 @@ impl FactLog {
         Ok(())
     }
 
+    /// `append_records(records)`: appends a salvaged segment's records
+    /// ([`NativeRecords`], taken from it) as compact records, indexed, with no
+    /// Ruby object until a fact is read (doc/performance.md "Segmented open").
+    /// True when the log's transaction times still never step back.
+    fn append_records(ruby: &Ruby, rb_self: &Self, records: &NativeRecords) -> Result<bool, Error> {
+        let batch = records.take(ruby)?;
+        let mut guard = rb_self.lock(ruby)?;
+        let State { index, records } = &mut *guard;
+        let from = records.len();
+        if from + batch.len() > u32::MAX as usize {
+            return Err(full(ruby));
+        }
+        let last = from.checked_sub(1).and_then(|p| records.times(p as u32));
+        let ordered = match (last, batch.time_span()) {
+            (Some((last, _)), Some((first, _))) => last <= first,
+            _ => true,
+        } && batch.in_time_order();
+        records.append(&batch);
+        drop(batch);
+        for pos in from as u32..records.len() as u32 {
+            let Some(view) = records.view(pos) else {
+                continue;
+            };
+            index
+                .insert(
+                    view.store(),
+                    view.key(),
+                    &view.id(),
+                    view.transaction_time(),
+                    view.valid_time(),
+                )
+                .ok_or_else(|| full(ruby))?;
+        }
+        Ok(ordered)
+    }
+
+    /// `records_appended(ordered)`: ends a replay made of `append_records` calls:
+    /// unless `ordered`, stably sorts the records by transaction time (a log
+    /// holding a built fact cannot be sorted so, and raises), then hands the
+    /// decode scratch back to the OS.
+    fn records_appended(ruby: &Ruby, rb_self: &Self, ordered: bool) -> Result<(), Error> {
+        if !ordered {
+            let built = {
+                let state = rb_self.lock(ruby)?;
+                (0..state.records.len() as u32).any(|p| state.records.is_built(p))
+            };
+            if built {
+                return Err(Error::new(
+                    ruby.exception_runtime_error(),
+                    "records_appended: a log holding built facts cannot be sorted by time",
+                ));
+            }
+            rb_self.sort_by_time(ruby)?;
+        }
+        release_free_memory();
+        Ok(())
+    }
+
     pub(crate) fn latest_for(
         ruby: &Ruby,
         rb_self: &Self,
@@ -830,6 +889,16 @@ mod api {
     pub fn replay_from(ruby: &Ruby, log: &FactLog, backend: Value) -> Result<(), Error> {
         run(ruby, || FactLog::replay_from(ruby, log, backend))
     }
+    pub fn append_records(
+        ruby: &Ruby,
+        log: &FactLog,
+        records: &NativeRecords,
+    ) -> Result<bool, Error> {
+        run(ruby, || FactLog::append_records(ruby, log, records))
+    }
+    pub fn records_appended(ruby: &Ruby, log: &FactLog, ordered: bool) -> Result<(), Error> {
+        run(ruby, || FactLog::records_appended(ruby, log, ordered))
+    }
     pub fn latest_valid(ruby: &Ruby, log: &FactLog, args: &[Value]) -> Result<Value, Error> {
         run(ruby, || FactLog::latest_valid(ruby, log, args))
     }
@@ -904,6 +973,11 @@ pub fn define(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("write_new", magnus::method!(api::write_new, -1))?;
     class.define_method("append_new", magnus::method!(api::append_new, -1))?;
     class.define_method("replay_from", magnus::method!(api::replay_from, 1))?;
+    class.define_method("append_records", magnus::method!(api::append_records, 1))?;
+    class.define_method(
+        "records_appended",
+        magnus::method!(api::records_appended, 1),
+    )?;
     class.define_method("_facts_for", magnus::method!(api::facts, 4))?;
     class.define_method("latest_valid", magnus::method!(api::latest_valid, -1))?;
     class.define_method("facts_valid", magnus::method!(api::facts_valid, -1))?;

@@ -21,9 +21,10 @@ use rayon::prelude::*;
 use crate::codec::msgpack::{self as mp, Mp, MpError};
 use crate::codec::segment_salvage::{self as salvage, Kept, Reason, Resync, Salvaged, Span};
 use crate::error::Error;
-use crate::fact::{new_uuid, FactRecord};
+use crate::fact::{new_uuid, FactRecord, PackedRecord};
 use crate::json::encode::MAX_NESTING;
 use crate::json::hash::value_hash;
+use crate::json::packed;
 use crate::json::Json;
 use crate::wal::frame::{scan_frames, Tail};
 use crate::wal::replay::pool;
@@ -233,6 +234,8 @@ pub struct Decoded {
 struct Header {
     store: String,
     fields: Vec<String>,
+    /// No field name repeats.
+    distinct: bool,
     valid_time: Option<f64>,
     schema_version: i64,
 }
@@ -295,9 +298,14 @@ fn header_from(doc: &Mp) -> Result<Header, Unsupported> {
         Some(Mp::Int(i)) => *i,
         Some(_) => return unsupported("schema_version is not an integer"),
     };
+    let distinct = fields
+        .iter()
+        .enumerate()
+        .all(|(i, f)| !fields[i + 1..].contains(f));
     Ok(Header {
         store,
         fields,
+        distinct,
         valid_time,
         schema_version,
     })
@@ -514,6 +522,17 @@ fn entry(i: usize, item: Mp, t: Option<i64>, st: &mut ChainState) -> Result<Entr
     })
 }
 
+/// The members as a Ruby Hash assigned one by one keeps them: a repeated key keeps
+/// its first position and takes the last value. Distinct keys, the usual case, are
+/// checked without allocating.
+fn ruby_hash(members: Vec<(String, Json)>) -> Vec<(String, Json)> {
+    if crate::json::keys_distinct(&members) {
+        members
+    } else {
+        crate::json::last_wins(members)
+    }
+}
+
 /// A decoded MessagePack value as the ledger's value model (nested keys as text).
 fn to_json(v: &Mp, depth: usize) -> Result<Json, Unsupported> {
     Ok(match v {
@@ -548,13 +567,178 @@ fn to_json(v: &Mp, depth: usize) -> Result<Json, Unsupported> {
                 };
                 members.push((name, to_json(item, depth + 1)?));
             }
-            Json::Object(crate::json::last_wins(members))
+            Json::Object(ruby_hash(members))
         }
     })
 }
 
-/// One fact, as `CompactDelta#decode_entry` builds it; `None` = skipped (Ruby rescued).
-fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsupported> {
+/// What [`pack_mp`] found besides the bytes.
+#[derive(Clone, Copy)]
+struct Packing {
+    /// Every float is finite (else the value has no hash: the fact is skipped).
+    finite: bool,
+    /// No map repeats a key (else the model's Ruby Hash rule applies: see `ruby_hash`).
+    distinct: bool,
+}
+
+impl Packing {
+    const CLEAN: Packing = Packing {
+        finite: true,
+        distinct: true,
+    };
+
+    fn and(self, other: Packing) -> Packing {
+        Packing {
+            finite: self.finite && other.finite,
+            distinct: self.distinct && other.distinct,
+        }
+    }
+}
+
+/// Whether the names at `spans` of `out` (name byte ranges) are all different.
+fn names_distinct(out: &[u8], spans: &[(usize, usize)]) -> bool {
+    let name = |&(start, end): &(usize, usize)| &out[start..end];
+    if spans.len() <= 8 {
+        return spans
+            .iter()
+            .enumerate()
+            .all(|(i, a)| spans[i + 1..].iter().all(|b| name(a) != name(b)));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(spans.len());
+    spans.iter().all(|s| seen.insert(name(s)))
+}
+
+/// Appends `packed::pack(&to_json(v, depth)?)` to `out` without building the model:
+/// the same bytes when the result says every map's keys are distinct, and the same
+/// refusals either way.
+fn pack_mp(v: &Mp, depth: usize, out: &mut Vec<u8>) -> Result<Packing, Unsupported> {
+    match v {
+        Mp::Nil => out.push(packed::NULL),
+        Mp::Bool(true) => out.push(packed::TRUE),
+        Mp::Bool(false) => out.push(packed::FALSE),
+        Mp::Int(n) => {
+            out.push(packed::INT);
+            packed::varint(((*n << 1) ^ (*n >> 63)) as u64, out);
+        }
+        Mp::UInt(u) => packed::text(packed::BIG_INT, &u.to_string(), out),
+        Mp::Float(f) => {
+            out.push(packed::FLOAT);
+            out.extend_from_slice(&f.to_le_bytes());
+            return Ok(Packing {
+                finite: f.is_finite(),
+                distinct: true,
+            });
+        }
+        Mp::Str(s) => {
+            let text = std::str::from_utf8(s).map_err(|_| Unsupported("string is not UTF-8"))?;
+            packed::text(packed::STR, text, out);
+        }
+        Mp::Bin(_) => return unsupported("binary value"),
+        Mp::Array(items) => {
+            if depth > MAX_NESTING {
+                return unsupported("value nested too deep");
+            }
+            out.push(packed::ARRAY);
+            packed::varint(items.len() as u64, out);
+            let mut found = Packing::CLEAN;
+            for item in items {
+                found = found.and(pack_mp(item, depth + 1, out)?);
+            }
+            return Ok(found);
+        }
+        Mp::Map(pairs) => {
+            if depth > MAX_NESTING {
+                return unsupported("value nested too deep");
+            }
+            out.push(packed::OBJECT);
+            packed::varint(pairs.len() as u64, out);
+            let mut found = Packing::CLEAN;
+            let mut names = Vec::with_capacity(pairs.len());
+            for (k, item) in pairs {
+                let start = match k {
+                    Mp::Str(s) => {
+                        let name = std::str::from_utf8(s)
+                            .map_err(|_| Unsupported("string is not UTF-8"))?;
+                        packed::varint(name.len() as u64, out);
+                        let start = out.len();
+                        out.extend_from_slice(name.as_bytes());
+                        start
+                    }
+                    Mp::Int(i) => {
+                        let name = i.to_string();
+                        packed::varint(name.len() as u64, out);
+                        let start = out.len();
+                        out.extend_from_slice(name.as_bytes());
+                        start
+                    }
+                    _ => return unsupported("map key is not a string or integer"),
+                };
+                names.push((start, out.len()));
+                found = found.and(pack_mp(item, depth + 1, out)?);
+            }
+            found.distinct &= names_distinct(out, &names);
+            return Ok(found);
+        }
+    }
+    Ok(Packing::CLEAN)
+}
+
+/// One fact as [`record`] without its hash builds it, its value packed straight from
+/// the entry (through the model only when a map or the header repeats a key).
+fn packed_record(header: &Header, entry: &Entry) -> Result<Option<PackedRecord>, Unsupported> {
+    let mut value = Vec::with_capacity(64);
+    value.push(packed::OBJECT);
+    packed::varint(header.fields.len() as u64, &mut value);
+    let mut found = Packing::CLEAN;
+    for (i, field) in header.fields.iter().enumerate() {
+        packed::varint(field.len() as u64, &mut value);
+        value.extend_from_slice(field.as_bytes());
+        found = found.and(match entry.vals.get(i) {
+            Some(v) => pack_mp(v, 2, &mut value)?,
+            None => {
+                value.push(packed::NULL);
+                Packing::CLEAN
+            }
+        });
+    }
+    if !(found.distinct && header.distinct) {
+        let Some(rec) = record(header, entry, false)? else {
+            return Ok(None);
+        };
+        value.clear();
+        packed::pack(&rec.value, &mut value);
+    } else if !found.finite {
+        return Ok(None);
+    }
+    Ok(Some(PackedRecord {
+        id: new_uuid(),
+        store: header.store.clone(),
+        key: entry.key.clone().unwrap_or_default(),
+        value,
+        value_hash: None,
+        causation: None,
+        transaction_time: entry.ts_ms as f64 / 1000.0,
+        valid_time: header.valid_time,
+        schema_version: Json::Int(header.schema_version),
+        producer: None,
+        derivation: None,
+    }))
+}
+
+/// Whether every float of `v` is finite (`value_hash` of a value `to_json` built
+/// fails on nothing else: its nesting is bounded there, its BigInts are digits).
+fn finite(v: &Json) -> bool {
+    match v {
+        Json::Float(f) => f.is_finite(),
+        Json::Array(items) => items.iter().all(finite),
+        Json::Object(members) => members.iter().all(|(_, v)| finite(v)),
+        _ => true,
+    }
+}
+
+/// One fact, as `CompactDelta#decode_entry` builds it; `None` = skipped (Ruby
+/// rescued). Without `hash`, `value_hash` is left `None` (see [`salvage_segment_with`]).
+fn record(header: &Header, entry: &Entry, hash: bool) -> Result<Option<FactRecord>, Unsupported> {
     let mut members = Vec::with_capacity(header.fields.len());
     for (i, field) in header.fields.iter().enumerate() {
         let v = match entry.vals.get(i) {
@@ -564,18 +748,24 @@ fn record(header: &Header, entry: &Entry) -> Result<Option<FactRecord>, Unsuppor
         members.push((field.clone(), v));
     }
     // Ruby Hash assignment: a repeated key keeps its first position, takes the new value.
-    let value = Json::Object(crate::json::last_wins(members));
-    let hash = match value_hash(&value) {
-        Ok(h) => h,
-        Err(Error::NonFinite(_)) => return Ok(None),
-        Err(_) => return unsupported("value cannot be hashed"),
+    let value = Json::Object(ruby_hash(members));
+    let hash = if hash {
+        match value_hash(&value) {
+            Ok(h) => Some(h),
+            Err(Error::NonFinite(_)) => return Ok(None),
+            Err(_) => return unsupported("value cannot be hashed"),
+        }
+    } else if finite(&value) {
+        None
+    } else {
+        return Ok(None);
     };
     Ok(Some(FactRecord {
         id: new_uuid(),
         store: header.store.clone(),
         key: entry.key.clone().unwrap_or_default(),
         value,
-        value_hash: Some(hash),
+        value_hash: hash,
         causation: None,
         transaction_time: entry.ts_ms as f64 / 1000.0,
         valid_time: header.valid_time,
@@ -609,21 +799,65 @@ impl Resync for CompactFrames {
 /// `Err(Unsupported)` when a CRC-valid frame holds something only the Ruby decoder
 /// reproduces exactly (it then salvages the segment).
 pub fn salvage_segment(buf: &[u8]) -> Result<Salvaged<FactRecord>, Unsupported> {
+    salvage_walk(buf, |h, e| record(h, e, true), |rec| rec)
+}
+
+/// [`salvage_segment`] with each fact as a [`PackedRecord`] whose value is packed
+/// straight from the MessagePack entry (no model tree, the bytes `packed::pack` of
+/// the model gives) and whose `value_hash` is `None`, for a caller that computes it
+/// when it is read (the same facts are skipped: a value with a non-finite float has
+/// no hash). Each fact goes to `each` in file order as soon as its window of frames
+/// is decoded, so a segment's decoded records and inflated batches are never all
+/// alive at once (a 64 MB segment holds millions of facts); the result holds what
+/// `each` returned. On `Err` some facts may have been handed over already: the
+/// caller drops them with the rest.
+pub fn salvage_segment_packed<T>(
+    buf: &[u8],
+    each: impl FnMut(PackedRecord) -> T,
+) -> Result<Salvaged<T>, Unsupported> {
+    salvage_walk(buf, packed_record, each)
+}
+
+/// The salvage of [`salvage_segment`], each fact built by `build` (in parallel) and
+/// handed to `each` (in file order), one window of frames at a time.
+fn salvage_walk<R: Send, T>(
+    buf: &[u8],
+    build: impl Fn(&Header, &Entry) -> Result<Option<R>, Unsupported> + Sync,
+    mut each: impl FnMut(R) -> T,
+) -> Result<Salvaged<T>, Unsupported> {
     let (frames, spans) = salvage::split(buf, &CompactFrames)?;
-    let batches = inflate_batches(buf, &frames);
-    let chain = follow_chain(buf, &frames, batches)?;
-    let built = build_facts(&chain)?;
+    let mut chain = Chain {
+        headers: Vec::new(),
+        kept: vec![false; frames.len()],
+        st: ChainState::default(),
+        prev_end: 0,
+    };
+    let mut built = Vec::new();
+    for (w, window) in frames.chunks(WINDOW).enumerate() {
+        let batches = inflate_batches(buf, window);
+        let decoded = chain.follow(buf, w * WINDOW, window, batches)?;
+        for (i, rec) in build_facts(&chain.headers, &decoded, &build)? {
+            built.push((i, rec.map(&mut each)));
+        }
+    }
     Ok(assemble(&frames, &chain.kept, built, spans))
 }
 
-/// What reading the frames in file order found.
+/// Frames inflated and decoded per round: 1,024 batches of 64 facts.
+const WINDOW: usize = 1024;
+
+/// What reading the frames in file order found so far.
 struct Chain {
     headers: Vec<Header>,
-    /// (frame index, header index, entries) of the batches that give facts.
-    decoded: Vec<(usize, usize, Vec<Entry>)>,
     /// Per frame: kept (a header, a batch that gives facts, an empty batch).
     kept: Vec<bool>,
+    st: ChainState,
+    /// End of the last frame read.
+    prev_end: usize,
 }
+
+/// (frame index, header index, entries) of the batches of one window that give facts.
+type Batches = Vec<(usize, usize, Vec<Entry>)>;
 
 /// Each frame's batch, when it is one, inflated and unpacked in parallel.
 fn inflate_batches(buf: &[u8], frames: &[salvage::Frame]) -> Vec<Result<Option<Mp>, Unsupported>> {
@@ -635,69 +869,73 @@ fn inflate_batches(buf: &[u8], frames: &[salvage::Frame]) -> Vec<Result<Option<M
     }
 }
 
-/// Walks the frames in file order, resolving the header, the key names and the
-/// running time of each batch; damage between two frames (a gap) or a frame
-/// that is no batch breaks the time chain until a batch with its own `t`.
-fn follow_chain(
-    buf: &[u8],
-    frames: &[salvage::Frame],
-    batches: Vec<Result<Option<Mp>, Unsupported>>,
-) -> Result<Chain, Unsupported> {
-    let mut chain = Chain {
-        headers: Vec::new(),
-        decoded: Vec::new(),
-        kept: vec![false; frames.len()],
-    };
-    let mut st = ChainState::default();
-    let mut prev_end = 0;
-    for ((i, frame), batch) in frames.iter().enumerate().zip(batches) {
-        if frame.offset != prev_end {
-            st.broken = true; // damaged bytes lie between this frame and the last one
-        }
-        prev_end = frame.offset + frame.len;
-        if !st.accepted {
-            if let Some(h) = header_like(&buf[frame.body.clone()])? {
-                chain.headers.push(h);
-                st.header = Some(chain.headers.len() - 1);
-                st.accepted = true;
-                chain.kept[i] = true;
+impl Chain {
+    /// Walks the window's frames (the first is frame `base`) in file order, resolving
+    /// the header, the key names and the running time of each batch; damage between
+    /// two frames (a gap) or a frame that is no batch breaks the time chain until a
+    /// batch with its own `t`.
+    fn follow(
+        &mut self,
+        buf: &[u8],
+        base: usize,
+        frames: &[salvage::Frame],
+        batches: Vec<Result<Option<Mp>, Unsupported>>,
+    ) -> Result<Batches, Unsupported> {
+        let mut decoded = Vec::new();
+        let st = &mut self.st;
+        for ((n, frame), batch) in frames.iter().enumerate().zip(batches) {
+            let i = base + n;
+            if frame.offset != self.prev_end {
+                st.broken = true; // damaged bytes lie between this frame and the last one
+            }
+            self.prev_end = frame.offset + frame.len;
+            if !st.accepted {
+                if let Some(h) = header_like(&buf[frame.body.clone()])? {
+                    self.headers.push(h);
+                    st.header = Some(self.headers.len() - 1);
+                    st.accepted = true;
+                    self.kept[i] = true;
+                    continue;
+                }
+            }
+            let Some(batch) = batch? else {
+                st.broken = true;
                 continue;
+            };
+            st.accepted = true;
+            let mut parts = batch_parts(batch)?;
+            if let (None, Some(own)) = (st.header, parts.h.take()) {
+                self.headers.push(own);
+                st.header = Some(self.headers.len() - 1);
+            }
+            let Some(entries) = batch_entries(parts, st)? else {
+                continue; // times unknown: the chain stays broken
+            };
+            // Facts need the header and every key; else the batch is undecodable.
+            match st.header {
+                Some(h) if entries.iter().all(|e| e.key.is_some()) => {
+                    self.kept[i] = true;
+                    decoded.push((i, h, entries));
+                }
+                _ => self.kept[i] = entries.is_empty(),
             }
         }
-        let Some(batch) = batch? else {
-            st.broken = true;
-            continue;
-        };
-        st.accepted = true;
-        let mut parts = batch_parts(batch)?;
-        if let (None, Some(own)) = (st.header, parts.h.take()) {
-            chain.headers.push(own);
-            st.header = Some(chain.headers.len() - 1);
-        }
-        let Some(entries) = batch_entries(parts, &mut st)? else {
-            continue; // times unknown: the chain stays broken
-        };
-        // Facts need the header and every key; else the batch is undecodable.
-        match st.header {
-            Some(h) if entries.iter().all(|e| e.key.is_some()) => {
-                chain.kept[i] = true;
-                chain.decoded.push((i, h, entries));
-            }
-            _ => chain.kept[i] = entries.is_empty(),
-        }
+        Ok(decoded)
     }
-    Ok(chain)
 }
 
 /// The facts of the decoded batches, built (and hashed) in parallel, each with
 /// the index of its frame; `None` for an entry Ruby's decoder skips too.
-fn build_facts(chain: &Chain) -> Result<Vec<(usize, Option<FactRecord>)>, Unsupported> {
-    let jobs: Vec<(usize, &Header, &Entry)> = chain
-        .decoded
+fn build_facts<R: Send>(
+    headers: &[Header],
+    decoded: &Batches,
+    build: &(impl Fn(&Header, &Entry) -> Result<Option<R>, Unsupported> + Sync),
+) -> Result<Vec<(usize, Option<R>)>, Unsupported> {
+    let jobs: Vec<(usize, &Header, &Entry)> = decoded
         .iter()
-        .flat_map(|(i, h, entries)| entries.iter().map(|e| (*i, &chain.headers[*h], e)))
+        .flat_map(|(i, h, entries)| entries.iter().map(|e| (*i, &headers[*h], e)))
         .collect();
-    let build = |(i, h, e): &(usize, &Header, &Entry)| record(h, e).map(|rec| (*i, rec));
+    let build = |(i, h, e): &(usize, &Header, &Entry)| build(h, e).map(|rec| (*i, rec));
     if jobs.len() < PARALLEL_THRESHOLD {
         jobs.iter().map(build).collect()
     } else {
@@ -708,12 +946,12 @@ fn build_facts(chain: &Chain) -> Result<Vec<(usize, Option<FactRecord>)>, Unsupp
 /// The salvage result: the facts in file order, the kept frames with their
 /// fact counts, and every other frame as an undecodable span beside the
 /// damage `split` found.
-fn assemble(
+fn assemble<T>(
     frames: &[salvage::Frame],
     kept: &[bool],
-    built: Vec<(usize, Option<FactRecord>)>,
+    built: Vec<(usize, Option<T>)>,
     mut spans: Vec<Span>,
-) -> Salvaged<FactRecord> {
+) -> Salvaged<T> {
     let mut counts = vec![0; frames.len()];
     let mut out = Salvaged::default();
     for (i, rec) in built {
@@ -817,6 +1055,131 @@ mod tests {
     /// Re-encoding the fixture's facts reproduces its batch payload's `km` and `e`
     /// members exactly (0.5.2's bytes, so 0.5.2 reads the batch as before) and adds `t`
     /// (the first entry's absolute time) and `h` (the header frame's body).
+    #[test]
+    fn records_hashed_on_read_are_the_salvaged_facts() {
+        use crate::fact::compact::CompactFacts;
+        let (bytes, _) = batches(WINDOW * 2 + 3);
+        for buf in [fixture(), bytes] {
+            let whole = salvage_segment(&buf).expect("supported");
+            let mut kept = CompactFacts::default();
+            let lazy = salvage_segment_packed(&buf, |rec| {
+                assert!(rec.value_hash.is_none());
+                kept.push_packed_hash_on_read(&rec);
+            })
+            .expect("supported");
+            assert_eq!((lazy.frames, lazy.spans), (whole.frames, whole.spans));
+            assert_eq!(kept.len(), whole.facts.len());
+            for (pos, rec) in whole.facts.iter().enumerate() {
+                let back = kept.view(pos as u32).unwrap().to_record();
+                assert_eq!(
+                    FactRecord {
+                        id: rec.id.clone(),
+                        ..back
+                    },
+                    *rec
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_without_a_hash_is_skipped_either_way() {
+        let header = Header {
+            store: "s".into(),
+            fields: vec!["x".into()],
+            distinct: true,
+            valid_time: None,
+            schema_version: 1,
+        };
+        let entry = Entry {
+            key: Some("k".into()),
+            ts_ms: 1,
+            vals: vec![Mp::Array(vec![Mp::Float(f64::NAN)])],
+        };
+        assert!(record(&header, &entry, true).unwrap().is_none());
+        assert!(record(&header, &entry, false).unwrap().is_none());
+        assert!(packed_record(&header, &entry).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_value_packed_from_messagepack_is_the_packed_model() {
+        let s = |t: &str| Mp::Str(t.as_bytes().to_vec());
+        let map = |pairs: Vec<(Mp, Mp)>| Mp::Map(pairs);
+        let values = [
+            vec![Mp::Int(-3), s("a"), Mp::Float(1.5), Mp::Nil, Mp::Bool(true)],
+            vec![
+                Mp::UInt(u64::MAX),
+                Mp::Array(vec![s("x"), Mp::Int(7)]),
+                Mp::Bool(false),
+            ],
+            vec![map(vec![(s("x"), Mp::Int(1)), (Mp::Int(2), s("y"))])],
+            // Repeated keys: "1" twice (as Integer and String), and "a" twice.
+            vec![map(vec![(Mp::Int(1), s("p")), (s("1"), s("q"))])],
+            vec![map(vec![
+                (s("a"), Mp::Int(1)),
+                (s("b"), Mp::Int(2)),
+                (s("a"), Mp::Int(3)),
+            ])],
+            vec![map((0..12)
+                .map(|i| (s(&format!("k{}", i % 10)), Mp::Int(i)))
+                .collect())],
+            vec![],
+        ];
+        for fields in [vec!["f", "g", "h", "i", "j"], vec!["f", "g", "f"]] {
+            let header = Header {
+                store: "s".into(),
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+                distinct: fields
+                    .iter()
+                    .enumerate()
+                    .all(|(i, f)| !fields[i + 1..].contains(f)),
+                valid_time: Some(2.0),
+                schema_version: 3,
+            };
+            for vals in &values {
+                let entry = Entry {
+                    key: Some("k".into()),
+                    ts_ms: 1_500,
+                    vals: vals.clone(),
+                };
+                let rec = record(&header, &entry, false).unwrap().unwrap();
+                let got = packed_record(&header, &entry).unwrap().unwrap();
+                let mut want = Vec::new();
+                packed::pack(&rec.value, &mut want);
+                assert_eq!(got.value, want, "{vals:?}");
+                assert_eq!(
+                    (
+                        got.store,
+                        got.key,
+                        got.transaction_time,
+                        got.valid_time,
+                        got.schema_version
+                    ),
+                    (
+                        rec.store,
+                        rec.key,
+                        rec.transaction_time,
+                        rec.valid_time,
+                        rec.schema_version
+                    )
+                );
+            }
+        }
+        let bad = Entry {
+            key: Some("k".into()),
+            ts_ms: 1,
+            vals: vec![Mp::Bin(vec![1])],
+        };
+        let header = Header {
+            store: "s".into(),
+            fields: vec!["x".into()],
+            distinct: true,
+            valid_time: None,
+            schema_version: 1,
+        };
+        assert!(record(&header, &bad, false).is_err() && packed_record(&header, &bad).is_err());
+    }
+
     #[test]
     fn re_encodes_the_0_5_2_batch_members_byte_for_byte_and_adds_t_and_h() {
         let bytes = fixture();

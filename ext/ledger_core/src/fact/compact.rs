@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::fact::{FactRecord, FastRecord, PackedRecord};
 use crate::json::packed;
+use crate::json::packed_canonical::packed_value_hash;
 use crate::json::Json;
 
 /// Flag bits of a [`Compact`].
@@ -23,6 +24,8 @@ const HASH_TEXT: u32 = 1 << 6;
 const HAS_SCHEMA: u32 = 1 << 7;
 const HAS_PRODUCER: u32 = 1 << 8;
 const HAS_DERIVATION: u32 = 1 << 9;
+/// `value_hash` not stored: computed from the packed value when read.
+const HASH_ON_READ: u32 = 1 << 10;
 
 /// Bytes per arena chunk. A chunk never grows past its capacity, so nothing is
 /// ever moved; a larger data blob gets a chunk of its own.
@@ -238,6 +241,30 @@ impl CompactFacts {
         self.scratch = blob;
     }
 
+    /// Appends a decoded fact whose `value_hash` (`rec.value_hash` is not read) is
+    /// computed from its packed value when read: a segment open need not hash
+    /// millions of values nobody reads (doc/performance.md "Segmented open"). The
+    /// hash read is `value_hash` of the unpacked value (packed_canonical.rs); the
+    /// caller has checked that there is one (every float finite).
+    pub fn push_hash_on_read(&mut self, rec: &FactRecord) {
+        self.push(rec);
+        self.hash_on_read_last();
+    }
+
+    /// [`Self::push_packed`] with the `value_hash` computed when read, as
+    /// [`Self::push_hash_on_read`].
+    pub fn push_packed_hash_on_read(&mut self, rec: &PackedRecord) {
+        self.push_packed(rec);
+        self.hash_on_read_last();
+    }
+
+    fn hash_on_read_last(&mut self) {
+        if let Some(last) = self.recs.last_mut() {
+            last.flags = (last.flags & !(HASH_NONE | HASH_TEXT)) | HASH_ON_READ;
+            last.hash = [0; 32];
+        }
+    }
+
     /// Appends a fact decoded straight into packed data
     /// ([`crate::fact::decode::decode_packed_body`]): the same record as [`Self::push`]
     /// of the same body decoded by `decode_fact_body`.
@@ -412,6 +439,58 @@ impl CompactFacts {
         let rec = self.recs.get(pos as usize)?;
         Some((rec.tt, (rec.flags & HAS_VALID_TIME != 0).then_some(rec.vt)))
     }
+
+    /// Appends every record of `other` (a segment's records decoded apart from the
+    /// log, doc/performance.md "Segmented open"), as [`Self::push`] of the same facts
+    /// would: store and key re-interned, texts re-indexed, data copied. A built
+    /// record of `other` stays built.
+    pub fn append(&mut self, other: &CompactFacts) {
+        self.recs.reserve(other.recs.len());
+        let stores: Vec<u32> = other
+            .stores
+            .names
+            .iter()
+            .map(|s| self.stores.intern(s))
+            .collect();
+        let keys: Vec<u32> = other
+            .keys
+            .names
+            .iter()
+            .map(|k| self.keys.intern(k))
+            .collect();
+        for rec in &other.recs {
+            let mut out = *rec;
+            if rec.flags & BUILT == 0 {
+                out.store = stores[rec.store as usize];
+                out.key = keys[rec.key as usize];
+                let chunk = &other.chunks[rec.chunk as usize];
+                let blob = &chunk[rec.offset as usize..(rec.offset + rec.len) as usize];
+                (out.chunk, out.offset) = self.store_blob(blob);
+                if rec.flags & ID_TEXT != 0 {
+                    out.id = indexed(self.text(&other.texts[text_index(&rec.id)]));
+                }
+                if rec.flags & CAUSATION_TEXT != 0 {
+                    out.causation = indexed(self.text(&other.texts[text_index(&rec.causation)]));
+                }
+                if rec.flags & HASH_TEXT != 0 {
+                    let n = indexed(self.text(&other.texts[text_index(&rec.hash)]));
+                    out.hash = [0; 32];
+                    out.hash[..16].copy_from_slice(&n);
+                }
+            }
+            self.recs.push(out);
+        }
+    }
+
+    /// Whether the transaction times never step back, first to last.
+    pub fn in_time_order(&self) -> bool {
+        self.recs.windows(2).all(|w| w[0].tt <= w[1].tt)
+    }
+
+    /// Transaction time of the first and the last record.
+    pub fn time_span(&self) -> Option<(f64, f64)> {
+        Some((self.recs.first()?.tt, self.recs.last()?.tt))
+    }
 }
 
 /// One record, read.
@@ -444,6 +523,9 @@ impl<'a> View<'a> {
     }
 
     pub fn value_hash(&self) -> Option<String> {
+        if self.has(HASH_ON_READ) {
+            return packed_value_hash(self.data().value);
+        }
         if self.has(HASH_NONE) {
             return None;
         }
@@ -616,6 +698,56 @@ mod tests {
         log.sort_by_time();
         let ids: Vec<String> = (0..5).map(|p| log.view(p).unwrap().id()).collect();
         assert_eq!(ids, ["id3", "id4", "id1", "id0", "id2"]);
+    }
+
+    #[test]
+    fn a_hash_on_read_is_the_value_hash_of_the_value() {
+        let rec = record("x", None, None);
+        let hash = crate::json::hash::value_hash(&rec.value).unwrap();
+        let mut log = CompactFacts::default();
+        log.push_hash_on_read(&FactRecord {
+            value_hash: Some("ignored".into()),
+            ..rec.clone()
+        });
+        let mut other = CompactFacts::default();
+        other.append(&log);
+        for l in [&log, &other] {
+            let back = l.view(0).unwrap().to_record();
+            assert_eq!(back.value_hash.as_deref(), Some(hash.as_str()));
+            assert_eq!(back.value, rec.value);
+        }
+    }
+
+    #[test]
+    fn an_appended_log_reads_as_if_pushed_here() {
+        let uuid = "0a1b2c3d-0000-4000-8000-00000000000f";
+        let odd = FactRecord {
+            store: "other".into(),
+            key: "k9".into(),
+            transaction_time: 0.5,
+            ..record("not-a-uuid", Some("plain"), Some("AB"))
+        };
+        let recs = [
+            record(uuid, Some(uuid), Some(&"ab".repeat(32))),
+            odd,
+            record("x", None, None),
+        ];
+        let mut here = CompactFacts::default();
+        here.push(&record("first", None, None));
+        let mut other = CompactFacts::default();
+        for rec in &recs {
+            other.push(rec);
+        }
+        here.append(&other);
+        assert_eq!(here.len(), 4);
+        for (i, rec) in recs.iter().enumerate() {
+            assert_eq!(&here.view(i as u32 + 1).unwrap().to_record(), rec);
+        }
+        assert_eq!(
+            here.view(1).unwrap().key_number(),
+            here.view(0).unwrap().key_number()
+        );
+        assert!(!here.in_time_order() && other.time_span() == Some((1.5, 1.5)));
     }
 
     #[test]

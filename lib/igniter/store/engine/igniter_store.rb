@@ -585,6 +585,9 @@ module Igniter
       def replay_from(backend)
         if self.class.replay_redefined?
           restore(backend.replay)
+        elsif backend.respond_to?(:replay_into)
+          # A segmented backend hands a native log its decoded records (SegmentedFileBackend#replay_into).
+          backend.replay_into(@log)
         else
           @log.replay_from(backend)
         end

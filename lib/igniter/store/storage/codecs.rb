@@ -59,9 +59,13 @@ module Igniter
 
         # @param name [String, Symbol] codec of the segment
         # @param bytes [String] the whole segment
+        # @param records [Boolean] on the native path, the scan's facts as
+        #   one {NativeRecords} (the records a native FactLog appends as they
+        #   are, doc/performance.md "Segmented open") instead of an Array of
+        #   facts; a segment only the Ruby decoder reads still gives an Array
         # @return [Salvage::Scan]
-        def salvage(name, bytes)
-          klass(name).salvage(bytes)
+        def salvage(name, bytes, records: false)
+          klass(name).salvage(bytes, records: records)
         end
 
         # A Fact from decoded members (the output of

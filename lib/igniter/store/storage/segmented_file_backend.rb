@@ -197,22 +197,38 @@ module Igniter
       # @return [Array<Fact>]
       # @raise [CorruptLedgerError] `recovery: :strict` and a segment is damaged
       def replay(store: nil, since: nil, as_of: nil)
-        name = store && Segmented::Layout.store_name!(store)
-        pattern = File.join(@wal_dir, "store=#{name || "*"}", "date=*", Segmented::Layout::SEGMENT_GLOB)
-        # Listing and the live segments are taken together under the lock, so
-        # a concurrent flush or rotation can neither hide nor double a fact.
-        paths, live_facts = @mutex.synchronize do
-          live = @segments.values.select { |seg| name.nil? || seg[:store] == name }
-          [Segmented::Layout.segments(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
-        end
-        paths.sort_by! { |p| [Segmented::Layout.store_and_bucket(p)[0], Segmented::Layout.order_key(p)] }
         facts = []
-        paths.each do |path|
-          manifest = manifest_for(path)
-          facts.concat(read_segment(path, manifest)) unless skipped?(manifest, since, as_of)
-        end
-        facts.concat(live_facts)
+        replay_parts(store, since, as_of, false) { |part| facts.concat(part) }
         tt_sorted(facts)
+      end
+
+      # Loads every fact {#replay} returns into +log+, in the same order, as
+      # `log.replay_from(self)` would. An empty native FactLog takes each
+      # segment's decoded records as they are (doc/performance.md "Segmented
+      # open"): no Ruby object is built for a fact until it is read. When a
+      # segment is one only the Ruby decoder reads, or live segments hold
+      # facts, the log gets {#replay}'s facts instead.
+      #
+      # @param log [FactLog]
+      # @return [nil]
+      # @raise [CorruptLedgerError] `recovery: :strict` and a segment is damaged
+      def replay_into(log)
+        return log.replay_from(self) unless log.respond_to?(:append_records) && log.size.zero?
+
+        parts = []
+        replay_parts(nil, nil, nil, true) { |part| parts << part }
+        if parts.any?(Array)
+          tt_sorted(parts.flat_map { |part| part.is_a?(Array) ? part : part.facts }).each { |fact| log.replay(fact) }
+        else
+          ordered = true
+          parts.each_index do |i|
+            in_order = log.append_records(parts[i])
+            parts[i] = nil # its records are the log's now
+            ordered &&= in_order
+          end
+          log.records_appended(ordered)
+        end
+        nil
       end
 
       # Seals every live segment and opens a fresh (empty) one per store.
@@ -515,6 +531,25 @@ module Igniter
         return facts if facts.each_cons(2).all? { |a, b| a.transaction_time <= b.transaction_time }
 
         facts.each_with_index.sort_by { |fact, i| [fact.transaction_time, i] }.map!(&:first)
+      end
+
+      # Yields the facts of each segment {#replay} reads, in its order, then
+      # the live segments' facts (an Array); `records`: see {Codecs.salvage}.
+      # Listing and the live segments are taken together under the lock, so
+      # a concurrent flush or rotation can neither hide nor double a fact.
+      def replay_parts(store, since, as_of, records)
+        name = store && Segmented::Layout.store_name!(store)
+        pattern = File.join(@wal_dir, "store=#{name || "*"}", "date=*", Segmented::Layout::SEGMENT_GLOB)
+        paths, live_facts = @mutex.synchronize do
+          live = @segments.values.select { |seg| name.nil? || seg[:store] == name }
+          [Segmented::Layout.segments(pattern) - live.map { |seg| seg[:path] }, live.flat_map { |seg| live_facts(seg) }]
+        end
+        paths.sort_by! { |p| [Segmented::Layout.store_and_bucket(p)[0], Segmented::Layout.order_key(p)] }
+        paths.each do |path|
+          manifest = manifest_for(path)
+          yield read_segment(path, manifest, records: records) unless skipped?(manifest, since, as_of)
+        end
+        yield live_facts unless live_facts.empty?
       end
 
       # A manifest without usable times (orphan, unreadable) never skips.

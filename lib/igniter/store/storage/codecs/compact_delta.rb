@@ -113,11 +113,13 @@ module Igniter
         # something only this Ruby decoder reproduces exactly.
         #
         # @param bytes [String] the whole segment
+        # @param records [Boolean] on the native path, the facts as one
+        #   {NativeRecords} for a native FactLog (see {Codecs.salvage})
         # @return [Salvage::Scan]
-        def self.salvage(bytes)
+        def self.salvage(bytes, records: false)
           bytes = bytes.b unless bytes.encoding == Encoding::BINARY
           # nil: the pure path, or something only the Ruby decoder reproduces exactly.
-          found = Accelerator.salvage_compact(bytes)
+          found = Accelerator.salvage_compact(bytes, records: records)
           return Salvage::Scan.new(*found) if found
 
           CompactSalvage.new(bytes).scan

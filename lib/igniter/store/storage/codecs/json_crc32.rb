@@ -59,10 +59,12 @@ module Igniter
         # Rust on the native path (same frames, spans and facts).
         #
         # @param bytes [String] the whole segment
+        # @param records [Boolean] on the native path, the facts as one
+        #   {NativeRecords} for a native FactLog (see {Codecs.salvage})
         # @return [Salvage::Scan]
-        def self.salvage(bytes)
+        def self.salvage(bytes, records: false)
           bytes = bytes.b unless bytes.encoding == Encoding::BINARY
-          found = Accelerator.salvage_json(bytes)
+          found = Accelerator.salvage_json(bytes, records: records)
           return Salvage::Scan.new(*found) if found
 
           ruby_salvage(bytes)

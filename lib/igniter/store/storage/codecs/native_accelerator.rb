@@ -15,16 +15,19 @@ module Igniter
         end
 
         # @param bytes [String] binary segment bytes
+        # @param records [Boolean] the scan's facts as one {NativeRecords}
+        #   (for a native FactLog) instead of an Array of facts
         # @return [Array] the members of a {Salvage::Scan}
-        def self.salvage_json(bytes)
-          Native.salvage_json(bytes)
+        def self.salvage_json(bytes, records: false)
+          records ? Native.salvage_json_records(bytes) : Native.salvage_json(bytes)
         end
 
         # @param bytes [String] binary segment bytes
+        # @param records [Boolean] as for {.salvage_json}
         # @return [Array, nil] the members of a {Salvage::Scan}; nil for a
         #   segment holding something only the Ruby decoder reproduces exactly
-        def self.salvage_compact(bytes)
-          Native.salvage_compact(bytes)
+        def self.salvage_compact(bytes, records: false)
+          records ? Native.salvage_compact_records(bytes) : Native.salvage_compact(bytes)
         end
 
         # The encoder of a segment whose first fact is a {Fact}; one

@@ -13,12 +13,12 @@ module Igniter
         end
 
         # @return [nil] the codec scans the segment itself
-        def self.salvage_json(_bytes)
+        def self.salvage_json(_bytes, records: false) # rubocop:disable Lint/UnusedMethodArgument -- NativeAccelerator's signature
           nil
         end
 
         # @return [nil] the codec scans the segment itself
-        def self.salvage_compact(_bytes)
+        def self.salvage_compact(_bytes, records: false) # rubocop:disable Lint/UnusedMethodArgument -- NativeAccelerator's signature
           nil
         end
 

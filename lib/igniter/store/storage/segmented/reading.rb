@@ -15,12 +15,13 @@ module Igniter
       module Reading
         private
 
-        # @return [Array<Fact>]
+        # @param records [Boolean] see {Codecs.salvage}
+        # @return [Array<Fact>, NativeRecords] NativeRecords only with `records`
         # @raise [CorruptLedgerError] :strict and the segment is damaged
-        def read_segment(path, manifest)
+        def read_segment(path, manifest, records: false)
           bytes = File.binread(path)
           codec = Codecs.detect(bytes) || manifest_codec(manifest) || Codecs::JsonCrc32::NAME
-          plan = salvage_plan(codec, bytes)
+          plan = salvage_plan(codec, bytes, records: records)
           expected = manifest && manifest["fact_count"].to_i
           missing = manifest && manifest["byte_size"].is_a?(Integer) ? manifest["byte_size"] - bytes.bytesize : 0
           return plan.facts unless plan.damaged? || missing.positive? || (expected && plan.facts.size < expected)

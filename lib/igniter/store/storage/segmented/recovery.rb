@@ -45,9 +45,10 @@ module Igniter
           nil # sealed or removed meanwhile
         end
 
+        # @param records [Boolean] see {Codecs.salvage}
         # @return [SalvagePlan]
-        def salvage_plan(codec, bytes)
-          SalvagePlan.new(Codecs.salvage(codec, bytes), @recovery_mode, bytes.bytesize)
+        def salvage_plan(codec, bytes, records: false)
+          SalvagePlan.new(Codecs.salvage(codec, bytes, records: records), @recovery_mode, bytes.bytesize)
         end
 
         # @raise [CorruptLedgerError] for the first damaged one of `plans`

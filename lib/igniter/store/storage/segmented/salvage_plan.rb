@@ -8,7 +8,8 @@ module Igniter
       # quarantine, and the end of the last kept frame (where an orphan is
       # cut). Shared by both paths: only the scan comes from Rust or Ruby.
       class SalvagePlan
-        # @return [Array<Fact>] facts served from the segment
+        # @return [Array<Fact>, NativeRecords] facts served from the segment
+        #   (as the scan holds them: `size` and `first(n)` either way)
         attr_reader :facts
         # @return [Array<Array(Integer, Integer, Symbol)>] offset, length and
         #   reason of every span copied to quarantine (damage, and under

@@ -68,8 +68,30 @@ impl Interner {
     }
 }
 
+/// The id, causation and value hash of a fact as a record stores them: the bytes
+/// of their canonical spellings, `None` for any other text (or none at all). A
+/// replay computes it on its decode threads ([`crate::fact::decode_fast_body`]),
+/// so the append under the log's lock and the id index parse nothing again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IdBytes {
+    pub id: Option<[u8; 16]>,
+    pub causation: Option<[u8; 16]>,
+    pub value_hash: Option<[u8; 32]>,
+}
+
+impl IdBytes {
+    pub fn of(id: &str, causation: Option<&str>, value_hash: Option<&str>) -> IdBytes {
+        IdBytes {
+            id: uuid_bytes(id),
+            causation: causation.and_then(uuid_bytes),
+            value_hash: value_hash.and_then(hash_bytes),
+        }
+    }
+}
+
 /// What [`CompactFacts::push_parts`] stores, borrowed from either decoded form.
 struct Parts<'a> {
+    bytes: IdBytes,
     id: &'a str,
     store: &'a str,
     key: &'a str,
@@ -95,34 +117,47 @@ pub struct CompactFacts {
 /// The canonical UUID spelling (lowercase, hyphenated 8-4-4-4-12) as its bytes.
 pub fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
     let b = s.as_bytes();
-    if b.len() != 36 {
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
     let mut out = [0u8; 16];
+    let mut bad = 0u8;
     let mut n = 0;
-    let mut i = 0;
-    while i < 36 {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if b[i] != b'-' {
-                return None;
-            }
-            i += 1;
-            continue;
+    for group in [&b[0..8], &b[9..13], &b[14..18], &b[19..23], &b[24..36]] {
+        for pair in group.chunks_exact(2) {
+            let (hi, lo) = (
+                HEX_VALUE[usize::from(pair[0])],
+                HEX_VALUE[usize::from(pair[1])],
+            );
+            bad |= hi | lo;
+            out[n] = (hi << 4) | lo;
+            n += 1;
         }
-        out[n] = (lower_hex(b[i])? << 4) | lower_hex(b[i + 1])?;
-        n += 1;
-        i += 2;
     }
-    Some(out)
+    // A non-digit's table entry has the high bit set; checked once, at the end.
+    (bad & NOT_HEX == 0).then_some(out)
 }
 
-fn lower_hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
+/// Marks a byte that is no lowercase hex digit in [`HEX_VALUE`].
+const NOT_HEX: u8 = 0x80;
+
+/// Each byte's value as a lowercase hex digit, [`NOT_HEX`] for any other byte: a
+/// table look-up per digit, where a match per digit cost twice the instructions
+/// on the replay's hot path (doc/performance.md "Open, round 2").
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -146,16 +181,22 @@ pub fn uuid_text(bytes: &[u8; 16]) -> String {
 }
 
 /// A lowercase 64-digit hex text as its 32 bytes.
-fn hash_bytes(s: &str) -> Option<[u8; 32]> {
+pub fn hash_bytes(s: &str) -> Option<[u8; 32]> {
     let b = s.as_bytes();
     if b.len() != 64 {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        out[i] = (lower_hex(pair[0])? << 4) | lower_hex(pair[1])?;
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        bad |= hi | lo;
+        *o = (hi << 4) | lo;
     }
-    Some(out)
+    (bad & NOT_HEX == 0).then_some(out)
 }
 
 fn text_index(field: &[u8]) -> usize {
@@ -225,6 +266,7 @@ impl CompactFacts {
             packed::pack(&rec.derivation, &mut blob);
         }
         self.push_parts(&Parts {
+            bytes: IdBytes::of(&rec.id, rec.causation.as_deref(), rec.value_hash.as_deref()),
             id: &rec.id,
             store: &rec.store,
             key: &rec.key,
@@ -259,6 +301,7 @@ impl CompactFacts {
             blob.extend_from_slice(d);
         }
         self.push_parts(&Parts {
+            bytes: IdBytes::of(&rec.id, rec.causation.as_deref(), rec.value_hash.as_deref()),
             id: &rec.id,
             store: &rec.store,
             key: &rec.key,
@@ -297,6 +340,7 @@ impl CompactFacts {
             }
         }
         self.push_parts(&Parts {
+            bytes: rec.bytes,
             id: rec.id,
             store: rec.store,
             key: rec.key,
@@ -313,40 +357,36 @@ impl CompactFacts {
 
     fn push_parts(&mut self, rec: &Parts<'_>) {
         let mut flags = rec.flags;
-        let id = match uuid_bytes(rec.id) {
+        let id = match rec.bytes.id {
             Some(bits) => bits,
             None => {
                 flags |= ID_TEXT;
                 indexed(self.text(rec.id))
             }
         };
-        let causation = match rec.causation {
-            None => {
+        let causation = match (rec.causation, rec.bytes.causation) {
+            (None, _) => {
                 flags |= CAUSATION_NONE;
                 [0; 16]
             }
-            Some(c) => match uuid_bytes(c) {
-                Some(bits) => bits,
-                None => {
-                    flags |= CAUSATION_TEXT;
-                    indexed(self.text(c))
-                }
-            },
+            (Some(_), Some(bits)) => bits,
+            (Some(c), None) => {
+                flags |= CAUSATION_TEXT;
+                indexed(self.text(c))
+            }
         };
-        let hash = match rec.value_hash {
-            None => {
+        let hash = match (rec.value_hash, rec.bytes.value_hash) {
+            (None, _) => {
                 flags |= HASH_NONE;
                 [0; 32]
             }
-            Some(h) => match hash_bytes(h) {
-                Some(bytes) => bytes,
-                None => {
-                    flags |= HASH_TEXT;
-                    let mut out = [0; 32];
-                    out[..16].copy_from_slice(&indexed(self.text(h)));
-                    out
-                }
-            },
+            (Some(_), Some(bytes)) => bytes,
+            (Some(h), None) => {
+                flags |= HASH_TEXT;
+                let mut out = [0; 32];
+                out[..16].copy_from_slice(&indexed(self.text(h)));
+                out
+            }
         };
         let (chunk, offset) = self.store_blob(rec.blob);
         if rec.vt.is_some() {
@@ -550,6 +590,59 @@ pub struct Data<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digit-by-digit reading the look-up table replaced.
+    fn reference(b: &[u8], dashes: &[usize]) -> Option<Vec<u8>> {
+        let hex = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut digits = Vec::new();
+        for (i, &c) in b.iter().enumerate() {
+            if dashes.contains(&i) {
+                (c == b'-').then_some(())?;
+            } else {
+                digits.push(hex(c)?);
+            }
+        }
+        Some(digits.chunks(2).map(|p| (p[0] << 4) | p[1]).collect())
+    }
+
+    #[test]
+    fn uuid_and_hash_bytes_take_exactly_the_canonical_spelling() {
+        let uuid = *b"0a1b2c3d-4e5f-4678-89ab-cdef01234567";
+        let hash = *b"5d62cfb8af96546c5db4860c9ef04c156f6e8e5aecb05a03e77597fb5b28fb2c";
+        let as_str = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert_eq!(
+            uuid_text(&uuid_bytes(&as_str(&uuid)).unwrap()),
+            as_str(&uuid)
+        );
+        // Every byte value at every position: the table agrees with the match.
+        for at in 0..uuid.len() {
+            for c in 0..=255u8 {
+                let mut b = uuid;
+                b[at] = c;
+                let Ok(s) = std::str::from_utf8(&b) else {
+                    continue;
+                };
+                let want = reference(&b, &[8, 13, 18, 23]);
+                assert_eq!(uuid_bytes(s).map(|o| o.to_vec()), want, "{s}");
+            }
+        }
+        for at in 0..hash.len() {
+            for c in 0..=255u8 {
+                let mut b = hash;
+                b[at] = c;
+                let Ok(s) = std::str::from_utf8(&b) else {
+                    continue;
+                };
+                assert_eq!(hash_bytes(s).map(|o| o.to_vec()), reference(&b, &[]), "{s}");
+            }
+        }
+        assert_eq!(uuid_bytes("0a1b2c3d-4e5f-4678-89ab-cdef0123456"), None);
+        assert_eq!(hash_bytes(&as_str(&hash[1..])), None);
+    }
 
     fn record(id: &str, causation: Option<&str>, hash: Option<&str>) -> FactRecord {
         FactRecord {

@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 
+use crate::fact::compact::IdBytes;
 use crate::fact::decode::BODY_NESTING;
 use crate::json::packed::{self, Reader};
 use crate::json::parse::{for_each_symbol_path, scan_fact_fields, Scalar, Step};
@@ -29,6 +30,9 @@ pub struct FastRecord<'a> {
     pub value: Range<usize>,
     pub producer: Option<Range<usize>>,
     pub derivation: Option<Range<usize>>,
+    /// The id, causation and value hash as a compact record stores them, parsed
+    /// here on the decode threads rather than under the log's lock.
+    pub bytes: IdBytes,
 }
 
 /// Decodes `body`, packing its data members onto the end of `out`. `None` (with
@@ -53,13 +57,16 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
             out.len() - 1..out.len()
         }
     };
+    // An absent or null id is a fresh UUID there.
+    let id = text(f.id)?;
+    let value_hash = optional_text(f.value_hash)?;
+    let causation = optional_text(f.causation)?;
     let rec = FastRecord {
-        // An absent or null id is a fresh UUID there.
-        id: text(f.id)?,
+        id,
         store: text(f.store)?,
         key: text(f.key)?,
-        value_hash: optional_text(f.value_hash)?,
-        causation: optional_text(f.causation)?,
+        value_hash,
+        causation,
         transaction_time: time(f.transaction_time, f.timestamp)?.unwrap_or(0.0),
         valid_time: time(f.valid_time, f.term)?,
         schema_version: match f.schema_version {
@@ -70,6 +77,7 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
         value,
         producer: data(f.producer, out),
         derivation: data(f.derivation, out),
+        bytes: IdBytes::of(id, causation, value_hash),
     };
     if let Some(symbols) = f.symbols {
         let mut ok = true;
@@ -201,6 +209,12 @@ mod tests {
             && unpack(&fast.value) == general.value
             && or_null(&fast.producer) == general.producer
             && or_null(&fast.derivation) == general.derivation
+            && fast.bytes
+                == IdBytes::of(
+                    &general.id,
+                    general.causation.as_deref(),
+                    general.value_hash.as_deref(),
+                )
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub struct FactFields<'a> {
     pub value: Option<Range<usize>>,
     pub producer: Option<Range<usize>>,
     pub derivation: Option<Range<usize>>,
-    pub symbols: Option<&'a [u8]>,
+    pub symbols: Option<&'a str>,
 }
 
 /// Scans the fact body `bytes` (a JSON object at depth 1, whitespace around it
@@ -103,7 +103,9 @@ pub fn scan_fact_fields<'a>(
                 13 => {
                     let start = p.i;
                     p.symbol_paths(|_, _| {})?;
-                    f.symbols = Some(&bytes[start..p.i]);
+                    // Cut from the text the parser validated once, so reading the
+                    // paths again validates nothing (both ends are ASCII brackets).
+                    f.symbols = Some(p.text?.get(start..p.i)?);
                 }
                 _ => {
                     let v = p.scalar()?;
@@ -159,10 +161,10 @@ pub enum Step<'a> {
 /// plain shape (an Array of Arrays, each a String then Strings and non-negative
 /// integers, no escapes).
 pub fn for_each_symbol_path<'a>(
-    text: &'a [u8],
+    text: &'a str,
     each: impl FnMut(&'a str, &mut dyn Iterator<Item = Step<'a>>),
 ) -> Option<()> {
-    let mut p = Parser::over(text, MAX_PARSE_NESTING);
+    let mut p = Parser::over_text(text, MAX_PARSE_NESTING);
     p.symbol_paths(each)?;
     (p.i == p.b.len()).then_some(())
 }

@@ -116,48 +116,76 @@ pub struct CompactFacts {
 
 /// The canonical UUID spelling (lowercase, hyphenated 8-4-4-4-12) as its bytes.
 pub fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
-    let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    let mut bad = 0u8;
-    let mut n = 0;
-    for group in [&b[0..8], &b[9..13], &b[14..18], &b[19..23], &b[24..36]] {
-        for pair in group.chunks_exact(2) {
-            let (hi, lo) = (
-                HEX_VALUE[usize::from(pair[0])],
-                HEX_VALUE[usize::from(pair[1])],
-            );
-            bad |= hi | lo;
-            out[n] = (hi << 4) | lo;
-            n += 1;
-        }
-    }
-    // A non-digit's table entry has the high bit set; checked once, at the end.
-    (bad & NOT_HEX == 0).then_some(out)
+    uuid_from_ascii(s.as_bytes())
 }
 
-/// Marks a byte that is no lowercase hex digit in [`HEX_VALUE`].
-const NOT_HEX: u8 = 0x80;
+/// [`uuid_bytes`] of bytes: `Some` only for the canonical spelling, which is
+/// ASCII (so those bytes are also that text).
+pub fn uuid_from_ascii(b: &[u8]) -> Option<[u8; 16]> {
+    let b: &[u8; 36] = b.try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    // The 32 digits without the hyphens, then eight digits at a time.
+    let mut digits = [0u8; 32];
+    digits[..8].copy_from_slice(&b[..8]);
+    digits[8..12].copy_from_slice(&b[9..13]);
+    digits[12..16].copy_from_slice(&b[14..18]);
+    digits[16..20].copy_from_slice(&b[19..23]);
+    digits[20..].copy_from_slice(&b[24..]);
+    let mut out = [0u8; 16];
+    hex_decode(&digits, &mut out)?;
+    Some(out)
+}
 
-/// Each byte's value as a lowercase hex digit, [`NOT_HEX`] for any other byte: a
-/// table look-up per digit, where a match per digit cost twice the instructions
-/// on the replay's hot path (doc/performance.md "Open, round 2").
-const HEX_VALUE: [u8; 256] = {
-    let mut t = [NOT_HEX; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
+/// A lowercase 64-digit hex text as its 32 bytes.
+pub fn hash_bytes(s: &str) -> Option<[u8; 32]> {
+    hash_from_ascii(s.as_bytes())
+}
+
+/// [`hash_bytes`] of bytes (`Some` only for 64 lowercase hex digits).
+pub fn hash_from_ascii(b: &[u8]) -> Option<[u8; 32]> {
+    let text: &[u8; 64] = b.try_into().ok()?;
+    let mut out = [0u8; 32];
+    hex_decode(text, &mut out)?;
+    Some(out)
+}
+
+/// Lowercase hex digits `text` (twice as many as `out` holds) into `out`; `None`
+/// when a byte is no lowercase hex digit. Eight digits per step ([`hex_word`]):
+/// a replay reads an id and a value hash per fact, and a digit at a time cost
+/// about 400 instructions per fact (doc/performance.md "Open, round 2").
+fn hex_decode(text: &[u8], out: &mut [u8]) -> Option<()> {
+    for (digits, bytes) in text.chunks_exact(8).zip(out.chunks_exact_mut(4)) {
+        let word = u64::from_le_bytes(digits.try_into().ok()?);
+        bytes.copy_from_slice(&hex_word(word)?);
     }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
+    Some(())
+}
+
+/// Eight lowercase hex digits (the first one in the lowest byte) as four bytes.
+fn hex_word(w: u64) -> Option<[u8; 4]> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    if w & HIGHS != 0 {
+        return None;
     }
-    t
-};
+    // Every byte is below 0x80, so adding (0x80 - lo) sets a byte's high bit
+    // exactly when it is >= lo, and adding (0x7f - hi) exactly when it is > hi,
+    // with no carry into the next byte.
+    let at_least = |lo: u64| (w + (0x80 - lo) * ONES) & HIGHS;
+    let above = |hi: u64| (w + (0x7f - hi) * ONES) & HIGHS;
+    let digit = at_least(0x30) & !above(0x39);
+    let letter = at_least(0x61) & !above(0x66);
+    if digit | letter != HIGHS {
+        return None;
+    }
+    // '0'..'9' are their low nibble; 'a'..'f' their low nibble (1..6) plus 9.
+    let v = (w & (ONES * 0x0f)) + (letter >> 7) * 9;
+    // Byte 2k of `t` is digit 2k times 16 plus digit 2k + 1.
+    let t = (v << 4) | (v >> 8);
+    Some([t as u8, (t >> 16) as u8, (t >> 32) as u8, (t >> 48) as u8])
+}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -178,25 +206,6 @@ pub fn uuid_text(bytes: &[u8; 16]) -> String {
         hex_into(&bytes[part], &mut out);
     }
     out
-}
-
-/// A lowercase 64-digit hex text as its 32 bytes.
-pub fn hash_bytes(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    let mut bad = 0u8;
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        let (hi, lo) = (
-            HEX_VALUE[usize::from(pair[0])],
-            HEX_VALUE[usize::from(pair[1])],
-        );
-        bad |= hi | lo;
-        *o = (hi << 4) | lo;
-    }
-    (bad & NOT_HEX == 0).then_some(out)
 }
 
 fn text_index(field: &[u8]) -> usize {

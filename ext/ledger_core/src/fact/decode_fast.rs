@@ -77,7 +77,9 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
         value,
         producer: data(f.producer, out),
         derivation: data(f.derivation, out),
-        bytes: IdBytes::of(id, causation, value_hash),
+        // Read in the scan: a String there that is not the canonical spelling
+        // has no bytes, so this is `IdBytes::of(id, causation, value_hash)`.
+        bytes: f.bytes,
     };
     if let Some(symbols) = f.symbols {
         let mut ok = true;
@@ -155,9 +157,11 @@ fn mark_symbol<'a>(bytes: &mut [u8], steps: &mut dyn Iterator<Item = Step<'a>>) 
                 let mut found = None;
                 for _ in 0..n {
                     let mut r = Reader::new(bytes.get(pos..)?);
-                    let member = r.text()?;
+                    // Bytes, not text: only equality with `name` matters, and
+                    // this route wrote them from validated text itself.
+                    let member = r.text_bytes()?;
                     let value_at = bytes.len() - r.rest().len();
-                    if member == name {
+                    if member == name.as_bytes() {
                         found = Some(value_at);
                         break;
                     }

@@ -81,7 +81,7 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
         // has no bytes, so this is `IdBytes::of(id, causation, value_hash)`.
         bytes: f.bytes,
     };
-    if let Some(symbols) = f.symbols {
+    if let Some(symbols) = f.symbols.filter(|_| !f.symbols_marked) {
         let mut ok = true;
         for_each_symbol_path(symbols, |field, steps| {
             let range = match field {
@@ -138,7 +138,10 @@ fn data(range: Option<Range<usize>>, out: &[u8]) -> Option<Range<usize>> {
 /// ends at a String, that String becomes a Symbol. A path that leads nowhere is
 /// ignored, as `SymbolTrie` ignores it. `None` only for bytes that are not packed
 /// data (which this route wrote itself, so never in practice).
-fn mark_symbol<'a>(bytes: &mut [u8], steps: &mut dyn Iterator<Item = Step<'a>>) -> Option<()> {
+pub(crate) fn mark_symbol<'a>(
+    bytes: &mut [u8],
+    steps: &mut dyn Iterator<Item = Step<'a>>,
+) -> Option<()> {
     let mut at = 0;
     for step in steps {
         let tag = *bytes.get(at)?;
@@ -230,6 +233,12 @@ mod tests {
             br#"{"id":"x","store":"s","key":"k","transaction_time":-0,"schema_version":7}"#,
             br#"{"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":false,"symbols":[["value",0,1,"b"],["value",0,0],["value",0,9],["value","n"],["producer","p"],["derivation","x"],["other",1],["value",0,0,"deeper"]]}"#,
             br#"{"id":"x","store":"s","key":"k","value":{"a":"s"},"symbols":[]}"#,
+            // Every data member before `symbols`: marked in the scan itself...
+            br#"{"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":null,"symbols":[["value",0,1,"b"],["value",0,0],["value",0,9],["producer","p"],["derivation"],["other",1]]}"#,
+            br#"{"id":"x","store":"s","key":"k","value":"v","producer":false,"derivation":"d","symbols":[["value"],["producer"],["derivation"]]}"#,
+            // ...and the same members with `symbols` first, marked afterwards.
+            br#"{"symbols":[["value",0,1,"b"],["value",0,0],["producer","p"],["derivation"]],"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":null}"#,
+            br#"{"id":"x","store":"s","key":"k","value":"v","producer":"p","symbols":[["value"],["producer"],["derivation"]],"derivation":"d"}"#,
         ] {
             assert!(same_as_general(body), "{}", String::from_utf8_lossy(body));
         }
@@ -246,6 +255,7 @@ mod tests {
             br#"{"id":"x","store":"s","key":"k","valid_time":false}"#,
             br#"{"id":"x","store":"s","key":"k","schema_version":1.0}"#,
             br#"{"id":"x","store":"s","key":"k","value":{"deep":[1,2]},"symbols":[["value","deep",-1]]}"#,
+            br#"{"id":"x","store":"s","key":"k","value":{"deep":[1,2]},"producer":null,"derivation":null,"symbols":[["value","deep"],["value",-1]]}"#,
             br#"{"id":"x","store":"s","key":"k","value":[1,2,3"#,
             b"{\"id\":\"x\",\"store\":\"s\",\"key\":\"k\",\"value\":\"\xc3\"}",
             b"\x00\x01\x02",

@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use super::{Parser, MAX_PARSE_NESTING};
 use crate::fact::compact::{hash_from_ascii, uuid_from_ascii, IdBytes};
+use crate::fact::decode_fast::mark_symbol;
 use crate::json::Json;
 
 /// A scalar member, borrowed: what a fact body's non-data members hold.
@@ -42,6 +43,9 @@ pub struct FactFields<'a> {
     pub producer: Option<Range<usize>>,
     pub derivation: Option<Range<usize>>,
     pub symbols: Option<&'a str>,
+    /// Whether the `symbols` paths were already applied to the packed data (when
+    /// every data member came before them); else the caller applies them.
+    pub symbols_marked: bool,
     /// The bytes of `id`, `causation` and `value_hash` when they are Strings in
     /// the canonical UUID (hash) spelling, read in the same pass as the String.
     pub bytes: IdBytes,
@@ -106,7 +110,31 @@ pub fn scan_fact_fields<'a>(
                 }
                 13 => {
                     let start = p.i;
-                    p.symbol_paths(|_, _| {})?;
+                    const DATA: u16 = (1 << 3) | (1 << 11) | (1 << 12);
+                    if seen & DATA == DATA {
+                        // Every data member is packed already (the writer's order
+                        // puts them first): mark the Symbols now, in this one
+                        // read of the paths, instead of reading them again later.
+                        let ranges = [f.value.clone(), f.producer.clone(), f.derivation.clone()];
+                        let mut ok = true;
+                        p.symbol_paths(|field, steps| {
+                            let range = match field {
+                                "value" => ranges[0].as_ref(),
+                                "producer" => ranges[1].as_ref(),
+                                "derivation" => ranges[2].as_ref(),
+                                _ => None,
+                            };
+                            if let Some(range) = range {
+                                ok &= mark_symbol(&mut out[range.clone()], steps).is_some();
+                            }
+                        })?;
+                        if !ok {
+                            return None;
+                        }
+                        f.symbols_marked = true;
+                    } else {
+                        p.symbol_paths(|_, _| {})?;
+                    }
                     // Cut from the text the parser validated once, so reading the
                     // paths again validates nothing (both ends are ASCII brackets).
                     f.symbols = Some(p.text?.get(start..p.i)?);

@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-use ledger_core::fact::compact::CompactFacts;
+use ledger_core::fact::compact::{uuid_bytes, CompactFacts};
 use ledger_core::index::{Index, Timeline};
 use ledger_core::wal::replay::Decoded;
 
@@ -74,21 +74,41 @@ impl State {
     /// Appends a replayed fact's record and indexes it (no Ruby involved, so a
     /// replay may run it without the GVL); `None` once positions run out.
     fn push_decoded(&mut self, rec: &Decoded, data: &[u8]) -> Option<()> {
-        let (store, key, id, tt, vt) = match rec {
+        let (store, key, id, uuid, tt, vt) = match rec {
             Decoded::Fast(f) => {
                 self.records.push_fast(f, data);
-                (f.store, f.key, f.id, f.transaction_time, f.valid_time)
+                // The id's bytes were parsed on the decode threads.
+                let uuid = f.bytes.id;
+                (f.store, f.key, f.id, uuid, f.transaction_time, f.valid_time)
             }
             Decoded::Packed(p) => {
                 self.records.push_packed(p);
-                (&*p.store, &*p.key, &*p.id, p.transaction_time, p.valid_time)
+                let uuid = uuid_bytes(&p.id);
+                (
+                    &*p.store,
+                    &*p.key,
+                    &*p.id,
+                    uuid,
+                    p.transaction_time,
+                    p.valid_time,
+                )
             }
             Decoded::Record(r) => {
                 self.records.push(r);
-                (&*r.store, &*r.key, &*r.id, r.transaction_time, r.valid_time)
+                let uuid = uuid_bytes(&r.id);
+                (
+                    &*r.store,
+                    &*r.key,
+                    &*r.id,
+                    uuid,
+                    r.transaction_time,
+                    r.valid_time,
+                )
             }
         };
-        self.index.insert(store, key, id, tt, vt).map(|_| ())
+        self.index
+            .insert_with(store, key, id, uuid, tt, vt)
+            .map(|_| ())
     }
 
     /// Indexes the fact at the next position, whose record was just pushed.

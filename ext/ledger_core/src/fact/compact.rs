@@ -71,8 +71,30 @@ impl Interner {
     }
 }
 
+/// The id, causation and value hash of a fact as a record stores them: the bytes
+/// of their canonical spellings, `None` for any other text (or none at all). A
+/// replay computes it on its decode threads ([`crate::fact::decode_fast_body`]),
+/// so the append under the log's lock and the id index parse nothing again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IdBytes {
+    pub id: Option<[u8; 16]>,
+    pub causation: Option<[u8; 16]>,
+    pub value_hash: Option<[u8; 32]>,
+}
+
+impl IdBytes {
+    pub fn of(id: &str, causation: Option<&str>, value_hash: Option<&str>) -> IdBytes {
+        IdBytes {
+            id: uuid_bytes(id),
+            causation: causation.and_then(uuid_bytes),
+            value_hash: value_hash.and_then(hash_bytes),
+        }
+    }
+}
+
 /// What [`CompactFacts::push_parts`] stores, borrowed from either decoded form.
 struct Parts<'a> {
+    bytes: IdBytes,
     id: &'a str,
     store: &'a str,
     key: &'a str,
@@ -97,34 +119,75 @@ pub struct CompactFacts {
 
 /// The canonical UUID spelling (lowercase, hyphenated 8-4-4-4-12) as its bytes.
 pub fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
+    uuid_from_ascii(s.as_bytes())
+}
+
+/// [`uuid_bytes`] of bytes: `Some` only for the canonical spelling, which is
+/// ASCII (so those bytes are also that text).
+pub fn uuid_from_ascii(b: &[u8]) -> Option<[u8; 16]> {
+    let b: &[u8; 36] = b.try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
+    // The 32 digits without the hyphens, then eight digits at a time.
+    let mut digits = [0u8; 32];
+    digits[..8].copy_from_slice(&b[..8]);
+    digits[8..12].copy_from_slice(&b[9..13]);
+    digits[12..16].copy_from_slice(&b[14..18]);
+    digits[16..20].copy_from_slice(&b[19..23]);
+    digits[20..].copy_from_slice(&b[24..]);
     let mut out = [0u8; 16];
-    let mut n = 0;
-    let mut i = 0;
-    while i < 36 {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if b[i] != b'-' {
-                return None;
-            }
-            i += 1;
-            continue;
-        }
-        out[n] = (lower_hex(b[i])? << 4) | lower_hex(b[i + 1])?;
-        n += 1;
-        i += 2;
-    }
+    hex_decode(&digits, &mut out)?;
     Some(out)
 }
 
-fn lower_hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
+/// A lowercase 64-digit hex text as its 32 bytes.
+pub fn hash_bytes(s: &str) -> Option<[u8; 32]> {
+    hash_from_ascii(s.as_bytes())
+}
+
+/// [`hash_bytes`] of bytes (`Some` only for 64 lowercase hex digits).
+pub fn hash_from_ascii(b: &[u8]) -> Option<[u8; 32]> {
+    let text: &[u8; 64] = b.try_into().ok()?;
+    let mut out = [0u8; 32];
+    hex_decode(text, &mut out)?;
+    Some(out)
+}
+
+/// Lowercase hex digits `text` (twice as many as `out` holds) into `out`; `None`
+/// when a byte is no lowercase hex digit. Eight digits per step ([`hex_word`]):
+/// a replay reads an id and a value hash per fact, and a digit at a time cost
+/// about 400 instructions per fact (doc/performance.md "Open, round 2").
+fn hex_decode(text: &[u8], out: &mut [u8]) -> Option<()> {
+    for (digits, bytes) in text.chunks_exact(8).zip(out.chunks_exact_mut(4)) {
+        let word = u64::from_le_bytes(digits.try_into().ok()?);
+        bytes.copy_from_slice(&hex_word(word)?);
     }
+    Some(())
+}
+
+/// Eight lowercase hex digits (the first one in the lowest byte) as four bytes.
+fn hex_word(w: u64) -> Option<[u8; 4]> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    if w & HIGHS != 0 {
+        return None;
+    }
+    // Every byte is below 0x80, so adding (0x80 - lo) sets a byte's high bit
+    // exactly when it is >= lo, and adding (0x7f - hi) exactly when it is > hi,
+    // with no carry into the next byte.
+    let at_least = |lo: u64| (w + (0x80 - lo) * ONES) & HIGHS;
+    let above = |hi: u64| (w + (0x7f - hi) * ONES) & HIGHS;
+    let digit = at_least(0x30) & !above(0x39);
+    let letter = at_least(0x61) & !above(0x66);
+    if digit | letter != HIGHS {
+        return None;
+    }
+    // '0'..'9' are their low nibble; 'a'..'f' their low nibble (1..6) plus 9.
+    let v = (w & (ONES * 0x0f)) + (letter >> 7) * 9;
+    // Byte 2k of `t` is digit 2k times 16 plus digit 2k + 1.
+    let t = (v << 4) | (v >> 8);
+    Some([t as u8, (t >> 16) as u8, (t >> 32) as u8, (t >> 48) as u8])
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -146,19 +209,6 @@ pub fn uuid_text(bytes: &[u8; 16]) -> String {
         hex_into(&bytes[part], &mut out);
     }
     out
-}
-
-/// A lowercase 64-digit hex text as its 32 bytes.
-fn hash_bytes(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        out[i] = (lower_hex(pair[0])? << 4) | lower_hex(pair[1])?;
-    }
-    Some(out)
 }
 
 fn text_index(field: &[u8]) -> usize {
@@ -228,6 +278,7 @@ impl CompactFacts {
             packed::pack(&rec.derivation, &mut blob);
         }
         self.push_parts(&Parts {
+            bytes: IdBytes::of(&rec.id, rec.causation.as_deref(), rec.value_hash.as_deref()),
             id: &rec.id,
             store: &rec.store,
             key: &rec.key,
@@ -286,6 +337,7 @@ impl CompactFacts {
             blob.extend_from_slice(d);
         }
         self.push_parts(&Parts {
+            bytes: IdBytes::of(&rec.id, rec.causation.as_deref(), rec.value_hash.as_deref()),
             id: &rec.id,
             store: &rec.store,
             key: &rec.key,
@@ -324,6 +376,7 @@ impl CompactFacts {
             }
         }
         self.push_parts(&Parts {
+            bytes: rec.bytes,
             id: rec.id,
             store: rec.store,
             key: rec.key,
@@ -340,40 +393,36 @@ impl CompactFacts {
 
     fn push_parts(&mut self, rec: &Parts<'_>) {
         let mut flags = rec.flags;
-        let id = match uuid_bytes(rec.id) {
+        let id = match rec.bytes.id {
             Some(bits) => bits,
             None => {
                 flags |= ID_TEXT;
                 indexed(self.text(rec.id))
             }
         };
-        let causation = match rec.causation {
-            None => {
+        let causation = match (rec.causation, rec.bytes.causation) {
+            (None, _) => {
                 flags |= CAUSATION_NONE;
                 [0; 16]
             }
-            Some(c) => match uuid_bytes(c) {
-                Some(bits) => bits,
-                None => {
-                    flags |= CAUSATION_TEXT;
-                    indexed(self.text(c))
-                }
-            },
+            (Some(_), Some(bits)) => bits,
+            (Some(c), None) => {
+                flags |= CAUSATION_TEXT;
+                indexed(self.text(c))
+            }
         };
-        let hash = match rec.value_hash {
-            None => {
+        let hash = match (rec.value_hash, rec.bytes.value_hash) {
+            (None, _) => {
                 flags |= HASH_NONE;
                 [0; 32]
             }
-            Some(h) => match hash_bytes(h) {
-                Some(bytes) => bytes,
-                None => {
-                    flags |= HASH_TEXT;
-                    let mut out = [0; 32];
-                    out[..16].copy_from_slice(&indexed(self.text(h)));
-                    out
-                }
-            },
+            (Some(_), Some(bytes)) => bytes,
+            (Some(h), None) => {
+                flags |= HASH_TEXT;
+                let mut out = [0; 32];
+                out[..16].copy_from_slice(&indexed(self.text(h)));
+                out
+            }
         };
         let (chunk, offset) = self.store_blob(rec.blob);
         if rec.vt.is_some() {
@@ -632,6 +681,59 @@ pub struct Data<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digit-by-digit reading the look-up table replaced.
+    fn reference(b: &[u8], dashes: &[usize]) -> Option<Vec<u8>> {
+        let hex = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut digits = Vec::new();
+        for (i, &c) in b.iter().enumerate() {
+            if dashes.contains(&i) {
+                (c == b'-').then_some(())?;
+            } else {
+                digits.push(hex(c)?);
+            }
+        }
+        Some(digits.chunks(2).map(|p| (p[0] << 4) | p[1]).collect())
+    }
+
+    #[test]
+    fn uuid_and_hash_bytes_take_exactly_the_canonical_spelling() {
+        let uuid = *b"0a1b2c3d-4e5f-4678-89ab-cdef01234567";
+        let hash = *b"5d62cfb8af96546c5db4860c9ef04c156f6e8e5aecb05a03e77597fb5b28fb2c";
+        let as_str = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert_eq!(
+            uuid_text(&uuid_bytes(&as_str(&uuid)).unwrap()),
+            as_str(&uuid)
+        );
+        // Every byte value at every position: the table agrees with the match.
+        for at in 0..uuid.len() {
+            for c in 0..=255u8 {
+                let mut b = uuid;
+                b[at] = c;
+                let Ok(s) = std::str::from_utf8(&b) else {
+                    continue;
+                };
+                let want = reference(&b, &[8, 13, 18, 23]);
+                assert_eq!(uuid_bytes(s).map(|o| o.to_vec()), want, "{s}");
+            }
+        }
+        for at in 0..hash.len() {
+            for c in 0..=255u8 {
+                let mut b = hash;
+                b[at] = c;
+                let Ok(s) = std::str::from_utf8(&b) else {
+                    continue;
+                };
+                assert_eq!(hash_bytes(s).map(|o| o.to_vec()), reference(&b, &[]), "{s}");
+            }
+        }
+        assert_eq!(uuid_bytes("0a1b2c3d-4e5f-4678-89ab-cdef0123456"), None);
+        assert_eq!(hash_bytes(&as_str(&hash[1..])), None);
+    }
 
     fn record(id: &str, causation: Option<&str>, hash: Option<&str>) -> FactRecord {
         FactRecord {

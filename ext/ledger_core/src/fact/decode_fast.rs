@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 
+use crate::fact::compact::IdBytes;
 use crate::fact::decode::BODY_NESTING;
 use crate::json::packed::{self, Reader};
 use crate::json::parse::{for_each_symbol_path, scan_fact_fields, Scalar, Step};
@@ -29,6 +30,9 @@ pub struct FastRecord<'a> {
     pub value: Range<usize>,
     pub producer: Option<Range<usize>>,
     pub derivation: Option<Range<usize>>,
+    /// The id, causation and value hash as a compact record stores them, parsed
+    /// here on the decode threads rather than under the log's lock.
+    pub bytes: IdBytes,
 }
 
 /// Decodes `body`, packing its data members onto the end of `out`. `None` (with
@@ -53,13 +57,16 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
             out.len() - 1..out.len()
         }
     };
+    // An absent or null id is a fresh UUID there.
+    let id = text(f.id)?;
+    let value_hash = optional_text(f.value_hash)?;
+    let causation = optional_text(f.causation)?;
     let rec = FastRecord {
-        // An absent or null id is a fresh UUID there.
-        id: text(f.id)?,
+        id,
         store: text(f.store)?,
         key: text(f.key)?,
-        value_hash: optional_text(f.value_hash)?,
-        causation: optional_text(f.causation)?,
+        value_hash,
+        causation,
         transaction_time: time(f.transaction_time, f.timestamp)?.unwrap_or(0.0),
         valid_time: time(f.valid_time, f.term)?,
         schema_version: match f.schema_version {
@@ -70,8 +77,11 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
         value,
         producer: data(f.producer, out),
         derivation: data(f.derivation, out),
+        // Read in the scan: a String there that is not the canonical spelling
+        // has no bytes, so this is `IdBytes::of(id, causation, value_hash)`.
+        bytes: f.bytes,
     };
-    if let Some(symbols) = f.symbols {
+    if let Some(symbols) = f.symbols.filter(|_| !f.symbols_marked) {
         let mut ok = true;
         for_each_symbol_path(symbols, |field, steps| {
             let range = match field {
@@ -128,7 +138,10 @@ fn data(range: Option<Range<usize>>, out: &[u8]) -> Option<Range<usize>> {
 /// ends at a String, that String becomes a Symbol. A path that leads nowhere is
 /// ignored, as `SymbolTrie` ignores it. `None` only for bytes that are not packed
 /// data (which this route wrote itself, so never in practice).
-fn mark_symbol<'a>(bytes: &mut [u8], steps: &mut dyn Iterator<Item = Step<'a>>) -> Option<()> {
+pub(crate) fn mark_symbol<'a>(
+    bytes: &mut [u8],
+    steps: &mut dyn Iterator<Item = Step<'a>>,
+) -> Option<()> {
     let mut at = 0;
     for step in steps {
         let tag = *bytes.get(at)?;
@@ -147,9 +160,11 @@ fn mark_symbol<'a>(bytes: &mut [u8], steps: &mut dyn Iterator<Item = Step<'a>>) 
                 let mut found = None;
                 for _ in 0..n {
                     let mut r = Reader::new(bytes.get(pos..)?);
-                    let member = r.text()?;
+                    // Bytes, not text: only equality with `name` matters, and
+                    // this route wrote them from validated text itself.
+                    let member = r.text_bytes()?;
                     let value_at = bytes.len() - r.rest().len();
-                    if member == name {
+                    if member == name.as_bytes() {
                         found = Some(value_at);
                         break;
                     }
@@ -201,6 +216,12 @@ mod tests {
             && unpack(&fast.value) == general.value
             && or_null(&fast.producer) == general.producer
             && or_null(&fast.derivation) == general.derivation
+            && fast.bytes
+                == IdBytes::of(
+                    &general.id,
+                    general.causation.as_deref(),
+                    general.value_hash.as_deref(),
+                )
     }
 
     #[test]
@@ -212,6 +233,12 @@ mod tests {
             br#"{"id":"x","store":"s","key":"k","transaction_time":-0,"schema_version":7}"#,
             br#"{"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":false,"symbols":[["value",0,1,"b"],["value",0,0],["value",0,9],["value","n"],["producer","p"],["derivation","x"],["other",1],["value",0,0,"deeper"]]}"#,
             br#"{"id":"x","store":"s","key":"k","value":{"a":"s"},"symbols":[]}"#,
+            // Every data member before `symbols`: marked in the scan itself...
+            br#"{"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":null,"symbols":[["value",0,1,"b"],["value",0,0],["value",0,9],["producer","p"],["derivation"],["other",1]]}"#,
+            br#"{"id":"x","store":"s","key":"k","value":"v","producer":false,"derivation":"d","symbols":[["value"],["producer"],["derivation"]]}"#,
+            // ...and the same members with `symbols` first, marked afterwards.
+            br#"{"symbols":[["value",0,1,"b"],["value",0,0],["producer","p"],["derivation"]],"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":null}"#,
+            br#"{"id":"x","store":"s","key":"k","value":"v","producer":"p","symbols":[["value"],["producer"],["derivation"]],"derivation":"d"}"#,
         ] {
             assert!(same_as_general(body), "{}", String::from_utf8_lossy(body));
         }
@@ -228,6 +255,7 @@ mod tests {
             br#"{"id":"x","store":"s","key":"k","valid_time":false}"#,
             br#"{"id":"x","store":"s","key":"k","schema_version":1.0}"#,
             br#"{"id":"x","store":"s","key":"k","value":{"deep":[1,2]},"symbols":[["value","deep",-1]]}"#,
+            br#"{"id":"x","store":"s","key":"k","value":{"deep":[1,2]},"producer":null,"derivation":null,"symbols":[["value","deep"],["value",-1]]}"#,
             br#"{"id":"x","store":"s","key":"k","value":[1,2,3"#,
             b"{\"id\":\"x\",\"store\":\"s\",\"key\":\"k\",\"value\":\"\xc3\"}",
             b"\x00\x01\x02",

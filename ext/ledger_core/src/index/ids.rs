@@ -12,9 +12,13 @@ pub struct Ids {
 }
 
 impl Ids {
-    pub fn insert(&mut self, id: &str, pos: u32) {
-        match uuid_bits(id) {
-            Some(bits) => self.uuids.insert(bits, pos),
+    /// Records `id` at `pos`; `uuid` is the id's UUID bytes (`uuid_bytes_of(id)`),
+    /// parsed by the caller.
+    pub fn insert_with(&mut self, id: &str, uuid: Option<[u8; 16]>, pos: u32) {
+        debug_assert_eq!(uuid, uuid_bytes_of(id));
+        match uuid {
+            // The same 128 bits `uuid_bits` reads from the text, digit by digit.
+            Some(bytes) => self.uuids.insert(u128::from_be_bytes(bytes), pos),
             None => self.other.insert(id.into(), pos),
         };
     }
@@ -25,6 +29,11 @@ impl Ids {
             None => self.other.get(id).copied(),
         }
     }
+}
+
+/// The bytes of a lowercase hyphenated UUID, as compact records keep them.
+pub(super) fn uuid_bytes_of(id: &str) -> Option<[u8; 16]> {
+    crate::fact::compact::uuid_bytes(id)
 }
 
 /// The 128 bits of a lowercase hyphenated UUID (8-4-4-4-12 hex digits). Only
@@ -54,7 +63,34 @@ fn uuid_bits(id: &str) -> Option<u128> {
 
 #[cfg(test)]
 mod tests {
-    use super::{uuid_bits, Ids};
+    use super::{uuid_bits, uuid_bytes_of, Ids};
+
+    #[test]
+    fn uuid_bytes_read_big_endian_are_the_bits() {
+        for id in [
+            "00000000-0000-4000-8000-00000000000f",
+            "2022afec-b273-48d2-a230-bfd10c23fdd3",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        ] {
+            let bytes = uuid_bytes_of(id).unwrap();
+            assert_eq!(Some(u128::from_be_bytes(bytes)), uuid_bits(id));
+        }
+        for id in [
+            "2022AFEC-b273-48d2-a230-bfd10c23fdd3",
+            "2022afec-b273-48d2-a230-bfd10c23fdd",
+            "x",
+        ] {
+            assert_eq!(uuid_bytes_of(id), None);
+            assert_eq!(uuid_bits(id), None);
+        }
+        let mut ids = Ids::default();
+        ids.insert_with(
+            "2022afec-b273-48d2-a230-bfd10c23fdd3",
+            uuid_bytes_of("2022afec-b273-48d2-a230-bfd10c23fdd3"),
+            7,
+        );
+        assert_eq!(ids.get("2022afec-b273-48d2-a230-bfd10c23fdd3"), Some(7));
+    }
 
     #[test]
     fn only_lowercase_hyphenated_uuids_become_bits() {
@@ -72,10 +108,9 @@ mod tests {
         let mut ids = Ids::default();
         let lower = "0a1b2c3d-0000-4000-8000-000000000001";
         let upper = "0A1B2C3D-0000-4000-8000-000000000001";
-        ids.insert(lower, 0);
-        ids.insert(upper, 1);
-        ids.insert("plain", 2);
-        ids.insert(lower, 3);
+        for (id, pos) in [(lower, 0), (upper, 1), ("plain", 2), (lower, 3)] {
+            ids.insert_with(id, uuid_bytes_of(id), pos);
+        }
         assert_eq!(ids.get(lower), Some(3));
         assert_eq!(ids.get(upper), Some(1));
         assert_eq!(ids.get("plain"), Some(2));

@@ -64,6 +64,22 @@ impl Index {
         tt: f64,
         vt: Option<f64>,
     ) -> Option<u32> {
+        self.insert_with(store, key, id, ids::uuid_bytes_of(id), tt, vt)
+    }
+
+    /// [`Index::insert`] of an id already parsed: `uuid` is the bytes of `id`'s
+    /// canonical UUID spelling (`compact::uuid_bytes`), `None` when it has none.
+    /// A replay parses ids on its decode threads, so the append under the log's
+    /// lock does not parse them again.
+    pub fn insert_with(
+        &mut self,
+        store: &str,
+        key: &str,
+        id: &str,
+        uuid: Option<[u8; 16]>,
+        tt: f64,
+        vt: Option<f64>,
+    ) -> Option<u32> {
         let pos = self.len;
         self.len = self.len.checked_add(1)?;
         let entry = match self.stores.get_mut(store) {
@@ -82,7 +98,7 @@ impl Index {
         entry.by_key[slot].push(pos, tt);
         entry.valid[slot].push(vt.unwrap_or(tt));
         entry.all.push(pos, tt);
-        self.ids.insert(id, pos);
+        self.ids.insert_with(id, uuid, pos);
         Some(pos)
     }
 

@@ -31,10 +31,7 @@ pub fn pack(v: &Json, out: &mut Vec<u8>) {
         Json::Null => out.push(NULL),
         Json::Bool(true) => out.push(TRUE),
         Json::Bool(false) => out.push(FALSE),
-        Json::Int(n) => {
-            out.push(INT);
-            varint(((*n << 1) ^ (*n >> 63)) as u64, out);
-        }
+        Json::Int(n) => int(*n, out),
         Json::BigInt(t) => text(BIG_INT, t, out),
         Json::Float(f) => {
             out.push(FLOAT);
@@ -59,6 +56,13 @@ pub fn pack(v: &Json, out: &mut Vec<u8>) {
             }
         }
     }
+}
+
+/// Appends an [`INT`] node (zigzag varint): [`pack`] of `Json::Int(n)`, for a
+/// caller that has the number and no model.
+pub fn int(n: i64, out: &mut Vec<u8>) {
+    out.push(INT);
+    varint(((n << 1) ^ (n >> 63)) as u64, out);
 }
 
 /// Appends a length-prefixed text node with tag `tag` ([`STR`], [`SYM`], [`BIG_INT`]).
@@ -134,6 +138,16 @@ impl<'a> Reader<'a> {
         let bytes = self.bytes.get(self.at..end)?;
         self.at = end;
         std::str::from_utf8(bytes).ok()
+    }
+
+    /// A length-prefixed text's bytes, not checked to be UTF-8: for a caller that
+    /// only compares them with a `str` (equal bytes are then that `str`).
+    pub fn text_bytes(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        let end = self.at.checked_add(len)?;
+        let bytes = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(bytes)
     }
 
     /// Reads past a length-prefixed text without checking it is UTF-8.

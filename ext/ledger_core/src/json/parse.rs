@@ -80,6 +80,16 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// [`Parser::over`] of a text already known to be UTF-8: no validation pass.
+    fn over_text(text: &'a str, max_nesting: usize) -> Parser<'a> {
+        Parser {
+            b: text.as_bytes(),
+            text: Some(text),
+            i: 0,
+            max_nesting: max_nesting.min(MAX_PARSE_NESTING),
+        }
+    }
+
     /// Enters a top-level object: past its `{` (counted as one level of nesting) and
     /// the blanks after it. `Some(true)` when the object is empty (its `}` consumed
     /// too), `Some(false)` when a member follows, `None` when the input is no object.
@@ -285,12 +295,16 @@ impl<'a> Parser<'a> {
             }
             is_float = true;
         }
-        // The grammar above admitted only ASCII, so this cannot fail.
-        let text = self
-            .b
-            .get(start..self.i)
-            .and_then(|t| std::str::from_utf8(t).ok())
-            .ok_or_else(|| self.err("invalid number"))?;
+        // The grammar above admitted only ASCII, so this cannot fail; cut from the
+        // validated whole text when there is one (no second validation).
+        let text = match self.text {
+            Some(t) => t.get(start..self.i),
+            None => self
+                .b
+                .get(start..self.i)
+                .and_then(|t| std::str::from_utf8(t).ok()),
+        }
+        .ok_or_else(|| self.err("invalid number"))?;
         if is_float {
             match text.parse::<f64>() {
                 Ok(f) if f.is_finite() => Ok(Json::Float(f)),

@@ -152,7 +152,11 @@ pub struct FileSource<'a> {
     file: &'a File,
     len: u64,
     start: u64,
+    /// The window is `buf[..filled]`. The buffer keeps its length between
+    /// refills, so it is zeroed once when it grows, not on every refill (the
+    /// zeroing cost as much as the CRC on an open's scan).
     buf: Vec<u8>,
+    filled: usize,
 }
 
 impl<'a> FileSource<'a> {
@@ -162,6 +166,7 @@ impl<'a> FileSource<'a> {
             len,
             start: 0,
             buf: Vec::new(),
+            filled: 0,
         }
     }
 }
@@ -172,23 +177,27 @@ impl Source for FileSource<'_> {
     }
 
     fn window(&mut self, pos: u64, n: usize) -> io::Result<&[u8]> {
-        let end = self.start + self.buf.len() as u64;
+        let end = self.start + self.filled as u64;
         if pos < self.start || pos + n as u64 > end {
-            if pos >= self.start && pos <= end {
+            let kept = if pos >= self.start && pos <= end {
                 // Keep what is already read from `pos` on.
-                self.buf.drain(..(pos - self.start) as usize);
+                let from = (pos - self.start) as usize;
+                self.buf.copy_within(from..self.filled, 0);
+                self.filled - from
             } else {
-                self.buf.clear();
-            }
+                0
+            };
             self.start = pos;
+            self.filled = kept;
             let want = n.max(CHUNK).min((self.len - pos) as usize).max(n);
-            let have = self.buf.len();
-            self.buf.resize(want, 0);
-            let mut filled = have;
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+            let mut filled = kept;
             while filled < want {
                 let read = self
                     .file
-                    .read_at(&mut self.buf[filled..], pos + filled as u64)?;
+                    .read_at(&mut self.buf[filled..want], pos + filled as u64)?;
                 if read == 0 {
                     // The file shrank under us: report it as the I/O error it is.
                     return Err(io::Error::new(
@@ -197,6 +206,7 @@ impl Source for FileSource<'_> {
                     ));
                 }
                 filled += read;
+                self.filled = filled;
             }
         }
         let at = (pos - self.start) as usize;
@@ -208,11 +218,11 @@ impl Source for FileSource<'_> {
         // resync moves no memory.
         self.window(pos, want)?;
         let at = (pos - self.start) as usize;
-        Ok(&self.buf[at..])
+        Ok(&self.buf[at..self.filled])
     }
 
     fn byte_at(&mut self, pos: u64) -> io::Result<u8> {
-        if pos >= self.start && pos < self.start + self.buf.len() as u64 {
+        if pos >= self.start && pos < self.start + self.filled as u64 {
             return Ok(self.buf[(pos - self.start) as usize]);
         }
         let mut b = [0u8; 1];

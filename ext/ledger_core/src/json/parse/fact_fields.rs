@@ -9,6 +9,8 @@
 use std::ops::Range;
 
 use super::{Parser, MAX_PARSE_NESTING};
+use crate::fact::compact::{hash_from_ascii, uuid_from_ascii, IdBytes};
+use crate::fact::decode_fast::mark_symbol;
 use crate::json::Json;
 
 /// A scalar member, borrowed: what a fact body's non-data members hold.
@@ -40,7 +42,13 @@ pub struct FactFields<'a> {
     pub value: Option<Range<usize>>,
     pub producer: Option<Range<usize>>,
     pub derivation: Option<Range<usize>>,
-    pub symbols: Option<&'a [u8]>,
+    pub symbols: Option<&'a str>,
+    /// Whether the `symbols` paths were already applied to the packed data (when
+    /// every data member came before them); else the caller applies them.
+    pub symbols_marked: bool,
+    /// The bytes of `id`, `causation` and `value_hash` when they are Strings in
+    /// the canonical UUID (hash) spelling, read in the same pass as the String.
+    pub bytes: IdBytes,
 }
 
 /// Scans the fact body `bytes` (a JSON object at depth 1, whitespace around it
@@ -102,8 +110,47 @@ pub fn scan_fact_fields<'a>(
                 }
                 13 => {
                     let start = p.i;
-                    p.symbol_paths(|_, _| {})?;
-                    f.symbols = Some(&bytes[start..p.i]);
+                    const DATA: u16 = (1 << 3) | (1 << 11) | (1 << 12);
+                    if seen & DATA == DATA {
+                        // Every data member is packed already (the writer's order
+                        // puts them first): mark the Symbols now, in this one
+                        // read of the paths, instead of reading them again later.
+                        let ranges = [f.value.clone(), f.producer.clone(), f.derivation.clone()];
+                        let mut ok = true;
+                        p.symbol_paths(|field, steps| {
+                            let range = match field {
+                                "value" => ranges[0].as_ref(),
+                                "producer" => ranges[1].as_ref(),
+                                "derivation" => ranges[2].as_ref(),
+                                _ => None,
+                            };
+                            if let Some(range) = range {
+                                ok &= mark_symbol(&mut out[range.clone()], steps).is_some();
+                            }
+                        })?;
+                        if !ok {
+                            return None;
+                        }
+                        f.symbols_marked = true;
+                    } else {
+                        p.symbol_paths(|_, _| {})?;
+                    }
+                    // Cut from the text the parser validated once, so reading the
+                    // paths again validates nothing (both ends are ASCII brackets).
+                    f.symbols = Some(p.text?.get(start..p.i)?);
+                }
+                // An id, causation or value hash in its canonical spelling is
+                // parsed to its bytes as it is read: hex digits need no string
+                // scan, and the record and the id index then parse nothing.
+                0 | 5 if let Some((s, bytes)) = p.hex_string(36, uuid_from_ascii) => {
+                    if bit == 0 {
+                        (f.id, f.bytes.id) = (Scalar::Str(s), Some(bytes));
+                    } else {
+                        (f.causation, f.bytes.causation) = (Scalar::Str(s), Some(bytes));
+                    }
+                }
+                4 if let Some((s, bytes)) = p.hex_string(64, hash_from_ascii) => {
+                    (f.value_hash, f.bytes.value_hash) = (Scalar::Str(s), Some(bytes));
                 }
                 _ => {
                     let v = p.scalar()?;
@@ -147,6 +194,31 @@ const WRITTEN: [&[u8]; 12] = [
     b"symbols\"",
 ];
 
+/// `rest.starts_with(want)` for a short `want` (a member name), compared a word
+/// at a time inline: the library call `starts_with` makes cost more than the
+/// compare for names this short, twelve times per body.
+fn starts_with_short(rest: &[u8], want: &[u8]) -> bool {
+    if rest.len() < want.len() {
+        return false;
+    }
+    let word = |b: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut at = 0;
+    while at + 8 <= want.len() {
+        if word(rest, at) != word(want, at) {
+            return false;
+        }
+        at += 8;
+    }
+    rest[at..want.len()]
+        .iter()
+        .zip(&want[at..])
+        .all(|(a, b)| a == b)
+}
+
 /// One step of a `symbols` path: an object member name or an array index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step<'a> {
@@ -159,10 +231,10 @@ pub enum Step<'a> {
 /// plain shape (an Array of Arrays, each a String then Strings and non-negative
 /// integers, no escapes).
 pub fn for_each_symbol_path<'a>(
-    text: &'a [u8],
+    text: &'a str,
     each: impl FnMut(&'a str, &mut dyn Iterator<Item = Step<'a>>),
 ) -> Option<()> {
-    let mut p = Parser::over(text, MAX_PARSE_NESTING);
+    let mut p = Parser::over_text(text, MAX_PARSE_NESTING);
     p.symbol_paths(each)?;
     (p.i == p.b.len()).then_some(())
 }
@@ -203,7 +275,7 @@ impl<'a> Parser<'a> {
         let want = WRITTEN.get(*next)?;
         let from = self.i + 1;
         let rest = self.b.get(from..)?;
-        if !rest.starts_with(want) {
+        if !starts_with_short(rest, want) {
             return None;
         }
         *next += 1;
@@ -227,6 +299,29 @@ impl<'a> Parser<'a> {
         }
         self.i = from + len + 1;
         Some(&rest[..len])
+    }
+
+    /// A string of exactly `len` bytes at the cursor (a quote) that `parse` reads
+    /// to bytes: the text, borrowed, and those bytes; the cursor then past it.
+    /// `None`, nothing moved, for any other value. `parse` takes only ASCII hex
+    /// digits and hyphens, so no quote, escape or control byte is inside.
+    fn hex_string<T>(
+        &mut self,
+        len: usize,
+        parse: impl Fn(&[u8]) -> Option<T>,
+    ) -> Option<(&'a str, T)> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let from = self.i + 1;
+        let end = from.checked_add(len)?;
+        if self.b.get(end) != Some(&b'"') {
+            return None;
+        }
+        let bytes = parse(self.b.get(from..end)?)?;
+        let s = self.text?.get(from..end)?;
+        self.i = end + 1;
+        Some((s, bytes))
     }
 
     /// A string without escapes at the cursor (a quote), borrowed from an input
@@ -359,6 +454,71 @@ mod tests {
         })
         .unwrap();
         assert_eq!(paths, [("value", vec![Step::Name("x"), Step::Index(1)])]);
+    }
+
+    #[test]
+    fn canonical_ids_and_hashes_are_read_to_bytes_in_the_pass() {
+        let uuid = "0a1b2c3d-4e5f-4678-89ab-cdef01234567";
+        let hash = "5d62cfb8af96546c5db4860c9ef04c156f6e8e5aecb05a03e77597fb5b28fb2c";
+        let upper = "0A1B2C3D-4E5F-4678-89AB-CDEF01234567";
+        let body = format!(r#"{{"id":"{uuid}","causation":"{upper}","value_hash":"{hash}"}}"#);
+        let f = scan_fact_fields(body.as_bytes(), 10, &mut Vec::new()).unwrap();
+        assert_eq!(
+            (f.id, f.causation, f.value_hash),
+            (Scalar::Str(uuid), Scalar::Str(upper), Scalar::Str(hash))
+        );
+        assert_eq!(f.bytes, IdBytes::of(uuid, Some(upper), Some(hash)));
+        assert!(
+            f.bytes.id.is_some() && f.bytes.causation.is_none() && f.bytes.value_hash.is_some()
+        );
+        // Same lengths, not the spelling: read as Strings (or refused), no bytes.
+        for (body, id) in [
+            (r#"{"id":"0a1b2c3d-4e5f-4678-89ab-cdef0123456\"}"#, None),
+            (
+                r#"{"id":"0a1b2c3d-4e5f-4678-89ab-cdef0123456é"}"#,
+                Some("0a1b2c3d-4e5f-4678-89ab-cdef0123456é"),
+            ),
+            (
+                r#"{"id":"0a1b2c3d-4e5f-4678-89ab-cdef01234567x"}"#,
+                Some("0a1b2c3d-4e5f-4678-89ab-cdef01234567x"),
+            ),
+            (r#"{"id":"0a1b2c3d-4e5f-4678-89ab-cdef01234567"#, None),
+            (
+                r#"{"causation":"0a1b2c3d-4e5f-4678-89ab-cdef01234567","causation":null}"#,
+                None,
+            ),
+        ] {
+            let f = scan_fact_fields(body.as_bytes(), 10, &mut Vec::new());
+            assert_eq!(f.as_ref().map(|f| f.id), id.map(Scalar::Str), "{body}");
+            assert_eq!(f.map(|f| f.bytes), id.map(|_| IdBytes::default()), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_short_prefix_compares_as_starts_with() {
+        let names = WRITTEN
+            .iter()
+            .copied()
+            .chain([&b""[..], b"abcdefgh", b"abcdefghi"]);
+        for want in names {
+            for rest in [
+                &b"transaction_time\"x"[..],
+                b"id\"",
+                b"abcdefghij",
+                b"abcdefgh",
+                b"abc",
+                b"",
+            ] {
+                assert_eq!(starts_with_short(rest, want), rest.starts_with(want));
+            }
+            let mut rest = want.to_vec();
+            assert!(starts_with_short(&rest, want));
+            for i in 0..rest.len() {
+                rest[i] ^= 1;
+                assert!(!starts_with_short(&rest, want));
+                rest[i] ^= 1;
+            }
+        }
     }
 
     #[test]

@@ -95,6 +95,19 @@ impl Parser<'_> {
                 Some(())
             }
             b'-' | b'0'..=b'9' if self.small_int(out) => Some(()),
+            // The literals as `value` reads them, without a model to drop.
+            b'n' if self.eat_literal(b"null") => {
+                out.push(packed::NULL);
+                Some(())
+            }
+            b't' if self.eat_literal(b"true") => {
+                out.push(packed::TRUE);
+                Some(())
+            }
+            b'f' if self.eat_literal(b"false") => {
+                out.push(packed::FALSE);
+                Some(())
+            }
             _ => {
                 // Numbers and literals: scalars, no allocation but a BigInt's text.
                 let v = self.value(depth).ok()?;
@@ -127,7 +140,7 @@ impl Parser<'_> {
             return false;
         }
         self.i = end;
-        packed::pack(&Json::Int(if negative { -n } else { n }), out);
+        packed::int(if negative { -n } else { n }, out);
         true
     }
 

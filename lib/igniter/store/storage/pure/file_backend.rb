@@ -537,9 +537,9 @@ module Igniter
         end
 
         def decode_into(facts, findings, file, offset, body)
-          attributes = JsonCanon.decode_fact_body(body)
-          if attributes
-            facts << Fact.__send__(:from_decoded, attributes)
+          fact = FactDecode.decode_fact(body, Fact)
+          if fact
+            facts << fact
           else
             # The frame's CRC matched, so re-framing the body gives its exact bytes.
             findings << Finding.new(file, offset, encode_frame(body), :undecodable)

@@ -157,17 +157,30 @@ module Igniter
         # The member rules of doc/format.md, checked in the Rust half's order
         # so that a body breaking two rules is reported alike. The members
         # make a Hash, or with +fact_class+ the fact itself.
+        #
+        # Each member of the usual kind (a String id, a Float time, no valid
+        # time, an Integer version) is taken without a call; any other goes
+        # through its rule's method, which raises or converts as before.
         def members(doc, fact_class)
-          id = optional_string(doc, :id) || SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
-          store = store(doc)
-          key = -key(doc)
+          id = doc[:id]
+          id = optional_string(doc, :id) || SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze unless id.is_a?(String)
+          store = doc[:store]
+          store = store.is_a?(String) ? store.to_sym : store(doc)
+          key = doc[:key]
+          key = key.is_a?(String) ? -key : -key(doc)
           trie = cached_trie(doc[:symbols])
           value = apply_symbols(doc[:value], trie&.[]("value"))
-          value_hash = optional_string(doc, :value_hash)
-          causation = optional_string(doc, :causation)
-          transaction_time = time(doc, :transaction_time, :timestamp) || 0.0
-          valid_time = time(doc, :valid_time, :term)
-          schema_version = schema_version(doc)
+          value_hash = doc[:value_hash]
+          value_hash = optional_string(doc, :value_hash) unless value_hash.is_a?(String)
+          causation = doc[:causation]
+          causation = optional_string(doc, :causation) unless causation.nil? || causation.is_a?(String)
+          transaction_time = doc[:transaction_time]
+          unless transaction_time.is_a?(Float) && transaction_time.finite?
+            transaction_time = time(doc, :transaction_time, :timestamp) || 0.0
+          end
+          valid_time = doc[:valid_time].nil? && doc[:term].nil? ? nil : time(doc, :valid_time, :term)
+          schema_version = doc[:schema_version]
+          schema_version = schema_version(doc) unless schema_version.is_a?(Integer)
           # `false` means none, as a falsy producer: does at Fact.build.
           producer = doc[:producer] ? apply_symbols(doc[:producer], trie&.[]("producer")) : nil
           derivation = doc[:derivation] ? apply_symbols(doc[:derivation], trie&.[]("derivation")) : nil
@@ -281,7 +294,8 @@ module Igniter
         # Only bodies containing `\` or `/*` / `//` need the (regex) check.
         def strict_syntax?(text)
           return false if text.include?("\\") && !strict_escapes?(text)
-          return true unless text.include?("/*") || text.include?("//")
+          # Most bodies hold no `/` at all: one scan for it answers them.
+          return true unless text.include?("/") && (text.include?("/*") || text.include?("//"))
 
           !text.match?(SLASH_OUTSIDE_STRINGS)
         end

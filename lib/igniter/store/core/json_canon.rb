@@ -428,7 +428,8 @@ module Igniter
         # One node of {normalize_into}: returns the normalized node and
         # stores its plain form in `parent[slot]`. Checks as {deep_normalize}.
         def walk(obj, depth, parent, slot, path, symbols)
-          # Most common kinds first: `case` tests them in order.
+          # Most common kinds first: `case` tests them in order, one `===`
+          # call each (true/false/nil after the containers: three tests).
           case obj
           when String
             if obj.encoding == Encoding::UTF_8
@@ -443,7 +444,7 @@ module Igniter
               parent[slot] = text
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer, true, false, nil then parent[slot] = obj
+          when Integer then parent[slot] = obj
           when Symbol
             parent[slot] = symbol_text(obj)
             symbols << path.dup
@@ -477,6 +478,7 @@ module Igniter
               path.pop
               normalized
             end.freeze
+          when true, false, nil then parent[slot] = obj
           when Float then parent[slot] = finite!(obj)
           else
             normalized = deep_normalize(obj, depth)

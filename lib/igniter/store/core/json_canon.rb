@@ -404,7 +404,7 @@ module Igniter
         # case takes them.
         # @return [Object] the normalized value
         def normalize_into(value, holder, symbols)
-          normalized = catch(TEXT_COLLISION) { walk(value, 1, holder, 1, ["value"], symbols) }
+          normalized = catch(TEXT_COLLISION) { walk(value, 1, holder, ["value"], symbols) }
           return normalized unless normalized.equal?(TEXT_COLLISION)
 
           normalized = normalize(value)
@@ -426,8 +426,16 @@ module Igniter
         end
 
         # One node of {normalize_into}: returns the normalized node and
-        # stores its plain form in `parent[slot]`. Checks as {deep_normalize}.
-        def walk(obj, depth, parent, slot, path, symbols)
+        # leaves its plain form in `scratch[1]` (read by the parent right after
+        # the call). Checks as {deep_normalize}.
+        #
+        # A container whose members are all their own plain forms (no Symbol
+        # values, no text to transcode, Symbol keys named in UTF-8 or ASCII) is
+        # its own plain form: the generator writes a Symbol key as its name
+        # (`rb_sym2str`, never a method of the application), the very text a
+        # plain copy would hold, so no copy is made (doc/performance.md, "Pure
+        # path, third round").
+        def walk(obj, depth, scratch, path, symbols)
           # Most common kinds first: `case` tests them in order, one `===`
           # call each (true/false/nil after the containers: three tests).
           case obj
@@ -438,51 +446,65 @@ module Igniter
               # A frozen copy, not the caller's String, which may change later:
               # the interned one (`-`), so that text repeated fact after fact
               # (tags, statuses, names) is one object, not one kept per fact.
-              parent[slot] = obj.frozen? ? obj : -obj
+              scratch[1] = obj.frozen? ? obj : -obj
             else
-              text = utf8(obj)
-              parent[slot] = text
+              scratch[1] = utf8(obj)
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer then parent[slot] = obj
+          when Integer then scratch[1] = obj
           when Symbol
-            parent[slot] = symbol_text(obj)
+            text = symbol_text(obj)
             symbols << path.dup
+            scratch[1] = text
             obj
           when Hash
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
             out = {}
-            plain = parent[slot] = {}
+            plain = nil
             depth += 1
             obj.each do |k, v|
               key = k.is_a?(Symbol) ? k : normalize_key(k)
               # symbol_text(key), inline: a call per member costs more than its test.
-              name = key.name
-              name = check_string(name) unless name.encoding == Encoding::US_ASCII
+              own = key.name
+              name = own.encoding == Encoding::US_ASCII ? own : check_string(own)
               path << name
-              out[key] = walk(v, depth, plain, name, path, symbols)
+              normalized = walk(v, depth, scratch, path, symbols)
               path.pop
+              text = scratch[1]
+              if plain.nil? && !(text.equal?(normalized) && name.equal?(own))
+                # The members so far are their own plain forms, under their names.
+                plain = {}
+                out.each { |done, member| plain[done.name] = member }
+              end
+              out[key] = normalized
+              plain[name] = text if plain
             end
-            throw TEXT_COLLISION, TEXT_COLLISION unless plain.size == obj.size
+            throw TEXT_COLLISION, TEXT_COLLISION unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
+            scratch[1] = plain || out
             out.freeze
           when Array
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
-            plain = parent[slot] = Array.new(obj.size)
+            out = []
+            plain = nil
             depth += 1
-            i = -1
-            obj.map do |v|
-              path << (i += 1)
-              normalized = walk(v, depth, plain, i, path, symbols)
+            obj.each do |v|
+              path << out.size
+              normalized = walk(v, depth, scratch, path, symbols)
               path.pop
-              normalized
-            end.freeze
-          when true, false, nil then parent[slot] = obj
-          when Float then parent[slot] = finite!(obj)
+              text = scratch[1]
+              plain = out.dup if plain.nil? && !text.equal?(normalized)
+              out << normalized
+              plain << text if plain
+            end
+            scratch[1] = plain || out
+            out.freeze
+          when true, false, nil then scratch[1] = obj
+          when Float then scratch[1] = finite!(obj)
           else
             normalized = deep_normalize(obj, depth)
-            parent[slot] = utf8(normalized.to_s)
+            scratch[1] = utf8(normalized.to_s)
             normalized
           end
         end
@@ -496,12 +518,34 @@ module Igniter
         end
 
         # The canonical structure of a {plain} one: every Hash's keys sorted
-        # (they are unique Strings); what needs no change is returned as it is.
+        # (they are unique, all Strings or all Symbols, which sort by name);
+        # what needs no change is returned as it is.
         def sorted_plain(obj)
           case obj
           when Hash
+            in_order = true
+            prev = nil
+            obj.each_key do |k|
+              if prev && prev > k
+                in_order = false
+                break
+              end
+              prev = k
+            end
+            if in_order
+              # each_value: Hash#none? would yield (and allocate) a pair per member.
+              flat = true
+              obj.each_value do |v|
+                next unless v.is_a?(Hash) || v.is_a?(Array)
+
+                flat = false
+                break
+              end
+              return obj if flat
+            end
+
             out = {}
-            obj.keys.sort!.each do |k|
+            (in_order ? obj.keys : obj.keys.sort!).each do |k|
               v = obj[k]
               # Scalars are kept without a call (most members are scalars).
               out[k] = v.is_a?(Hash) || v.is_a?(Array) ? sorted_plain(v) : v

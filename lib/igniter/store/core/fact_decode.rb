@@ -28,6 +28,8 @@ module Igniter
       LEAF = :leaf
       # Distinct `symbols` members whose tries a decode keeps.
       TRIE_CACHE_SIZE = 64
+      # A trie cache miss (a cached trie may be nil).
+      NO_TRIE = Object.new.freeze
 
       # Backslash escapes, consumed left to right (`\\` is one token).
       ESCAPE = /\\(?:u(\h{4})|(.))/m
@@ -40,7 +42,7 @@ module Igniter
       # costs a walk of the parsed document.
       HUGE_EXPONENT = /[eE][+-]?\d{3,}[,\]}\s]/
       LONG_MANTISSA = /\d{309}/
-      private_constant :PARSE_OPTIONS, :LEAF, :TRIE_CACHE_SIZE, :ESCAPE, :SIMPLE_ESCAPES, :SLASH_OUTSIDE_STRINGS,
+      private_constant :PARSE_OPTIONS, :LEAF, :TRIE_CACHE_SIZE, :NO_TRIE, :ESCAPE, :SIMPLE_ESCAPES, :SLASH_OUTSIDE_STRINGS,
                        :HUGE_EXPONENT, :LONG_MANTISSA
 
       # One broken rule: the reason a body is skipped.
@@ -53,7 +55,27 @@ module Igniter
         #   Symbols restored), valid input for `Fact.from_h` and `Fact.new`;
         #   nil when the body breaks a decode rule
         def decode(bytes)
-          decode_with_reason(bytes).first
+          doc = parse!(bytes)
+          doc.is_a?(Hash) ? members(doc, nil) : nil
+        rescue Rejected
+          nil
+        end
+
+        # {decode} straight into a fact: the same rules and members, given to
+        # the pure Fact's private `assemble` instead of a members Hash (the
+        # pure replay's path; doc/performance.md, "Pure path, third round").
+        #
+        # @api private
+        # @param bytes [String] handed over: an unfrozen String is tagged
+        #   UTF-8 in place rather than copied (the scanner's frame body, which
+        #   nothing else reads)
+        # @param fact_class [Class] the pure Fact
+        # @return [Fact, nil] frozen; nil when the body breaks a decode rule
+        def decode_fact(bytes, fact_class)
+          doc = parse!(bytes.frozen? ? bytes : bytes.force_encoding(Encoding::UTF_8))
+          doc.is_a?(Hash) ? members(doc, fact_class) : nil
+        rescue Rejected
+          nil
         end
 
         # @param bytes [String]
@@ -64,7 +86,7 @@ module Igniter
           doc = parse!(bytes)
           raise Rejected, "top level is not an object" unless doc.is_a?(Hash)
 
-          [members(doc), nil]
+          [members(doc, nil), nil]
         rescue Rejected => e
           [nil, e.message]
         end
@@ -117,7 +139,9 @@ module Igniter
         private
 
         def parse!(bytes)
-          text = String.new(bytes, encoding: Encoding::UTF_8)
+          # A copy (one object; `String.new(bytes, encoding:)` makes three),
+          # unless the bytes are already unfrozen UTF-8 ({decode_fact}'s).
+          text = bytes.encoding == Encoding::UTF_8 && !bytes.frozen? ? bytes : bytes.dup.force_encoding(Encoding::UTF_8)
           raise Rejected, NOT_JSON unless text.valid_encoding? && strict_syntax?(text)
 
           doc = JSON.parse(text, PARSE_OPTIONS)
@@ -131,23 +155,44 @@ module Igniter
         end
 
         # The member rules of doc/format.md, checked in the Rust half's order
-        # so that a body breaking two rules is reported alike.
-        def members(doc)
-          id = optional_string(doc, :id) || SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze
-          store = store(doc)
-          key = -key(doc)
+        # so that a body breaking two rules is reported alike. The members
+        # make a Hash, or with +fact_class+ the fact itself.
+        #
+        # Each member of the usual kind (a String id, a Float time, no valid
+        # time, an Integer version) is taken without a call; any other goes
+        # through its rule's method, which raises or converts as before.
+        def members(doc, fact_class)
+          id = doc[:id]
+          id = optional_string(doc, :id) || SecureRandom.uuid.force_encoding(Encoding::UTF_8).freeze unless id.is_a?(String)
+          store = doc[:store]
+          store = store.is_a?(String) ? store.to_sym : store(doc)
+          key = doc[:key]
+          key = key.is_a?(String) ? -key : -key(doc)
           trie = cached_trie(doc[:symbols])
+          value = apply_symbols(doc[:value], trie&.[]("value"))
+          value_hash = doc[:value_hash]
+          value_hash = optional_string(doc, :value_hash) unless value_hash.is_a?(String)
+          causation = doc[:causation]
+          causation = optional_string(doc, :causation) unless causation.nil? || causation.is_a?(String)
+          transaction_time = doc[:transaction_time]
+          unless transaction_time.is_a?(Float) && transaction_time.finite?
+            transaction_time = time(doc, :transaction_time, :timestamp) || 0.0
+          end
+          valid_time = doc[:valid_time].nil? && doc[:term].nil? ? nil : time(doc, :valid_time, :term)
+          schema_version = doc[:schema_version]
+          schema_version = schema_version(doc) unless schema_version.is_a?(Integer)
+          # `false` means none, as a falsy producer: does at Fact.build.
+          producer = doc[:producer] ? apply_symbols(doc[:producer], trie&.[]("producer")) : nil
+          derivation = doc[:derivation] ? apply_symbols(doc[:derivation], trie&.[]("derivation")) : nil
+          if fact_class
+            return fact_class.__send__(:assemble, id, store, key, value, value_hash, causation, transaction_time,
+                                       valid_time, schema_version, producer, derivation)
+          end
+
           {
-            id: id, store: store, key: key,
-            value: apply_symbols(doc[:value], trie&.[]("value")),
-            value_hash: optional_string(doc, :value_hash),
-            causation: optional_string(doc, :causation),
-            transaction_time: time(doc, :transaction_time, :timestamp) || 0.0,
-            valid_time: time(doc, :valid_time, :term),
-            schema_version: schema_version(doc),
-            # `false` means none, as a falsy producer: does at Fact.build.
-            producer: doc[:producer] ? apply_symbols(doc[:producer], trie&.[]("producer")) : nil,
-            derivation: doc[:derivation] ? apply_symbols(doc[:derivation], trie&.[]("derivation")) : nil
+            id: id, store: store, key: key, value: value, value_hash: value_hash, causation: causation,
+            transaction_time: transaction_time, valid_time: valid_time, schema_version: schema_version,
+            producer: producer, derivation: derivation
           }
         end
 
@@ -158,7 +203,9 @@ module Igniter
           return nil if paths.nil?
 
           cache = (@tries ||= {})
-          return cache[paths] if cache.key?(paths)
+          # One lookup (a `symbols` member hashes as nested Arrays).
+          cached = cache.fetch(paths, NO_TRIE)
+          return cached unless cached.equal?(NO_TRIE)
 
           trie = deep_freeze(symbol_trie(paths))
           cache.clear if cache.size >= TRIE_CACHE_SIZE
@@ -247,7 +294,8 @@ module Igniter
         # Only bodies containing `\` or `/*` / `//` need the (regex) check.
         def strict_syntax?(text)
           return false if text.include?("\\") && !strict_escapes?(text)
-          return true unless text.include?("/*") || text.include?("//")
+          # Most bodies hold no `/` at all: one scan for it answers them.
+          return true unless text.include?("/") && (text.include?("/*") || text.include?("//"))
 
           !text.match?(SLASH_OUTSIDE_STRINGS)
         end

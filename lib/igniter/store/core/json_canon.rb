@@ -179,10 +179,10 @@ module Igniter
           # raises the same error on both paths.
           store = store_symbol(store)
           key = fact_key(key)
-          value, plain_value, symbols = normalize_plain(value)
-          # canonical(value) is the plain form with every Hash's keys sorted.
-          hash = Digest::SHA256.hexdigest(generate(sorted_plain(plain_value)))
-          hash.force_encoding(Encoding::UTF_8).freeze
+          symbols = []
+          built = [nil, nil, symbols]
+          value = normalize_into(value, built, symbols)
+          hash = plain_hash(built[1])
           valid_time = valid_time(valid_time, term)
           schema_version = schema_version(schema_version)
           causation = causation.nil? ? nil : fact_string(causation)
@@ -193,8 +193,42 @@ module Igniter
             producer: producer ? normalize(producer) : nil,
             derivation: derivation ? normalize(derivation) : nil
           }
-          [members, plain_value, symbols]
+          [members, built[1], symbols]
         end
+
+        # `Fact.build` of the pure Fact: {build_members}' checks and
+        # conversions, in the same order, and the fact assembled from them
+        # without a members Hash; the walk of its value is kept as by
+        # {remember_built}. Allocates the fact, its stored members and the
+        # walk's structures, and no container of its own beyond the one Array
+        # it keeps (doc/performance.md, "Pure path, third round").
+        #
+        # @api private
+        # @param fact_class [Class] the pure Fact (it has the private `assemble`)
+        # @return [Fact] frozen
+        # @raise (see #build_attributes)
+        # rubocop:disable Metrics/ParameterLists -- Fact.build's arguments, positional
+        def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation)
+          store = store_symbol(store)
+          key = fact_key(key)
+          symbols = []
+          # [fact, plain value, Symbol paths]: what fact_body looks for. The
+          # walk stores the plain value in slot 1; the fact goes in slot 0.
+          built = [nil, nil, symbols]
+          value = normalize_into(value, built, symbols)
+          hash = plain_hash(built[1])
+          valid_time = valid_time(valid_time, term)
+          schema_version = schema_version(schema_version)
+          causation = causation.nil? ? nil : fact_string(causation)
+          fact = fact_class.__send__(:assemble, new_id, store, key, value, hash, causation,
+                                     Process.clock_gettime(Process::CLOCK_REALTIME), valid_time, schema_version,
+                                     producer ? normalize(producer) : nil, derivation ? normalize(derivation) : nil)
+          built[0] = fact
+          symbols.freeze
+          @built = built.freeze
+          fact
+        end
+        # rubocop:enable Metrics/ParameterLists
 
         # Keeps the plain value and Symbol paths {build_members} found for
         # +fact+, so that writing the fact right after building it (the
@@ -325,7 +359,13 @@ module Igniter
         # once per thread: building and configuring one per call costs as much
         # as generating a fact's value.
         def generate(obj)
-          (Thread.current[:igniter_ledger_json_state] ||= JSON::State.new(GENERATE_OPTIONS)).generate(obj)
+          generator_tools[0].generate(obj)
+        end
+
+        # [JSON::State, Digest::SHA256] of the current thread (fiber-local):
+        # neither is shared, and neither runs code of the caller's while in use.
+        def generator_tools
+          Thread.current[:igniter_ledger_json_tools] ||= [JSON::State.new(GENERATE_OPTIONS), Digest::SHA256.new].freeze
         end
 
         def deep_normalize(obj, depth)
@@ -358,73 +398,113 @@ module Igniter
           end
         end
 
-        # {normalize} of a fact's value and its {plain} form (with the Symbol
-        # paths) in one walk. Keys that collide as text (see {plain}) need the
-        # two walks' rules: that rare case takes them.
-        # @return [Array(Object, Object, Array<Array>)]
-        def normalize_plain(value)
-          symbols = []
-          holder = [nil]
-          catch(:text_collision) do
-            return [walk(value, 1, holder, 0, ["value"], symbols), holder[0], symbols]
-          end
+        # {normalize} of a fact's value, and its {plain} form (with the Symbol
+        # paths, into +symbols+) stored in `holder[1]`, in one walk. Keys that
+        # collide as text (see {plain}) need the two walks' rules: that rare
+        # case takes them.
+        # @return [Object] the normalized value
+        def normalize_into(value, holder, symbols)
+          normalized = catch(TEXT_COLLISION) { walk(value, 1, holder, ["value"], symbols) }
+          return normalized unless normalized.equal?(TEXT_COLLISION)
+
           normalized = normalize(value)
-          symbols = []
-          [normalized, plain_field(normalized, "value", [], symbols), symbols]
+          symbols.clear
+          holder[1] = plain_field(normalized, "value", [], symbols)
+          normalized
         end
 
-        # One node of {normalize_plain}: returns the normalized node and
-        # stores its plain form in `parent[slot]`. Checks as {deep_normalize}.
-        def walk(obj, depth, parent, slot, path, symbols)
-          # Most common kinds first: `case` tests them in order.
+        # What a walk throws (and returns) on keys that collide as text.
+        TEXT_COLLISION = Object.new.freeze
+
+        # SHA-256 hex of the canonical JSON of a value's plain form: the plain
+        # form with every Hash's keys sorted. The digest object is kept per
+        # thread (fiber) beside the generator state: `Digest::SHA256.hexdigest`
+        # makes one per call.
+        def plain_hash(plain)
+          tools = generator_tools
+          tools[1].hexdigest(tools[0].generate(sorted_plain(plain))).force_encoding(Encoding::UTF_8).freeze
+        end
+
+        # One node of {normalize_into}: returns the normalized node and
+        # leaves its plain form in `scratch[1]` (read by the parent right after
+        # the call). Checks as {deep_normalize}.
+        #
+        # A container whose members are all their own plain forms (no Symbol
+        # values, no text to transcode, Symbol keys named in UTF-8 or ASCII) is
+        # its own plain form: the generator writes a Symbol key as its name
+        # (`rb_sym2str`, never a method of the application), the very text a
+        # plain copy would hold, so no copy is made (doc/performance.md, "Pure
+        # path, third round").
+        def walk(obj, depth, scratch, path, symbols)
+          # Most common kinds first: `case` tests them in order, one `===`
+          # call each (true/false/nil after the containers: three tests).
           case obj
           when String
             if obj.encoding == Encoding::UTF_8
               raise InvalidEncodingError, INVALID_UTF8 unless obj.valid_encoding?
 
-              # The frozen copy, not the caller's String, which may change later.
-              parent[slot] = obj.frozen? ? obj : obj.dup.freeze
+              # A frozen copy, not the caller's String, which may change later:
+              # the interned one (`-`), so that text repeated fact after fact
+              # (tags, statuses, names) is one object, not one kept per fact.
+              scratch[1] = obj.frozen? ? obj : -obj
             else
-              text = utf8(obj)
-              parent[slot] = text
+              scratch[1] = utf8(obj)
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer, true, false, nil then parent[slot] = obj
+          when Integer then scratch[1] = obj
           when Symbol
-            parent[slot] = symbol_text(obj)
+            text = symbol_text(obj)
             symbols << path.dup
+            scratch[1] = text
             obj
           when Hash
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
             out = {}
-            plain = parent[slot] = {}
+            plain = nil
             depth += 1
             obj.each do |k, v|
               key = k.is_a?(Symbol) ? k : normalize_key(k)
-              name = symbol_text(key)
+              # symbol_text(key), inline: a call per member costs more than its test.
+              own = key.name
+              name = own.encoding == Encoding::US_ASCII ? own : check_string(own)
               path << name
-              out[key] = walk(v, depth, plain, name, path, symbols)
+              normalized = walk(v, depth, scratch, path, symbols)
               path.pop
+              text = scratch[1]
+              if plain.nil? && !(text.equal?(normalized) && name.equal?(own))
+                # The members so far are their own plain forms, under their names.
+                plain = {}
+                out.each { |done, member| plain[done.name] = member }
+              end
+              out[key] = normalized
+              plain[name] = text if plain
             end
-            throw :text_collision unless plain.size == obj.size
+            throw TEXT_COLLISION, TEXT_COLLISION unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
+            scratch[1] = plain || out
             out.freeze
           when Array
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
-            plain = parent[slot] = Array.new(obj.size)
+            out = []
+            plain = nil
             depth += 1
-            i = -1
-            obj.map do |v|
-              path << (i += 1)
-              normalized = walk(v, depth, plain, i, path, symbols)
+            obj.each do |v|
+              path << out.size
+              normalized = walk(v, depth, scratch, path, symbols)
               path.pop
-              normalized
-            end.freeze
-          when Float then parent[slot] = finite!(obj)
+              text = scratch[1]
+              plain = out.dup if plain.nil? && !text.equal?(normalized)
+              out << normalized
+              plain << text if plain
+            end
+            scratch[1] = plain || out
+            out.freeze
+          when true, false, nil then scratch[1] = obj
+          when Float then scratch[1] = finite!(obj)
           else
             normalized = deep_normalize(obj, depth)
-            parent[slot] = utf8(normalized.to_s)
+            scratch[1] = utf8(normalized.to_s)
             normalized
           end
         end
@@ -438,12 +518,38 @@ module Igniter
         end
 
         # The canonical structure of a {plain} one: every Hash's keys sorted
-        # (they are unique Strings); what needs no change is returned as it is.
+        # (they are unique, all Strings or all Symbols, which sort by name);
+        # what needs no change is returned as it is.
         def sorted_plain(obj)
           case obj
           when Hash
+            in_order = true
+            prev = nil
+            obj.each_key do |k|
+              if prev && prev > k
+                in_order = false
+                break
+              end
+              prev = k
+            end
+            if in_order
+              # each_value: Hash#none? would yield (and allocate) a pair per member.
+              flat = true
+              obj.each_value do |v|
+                next unless v.is_a?(Hash) || v.is_a?(Array)
+
+                flat = false
+                break
+              end
+              return obj if flat
+            end
+
             out = {}
-            obj.keys.sort!.each { |k| out[k] = sorted_plain(obj[k]) }
+            (in_order ? obj.keys : obj.keys.sort!).each do |k|
+              v = obj[k]
+              # Scalars are kept without a call (most members are scalars).
+              out[k] = v.is_a?(Hash) || v.is_a?(Array) ? sorted_plain(v) : v
+            end
             out
           when Array
             obj.any? { |v| v.is_a?(Hash) || v.is_a?(Array) } ? obj.map { |v| sorted_plain(v) } : obj

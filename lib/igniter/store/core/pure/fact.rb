@@ -84,6 +84,36 @@ module Igniter
           # (spec/igniter/store/parity/fact_protocol_spec.rb); the pure replay
           # calls it with __send__.
           private :from_decoded
+
+          # A fact from its 11 members in {JsonCanon::FIELDS} order, already in
+          # stored form (what {JsonCanon.build_fact} made, or what
+          # {FactDecode.decode_fact} decoded under the rules {from_decoded}
+          # lists). The members are set one by one on an allocated Struct:
+          # the keyword constructor needs a Hash of them first, an 11-entry
+          # Hash per fact that only the constructor reads (doc/performance.md,
+          # "Pure path, third round").
+          #
+          # @api private
+          # @return [Fact] frozen
+          # rubocop:disable Metrics/ParameterLists -- the 11 members, positional so that no Hash is built
+          def assemble(id, store, key, value, value_hash, causation, transaction_time, valid_time, schema_version,
+                       producer, derivation)
+            fact = allocate
+            fact.id = id
+            fact.store = store
+            fact.key = key
+            fact.value = value
+            fact.value_hash = value_hash
+            fact.causation = causation
+            fact.transaction_time = transaction_time
+            fact.valid_time = valid_time
+            fact.schema_version = schema_version
+            fact.producer = producer
+            fact.derivation = derivation
+            fact.freeze
+          end
+          # rubocop:enable Metrics/ParameterLists
+          private :assemble
         end
 
         # Marshal: a fact's dump is its WAL body (doc/format.md), the same
@@ -137,12 +167,10 @@ module Igniter
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         def self.build(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
                        schema_version: 1, producer: nil, derivation: nil)
-          members, plain_value, symbols = JsonCanon.build_members(store, key, value, causation, valid_time, term,
-                                                                   schema_version, producer, derivation)
-          fact = struct_new(members).freeze
-          # Written to a WAL next, most likely: its body reuses this walk.
-          JsonCanon.remember_built(fact, plain_value, symbols)
-          fact
+          # One call: JsonCanon checks and converts the members, assembles the
+          # fact and keeps its walk for the WAL body written next, most likely.
+          JsonCanon.build_fact(self, store, key, value, causation, valid_time, term, schema_version, producer,
+                               derivation)
         end
 
         # Restores a fact from its Hash form (wire, WAL, snapshot, `to_h`),

@@ -92,8 +92,15 @@ module Igniter
         # @return [void]
         def replay_from(backend)
           facts = backend.replay
-          # One lock for the whole replay (the backend read outside it).
-          @lock.synchronize { facts.each { |fact| append(fact) } }
+          # One lock for the whole replay (the backend read outside it), and
+          # {#append}'s indexing inline: no call or lock per fact.
+          @lock.synchronize do
+            stores = @stores
+            facts.each do |fact|
+              index = (stores[fact.store.to_sym] ||= StoreIndex.new(Series.new, {}))
+              add(fact, index, index.keys[JsonCanon.key_string(fact.key)] ||= Series.new)
+            end
+          end
           nil
         end
 
@@ -119,8 +126,9 @@ module Igniter
           # the causation is still the one to append to after the build.
           series = current_series(store, key)
           causation ||= series&.facts&.last&.id
-          fact = Fact.build(store: store, key: key, value: value, causation: causation, schema_version: schema_version,
-                            valid_time: valid_time, term: term, producer: producer, derivation: derivation)
+          # Fact.build without its keywords (the same call underneath).
+          fact = JsonCanon.build_fact(Fact, store, key, value, causation, valid_time, term, schema_version, producer,
+                                      derivation)
           backend&.write_fact(fact)
           index = series && @stores[fact.store]
           return append(fact) unless index
@@ -132,8 +140,8 @@ module Igniter
         # Like {#write_new} for a history event: a fresh UUID key, no causation.
         # @return [Fact]
         def append_new(store, value, schema_version, valid_time, term, producer, derivation, backend)
-          fact = Fact.build(store: store, key: JsonCanon.new_id, value: value, schema_version: schema_version,
-                            valid_time: valid_time, term: term, producer: producer, derivation: derivation)
+          fact = JsonCanon.build_fact(Fact, store, JsonCanon.new_id, value, nil, valid_time, term, schema_version,
+                                      producer, derivation)
           backend&.write_fact(fact)
           append(fact)
         end

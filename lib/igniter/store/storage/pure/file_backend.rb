@@ -222,6 +222,7 @@ module Igniter
                 io.truncate(0)
                 io.fsync
               end
+              @checked_size = nil # the WAL scanned at open is gone
               open_wal
             end
           end
@@ -330,6 +331,7 @@ module Igniter
           File.open(@path, "rb") do |io|
             size = io.size
             scan = scan_wal(io, size)
+            note_checked(scan, size)
             plan = Recovery::Plan.new(scan, @mode, @path)
             @recovery = plan.report(mode: @mode, read_only: true, path: @path, original_size: size,
                                     paths: [nil] * plan.quarantine.size)
@@ -342,7 +344,9 @@ module Igniter
           @recovery = if File.exist?(@path)
                         File.open(@path, "rb") do |io|
                           size = io.size
-                          plan = Recovery::Plan.new(scan_wal(io, size), @mode, @path)
+                          scan = scan_wal(io, size)
+                          note_checked(scan, size)
+                          plan = Recovery::Plan.new(scan, @mode, @path)
                           paths = plan.apply(io, @path)
                           plan.report(mode: @mode, read_only: false, path: @path, original_size: size, paths: paths)
                         end
@@ -516,6 +520,13 @@ module Igniter
         # Under :strict it is refused, except a torn tail (a write in progress).
         # @return [Array(Array<Fact>, Array<Finding>)]
         def read_wal
+          checked = @checked_size
+          @checked_size = nil
+          if checked && @replay_limit.nil? && File.size(@path) == checked
+            read = read_checked_wal(checked)
+            return read if read
+          end
+
           facts = []
           findings = []
           limit = @replay_limit
@@ -536,10 +547,45 @@ module Igniter
           [[], []]
         end
 
+        # A salvage open whose scan found every byte of the WAL in sound frames
+        # (length and CRC checked, no damage) keeps that size: the replay that
+        # follows the open (IgniterStore.open) reads those frames again
+        # without a second scan and CRC of each (doc/performance.md, "Pure
+        # path, third round"). Any other open, and every later replay, scans.
+        def note_checked(scan, size)
+          @checked_size = @mode == :salvage && size.positive? && scan.damage.empty? ? size : nil
+        end
+
+        # The facts and undecodable bodies of the first +size+ bytes of the
+        # WAL, which the open's scan found to be sound frames only, nothing
+        # appended or rewritten since (the size is unchanged and the first
+        # replay is the one right after the open). nil (scan it) should a
+        # length not fit after all.
+        # @return [Array(Array<Fact>, Array<Finding>), nil]
+        def read_checked_wal(size)
+          bytes = File.binread(@path, size)
+          return nil unless bytes && bytes.bytesize == size
+
+          facts = []
+          findings = []
+          pos = 0
+          overhead = Recovery::Scanner::OVERHEAD
+          while pos < size
+            return nil if size - pos < overhead
+
+            body_len = bytes.unpack1("N", offset: pos)
+            return nil if body_len + overhead > size - pos
+
+            decode_into(facts, findings, @path, pos, bytes.byteslice(pos + 4, body_len))
+            pos += body_len + overhead
+          end
+          [facts, findings]
+        end
+
         def decode_into(facts, findings, file, offset, body)
-          attributes = JsonCanon.decode_fact_body(body)
-          if attributes
-            facts << Fact.__send__(:from_decoded, attributes)
+          fact = FactDecode.decode_fact(body, Fact)
+          if fact
+            facts << fact
           else
             # The frame's CRC matched, so re-framing the body gives its exact bytes.
             findings << Finding.new(file, offset, encode_frame(body), :undecodable)

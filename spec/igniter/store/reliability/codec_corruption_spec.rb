@@ -67,7 +67,14 @@ RSpec.describe "Segment codec decoders on corrupted input" do
       i = rng.rand(data.bytesize)
       n = rng.rand(1..8)
       data = data.byteslice(0, i) + data.byteslice(i + n..).to_s
-      touched << (i..(i + n - 1))
+      # Likewise a deletion: removing the n bytes at any of lo..hi leaves the
+      # same bytes when the run slides over equal neighbours, so it touches a
+      # frame only if each of those n-byte runs reaches into it.
+      lo = i
+      lo -= 1 while lo.positive? && bytes.getbyte(lo - 1) == bytes.getbyte(lo - 1 + n)
+      hi = i
+      hi += 1 while hi + n < bytes.bytesize && bytes.getbyte(hi) == bytes.getbyte(hi + n)
+      touched << (hi..(lo + n - 1))
     end
     [data, touched]
   end

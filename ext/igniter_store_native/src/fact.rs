@@ -401,9 +401,33 @@ pub struct Members {
 
 impl Fact {
     fn wrap(ruby: &Ruby, fact: Fact) -> Obj<Fact> {
+        // Until the object exists its members are only in `fact`, which
+        // `obj_wrap` moves into a Box before allocating the object, and that
+        // allocation may run a GC: it marks the machine stack, not the Box.
+        // So a copy of every member stays on the stack through the
+        // allocation (the idiom of Ruby's RB_GC_GUARD).
+        let guard = fact.raw_members(ruby);
         let obj = ruby.obj_wrap(fact);
+        std::hint::black_box(&guard);
         obj.freeze();
         obj
+    }
+
+    /// Every member VALUE (Qundef for an unbuilt slot), for `wrap`'s guard.
+    fn raw_members(&self, ruby: &Ruby) -> [u64; 9] {
+        use magnus::rb_sys::AsRawValue;
+        let raw = |v: Value| v.as_raw();
+        [
+            self.id.raw(),
+            raw(ruby.get_inner(self.store).as_value()),
+            raw(ruby.get_inner(self.key).as_value()),
+            self.value.raw(),
+            self.value_hash.raw(),
+            self.causation.raw(),
+            raw(ruby.get_inner(self.schema_version)),
+            raw(ruby.get_inner(self.producer)),
+            raw(ruby.get_inner(self.derivation)),
+        ]
     }
 
     /// `Fact.build(store:, key:, value:, causation: nil, valid_time: nil,

@@ -1,8 +1,9 @@
 //! `Igniter::Store::FactLog`: the in-memory append-only log. Every fact has a
 //! compact record (the core's [`CompactFacts`]); a replayed fact is only that,
-//! and its Ruby object is built on first touch and kept in its slot of one
-//! Ruby Array (the only thing the GC has to mark), as a written fact's is from
-//! the start (doc/performance.md "Native fact records"). Every lookup structure
+//! and its Ruby object is built on first touch and kept in its slot (Ruby
+//! Arrays of 1,024 slots, the only things the GC has to mark, see
+//! [`slots`]), as a written fact's is from the start (doc/performance.md
+//! "Native fact records"). Every lookup structure
 //! is the core's [`Index`] of positions (per-(store, key) and per-store
 //! timelines, key order, ids).
 
@@ -13,11 +14,7 @@ use ledger_core::index::{Index, Timeline};
 use ledger_core::wal::replay::Decoded;
 
 use magnus::{
-    gc::Marker,
-    prelude::*,
-    rb_sys::{AsRawValue, FromRawValue},
-    typed_data::Obj,
-    value::{Opaque, ReprValue},
+    gc::Marker, prelude::*, rb_sys::AsRawValue, typed_data::Obj, value::ReprValue,
     DataTypeFunctions, Error, Float, RArray, RHash, RString, Ruby, Symbol, TypedData, Value,
 };
 
@@ -29,10 +26,13 @@ use crate::{
 };
 
 pub(crate) mod lazy;
+mod slots;
+
+use slots::Slots;
 
 /// The index of the log's facts, in their order: from the record, or from the
 /// built fact when it was appended built.
-fn index_of(ruby: &Ruby, facts: RArray, records: &CompactFacts) -> Result<Index, Error> {
+fn index_of(ruby: &Ruby, facts: &Slots, records: &CompactFacts) -> Result<Index, Error> {
     let mut index = Index::default();
     for pos in 0..records.len() as u32 {
         if let Some(view) = records.view(pos) {
@@ -47,9 +47,7 @@ fn index_of(ruby: &Ruby, facts: RArray, records: &CompactFacts) -> Result<Index,
                 .ok_or_else(|| full(ruby))?;
             continue;
         }
-        // SAFETY: bounds-checked, raises nothing.
-        let v = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
-        let fact = Obj::<Fact>::try_convert(v)?;
+        let fact = Obj::<Fact>::try_convert(facts.get(ruby, pos))?;
         index
             .insert(
                 &fact.store_name(ruby)?,
@@ -137,16 +135,15 @@ impl State {
     wb_protected
 )]
 pub struct FactLog {
-    /// Slot `pos` holds the fact at `pos` once built; nil, or past the end,
-    /// until then. Never longer than the records.
-    facts: Opaque<RArray>,
+    /// Slot `pos` holds the fact at `pos` once built. Never longer than the records.
+    facts: Slots,
     state: Mutex<State>,
 }
 
 impl DataTypeFunctions for FactLog {
-    // Only the Array is marked, never the Mutex: GC may run while it is held.
+    // Only the slots are marked, never the Mutex: GC may run while it is held.
     fn mark(&self, marker: &Marker) {
-        marker.mark(self.facts);
+        self.facts.mark(marker);
     }
 }
 
@@ -258,7 +255,7 @@ fn id_text(s: RString) -> Option<String> {
 impl FactLog {
     fn new(ruby: &Ruby) -> Obj<FactLog> {
         ruby.obj_wrap(FactLog {
-            facts: ruby.ary_new().into(),
+            facts: Slots::new(ruby),
             state: Mutex::new(State::default()),
         })
     }
@@ -273,12 +270,8 @@ impl FactLog {
             Ok(guard) => Ok(guard),
             Err(poisoned) => {
                 let mut guard = poisoned.into_inner();
-                let facts = ruby.get_inner(self.facts);
-                if facts.len() > guard.records.len() {
-                    // SAFETY: shrinking a live Array; raises nothing.
-                    unsafe { rb_sys::rb_ary_resize(facts.as_raw(), guard.records.len() as _) };
-                }
-                guard.index = index_of(ruby, facts, &guard.records)?;
+                self.facts.truncate(ruby, guard.records.len());
+                guard.index = index_of(ruby, &self.facts, &guard.records)?;
                 self.state.clear_poison();
                 Ok(guard)
             }
@@ -287,10 +280,7 @@ impl FactLog {
 
     /// The fact at `pos`, built from its record on first touch.
     fn at(&self, ruby: &Ruby, pos: u32) -> Result<Value, Error> {
-        let facts = ruby.get_inner(self.facts);
-        // SAFETY: rb_ary_entry is bounds-checked (nil past the end), never
-        // raises and allocates nothing, so it needs no protect frame.
-        let v = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
+        let v = self.facts.get(ruby, pos);
         if !v.is_nil() {
             return Ok(v);
         }
@@ -311,46 +301,27 @@ impl FactLog {
             let cause_pos = owned.causation().and_then(|c| state.index.by_id(c));
             (owned, cause_pos)
         };
-        let facts = ruby.get_inner(self.facts);
         // A causation naming a fact already built shares its id String instead
         // of a copy, as a replay that built every fact did.
         let shared_id = cause_pos
-            .map(|p| {
-                // SAFETY: as in `at`.
-                unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), p as _)) }
-            })
+            .map(|p| self.facts.get(ruby, p))
             .and_then(|v| Obj::<Fact>::try_convert(v).ok())
             .filter(|cause| owned.causation().is_some_and(|c| cause.id_is(ruby, c)))
             .map(|cause| Fact::id_in(cause, ruby))
             .transpose()?;
         let fact = owned.build(ruby, shared_id)?.as_value();
-        // SAFETY: as in `at`.
-        let now = unsafe { Value::from_raw(rb_sys::rb_ary_entry(facts.as_raw(), pos as _)) };
+        let now = self.facts.get(ruby, pos);
         if !now.is_nil() {
             return Ok(now);
         }
-        // SAFETY: a live Array and a live fact; rb_ary_store takes the write
-        // barrier and fills a gap before `pos` with nil.
-        unsafe { rb_sys::rb_ary_store(facts.as_raw(), pos as _, fact.as_raw()) };
+        self.facts.set(ruby, pos, fact);
         Ok(fact)
     }
 
     /// The facts at `positions` (from the index), built where they were not yet.
     /// The caller must not hold the lock (building takes it).
     fn array_of(&self, ruby: &Ruby, positions: &[u32]) -> Result<RArray, Error> {
-        let facts = ruby.get_inner(self.facts);
-        let nil = ruby.qnil().as_value();
-        // SAFETY: the slice is read before anything can mutate the Array
-        // (no Ruby call in between), and every position came from the index.
-        let mut values: Vec<Value> = Vec::with_capacity(positions.len());
-        unsafe {
-            let all = facts.as_slice();
-            values.extend(
-                positions
-                    .iter()
-                    .map(|p| all.get(*p as usize).copied().unwrap_or(nil)),
-            );
-        }
+        let mut values = self.facts.gather(ruby, positions);
         for (v, pos) in values.iter_mut().zip(positions) {
             if v.is_nil() {
                 *v = self.materialize(ruby, *pos)?;
@@ -366,11 +337,8 @@ impl FactLog {
         if state.index.is_full() {
             return Err(full(ruby));
         }
-        let facts = ruby.get_inner(self.facts);
-        let pos = state.records.len();
-        // SAFETY: a live Array and a live fact; a gap of unbuilt slots before
-        // `pos` is filled with nil.
-        unsafe { rb_sys::rb_ary_store(facts.as_raw(), pos as _, fact.as_raw()) };
+        let pos = state.records.len() as u32;
+        self.facts.set(ruby, pos, fact.as_value());
         state.records.push_built(fact.tt(), fact.vt());
         Ok(())
     }
@@ -528,7 +496,7 @@ impl FactLog {
     fn sort_by_time(&self, ruby: &Ruby) -> Result<(), Error> {
         let mut state = self.lock(ruby)?;
         state.records.sort_by_time();
-        state.index = index_of(ruby, ruby.get_inner(self.facts), &state.records)?;
+        state.index = index_of(ruby, &self.facts, &state.records)?;
         Ok(())
     }
 
@@ -804,7 +772,7 @@ impl FactLog {
         for pos in 0..len {
             rb_self.at(ruby, pos)?;
         }
-        Ok(ruby.get_inner(rb_self.facts).dup())
+        rb_self.facts.to_array(ruby)
     }
 
     fn size(ruby: &Ruby, rb_self: &Self) -> Result<u32, Error> {

@@ -74,6 +74,11 @@ impl Slot {
         }
     }
 
+    /// The raw VALUE (Qundef while unset), for a GC guard (see `Fact::wrap`).
+    pub fn raw(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
     /// A slot with the same state (for copies of a fact whose members are built).
     pub fn copy(&self) -> Slot {
         Slot(AtomicU64::new(self.0.load(Ordering::Acquire)))

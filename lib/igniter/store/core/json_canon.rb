@@ -15,8 +15,8 @@ module Igniter
     # * {normalize}: the deep-frozen, key-symbolized copy a Fact stores;
     # * {canonical_json} / {value_hash}: what `value_hash` digests;
     # * {fact_body} / {decode_fact_body}: the WAL/snapshot record of a fact;
-    # * {build_attributes} / {fact_attributes}: the members of `Fact.build` /
-    #   `Fact.from_h`, so either Fact class can be filled from them.
+    # * {build_fact} / {fact_attributes}: `Fact.build` of the pure Fact, and
+    #   the members of `Fact.from_h`, so either Fact class can be filled from them.
     #
     # JSON text is produced by `JSON.generate` (C) from a transformed structure
     # that holds only Hashes with String keys, Arrays, Strings, Integers,
@@ -156,57 +156,21 @@ module Igniter
           FactDecode.parse_object(bytes)
         end
 
-        # Members of a new fact: the whole of `Fact.build` except allocation
-        # (doc/facts.md "Building"). Validates everything before returning.
-        #
-        # @return [Hash{Symbol=>Object}] the 11 members in {FIELDS} order
-        # @raise [ArgumentError] unknown or missing keywords
-        # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
-        def build_attributes(store:, key:, value:, causation: nil, valid_time: nil, term: nil,
-                             schema_version: 1, producer: nil, derivation: nil)
-          build_members(store, key, value, causation, valid_time, term, schema_version, producer, derivation).first
-        end
-
-        # {build_attributes} with positional arguments, plus what the walk of
-        # the value found on the way: its plain JSON structure (insertion
-        # order) and the paths of its Symbols, which {remember_built} keeps
-        # for the {fact_body} of the fact built from these members.
-        #
-        # @return [Array(Hash, Object, Array<Array>)] members, plain value, Symbol paths
-        # @raise (see #build_attributes)
-        def build_members(store, key, value, causation, valid_time, term, schema_version, producer, derivation)
-          # Checked in the native path's order, so an input with two problems
-          # raises the same error on both paths.
-          store = store_symbol(store)
-          key = fact_key(key)
-          symbols = []
-          built = [nil, nil, symbols]
-          value = normalize_into(value, built, symbols)
-          hash = plain_hash(built[1])
-          valid_time = valid_time(valid_time, term)
-          schema_version = schema_version(schema_version)
-          causation = causation.nil? ? nil : fact_string(causation)
-          members = {
-            id: new_id, store: store, key: key, value: value, value_hash: hash, causation: causation,
-            transaction_time: Process.clock_gettime(Process::CLOCK_REALTIME), valid_time: valid_time,
-            schema_version: schema_version,
-            producer: producer ? normalize(producer) : nil,
-            derivation: derivation ? normalize(derivation) : nil
-          }
-          [members, built[1], symbols]
-        end
-
-        # `Fact.build` of the pure Fact: {build_members}' checks and
-        # conversions, in the same order, and the fact assembled from them
-        # without a members Hash; the walk of its value is kept as by
-        # {remember_built}. Allocates the fact, its stored members and the
-        # walk's structures, and no container of its own beyond the one Array
-        # it keeps (doc/performance.md, "Pure path, third round").
+        # `Fact.build` of the pure Fact (doc/facts.md "Building"): every
+        # member checked and converted in the native path's order, so an
+        # input with two problems raises the same error on both paths, and
+        # the fact assembled from them without a members Hash. The plain
+        # structure and Symbol paths the walk of its value found are kept for
+        # the {fact_body} of this fact (the engine writes it right after
+        # building it), so the value is not walked again; one fact is kept, the
+        # latest built. Allocates the fact, its stored members and the walk's
+        # structures, and no container of its own beyond the one Array it
+        # keeps (doc/performance.md, "Pure path, third round").
         #
         # @api private
         # @param fact_class [Class] the pure Fact (it has the private `assemble`)
         # @return [Fact] frozen
-        # @raise (see #build_attributes)
+        # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         # rubocop:disable Metrics/ParameterLists -- Fact.build's arguments, positional
         def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation)
           store = store_symbol(store)
@@ -230,24 +194,10 @@ module Igniter
         end
         # rubocop:enable Metrics/ParameterLists
 
-        # Keeps the plain value and Symbol paths {build_members} found for
-        # +fact+, so that writing the fact right after building it (the
-        # engine's write path) does not walk its value again. One fact is kept:
-        # the latest built.
-        #
-        # @param fact [Object] the fact built from the members
-        # @param plain_value [Object] from {build_members}
-        # @param symbols [Array<Array>] from {build_members}, not modified later
-        # @return [void]
-        def remember_built(fact, plain_value, symbols)
-          @built = [fact, plain_value, symbols.freeze].freeze
-          nil
-        end
-
         # Members of a restored fact: the whole of `Fact.from_h` except
         # allocation. Stored fields are kept verbatim
         # (as frozen UTF-8 text) and nothing is rehashed; data members are
-        # normalized and checked like {build_attributes}, times must be finite
+        # normalized and checked like {build_fact}, times must be finite
         # (a fact that could not be written is refused here, not later), and a
         # `symbols:` member (doc/format.md) turns the Strings at its paths back
         # into Symbols.
@@ -263,7 +213,7 @@ module Igniter
           store = h[:store]
           raise KeyError.new("key not found: :store", receiver: hash, key: :store) if store.nil?
 
-          # Checked in the native path's order (see build_attributes).
+          # Checked in the native path's order (see build_fact).
           transaction_time = finite!((h[:transaction_time] || h[:timestamp])&.to_f || 0.0)
           valid_time = (time = h[:valid_time] || h[:term]) ? finite!(time.to_f) : nil
           trie = FactDecode.symbol_trie(h[:symbols])

@@ -7,7 +7,7 @@ module Igniter
   module Store
     # The pure-Ruby Fact, bound by core/native.rb on the pure path (the
     # native half is core/native/fact.rb); the shared rules live in
-    # {JsonCanon} (`build_attributes`, `fact_attributes`).
+    # {JsonCanon} (`build_fact`, `fact_attributes`).
       # An immutable fact (doc/facts.md). Members in `to_h` / WAL order; value
       # equality over all of them; instances are frozen and so are `value`,
       # `producer` and `derivation` (deeply) and the String members.

@@ -393,7 +393,9 @@ module Igniter
         @store = IgniterStore.new(backend: @backend, changefeed: @changefeed)
         # A backend that serves its own log (PostgreSQL) is read by the store
         # directly; replaying it into that log would commit every fact again.
-        @store.restore(@backend.replay) if @backend && !serves_fact_log?(@backend)
+        # Any other is loaded as Igniter::Store.open loads it: in bulk, the
+        # native log straight from the decoded records (IgniterStore#replay_from).
+        @store.replay_from(@backend) if @backend && !serves_fact_log?(@backend)
         raw = Server::Listener.bind(@transport, @host, @port, name: "op-protocol", flag: "--port")
         @bind_address = Server::Listener.address_of(raw, @transport, @host)
         @listener = @tls ? Transport::TLS.wrap_listener(raw, Transport::TLS.server_context(**@tls)) : raw

@@ -258,7 +258,20 @@ fn truthy(v: Option<&Mp>) -> Option<&Mp> {
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, Unsupported> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| Unsupported("string is not UTF-8"))
+    utf8_str(bytes).map(str::to_owned)
+}
+
+fn utf8_str(bytes: &[u8]) -> Result<&str, Unsupported> {
+    std::str::from_utf8(bytes).map_err(|_| Unsupported("string is not UTF-8"))
+}
+
+/// The text a map key stands for in the value model (nested keys as text).
+fn key_name(k: &Mp) -> Result<std::borrow::Cow<'_, str>, Unsupported> {
+    match k {
+        Mp::Str(s) => utf8_str(s).map(std::borrow::Cow::Borrowed),
+        Mp::Int(i) => Ok(std::borrow::Cow::Owned(i.to_string())),
+        _ => unsupported("map key is not a string or integer"),
+    }
 }
 
 /// `obj.to_s` for the types whose text we can reproduce.
@@ -560,12 +573,7 @@ fn to_json(v: &Mp, depth: usize) -> Result<Json, Unsupported> {
             }
             let mut members: Vec<(String, Json)> = Vec::with_capacity(pairs.len());
             for (k, item) in pairs {
-                let name = match k {
-                    Mp::Str(s) => utf8(s)?,
-                    Mp::Int(i) => i.to_string(),
-                    _ => return unsupported("map key is not a string or integer"),
-                };
-                members.push((name, to_json(item, depth + 1)?));
+                members.push((key_name(k)?.into_owned(), to_json(item, depth + 1)?));
             }
             Json::Object(ruby_hash(members))
         }
@@ -629,10 +637,7 @@ fn pack_mp(v: &Mp, depth: usize, out: &mut Vec<u8>) -> Result<Packing, Unsupport
                 distinct: true,
             });
         }
-        Mp::Str(s) => {
-            let text = std::str::from_utf8(s).map_err(|_| Unsupported("string is not UTF-8"))?;
-            packed::text(packed::STR, text, out);
-        }
+        Mp::Str(s) => packed::text(packed::STR, utf8_str(s)?, out),
         Mp::Bin(_) => return unsupported("binary value"),
         Mp::Array(items) => {
             if depth > MAX_NESTING {
@@ -655,24 +660,10 @@ fn pack_mp(v: &Mp, depth: usize, out: &mut Vec<u8>) -> Result<Packing, Unsupport
             let mut found = Packing::CLEAN;
             let mut names = Vec::with_capacity(pairs.len());
             for (k, item) in pairs {
-                let start = match k {
-                    Mp::Str(s) => {
-                        let name = std::str::from_utf8(s)
-                            .map_err(|_| Unsupported("string is not UTF-8"))?;
-                        packed::varint(name.len() as u64, out);
-                        let start = out.len();
-                        out.extend_from_slice(name.as_bytes());
-                        start
-                    }
-                    Mp::Int(i) => {
-                        let name = i.to_string();
-                        packed::varint(name.len() as u64, out);
-                        let start = out.len();
-                        out.extend_from_slice(name.as_bytes());
-                        start
-                    }
-                    _ => return unsupported("map key is not a string or integer"),
-                };
+                let name = key_name(k)?;
+                packed::varint(name.len() as u64, out);
+                let start = out.len();
+                out.extend_from_slice(name.as_bytes());
                 names.push((start, out.len()));
                 found = found.and(pack_mp(item, depth + 1, out)?);
             }

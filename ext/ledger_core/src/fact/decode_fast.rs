@@ -83,16 +83,13 @@ fn decode_into<'a>(body: &'a [u8], out: &mut Vec<u8>) -> Option<FastRecord<'a>> 
     };
     if let Some(symbols) = f.symbols.filter(|_| !f.symbols_marked) {
         let mut ok = true;
+        let ranges = [
+            Some(&rec.value),
+            rec.producer.as_ref(),
+            rec.derivation.as_ref(),
+        ];
         for_each_symbol_path(symbols, |field, steps| {
-            let range = match field {
-                "value" => Some(&rec.value),
-                "producer" => rec.producer.as_ref(),
-                "derivation" => rec.derivation.as_ref(),
-                _ => None,
-            };
-            if let Some(range) = range {
-                ok &= mark_symbol(&mut out[range.clone()], steps).is_some();
-            }
+            ok &= mark_symbol_in(out, ranges, field, steps);
         })?;
         if !ok {
             return None;
@@ -132,6 +129,25 @@ fn time(v: Scalar<'_>, legacy: Scalar<'_>) -> Option<Option<f64>> {
 /// A producer or derivation: nil when absent, null or false (as at `Fact.build`).
 fn data(range: Option<Range<usize>>, out: &[u8]) -> Option<Range<usize>> {
     range.filter(|r| !matches!(out[r.start], packed::NULL | packed::FALSE))
+}
+
+/// Marks one `symbols` path of the data member `field` names, packed in `out`
+/// at its range of `ranges` (value, producer, derivation; a member without a
+/// range, or a field no data member has, is left alone). False only for bytes
+/// that are not packed data (see [`mark_symbol`]).
+pub(crate) fn mark_symbol_in<'a>(
+    out: &mut [u8],
+    ranges: [Option<&Range<usize>>; 3],
+    field: &str,
+    steps: &mut dyn Iterator<Item = Step<'a>>,
+) -> bool {
+    let range = match field {
+        "value" => ranges[0],
+        "producer" => ranges[1],
+        "derivation" => ranges[2],
+        _ => None,
+    };
+    range.is_none_or(|r| mark_symbol(&mut out[r.clone()], steps).is_some())
 }
 
 /// Follows one `symbols` path from the root of the packed data `bytes`; where it

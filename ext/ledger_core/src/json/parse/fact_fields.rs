@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use super::{Parser, MAX_PARSE_NESTING};
 use crate::fact::compact::{hash_from_ascii, uuid_from_ascii, IdBytes};
-use crate::fact::decode_fast::mark_symbol;
+use crate::fact::decode_fast::mark_symbol_in;
 use crate::json::Json;
 
 /// A scalar member, borrowed: what a fact body's non-data members hold.
@@ -115,18 +115,10 @@ pub fn scan_fact_fields<'a>(
                         // Every data member is packed already (the writer's order
                         // puts them first): mark the Symbols now, in this one
                         // read of the paths, instead of reading them again later.
-                        let ranges = [f.value.clone(), f.producer.clone(), f.derivation.clone()];
+                        let ranges = [f.value.as_ref(), f.producer.as_ref(), f.derivation.as_ref()];
                         let mut ok = true;
                         p.symbol_paths(|field, steps| {
-                            let range = match field {
-                                "value" => ranges[0].as_ref(),
-                                "producer" => ranges[1].as_ref(),
-                                "derivation" => ranges[2].as_ref(),
-                                _ => None,
-                            };
-                            if let Some(range) = range {
-                                ok &= mark_symbol(&mut out[range.clone()], steps).is_some();
-                            }
+                            ok &= mark_symbol_in(out, ranges, field, steps);
                         })?;
                         if !ok {
                             return None;

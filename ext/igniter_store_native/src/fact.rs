@@ -677,9 +677,9 @@ impl Fact {
 
     /// `_dump(level)`: the Marshal form of a fact is its WAL body (doc/format.md),
     /// the same bytes on both paths, so a dump loads on either.
-    fn dump(ruby: &Ruby, rb_self: &Self, _level: Value) -> Result<RString, Error> {
+    fn dump(ruby: &Ruby, rb_self: Obj<Fact>, _level: Value) -> Result<RString, Error> {
         let mut body = Vec::with_capacity(256);
-        rb_self.encode_body(ruby, |_| Ok(()), &mut body)?;
+        Self::encode_body(rb_self, ruby, |_| Ok(()), &mut body)?;
         // The body is UTF-8 JSON text, held as a UTF-8 String like the pure path's.
         let text = String::from_utf8(body).map_err(|_| errors::invalid_encoding(ruby))?;
         Ok(ruby.str_new(&text))
@@ -691,8 +691,6 @@ impl Fact {
     /// settles in their own columns. Byte for byte what the pure path's
     /// `Postgres::Rows.body` makes.
     fn unstamped_body(ruby: &Ruby, rb_self: Obj<Fact>, id: RString) -> Result<RString, Error> {
-        // The hash is computed once and kept: `_stamped` copies it next.
-        Self::value_hash_in(rb_self, ruby)?;
         let mut body = Vec::with_capacity(256);
         let edit = |rec: &mut FactRecord| {
             rec.id = convert::utf8_text(ruby, id)?;
@@ -700,7 +698,7 @@ impl Fact {
             rec.transaction_time = 0.0;
             Ok(())
         };
-        rb_self.encode_body(ruby, edit, &mut body)?;
+        Self::encode_body(rb_self, ruby, edit, &mut body)?;
         let text = String::from_utf8(body).map_err(|_| errors::invalid_encoding(ruby))?;
         Ok(ruby.str_new(&text))
     }
@@ -861,26 +859,29 @@ impl Fact {
         )
     }
 
-    /// The record the core encodes into a WAL or snapshot frame.
     /// Appends this fact's frame body (doc/format.md "WAL") to `out`, after
     /// `edit` has changed members of its record (the PostgreSQL body's id,
     /// causation and time). A packed value is written straight from its bytes
     /// (`ledger_core::json::packed_json`), not unpacked into a model first.
+    /// The `value_hash` the body carries is computed once and kept, for a
+    /// later `value_hash` read or a stamped copy.
     pub fn encode_body(
-        &self,
+        this: Obj<Fact>,
         ruby: &Ruby,
         edit: impl FnOnce(&mut FactRecord) -> Result<(), Error>,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let mut rec = self.record_with(ruby, self.packed.is_none())?;
+        Self::value_hash_in(this, ruby)?;
+        let mut rec = this.record_with(ruby, this.packed.is_none())?;
         edit(&mut rec)?;
-        let value = match &self.packed {
+        let value = match &this.packed {
             Some(bytes) => ledger_core::BodyValue::Packed(bytes),
             None => ledger_core::BodyValue::Model,
         };
         ledger_core::encode_fact_body_with(&rec, value, out).map_err(|e| errors::core(ruby, e))
     }
 
+    /// The record the core encodes into a WAL or snapshot frame.
     pub fn to_record(&self, ruby: &Ruby) -> Result<FactRecord, Error> {
         self.record_with(ruby, true)
     }

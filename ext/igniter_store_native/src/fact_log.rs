@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 
-use ledger_core::fact::compact::{uuid_bytes, CompactFacts};
+use ledger_core::fact::compact::{uuid_bytes, CompactFacts, View};
 use ledger_core::index::{Index, Timeline};
 use ledger_core::wal::replay::Decoded;
 
@@ -36,15 +36,7 @@ fn index_of(ruby: &Ruby, facts: &Slots, records: &CompactFacts) -> Result<Index,
     let mut index = Index::default();
     for pos in 0..records.len() as u32 {
         if let Some(view) = records.view(pos) {
-            index
-                .insert(
-                    view.store(),
-                    view.key(),
-                    &view.id(),
-                    view.transaction_time(),
-                    view.valid_time(),
-                )
-                .ok_or_else(|| full(ruby))?;
+            index_record(ruby, &mut index, &view)?;
             continue;
         }
         let fact = Obj::<Fact>::try_convert(facts.get(ruby, pos))?;
@@ -59,6 +51,20 @@ fn index_of(ruby: &Ruby, facts: &Slots, records: &CompactFacts) -> Result<Index,
             .ok_or_else(|| full(ruby))?;
     }
     Ok(index)
+}
+
+/// Indexes one compact record (the next position of `index`).
+fn index_record(ruby: &Ruby, index: &mut Index, view: &View<'_>) -> Result<(), Error> {
+    index
+        .insert(
+            view.store(),
+            view.key(),
+            &view.id(),
+            view.transaction_time(),
+            view.valid_time(),
+        )
+        .map(|_| ())
+        .ok_or_else(|| full(ruby))
 }
 
 /// What the log's lock guards: the records and their index, always the same length.
@@ -394,11 +400,8 @@ impl FactLog {
             return Ok(());
         }
         match FileBackend::exact(ruby, backend) {
-            Some(file) => {
-                // The hash is computed once, kept for a later `value_hash` read.
-                Fact::value_hash_in(fact, ruby)?;
-                file.write_fact_body(ruby, &fact)
-            }
+            // The hash the frame carries is kept for a later `value_hash` read.
+            Some(file) => file.write_fact_body(ruby, fact),
             None => backend
                 .funcall::<_, _, Value>("write_fact", (fact,))
                 .map(|_| ()),
@@ -571,18 +574,10 @@ impl FactLog {
         records.append(&batch);
         drop(batch);
         for pos in from as u32..records.len() as u32 {
-            let Some(view) = records.view(pos) else {
-                continue;
-            };
-            index
-                .insert(
-                    view.store(),
-                    view.key(),
-                    &view.id(),
-                    view.transaction_time(),
-                    view.valid_time(),
-                )
-                .ok_or_else(|| full(ruby))?;
+            // Records just appended are never built, so each has a view.
+            if let Some(view) = records.view(pos) {
+                index_record(ruby, index, &view)?;
+            }
         }
         Ok(ordered)
     }

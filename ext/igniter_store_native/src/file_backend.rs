@@ -81,11 +81,8 @@ fn bodies(ruby: &Ruby, facts: Value) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 fn body(ruby: &Ruby, fact: Obj<Fact>) -> Result<Vec<u8>, Error> {
-    // The hash is computed once, kept for a later `value_hash` read (as
-    // `FactLog::persist` does).
-    Fact::value_hash_in(fact, ruby)?;
     let mut out = Vec::with_capacity(256);
-    fact.encode_body(ruby, |_| Ok(()), &mut out)?;
+    Fact::encode_body(fact, ruby, |_| Ok(()), &mut out)?;
     Ok(out)
 }
 
@@ -194,9 +191,9 @@ impl FileBackend {
     /// Appends the frame of a fact just built, encoded from the fact's own
     /// record (a packed value straight from its bytes), so the write path
     /// never walks the Ruby value twice.
-    pub fn write_fact_body(&self, ruby: &Ruby, fact: &Fact) -> Result<(), Error> {
+    pub fn write_fact_body(&self, ruby: &Ruby, fact: Obj<Fact>) -> Result<(), Error> {
         let mut body = Vec::with_capacity(256);
-        fact.encode_body(ruby, |_| Ok(()), &mut body)?;
+        Fact::encode_body(fact, ruby, |_| Ok(()), &mut body)?;
         self.append(ruby, &body)
     }
 

@@ -24,7 +24,7 @@ pub fn members_of_class(ruby: &Ruby) -> Result<RArray, Error> {
 pub fn keyword_init(ruby: &Ruby) -> Result<bool, Error> {
     run(ruby, || Ok(true))
 }
-pub fn dump(ruby: &Ruby, rb_self: &Fact, level: Value) -> Result<RString, Error> {
+pub fn dump(ruby: &Ruby, rb_self: Obj<Fact>, level: Value) -> Result<RString, Error> {
     run(ruby, || Fact::dump(ruby, rb_self, level))
 }
 pub fn unstamped_body(ruby: &Ruby, rb_self: Obj<Fact>, id: RString) -> Result<RString, Error> {

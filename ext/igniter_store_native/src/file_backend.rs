@@ -150,9 +150,13 @@ impl FileBackend {
     }
 
     /// The WAL path and how a replay must read it: copied out under the lock,
-    /// which the replay then does not hold (it reads the files on its own).
+    /// which the replay then does not hold (it reads the files on its own). The
+    /// first replay after a clean open gets the prefix the open checked
+    /// (`Wal::take_read_options`).
     fn read_plan(&self, ruby: &Ruby) -> Result<(PathBuf, ReadOptions), Error> {
-        self.quick(ruby, |wal| (wal.path().to_path_buf(), wal.read_options()))
+        self.quick(ruby, |wal| {
+            (wal.path().to_path_buf(), wal.take_read_options())
+        })
     }
 
     /// Short work on the WAL (see `WalLock::quick`), its errors mapped.

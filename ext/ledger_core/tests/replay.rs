@@ -5,9 +5,10 @@ mod common;
 use std::fs;
 
 use common::{body, fact, ids, TempDir};
+use ledger_core::wal::replay::{CheckedPrefix, Finding};
 use ledger_core::{
-    decode_bodies_parallel, encode_frame, parse, read_snapshot, replay, scan_frames, Durability,
-    Json, Wal,
+    decode_bodies_parallel, encode_frame, parse, read_snapshot, replay, replay_with, scan_frames,
+    snapshot_path_for, Durability, Json, ReadOptions, RecoveryMode, Wal, WalOptions,
 };
 
 /// Copies the 0.5.2 FileBackend fixture to a temp dir; returns the WAL path inside.
@@ -307,4 +308,175 @@ fn a_batched_replay_plan_with_a_snapshot_equals_replay() {
     assert_eq!(planned(&path), replay(&path).unwrap());
     let empty = dir.join("missing.wal");
     assert!(planned(&empty).is_empty());
+}
+
+/// Read options that trust the first `len` bytes of the WAL at `path` as checked.
+fn trusting(path: &std::path::Path, len: u64) -> ReadOptions {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(path).unwrap();
+    ReadOptions {
+        checked: Some(CheckedPrefix {
+            len,
+            id: (meta.dev(), meta.ino()),
+        }),
+        ..ReadOptions::default()
+    }
+}
+
+fn replayed(
+    path: &std::path::Path,
+    opts: &ReadOptions,
+) -> (Vec<ledger_core::FactRecord>, Vec<Finding>) {
+    let r = replay_with(path, opts, ledger_core::Cancel::never()).unwrap();
+    (r.records, r.findings)
+}
+
+#[test]
+fn a_replay_that_trusts_a_checked_prefix_reads_what_a_whole_scan_reads_at_every_frame_boundary() {
+    let dir = TempDir::new("checked");
+    let path = dir.join("ledger.wal");
+    let mut buf = Vec::new();
+    let mut boundaries = vec![0u64];
+    for i in 0..12 {
+        if i == 4 {
+            encode_frame(b"{bad}", &mut buf); // CRC sound, not a fact
+        } else {
+            encode_frame(&body(&fact(&format!("f{i}"), "k", i as f64)), &mut buf);
+        }
+        boundaries.push(buf.len() as u64);
+    }
+    // Past the boundaries: garbage, one more sound frame, a frame with a bad CRC
+    // and a torn tail, so the scan after the prefix resyncs and classifies.
+    buf.extend_from_slice(b"\x00\x00junk junk");
+    encode_frame(&body(&fact("g", "k", 20.0)), &mut buf);
+    let mut bad = Vec::new();
+    encode_frame(&body(&fact("h", "k", 21.0)), &mut bad);
+    let n = bad.len();
+    bad[n - 1] ^= 0xff;
+    buf.extend_from_slice(&bad);
+    encode_frame(&body(&fact("t", "k", 22.0)), &mut buf);
+    buf.truncate(buf.len() - 3);
+    fs::write(&path, &buf).unwrap();
+
+    let whole = replayed(&path, &ReadOptions::default());
+    assert_eq!(whole.0.len(), 12); // 11 facts + "g"
+    assert_eq!(whole.1.len(), 1); // the undecodable body
+    for &len in &boundaries {
+        assert_eq!(
+            replayed(&path, &trusting(&path, len)),
+            whole,
+            "prefix {len}"
+        );
+        let opts = ReadOptions {
+            mode: RecoveryMode::Strict,
+            ..trusting(&path, len)
+        };
+        let strict = replay_with(&path, &opts, ledger_core::Cancel::never()).unwrap_err();
+        assert!(
+            matches!(strict, ledger_core::Error::Corrupt { .. }),
+            "{strict:?}"
+        );
+    }
+    // A prefix that ends inside a frame does not fit its lengths: scanned as usual.
+    assert_eq!(replayed(&path, &trusting(&path, boundaries[3] + 5)), whole);
+    assert_eq!(
+        replayed(&path, &trusting(&path, buf.len() as u64 + 9)),
+        whole
+    );
+}
+
+#[test]
+fn a_checked_prefix_skips_the_crc_of_that_very_file_only() {
+    let dir = TempDir::new("checkedcrc");
+    let path = dir.join("ledger.wal");
+    let mut buf = Vec::new();
+    for i in 0..3 {
+        encode_frame(&body(&fact(&format!("f{i}"), "k", i as f64)), &mut buf);
+    }
+    let len = buf.len() as u64;
+    // A CRC damaged after the check (outside any writer's contract): a trusted
+    // prefix keeps the frame, which shows its CRC was not computed again.
+    let last = buf.len() - 1;
+    buf[last] ^= 0xff;
+    fs::write(&path, &buf).unwrap();
+    assert_eq!(replayed(&path, &trusting(&path, len)).0.len(), 3);
+    assert_eq!(replayed(&path, &ReadOptions::default()).0.len(), 2);
+    // Another file at the same path (another inode) is scanned whole.
+    let opts = trusting(&path, len);
+    let moved = dir.join("moved.wal");
+    fs::rename(&path, &moved).unwrap();
+    fs::write(&path, &buf).unwrap();
+    assert_eq!(replayed(&path, &opts).0.len(), 2);
+    // So is a read-only :truncate replay, which stops at its limit instead.
+    let limited = ReadOptions {
+        limit: Some(len),
+        ..trusting(&path, len)
+    };
+    assert_eq!(replayed(&path, &limited).0.len(), 2);
+}
+
+#[test]
+fn only_the_first_replay_after_a_clean_salvage_open_gets_the_checked_prefix() {
+    let dir = TempDir::new("checkedwal");
+    let path = dir.join("ledger.wal");
+    let mut buf = Vec::new();
+    for i in 0..3 {
+        encode_frame(&body(&fact(&format!("f{i}"), "k", i as f64)), &mut buf);
+    }
+    fs::write(&path, &buf).unwrap();
+    let len = buf.len() as u64;
+
+    let mut wal = Wal::open(&path, Durability::Flush).unwrap();
+    let opts = wal.take_read_options();
+    assert_eq!(opts.checked.map(|c| c.len), Some(len));
+    assert_eq!(opts, trusting(&path, len));
+    assert_eq!(wal.take_read_options().checked, None);
+    wal.close().unwrap();
+
+    let mut wal = Wal::open(&path, Durability::Flush).unwrap();
+    wal.close().unwrap();
+    assert_eq!(
+        wal.take_read_options().checked,
+        None,
+        "closed: the lock is gone"
+    );
+
+    let mut wal = Wal::open(&path, Durability::Flush).unwrap();
+    wal.replace_with_snapshot(&[]).unwrap();
+    assert_eq!(wal.take_read_options().checked, None, "the WAL was emptied");
+    wal.close().unwrap();
+    fs::remove_file(snapshot_path_for(&path)).unwrap();
+
+    fs::write(&path, &buf).unwrap();
+    let read_only = WalOptions {
+        read_only: true,
+        ..WalOptions::default()
+    };
+    let mut wal = Wal::open_with(&path, read_only).unwrap();
+    assert_eq!(wal.take_read_options().checked.map(|c| c.len), Some(len));
+    wal.close().unwrap();
+
+    for recovery in [RecoveryMode::Strict, RecoveryMode::Truncate] {
+        let options = WalOptions {
+            recovery,
+            ..WalOptions::default()
+        };
+        let mut wal = Wal::open_with(&path, options).unwrap();
+        assert_eq!(wal.take_read_options().checked, None, "{recovery:?}");
+        wal.close().unwrap();
+    }
+
+    // Damage (here a torn tail, which salvage quarantines and cuts): scanned again.
+    let mut torn = buf.clone();
+    torn.extend_from_slice(&[0, 0, 1]);
+    fs::write(&path, &torn).unwrap();
+    let mut wal = Wal::open(&path, Durability::Flush).unwrap();
+    assert_eq!(wal.take_read_options().checked, None);
+    wal.close().unwrap();
+
+    // An empty WAL has nothing to trust.
+    fs::write(&path, b"").unwrap();
+    let mut wal = Wal::open(&path, Durability::Flush).unwrap();
+    assert_eq!(wal.take_read_options().checked, None);
+    wal.close().unwrap();
 }

@@ -1,8 +1,9 @@
 //! Small filesystem helpers shared by the WAL and snapshot writers.
 
 use std::ffi::OsString;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
@@ -75,12 +76,31 @@ pub fn lexical_absolute(path: &Path) -> PathBuf {
 /// with `try_reserve`, so a file too large for memory is an I/O error
 /// (`OutOfMemory`) instead of an abort.
 pub(crate) fn read_whole(path: &Path, cancel: &Cancel) -> Result<Vec<u8>> {
+    Ok(read_whole_identified(path, cancel)?.0)
+}
+
+/// A file's identity: its device and inode numbers.
+pub(crate) type FileId = (u64, u64);
+
+/// The identity of an open file (see [`FileId`]).
+pub(crate) fn file_id(meta: &Metadata) -> FileId {
+    (meta.dev(), meta.ino())
+}
+
+/// [`read_whole`], with the identity of the file the bytes were read from (`None`
+/// when it does not exist).
+pub(crate) fn read_whole_identified(
+    path: &Path,
+    cancel: &Cancel,
+) -> Result<(Vec<u8>, Option<FileId>)> {
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
         Err(e) => return Err(e.into()),
     };
-    let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let meta = file.metadata()?;
+    let id = file_id(&meta);
+    let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     let mut buf = Vec::new();
     buf.try_reserve_exact(size).map_err(|_| {
         io::Error::new(
@@ -91,7 +111,7 @@ pub(crate) fn read_whole(path: &Path, cancel: &Cancel) -> Result<Vec<u8>> {
     loop {
         cancel.check()?;
         if (&file).take(READ_CHUNK).read_to_end(&mut buf)? == 0 {
-            return Ok(buf);
+            return Ok((buf, Some(id)));
         }
     }
 }

@@ -16,10 +16,10 @@ use crate::fact::{
 };
 use crate::pid::current_pid;
 use crate::wal::cancel::Cancel;
-use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE};
-use crate::wal::fs_util::read_whole;
+use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
+use crate::wal::fs_util::read_whole_identified;
 use crate::wal::recover::RecoveryMode;
-use crate::wal::salvage::{scan_with, Reason, SliceSource, Verdict};
+use crate::wal::salvage::{scan_with, Reason, SliceSource, Verdict, MIN_BODY};
 use crate::wal::snapshot::{read_snapshot_with, snapshot_path_for};
 
 /// Below this many bodies decoding stays on the calling thread: the pool's overhead is
@@ -147,28 +147,79 @@ impl Finding {
     }
 }
 
-/// How a replay reads: the open's recovery mode, and for a read-only `:truncate` open
-/// (which cut nothing on disk) the offset of the first damage, where reading stops.
+/// How a replay reads: the open's recovery mode, for a read-only `:truncate` open
+/// (which cut nothing on disk) the offset of the first damage, where reading stops,
+/// and the prefix of the WAL the open's scan already checked, if the replay may
+/// trust it (see [`CheckedPrefix`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReadOptions {
     pub mode: RecoveryMode,
     pub limit: Option<u64>,
+    pub checked: Option<CheckedPrefix>,
 }
 
-/// Body ranges of the WAL bytes `wal` read with the salvage scanner. Structural damage
-/// was the open's business (it is reported there); a replay only skips it. Under
-/// `Strict`, damage other than a torn tail (a write still in progress) is refused.
+/// The first `len` bytes of the WAL file `id` (device, inode), which a salvage
+/// open's scan found to be sound frames only: every length plausible and every
+/// CRC matching, no damage anywhere. Handed to the first replay after that open
+/// ([`crate::Wal::take_read_options`]) while the open still holds the ledger
+/// lock, so no other writer can have touched those bytes since (format.md "Lock
+/// file": a writer's exclusive lock, or the readers' shared one, keeps every other
+/// writer out; this process's own writer only appends after them). Such a replay
+/// walks the prefix by its lengths alone, without a second CRC of each frame, and
+/// scans only the bytes past it; both give the same bodies and damage as one scan of
+/// the whole file, because the scanner keeps no state across a sound frame's end but
+/// its offset (salvage.rs). The pure path does the same (`read_checked_wal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedPrefix {
+    pub len: u64,
+    pub id: (u64, u64),
+}
+
+/// Body ranges of the frames that fill `wal[..len]` exactly, by their lengths alone;
+/// `None` should a length not fit (the bytes are then scanned as usual).
+fn checked_bodies(wal: &[u8], len: u64) -> Option<Vec<Range<usize>>> {
+    let len = usize::try_from(len).ok()?;
+    let prefix = wal.get(..len)?;
+    let mut bodies = Vec::with_capacity(len / 256);
+    let mut pos = 0usize;
+    while pos < len {
+        let header: [u8; FRAME_HEADER_SIZE] =
+            prefix.get(pos..pos + FRAME_HEADER_SIZE)?.try_into().ok()?;
+        let body_len = u32::from_be_bytes(header) as usize;
+        let start = pos + FRAME_HEADER_SIZE;
+        let end = start.checked_add(body_len)?.checked_add(FRAME_CRC_SIZE)?;
+        // The open's scan took a shorter or longer length for damage.
+        if !(MIN_BODY as usize..=MAX_FRAME_LEN).contains(&body_len) || end > len {
+            return None;
+        }
+        bodies.push(start..start + body_len);
+        pos = end;
+    }
+    Some(bodies)
+}
+
+/// Body ranges of the WAL bytes `wal` (read from the file `id`) read with the salvage
+/// scanner. Structural damage was the open's business (it is reported there); a replay
+/// only skips it. Under `Strict`, damage other than a torn tail (a write still in
+/// progress) is refused. A checked prefix of the same file ([`CheckedPrefix`]) is
+/// walked without the scanner, which starts after it.
 fn wal_bodies(
     path: &Path,
     wal: &[u8],
+    id: Option<(u64, u64)>,
     opts: &ReadOptions,
     cancel: &Cancel,
 ) -> Result<Vec<Range<usize>>> {
-    let mut bodies = Vec::new();
+    let trusted = opts
+        .checked
+        .filter(|c| opts.limit.is_none() && Some(c.id) == id)
+        .and_then(|c| Some((checked_bodies(wal, c.len)?, c.len as usize)));
+    let (mut bodies, from) = trusted.unwrap_or_default();
     let limit = opts.limit.unwrap_or(u64::MAX);
-    let scan = scan_with(&mut SliceSource(wal), cancel, |offset, body| {
-        if offset < limit {
-            let start = offset as usize + FRAME_HEADER_SIZE;
+    let base = from as u64;
+    let scan = scan_with(&mut SliceSource(&wal[from..]), cancel, |offset, body| {
+        if base + offset < limit {
+            let start = from + offset as usize + FRAME_HEADER_SIZE;
             bodies.push(start..start + body.len());
         }
         Verdict::Keep
@@ -177,6 +228,7 @@ fn wal_bodies(
         let len = wal.len() as u64;
         if let Some((offset, _, reason)) = scan
             .damage()
+            .map(|(o, l, r)| (base + o, l, r))
             .find(|&(o, l, r)| !(r == Reason::Torn && o + l == len))
         {
             return Err(Error::Corrupt {
@@ -266,8 +318,9 @@ impl ReplayPlan {
             plan.findings = replayed.findings;
             return Ok(plan);
         }
-        plan.wal = read_whole(path, cancel)?;
-        plan.bodies = wal_bodies(path, &plan.wal, &opts, cancel)?;
+        let (wal, id) = read_whole_identified(path, cancel)?;
+        plan.wal = wal;
+        plan.bodies = wal_bodies(path, &plan.wal, id, &opts, cancel)?;
         Ok(plan)
     }
 
@@ -463,8 +516,8 @@ pub fn replay_with(path: &Path, opts: &ReadOptions, cancel: &Cancel) -> Result<R
     let (mut facts, mut findings) =
         read_snapshot_with(&snapshot_path_for(path), opts.mode, cancel)?;
 
-    let wal = read_whole(path, cancel)?;
-    let bodies = wal_bodies(path, &wal, opts, cancel)?;
+    let (wal, id) = read_whole_identified(path, cancel)?;
+    let bodies = wal_bodies(path, &wal, id, opts, cancel)?;
     let (delta, failed) = decode_checked(&wal, &bodies, cancel)?;
     let wal_findings = undecodable(path, &wal, &bodies, failed);
     refuse_in_strict(path, &wal_findings, opts.mode)?;

@@ -17,7 +17,7 @@ use crate::wal::frame::{crc32, FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN}
 
 const OVERHEAD: u64 = (FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64;
 /// Smallest body that can decode as a fact: `{}` is two bytes (and still fails).
-const MIN_BODY: u64 = 2;
+pub(crate) const MIN_BODY: u64 = 2;
 /// Bytes read per refill of a file window.
 const CHUNK: usize = 1 << 20;
 /// A resync refills its window when fewer bytes than this are left in it.

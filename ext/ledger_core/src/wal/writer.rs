@@ -12,11 +12,11 @@ use crate::fact::decode_fact_body;
 use crate::wal::cancel::Cancel;
 use crate::wal::durability::Durability;
 use crate::wal::frame::{encode_frame, MAX_FRAME_LEN};
-use crate::wal::fs_util::sync_parent_dir;
+use crate::wal::fs_util::{file_id, sync_parent_dir};
 use crate::wal::lock::{current_pid, LedgerLock};
 use crate::wal::quarantine::quarantine;
 use crate::wal::recover::{self, recovery_tmp_path_for, QuarantinedSpan, Recovery, RecoveryMode};
-use crate::wal::replay::{Finding, ReadOptions};
+use crate::wal::replay::{CheckedPrefix, Finding, ReadOptions};
 use crate::wal::salvage::{self, FileSource, Scan, Verdict};
 use crate::wal::snapshot::{
     read_snapshot_with, snapshot_path_for, snapshot_tmp_path_for, write_snapshot_file,
@@ -45,6 +45,9 @@ pub struct Wal {
     recovery: Recovery,
     /// Where a read-only `:truncate` replay stops (the disk still holds the rest).
     replay_limit: Option<u64>,
+    /// What a clean salvage open's scan checked, for the first replay after it
+    /// (see [`CheckedPrefix`] and [`Wal::take_read_options`]).
+    checked: Option<CheckedPrefix>,
     /// Our idea of the file size: a failed write is rolled back to it so a torn frame
     /// never sits in front of later appends.
     len: u64,
@@ -143,7 +146,12 @@ impl Wal {
             RecoveryMode::Truncate => scan.first_damage().map(|(offset, _, _)| offset),
             _ => None,
         };
-        Ok(Wal::new(
+        // Without a lock (a read-only file system) nothing keeps a writer out.
+        let checked = match lock {
+            Some(_) => checked_prefix(&scan, options.recovery, &file)?,
+            None => None,
+        };
+        let mut wal = Wal::new(
             path,
             options,
             None,
@@ -151,7 +159,9 @@ impl Wal {
             recovery,
             replay_limit,
             original_len,
-        ))
+        );
+        wal.checked = checked;
+        Ok(wal)
     }
 
     fn recover_for_writing(
@@ -162,10 +172,12 @@ impl Wal {
         cancel: &Cancel,
     ) -> Result<Wal> {
         let _ = fs::remove_file(recovery_tmp_path_for(path));
+        let mut checked = None;
         let scanned = match File::open(path) {
             Ok(file) => {
                 let original_len = file.metadata()?.len();
                 let scan = scan_file(&file, original_len, options.recovery, cancel)?;
+                checked = checked_prefix(&scan, options.recovery, &file)?;
                 let plan = recover::plan(&scan, options.recovery, path)?;
                 let paths = recover::apply(&plan, &file, path)?;
                 Some(recover::report(
@@ -182,6 +194,8 @@ impl Wal {
         };
         // Opened after any rewrite: a rename replaces the file we scanned.
         let file = open_append(path)?;
+        let appending = file_id(&file.metadata()?);
+        checked = checked.filter(|c| c.id == appending);
         if created && options.durability != Durability::Flush {
             sync_parent_dir(path)?;
         }
@@ -189,15 +203,9 @@ impl Wal {
         let len = file.metadata()?.len();
         // Best effort: the tmp file is never read, so a failure to delete it is harmless.
         let _ = fs::remove_file(snapshot_tmp_path_for(path));
-        Ok(Wal::new(
-            path,
-            options,
-            Some(file),
-            lock,
-            recovery,
-            None,
-            len,
-        ))
+        let mut wal = Wal::new(path, options, Some(file), lock, recovery, None, len);
+        wal.checked = checked;
+        Ok(wal)
     }
 
     fn new(
@@ -216,6 +224,7 @@ impl Wal {
             options,
             recovery,
             replay_limit,
+            checked: None,
             len,
             pending: 0,
             closed_synced: false,
@@ -250,6 +259,21 @@ impl Wal {
         ReadOptions {
             mode: self.options.recovery,
             limit: self.replay_limit,
+            checked: None,
+        }
+    }
+
+    /// [`Wal::read_options`] for the replay about to run, which may trust the prefix a
+    /// clean salvage open checked (see [`CheckedPrefix`]): the first replay after the
+    /// open only, as on the pure path, and only while this process still holds the
+    /// lock the open took (not once closed, nor in a forked child, whose parent may
+    /// write).
+    pub fn take_read_options(&mut self) -> ReadOptions {
+        let checked = self.checked.take();
+        let held = !self.closed && self.lock.as_ref().is_some_and(LedgerLock::owned_here);
+        ReadOptions {
+            checked: checked.filter(|_| held),
+            ..self.read_options()
         }
     }
 
@@ -465,6 +489,7 @@ impl Wal {
         self.closed_synced = result.is_ok();
         self.file = None;
         self.lock = None;
+        self.checked = None;
         self.closed = true;
         result
     }
@@ -501,6 +526,8 @@ impl Wal {
             self.check_writable()?;
         }
         write_snapshot_file(&self.path, bodies)?;
+        // The WAL the open checked is about to be emptied in place (same inode).
+        self.checked = None;
         self.file = None;
         let file = open_append(&self.path)?;
         file.set_len(0)?;
@@ -524,6 +551,19 @@ fn open_append(path: &Path) -> io::Result<File> {
 /// undecodable bodies it leaves in place are found by the replay that decodes them
 /// anyway. `:strict` and `:truncate` decode every body here: for them an undecodable
 /// body is damage that decides what the open does.
+/// The prefix a salvage open's `scan` of `file` checked, when the scan found sound
+/// frames only (nothing to quarantine or cut) in a non-empty file (see
+/// [`CheckedPrefix`]).
+fn checked_prefix(scan: &Scan, mode: RecoveryMode, file: &File) -> Result<Option<CheckedPrefix>> {
+    if mode != RecoveryMode::Salvage || scan.len == 0 || scan.first_damage().is_some() {
+        return Ok(None);
+    }
+    Ok(Some(CheckedPrefix {
+        len: scan.len,
+        id: file_id(&file.metadata()?),
+    }))
+}
+
 fn scan_file(file: &File, len: u64, mode: RecoveryMode, cancel: &Cancel) -> Result<Scan> {
     let mut src = FileSource::new(file, len);
     let scan = match mode {

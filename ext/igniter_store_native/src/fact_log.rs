@@ -75,6 +75,12 @@ struct State {
 }
 
 impl State {
+    /// Room for `n` more facts in the records and the id index.
+    fn reserve(&mut self, n: usize) {
+        self.records.reserve(n);
+        self.index.reserve(n);
+    }
+
     /// Appends a replayed fact's record and indexes it (no Ruby involved, so a
     /// replay may run it without the GVL); `None` once positions run out.
     fn push_decoded(&mut self, rec: &Decoded, data: &[u8]) -> Option<()> {
@@ -519,6 +525,12 @@ impl FactLog {
             };
             file.replay_batches(
                 ruby,
+                // Room for every fact up front: the id map and the records then
+                // never grow (and rehash or move) during the replay.
+                |n| {
+                    rb_self.lock(ruby)?.reserve(n);
+                    Ok(())
+                },
                 |batch| {
                     let mut state = rb_self.lock(ruby)?;
                     for (rec, data) in batch.iter() {
@@ -530,11 +542,15 @@ impl FactLog {
                 |batch| {
                     // Without the GVL: a poisoned lock is repaired with it.
                     let mut state = rb_self.state.lock().map_err(|_| Stop::Poisoned)?;
+                    // The order is taken once per batch, not once per fact.
+                    let mut o = order.lock().unwrap_or_else(|p| p.into_inner());
                     for (rec, data) in batch.iter() {
                         if state.index.is_full() {
                             return Err(Stop::Full);
                         }
-                        see(rec.transaction_time());
+                        let tt = rec.transaction_time();
+                        o.1 &= tt >= o.0;
+                        o.0 = tt;
                         state.push_decoded(rec, data).ok_or(Stop::Full)?;
                     }
                     Ok(())

@@ -222,10 +222,12 @@ impl FileBackend {
     /// saw ever decreased. Ctrl-C stops it between any two batches, and within
     /// the reading and decoding. `append` answers `Err(Stop::Poisoned)`
     /// (nothing appended) when the log's lock needs the GVL to be repaired:
-    /// that batch then goes to `each`.
+    /// that batch then goes to `each`. `expect` is told first, with the GVL,
+    /// how many facts at most follow (to reserve room for them).
     pub fn replay_batches(
         &self,
         ruby: &Ruby,
+        expect: impl FnOnce(usize) -> Result<(), Error>,
         mut each: impl FnMut(&DecodedBatch<'_>) -> Result<(), Error>,
         append: impl Fn(&DecodedBatch<'_>) -> Result<(), Stop> + Sync,
     ) -> Result<(), Error> {
@@ -234,6 +236,7 @@ impl FileBackend {
             .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
         let decoded = DecodedBatch::from_records(plan.take_decoded());
+        expect(decoded.len() + plan.bodies())?;
         each(&decoded)?;
         drop(decoded);
         let plan = &plan;

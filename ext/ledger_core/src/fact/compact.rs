@@ -57,6 +57,8 @@ const _: () = assert!(std::mem::size_of::<Compact>() == 104);
 struct Interner {
     names: Vec<Box<str>>,
     numbers: FxHashMap<Box<str>, u32>,
+    /// The number [`Interner::intern_again`] returned last.
+    last: u32,
 }
 
 impl Interner {
@@ -68,6 +70,20 @@ impl Interner {
         self.names.push(s.into());
         self.numbers.insert(s.into(), n);
         n
+    }
+
+    /// [`Interner::intern`] for texts that mostly repeat the one before (a log's
+    /// stores): comparing with that one costs less than hashing the text.
+    fn intern_again(&mut self, s: &str) -> u32 {
+        if self
+            .names
+            .get(self.last as usize)
+            .is_some_and(|name| **name == *s)
+        {
+            return self.last;
+        }
+        self.last = self.intern(s);
+        self.last
     }
 }
 
@@ -229,6 +245,11 @@ impl CompactFacts {
 
     pub fn is_empty(&self) -> bool {
         self.recs.is_empty()
+    }
+
+    /// Room for `n` more records.
+    pub fn reserve(&mut self, n: usize) {
+        self.recs.reserve(n);
     }
 
     /// Keeps only the first `len` records (their texts and data stay allocated).
@@ -428,7 +449,7 @@ impl CompactFacts {
         if rec.vt.is_some() {
             flags |= HAS_VALID_TIME;
         }
-        let store = self.stores.intern(rec.store);
+        let store = self.stores.intern_again(rec.store);
         let key = self.keys.intern(rec.key);
         self.recs.push(Compact {
             tt: rec.tt,

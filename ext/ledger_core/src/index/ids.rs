@@ -12,6 +12,11 @@ pub struct Ids {
 }
 
 impl Ids {
+    /// Room for `n` more UUID ids (the common kind).
+    pub fn reserve(&mut self, n: usize) {
+        self.uuids.reserve(n);
+    }
+
     /// Records `id` at `pos`; `uuid` is the id's UUID bytes (`uuid_bytes_of(id)`),
     /// parsed by the caller.
     pub fn insert_with(&mut self, id: &str, uuid: Option<[u8; 16]>, pos: u32) {

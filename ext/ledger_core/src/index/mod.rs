@@ -48,6 +48,11 @@ impl Index {
     }
 
     /// Whether no further fact fits (positions are `u32`).
+    /// Room for `n` more ids in the id map (the per-key timelines grow as they go).
+    pub fn reserve(&mut self, n: usize) {
+        self.ids.reserve(n);
+    }
+
     pub fn is_full(&self) -> bool {
         self.len == u32::MAX
     }

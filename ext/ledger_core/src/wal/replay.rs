@@ -334,6 +334,11 @@ impl ReplayPlan {
         std::mem::take(&mut self.findings)
     }
 
+    /// Number of WAL bodies (the batches' facts, undecodable ones included).
+    pub fn bodies(&self) -> usize {
+        self.bodies.len()
+    }
+
     /// Number of WAL batches.
     pub fn batches(&self) -> usize {
         self.bodies.len().div_ceil(REPLAY_BATCH)

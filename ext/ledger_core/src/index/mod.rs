@@ -47,12 +47,12 @@ impl Index {
         self.len == 0
     }
 
-    /// Whether no further fact fits (positions are `u32`).
     /// Room for `n` more ids in the id map (the per-key timelines grow as they go).
     pub fn reserve(&mut self, n: usize) {
         self.ids.reserve(n);
     }
 
+    /// Whether no further fact fits (positions are `u32`).
     pub fn is_full(&self) -> bool {
         self.len == u32::MAX
     }

@@ -547,10 +547,6 @@ fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// The salvage scan of a WAL. `:salvage` checks frames (length, CRC) only: the
-/// undecodable bodies it leaves in place are found by the replay that decodes them
-/// anyway. `:strict` and `:truncate` decode every body here: for them an undecodable
-/// body is damage that decides what the open does.
 /// The prefix a salvage open's `scan` of `file` checked, when the scan found sound
 /// frames only (nothing to quarantine or cut) in a non-empty file (see
 /// [`CheckedPrefix`]).
@@ -564,6 +560,10 @@ fn checked_prefix(scan: &Scan, mode: RecoveryMode, file: &File) -> Result<Option
     }))
 }
 
+/// The salvage scan of a WAL. `:salvage` checks frames (length, CRC) only: the
+/// undecodable bodies it leaves in place are found by the replay that decodes them
+/// anyway. `:strict` and `:truncate` decode every body here: for them an undecodable
+/// body is damage that decides what the open does.
 fn scan_file(file: &File, len: u64, mode: RecoveryMode, cancel: &Cancel) -> Result<Scan> {
     let mut src = FileSource::new(file, len);
     let scan = match mode {

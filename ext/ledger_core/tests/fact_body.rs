@@ -66,11 +66,46 @@ fn symbol_values_add_a_symbols_member_with_depth_first_paths() {
     rec.producer = obj(vec![("system", Json::Sym(s("legacy")))]);
     rec.derivation = Json::Null;
     let body = encode(&rec);
+    // With `symbols`, the null derivation is left out (format.md "Symbol extension").
     assert!(body.ends_with(concat!(
-        r#""producer":{"system":"legacy"},"derivation":null,"#,
+        r#""producer":{"system":"legacy"},"#,
         r#""symbols":[["value","status"],["value","tags",1],["producer","system"]]}"#
     )));
     assert_eq!(decode_fact_body(body.as_bytes()).unwrap(), rec);
+}
+
+#[test]
+fn a_body_with_symbols_leaves_out_its_null_causation_valid_time_producer_derivation() {
+    let mut rec = sample();
+    rec.value = obj(vec![("status", Json::Sym(s("open")))]);
+    rec.valid_time = None;
+    rec.derivation = Json::Null;
+    assert_eq!(
+        encode(&rec),
+        concat!(
+            r#"{"id":"a1","store":"items","key":"k1","value":{"status":"open"},"#,
+            r#""value_hash":"abc","transaction_time":1795673275.5603545,"schema_version":1,"#,
+            r#""symbols":[["value","status"]]}"#
+        )
+    );
+    assert_eq!(decode_fact_body(encode(&rec).as_bytes()).unwrap(), rec);
+
+    // Set members stay, in their places; only a Symbol in the derivation has a path.
+    rec.value = obj(vec![("status", Json::Str(s("open")))]);
+    rec.causation = Some(s("c1"));
+    rec.valid_time = Some(3.0);
+    rec.producer = obj(vec![("by", Json::Str(s("x")))]);
+    rec.derivation = Json::Sym(s("d"));
+    assert_eq!(
+        encode(&rec),
+        concat!(
+            r#"{"id":"a1","store":"items","key":"k1","value":{"status":"open"},"#,
+            r#""value_hash":"abc","causation":"c1","transaction_time":1795673275.5603545,"#,
+            r#""valid_time":3.0,"schema_version":1,"producer":{"by":"x"},"derivation":"d","#,
+            r#""symbols":[["derivation"]]}"#
+        )
+    );
+    assert_eq!(decode_fact_body(encode(&rec).as_bytes()).unwrap(), rec);
 }
 
 #[test]
@@ -274,4 +309,49 @@ fn a_packed_value_gives_the_same_body_as_its_model() {
     assert!(
         model.ends_with(r#""symbols":[["value","status"],["value","tags",1],["producer","by"]]}"#)
     );
+}
+
+/// Every body the encoder writes, with Symbols (null optional members left out) or
+/// without, is taken by the replay's fast route, which gives the record back.
+#[test]
+fn written_bodies_take_the_fast_route_with_or_without_their_null_members() {
+    use ledger_core::fact::compact::CompactFacts;
+    use ledger_core::fact::decode_fast_body;
+    let sym = obj(vec![("status", Json::Sym(s("open")))]);
+    let plain = obj(vec![("status", Json::Str(s("open")))]);
+    let mut records = Vec::new();
+    for value in [sym.clone(), plain, Json::Sym(s("ready"))] {
+        for causation in [None, Some(s("0a1b2c3d-4e5f-4678-89ab-cdef01234567"))] {
+            for valid_time in [None, Some(2.5)] {
+                for (producer, derivation) in [
+                    (Json::Null, Json::Null),
+                    (sym.clone(), Json::Null),
+                    (Json::Null, obj(vec![("name", Json::Str(s("d")))])),
+                ] {
+                    let mut rec = sample();
+                    rec.value = value.clone();
+                    rec.causation = causation.clone();
+                    rec.valid_time = valid_time;
+                    rec.producer = producer;
+                    rec.derivation = derivation;
+                    records.push(rec);
+                }
+            }
+        }
+    }
+    for rec in records {
+        let body = common::body(&rec);
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let mut data = Vec::new();
+        let fast = decode_fast_body(&body, &mut data).unwrap_or_else(|| panic!("left: {text}"));
+        let (mut a, mut b) = (CompactFacts::default(), CompactFacts::default());
+        a.push(&rec);
+        b.push_fast(&fast, &data);
+        assert_eq!(
+            a.view(0).unwrap().to_record(),
+            b.view(0).unwrap().to_record(),
+            "{text}"
+        );
+        assert_eq!(decode_fact_body(&body).unwrap(), rec, "{text}");
+    }
 }

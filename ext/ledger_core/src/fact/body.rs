@@ -1,5 +1,6 @@
 //! The frame body of a fact (doc/format.md "WAL"): its members in a fixed
-//! order, then the paths of its Symbols. The reverse is `decode.rs`.
+//! order, then the paths of its Symbols (and then without its null optional
+//! members). The reverse is `decode.rs`.
 
 use crate::error::{Error, Result};
 use crate::fact::FactRecord;
@@ -19,8 +20,10 @@ pub enum BodyValue<'a> {
 
 /// Appends the body JSON of `rec`: the eleven members in format.md order, no whitespace,
 /// then `"symbols":[…]` only if a Symbol stands as a value in value/producer/derivation
-/// (so Symbol-free bodies are byte-identical to 0.5.2's). Fails on NaN/Infinity (also in
-/// the times) and on nesting; `out` is left as it was on failure.
+/// (so Symbol-free bodies are byte-identical to 0.5.2's). A body with `symbols` leaves
+/// out `causation`, `valid_time`, `producer` and `derivation` when they are null
+/// (doc/format.md "Symbol extension"). Fails on NaN/Infinity (also in the times) and on
+/// nesting; `out` is left as it was on failure.
 pub fn encode_fact_body(rec: &FactRecord, out: &mut Vec<u8>) -> Result<()> {
     encode_fact_body_with(rec, BodyValue::Model, out)
 }
@@ -48,16 +51,30 @@ pub fn encode_fact_body_with(
             }
             BodyValue::Packed(bytes) => write_json_packed(bytes, "value", out, &mut paths)?,
         }
+        // The producer's and derivation's paths are known before their members are
+        // written, so whether the body has `symbols` (and drops its null members) is
+        // known before `causation`. They follow the value's paths in the member.
+        let mut tail = Vec::new();
+        let mut stack = Vec::new();
+        for (field, v) in [("producer", &rec.producer), ("derivation", &rec.derivation)] {
+            collect_symbol_paths(v, field, &mut stack, 0, &mut tail);
+        }
+        let symbols = !paths.is_empty() || !tail.is_empty();
         out.extend_from_slice(b",\"value_hash\":");
         write_opt_str(rec.value_hash.as_deref(), out);
-        out.extend_from_slice(b",\"causation\":");
-        write_opt_str(rec.causation.as_deref(), out);
+        if !(symbols && rec.causation.is_none()) {
+            out.extend_from_slice(b",\"causation\":");
+            write_opt_str(rec.causation.as_deref(), out);
+        }
         out.extend_from_slice(b",\"transaction_time\":");
         write_float(rec.transaction_time, out)?;
-        out.extend_from_slice(b",\"valid_time\":");
         match rec.valid_time {
-            Some(t) => write_float(t, out)?,
-            None => out.extend_from_slice(b"null"),
+            Some(t) => {
+                out.extend_from_slice(b",\"valid_time\":");
+                write_float(t, out)?;
+            }
+            None if !symbols => out.extend_from_slice(b",\"valid_time\":null"),
+            None => {}
         }
         out.extend_from_slice(b",\"schema_version\":");
         match &rec.schema_version {
@@ -68,18 +85,23 @@ pub fn encode_fact_body_with(
                 ))
             }
         }
-        out.extend_from_slice(b",\"producer\":");
-        write_json(&rec.producer, out)?;
-        out.extend_from_slice(b",\"derivation\":");
-        write_json(&rec.derivation, out)?;
-
-        let mut stack = Vec::new();
-        for (field, v) in [("producer", &rec.producer), ("derivation", &rec.derivation)] {
-            collect_symbol_paths(v, field, &mut stack, 0, &mut paths);
+        for (name, v) in [
+            (&b",\"producer\":"[..], &rec.producer),
+            (&b",\"derivation\":"[..], &rec.derivation),
+        ] {
+            if !(symbols && matches!(v, Json::Null)) {
+                out.extend_from_slice(name);
+                write_json(v, out)?;
+            }
         }
-        if !paths.is_empty() {
+
+        if symbols {
             out.extend_from_slice(b",\"symbols\":[");
             out.extend_from_slice(&paths);
+            if !paths.is_empty() && !tail.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(&tail);
             out.push(b']');
         }
         out.push(b'}');
@@ -95,8 +117,9 @@ fn write_opt_str(s: Option<&str>, out: &mut Vec<u8>) {
 }
 
 /// Depth-first, document order: appends `["field",seg,…]` for every `Sym` under `v`,
-/// comma-separated, to `paths`. The fields were already encoded, so nesting is within
-/// MAX_NESTING; the depth guard only keeps the recursion bounded regardless.
+/// comma-separated, to `paths`. The depth guard keeps the recursion bounded: the
+/// producer and derivation are walked before they are encoded, and their encoding
+/// refuses what nests deeper than MAX_NESTING.
 fn collect_symbol_paths<'a>(
     v: &'a Json,
     field: &str,

@@ -252,6 +252,13 @@ mod tests {
             // Every data member before `symbols`: marked in the scan itself...
             br#"{"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":null,"symbols":[["value",0,1,"b"],["value",0,0],["value",0,9],["producer","p"],["derivation"],["other",1]]}"#,
             br#"{"id":"x","store":"s","key":"k","value":"v","producer":false,"derivation":"d","symbols":[["value"],["producer"],["derivation"]]}"#,
+            // A body with `symbols` leaves out its null optional members
+            // (doc/format.md "Symbol extension"): marked in the scan too.
+            br#"{"id":"11dfe066-cc0a-4b4f-8b2b-365e5b7014f7","store":"tasks","key":"k0","value":{"n":0,"title":"task 0","status":"open","tags":["ops","q0","t0"],"nested":{"x":0,"y":0}},"value_hash":"5d62cfb8af96546c5db4860c9ef04c156f6e8e5aecb05a03e77597fb5b28fb2c","transaction_time":1796322113.966544,"schema_version":1,"symbols":[["value","status"]]}"#,
+            br#"{"id":"x","store":"s","key":"k","value":{"a":"s"},"value_hash":"h","causation":"0a1b2c3d-4e5f-4678-89ab-cdef01234567","transaction_time":1.5,"valid_time":2.5,"schema_version":1,"producer":{"p":"q"},"symbols":[["value","a"],["producer","p"],["derivation"]]}"#,
+            br#"{"id":"x","store":"s","key":"k","value":{"a":"s"},"transaction_time":1.5,"derivation":["d"],"symbols":[["derivation",0]]}"#,
+            // A data member after `symbols`: marked afterwards, the earlier ones again.
+            br#"{"id":"x","store":"s","key":"k","value":{"a":"s"},"symbols":[["value","a"],["producer","p"]],"producer":{"p":"q"}}"#,
             // ...and the same members with `symbols` first, marked afterwards.
             br#"{"symbols":[["value",0,1,"b"],["value",0,0],["producer","p"],["derivation"]],"id":"x","store":"s","key":"k","value":[["a",{"b":"c"}]],"producer":{"p":"q"},"derivation":null}"#,
             br#"{"id":"x","store":"s","key":"k","value":"v","producer":"p","symbols":[["value"],["producer"],["derivation"]],"derivation":"d"}"#,

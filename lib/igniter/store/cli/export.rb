@@ -11,7 +11,8 @@ module Igniter
       # `igniter-ledger export PATH`: the ledger's facts as NDJSON, one per
       # line in replay order, each line the fact's WAL body (doc/format.md):
       # its 11 members as JSON, plus a `symbols` member listing where Symbol
-      # values stood, so `igniter-ledger import` restores them exactly.
+      # values stood (and then without its null optional members), so
+      # `igniter-ledger import` restores them exactly.
       # Filters: stores, and a transaction-time range (both ends inclusive).
       class Export < Command
         # The usage line of `--help` and of usage mistakes.

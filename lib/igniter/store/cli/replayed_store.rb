@@ -21,7 +21,7 @@ module Igniter
         # @param fact [Fact]
         # @return [Hash{String=>Object}]
         def plain(fact)
-          JSON.parse(JsonCanon.fact_body(fact))
+          JsonCanon.fact_document(fact)
         end
       end
     end

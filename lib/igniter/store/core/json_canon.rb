@@ -30,6 +30,13 @@ module Igniter
       FIELDS = %i[id store key value value_hash causation transaction_time
                   valid_time schema_version producer derivation].freeze
 
+      # {FIELDS} as the body's member names.
+      FIELD_NAMES = FIELDS.map(&:to_s).freeze
+
+      # Members a body with `symbols` leaves out when they are null
+      # (doc/format.md "Symbol extension").
+      OMITTED_WHEN_NULL = %w[causation valid_time producer derivation].freeze
+
       # Members that hold arbitrary JSON-like data.
       DATA_FIELDS = %i[value producer derivation].freeze
 
@@ -87,7 +94,9 @@ module Igniter
         # The WAL / snapshot body of a fact (doc/format.md): its 11 members in
         # order, data members in insertion order, plus a trailing `symbols`
         # member listing where Symbol values stood (absent when there are none,
-        # so such bodies are byte-identical to 0.5.2's).
+        # so such bodies are byte-identical to 0.5.2's). A body with `symbols`
+        # leaves out `causation`, `valid_time`, `producer` and `derivation`
+        # when they are nil.
         #
         # @param fact [#id, #store, #key, ...] any Fact
         # @return [String] UTF-8 JSON text
@@ -122,8 +131,29 @@ module Igniter
             "producer" => producer,
             "derivation" => derivation
           }
-          doc["symbols"] = symbols unless symbols.empty?
+          unless symbols.empty?
+            # Such a body is not 0.5.2's key list anyway: it leaves out the
+            # optional members that hold null (doc/format.md "Symbol extension").
+            OMITTED_WHEN_NULL.each { |name| doc.delete(name) if doc[name].nil? }
+            doc["symbols"] = symbols
+          end
           generate(doc)
+        end
+
+        # A fact's {fact_body} as a String-keyed Hash with all 11 members in
+        # order (`symbols` last when present), nulls included: a body with
+        # `symbols` leaves its null members out on disk, a document keeps
+        # 0.5.2's key list (doc/format.md "Symbol extension").
+        #
+        # @param fact [#id, #store, #key, ...] any Fact
+        # @return [Hash{String=>Object}] JSON-safe data
+        def fact_document(fact)
+          doc = JSON.parse(fact_body(fact))
+          return doc unless doc.key?("symbols")
+
+          full = FIELD_NAMES.to_h { |name| [name, doc[name]] }
+          full["symbols"] = doc["symbols"]
+          full
         end
 
         # The body the PostgreSQL backend stores for +fact+ (doc/postgres.md,

@@ -15,7 +15,7 @@ module Igniter
         # @param fact [Fact, CoercedFact]
         # @return [Hash] String keys, JSON-encodable
         def from(fact)
-          doc = JSON.parse(JsonCanon.fact_body(fact))
+          doc = JsonCanon.fact_document(fact)
           doc["transaction_time_iso"] = TimeParam.iso8601(fact.transaction_time)
           doc["valid_time_iso"] = TimeParam.iso8601(fact.valid_time)
           doc

@@ -99,6 +99,9 @@ pub fn scan_fact_fields<'a>(
             seen |= 1 << bit;
             match bit {
                 3 | 11 | 12 => {
+                    // A data member after `symbols` was not marked with them: the
+                    // caller applies the paths (again: marking is idempotent).
+                    f.symbols_marked &= seen & (1 << 13) == 0;
                     let start = out.len();
                     p.pack_value(1, out)?;
                     let range = Some(start..out.len());
@@ -110,23 +113,20 @@ pub fn scan_fact_fields<'a>(
                 }
                 13 => {
                     let start = p.i;
-                    const DATA: u16 = (1 << 3) | (1 << 11) | (1 << 12);
-                    if seen & DATA == DATA {
-                        // Every data member is packed already (the writer's order
-                        // puts them first): mark the Symbols now, in this one
-                        // read of the paths, instead of reading them again later.
-                        let ranges = [f.value.as_ref(), f.producer.as_ref(), f.derivation.as_ref()];
-                        let mut ok = true;
-                        p.symbol_paths(|field, steps| {
-                            ok &= mark_symbol_in(out, ranges, field, steps);
-                        })?;
-                        if !ok {
-                            return None;
-                        }
-                        f.symbols_marked = true;
-                    } else {
-                        p.symbol_paths(|_, _| {})?;
+                    // The data members the body has are packed already (the
+                    // writer's order puts them first; a null producer or
+                    // derivation may be absent, doc/format.md "Symbol extension"):
+                    // mark the Symbols now, in this one read of the paths,
+                    // instead of reading them again later.
+                    let ranges = [f.value.as_ref(), f.producer.as_ref(), f.derivation.as_ref()];
+                    let mut ok = true;
+                    p.symbol_paths(|field, steps| {
+                        ok &= mark_symbol_in(out, ranges, field, steps);
+                    })?;
+                    if !ok {
+                        return None;
                     }
+                    f.symbols_marked = true;
                     // Cut from the text the parser validated once, so reading the
                     // paths again validates nothing (both ends are ASCII brackets).
                     f.symbols = Some(p.text?.get(start..p.i)?);
@@ -261,16 +261,25 @@ impl<'a> Iterator for Steps<'_, 'a> {
 }
 
 impl<'a> Parser<'a> {
-    /// The name at the cursor (a quote) when it is `WRITTEN[*next]`, the cursor
-    /// then past it and `next` moved on; else `None`, nothing moved.
+    /// The name at the cursor (a quote) when it is `WRITTEN[*next]` or a later
+    /// one, the cursor then past it and `next` moved past that one; else `None`,
+    /// nothing moved.
     fn predicted_name(&mut self, next: &mut usize) -> Option<&'a [u8]> {
-        let want = WRITTEN.get(*next)?;
         let from = self.i + 1;
         let rest = self.b.get(from..)?;
+        let mut at = *next;
+        let mut want = *WRITTEN.get(at)?;
         if !starts_with_short(rest, want) {
-            return None;
+            // A later name: a body with `symbols` leaves out its null optional
+            // members (doc/format.md "Symbol extension").
+            (at, want) = WRITTEN
+                .iter()
+                .enumerate()
+                .skip(at + 1)
+                .find(|(_, want)| starts_with_short(rest, want))
+                .map(|(at, want)| (at, *want))?;
         }
-        *next += 1;
+        *next = at + 1;
         self.i = from + want.len();
         Some(&rest[..want.len() - 1])
     }
@@ -436,9 +445,14 @@ mod tests {
         assert_eq!(f.schema_version, Scalar::Int(2));
         let value = f.value.clone().unwrap();
         assert_eq!(value.start, 1);
+        // Every data member the body has came before `symbols`: marked in the scan.
+        assert!(f.symbols_marked);
         assert_eq!(
             crate::json::packed::unpack(&out[value]),
-            Some(crate::json::parse::parse(br#"{"x":[1,"y"]}"#).unwrap())
+            Some(Json::Object(vec![(
+                "x".into(),
+                Json::Array(vec![Json::Int(1), Json::Sym("y".into())])
+            )]))
         );
         let mut paths = Vec::new();
         for_each_symbol_path(f.symbols.unwrap(), |field, steps| {
@@ -446,6 +460,28 @@ mod tests {
         })
         .unwrap();
         assert_eq!(paths, [("value", vec![Step::Name("x"), Step::Index(1)])]);
+    }
+
+    #[test]
+    fn symbols_are_marked_in_the_scan_unless_a_data_member_follows_them() {
+        // Null optional members left out (doc/format.md "Symbol extension").
+        let written = br#"{"id":"a","store":"s","key":"k","value":{"x":"y"},"value_hash":"h","transaction_time":1.5,"schema_version":1,"symbols":[["value","x"]]}"#;
+        let mut out = Vec::new();
+        let f = scan_fact_fields(written, 10, &mut out).unwrap();
+        assert!(f.symbols_marked);
+        assert_eq!(f.causation, Scalar::Absent);
+        assert_eq!(f.valid_time, Scalar::Absent);
+        assert_eq!((f.producer, f.derivation), (None, None));
+        assert_eq!(
+            crate::json::packed::unpack(&out[f.value.unwrap()]),
+            Some(Json::Object(vec![("x".into(), Json::Sym("y".into()))]))
+        );
+        let late = br#"{"id":"a","store":"s","key":"k","value":{"x":"y"},"symbols":[["value","x"]],"producer":"p"}"#;
+        assert!(
+            !scan_fact_fields(late, 10, &mut Vec::new())
+                .unwrap()
+                .symbols_marked
+        );
     }
 
     #[test]

@@ -871,10 +871,34 @@ impl Fact {
         edit: impl FnOnce(&mut FactRecord) -> Result<(), Error>,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        let (packed, unhashed) = match &this.packed {
+            Some(bytes) => (Some(&bytes[..]), this.value_hash.get().is_none()),
+            None => (None, false),
+        };
+        if let (Some(bytes), true) = (packed, unhashed) {
+            // One walk writes the value's text and gives its hash (see
+            // `write_json_packed_hashed`); the String is kept for a later read.
+            let mut json = Vec::with_capacity(bytes.len() * 2);
+            let mut paths = Vec::new();
+            let hash = ledger_core::json::packed_json::write_json_packed_hashed(
+                bytes, "value", &mut json, &mut paths,
+            )
+            .map_err(|e| errors::core(ruby, e))?;
+            let built = convert::frozen_str(ruby, &hash).as_value();
+            this.value_hash.fill(this.as_value(), built);
+            let mut rec = this.record_with(ruby, false, Some(hash))?;
+            edit(&mut rec)?;
+            let value = ledger_core::BodyValue::Written {
+                json: &json,
+                paths: &paths,
+            };
+            return ledger_core::encode_fact_body_with(&rec, value, out)
+                .map_err(|e| errors::core(ruby, e));
+        }
         Self::value_hash_in(this, ruby)?;
-        let mut rec = this.record_with(ruby, this.packed.is_none())?;
+        let mut rec = this.record_with(ruby, packed.is_none(), None)?;
         edit(&mut rec)?;
-        let value = match &this.packed {
+        let value = match packed {
             Some(bytes) => ledger_core::BodyValue::Packed(bytes),
             None => ledger_core::BodyValue::Model,
         };
@@ -883,11 +907,17 @@ impl Fact {
 
     /// The record the core encodes into a WAL or snapshot frame.
     pub fn to_record(&self, ruby: &Ruby) -> Result<FactRecord, Error> {
-        self.record_with(ruby, true)
+        self.record_with(ruby, true, None)
     }
 
-    /// The record, its value's model left `Null` unless `with_value`.
-    fn record_with(&self, ruby: &Ruby, with_value: bool) -> Result<FactRecord, Error> {
+    /// The record, its value's model left `Null` unless `with_value`, its
+    /// `value_hash` the given text or else the kept or computed one.
+    fn record_with(
+        &self,
+        ruby: &Ruby,
+        with_value: bool,
+        hash: Option<String>,
+    ) -> Result<FactRecord, Error> {
         let text = |v: Value| -> Result<Option<String>, Error> {
             match RString::from_value(v) {
                 Some(s) => Ok(Some(convert::utf8_text(ruby, s)?)),
@@ -903,7 +933,10 @@ impl Fact {
             } else {
                 Json::Null
             },
-            value_hash: self.hash_text(ruby)?,
+            value_hash: match hash {
+                Some(text) => Some(text),
+                None => self.hash_text(ruby)?,
+            },
             causation: match (self.causation.get(), self.cause_uuid) {
                 (Some(v), _) => text(v)?,
                 (None, bits) => bits.map(|b| uuid_text(&b)),

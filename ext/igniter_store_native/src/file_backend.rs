@@ -70,6 +70,11 @@ fn fact_array(facts: Value) -> Result<RArray, Error> {
     }
 }
 
+/// A body's first allocation: the members around the value take ~330 bytes
+/// (two UUIDs, the 64-digit hash, the names), so 256 grew once per write, a
+/// copy of the body (doc/performance.md "File writes").
+const BODY_CAPACITY: usize = 512;
+
 /// Encodes facts into frame bodies on the Ruby thread (it walks Ruby values).
 fn bodies(ruby: &Ruby, facts: Value) -> Result<Vec<Vec<u8>>, Error> {
     let facts = fact_array(facts)?;
@@ -81,7 +86,7 @@ fn bodies(ruby: &Ruby, facts: Value) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 fn body(ruby: &Ruby, fact: Obj<Fact>) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(BODY_CAPACITY);
     Fact::encode_body(fact, ruby, |_| Ok(()), &mut out)?;
     Ok(out)
 }
@@ -196,7 +201,7 @@ impl FileBackend {
     /// record (a packed value straight from its bytes), so the write path
     /// never walks the Ruby value twice.
     pub fn write_fact_body(&self, ruby: &Ruby, fact: Obj<Fact>) -> Result<(), Error> {
-        let mut body = Vec::with_capacity(256);
+        let mut body = Vec::with_capacity(BODY_CAPACITY);
         Fact::encode_body(fact, ruby, |_| Ok(()), &mut body)?;
         self.append(ruby, &body)
     }

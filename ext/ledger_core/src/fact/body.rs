@@ -16,6 +16,10 @@ pub enum BodyValue<'a> {
     Model,
     /// These packed bytes; `rec.value` is not read.
     Packed(&'a [u8]),
+    /// The value's text and its Symbol paths, written already by
+    /// `json::packed_json::write_json_packed_hashed` (which computed the
+    /// `value_hash` from the same walk); `rec.value` is not read.
+    Written { json: &'a [u8], paths: &'a [u8] },
 }
 
 /// Appends the body JSON of `rec`: the eleven members in format.md order, no whitespace,
@@ -50,6 +54,13 @@ pub fn encode_fact_body_with(
                 collect_symbol_paths(&rec.value, "value", &mut Vec::new(), 0, &mut paths);
             }
             BodyValue::Packed(bytes) => write_json_packed(bytes, "value", out, &mut paths)?,
+            BodyValue::Written {
+                json,
+                paths: written,
+            } => {
+                out.extend_from_slice(json);
+                paths.extend_from_slice(written);
+            }
         }
         // The producer's and derivation's paths are known before their members are
         // written, so whether the body has `symbols` (and drops its null members) is

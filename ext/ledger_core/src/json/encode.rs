@@ -5,8 +5,6 @@
 //! [`MAX_NESTING`], as Ruby's generator does. On error `out` is restored to its length
 //! before the call, so a caller never ships a half-written value.
 
-use std::io::Write as _;
-
 use crate::error::{Error, Result};
 use crate::json::canonical;
 use crate::json::float_fmt::write_ruby_float;
@@ -51,9 +49,7 @@ fn write_value(v: &Json, out: &mut Vec<u8>, depth: usize, order: Order) -> Resul
         Json::Null => out.extend_from_slice(b"null"),
         Json::Bool(true) => out.extend_from_slice(b"true"),
         Json::Bool(false) => out.extend_from_slice(b"false"),
-        Json::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Json::Int(i) => write_int(*i, out),
         Json::BigInt(text) => write_bigint(text, out)?,
         Json::Float(f) => write_float(*f, out)?,
         Json::Str(s) | Json::Sym(s) => write_json_string(s, out),
@@ -113,6 +109,30 @@ fn enter(parent_depth: usize) -> Result<usize> {
     Ok(depth)
 }
 
+/// Appends `i` in decimal, as `Integer#to_s` spells it: the digits are
+/// written into a stack buffer from the right, since `write!` through
+/// `core::fmt` costs several times as much for the short integers a value
+/// holds (doc/performance.md "File writes").
+pub fn write_int(i: i64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut n = i.unsigned_abs();
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(buf.get(at..).unwrap_or(&[]));
+}
+
 pub(crate) fn write_float(f: f64, out: &mut Vec<u8>) -> Result<()> {
     if !f.is_finite() {
         return Err(Error::NonFinite(f));
@@ -142,6 +162,14 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Ids, hashes, names and most text need no escape at all: tested a word
+    // at a time, tail included, and copied whole (the byte loop below cost
+    // ~290 instructions for a 36-byte id, doc/performance.md "File writes").
+    if plain_prefix(bytes) == bytes.len() - bytes.len() % 8 && plain_tail(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut run_start = 0;
     // Most text needs no escape: plain words are skipped eight bytes at a
     // time, at the start and after each escape; the rest goes byte by byte.
@@ -179,22 +207,38 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// The length of the leading whole 8-byte words of `bytes` that hold no byte
-/// JSON escapes (`"`, `\\`, below 0x20). The word tests are exact about
-/// whether a word holds such a byte (they may only misplace which), so the
-/// byte loop of [`write_json_string`] takes over at the first word that does.
-fn plain_prefix(bytes: &[u8]) -> usize {
+/// Whether the last `len % 8` bytes of `bytes` (those [`plain_prefix`] does
+/// not look at) hold no byte JSON escapes, tested as one word padded with
+/// spaces.
+fn plain_tail(bytes: &[u8]) -> bool {
+    let tail = bytes.get(bytes.len() - bytes.len() % 8..).unwrap_or(&[]);
+    let mut word = [b' '; 8];
+    if let Some(head) = word.get_mut(..tail.len()) {
+        head.copy_from_slice(tail);
+    }
+    word_is_plain(u64::from_le_bytes(word))
+}
+
+/// Whether no byte of the word `w` is one JSON escapes (`"`, `\\`, below 0x20).
+fn word_is_plain(w: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Any byte of `w` below `n` (n <= 0x80), or equal to `c`.
     let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
     let equal = |w: u64, c: u8| below(w ^ (ONES * u64::from(c)), 1);
+    below(w, 0x20) | equal(w, b'"') | equal(w, b'\\') == 0
+}
+
+/// The length of the leading whole 8-byte words of `bytes` that hold no byte
+/// JSON escapes (`"`, `\\`, below 0x20). The word tests are exact about
+/// whether a word holds such a byte (they may only misplace which), so the
+/// byte loop of [`write_json_string`] takes over at the first word that does.
+fn plain_prefix(bytes: &[u8]) -> usize {
     let mut n = 0;
     for chunk in bytes.chunks_exact(8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        if below(w, 0x20) | equal(w, b'"') | equal(w, b'\\') != 0 {
+        if !word_is_plain(u64::from_le_bytes(word)) {
             break;
         }
         n += 8;

@@ -42,7 +42,7 @@ fn shortest_sci(f: f64) -> Option<StackBuf> {
     let text = sci.buf.get(..sci.len)?;
     let e_pos = text.iter().position(|&c| c == b'e')?;
     let last_digit = text.get(e_pos.checked_sub(1)?)?;
-    if last_digit % 2 == 0 {
+    if last_digit % 2 == 0 || no_tie(f) {
         return Some(sci);
     }
     let n_digits = text
@@ -65,6 +65,43 @@ fn shortest_sci(f: f64) -> Option<StackBuf> {
     } else {
         sci
     })
+}
+
+/// True when `f` (positive, finite) cannot lie halfway between two shortest
+/// candidates, so [`shortest_sci`] need not format it a second time (that
+/// second format and its parse were half the cost of a transaction time's
+/// text, doc/performance.md "File writes").
+///
+/// A tie between two n-digit candidates is their midpoint: exactly n + 1
+/// significant digits, the last a 5, and shortest digits never number more
+/// than 17, so an exact value of 19 or more significant digits is no tie.
+/// With `f` = m × 2^-k, m odd and k > 0, the exact value is m × 5^k / 10^k,
+/// and m × 5^k, odd, ends in no zero: its digits are the significant ones.
+/// Every k above 27 gives at least the 20 digits of 5^28; integral values
+/// (k ≤ 0) keep the second format.
+fn no_tie(f: f64) -> bool {
+    const FRACTION_BITS: u32 = 52;
+    let bits = f.to_bits();
+    let biased = ((bits >> FRACTION_BITS) & 0x7ff) as i64;
+    let fraction = bits & ((1u64 << FRACTION_BITS) - 1);
+    let (mantissa, exp) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << FRACTION_BITS), biased - 1075)
+    };
+    if mantissa == 0 {
+        return false;
+    }
+    let zeros = mantissa.trailing_zeros();
+    let (m, k) = (mantissa >> zeros, -(exp + i64::from(zeros)));
+    if k <= 0 {
+        return false;
+    }
+    if k > 27 {
+        return true;
+    }
+    let exact = u128::from(m) * 5u128.pow(k as u32);
+    exact >= 1_000_000_000_000_000_000
 }
 
 /// Appends `f` formatted as Ruby's `Float#to_s`.
@@ -177,6 +214,30 @@ mod tests {
         assert_eq!(fmt(1e-4), "0.0001");
         assert_eq!(fmt(1e-5), "1.0e-05");
         assert_eq!(fmt(-1.5), "-1.5");
+    }
+
+    /// The shortcut of `no_tie` gives the digits the second format would
+    /// have: checked against the full rule on transaction-time-like values,
+    /// on the documented tie, and on values of few significant digits.
+    #[test]
+    fn no_tie_only_skips_what_cannot_be_a_tie() {
+        // 3454183008863.90625, exactly.
+        let tie = 110_533_856_283_645.0 / 32.0;
+        assert_eq!(fmt(tie), "3454183008863.9062");
+        assert!(!no_tie(tie));
+        assert!(!no_tie(0.5) && !no_tie(1.5) && !no_tie(2.0_f64.powi(60)));
+        let mut t = 1_796_356_492.768_350_8_f64;
+        for _ in 0..20_000 {
+            if no_tie(t) {
+                let mut sci = String::new();
+                write!(sci, "{t:e}").unwrap();
+                let digits = sci.split('e').next().unwrap().replace('.', "");
+                let mut even = String::new();
+                write!(even, "{t:.prec$e}", prec = digits.len() - 1).unwrap();
+                assert_eq!(sci, even, "{t}");
+            }
+            t = f64::from_bits(t.to_bits() + 7919);
+        }
     }
 
     #[test]

@@ -5,9 +5,7 @@
 //! `write_canonical` of the unpacked model, so the same hash (the tests below
 //! compare the two).
 
-use std::io::Write as _;
-
-use crate::json::encode::{write_float, write_json_string, MAX_NESTING};
+use crate::json::encode::{write_float, write_int, write_json_string, MAX_NESTING};
 use crate::json::hash::sha256_hex;
 use crate::json::packed::{self, Reader};
 
@@ -32,9 +30,7 @@ fn node(r: &mut Reader<'_>, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         packed::NULL => out.extend_from_slice(b"null"),
         packed::TRUE => out.extend_from_slice(b"true"),
         packed::FALSE => out.extend_from_slice(b"false"),
-        packed::INT => {
-            let _ = write!(out, "{}", r.int()?);
-        }
+        packed::INT => write_int(r.int()?, out),
         packed::BIG_INT => {
             let text = r.text()?;
             let digits = text.strip_prefix('-').unwrap_or(text);

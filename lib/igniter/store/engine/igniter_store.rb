@@ -276,15 +276,19 @@ module Igniter
         raise ArgumentError, "key is required" if key.nil?
 
         key = normalize_key(key) unless key.is_a?(String)
-        if grouped? # a group-commit ledger: writers share a write and an fdatasync (Engine::GroupedWrites)
+        # A group-commit ledger: writers share a write and an fdatasync
+        # (Engine::GroupedWrites#grouped?, inlined: a memory store tests one ivar).
+        if @write_group && !@write_lock.mon_owned?
           fact = write_grouped([:write, store, key, value, causation, schema_version, valid_time, term, producer,
                                 derivation, nil])
           @derivations.after_write(store, fact)
           return fact
         end
 
-        calls = nil
-        fact = @write_lock.synchronize do
+        # mon_enter/ensure rather than synchronize's block: the same lock,
+        # without a block called back from C (doc/performance.md "Engine write path").
+        @write_lock.mon_enter
+        begin
           # One log call builds the fact (causation defaulting to the key's
           # previous fact), persists it through the backend, then appends it.
           fact = @log.write_new(store, key, value, causation, schema_version, valid_time, term,
@@ -292,10 +296,11 @@ module Igniter
           # The fact's key (UTF-8), not the caller's: index members and cache
           # entries are keyed by what the log stores.
           calls = settle(fact, store, fact.key)
-          fact
+        ensure
+          @write_lock.mon_exit
         end
         @cache.notify(calls) unless calls.empty?
-        @derivations.after_write(store, fact)
+        @derivations.after_write(store, fact) if @schema_graph.reactive?
         fact
       end
 
@@ -311,17 +316,18 @@ module Igniter
                  producer: nil, derivation: nil)
         store = history.is_a?(Symbol) ? history : normalize_store(history)
         field = partition_key.nil? ? nil : normalize_field(partition_key)
-        if grouped?
+        if @write_group && !@write_lock.mon_owned? # grouped?, inlined as in #write
           return write_grouped([:append, store, nil, event, nil, schema_version, valid_time, term, producer, derivation,
                                 field])
         end
 
-        calls = nil
-        fact = @write_lock.synchronize do
+        @write_lock.mon_enter # as in #write
+        begin
           fact = @log.append_new(store, event, schema_version, valid_time, term, producer, derivation, @backend)
           @partitions.add(store, field, fact) if field
           calls = settle(fact, store, fact.key)
-          fact
+        ensure
+          @write_lock.mon_exit
         end
         @cache.notify(calls) unless calls.empty?
         fact

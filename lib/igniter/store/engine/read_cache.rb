@@ -63,14 +63,20 @@ module Igniter
       # invalidation of +store+.
       # @return [void]
       def register_consumer(store, callable)
-        @monitor.synchronize { @point_consumers[store] << callable }
+        @monitor.synchronize do
+          @touched = true
+          @point_consumers[store] << callable
+        end
       end
 
       # Registers a scope consumer, called `(store, scope)` when a cached
       # entry of that scope is invalidated by a membership-changing write.
       # @return [void]
       def register_scope_consumer(store, scope, callable)
-        @monitor.synchronize { @scope_consumers[[store, scope]] << callable }
+        @monitor.synchronize do
+          @touched = true
+          @scope_consumers[[store, scope]] << callable
+        end
       end
 
       # @return [Object, nil] the cached fact, nil on miss or when older than +ttl+ seconds
@@ -102,8 +108,11 @@ module Igniter
           cached = get(store: store, key: key, as_of: as_of, ttl: ttl)
           return cached unless cached.nil?
 
+          # The generation too, not only the lock: a write whose eviction
+          # finds nothing to drop takes no lock ({#evict_key}).
+          seen = @generation
           value = yield
-          put(store: store, key: key, fact: value, as_of: as_of) unless value.nil?
+          put(store: store, key: key, fact: value, as_of: as_of, generation: seen) unless value.nil?
           value
         end
       end
@@ -118,6 +127,7 @@ module Igniter
       # @param as_of [Object] not nil
       # @return [Object, nil]
       def read_point(store, key, as_of, ttl, log)
+        @touched = @travel_used = true # before the probe: see {#evict_key}
         @travel.fetch_point(store, key, as_of, ttl, log, @monitor)
       end
 
@@ -156,6 +166,24 @@ module Igniter
       # {#evict} with positional arguments, for the store's commit path.
       # @return [Array<Array(#call, Array)>]
       def evict_key(store, key, scope_changes)
+        # Fast path, without the monitor: nothing of +store+ is cached, the
+        # time-travel cache was never filled, nobody listens. The generation
+        # is bumped first, then the tables are looked at (doc/performance.md
+        # "Engine write path"): a reader that read the log before the write's
+        # fact was visible either cached its answer before the bump (so it is
+        # seen here and dropped below, under the monitor) or holds an older
+        # generation and caches nothing (put with generation, fetch_point);
+        # a time-travel reader sets @travel_used before it probes, so one that
+        # is not seen here probes after the fact is visible. Only writers
+        # bump the generation (the store's under its write lock), and
+        # `+= 1` on an Integer ivar runs no interrupt check between the read
+        # and the write, so under the GVL no bump is lost.
+        @generation += 1
+        return NO_CALLS unless @touched
+        unless @travel_used || @scopes.key?(store) || @points.key?(store) || @point_consumers.key?(store)
+          return NO_CALLS
+        end
+
         @monitor.synchronize do
           @generation += 1
           dropped_scopes = @scopes.key?(store) ? drop_scopes(store) : NO_CALLS
@@ -220,6 +248,12 @@ module Igniter
         # Insertion-ordered identity set of current point entries (oldest first).
         @current = {}.compare_by_identity
         @generation ||= 0
+        # Set (never reset: a reader may be about to probe) once a time-travel
+        # entry may exist, so a write skips TravelCache#drop until then.
+        @travel_used ||= false
+        # Set (never reset) once anything was cached or a consumer registered:
+        # until then a write's eviction only bumps the generation.
+        @touched ||= false
       end
 
       def fetch(table, store, name, ttl)
@@ -239,10 +273,21 @@ module Igniter
 
       def store_entry(table, store, name, as_of, value, kind, generation)
         @monitor.synchronize do
+          # Flags and the store's table first, the generation check after
+          # ({#evict_key} bumps first and looks after, without the monitor):
+          # a thread switch may fall on the check's branch, and a write that
+          # runs there must then see this entry coming and drop it under the
+          # monitor, which this section still holds.
+          @touched = true
+          if as_of.nil?
+            store_table = (table[store] ||= {})
+          else
+            @travel_used = true
+          end
           return if generation && generation != @generation
           return @travel.put(kind == :scope, store, name, as_of, value) unless as_of.nil?
 
-          versions = ((table[store] ||= {})[name] ||= {})
+          versions = (store_table[name] ||= {})
           entry = versions[as_of]
           if entry
             # Re-putting a tracked key keeps its position, as in 0.5.2.

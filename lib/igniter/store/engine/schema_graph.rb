@@ -40,7 +40,8 @@ module Igniter
       # @return [Boolean] true when +store+ has a registered path: a write
       #   to a store without one skips the scope work without copying an Array
       def paths?(store)
-        @paths.key?(store_key(store))
+        # store_key inlined: every write asks this (doc/performance.md "Engine write path").
+        @paths.key?(store.is_a?(String) ? store.to_sym : store)
       end
 
       # @return [Array<AccessPath>] a copy; mutating it does not affect the graph

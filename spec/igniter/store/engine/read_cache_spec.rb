@@ -190,5 +190,44 @@ RSpec.describe Igniter::Store::ReadCache do
       cache.put(store: :s, key: "k", fact: (fresh = entry("fresh")), generation: cache.generation)
       expect(cache.get(store: :s, key: "k")).to be(fresh)
     end
+
+    # An eviction that finds nothing cached takes no lock (the write fast
+    # path, doc/performance.md "Engine write path"); it still bumps the
+    # generation, so a reader that read before the write caches nothing.
+    it "bumps the generation on an eviction of an empty cache" do
+      generation = cache.generation
+      expect(cache.evict_key(:s, "k", {})).to be_empty
+      expect(cache.generation).to eq(generation + 1)
+      cache.put_scope(store: :s, scope: :open, facts: [entry("stale")], generation: generation)
+      expect(cache.get_scope(store: :s, scope: :open)).to be_nil
+    end
+
+    it "skips fetch_point's caching when an eviction ran while the block read" do
+      answer = cache.fetch_point(:s, "k", nil, nil) do
+        cache.evict_key(:s, "k", {})
+        entry("stale")
+      end
+      expect(answer).not_to be_nil
+      expect(cache.get(store: :s, key: "k")).to be_nil
+    end
+
+    it "drops an entry cached before an eviction of a store it had never seen" do
+      cache.put(store: :s, key: "k", fact: entry("f"), as_of: 5.0)
+      cache.put_scope(store: :s, scope: :open, facts: [entry("g")])
+      cache.evict_key(:s, "k", {})
+      expect(cache.get(store: :s, key: "k", as_of: 5.0)).to be_nil
+      expect(cache.get_scope(store: :s, scope: :open)).to be_nil
+    end
+  end
+
+  describe "through a store whose cache was never used" do
+    it "drops a future as_of read cached after earlier writes went the fast path" do
+      store = Igniter::Store::IgniterStore.new
+      store.write(store: :tasks, key: "t", value: { n: 1 })
+      future = Process.clock_gettime(Process::CLOCK_REALTIME) + 3600
+      expect(store.read(store: :tasks, key: "t", as_of: future)).to eq({ n: 1 })
+      store.write(store: :tasks, key: "t", value: { n: 2 })
+      expect(store.read(store: :tasks, key: "t", as_of: future)).to eq({ n: 2 })
+    end
   end
 end

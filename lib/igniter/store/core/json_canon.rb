@@ -172,9 +172,13 @@ module Igniter
         # @return [Fact] frozen
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
         # rubocop:disable Metrics/ParameterLists -- Fact.build's arguments, positional
-        def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation)
+        # @param fresh_key [Boolean] +key+ is a {new_id} (a history append's
+        #   key): already frozen valid UTF-8 text, and never seen before, so
+        #   interning it ({fact_key}) would share it with nothing
+        def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation,
+                       fresh_key = false)
           store = store_symbol(store)
-          key = fact_key(key)
+          key = fact_key(key) unless fresh_key
           symbols = []
           # [fact, plain value, Symbol paths, out-of-order Hashes, the last
           # of them, keys collided]: slots 0-2 are what fact_body looks for,
@@ -286,6 +290,11 @@ module Igniter
         # @return [Symbol]
         # @raise [InvalidEncodingError] a name with no UTF-8 form
         def store_symbol(store)
+          if store.is_a?(Symbol)
+            # The engine's kind, in the fewest calls: an ASCII name is UTF-8 text.
+            name = store.name
+            return name.ascii_only? || name.encoding == Encoding::UTF_8 ? store : utf8(name).to_sym
+          end
           return check_string(store).to_sym if store.is_a?(String)
 
           sym = store.to_sym

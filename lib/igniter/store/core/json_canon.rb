@@ -171,10 +171,10 @@ module Igniter
         # @param fact_class [Class] the pure Fact (it has the private `assemble`)
         # @return [Fact] frozen
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
-        # rubocop:disable Metrics/ParameterLists -- Fact.build's arguments, positional
         # @param fresh_key [Boolean] +key+ is a {new_id} (a history append's
         #   key): already frozen valid UTF-8 text, and never seen before, so
         #   interning it ({fact_key}) would share it with nothing
+        # rubocop:disable Metrics/ParameterLists, Style/OptionalBooleanParameter -- positional, as Fact.build passes them
         def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation,
                        fresh_key = false)
           store = store_symbol(store)
@@ -198,7 +198,7 @@ module Igniter
           @built = built.freeze
           fact
         end
-        # rubocop:enable Metrics/ParameterLists
+        # rubocop:enable Metrics/ParameterLists, Style/OptionalBooleanParameter
 
         # Members of a restored fact: the whole of `Fact.from_h` except
         # allocation. Stored fields are kept verbatim

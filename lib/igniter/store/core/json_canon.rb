@@ -201,16 +201,22 @@ module Igniter
         # @param fact_class [Class] the pure Fact (it has the private `assemble`)
         # @return [Fact] frozen
         # @raise [NonFiniteNumberError, InvalidEncodingError, JSON::NestingError]
-        # rubocop:disable Metrics/ParameterLists -- Fact.build's arguments, positional
-        def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation)
+        # @param fresh_key [Boolean] +key+ is a {new_id} (a history append's
+        #   key): already frozen valid UTF-8 text, and never seen before, so
+        #   interning it ({fact_key}) would share it with nothing
+        # rubocop:disable Metrics/ParameterLists, Style/OptionalBooleanParameter -- positional, as Fact.build passes them
+        def build_fact(fact_class, store, key, value, causation, valid_time, term, schema_version, producer, derivation,
+                       fresh_key = false)
           store = store_symbol(store)
-          key = fact_key(key)
+          key = fact_key(key) unless fresh_key
           symbols = []
-          # [fact, plain value, Symbol paths]: what fact_body looks for. The
-          # walk stores the plain value in slot 1; the fact goes in slot 0.
-          built = [nil, nil, symbols]
+          # [fact, plain value, Symbol paths, out-of-order Hashes, the last
+          # of them, keys collided]: slots 0-2 are what fact_body looks for,
+          # 3-4 what canonical_plain reads. The walk fills slots 1-5; the fact
+          # goes in slot 0.
+          built = [nil, nil, symbols, 0, nil, false]
           value = normalize_into(value, built, symbols)
-          hash = plain_hash(built[1])
+          hash = built_hash(built)
           valid_time = valid_time(valid_time, term)
           schema_version = schema_version(schema_version)
           causation = causation.nil? ? nil : fact_string(causation)
@@ -222,7 +228,7 @@ module Igniter
           @built = built.freeze
           fact
         end
-        # rubocop:enable Metrics/ParameterLists
+        # rubocop:enable Metrics/ParameterLists, Style/OptionalBooleanParameter
 
         # Members of a restored fact: the whole of `Fact.from_h` except
         # allocation. Stored fields are kept verbatim
@@ -314,6 +320,11 @@ module Igniter
         # @return [Symbol]
         # @raise [InvalidEncodingError] a name with no UTF-8 form
         def store_symbol(store)
+          if store.is_a?(Symbol)
+            # The engine's kind, in the fewest calls: an ASCII name is UTF-8 text.
+            name = store.name
+            return name.ascii_only? || name.encoding == Encoding::UTF_8 ? store : utf8(name).to_sym
+          end
           return check_string(store).to_sym if store.is_a?(String)
 
           sym = store.to_sym
@@ -384,30 +395,59 @@ module Igniter
         # case takes them.
         # @return [Object] the normalized value
         def normalize_into(value, holder, symbols)
-          normalized = catch(TEXT_COLLISION) { walk(value, 1, holder, ["value"], symbols) }
-          return normalized unless normalized.equal?(TEXT_COLLISION)
+          normalized = walk(value, WALK_KINDS[value.class], 1, holder, ["value"])
+          unless holder[5]
+            holder[1] = normalized if holder[1].nil? # the value is its own plain form
+            return normalized
+          end
 
           normalized = normalize(value)
           symbols.clear
           holder[1] = plain_field(normalized, "value", [], symbols)
+          holder[3] = nil # canonical_plain: sort the plain form in full
           normalized
         end
 
-        # What a walk throws (and returns) on keys that collide as text.
-        TEXT_COLLISION = Object.new.freeze
+        # The canonical structure of the plain form a walk left in `built[1]`
+        # (see {sorted_plain}), from what the walk saw: no Hash out of key
+        # order (`built[3]` 0) means the plain form is canonical; one Hash out
+        # of order, the outermost (`built[4]`), whose members are all
+        # canonical, needs its keys sorted and nothing else, which `slice`
+        # does in one C call. Any other case sorts the plain form in full.
+        def canonical_plain(built)
+          plain = built[1]
+          case built[3]
+          when 0 then plain
+          when 1 then built[4].equal?(plain) ? plain.slice(*plain.keys.sort!) : sorted_plain(plain)
+          else sorted_plain(plain)
+          end
+        end
 
-        # SHA-256 hex of the canonical JSON of a value's plain form: the plain
-        # form with every Hash's keys sorted. The digest object is kept per
+        # What {walk} does with a node, by the node's class: 0 String,
+        # 1 Symbol, 2 Hash, 3 Array, 4 Float, 5 its own plain form with
+        # nothing to check (Integer, true, false, nil), which a container's
+        # walk takes without a call. Any other class (a subclass of these
+        # too) is not in the table and is sorted out by `===`, as
+        # `case` would. One Hash lookup on the class costs less than
+        # `case`'s `===` calls, one per kind tested.
+        WALK_KINDS = { String => 0, Symbol => 1, Hash => 2, Array => 3, Float => 4, Integer => 5,
+                       NilClass => 5, TrueClass => 5, FalseClass => 5 }.compare_by_identity.freeze
+
+        # SHA-256 hex of the canonical JSON of the value a walk left in
+        # +built+ (see {canonical_plain}). The digest object is kept per
         # thread (fiber) beside the generator state: `Digest::SHA256.hexdigest`
         # makes one per call.
-        def plain_hash(plain)
+        def built_hash(built)
           tools = generator_tools
-          tools[1].hexdigest(tools[0].generate(sorted_plain(plain))).force_encoding(Encoding::UTF_8).freeze
+          tools[1].hexdigest(tools[0].generate(canonical_plain(built))).force_encoding(Encoding::UTF_8).freeze
         end
 
         # One node of {normalize_into}: returns the normalized node and
-        # leaves its plain form in `scratch[1]` (read by the parent right after
-        # the call). Checks as {deep_normalize}.
+        # leaves its plain form in `scratch[1]`, or nil there when the plain
+        # form is the normalized node itself (read by the parent right after
+        # the call). +kind+ is the node's {WALK_KINDS} entry; +path+ holds
+        # the names of the node's ancestors in slots 0 to depth - 1, for the
+        # Symbol paths (`scratch[2]`). Checks as {deep_normalize}.
         #
         # A container whose members are all their own plain forms (no Symbol
         # values, no text to transcode, Symbol keys named in UTF-8 or ASCII) is
@@ -415,78 +455,125 @@ module Igniter
         # (`rb_sym2str`, never a method of the application), the very text a
         # plain copy would hold, so no copy is made (doc/performance.md, "Pure
         # path, third round").
-        def walk(obj, depth, scratch, path, symbols)
-          # Most common kinds first: `case` tests them in order, one `===`
-          # call each (true/false/nil after the containers: three tests).
-          case obj
-          when String
+        #
+        # A Hash whose keys are out of bytewise order while its members' plain
+        # forms are canonical counts itself in `scratch[3]` and stands in
+        # `scratch[4]` ({canonical_plain} reads them): the order is tested
+        # name by name as the walk passes them, so the canonical form needs
+        # no second walk to find it out. Keys that collide as text set
+        # `scratch[5]` (doc/performance.md, "Pure path, fourth round").
+        def walk(obj, kind, depth, scratch, path)
+          case kind
+          when 0 # String
             if obj.encoding == Encoding::UTF_8
               raise InvalidEncodingError, INVALID_UTF8 unless obj.valid_encoding?
 
+              scratch[1] = nil
               # A frozen copy, not the caller's String, which may change later:
               # the interned one (`-`), so that text repeated fact after fact
               # (tags, statuses, names) is one object, not one kept per fact.
-              scratch[1] = obj.frozen? ? obj : -obj
+              obj.frozen? ? obj : -obj
             else
               scratch[1] = utf8(obj)
               obj.frozen? ? obj : obj.dup.freeze
             end
-          when Integer then scratch[1] = obj
-          when Symbol
-            text = symbol_text(obj)
-            symbols << path.dup
-            scratch[1] = text
+          when 1 # Symbol
+            scratch[1] = symbol_text(obj)
+            scratch[2] << path[0, depth]
             obj
-          when Hash
+          when 2 # Hash
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
             out = {}
             plain = nil
-            depth += 1
+            # The last name while the names are in order so far, false after.
+            # "" sorts before any name but itself: a first key "" is taken
+            # as out of order, which costs a sort and changes nothing.
+            prev = ""
+            unordered = scratch[3]
+            inner = depth + 1
             obj.each do |k, v|
               key = k.is_a?(Symbol) ? k : normalize_key(k)
-              # symbol_text(key), inline: a call per member costs more than its test.
+              # symbol_text(key), inline: a call per member costs more than its
+              # test. An ASCII name is a Symbol's US-ASCII one, JSON text as it is.
               own = key.name
-              name = own.encoding == Encoding::US_ASCII ? own : check_string(own)
-              path << name
-              normalized = walk(v, depth, scratch, path, symbols)
-              path.pop
-              text = scratch[1]
-              if plain.nil? && !(text.equal?(normalized) && name.equal?(own))
+              name = own.ascii_only? ? own : check_string(own)
+              prev = (name <=> prev) == 1 && name if prev
+              path[depth] = name
+              if (of = WALK_KINDS[v.class]) == 5
+                normalized = v
+                text = nil
+              else
+                normalized = walk(v, of, inner, scratch, path)
+                text = scratch[1]
+              end
+              if plain.nil? && !(text.nil? && name.equal?(own))
                 # The members so far are their own plain forms, under their names.
                 plain = {}
                 out.each { |done, member| plain[done.name] = member }
               end
               out[key] = normalized
-              plain[name] = text if plain
+              plain[name] = text.nil? ? normalized : text if plain
             end
-            throw TEXT_COLLISION, TEXT_COLLISION unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
-            scratch[1] = plain || out
+            scratch[5] = true unless out.size == obj.size && (plain.nil? || plain.size == obj.size)
+            scratch[1] = plain
+            # Out of order with canonical members: counted. (A member out of
+            # order has been counted already, and makes this one need a full
+            # sort whatever its own order.)
+            if !prev && scratch[3] == unordered
+              scratch[3] = unordered + 1
+              scratch[4] = plain || out
+            end
             out.freeze
-          when Array
+          when 3 # Array
             raise JSON::NestingError, "nesting of #{depth} is too deep" if depth > MAX_NESTING
 
             out = []
             plain = nil
-            depth += 1
+            inner = depth + 1
             obj.each do |v|
-              path << out.size
-              normalized = walk(v, depth, scratch, path, symbols)
-              path.pop
-              text = scratch[1]
-              plain = out.dup if plain.nil? && !text.equal?(normalized)
+              path[depth] = out.size
+              if (of = WALK_KINDS[v.class]) == 5
+                normalized = v
+                text = nil
+              else
+                normalized = walk(v, of, inner, scratch, path)
+                text = scratch[1]
+              end
+              plain = out.dup if plain.nil? && !text.nil?
               out << normalized
-              plain << text if plain
+              plain << (text.nil? ? normalized : text) if plain
             end
-            scratch[1] = plain || out
+            scratch[1] = plain
             out.freeze
-          when true, false, nil then scratch[1] = obj
-          when Float then scratch[1] = finite!(obj)
-          else
-            normalized = deep_normalize(obj, depth)
-            scratch[1] = utf8(normalized.to_s)
-            normalized
+          when 4 # Float
+            scratch[1] = nil
+            finite!(obj)
+          when 5 # Integer, true, false, nil
+            scratch[1] = nil
+            obj
+          else walk_other(obj, depth, scratch, path)
           end
+        end
+
+        # {walk} of a node whose class is not in {WALK_KINDS}: a subclass of
+        # one that is takes its kind's walk, as `case` would send it; any
+        # other object is normalized as {deep_normalize} does, its text its
+        # plain form.
+        def walk_other(obj, depth, scratch, path)
+          kind = case obj
+                 when String then 0
+                 when Symbol then 1
+                 when Hash then 2
+                 when Array then 3
+                 when Float then 4
+                 when Integer, true, false, nil then 5
+                 end
+          return walk(obj, kind, depth, scratch, path) if kind
+
+          normalized = deep_normalize(obj, depth)
+          scratch[1] = utf8(normalized.to_s)
+          normalized
         end
 
         # The text of a Symbol as JSON writes it, checked as {normalize_key}

@@ -141,9 +141,15 @@ module Igniter
         # @return [Fact]
         def append_new(store, value, schema_version, valid_time, term, producer, derivation, backend)
           fact = JsonCanon.build_fact(Fact, store, JsonCanon.new_id, value, nil, valid_time, term, schema_version,
-                                      producer, derivation)
+                                      producer, derivation, true)
           backend&.write_fact(fact)
-          append(fact)
+          # {#append} without its conversions: the store is a stored name and
+          # the key a fresh id, UTF-8.
+          @lock.synchronize do
+            index = (@stores[fact.store] ||= StoreIndex.new(Series.new, {}))
+            add(fact, index, index.keys[fact.key] ||= Series.new)
+          end
+          fact
         end
 
         # @param store [Symbol, String]

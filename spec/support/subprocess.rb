@@ -16,6 +16,15 @@ module LedgerSpec
       end
     end
 
+    # Runs a writer +script+ on +path+ under +env+ (one path's process) and
+    # returns its stdout, failing the example if it failed or printed to stderr.
+    def run_writer(script, env, path)
+      out, err, status = run_ruby(script, env: env, args: [path])
+      expect(status).to be_success, "writer failed: #{err}"
+      expect(err).to eq("")
+      out
+    end
+
     def without_bundler(&block)
       if defined?(Bundler) && Bundler.respond_to?(:with_unbundled_env)
         Bundler.with_unbundled_env(&block)

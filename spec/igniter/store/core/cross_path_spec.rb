@@ -81,10 +81,7 @@ RSpec.describe "Cross-path WAL compatibility" do
   end
 
   def write_with(env, path)
-    out, err, status = run_ruby(LedgerSpec::CrossPath::WRITER_SCRIPT, env: env, args: [path])
-    expect(status).to be_success, "writer failed: #{err}"
-    expect(err).to eq("")
-    out
+    run_writer(LedgerSpec::CrossPath::WRITER_SCRIPT, env, path)
   end
 
   def expect_replayed_unchanged(path)

@@ -83,10 +83,7 @@ RSpec.describe "Symbol frames leave out their null optional members" do
   end
 
   def write_with(env, path)
-    out, err, status = run_ruby(LedgerSpec::SymbolFrames::WRITER_SCRIPT, env: env, args: [path])
-    expect(status).to be_success, "writer failed: #{err}"
-    expect(err).to eq("")
-    out
+    run_writer(LedgerSpec::SymbolFrames::WRITER_SCRIPT, env, path)
   end
 
   def expect_same_facts(got)

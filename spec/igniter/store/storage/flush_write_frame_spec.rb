@@ -70,7 +70,8 @@ RSpec.describe "A :flush write's frame" do
       store = Igniter::Store.open(path)
       store.write(store: :tasks, key: "k", value: { ok: 1 })
       size = File.size(path)
-      expect { store.write(store: :tasks, key: "k", value: { bad: Float::NAN }) }.to raise_error(StandardError)
+      expect { store.write(store: :tasks, key: "k", value: { bad: Float::NAN }) }
+        .to raise_error(Igniter::Store::NonFiniteNumberError, /NaN/)
       expect(File.size(path)).to eq(size)
       expect(store.fact_count).to eq(1)
       expect(store.read(store: :tasks, key: "k")).to eq(ok: 1)

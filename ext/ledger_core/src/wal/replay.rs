@@ -571,6 +571,7 @@ impl Cursor {
         (self.offset, self.batch)
     }
 
+    /// Goes back to a [`Cursor::position`].
     pub fn rewind(&mut self, (offset, batch): (u64, usize)) {
         self.offset = offset;
         self.batch = batch;

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use ledger_core::{
-    wal::replay::{join_on_pool, DecodedBatch, Finding, ReadOptions, ReplayPlan},
+    wal::replay::{join_on_pool, Batch, Cursor, DecodedBatch, Finding, ReadOptions, ReplayPlan},
     FactRecord, Wal, WalOptions,
 };
 use magnus::{
@@ -237,38 +237,49 @@ impl FileBackend {
         append: impl Fn(&DecodedBatch<'_>) -> Result<(), Stop> + Sync,
     ) -> Result<(), Error> {
         let (path, opts) = self.read_plan(ruby)?;
-        let mut plan = nogvl::interruptible(ruby, |cancel| ReplayPlan::load(&path, opts, cancel))?
-            .map_err(|e| self.core_error(ruby, e))?;
+        let mut plan = nogvl::interruptible(ruby, |cancel| {
+            ReplayPlan::load_streamed(&path, opts, cancel)
+        })?
+        .map_err(|e| self.core_error(ruby, e))?;
         let mut findings = plan.take_findings();
         let decoded = DecodedBatch::from_records(plan.take_decoded());
         expect(decoded.len() + plan.bodies())?;
         each(&decoded)?;
         drop(decoded);
         let plan = &plan;
-        let batches = plan.batches();
-        // Batches decoded so far, and the last one not yet appended: kept
-        // across an interrupted run, which starts again where it stopped.
-        let mut next = 0;
-        let mut pending: Option<DecodedBatch<'_>> = None;
+        // Where the batches decoded so far end, and the last one not yet
+        // appended: kept across an interrupted run, which starts again where
+        // it stopped. An appended batch's window is read into again.
+        let mut cursor = Cursor::default();
+        let mut pending: Option<Batch<'_>> = None;
+        let mut done = false;
         loop {
             let stop = nogvl::interruptible(ruby, |cancel| loop {
                 let todo = pending.take();
-                if todo.is_none() && next >= batches {
+                if todo.is_none() && done {
                     return Ok(None);
                 }
+                let from = cursor.position();
                 let (decoded, appended) = join_on_pool(
-                    || (next < batches).then(|| plan.batch_packed(next, cancel)),
-                    || todo.as_ref().map_or(Ok(()), &append),
+                    || (!done).then(|| plan.next_batch(&mut cursor, cancel)),
+                    || todo.as_ref().map_or(Ok(()), |b| append(b.decoded())),
                 );
                 if let Err(stop) = appended {
+                    // The batch just decoded is read again later.
+                    cursor.rewind(from);
                     pending = todo;
                     return Ok(Some(stop));
                 }
-                if let Some(decoded) = decoded {
-                    let (batch, found) = decoded?;
-                    findings.extend(found);
-                    pending = Some(batch);
-                    next += 1;
+                if let Some(batch) = todo {
+                    cursor.recycle(batch);
+                }
+                match decoded.transpose()? {
+                    Some(Some((batch, found))) => {
+                        findings.extend(found);
+                        pending = Some(batch);
+                    }
+                    Some(None) => done = true,
+                    None => {}
                 }
             })?
             .map_err(|e| self.core_error(ruby, e))?;
@@ -277,7 +288,7 @@ impl FileBackend {
                 Some(Stop::Full) => return Err(crate::fact_log::full(ruby)),
                 Some(Stop::Poisoned) => {
                     if let Some(batch) = pending.take() {
-                        each(&batch)?;
+                        each(batch.decoded())?;
                     }
                 }
             }

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::wal::cancel::Cancel;
 
 /// Bytes read between two cancel checkpoints by [`read_whole`].
-const READ_CHUNK: u64 = 8 << 20;
+pub(crate) const READ_CHUNK: u64 = 8 << 20;
 
 /// `path` with `suffix` appended to its last component as a string (".snap" after
 /// "ledger.wal" gives "ledger.wal.snap"; `set_extension` would replace ".wal").

@@ -3,6 +3,8 @@
 //! is handed back to the caller (the open WAL quarantines it, see `Wal::note_findings`).
 
 use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,7 +19,7 @@ use crate::fact::{
 use crate::pid::current_pid;
 use crate::wal::cancel::Cancel;
 use crate::wal::frame::{FRAME_CRC_SIZE, FRAME_HEADER_SIZE, MAX_FRAME_LEN};
-use crate::wal::fs_util::read_whole_identified;
+use crate::wal::fs_util::{file_id, read_whole_identified, READ_CHUNK};
 use crate::wal::recover::RecoveryMode;
 use crate::wal::salvage::{scan_with, Reason, SliceSource, Verdict, MIN_BODY};
 use crate::wal::snapshot::{read_snapshot_with, snapshot_path_for};
@@ -173,6 +175,9 @@ pub struct ReadOptions {
 pub struct CheckedPrefix {
     pub len: u64,
     pub id: (u64, u64),
+    /// How many frames the prefix holds, as the open's scan counted them: only a
+    /// hint (room reserved for the facts up front), never trusted for what is read.
+    pub frames: u64,
 }
 
 /// Body ranges of the frames that fill `wal[..len]` exactly, by their lengths alone;
@@ -249,13 +254,29 @@ pub(crate) fn undecodable(
     bodies: &[Range<usize>],
     failed: Vec<usize>,
 ) -> Vec<Finding> {
+    undecodable_at(path, buf, 0, bodies, failed)
+}
+
+/// [`undecodable`] for a `buf` that holds the file's bytes from offset `base` on.
+fn undecodable_at(
+    path: &Path,
+    buf: &[u8],
+    base: u64,
+    bodies: &[Range<usize>],
+    failed: Vec<usize>,
+) -> Vec<Finding> {
     failed
         .into_iter()
         .map(|i| {
             let r = &bodies[i];
-            let offset = (r.start - FRAME_HEADER_SIZE) as u64;
-            let length = (r.len() + FRAME_HEADER_SIZE + FRAME_CRC_SIZE) as u64;
-            Finding::new(path, buf, offset, length, Reason::Undecodable)
+            let at = r.start - FRAME_HEADER_SIZE;
+            let length = r.len() + FRAME_HEADER_SIZE + FRAME_CRC_SIZE;
+            Finding {
+                file: path.to_path_buf(),
+                offset: base + at as u64,
+                bytes: buf[at..at + length].to_vec(),
+                reason: Reason::Undecodable,
+            }
         })
         .collect()
 }
@@ -296,9 +317,14 @@ pub struct ReplayPlan {
     decoded: Vec<FactRecord>,
     /// Damage found so far (snapshot damage, undecodable bodies of the snapshot case).
     findings: Vec<Finding>,
+    /// The WAL bytes read up front: the whole file, or (streamed) the bytes
+    /// past the checked prefix, from file offset `wal_at` on.
     wal: Vec<u8>,
-    /// WAL body ranges, in WAL order.
+    wal_at: u64,
+    /// WAL body ranges of `wal`, in WAL order.
     bodies: Vec<Range<usize>>,
+    /// The checked prefix, read window by window (see [`ReplayPlan::load_streamed`]).
+    stream: Option<Stream>,
 }
 
 impl ReplayPlan {
@@ -310,7 +336,9 @@ impl ReplayPlan {
             decoded: Vec::new(),
             findings: Vec::new(),
             wal: Vec::new(),
+            wal_at: 0,
             bodies: Vec::new(),
+            stream: None,
         };
         if snapshot_path_for(path).exists() {
             let replayed = replay_with(path, &opts, cancel)?;
@@ -334,12 +362,17 @@ impl ReplayPlan {
         std::mem::take(&mut self.findings)
     }
 
-    /// Number of WAL bodies (the batches' facts, undecodable ones included).
+    /// Number of WAL bodies (the batches' facts, undecodable ones included); a
+    /// streamed plan counts its checked prefix by the open's count (a hint).
     pub fn bodies(&self) -> usize {
-        self.bodies.len()
+        let streamed = self
+            .stream
+            .as_ref()
+            .map_or(0, |s| usize::try_from(s.frames).unwrap_or(usize::MAX));
+        self.bodies.len().saturating_add(streamed)
     }
 
-    /// Number of WAL batches.
+    /// Number of WAL batches (of a plan read by [`ReplayPlan::load`]).
     pub fn batches(&self) -> usize {
         self.bodies.len().div_ceil(REPLAY_BATCH)
     }
@@ -465,10 +498,20 @@ impl ReplayPlan {
     ) -> Result<(DecodedBatch<'_>, Vec<Finding>)> {
         let start = n.saturating_mul(REPLAY_BATCH).min(self.bodies.len());
         let end = start.saturating_add(REPLAY_BATCH).min(self.bodies.len());
-        let ranges = &self.bodies[start..end];
-        let wal = self.wal.as_slice();
+        self.decode_packed(&self.wal, self.wal_at, &self.bodies[start..end], cancel)
+    }
+
+    /// The bodies `ranges` of `buf` (the file's bytes from offset `base` on)
+    /// decoded as [`Decoded`], in parallel, and the undecodable ones.
+    fn decode_packed<'b>(
+        &self,
+        buf: &'b [u8],
+        base: u64,
+        ranges: &[Range<usize>],
+        cancel: &Cancel,
+    ) -> Result<(DecodedBatch<'b>, Vec<Finding>)> {
         let decode =
-            |(k, part): (usize, &[Range<usize>])| decode_chunk(wal, part, k * DECODE_CHUNK, cancel);
+            |(k, part): (usize, &[Range<usize>])| decode_chunk(buf, part, k * DECODE_CHUNK, cancel);
         let parts: Vec<(DecodedChunk<'_>, Vec<usize>)> = if ranges.len() < PARALLEL_THRESHOLD {
             ranges
                 .chunks(DECODE_CHUNK)
@@ -494,10 +537,287 @@ impl ReplayPlan {
             batch.chunks.push(chunk);
             failed.extend(lost);
         }
-        let findings = undecodable(&self.path, &self.wal, ranges, failed);
+        let findings = undecodable_at(&self.path, buf, base, ranges, failed);
         refuse_in_strict(&self.path, &findings, self.opts.mode)?;
         Ok((batch, findings))
     }
+}
+
+/// Bytes of the checked prefix read per window by a streamed plan: a batch's
+/// frames at most (fewer when [`REPLAY_BATCH`] frames fill less).
+const STREAM_WINDOW: usize = 2 << 20;
+
+/// The checked prefix of a streamed plan: the open file it is read from.
+struct Stream {
+    file: File,
+    len: u64,
+    frames: u64,
+}
+
+/// Where a streamed replay is: the offset of the next frame of the checked
+/// prefix, the next batch of the bytes past it, and a window to read into
+/// again (the last batch's, once appended).
+#[derive(Default)]
+pub struct Cursor {
+    offset: u64,
+    batch: usize,
+    spare: Option<Vec<u8>>,
+}
+
+impl Cursor {
+    /// Where the cursor is, to go back there ([`Cursor::rewind`]) should the
+    /// batch read from it not be appended after all.
+    pub fn position(&self) -> (u64, usize) {
+        (self.offset, self.batch)
+    }
+
+    /// Goes back to a [`Cursor::position`].
+    pub fn rewind(&mut self, (offset, batch): (u64, usize)) {
+        self.offset = offset;
+        self.batch = batch;
+    }
+
+    /// Takes back the window of a batch that was appended.
+    pub fn recycle(&mut self, batch: Batch<'_>) {
+        let window = batch.into_window();
+        if window.capacity() > 0 {
+            self.spare = Some(window);
+        }
+    }
+}
+
+/// A batch of a streamed plan: its facts, and the window of WAL bytes they
+/// were decoded from, when the batch has one of its own.
+pub struct Batch<'p> {
+    // Declared first, so dropped first: it may borrow `window`'s bytes.
+    decoded: DecodedBatch<'p>,
+    window: Vec<u8>,
+}
+
+impl<'p> Batch<'p> {
+    /// The facts; they borrow from this batch (or from the plan).
+    pub fn decoded(&self) -> &DecodedBatch<'_> {
+        &self.decoded
+    }
+
+    fn into_window(self) -> Vec<u8> {
+        let Batch { decoded, window } = self;
+        drop(decoded);
+        window
+    }
+}
+
+impl ReplayPlan {
+    /// [`ReplayPlan::load`] for [`ReplayPlan::next_batch`]: when the replay may
+    /// trust a checked prefix (a salvage read of the same file, no limit), the
+    /// prefix is not read here but window by window as the batches are decoded,
+    /// into two windows that take turns, so a replay no longer faults in a
+    /// fresh buffer of the whole file (doc/performance.md "Open, round 3"). The
+    /// bytes past the prefix are read and scanned here, as by `load`.
+    pub fn load_streamed(path: &Path, opts: ReadOptions, cancel: &Cancel) -> Result<ReplayPlan> {
+        let checked = opts
+            .checked
+            .filter(|_| opts.limit.is_none() && opts.mode == RecoveryMode::Salvage);
+        let Some(checked) = checked else {
+            return ReplayPlan::load(path, opts, cancel);
+        };
+        if snapshot_path_for(path).exists() {
+            return ReplayPlan::load(path, opts, cancel);
+        }
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return ReplayPlan::load(path, opts, cancel)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let meta = file.metadata()?;
+        if file_id(&meta) != checked.id || meta.len() < checked.len {
+            return ReplayPlan::load(path, opts, cancel);
+        }
+        let mut rest = Vec::new();
+        let mut from = &file;
+        from.seek(SeekFrom::Start(checked.len))?;
+        loop {
+            cancel.check()?;
+            if from.take(READ_CHUNK).read_to_end(&mut rest)? == 0 {
+                break;
+            }
+        }
+        let mut bodies = Vec::new();
+        scan_with(&mut SliceSource(&rest), cancel, |offset, body| {
+            let start = offset as usize + FRAME_HEADER_SIZE;
+            bodies.push(start..start + body.len());
+            Verdict::Keep
+        })?;
+        Ok(ReplayPlan {
+            path: path.to_path_buf(),
+            opts,
+            decoded: Vec::new(),
+            findings: Vec::new(),
+            wal: rest,
+            wal_at: checked.len,
+            bodies,
+            stream: Some(Stream {
+                file,
+                len: checked.len,
+                frames: checked.frames,
+            }),
+        })
+    }
+
+    /// The next batch of a plan read by [`ReplayPlan::load_streamed`], from
+    /// `cursor` on (moved past it), in WAL order, and its undecodable bodies:
+    /// the batches of [`ReplayPlan::batch_packed`], but cut at other frames.
+    /// `None` after the last one.
+    pub fn next_batch(
+        &self,
+        cursor: &mut Cursor,
+        cancel: &Cancel,
+    ) -> Result<Option<(Batch<'_>, Vec<Finding>)>> {
+        if let Some(stream) = self.stream.as_ref().filter(|s| cursor.offset < s.len) {
+            let window = cursor.spare.take().unwrap_or_default();
+            return self.window_batch(stream, cursor, window, cancel).map(Some);
+        }
+        let start = cursor.batch.saturating_mul(REPLAY_BATCH);
+        if start >= self.bodies.len() {
+            return Ok(None);
+        }
+        let (decoded, findings) = self.batch_packed(cursor.batch, cancel)?;
+        cursor.batch += 1;
+        let batch = Batch {
+            decoded,
+            window: Vec::new(),
+        };
+        Ok(Some((batch, findings)))
+    }
+
+    /// The frames of the checked prefix from `cursor.offset` on that fit in one
+    /// window (at most [`REPLAY_BATCH`]; one frame at least, the window grown to
+    /// it), read into `window` and decoded.
+    fn window_batch(
+        &self,
+        stream: &Stream,
+        cursor: &mut Cursor,
+        mut window: Vec<u8>,
+        cancel: &Cancel,
+    ) -> Result<(Batch<'_>, Vec<Finding>)> {
+        cancel.check()?;
+        let at = cursor.offset;
+        let left = usize::try_from(stream.len - at).unwrap_or(usize::MAX);
+        let mut want = left.min(STREAM_WINDOW);
+        let (ranges, used) = loop {
+            // Read into the window's spare room, which `read_to_end` does not
+            // zero first (that cost ~80 instructions a fact).
+            window.clear();
+            window.reserve_exact(want);
+            let mut from = &stream.file;
+            from.seek(SeekFrom::Start(at))?;
+            from.take(want as u64).read_to_end(&mut window)?;
+            if window.len() < want {
+                // The file is shorter than the prefix now.
+                return self.scan_rest(stream, cursor, window, at, cancel);
+            }
+            let (ranges, used, first) = window_frames(&window);
+            if !ranges.is_empty() {
+                break (ranges, used);
+            }
+            match first.filter(|&end| end > want && end <= left) {
+                // The first frame is longer than the window.
+                Some(end) => want = end,
+                // No frame that fits the prefix starts here.
+                None => return self.scan_rest(stream, cursor, window, at, cancel),
+            }
+        };
+        let (decoded, findings) = decode_owned(self, &window, at, &ranges, cancel)?;
+        cursor.offset = at + used as u64;
+        Ok((Batch { decoded, window }, findings))
+    }
+
+    /// A checked prefix whose lengths do not lead to its end from `at` (a frame
+    /// boundary) on, which the open's check rules out unless the file was
+    /// written under its lock: the bytes from `at` to the end of the file are
+    /// scanned as one batch, as `load` scans a whole file when the lengths do
+    /// not fit. Both give the same bodies and damage as long as the frames
+    /// before `at` are sound (the scanner keeps no state across a sound
+    /// frame's end but its offset, see [`CheckedPrefix`]).
+    fn scan_rest(
+        &self,
+        stream: &Stream,
+        cursor: &mut Cursor,
+        mut window: Vec<u8>,
+        at: u64,
+        cancel: &Cancel,
+    ) -> Result<(Batch<'_>, Vec<Finding>)> {
+        window.clear();
+        let mut from = &stream.file;
+        from.seek(SeekFrom::Start(at))?;
+        loop {
+            cancel.check()?;
+            if from.take(READ_CHUNK).read_to_end(&mut window)? == 0 {
+                break;
+            }
+        }
+        let mut ranges = Vec::new();
+        scan_with(&mut SliceSource(&window), cancel, |offset, body| {
+            let start = offset as usize + FRAME_HEADER_SIZE;
+            ranges.push(start..start + body.len());
+            Verdict::Keep
+        })?;
+        let (decoded, findings) = decode_owned(self, &window, at, &ranges, cancel)?;
+        // Nothing is left: the bytes past the prefix were among these.
+        cursor.offset = stream.len;
+        cursor.batch = self.bodies.len().div_ceil(REPLAY_BATCH);
+        Ok((Batch { decoded, window }, findings))
+    }
+}
+
+/// [`ReplayPlan::decode_packed`] of bytes that the caller moves into a [`Batch`]
+/// with the result, which then borrows from them.
+fn decode_owned<'p>(
+    plan: &'p ReplayPlan,
+    window: &[u8],
+    base: u64,
+    ranges: &[Range<usize>],
+    cancel: &Cancel,
+) -> Result<(DecodedBatch<'p>, Vec<Finding>)> {
+    // SAFETY: `window` is the heap buffer of a Vec that the caller moves, with
+    // the records decoded here, into one `Batch`, which never touches it again
+    // until those records, its only borrowers, are dropped (`Batch::into_window`,
+    // and the field order of `Batch`); moving the Vec does not move its buffer.
+    // The records' lifetime is only ever handed out shortened to a borrow of the
+    // batch (`Batch::decoded`).
+    let bytes: &'p [u8] = unsafe { std::slice::from_raw_parts(window.as_ptr(), window.len()) };
+    plan.decode_packed(bytes, base, ranges, cancel)
+}
+
+/// The body ranges of the whole frames at the start of `window` (at most
+/// [`REPLAY_BATCH`]), the bytes they fill, and the end of the first frame by
+/// its length (`None`: no plausible frame starts there).
+fn window_frames(window: &[u8]) -> (Vec<Range<usize>>, usize, Option<usize>) {
+    let mut ranges = Vec::with_capacity(REPLAY_BATCH.min(window.len() / 256 + 1));
+    let mut pos = 0usize;
+    let mut first = None;
+    while ranges.len() < REPLAY_BATCH {
+        let Some(header) = window.get(pos..pos + FRAME_HEADER_SIZE) else {
+            break;
+        };
+        let body_len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        if !(MIN_BODY as usize..=MAX_FRAME_LEN).contains(&body_len) {
+            break;
+        }
+        let start = pos + FRAME_HEADER_SIZE;
+        let end = start + body_len + FRAME_CRC_SIZE;
+        if first.is_none() {
+            first = Some(end);
+        }
+        if end > window.len() {
+            break;
+        }
+        ranges.push(start..start + body_len);
+        pos = end;
+    }
+    (ranges, pos, first)
 }
 
 /// What [`replay_with`] read: the facts in replay order, and the damage it met.

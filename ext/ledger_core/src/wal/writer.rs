@@ -17,7 +17,7 @@ use crate::wal::lock::{current_pid, LedgerLock};
 use crate::wal::quarantine::quarantine;
 use crate::wal::recover::{self, recovery_tmp_path_for, QuarantinedSpan, Recovery, RecoveryMode};
 use crate::wal::replay::{CheckedPrefix, Finding, ReadOptions};
-use crate::wal::salvage::{self, FileSource, Scan, Verdict};
+use crate::wal::salvage::{self, FileSource, Scan, Segment, Verdict};
 use crate::wal::snapshot::{
     read_snapshot_with, snapshot_path_for, snapshot_tmp_path_for, write_snapshot_file,
 };
@@ -554,9 +554,18 @@ fn checked_prefix(scan: &Scan, mode: RecoveryMode, file: &File) -> Result<Option
     if mode != RecoveryMode::Salvage || scan.len == 0 || scan.first_damage().is_some() {
         return Ok(None);
     }
+    let frames = scan
+        .segments
+        .iter()
+        .map(|s| match *s {
+            Segment::Frames { count, .. } => count,
+            Segment::Damage { .. } => 0,
+        })
+        .sum();
     Ok(Some(CheckedPrefix {
         len: scan.len,
         id: file_id(&file.metadata()?),
+        frames,
     }))
 }
 
